@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every system package Quader needs to build, run and test.
+# Idempotent: when everything is present it only checks (well under a second).
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git
+  libboost-dev libboost-system-dev
+  nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcli11-dev
+  libyaml-cpp-dev libsodium-dev prometheus-cpp-dev libhowardhinnant-date-dev
+  libgtest-dev libgmock-dev uuid-dev libssl-dev
+  nodejs npm chromium
+  wrk nginx-light curl procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+# node/npm may come from elsewhere than Debian (a newer npm is fine).
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  tmp=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || tmp+=("$p"); done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+
+if ((${#missing[@]})); then
+  echo "quader: installing ${missing[*]}" >&2
+  if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,29 @@
+#include "api/api.h"
+
+#include "auth/users.h"
+
+namespace quader::api {
+
+Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions options)
+    : ctx_{store, clock, metrics, kinds_, options.token_ttl_seconds},
+      router_([&store, &clock](const Request& req) {
+        bool from_cookie = false;
+        return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));
+      }),
+      static_(options.web_dir) {
+  RegisterSessionRoutes(router_, ctx_);
+  RegisterUserRoutes(router_, ctx_);
+  RegisterProjectRoutes(router_, ctx_);
+  RegisterApplyRoutes(router_, ctx_);
+  RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
+}
+
+Response Api::Handle(Request& req, std::string* route_label) {
+  bool api = req.path.rfind("/api/", 0) == 0 || req.path == "/api" || req.path == "/healthz" ||
+             req.path == "/metrics";
+  if (api) return router_.Dispatch(req, route_label);
+  *route_label = "static";
+  return static_.Serve(req);
+}
+
+}  // namespace quader::api

@@ -1,0 +1,41 @@
+#pragma once
+// The whole HTTP surface of the server: the REST API (every route from
+// handlers/), health, metrics, OpenAPI, and the web UI's static files.
+// Construct once, then Handle() from any thread.
+
+#include <memory>
+#include <string>
+
+#include "api/apply.h"
+#include "api/handlers/handlers.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "api/static_files.h"
+
+namespace quader::api {
+
+struct ApiOptions {
+  int64_t token_ttl_seconds = 7 * 24 * 3600;
+  std::string web_dir;  // built UI; empty or missing: a page explains how to build it
+};
+
+class Api {
+ public:
+  Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions options);
+
+  // Routes /api/*, /healthz and /metrics through the router, the rest to
+  // the UI. Thread-safe.
+  Response Handle(Request& req, std::string* route_label);
+
+  KindRegistry& kinds() { return kinds_; }
+  const Router& router() const { return router_; }
+  const StaticFiles& static_files() const { return static_; }
+
+ private:
+  KindRegistry kinds_;
+  HandlerContext ctx_;
+  Router router_;
+  StaticFiles static_;
+};
+
+}  // namespace quader::api

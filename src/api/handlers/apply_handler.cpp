@@ -1,0 +1,24 @@
+// POST /api/v1/apply: the documents `quader apply -f` sends.
+#include "api/handlers/handlers.h"
+
+namespace quader::api {
+
+void RegisterApplyRoutes(Router& router, HandlerContext& ctx) {
+  router.Add(
+      "POST", "/api/v1/apply", Access::kSignedIn,
+      [&ctx](Request& req) {
+        auto results = ctx.kinds.ApplyAll(ctx.store, req.who(), req.body, ctx.now());
+        if (!results.ok()) return ErrorReply(results.status());
+        Json items = Json::array();
+        for (const auto& r : *results) {
+          Json item = {{"kind", r.kind}, {"name", r.name}, {"action", ChangeName(r.change)}};
+          if (!r.project.empty()) item["project"] = r.project;
+          items.push_back(std::move(item));
+        }
+        return JsonReply({{"results", std::move(items)}});
+      },
+      {"Apply YAML or JSON documents (kind, name, project) in one transaction", "apply",
+       "Documents", "ApplyResults"});
+}
+
+}  // namespace quader::api

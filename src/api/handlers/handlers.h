@@ -1,0 +1,40 @@
+#pragma once
+// One file per REST resource registers its routes here (STYLE.md rule 34).
+
+#include <cstdint>
+
+#include "api/apply.h"
+#include "api/metrics.h"
+#include "api/router.h"
+#include "core/clock.h"
+#include "store/records.h"
+#include "store/store.h"
+
+namespace quader::api {
+
+// What handlers share. Outlives the router; every member is thread-safe.
+struct HandlerContext {
+  store::Store& store;
+  const Clock& clock;
+  Metrics& metrics;
+  KindRegistry& kinds;
+  int64_t token_ttl_seconds;
+
+  int64_t now() const { return ToUnixSeconds(clock.Now()); }
+};
+
+void RegisterSessionRoutes(Router& router, HandlerContext& ctx);  // login, logout, me
+void RegisterUserRoutes(Router& router, HandlerContext& ctx);
+void RegisterProjectRoutes(Router& router, HandlerContext& ctx);
+void RegisterApplyRoutes(Router& router, HandlerContext& ctx);
+// /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
+void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
+
+// JSON forms of records (docs/api.md "Objects").
+Json UserJson(const store::UserRecord& u);
+Json ProjectJson(const store::ProjectRecord& p, const std::optional<std::string>& role);
+Json MemberJson(const store::MemberRecord& m);
+// {"items": [...]}
+Json ListJson(Json items);
+
+}  // namespace quader::api

@@ -1,0 +1,56 @@
+#pragma once
+// Requests and responses as handlers see them: decoupled from the wire so
+// handlers are plain functions that can be unit-tested without sockets.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/access.h"
+#include "core/documents.h"
+#include "core/status.h"
+
+namespace quader::api {
+
+struct Request {
+  std::string method;                         // "GET"
+  std::string target;                         // raw "/api/v1/x?y=1"
+  std::string path;                           // percent-decoded path, no query
+  std::map<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> headers; // lower-cased names
+  std::string body;
+  std::string remote;                         // peer address, for logs
+
+  // Filled by the router.
+  std::map<std::string, std::string> params;  // {name} segments of the route
+  std::optional<auth::Principal> principal;   // set on authenticated routes
+
+  const std::string& Header(const std::string& lower_name) const;
+  const std::string& Param(const std::string& name) const { return params.at(name); }
+  // The caller; only valid on routes that require authentication.
+  const auth::Principal& who() const { return *principal; }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// 200 (or `status`) with `value` as compact JSON.
+Response JsonReply(const Json& value, int status = 200);
+// The documented error body for a non-ok Status, with its HTTP status.
+Response ErrorReply(const Status& status);
+// HTTP status for a code (400, 401, ...).
+int HttpStatusOf(Code code);
+
+// Parses a request body as one JSON object (errors name "body").
+Result<Json> JsonBody(const Request& req);
+
+// "%2F" -> "/", "+" kept as is in paths; in queries "+" means space.
+std::string PercentDecode(const std::string& s, bool plus_is_space);
+
+}  // namespace quader::api

@@ -1,0 +1,253 @@
+#include "api/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace quader::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, RequestHandler handler, Metrics& metrics)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        metrics_(metrics),
+        acceptor_(ioc_),
+        workers_(options_.worker_threads) {}
+
+  Status Start();
+  void Stop();
+  uint16_t port() const { return port_; }
+
+  const HttpServerOptions options_;
+  const RequestHandler handler_;
+  Metrics& metrics_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  std::vector<std::thread> io_threads_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+
+ private:
+  void Accept();
+};
+
+namespace {
+
+// One connection. Lives on its own strand; owned by the pending operation.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Run() {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? "?" : ep.address().to_string();
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options_.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
+    stream_.expires_after(server_.options_.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted || ec == beast::error::timeout) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return Reply(ErrorReply({Code::kPayloadTooLarge,
+                               "request body is larger than the limit of " +
+                                   std::to_string(server_.options_.max_body_bytes) + " bytes"}),
+                   "POST", "?", "limit", /*keep_alive=*/false, Clock::now());
+    }
+    if (ec == http::error::header_limit) {
+      return Reply(ErrorReply({Code::kPayloadTooLarge, "request headers are too large"}), "?", "?",
+                   "limit", false, Clock::now());
+    }
+    if (ec) {
+      return Reply(ErrorReply(errors::Invalid("request", "malformed HTTP request: " + ec.message())),
+                   "?", "?", "malformed", false, Clock::now());
+    }
+    auto start = Clock::now();
+    auto raw = parser_->release();
+    auto req = std::make_shared<Request>();
+    req->method = std::string(raw.method_string());
+    req->target = std::string(raw.target());
+    req->remote = remote_;
+    std::string path = req->target.substr(0, req->target.find('?'));
+    req->path = PercentDecode(path, false);
+    if (size_t q = req->target.find('?'); q != std::string::npos) ParseQuery(req->target.substr(q + 1), req.get());
+    for (const auto& f : raw) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req->headers[name] = std::string(f.value());
+    }
+    req->body = std::move(raw.body());
+    bool keep_alive = raw.keep_alive();
+    // Handlers may block on the store: run them on the worker pool, then
+    // come back to this connection's strand to write.
+    asio::post(server_.workers_, [self = shared_from_this(), req, keep_alive, start] {
+      std::string route;
+      Response res;
+      try {
+        res = self->server_.handler_(*req, &route);
+      } catch (const std::exception& e) {
+        spdlog::error("[http] handler threw: {}", e.what());
+        res = ErrorReply(errors::Internal("internal error"));
+      }
+      asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
+                                                res = std::move(res), route]() mutable {
+        std::string user = req->principal ? req->principal->username : "-";
+        self->Reply(std::move(res), req->method, req->target, route, keep_alive, start, user);
+      });
+    });
+  }
+
+  static void ParseQuery(const std::string& q, Request* req) {
+    size_t pos = 0;
+    while (pos <= q.size()) {
+      size_t amp = q.find('&', pos);
+      if (amp == std::string::npos) amp = q.size();
+      std::string item = q.substr(pos, amp - pos);
+      if (!item.empty()) {
+        size_t eq = item.find('=');
+        std::string k = PercentDecode(item.substr(0, eq), true);
+        std::string v = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1), true);
+        req->query[k] = v;
+      }
+      pos = amp + 1;
+    }
+  }
+
+  using Clock = std::chrono::steady_clock;
+
+  void Reply(Response res, const std::string& method, const std::string& target,
+             const std::string& route, bool keep_alive, Clock::time_point start,
+             const std::string& user = "-") {
+    auto msg = std::make_shared<http::response<http::string_body>>();
+    msg->version(11);
+    msg->result(static_cast<unsigned>(res.status));
+    msg->set(http::field::server, "quader");
+    msg->set(http::field::content_type, res.content_type);
+    for (auto& [k, v] : res.headers) msg->insert(k, v);
+    msg->body() = method == "HEAD" ? std::string() : std::move(res.body);
+    msg->keep_alive(keep_alive);
+    msg->prepare_payload();
+    if (method == "HEAD") msg->content_length(res.body.size());
+
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    server_.metrics_.ObserveRequest(method, route, res.status, seconds);
+    spdlog::info("[http] {} \"{} {}\" {} {}B {:.2f}ms user={}", remote_, method, target,
+                 res.status, msg->body().size(), seconds * 1000, user);
+
+    http::async_write(stream_, *msg, [self = shared_from_this(), msg](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      if (!msg->keep_alive()) return self->Linger();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  // After refusing a request early (e.g. a body over the limit) the client
+  // may still be sending: read and drop its bytes for a while, as nginx's
+  // lingering close does, so it can read our answer instead of a reset.
+  void Linger() {
+    Close();
+    linger_buffer_.resize(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(5));
+    LingerRead();
+  }
+
+  void LingerRead() {
+    stream_.async_read_some(asio::buffer(linger_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->lingered_ += n;
+                              if (ec || self->lingered_ > kMaxLingerBytes) return;
+                              self->LingerRead();
+                            });
+  }
+
+  static constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
+  std::vector<char> linger_buffer_;
+  size_t lingered_ = 0;
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+};
+
+}  // namespace
+
+Status HttpServer::Impl::Start() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return errors::Invalid("listen", "\"" + options_.host + "\" is not an IP address");
+  tcp::endpoint ep(address, options_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return errors::Unavailable("cannot listen on " + options_.host + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+  Accept();
+  for (int i = 0; i < options_.io_threads; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
+  return Status::Ok();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), *this)->Run();
+    Accept();
+  });
+}
+
+void HttpServer::Impl::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  asio::post(ioc_, [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  workers_.join();
+  ioc_.stop();
+  for (auto& t : io_threads_) t.join();
+}
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), metrics)) {}
+HttpServer::~HttpServer() { Stop(); }
+Status HttpServer::Start() { return impl_->Start(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace quader::api

@@ -1,0 +1,59 @@
+#pragma once
+// The HTTP/1.1 server on Boost.Beast: accepts connections, reads requests
+// with size and time limits, hands them to a handler on a worker pool (so
+// store calls never block the event loop), writes responses with keep-alive,
+// records metrics and an access log line per request.
+//
+// Thread-safe. Start() once, then Stop() from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http.h"
+#include "api/metrics.h"
+#include "core/status.h"
+
+namespace quader::api {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see port())
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t max_header_bytes = 64 * 1024;
+  // Deadline for reading one request, including waiting for it on an idle
+  // keep-alive connection.
+  std::chrono::seconds read_timeout{30};
+  int io_threads = 2;
+  int worker_threads = 8;
+};
+
+// Produces the response and names the route for metrics. Runs on a worker.
+using RequestHandler = std::function<Response(Request&, std::string* route_label)>;
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler, Metrics& metrics);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on background threads. kUnavailable when the
+  // address cannot be bound.
+  Status Start();
+  // The bound port (useful with port 0). Valid after Start().
+  uint16_t port() const;
+  // Stops accepting, closes connections, joins threads. Idempotent.
+  void Stop();
+
+  class Impl;  // the Beast machinery, in http_server.cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quader::api

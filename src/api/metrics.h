@@ -1,0 +1,37 @@
+#pragma once
+// The server's Prometheus registry: HTTP request counts and latency per
+// route, plus process gauges. Later subsystems register their own families
+// on registry(). Thread-safe (prometheus-cpp families lock internally).
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace quader::api {
+
+class Metrics {
+ public:
+  Metrics();
+
+  // Records one finished request. `route` is the route pattern, never the raw
+  // path (bounded label cardinality).
+  void ObserveRequest(const std::string& method, const std::string& route, int status,
+                      double seconds);
+  // The exposition text for GET /metrics (updates process gauges first).
+  std::string Render();
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Gauge& resident_bytes_;
+  prometheus::Gauge& start_time_;
+};
+
+}  // namespace quader::api

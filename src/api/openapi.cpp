@@ -1,0 +1,175 @@
+#include "api/openapi.h"
+
+#include <regex>
+
+namespace quader::api {
+namespace {
+
+Json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+Json StringProp(const std::string& description) {
+  return {{"type", "string"}, {"description", description}};
+}
+
+Json Schemas() {
+  Json time = {{"type", "string"}, {"format", "date-time"}};
+  Json s;
+  s["Error"] = {{"type", "object"},
+                {"required", {"error"}},
+                {"properties",
+                 {{"error",
+                   {{"type", "object"},
+                    {"required", {"code", "message"}},
+                    {"properties",
+                     {{"code", {{"type", "string"},
+                                {"enum", {"invalid_argument", "unauthenticated", "permission_denied",
+                                          "not_found", "method_not_allowed", "already_exists",
+                                          "conflict", "payload_too_large", "unavailable", "internal"}}}},
+                      {"message", StringProp("What went wrong, naming the field or value at fault")}}}}}}}};
+  s["Empty"] = {{"type", "object"}};
+  s["Object"] = {{"type", "object"}};
+  s["Text"] = {{"type", "string"}};
+  s["Health"] = {{"type", "object"}, {"properties", {{"status", {{"type", "string"}}}}}};
+  s["Login"] = {{"type", "object"},
+                {"required", {"username", "password"}},
+                {"properties", {{"username", {{"type", "string"}}}, {"password", {{"type", "string"}}}}}};
+  s["User"] = {{"type", "object"},
+               {"properties",
+                {{"username", {{"type", "string"}}},
+                 {"email", {{"type", "string"}}},
+                 {"admin", {{"type", "boolean"}}},
+                 {"active", {{"type", "boolean"}}},
+                 {"created_at", time},
+                 {"updated_at", time}}}};
+  s["Session"] = {{"type", "object"},
+                  {"properties", {{"token", {{"type", "string"}}}, {"expires_at", time}, {"user", Ref("User")}}}};
+  Json membership = {{"type", "object"},
+                     {"properties", {{"name", {{"type", "string"}}}, {"role", {{"type", "string"}}}}}};
+  s["Me"] = {{"type", "object"},
+             {"properties", {{"user", Ref("User")},
+                             {"projects", {{"type", "array"}, {"items", membership}}}}}};
+  s["NewUser"] = {{"type", "object"},
+                  {"required", {"username", "password"}},
+                  {"additionalProperties", false},
+                  {"properties",
+                   {{"username", StringProp("^[a-z][a-z0-9-]*[a-z0-9]$, 2-63 characters")},
+                    {"password", StringProp("8 to 1024 characters")},
+                    {"email", {{"type", "string"}}},
+                    {"admin", {{"type", "boolean"}}}}}};
+  s["UserUpdate"] = {{"type", "object"},
+                     {"additionalProperties", false},
+                     {"properties",
+                      {{"email", {{"type", "string"}}},
+                       {"password", {{"type", "string"}}},
+                       {"admin", {{"type", "boolean"}}},
+                       {"active", {{"type", "boolean"}}}}}};
+  Json expand = {{"type", "object"},
+                 {"additionalProperties", false},
+                 {"description", "Settings admins give a project (docs/projects.md)"},
+                 {"properties",
+                  {{"cluster", StringProp("runtime instance for the project's work")},
+                   {"node_selector", StringProp("k=v[,k=v]")},
+                   {"volume_mount", StringProp("SOURCE(pvc|hostpath|memory):PATH joined by ; or ,")},
+                   {"SERVICE_EXTERNAL_IP", StringProp("IP address(es) services are exposed on")}}}};
+  s["Expand"] = expand;
+  s["Project"] = {{"type", "object"},
+                  {"properties",
+                   {{"name", {{"type", "string"}}},
+                    {"description", {{"type", "string"}}},
+                    {"expand", Ref("Expand")},
+                    {"created_by", {{"type", "string"}}},
+                    {"created_at", time},
+                    {"updated_at", time},
+                    {"role", {{"type", "string"}, {"nullable", true},
+                              {"description", "the caller's role: creator, dev or ops"}}}}}};
+  s["NewProject"] = {{"type", "object"},
+                     {"required", {"name"}},
+                     {"additionalProperties", false},
+                     {"properties",
+                      {{"name", StringProp("a DNS label: ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")},
+                       {"description", {{"type", "string"}}},
+                       {"expand", Ref("Expand")}}}};
+  s["ProjectUpdate"] = {{"type", "object"},
+                        {"additionalProperties", false},
+                        {"properties", {{"description", {{"type", "string"}}}, {"expand", Ref("Expand")}}}};
+  Json role = {{"type", "string"}, {"enum", {"creator", "dev", "ops"}}};
+  s["Member"] = {{"type", "object"},
+                 {"properties", {{"username", {{"type", "string"}}}, {"role", role}, {"created_at", time}}}};
+  s["NewMember"] = {{"type", "object"},
+                    {"required", {"username"}},
+                    {"additionalProperties", false},
+                    {"properties", {{"username", {{"type", "string"}}}, {"role", role}}}};
+  s["MemberUpdate"] = {{"type", "object"},
+                       {"required", {"role"}},
+                       {"additionalProperties", false},
+                       {"properties", {{"role", role}}}};
+  s["Documents"] = {{"type", "string"},
+                    {"description", "YAML or JSON documents separated by ---, each with kind and name"}};
+  Json action = {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}};
+  Json result = {{"type", "object"},
+                 {"properties", {{"kind", {{"type", "string"}}},
+                                 {"name", {{"type", "string"}}},
+                                 {"project", {{"type", "string"}}},
+                                 {"action", action}}}};
+  s["ApplyResults"] = {{"type", "object"},
+                       {"properties", {{"results", {{"type", "array"}, {"items", result}}}}}};
+  return s;
+}
+
+Json ResponseSchema(const std::string& ref) {
+  if (ref.rfind("List:", 0) == 0) {
+    return {{"type", "object"},
+            {"properties", {{"items", {{"type", "array"}, {"items", Ref(ref.substr(5))}}}}}};
+  }
+  return Ref(ref.empty() ? "Empty" : ref);
+}
+
+}  // namespace
+
+Json BuildOpenApi(const Router& router) {
+  Json paths = Json::object();
+  static const std::regex kParam(R"(\{([a-z_]+)\})");
+  for (const Route& r : router.routes()) {
+    Json op = {{"summary", r.doc.summary}, {"tags", {r.doc.tag}}};
+    op["operationId"] = r.method + " " + r.pattern;
+    Json params = Json::array();
+    for (std::sregex_iterator it(r.pattern.begin(), r.pattern.end(), kParam), end; it != end; ++it) {
+      params.push_back({{"name", (*it)[1].str()}, {"in", "path"}, {"required", true},
+                        {"schema", {{"type", "string"}}}});
+    }
+    if (!params.empty()) op["parameters"] = params;
+    if (!r.doc.request_ref.empty()) {
+      Json content = {{"application/json", {{"schema", Ref(r.doc.request_ref)}}}};
+      if (r.doc.request_ref == "Documents") {
+        content = {{"application/yaml", {{"schema", Ref("Documents")}}},
+                   {"application/json", {{"schema", Ref("Documents")}}}};
+      }
+      op["requestBody"] = {{"required", true}, {"content", content}};
+    }
+    std::string ok = std::to_string(r.doc.success_status);
+    std::string type = r.doc.response_ref == "Text" ? "text/plain" : "application/json";
+    op["responses"][ok] = {{"description", "success"},
+                           {"content", {{type, {{"schema", ResponseSchema(r.doc.response_ref)}}}}}};
+    op["responses"]["default"] = {{"description", "an error"},
+                                  {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+    if (r.access == Access::kPublic) {
+      op["security"] = Json::array();
+    }
+    std::string method = r.method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    paths[r.pattern][method] = std::move(op);
+  }
+  return {{"openapi", "3.0.3"},
+          {"info", {{"title", "Quader API"}, {"version", "0.1.0"},
+                    {"description", "The REST API of Quader, a self-hosted machine-learning platform."}}},
+          {"servers", {{{"url", "/"}}}},
+          {"security", {{{"bearerAuth", Json::array()}}, {{"sessionCookie", Json::array()}}}},
+          {"paths", paths},
+          {"components",
+           {{"schemas", Schemas()},
+            {"securitySchemes",
+             {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"sessionCookie", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "quader_session"}}}}}}}};
+}
+
+}  // namespace quader::api

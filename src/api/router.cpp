@@ -1,0 +1,126 @@
+#include "api/router.h"
+
+#include <spdlog/spdlog.h>
+
+namespace quader::api {
+namespace {
+
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+bool IsParam(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+bool IsSafeMethod(const std::string& m) { return m == "GET" || m == "HEAD"; }
+
+}  // namespace
+
+std::string TokenOf(const Request& req, bool* from_cookie) {
+  *from_cookie = false;
+  const std::string& authz = req.Header("authorization");
+  const std::string kBearer = "Bearer ";
+  if (authz.size() > kBearer.size() && strncasecmp(authz.c_str(), kBearer.c_str(), kBearer.size()) == 0) {
+    return authz.substr(kBearer.size());
+  }
+  const std::string& cookie = req.Header("cookie");
+  const std::string kName = "quader_session=";
+  for (size_t pos = 0; pos < cookie.size();) {
+    size_t end = cookie.find(';', pos);
+    if (end == std::string::npos) end = cookie.size();
+    size_t b = cookie.find_first_not_of(' ', pos);
+    if (b != std::string::npos && b < end && cookie.compare(b, kName.size(), kName) == 0) {
+      *from_cookie = true;
+      return cookie.substr(b + kName.size(), end - b - kName.size());
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+void Router::Add(std::string method, std::string pattern, Access access, Handler handler,
+                 RouteDoc doc) {
+  Route r{std::move(method), std::move(pattern), access, std::move(handler), std::move(doc), {}};
+  r.segments = SplitPath(r.pattern);
+  routes_.push_back(std::move(r));
+}
+
+const Route* Router::Match(const Request& req, std::map<std::string, std::string>* params,
+                           std::string* allowed) const {
+  std::vector<std::string> segs = SplitPath(req.path);
+  const Route* best = nullptr;
+  int best_literals = -1;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    int literals = 0;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      if (IsParam(r.segments[i])) continue;
+      ok = r.segments[i] == segs[i];
+      ++literals;
+    }
+    if (!ok) continue;
+    bool method_ok = r.method == req.method || (req.method == "HEAD" && r.method == "GET");
+    if (!method_ok) {
+      if (allowed->find(r.method) == std::string::npos) *allowed += (allowed->empty() ? "" : ", ") + r.method;
+      continue;
+    }
+    if (literals > best_literals) {
+      best = &r;
+      best_literals = literals;
+    }
+  }
+  if (best) {
+    for (size_t i = 0; i < segs.size(); ++i) {
+      if (IsParam(best->segments[i])) {
+        (*params)[best->segments[i].substr(1, best->segments[i].size() - 2)] = segs[i];
+      }
+    }
+  }
+  return best;
+}
+
+Response Router::Dispatch(Request& req, std::string* route_label) const {
+  std::string allowed;
+  const Route* route = Match(req, &req.params, &allowed);
+  if (!route) {
+    *route_label = "unmatched";
+    if (!allowed.empty()) {
+      Response r = ErrorReply({Code::kMethodNotAllowed,
+                               "method " + req.method + " is not allowed on " + req.path +
+                                   " (allowed: " + allowed + ")"});
+      r.headers.emplace_back("Allow", allowed);
+      return r;
+    }
+    return ErrorReply(errors::NotFound("route", req.method + " " + req.path));
+  }
+  *route_label = route->pattern;
+  if (route->access == Access::kSignedIn) {
+    auto who = authenticator_(req);
+    if (!who.ok()) return ErrorReply(who.status());
+    bool from_cookie = false;
+    TokenOf(req, &from_cookie);
+    if (from_cookie && !IsSafeMethod(req.method) && req.Header("x-requested-with") != "quader") {
+      return ErrorReply(errors::Denied(
+          "a request signed in by cookie must send the header X-Requested-With: quader"));
+    }
+    req.principal = std::move(who).value();
+  }
+  try {
+    return route->handler(req);
+  } catch (const std::exception& e) {
+    spdlog::error("[api] handler for {} {} threw: {}", req.method, route->pattern, e.what());
+    return ErrorReply(errors::Internal("internal error while handling the request"));
+  }
+}
+
+}  // namespace quader::api

@@ -1,0 +1,32 @@
+#pragma once
+// The CLI's verbs. Each Add* function adds one sub-command to the CLI11 app
+// and records, in `commands`, the action to run when that sub-command is
+// the one the user chose. Actions run after parsing, never during it.
+
+#include <functional>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/exit_codes.h"
+#include "cli/io.h"
+
+namespace quader::cli {
+
+// A sub-command and what running it does. `app` is owned by the parent app.
+struct Command {
+  CLI::App* app;
+  std::function<Outcome()> action;
+};
+
+// Signature shared by every verb; `io` outlives the returned actions.
+using AddCommandFn = void (*)(CLI::App& app, Io& io, std::vector<Command>& commands);
+
+void AddLoginCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // login.cpp
+void AddLogoutCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // login.cpp
+void AddApplyCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // apply.cpp
+void AddGetCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // get.cpp
+void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // delete.cpp
+void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // version.cpp
+
+}  // namespace quader::cli

@@ -1,0 +1,281 @@
+#include "server/server.h"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include "api/api.h"
+#include "api/http_server.h"
+#include "auth/passwords.h"
+#include "auth/users.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "store/users.h"
+
+namespace quader::server {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+Status SplitHostPort(const std::string& field, const std::string& text, std::string* host, uint16_t* port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return errors::Invalid(field, "\"" + text + "\" is not HOST:PORT");
+  *host = text.substr(0, colon);
+  if (host->size() > 1 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->empty()) *host = "0.0.0.0";
+  try {
+    int p = std::stoi(text.substr(colon + 1));
+    if (p < 0 || p > 65535) throw std::out_of_range("port");
+    *port = static_cast<uint16_t>(p);
+  } catch (const std::exception&) {
+    return errors::Invalid(field, "\"" + text + "\" has no valid port");
+  }
+  return Status::Ok();
+}
+
+std::string DefaultWebDir(const char* argv0) {
+  std::error_code ec;
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(argv0);
+  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    if (fs::is_regular_file(dir / "web/dist/index.html", ec)) return (dir / "web/dist").string();
+  }
+  return "";
+}
+
+// Applies every *.yaml/*.yml/*.json under `path` (or the file) as the admin.
+Status ApplyAtStart(api::Api& api, store::Store& store, const Clock& clock, const std::string& path) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& e : fs::recursive_directory_iterator(path)) {
+      auto ext = e.path().extension();
+      if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else if (fs::is_regular_file(path, ec)) {
+    files.push_back(path);
+  } else {
+    return errors::Invalid("apply", "\"" + path + "\" is neither a file nor a directory");
+  }
+  auth::Principal admin;
+  QUADER_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(store::UserRecord u, store::GetUser(tx, "admin"));
+    admin = {u.id, u.username, true, ""};
+    return Status::Ok();
+  }));
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto results = api.kinds().ApplyAll(store, admin, text, ToUnixSeconds(clock.Now()));
+    if (!results.ok()) return Status(results.status().code(), f.string() + ": " + results.status().message());
+    for (const auto& r : *results) {
+      spdlog::info("[server] applied {} {} from {}: {}", r.kind, r.name, f.string(), ChangeName(r.change));
+    }
+  }
+  return Status::Ok();
+}
+
+Status WriteServerJson(const std::string& data_dir, const std::string& api_url) {
+  Json j = {{"api", api_url}, {"pid", static_cast<int64_t>(getpid())}};
+  fs::path tmp = fs::path(data_dir) / "server.json.tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(2) << "\n";
+    if (!out) return errors::Internal("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, fs::path(data_dir) / "server.json");
+  return Status::Ok();
+}
+
+int Serve(const ServerConfig& cfg, const char* argv0) {
+  SetUpLogging(cfg.log_level);
+  std::error_code ec;
+  fs::create_directories(cfg.data_dir, ec);
+  if (ec) {
+    std::cerr << "quader: cannot create data directory " << cfg.data_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
+  if (cfg.runtime != "auto" && cfg.runtime != "docker" && cfg.runtime != "process" && cfg.runtime != "kubernetes") {
+    std::cerr << "quader: --runtime must be auto, docker, process or kubernetes\n";
+    return 2;
+  }
+  std::string host;
+  uint16_t port = 0;
+  if (Status st = SplitHostPort("listen", cfg.listen, &host, &port); !st.ok()) {
+    std::cerr << "quader: " << st.message() << "\n";
+    return 2;
+  }
+  if (Status st = auth::InitCrypto(); !st.ok()) {
+    std::cerr << "quader: " << st.message() << "\n";
+    return 1;
+  }
+
+  std::string db = cfg.db.empty() ? "sqlite:" + (fs::path(cfg.data_dir) / "quader.db").string() : cfg.db;
+  auto store = store::OpenStore(db);
+  if (!store.ok()) {
+    std::cerr << "quader: " << store.status().message() << "\n";
+    return 1;
+  }
+  if (Status st = (*store)->Migrate(); !st.ok()) {
+    std::cerr << "quader: " << st.message() << "\n";
+    return 1;
+  }
+  SystemClock clock;
+  const char* pw_env = std::getenv("QUADER_ADMIN_PASSWORD");
+  std::string generated;
+  if (Status st = auth::Bootstrap(**store, clock, pw_env ? pw_env : "", &generated); !st.ok()) {
+    std::cerr << "quader: cannot create the admin user: " << st.message() << "\n";
+    return 1;
+  }
+
+  api::Metrics metrics;
+  std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
+  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir});
+  for (const auto& path : cfg.apply_paths) {
+    if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
+      std::cerr << "quader: --apply " << st.message() << "\n";
+      return 1;
+    }
+  }
+
+  api::HttpServerOptions http_opts;
+  http_opts.host = host;
+  http_opts.port = port;
+  http_opts.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
+  api::HttpServer http(http_opts, [&api](api::Request& req, std::string* route) {
+    return api.Handle(req, route);
+  }, metrics);
+  if (Status st = http.Start(); !st.ok()) {
+    std::cerr << "quader: " << st.message() << "\n";
+    return 1;
+  }
+  std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
+  if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
+  std::string url = "http://" + shown_host + ":" + std::to_string(http.port());
+  if (Status st = WriteServerJson(cfg.data_dir, url); !st.ok()) spdlog::warn("[server] {}", st.message());
+
+  std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
+            << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
+            << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n";
+  if (!generated.empty()) {
+    std::cout << "  admin password (generated, shown once): " << generated << "\n";
+  } else {
+    std::cout << "  sign in as admin" << (pw_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
+  }
+  std::cout.flush();
+  spdlog::info("[server] serving api={} runtime={} (containers arrive with the runtime subsystem)", url, cfg.runtime);
+
+  // Housekeeping until a stop signal: expired tokens are removed hourly.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  std::atomic<bool> stopping{false};
+  std::thread housekeeping([&] {
+    int64_t next = 0;
+    while (!stopping) {
+      int64_t now = ToUnixSeconds(clock.Now());
+      if (now >= next) {
+        next = now + 3600;
+        (void)(*store)->Write([&](store::Tx& tx) { return store::DeleteExpiredTokens(tx, now).status(); });
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("[server] signal {} received: stopping", sig);
+  stopping = true;
+  http.Stop();
+  housekeeping.join();
+  fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
+  return 0;
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return errors::Invalid("config", path + ": " + e.what());
+  }
+  if (!root.IsMap()) return errors::Invalid("config", path + " must be a mapping of settings");
+  try {
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      const YAML::Node& v = kv.second;
+      if (key == "data") cfg->data_dir = v.as<std::string>();
+      else if (key == "listen") cfg->listen = v.as<std::string>();
+      else if (key == "gateway-listen") cfg->gateway_listen = v.as<std::string>();
+      else if (key == "runtime") cfg->runtime = v.as<std::string>();
+      else if (key == "db") cfg->db = v.as<std::string>();
+      else if (key == "web-dir") cfg->web_dir = v.as<std::string>();
+      else if (key == "log-level") cfg->log_level = v.as<std::string>();
+      else if (key == "token-ttl") cfg->token_ttl_seconds = v.as<int64_t>();
+      else if (key == "max-body") cfg->max_body_bytes = v.as<int64_t>();
+      else if (key == "apply") cfg->apply_paths = v.as<std::vector<std::string>>();
+      else return errors::Invalid("config", path + ": unknown setting \"" + key + "\"");
+    }
+  } catch (const YAML::Exception& e) {
+    return errors::Invalid("config", path + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+int Run(int argc, char** argv) {
+  // Stop signals are taken by sigwait in Serve; block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ServerConfig cfg;
+  std::string config_file;
+  // First pass: only --config, so flags given on the command line win over the file.
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--config") config_file = argv[i + 1];
+  }
+  if (!config_file.empty()) {
+    if (Status st = LoadConfigFile(config_file, &cfg); !st.ok()) {
+      std::cerr << "quader: " << st.message() << "\n";
+      return 2;
+    }
+  }
+  CLI::App app{"quader server: run the Quader platform", "quader server"};
+  app.add_option("--config", config_file, "YAML file with any of these settings (keys = flag names)");
+  app.add_option("--data", cfg.data_dir, "data directory")->capture_default_str();
+  app.add_option("--listen", cfg.listen, "API and web UI address, HOST:PORT (port 0: any free port)")->capture_default_str();
+  app.add_option("--gateway-listen", cfg.gateway_listen, "service gateway address, HOST:PORT")->capture_default_str();
+  app.add_option("--runtime", cfg.runtime, "where work runs: auto, docker, process, kubernetes")
+      ->check(CLI::IsMember({"auto", "docker", "process", "kubernetes"}))->capture_default_str();
+  app.add_option("--db", cfg.db, "metadata store URL (default sqlite:DATA/quader.db)");
+  app.add_option("--web-dir", cfg.web_dir, "directory of the built web UI (default: web/dist)");
+  app.add_option("--log-level", cfg.log_level, "trace, debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))->capture_default_str();
+  app.add_option("--token-ttl", cfg.token_ttl_seconds, "lifetime of login tokens, seconds")
+      ->check(CLI::Range(int64_t{60}, int64_t{365} * 24 * 3600))->capture_default_str();
+  app.add_option("--max-body", cfg.max_body_bytes, "largest request body accepted, bytes")
+      ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30))->capture_default_str();
+  app.add_option("--apply", cfg.apply_paths, "apply the documents in this file or directory at start (as admin)");
+  try {
+    app.parse(argc - 1, argv + 1);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return Serve(cfg, argv[0]);
+}
+
+}  // namespace quader::server

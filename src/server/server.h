@@ -1,0 +1,34 @@
+#pragma once
+// The composition root (STYLE.md addendum): loads the configuration, opens
+// the store, bootstraps the first admin, wires the API and serves until
+// SIGINT/SIGTERM.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace quader::server {
+
+struct ServerConfig {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string gateway_listen = "127.0.0.1:8081";
+  std::string runtime = "auto";  // auto, docker, process, kubernetes
+  std::string db;                // default sqlite:DATA/quader.db
+  std::string web_dir;           // default: web/dist beside the binary's build dir
+  std::string log_level = "info";
+  int64_t token_ttl_seconds = 7 * 24 * 3600;
+  int64_t max_body_bytes = 8 * 1024 * 1024;
+  std::vector<std::string> apply_paths;  // documents applied as admin at start
+};
+
+// Reads a YAML config file whose keys are the long flag names
+// (data, listen, db, ...). Unknown keys are an error naming them.
+Status LoadConfigFile(const std::string& path, ServerConfig* config);
+
+// Runs `quader server ...` (argv[1] == "server"). Returns the exit status.
+int Run(int argc, char** argv);
+
+}  // namespace quader::server

@@ -1,0 +1,108 @@
+// Tests cli/output.h: cell text, table alignment and column choice, and the
+// json/yaml renderings `quader get -o` prints.
+
+#include "cli/output.h"
+
+#include <gtest/gtest.h>
+
+#include "cli/kinds.h"
+
+namespace quader::cli {
+namespace {
+
+std::span<const Column> ColumnsOf(std::string_view kind) {
+  return ColumnsFor(*ResolveKind(kind).value());
+}
+
+TEST(OutputTest, TableAlignsEveryColumnToItsWidestCell) {
+  const Column columns[] = {{"NAME", "name"}, {"ROLE", "role"}, {"NOTE", "note"}};
+  std::vector<Json> rows = {
+      {{"name", "a"}, {"role", "creator"}, {"note", "x"}},
+      {{"name", "long-name"}, {"role", "dev"}, {"note", "longer note"}},
+  };
+  EXPECT_EQ(RenderTable(columns, rows),
+            "NAME        ROLE      NOTE\n"
+            "a           creator   x\n"
+            "long-name   dev       longer note\n");
+}
+
+TEST(OutputTest, TableHasNoTrailingSpacesWhenTheLastCellIsShort) {
+  const Column columns[] = {{"NAME", "name"}, {"DESCRIPTION", "description"}};
+  std::string table = RenderTable(columns, {{{"name", "p"}, {"description", ""}}});
+  EXPECT_EQ(table, "NAME   DESCRIPTION\np      -\n");
+}
+
+TEST(OutputTest, TableCountsUtf8CharactersNotBytes) {
+  const Column columns[] = {{"NAME", "name"}, {"X", "x"}};
+  std::string table = RenderTable(columns, {{{"name", "été"}, {"x", "1"}}, {{"name", "abcd"}, {"x", "2"}}});
+  EXPECT_EQ(table, "NAME   X\nété    1\nabcd   2\n");
+}
+
+TEST(OutputTest, ProjectTableShowsRoleCreatorAndDescription) {
+  Json project = {{"name", "team-a"},           {"description", "Team A\nsecond line"},
+                  {"created_by", "alice"},      {"created_at", "2026-11-29T10:00:00Z"},
+                  {"role", nullptr},            {"expand", {{"cluster", "dev"}}}};
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("projects"), Json::array({project})),
+            "NAME     ROLE   CREATED-BY   CREATED                DESCRIPTION\n"
+            "team-a   -      alice        2026-11-29T10:00:00Z   Team A second line\n");
+}
+
+TEST(OutputTest, UserTableShowsFlagsAsTrueFalse) {
+  Json user = {{"username", "bob"}, {"email", "b@example.com"}, {"admin", false},
+               {"active", true},    {"created_at", "2026-11-29T10:00:00Z"}};
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("user"), user),
+            "USERNAME   ADMIN   ACTIVE   EMAIL           CREATED\n"
+            "bob        false   true     b@example.com   2026-11-29T10:00:00Z\n");
+}
+
+TEST(OutputTest, KindsWithoutColumnsUseNameProjectAndCreated) {
+  Json runs = Json::array({{{"id", "r-1"}, {"project", "public"}, {"created_at", "t1"}}});
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("runs"), runs),
+            "NAME   PROJECT   CREATED\n"
+            "r-1    public    t1\n");
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipeline"), Json::array()), "NAME   PROJECT   CREATED\n");
+}
+
+TEST(OutputTest, CellTextRendersEachJsonType) {
+  Json row = {{"s", "a\tb"}, {"n", 3},          {"t", true},        {"z", nullptr},
+              {"e", ""},     {"o", {{"k", 1}}}, {"l", {1, "two"}}};
+  EXPECT_EQ(CellText(row, {"S", "s"}), "a b");
+  EXPECT_EQ(CellText(row, {"N", "n"}), "3");
+  EXPECT_EQ(CellText(row, {"T", "t"}), "true");
+  EXPECT_EQ(CellText(row, {"Z", "z"}), "-");
+  EXPECT_EQ(CellText(row, {"E", "e"}), "-");
+  EXPECT_EQ(CellText(row, {"M", "missing"}), "-");
+  EXPECT_EQ(CellText(row, {"O", "o"}), R"({"k":1})");
+  EXPECT_EQ(CellText(row, {"L", "l"}), R"([1,"two"])");
+  EXPECT_EQ(CellText(row, {"F", "missing", "s"}), "a b");
+}
+
+TEST(OutputTest, JsonIsPrettyAndKeepsEveryField) {
+  Json list = Json::array({{{"name", "a"}, {"expand", {{"cluster", "dev"}}}}});
+  std::string text = Render(Format::kJson, ColumnsOf("projects"), list);
+  EXPECT_EQ(text, list.dump(2) + "\n");
+  EXPECT_EQ(Json::parse(text), list);
+}
+
+TEST(OutputTest, YamlRoundTripsThroughTheDocumentParser) {
+  Json project = {{"name", "team-a"}, {"role", "creator"}, {"expand", {{"cluster", "dev"}}}};
+  std::string text = Render(Format::kYaml, ColumnsOf("projects"), project);
+  EXPECT_NE(text.find("name: team-a"), std::string::npos) << text;
+  auto docs = ParseDocuments(text);
+  ASSERT_TRUE(docs.ok()) << docs.status().ToString();
+  ASSERT_EQ(docs->size(), 1u);
+  EXPECT_EQ(docs->front(), project);
+}
+
+TEST(OutputTest, ParseFormatAcceptsOnlyTheThreeFormats) {
+  EXPECT_EQ(ParseFormat("table").value(), Format::kTable);
+  EXPECT_EQ(ParseFormat("json").value(), Format::kJson);
+  EXPECT_EQ(ParseFormat("yaml").value(), Format::kYaml);
+  auto bad = ParseFormat("xml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("\"xml\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quader::cli

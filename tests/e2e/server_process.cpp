@@ -1,0 +1,113 @@
+#include "e2e/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace quader::testing {
+
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args,
+                             std::map<std::string, std::string> env)
+    : data_dir_(std::move(data_dir)), args_(std::move(extra_args)), env_(std::move(env)) {
+  log_path_ = data_dir_ + "/server.log";
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+bool ServerProcess::Start() {
+  std::filesystem::remove(data_dir_ + "/server.json");
+  std::vector<std::string> argv = {QUADER_BINARY, "server", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    for (const auto& [k, v] : env_) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> cargs;
+    for (auto& a : argv) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    execv(cargs[0], cargs.data());
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      error_ = "server exited early with " + std::to_string(exit_code_) + ":\n" + Output();
+      return false;
+    }
+    std::ifstream in(data_dir_ + "/server.json");
+    if (in) {
+      Json j = Json::parse(in, nullptr, false);
+      if (!j.is_discarded() && j.contains("api")) {
+        api_ = j["api"];
+        auto r = cli::HttpRequest("GET", api_ + "/healthz", "", {}, 2);
+        if (r.ok() && r->status == 200) return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  error_ = "server did not become healthy within 20 s:\n" + Output();
+  Kill();
+  return false;
+}
+
+void ServerProcess::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Kill();
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = -1;
+  pid_ = -1;
+}
+
+std::string ServerProcess::Output() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+cli::HttpReply ServerProcess::Call(const std::string& method, const std::string& path,
+                                   const std::string& body, const std::string& token,
+                                   std::map<std::string, std::string> headers) const {
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  auto r = cli::HttpRequest(method, api_ + path, body, headers, 30);
+  if (!r.ok()) return cli::HttpReply{0, r.status().ToString(), {}};
+  return *r;
+}
+
+std::string ServerProcess::Login(const std::string& user, const std::string& password) const {
+  Json body = {{"username", user}, {"password", password}};
+  auto r = Call("POST", "/api/v1/login", body.dump());
+  if (r.status != 200) return "";
+  return Json::parse(r.body).value("token", "");
+}
+
+}  // namespace quader::testing

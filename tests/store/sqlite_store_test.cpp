@@ -1,0 +1,188 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "fakes/temp_dir.h"
+#include "store/projects.h"
+#include "store/users.h"
+
+namespace quader::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    store_.reset();
+    auto s = OpenStore("sqlite:" + dir_.File("q.db"));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    ASSERT_TRUE(store_->Migrate().ok());
+  }
+
+  UserRecord AddUser(const std::string& name) {
+    UserRecord u;
+    u.username = name;
+    u.password_hash = "h";
+    Status st = store_->Write([&](Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(u, InsertUser(tx, u, 100));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return u;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, MigrateIsIdempotentAndRecordsVersions) {
+  ASSERT_TRUE(store_->Migrate().ok());
+  int64_t versions = 0;
+  ASSERT_TRUE(store_->Read([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT COUNT(*) FROM schema_migrations"));
+    versions = rows[0].Int(0);
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(versions, static_cast<int64_t>(Migrations().size()));
+}
+
+TEST_F(SqliteStoreTest, UniqueNamesAreAlreadyExists) {
+  AddUser("alice");
+  UserRecord dup;
+  dup.username = "alice";
+  Status st = store_->Write([&](Tx& tx) { return InsertUser(tx, dup, 1).status(); });
+  EXPECT_EQ(st.code(), Code::kAlreadyExists) << st.ToString();
+}
+
+TEST_F(SqliteStoreTest, FailedWriteRollsBackEverything) {
+  Status st = store_->Write([&](Tx& tx) -> Status {
+    UserRecord u;
+    u.username = "carol";
+    QUADER_RETURN_IF_ERROR(InsertUser(tx, u, 1).status());
+    return errors::Invalid("x", "abort");  // a later step fails
+  });
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  Status get = store_->Read([&](Tx& tx) { return GetUser(tx, "carol").status(); });
+  EXPECT_EQ(get.code(), Code::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, CommittedDataSurvivesReopen) {
+  UserRecord u = AddUser("dave");
+  ProjectRecord p;
+  p.name = "team";
+  p.created_by = "dave";
+  ASSERT_TRUE(store_->Write([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(p, InsertProject(tx, p, 5));
+    return PutMember(tx, p.id, u.id, "creator", 5);
+  }).ok());
+  Reopen();
+  std::optional<std::string> role;
+  ASSERT_TRUE(store_->Read([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(ProjectRecord got, GetProject(tx, "team"));
+    QUADER_ASSIGN_OR_RETURN(role, GetRole(tx, got.id, u.id));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(role, "creator");
+}
+
+TEST_F(SqliteStoreTest, DeletingAUserCascadesToTokensAndMemberships) {
+  UserRecord u = AddUser("erin");
+  ProjectRecord p;
+  p.name = "proj";
+  p.created_by = "erin";
+  ASSERT_TRUE(store_->Write([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(p, InsertProject(tx, p, 1));
+    QUADER_RETURN_IF_ERROR(PutMember(tx, p.id, u.id, "dev", 1));
+    return InsertToken(tx, {0, u.id, "hash1", "", 1, 1000});
+  }).ok());
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return DeleteUser(tx, "erin"); }).ok());
+  ASSERT_TRUE(store_->Read([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto token, FindLiveToken(tx, "hash1", 2));
+    EXPECT_FALSE(token.has_value());
+    QUADER_ASSIGN_OR_RETURN(auto members, ListMembers(tx, p.id));
+    EXPECT_TRUE(members.empty());
+    return Status::Ok();
+  }).ok());
+}
+
+TEST_F(SqliteStoreTest, TokensExpire) {
+  UserRecord u = AddUser("frank");
+  ASSERT_TRUE(store_->Write([&](Tx& tx) { return InsertToken(tx, {0, u.id, "h", "", 1, 100}); }).ok());
+  std::optional<TokenOwner> live, dead;
+  ASSERT_TRUE(store_->Read([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(live, FindLiveToken(tx, "h", 99));
+    QUADER_ASSIGN_OR_RETURN(dead, FindLiveToken(tx, "h", 100));
+    return Status::Ok();
+  }).ok());
+  ASSERT_TRUE(live.has_value());
+  EXPECT_EQ(live->user.username, "frank");
+  EXPECT_FALSE(dead.has_value());
+  int64_t removed = 0;
+  ASSERT_TRUE(store_->Write([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(removed, DeleteExpiredTokens(tx, 100));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(removed, 1);
+}
+
+TEST_F(SqliteStoreTest, ListProjectsCarriesTheCallersRole) {
+  UserRecord u = AddUser("gina");
+  ASSERT_TRUE(store_->Write([&](Tx& tx) -> Status {
+    for (const char* name : {"b-proj", "a-proj"}) {
+      ProjectRecord p;
+      p.name = name;
+      p.created_by = "x";
+      QUADER_ASSIGN_OR_RETURN(p, InsertProject(tx, p, 1));
+      if (p.name == "b-proj") QUADER_RETURN_IF_ERROR(PutMember(tx, p.id, u.id, "ops", 1));
+    }
+    return Status::Ok();
+  }).ok());
+  std::vector<ProjectWithRole> all, mine;
+  ASSERT_TRUE(store_->Read([&](Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(all, ListProjects(tx, u.id, false));
+    QUADER_ASSIGN_OR_RETURN(mine, ListProjects(tx, u.id, true));
+    return Status::Ok();
+  }).ok());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].project.name, "a-proj");  // sorted
+  EXPECT_FALSE(all[0].role.has_value());
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].project.name, "b-proj");
+  EXPECT_EQ(mine[0].role, "ops");
+}
+
+TEST_F(SqliteStoreTest, ReadsRunWhileAWriteIsOpen) {
+  AddUser("hank");
+  std::atomic<bool> read_done{false};
+  Status st = store_->Write([&](Tx& tx) -> Status {
+    UserRecord u;
+    u.username = "ivy";
+    QUADER_RETURN_IF_ERROR(InsertUser(tx, u, 1).status());
+    std::thread reader([&] {
+      // Sees the last committed state: hank, not the uncommitted ivy.
+      Status r = store_->Read([&](Tx& rtx) -> Status {
+        EXPECT_TRUE(GetUser(rtx, "hank").ok());
+        EXPECT_EQ(GetUser(rtx, "ivy").status().code(), Code::kNotFound);
+        return Status::Ok();
+      });
+      EXPECT_TRUE(r.ok()) << r.ToString();
+      read_done = true;
+    });
+    reader.join();
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(read_done);
+}
+
+TEST(OpenStoreTest, RefusesUnknownUrls) {
+  EXPECT_EQ(OpenStore("mysql://x").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(OpenStore("sqlite:").status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace quader::store

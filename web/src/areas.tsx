@@ -1,0 +1,129 @@
+import type { ReactNode } from 'react';
+import {
+  ApiOutlined,
+  AppstoreOutlined,
+  ApartmentOutlined,
+  CloudServerOutlined,
+  CodeOutlined,
+  ClockCircleOutlined,
+  ExperimentOutlined,
+  FileTextOutlined,
+  PlayCircleOutlined,
+  ProjectOutlined,
+  TeamOutlined,
+} from '@ant-design/icons';
+
+/**
+ * Every area of the platform, in menu order. An area with `available: false` shows in
+ * the side menu as a disabled item tagged "soon"; it has no page yet. To open an area,
+ * build its page under src/pages/, add its <Route> in App.tsx and set `available: true`
+ * (see docs/web-ui.md).
+ */
+export interface Area {
+  key: string;
+  label: string;
+  path: string;
+  icon: ReactNode;
+  available: boolean;
+  adminOnly?: boolean;
+  /** What the area is for (shown on its "not available yet" page). */
+  about: string;
+}
+
+export const AREAS: Area[] = [
+  {
+    key: 'projects',
+    label: 'Projects',
+    path: '/projects',
+    icon: <ProjectOutlined />,
+    available: true,
+    about: 'Project groups, their members and roles, and the expand settings their work runs with.',
+  },
+  {
+    key: 'notebooks',
+    label: 'Notebooks',
+    path: '/notebooks',
+    icon: <CodeOutlined />,
+    available: false,
+    about: 'Jupyter or VS Code in the browser with your personal work directory mounted.',
+  },
+  {
+    key: 'images',
+    label: 'Images',
+    path: '/images',
+    icon: <AppstoreOutlined />,
+    available: false,
+    about: 'Build and keep the images that reproduce an environment.',
+  },
+  {
+    key: 'templates',
+    label: 'Job templates',
+    path: '/templates',
+    icon: <FileTextOutlined />,
+    available: false,
+    about: 'Reusable task types with typed parameters, resources, env and mounts.',
+  },
+  {
+    key: 'pipelines',
+    label: 'Pipelines',
+    path: '/pipelines',
+    icon: <ApartmentOutlined />,
+    available: false,
+    about: 'DAGs of tasks built from job templates.',
+  },
+  {
+    key: 'runs',
+    label: 'Runs',
+    path: '/runs',
+    icon: <PlayCircleOutlined />,
+    available: false,
+    about: 'Run instances of pipelines, their task states and live logs.',
+  },
+  {
+    key: 'schedules',
+    label: 'Schedules',
+    path: '/schedules',
+    icon: <ClockCircleOutlined />,
+    available: false,
+    about: 'Timed pipeline runs and the record of what each schedule produced.',
+  },
+  {
+    key: 'experiments',
+    label: 'Experiments (HPO)',
+    path: '/experiments',
+    icon: <ExperimentOutlined />,
+    available: false,
+    about: 'Hyperparameter searches, their trials and charts.',
+  },
+  {
+    key: 'services',
+    label: 'Services',
+    path: '/services',
+    icon: <CloudServerOutlined />,
+    available: false,
+    about: 'Internal services exposed through the gateway.',
+  },
+  {
+    key: 'inference-services',
+    label: 'Inference services',
+    path: '/inference-services',
+    icon: <ApiOutlined />,
+    available: false,
+    about: 'Models online with canary, mirroring and autoscaling.',
+  },
+  {
+    key: 'users',
+    label: 'Users',
+    path: '/users',
+    icon: <TeamOutlined />,
+    available: true,
+    adminOnly: true,
+    about: 'Accounts of the platform (administrators only).',
+  },
+];
+
+/** The area a path belongs to (its first segment), if any. */
+export function areaOf(pathname: string): Area | undefined {
+  const first = '/' + (pathname.split('/')[1] ?? '');
+  return AREAS.find((a) => a.path === first);
+}

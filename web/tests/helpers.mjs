@@ -1,0 +1,198 @@
+// Shared set-up for the browser tests: starts the real Quader server on free ports
+// with a fresh data directory, launches Debian's Chromium through playwright-core,
+// and offers small API helpers for test set-up and for checking what was saved.
+//
+// Environment:
+//   QUADER_BIN      server binary (default <repo>/build/quader)
+//   QUADER_WEB_DIR  built UI (default <repo>/web/dist; run `npm run build` first)
+//   CHROMIUM        browser binary (default /usr/bin/chromium)
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const STARTUP_DEADLINE_MS = 20_000;
+
+/** Starts `quader server`; resolves once GET /healthz answers 200. */
+export async function startServer() {
+  const bin = process.env.QUADER_BIN ?? path.join(repoRoot, 'build', 'quader');
+  const webDir = process.env.QUADER_WEB_DIR ?? path.join(repoRoot, 'web', 'dist');
+  if (!existsSync(bin)) throw new Error(`server binary ${bin} not found: build it first (make build)`);
+  if (!existsSync(path.join(webDir, 'index.html'))) {
+    throw new Error(`${webDir}/index.html not found: build the UI first (cd web && npm run build)`);
+  }
+
+  const root = await mkdtemp(path.join(os.tmpdir(), 'quader-web-test-'));
+  const dataDir = path.join(root, 'data');
+  const logPath = path.join(root, 'server.log');
+  const password = 'Adm-' + randomBytes(9).toString('base64url');
+  const log = createWriteStream(logPath);
+  let logText = '';
+
+  const child = spawn(
+    bin,
+    ['server', '--data', dataDir, '--listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--web-dir', webDir],
+    {
+      env: { ...process.env, QUADER_ADMIN_PASSWORD: password },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so that stop() reaches anything it started
+    },
+  );
+  const collect = (chunk) => {
+    log.write(chunk);
+    if (logText.length < 200_000) logText += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+  });
+
+  const server = {
+    base: '',
+    password,
+    dataDir,
+    root,
+    child,
+    logTail: () => logText.slice(-4000),
+    async stop() {
+      if (exited === null) {
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        const done = await Promise.race([exitPromise, sleep(5000).then(() => null)]);
+        if (done === null) {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+          await Promise.race([exitPromise, sleep(2000)]);
+        }
+      }
+      log.end();
+      if (!process.env.QUADER_KEEP_TEST_DATA) await rm(root, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  const fail = async (why) => {
+    await server.stop().catch(() => undefined);
+    throw new Error(`${why}\n--- server output ---\n${logText.slice(-4000)}`);
+  };
+
+  // 1. server.json tells which port it bound.
+  for (;;) {
+    if (exited) await fail(`quader server exited early (${JSON.stringify(exited)})`);
+    if (Date.now() > deadline) await fail(`no ${dataDir}/server.json within ${STARTUP_DEADLINE_MS} ms`);
+    try {
+      const info = JSON.parse(await readFile(path.join(dataDir, 'server.json'), 'utf8'));
+      if (typeof info.api === 'string' && info.api.startsWith('http')) {
+        server.base = info.api.replace(/\/+$/, '');
+        break;
+      }
+    } catch {
+      /* not there yet, or half written */
+    }
+    await sleep(50);
+  }
+  // 2. /healthz says it is ready.
+  for (;;) {
+    if (exited) await fail(`quader server exited early (${JSON.stringify(exited)})`);
+    if (Date.now() > deadline) await fail(`GET ${server.base}/healthz not 200 within ${STARTUP_DEADLINE_MS} ms`);
+    try {
+      const res = await fetch(`${server.base}/healthz`);
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(100);
+  }
+  return server;
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Calls the API; resolves to {status, body} (body parsed as JSON when possible). */
+export async function apiCall(base, token, method, p, body) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`${base}/api/v1${p}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep the text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Logs in through the API and returns the token (fails the test otherwise). */
+export async function apiLogin(base, username, password) {
+  const r = await apiCall(base, null, 'POST', '/login', { username, password });
+  if (r.status !== 200 || typeof r.body?.token !== 'string') {
+    throw new Error(`login as ${username} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  return r.body.token;
+}
+
+/** Signs in through the login page and waits for the projects list. */
+export async function uiLogin(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL(`${base}/projects`, { timeout: 10_000 });
+  await page.getByTestId('current-user').filter({ hasText: username }).waitFor({ timeout: 10_000 });
+}
+
+/** Opens a fresh browser context + page; page errors are collected for assertions. */
+export async function newPage(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { context, page, errors };
+}
+
+/** Picks an option of an antd <Select> found by its data-testid. */
+export async function pickSelect(page, testId, option) {
+  await page.getByTestId(testId).click();
+  const item = page.locator(`.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option[title="${option}"]`);
+  await item.click();
+}
