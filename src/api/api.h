@@ -33,6 +33,7 @@ class Api {
 
  private:
   KindRegistry kinds_;
+  ResponseCache lists_;
   HandlerContext ctx_;
   Router router_;
   StaticFiles static_;

@@ -68,6 +68,10 @@ class Store {
   virtual std::string dialect() const = 0;
   // Applies pending schema migrations; idempotent. Called once at start.
   virtual Status Migrate() = 0;
+  // Grows with every committed write. Caches of derived data remember the
+  // generation they were computed at and are stale once it moves. Read it
+  // *before* reading the data a cache entry is built from.
+  virtual uint64_t generation() const = 0;
 };
 
 // Opens a store by URL: "sqlite:PATH" (created if missing, ":memory:" for a

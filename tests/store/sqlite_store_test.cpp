@@ -179,6 +179,17 @@ TEST_F(SqliteStoreTest, ReadsRunWhileAWriteIsOpen) {
   EXPECT_TRUE(read_done);
 }
 
+TEST_F(SqliteStoreTest, GenerationMovesOnlyOnCommit) {
+  uint64_t g0 = store_->generation();
+  AddUser("jack");
+  uint64_t g1 = store_->generation();
+  EXPECT_GT(g1, g0);
+  (void)store_->Write([](Tx&) { return errors::Invalid("x", "rolled back"); });
+  EXPECT_EQ(store_->generation(), g1);
+  (void)store_->Read([](Tx& tx) { return tx.Query("SELECT 1").status(); });
+  EXPECT_EQ(store_->generation(), g1);
+}
+
 TEST(OpenStoreTest, RefusesUnknownUrls) {
   EXPECT_EQ(OpenStore("mysql://x").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(OpenStore("sqlite:").status().code(), Code::kInvalidArgument);

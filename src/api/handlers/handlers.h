@@ -5,6 +5,7 @@
 
 #include "api/apply.h"
 #include "api/metrics.h"
+#include "api/response_cache.h"
 #include "api/router.h"
 #include "core/clock.h"
 #include "store/records.h"
@@ -18,6 +19,7 @@ struct HandlerContext {
   const Clock& clock;
   Metrics& metrics;
   KindRegistry& kinds;
+  ResponseCache& lists;  // rendered list bodies, per caller, until the next write
   int64_t token_ttl_seconds;
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }

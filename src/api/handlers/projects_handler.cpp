@@ -15,6 +15,15 @@ Result<Json> ProjectView(store::Tx& tx, const auth::Principal& who, const std::s
 }
 
 Response List(HandlerContext& ctx, Request& req) {
+  // The list is read far more often than projects change: serve the body
+  // rendered for this caller at the current store generation if there is one.
+  std::string key = "projects/" + std::to_string(req.who().user_id) + (req.who().is_admin ? "/a" : "");
+  uint64_t generation = ctx.store.generation();
+  if (auto cached = ctx.lists.Get(key, generation)) {
+    Response r;
+    r.body = *cached;
+    return r;
+  }
   Json items = Json::array();
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto projects,
@@ -22,7 +31,10 @@ Response List(HandlerContext& ctx, Request& req) {
     for (const auto& p : projects) items.push_back(ProjectJson(p.project, p.role));
     return Status::Ok();
   });
-  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+  if (!st.ok()) return ErrorReply(st);
+  Response r = JsonReply(ListJson(std::move(items)));
+  ctx.lists.Put(key, generation, r.body);
+  return r;
 }
 
 Response Create(HandlerContext& ctx, Request& req) {

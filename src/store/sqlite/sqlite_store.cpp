@@ -189,7 +189,11 @@ Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
     return st;
   }
   Status commit = writer_->ExecScript("COMMIT");
-  if (!commit.ok()) (void)writer_->ExecScript("ROLLBACK");
+  if (!commit.ok()) {
+    (void)writer_->ExecScript("ROLLBACK");
+    return commit;
+  }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return commit;
 }
 

@@ -6,6 +6,7 @@
 // that run concurrently with it. Foreign keys are on, the busy timeout is 5 s,
 // every statement is prepared once per connection and cached.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,7 @@ class SqliteStore final : public Store {
   Status Read(const std::function<Status(Tx&)>& fn) override;
   std::string dialect() const override { return "sqlite"; }
   Status Migrate() override;
+  uint64_t generation() const override { return generation_.load(std::memory_order_acquire); }
 
  private:
   explicit SqliteStore(std::string path);
@@ -40,6 +42,10 @@ class SqliteStore final : public Store {
   // Constant after construction.
   const std::string path_;
   const bool in_memory_;
+
+  // The only writer to the file is this process (SQLite's embedded mode),
+  // so counting our own commits tracks every change.
+  std::atomic<uint64_t> generation_{0};
 
   std::mutex write_mu_;
   std::unique_ptr<SqliteConnection> writer_;  // guarded by write_mu_
