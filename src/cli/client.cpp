@@ -11,7 +11,7 @@ constexpr char kApiBase[] = "/api/v1";
 constexpr int kTimeoutSeconds = 120;
 
 constexpr std::array<Code, 10> kWireCodes = {
-    Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied,
+    Code::kInvalidArgument, Code::kUnauthenticated,  Code::kPermissionDenied,
     Code::kNotFound,        Code::kMethodNotAllowed, Code::kAlreadyExists,
     Code::kConflict,        Code::kPayloadTooLarge,  Code::kUnavailable,
     Code::kInternal,
@@ -46,9 +46,7 @@ Result<Client> Client::FromLogin() {
 
 Result<Json> Client::Get(const std::string& path) const { return Send("GET", path, "", ""); }
 
-Result<Json> Client::Delete(const std::string& path) const {
-  return Send("DELETE", path, "", "");
-}
+Result<Json> Client::Delete(const std::string& path) const { return Send("DELETE", path, "", ""); }
 
 Result<Json> Client::Post(const std::string& path, const Json& body) const {
   return Send("POST", path, body.dump(), "application/json");
@@ -70,8 +68,8 @@ Result<Json> Client::Send(const std::string& method, const std::string& path,
   if (!decoded.ok() && decoded.status().code() == Code::kUnauthenticated && !token_.empty()) {
     // The stored token was refused (expired or revoked): say how to fix it.
     return Status(Code::kUnauthenticated, decoded.status().message() +
-                                              "; log in again: quader login --server " +
-                                              server_ + " --user NAME");
+                                              "; log in again: quader login --server " + server_ +
+                                              " --user NAME");
   }
   return decoded;
 }
@@ -85,17 +83,26 @@ Code CodeFromName(std::string_view name, int http_status) {
 
 Code CodeFromHttpStatus(int http_status) {
   switch (http_status) {
-    case 400: return Code::kInvalidArgument;
-    case 401: return Code::kUnauthenticated;
-    case 403: return Code::kPermissionDenied;
-    case 404: return Code::kNotFound;
-    case 405: return Code::kMethodNotAllowed;
-    case 409: return Code::kConflict;
-    case 413: return Code::kPayloadTooLarge;
+    case 400:
+      return Code::kInvalidArgument;
+    case 401:
+      return Code::kUnauthenticated;
+    case 403:
+      return Code::kPermissionDenied;
+    case 404:
+      return Code::kNotFound;
+    case 405:
+      return Code::kMethodNotAllowed;
+    case 409:
+      return Code::kConflict;
+    case 413:
+      return Code::kPayloadTooLarge;
     case 502:
     case 503:
-    case 504: return Code::kUnavailable;
-    default: return http_status >= 500 ? Code::kInternal : Code::kInvalidArgument;
+    case 504:
+      return Code::kUnavailable;
+    default:
+      return http_status >= 500 ? Code::kInternal : Code::kInvalidArgument;
   }
 }
 
@@ -103,8 +110,8 @@ Result<Json> DecodeReply(const HttpReply& reply) {
   bool success = reply.status >= 200 && reply.status < 300;
   Result<Json> body = reply.body.empty() ? Result<Json>(Json::object()) : ParseJson(reply.body);
   if (success) {
-    if (!body.ok()) return errors::Internal("the server sent a reply that is not JSON: " +
-                                            Excerpt(reply.body));
+    if (!body.ok())
+      return errors::Internal("the server sent a reply that is not JSON: " + Excerpt(reply.body));
     return body;
   }
   if (body.ok() && body->is_object() && body->contains("error") && (*body)["error"].is_object()) {

@@ -14,8 +14,7 @@
 namespace quader::cli {
 
 // The message for a command that needs a login when there is none.
-inline constexpr char kNotLoggedIn[] =
-    "not logged in: run quader login --server URL --user NAME";
+inline constexpr char kNotLoggedIn[] = "not logged in: run quader login --server URL --user NAME";
 
 // Immutable after construction; each call opens its own connection.
 class Client {
@@ -26,20 +25,20 @@ class Client {
   // A client for the logged-in server (config plus environment overrides).
   // kUnauthenticated with kNotLoggedIn when there is no server or no token;
   // kInvalidArgument when the stored server URL is malformed.
-  static Result<Client> FromConfig(const Config& config);
+  [[nodiscard]] static Result<Client> FromConfig(const Config& config);
   // FromConfig for the config file at ConfigPath() with the environment
   // applied; also fails when that file cannot be read.
-  static Result<Client> FromLogin();
+  [[nodiscard]] static Result<Client> FromLogin();
 
   // `path` is below /api/v1 ("/projects/team-a", query included). Each
   // returns the decoded JSON body of a 2xx reply, the server's error as a
   // Status otherwise, or kUnavailable when the server cannot be reached.
-  Result<Json> Get(const std::string& path) const;
-  Result<Json> Delete(const std::string& path) const;
-  Result<Json> Post(const std::string& path, const Json& body) const;
+  [[nodiscard]] Result<Json> Get(const std::string& path) const;
+  [[nodiscard]] Result<Json> Delete(const std::string& path) const;
+  [[nodiscard]] Result<Json> Post(const std::string& path, const Json& body) const;
   // Sends `text` unchanged with the given Content-Type.
-  Result<Json> PostText(const std::string& path, const std::string& text,
-                        const std::string& content_type) const;
+  [[nodiscard]] Result<Json> PostText(const std::string& path, const std::string& text,
+                                      const std::string& content_type) const;
 
   const std::string& server() const { return server_; }
 
@@ -61,12 +60,12 @@ Code CodeFromHttpStatus(int http_status);
 // not JSON is kInternal. Any other status gives the error the body names, or
 // when the body is not an error object, a Status from the HTTP status whose
 // message quotes the start of the body.
-Result<Json> DecodeReply(const HttpReply& reply);
+[[nodiscard]] Result<Json> DecodeReply(const HttpReply& reply);
 
 // Validates a server URL and normalises it to "http://host:port[/prefix]"
 // with no trailing '/'. A URL without a scheme gets "http://". Only http is
 // supported: anything else is kInvalidArgument naming the URL.
-Result<std::string> NormalizeServerUrl(const std::string& url);
+[[nodiscard]] Result<std::string> NormalizeServerUrl(const std::string& url);
 
 // Percent-encodes everything but unreserved characters (RFC 3986), for a
 // path segment or a query value.

@@ -22,12 +22,12 @@ std::string ConfigPath();
 
 // Reads the file at `path`. A missing file is an empty Config (not an
 // error); unreadable or malformed JSON is kInvalidArgument naming the path.
-Result<Config> LoadConfig(const std::string& path);
+[[nodiscard]] Result<Config> LoadConfig(const std::string& path);
 
 // Writes `config` to `path` atomically (temporary file + rename) with mode
 // 0600, creating a missing parent directory with mode 0700. kInternal on an
 // I/O error, naming the path.
-Status SaveConfig(const std::string& path, const Config& config);
+[[nodiscard]] Status SaveConfig(const std::string& path, const Config& config);
 
 // Returns `config` with $QUADER_SERVER and $QUADER_TOKEN applied on top.
 Config WithEnvironment(Config config);

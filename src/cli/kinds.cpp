@@ -8,10 +8,11 @@
 namespace quader::cli {
 namespace {
 
-
 constexpr Column kProjectColumns[] = {
-    {"NAME", "name"},       {"ROLE", "role"},
-    {"CREATED-BY", "created_by"}, {"CREATED", "created_at"},
+    {"NAME", "name"},
+    {"ROLE", "role"},
+    {"CREATED-BY", "created_by"},
+    {"CREATED", "created_at"},
     {"DESCRIPTION", "description"},
 };
 constexpr Column kUserColumns[] = {
@@ -30,8 +31,7 @@ constexpr std::string_view kScheduleAliases[] = {"sched"};
 constexpr std::string_view kNotebookAliases[] = {"nb"};
 constexpr std::string_view kExperimentAliases[] = {"exp"};
 constexpr std::string_view kServiceAliases[] = {"svc"};
-constexpr std::string_view kInferenceAliases[] = {"inferenceservice", "inferenceservices",
-                                                  "isvc"};
+constexpr std::string_view kInferenceAliases[] = {"inferenceservice", "inferenceservices", "isvc"};
 constexpr std::string_view kImageAliases[] = {"img"};
 constexpr std::string_view kImageBuildAliases[] = {"imagebuild", "imagebuilds"};
 
@@ -48,8 +48,12 @@ constexpr KindSpec kKinds[] = {
     {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, {}},
     {"service", "services", kServiceAliases, "services", Scope::kProject, {}},
-    {"inference-service", "inference-services", kInferenceAliases, "inference-services",
-     Scope::kProject, {}},
+    {"inference-service",
+     "inference-services",
+     kInferenceAliases,
+     "inference-services",
+     Scope::kProject,
+     {}},
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
 };
@@ -87,8 +91,8 @@ Result<const KindSpec*> ResolveKind(std::string_view word) {
   for (const KindSpec& kind : kKinds) {
     if (Matches(kind, lower)) return &kind;
   }
-  return errors::Invalid("", "unknown kind \"" + std::string(word) + "\" (known kinds: " +
-                                 KnownKindsText() + ")");
+  return errors::Invalid(
+      "", "unknown kind \"" + std::string(word) + "\" (known kinds: " + KnownKindsText() + ")");
 }
 
 std::span<const Column> ColumnsFor(const KindSpec& kind) {

@@ -42,7 +42,7 @@ std::span<const KindSpec> Kinds();
 // Finds the kind for a word typed by the user: its singular, plural or an
 // alias, case-insensitively. kInvalidArgument naming the word and listing
 // the known kinds otherwise (the CLI reports it as bad usage).
-Result<const KindSpec*> ResolveKind(std::string_view word);
+[[nodiscard]] Result<const KindSpec*> ResolveKind(std::string_view word);
 
 // The columns for `kind`: its own, or NAME and CREATED (plus PROJECT for
 // project-scoped kinds) when it has none.

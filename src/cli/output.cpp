@@ -48,8 +48,8 @@ Result<Format> ParseFormat(std::string_view text) {
   if (text == "table") return Format::kTable;
   if (text == "json") return Format::kJson;
   if (text == "yaml") return Format::kYaml;
-  return errors::Invalid("-o", "unknown output format \"" + std::string(text) +
-                                   "\" (use table, json or yaml)");
+  return errors::Invalid(
+      "-o", "unknown output format \"" + std::string(text) + "\" (use table, json or yaml)");
 }
 
 std::vector<std::string> FormatNames() { return {"table", "json", "yaml"}; }
@@ -87,9 +87,12 @@ std::string RenderTable(std::span<const Column> columns, const std::vector<Json>
 
 std::string Render(Format format, std::span<const Column> columns, const Json& value) {
   switch (format) {
-    case Format::kJson: return value.dump(2) + "\n";
-    case Format::kYaml: return ToYaml(value);
-    case Format::kTable: break;
+    case Format::kJson:
+      return value.dump(2) + "\n";
+    case Format::kYaml:
+      return ToYaml(value);
+    case Format::kTable:
+      break;
   }
   if (value.is_array()) return RenderTable(columns, value.get<std::vector<Json>>());
   return RenderTable(columns, {value});

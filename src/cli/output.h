@@ -20,7 +20,7 @@ enum class Format {
 };
 
 // "table", "json" or "yaml"; anything else is kInvalidArgument naming it.
-Result<Format> ParseFormat(std::string_view text);
+[[nodiscard]] Result<Format> ParseFormat(std::string_view text);
 
 // The words ParseFormat accepts, for `-o`'s validator and help.
 std::vector<std::string> FormatNames();

@@ -12,6 +12,6 @@ namespace quader::cli {
 // the terminal with echo turned off (restored afterwards); otherwise reads
 // the first line of io.in (a pipe or file). Trailing "\r\n" is dropped.
 // kInvalidArgument when nothing could be read.
-Result<std::string> ReadPassword(Io& io);
+[[nodiscard]] Result<std::string> ReadPassword(Io& io);
 
 }  // namespace quader::cli

@@ -166,8 +166,18 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
             << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
             << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n";
+  fs::path password_file = fs::path(cfg.data_dir) / "admin-password";
   if (!generated.empty()) {
-    std::cout << "  admin password (generated, shown once): " << generated << "\n";
+    // Kept (owner-only) so a lost terminal does not lock the owner out.
+    {
+      std::ofstream out(password_file);
+      out << generated << "\n";
+    }
+    fs::permissions(password_file, fs::perms::owner_read | fs::perms::owner_write, ec);
+    std::cout << "  admin password (generated, shown once): " << generated << "\n"
+              << "  (also saved in " << password_file.string() << "; delete it once you have changed it)\n";
+  } else if (fs::exists(password_file, ec)) {
+    std::cout << "  sign in as admin: the generated password is in " << password_file.string() << "\n";
   } else {
     std::cout << "  sign in as admin" << (pw_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
   }

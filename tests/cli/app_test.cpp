@@ -3,11 +3,10 @@
 
 #include "cli/app.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "cli/exit_codes.h"
 #include "core/documents.h"
@@ -48,7 +47,8 @@ class AppTest : public ::testing::Test {
 
   // Stores a login for the fake server, as `quader login` would.
   void LogIn(const std::string& token = "qdr_test") {
-    WriteFile(config_path_, Json({{"server", server_.url()}, {"token", token}, {"user", "alice"}}).dump());
+    WriteFile(config_path_,
+              Json({{"server", server_.url()}, {"token", token}, {"user", "alice"}}).dump());
   }
 
   Json StoredConfig() { return Json::parse(ReadFile(config_path_)); }
@@ -63,18 +63,18 @@ class AppTest : public ::testing::Test {
 
 TEST_F(AppTest, BadUsageExitsTwo) {
   const std::vector<std::vector<std::string>> cases = {
-      {},                               // no verb
-      {"bogus"},                        // unknown verb
-      {"run", "train"},                 // a verb that does not exist yet
-      {"get"},                          // missing KIND
-      {"get", "widgets"},               // unknown kind
-      {"get", "projects", "-o", "xml"}, // bad output format
-      {"get", "projects", "--bogus"},   // unknown flag
-      {"get", "members"},               // members without a project
-      {"delete", "project"},            // missing NAME
-      {"delete", "member", "bob"},      // member without --project
-      {"apply"},                        // missing -f
-      {"login", "--server", "http://h:1"},  // missing --user
+      {},                                           // no verb
+      {"bogus"},                                    // unknown verb
+      {"run", "train"},                             // a verb that does not exist yet
+      {"get"},                                      // missing KIND
+      {"get", "widgets"},                           // unknown kind
+      {"get", "projects", "-o", "xml"},             // bad output format
+      {"get", "projects", "--bogus"},               // unknown flag
+      {"get", "members"},                           // members without a project
+      {"delete", "project"},                        // missing NAME
+      {"delete", "member", "bob"},                  // member without --project
+      {"apply"},                                    // missing -f
+      {"login", "--server", "http://h:1"},          // missing --user
       {"login", "--user", "a", "--password", "p"},  // no server known
   };
   for (const auto& args : cases) {
@@ -106,8 +106,9 @@ TEST_F(AppTest, HelpAndVersionExitZero) {
 }
 
 TEST_F(AppTest, CommandsNeedALogin) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"get", "projects"}, {"delete", "project", "a"}, {"apply", "-f", "-"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"get", "projects"},
+                                               {"delete", "project", "a"},
+                                               {"apply", "-f", "-"}}) {
     RunResult r = Run(args, "kind: Project\nname: a\n");
     EXPECT_EQ(r.code, kExitFailure);
     EXPECT_EQ(r.err, "error: not logged in: run quader login --server URL --user NAME\n");
@@ -123,15 +124,17 @@ TEST_F(AppTest, LoginReadsPasswordFromStdinAndStoresTokenPrivately) {
   auto requests = server_.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(Json::parse(requests[0].body), Json({{"username", "alice"}, {"password", "s3cret"}}));
-  EXPECT_EQ(StoredConfig(), Json({{"server", server_.url()}, {"token", "qdr_new"}, {"user", "alice"}}));
+  EXPECT_EQ(StoredConfig(),
+            Json({{"server", server_.url()}, {"token", "qdr_new"}, {"user", "alice"}}));
   struct stat st {};
   ASSERT_EQ(stat(config_path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(AppTest, FailedLoginPrintsTheServersMessageAndStoresNothing) {
-  server_.SetReply("POST", "/api/v1/login", 401,
-                   R"({"error": {"code": "unauthenticated", "message": "wrong user name or password"}})");
+  server_.SetReply(
+      "POST", "/api/v1/login", 401,
+      R"({"error": {"code": "unauthenticated", "message": "wrong user name or password"}})");
   RunResult r = Run({"login", "--server", server_.url(), "--user", "alice", "--password", "x"});
   EXPECT_EQ(r.code, kExitFailure);
   EXPECT_EQ(r.err, "error: wrong user name or password\n");
@@ -153,7 +156,8 @@ TEST_F(AppTest, GetProjectsPrintsATable) {
 TEST_F(AppTest, GetJsonPrintsTheItemsArrayAndYamlTheObject) {
   LogIn();
   server_.SetReply("GET", "/api/v1/projects", 200, kProjectsReply);
-  server_.SetReply("GET", "/api/v1/projects/team-a", 200, R"({"name": "team-a", "role": "creator"})");
+  server_.SetReply("GET", "/api/v1/projects/team-a", 200,
+                   R"({"name": "team-a", "role": "creator"})");
   RunResult list = Run({"get", "proj", "-o", "json"});
   ASSERT_EQ(list.code, kExitOk) << list.err;
   Json items = Json::parse(list.out);
@@ -227,8 +231,9 @@ TEST_F(AppTest, ApplyTakesSeveralFilesInOrderAndDetectsJson) {
 
 TEST_F(AppTest, ApplyFailuresNameTheFile) {
   LogIn();
-  server_.SetReply("POST", "/api/v1/apply", 400,
-                   R"({"error": {"code": "invalid_argument", "message": "spec.colour: unknown field"}})");
+  server_.SetReply(
+      "POST", "/api/v1/apply", 400,
+      R"({"error": {"code": "invalid_argument", "message": "spec.colour: unknown field"}})");
   std::string missing = dir_.File("missing.yaml");
   RunResult unreadable = Run({"apply", "-f", missing});
   EXPECT_EQ(unreadable.code, kExitFailure);

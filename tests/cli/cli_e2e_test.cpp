@@ -3,14 +3,13 @@
 // per command, each with its own QUADER_CONFIG). Only public surfaces are
 // used: the command line, its output and exit status, and the REST API.
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "cli/http_client.h"
 #include "core/documents.h"
@@ -116,10 +115,10 @@ class CliE2eTest : public ::testing::Test {
     ASSERT_TRUE(login.ok()) << login.status().ToString();
     ASSERT_EQ(login->status, 200) << login->body;
     std::string token = Json::parse(login->body)["token"];
-    auto created = HttpRequest("POST", api_ + "/api/v1/users",
-                               Json({{"username", username}, {"password", password}}).dump(),
-                               {{"Content-Type", "application/json"},
-                                {"Authorization", "Bearer " + token}});
+    auto created =
+        HttpRequest("POST", api_ + "/api/v1/users",
+                    Json({{"username", username}, {"password", password}}).dump(),
+                    {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     ASSERT_EQ(created->status, 201) << created->body;
   }
@@ -215,8 +214,8 @@ TEST_F(CliE2eTest, NonMemberCannotSeeAnotherUsersProject) {
 }
 
 TEST_F(CliE2eTest, WrongPasswordAndLogout) {
-  ProcessResult wrong = As("admin", {"login", "--server", api_, "--user", "admin",
-                                     "--password", "not-it"});
+  ProcessResult wrong =
+      As("admin", {"login", "--server", api_, "--user", "admin", "--password", "not-it"});
   EXPECT_EQ(wrong.exit_code, 1) << Describe(wrong);
   EXPECT_EQ(wrong.err.rfind("error: ", 0), 0u) << wrong.err;
 
@@ -248,8 +247,9 @@ TEST(CliBinaryTest, BadUsageExitsTwoAndHelpZero) {
   TempDir home;
   std::string config = home.File("config");
   const std::vector<std::vector<std::string>> bad = {
-      {"bogus"}, {"get", "projects", "--bogus"}, {"get", "widgets"},
-      {"get", "projects", "-o", "xml"}, {"apply"}, {},
+      {"bogus"},          {"get", "projects", "--bogus"},
+      {"get", "widgets"}, {"get", "projects", "-o", "xml"},
+      {"apply"},          {},
   };
   for (const auto& args : bad) {
     ProcessResult r = Quader(args, config);
@@ -271,8 +271,7 @@ TEST(CliBinaryTest, CommandsWithoutLoginExitOne) {
       Quader({"login", "--server", "http://127.0.0.1:1", "--user", "a", "--password", "b"},
              home.File("config"));
   EXPECT_EQ(unreachable.exit_code, 1) << Describe(unreachable);
-  EXPECT_NE(unreachable.err.find("cannot reach 127.0.0.1:1"), std::string::npos)
-      << unreachable.err;
+  EXPECT_NE(unreachable.err.find("cannot reach 127.0.0.1:1"), std::string::npos) << unreachable.err;
 }
 
 }  // namespace

@@ -3,9 +3,8 @@
 
 #include "cli/config.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "core/documents.h"
 #include "test_util.h"
@@ -49,8 +48,9 @@ TEST_F(ConfigTest, SaveCreatesPrivateDirectoryAndFileAndLoadReadsItBack) {
   EXPECT_EQ(ModeOf(path), 0600u);
 
   Json stored = Json::parse(ReadFile(path));
-  EXPECT_EQ(stored, Json({{"server", "http://127.0.0.1:8080"}, {"token", "qdr_secret"},
-                          {"user", "alice"}}));
+  EXPECT_EQ(
+      stored,
+      Json({{"server", "http://127.0.0.1:8080"}, {"token", "qdr_secret"}, {"user", "alice"}}));
   auto loaded = LoadConfig(path);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->server, saved.server);

@@ -58,8 +58,8 @@ void FakeServer::ServeOne(tcp::socket& socket) {
   boost::system::error_code ec;
   http::read(socket, buffer, req, ec);
   if (ec) return;
-  RecordedRequest recorded{std::string(req.method_string()), std::string(req.target()), req.body(),
-                           {}};
+  RecordedRequest recorded{
+      std::string(req.method_string()), std::string(req.target()), req.body(), {}};
   for (const auto& field : req) {
     std::string name(field.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

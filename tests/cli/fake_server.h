@@ -3,13 +3,12 @@
 // "METHOD target" and records every request it received. One connection at
 // a time, served on its own thread.
 
+#include <boost/asio/ip/tcp.hpp>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/ip/tcp.hpp>
 
 namespace quader::cli::testing {
 
@@ -47,9 +46,9 @@ class FakeServer {
   std::string url_;
 
   mutable std::mutex mu_;
-  bool stopping_ = false;                                         // guarded by mu_
-  std::map<std::string, std::pair<int, std::string>> replies_;    // guarded by mu_
-  std::vector<RecordedRequest> requests_;                         // guarded by mu_
+  bool stopping_ = false;                                       // guarded by mu_
+  std::map<std::string, std::pair<int, std::string>> replies_;  // guarded by mu_
+  std::vector<RecordedRequest> requests_;                       // guarded by mu_
 
   std::thread thread_;  // last: starts after everything above exists
 };

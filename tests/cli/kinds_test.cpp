@@ -3,9 +3,9 @@
 
 #include "cli/kinds.h"
 
-#include <algorithm>
-
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "cli/commands/kind_args.h"
 
@@ -19,13 +19,26 @@ struct KindCase {
 
 // Every form a user may type resolves to its kind.
 const KindCase kKindCases[] = {
-    {"project", "project"},          {"projects", "project"},     {"proj", "project"},
-    {"Projects", "project"},         {"user", "user"},            {"users", "user"},
-    {"member", "member"},            {"members", "member"},       {"template", "template"},
-    {"pipelines", "pipeline"},       {"run", "run"},              {"schedules", "schedule"},
-    {"nb", "notebook"},              {"experiments", "experiment"}, {"svc", "service"},
-    {"inference-services", "inference-service"}, {"isvc", "inference-service"},
-    {"images", "image"},             {"image-build", "image-build"}, {"imagebuilds", "image-build"},
+    {"project", "project"},
+    {"projects", "project"},
+    {"proj", "project"},
+    {"Projects", "project"},
+    {"user", "user"},
+    {"users", "user"},
+    {"member", "member"},
+    {"members", "member"},
+    {"template", "template"},
+    {"pipelines", "pipeline"},
+    {"run", "run"},
+    {"schedules", "schedule"},
+    {"nb", "notebook"},
+    {"experiments", "experiment"},
+    {"svc", "service"},
+    {"inference-services", "inference-service"},
+    {"isvc", "inference-service"},
+    {"images", "image"},
+    {"image-build", "image-build"},
+    {"imagebuilds", "image-build"},
 };
 
 TEST(KindsTest, ResolvesSingularPluralAndShortForms) {
@@ -49,9 +62,9 @@ TEST(KindsTest, UnknownKindIsAnInvalidArgumentNamingTheWordAndTheKnownKinds) {
 TEST(KindsTest, EveryCollectionOfTheContractHasAKind) {
   std::vector<std::string> collections;
   for (const KindSpec& kind : Kinds()) collections.emplace_back(kind.collection);
-  for (const char* expected : {"users", "projects", "members", "images", "image-builds",
-                               "templates", "pipelines", "runs", "schedules", "notebooks",
-                               "experiments", "services", "inference-services"}) {
+  for (const char* expected :
+       {"users", "projects", "members", "images", "image-builds", "templates", "pipelines", "runs",
+        "schedules", "notebooks", "experiments", "services", "inference-services"}) {
     EXPECT_NE(std::find(collections.begin(), collections.end(), expected), collections.end())
         << expected;
   }

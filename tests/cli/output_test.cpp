@@ -34,22 +34,26 @@ TEST(OutputTest, TableHasNoTrailingSpacesWhenTheLastCellIsShort) {
 
 TEST(OutputTest, TableCountsUtf8CharactersNotBytes) {
   const Column columns[] = {{"NAME", "name"}, {"X", "x"}};
-  std::string table = RenderTable(columns, {{{"name", "été"}, {"x", "1"}}, {{"name", "abcd"}, {"x", "2"}}});
+  std::string table =
+      RenderTable(columns, {{{"name", "été"}, {"x", "1"}}, {{"name", "abcd"}, {"x", "2"}}});
   EXPECT_EQ(table, "NAME   X\nété    1\nabcd   2\n");
 }
 
 TEST(OutputTest, ProjectTableShowsRoleCreatorAndDescription) {
-  Json project = {{"name", "team-a"},           {"description", "Team A\nsecond line"},
-                  {"created_by", "alice"},      {"created_at", "2026-11-29T10:00:00Z"},
-                  {"role", nullptr},            {"expand", {{"cluster", "dev"}}}};
+  Json project = {{"name", "team-a"},      {"description", "Team A\nsecond line"},
+                  {"created_by", "alice"}, {"created_at", "2026-11-29T10:00:00Z"},
+                  {"role", nullptr},       {"expand", {{"cluster", "dev"}}}};
   EXPECT_EQ(Render(Format::kTable, ColumnsOf("projects"), Json::array({project})),
             "NAME     ROLE   CREATED-BY   CREATED                DESCRIPTION\n"
             "team-a   -      alice        2026-11-29T10:00:00Z   Team A second line\n");
 }
 
 TEST(OutputTest, UserTableShowsFlagsAsTrueFalse) {
-  Json user = {{"username", "bob"}, {"email", "b@example.com"}, {"admin", false},
-               {"active", true},    {"created_at", "2026-11-29T10:00:00Z"}};
+  Json user = {{"username", "bob"},
+               {"email", "b@example.com"},
+               {"admin", false},
+               {"active", true},
+               {"created_at", "2026-11-29T10:00:00Z"}};
   EXPECT_EQ(Render(Format::kTable, ColumnsOf("user"), user),
             "USERNAME   ADMIN   ACTIVE   EMAIL           CREATED\n"
             "bob        false   true     b@example.com   2026-11-29T10:00:00Z\n");
@@ -60,11 +64,12 @@ TEST(OutputTest, KindsWithoutColumnsUseNameProjectAndCreated) {
   EXPECT_EQ(Render(Format::kTable, ColumnsOf("runs"), runs),
             "NAME   PROJECT   CREATED\n"
             "r-1    public    t1\n");
-  EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipeline"), Json::array()), "NAME   PROJECT   CREATED\n");
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipeline"), Json::array()),
+            "NAME   PROJECT   CREATED\n");
 }
 
 TEST(OutputTest, CellTextRendersEachJsonType) {
-  Json row = {{"s", "a\tb"}, {"n", 3},          {"t", true},        {"z", nullptr},
+  Json row = {{"s", "a\tb"}, {"n", 3},          {"t", true},      {"z", nullptr},
               {"e", ""},     {"o", {{"k", 1}}}, {"l", {1, "two"}}};
   EXPECT_EQ(CellText(row, {"S", "s"}), "a b");
   EXPECT_EQ(CellText(row, {"N", "n"}), "3");

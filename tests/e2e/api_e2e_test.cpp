@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -274,6 +275,13 @@ TEST(ServerStartTest, GeneratesAndPrintsTheAdminPasswordOnce) {
     ASSERT_NE(at, std::string::npos) << out;
     password = out.substr(at + kMark.size(), out.find('\n', at) - at - kMark.size());
     EXPECT_FALSE(server.Login("admin", password).empty());
+    // Kept for the owner only, in case the terminal is lost.
+    auto perms = std::filesystem::status(dir.File("admin-password")).permissions();
+    EXPECT_EQ(perms & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    server.Stop();
+    EXPECT_EQ(server.exit_code(), 0);  // SIGTERM is a clean stop
+    EXPECT_FALSE(std::filesystem::exists(dir.File("server.json")));
   }
   ServerProcess again(dir.path(), {}, {});
   ASSERT_TRUE(again.Start()) << again.error();

@@ -3,10 +3,9 @@
 // and records, in `commands`, the action to run when that sub-command is
 // the one the user chose. Actions run after parsing, never during it.
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
 #include "cli/io.h"
@@ -22,11 +21,11 @@ struct Command {
 // Signature shared by every verb; `io` outlives the returned actions.
 using AddCommandFn = void (*)(CLI::App& app, Io& io, std::vector<Command>& commands);
 
-void AddLoginCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // login.cpp
-void AddLogoutCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // login.cpp
-void AddApplyCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // apply.cpp
-void AddGetCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // get.cpp
-void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // delete.cpp
-void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // version.cpp
+void AddLoginCommand(CLI::App& app, Io& io, std::vector<Command>& commands);    // login.cpp
+void AddLogoutCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // login.cpp
+void AddApplyCommand(CLI::App& app, Io& io, std::vector<Command>& commands);    // apply.cpp
+void AddGetCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // get.cpp
+void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // delete.cpp
+void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 
 }  // namespace quader::cli

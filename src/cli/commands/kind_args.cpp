@@ -5,7 +5,8 @@ namespace {
 
 Status MissingProject(const KindSpec& kind, bool for_get) {
   std::string how = for_get ? " or `quader get " + std::string(kind.plural) + " PROJECT`" : "";
-  return errors::Invalid("--project", std::string(kind.plural) + " belong to a project: use --project P" + how);
+  return errors::Invalid("--project",
+                         std::string(kind.plural) + " belong to a project: use --project P" + how);
 }
 
 }  // namespace
@@ -17,8 +18,8 @@ void AddKindArgs(CLI::App& sub, KindArgs& args, bool name_required) {
         return kind.ok() ? std::string() : kind.status().message();
       },
       "KIND");
-  sub.add_option("kind", args.kind, "Kind of object: " + KnownKindsText() +
-                                        " (singular, plural or short forms)")
+  sub.add_option("kind", args.kind,
+                 "Kind of object: " + KnownKindsText() + " (singular, plural or short forms)")
       ->required()
       ->check(known_kind);
   CLI::Option* name = sub.add_option("name", args.name, "Name of the object");

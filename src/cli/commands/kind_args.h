@@ -2,9 +2,8 @@
 // The arguments `get` and `delete` share: KIND, NAME and --project, and how
 // they become an API path.
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "cli/kinds.h"
 #include "core/status.h"
@@ -31,9 +30,9 @@ struct Target {
 // For `get`: NAME selects one object, no NAME lists. Members need a project:
 // --project P, or NAME as the project (`get members team-a` lists them).
 // kInvalidArgument (bad usage) when a member query has no project.
-Result<Target> PathForGet(const KindSpec& kind, const KindArgs& args);
+[[nodiscard]] Result<Target> PathForGet(const KindSpec& kind, const KindArgs& args);
 
 // For `delete`: always one object; members need --project.
-Result<Target> PathForDelete(const KindSpec& kind, const KindArgs& args);
+[[nodiscard]] Result<Target> PathForDelete(const KindSpec& kind, const KindArgs& args);
 
 }  // namespace quader::cli

@@ -87,9 +87,9 @@ void AddLoginCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
                   "Server URL, e.g. http://127.0.0.1:8080 (default: $QUADER_SERVER or the "
                   "last server logged in to)");
   sub->add_option("--user,-u", opts->user, "User name")->required();
-  CLI::Option* password = sub->add_option(
-      "--password,-p", opts->password,
-      "Password (default: prompt on the terminal, or the first line of stdin)");
+  CLI::Option* password =
+      sub->add_option("--password,-p", opts->password,
+                      "Password (default: prompt on the terminal, or the first line of stdin)");
   commands.push_back({sub, [opts, password, &io] {
                         opts->password_given = password->count() > 0;
                         return Login(*opts, io);

@@ -1,7 +1,8 @@
 // `quader version`: the version this binary was built as.
 
-#include "cli/commands/commands.h"
 #include "cli/version.h"
+
+#include "cli/commands/commands.h"
 
 namespace quader::cli {
 
