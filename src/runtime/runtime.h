@@ -1,0 +1,129 @@
+#pragma once
+// The seam between Quader and wherever work runs (ARCHITECTURE.md "The
+// Runtime interface"). Tasks, trials, notebooks and services are all
+// *workloads*: started from a WorkloadSpec, observed by id or by label.
+// Controllers above this line never know whether a workload is a Podman
+// container, a local process or a Kubernetes pod.
+//
+// Implementations are thread-safe. Every call may block (network, engine);
+// call them from worker threads, never from an event loop.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace quader::runtime {
+
+enum class MountKind {
+  kVolume,    // a named volume's directory (pvc); `source` is a host directory the runtime prepared
+  kHostPath,  // bind mount of a host path
+  kMemory,    // RAM-backed tmpfs of `size_bytes`
+};
+
+struct Mount {
+  MountKind kind = MountKind::kHostPath;
+  std::string source;      // host path (kVolume, kHostPath); unused for kMemory
+  std::string target;      // absolute path inside the workload
+  bool read_only = false;
+  int64_t size_bytes = 0;  // kMemory
+};
+
+struct Resources {
+  double cpu = 0;             // cores; 0 = unlimited
+  int64_t memory_bytes = 0;   // hard limit; 0 = unlimited
+  double gpu = 0;             // whole or fractional GPUs; 0 = none
+};
+
+struct PortMapping {
+  int container_port = 0;
+  int host_port = 0;  // 0: the runtime picks a free one (reported in WorkloadStatus)
+  std::string protocol = "tcp";
+};
+
+enum class RestartPolicy { kNever, kOnFailure, kAlways };
+
+struct WorkloadSpec {
+  std::string name;                         // unique per runtime; DNS-label-ish
+  std::string image;                        // ignored by the process runtime
+  std::vector<std::string> command;         // entrypoint; empty: the image's
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::string working_dir;
+  std::vector<Mount> mounts;
+  Resources resources;
+  std::vector<PortMapping> ports;           // published on 127.0.0.1 only
+  std::map<std::string, std::string> node_selector;
+  std::map<std::string, std::string> labels;  // see labels.h; always include kLabelManaged
+  RestartPolicy restart = RestartPolicy::kNever;
+};
+
+enum class WorkloadState {
+  kPending,    // created, not yet running
+  kRunning,
+  kSucceeded,  // exited 0
+  kFailed,     // exited non-zero, OOM-killed, or could not start
+  kUnknown,    // the runtime lost track of it
+};
+const char* StateName(WorkloadState s);
+
+struct WorkloadStatus {
+  std::string id;    // runtime-specific (container id, pid, pod name)
+  std::string name;  // WorkloadSpec::name
+  WorkloadState state = WorkloadState::kUnknown;
+  std::optional<int> exit_code;
+  bool oom_killed = false;
+  std::string reason;  // human-readable detail for failures
+  std::map<std::string, std::string> labels;
+  std::vector<PortMapping> ports;  // with the host ports actually bound
+  std::string node;                // machine or node it runs on
+  std::optional<std::chrono::system_clock::time_point> started_at;
+  std::optional<std::chrono::system_clock::time_point> finished_at;
+};
+
+struct WorkloadStats {
+  double cpu_cores = 0;      // average over the last sample interval
+  int64_t memory_bytes = 0;  // current resident use
+  int64_t memory_limit_bytes = 0;
+};
+
+// Receives log output as it is produced. Return false to stop following.
+using LogSink = std::function<bool(const std::string& chunk)>;
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // "docker", "process" or "kubernetes".
+  virtual std::string kind() const = 0;
+
+  // Creates and starts a workload. kInvalidArgument for a bad spec (names the
+  // field), kNotFound for an unknown image, kAlreadyExists for a taken name,
+  // kUnavailable when the engine cannot be reached. Nothing is left behind on error.
+  virtual Result<WorkloadStatus> Start(const WorkloadSpec& spec) = 0;
+
+  // Stops (SIGTERM, then SIGKILL after `grace`) and removes the workload and
+  // its resources. Stopping an unknown or already removed workload is ok.
+  virtual Status Stop(const std::string& id, std::chrono::seconds grace) = 0;
+
+  // Current status. kNotFound when the runtime does not know `id`.
+  virtual Result<WorkloadStatus> Inspect(const std::string& id) = 0;
+
+  // Every workload whose labels include all of `selector`.
+  virtual Result<std::vector<WorkloadStatus>> List(const std::map<std::string, std::string>& selector) = 0;
+
+  // Log output so far (stdout and stderr interleaved). With `follow`, keeps
+  // calling `sink` with new output until the workload ends or sink returns false.
+  virtual Status Logs(const std::string& id, bool follow, const LogSink& sink) = 0;
+
+  // Resource use now. kNotFound when `id` is unknown or not running.
+  virtual Result<WorkloadStats> Stats(const std::string& id) = 0;
+};
+
+}  // namespace quader::runtime
