@@ -22,7 +22,9 @@ Result<ParsedUrl> ParseHttpUrl(const std::string& url) {
   ParsedUrl out;
   out.target = slash == std::string::npos ? "/" : rest.substr(slash);
   size_t colon = hostport.rfind(':');
-  if (colon == std::string::npos || hostport.find(']') > colon && hostport.find('[') != std::string::npos) {
+  // "[::1]" has colons but no port: a port colon comes after the closing bracket.
+  bool bracketed = hostport.find('[') != std::string::npos;
+  if (colon == std::string::npos || (bracketed && hostport.find(']') > colon)) {
     out.host = hostport;
     out.port = "80";
   } else {
@@ -50,7 +52,9 @@ Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
     stream.connect(endpoints);
 
     http::request<http::string_body> req{http::string_to_verb(method), u.target, 11};
-    req.set(http::field::host, u.host + ":" + u.port);
+    // An IPv6 literal goes back in brackets, or the Host header is ambiguous.
+    std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+    req.set(http::field::host, host + ":" + u.port);
     req.set(http::field::user_agent, "quader-cli");
     for (const auto& [k, v] : headers) req.set(k, v);
     if (!body.empty() || method == "POST" || method == "PUT") {

@@ -37,7 +37,9 @@ constexpr std::string_view kImageBuildAliases[] = {"imagebuild", "imagebuilds"};
 
 // Collections as CONTRACT.md "REST API" names them. Kinds whose routes the
 // server does not serve yet answer 404, which the CLI reports as the error.
+// clang-format off
 constexpr KindSpec kKinds[] = {
+    // name, plural, aliases, collection, scope, columns ({}: generic)
     {"project", "projects", kProjectAliases, "projects", Scope::kGlobal, kProjectColumns},
     {"user", "users", {}, "users", Scope::kGlobal, kUserColumns},
     {"member", "members", {}, "members", Scope::kProjectSub, kMemberColumns},
@@ -48,15 +50,12 @@ constexpr KindSpec kKinds[] = {
     {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, {}},
     {"service", "services", kServiceAliases, "services", Scope::kProject, {}},
-    {"inference-service",
-     "inference-services",
-     kInferenceAliases,
-     "inference-services",
-     Scope::kProject,
-     {}},
+    {"inference-service", "inference-services", kInferenceAliases, "inference-services",
+     Scope::kProject, {}},
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
 };
+// clang-format on
 
 std::string Lower(std::string_view s) {
   std::string out(s);
