@@ -11,6 +11,8 @@ PKGS=(
   libgtest-dev libgmock-dev uuid-dev libssl-dev
   nodejs npm chromium
   wrk nginx-light curl procps
+  bubblewrap debootstrap
+  podman runc conmon netavark aardvark-dns iptables busybox-static uidmap slirp4netns
 )
 
 missing=()

@@ -5,7 +5,7 @@
 namespace quader::api {
 
 Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions options)
-    : ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds},
+    : ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds, options.builds},
       router_([&store, &clock](const Request& req) {
         bool from_cookie = false;
         return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));
@@ -15,6 +15,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterUserRoutes(router_, ctx_);
   RegisterProjectRoutes(router_, ctx_);
   RegisterApplyRoutes(router_, ctx_);
+  RegisterImageRoutes(router_, ctx_);
   RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
 }
 

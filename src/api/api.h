@@ -17,6 +17,7 @@ namespace quader::api {
 struct ApiOptions {
   int64_t token_ttl_seconds = 7 * 24 * 3600;
   std::string web_dir;  // built UI; empty or missing: a page explains how to build it
+  images::BuildController* builds = nullptr;  // runs image builds; null: none
 };
 
 class Api {

@@ -2,9 +2,11 @@
 // Requests and responses as handlers see them: decoupled from the wire so
 // handlers are plain functions that can be unit-tested without sockets.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,11 +35,20 @@ struct Request {
   const auth::Principal& who() const { return *principal; }
 };
 
+// Sends one piece of a streamed body; returns false once the client has gone
+// (the producer should then stop).
+using ChunkWriter = std::function<bool(std::string_view chunk)>;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // When set, the headers are sent at once and the body is produced by
+  // calling `stream` (chunked transfer encoding) on a worker thread; `body`
+  // is ignored. Used for following logs. It may block for as long as it
+  // produces output; it must return when `write` returns false.
+  std::function<void(const ChunkWriter& write)> stream;
 };
 
 // 200 (or `status`) with `value` as compact JSON.

@@ -104,6 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req->body = std::move(raw.body());
     bool keep_alive = raw.keep_alive();
+    // No timer while the handler runs: a streamed response may take long.
+    stream_.expires_never();
     // Handlers may block on the store: run them on the worker pool, then
     // come back to this connection's strand to write.
     asio::post(server_.workers_, [self = shared_from_this(), req, keep_alive, start] {
@@ -115,11 +117,51 @@ class Session : public std::enable_shared_from_this<Session> {
         spdlog::error("[http] handler threw: {}", e.what());
         res = ErrorReply(errors::Internal("internal error"));
       }
+      if (res.stream) return self->Stream(std::move(res), *req, route, keep_alive, start);
       asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
                                                 res = std::move(res), route]() mutable {
         std::string user = req->principal ? req->principal->username : "-";
         self->Reply(std::move(res), req->method, req->target, route, keep_alive, start, user);
       });
+    });
+  }
+
+  // Runs on a worker thread. The connection is idle on its strand (no read or
+  // write is pending until we post back), so writing to the socket
+  // synchronously here is safe.
+  void Stream(Response res, const Request& req, const std::string& route, bool keep_alive,
+              std::chrono::steady_clock::time_point start) {
+    http::response<http::empty_body> head{static_cast<http::status>(res.status), 11};
+    head.set(http::field::server, "quader");
+    head.set(http::field::content_type, res.content_type);
+    head.set(http::field::cache_control, "no-cache");
+    for (auto& [k, v] : res.headers) head.insert(k, v);
+    head.chunked(true);
+    head.keep_alive(keep_alive);
+    beast::error_code ec;
+    auto& socket = stream_.socket();
+    http::response_serializer<http::empty_body> sr{head};
+    http::write_header(socket, sr, ec);
+    size_t bytes = 0;
+    bool alive = !ec;
+    if (alive) {
+      res.stream([&](std::string_view chunk) {
+        if (!alive || chunk.empty()) return alive;
+        asio::write(socket, http::make_chunk(asio::const_buffer(chunk.data(), chunk.size())), ec);
+        alive = !ec;
+        bytes += chunk.size();
+        return alive;
+      });
+    }
+    if (alive) asio::write(socket, http::make_chunk_last(), ec);
+    alive = alive && !ec;
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    server_.metrics_.ObserveRequest(req.method, route, res.status, seconds);
+    spdlog::info("[http] {} \"{} {}\" {} {}B {:.2f}ms user={} (streamed)", remote_, req.method, req.target,
+                 res.status, bytes, seconds * 1000, req.principal ? req.principal->username : "-");
+    asio::post(stream_.get_executor(), [self = shared_from_this(), alive, keep_alive] {
+      if (alive && keep_alive) return self->Read();
+      self->Close();
     });
   }
 

@@ -113,6 +113,37 @@ Json Schemas() {
                                  {"action", action}}}};
   s["ApplyResults"] = {{"type", "object"},
                        {"properties", {{"results", {{"type", "array"}, {"items", result}}}}}};
+  Json str = {{"type", "string"}};
+  Json nullable_str = {{"type", "string"}, {"nullable", true}};
+  s["Image"] = {{"type", "object"},
+                {"properties", {{"id", {{"type", "integer"}}}, {"project", str}, {"name", str}, {"tag", str},
+                                {"ref", str}, {"description", str},
+                                {"source", {{"type", "string"}, {"enum", {"base", "registry", "build", "commit"}}}},
+                                {"build", nullable_str}, {"created_by", str}, {"created_at", time}, {"updated_at", time}}}};
+  s["NewImage"] = {{"type", "object"}, {"required", {"ref"}}, {"additionalProperties", false},
+                   {"properties", {{"project", str}, {"ref", StringProp("[registry/]name[:tag]")}, {"description", str}}}};
+  s["ImageUpdate"] = {{"type", "object"}, {"required", {"description"}}, {"additionalProperties", false},
+                      {"properties", {{"description", str}}}};
+  Json build_config = {{"type", "object"}, {"additionalProperties", false},
+                       {"properties", {{"resource_memory", StringProp("e.g. 8G")},
+                                       {"resource_cpu", StringProp("cores, e.g. 4")},
+                                       {"volume_mount", StringProp("SOURCE(pvc|hostpath|memory):PATH joined by ; or ,")}}}};
+  Json build_props = {{"project", str}, {"name", str}, {"image", StringProp("the result, name:tag")},
+                      {"from", StringProp("base image for a Dockerfile build")},
+                      {"dockerfile", StringProp("Dockerfile instructions")},
+                      {"commit", StringProp("or: a running workload to commit")},
+                      {"config", build_config}, {"description", str}};
+  s["NewImageBuild"] = {{"type", "object"}, {"required", {"name", "image"}}, {"additionalProperties", false},
+                        {"properties", build_props}};
+  Json build = build_props;
+  build["id"] = {{"type", "integer"}};
+  build["state"] = {{"type", "string"}, {"enum", {"pending", "running", "succeeded", "failed"}}};
+  build["reason"] = str;
+  build["created_by"] = str;
+  build["created_at"] = time;
+  build["started_at"] = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
+  build["finished_at"] = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
+  s["ImageBuild"] = {{"type", "object"}, {"properties", build}};
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include "api/http_server.h"
 #include "auth/passwords.h"
 #include "auth/users.h"
+#include "images/build_controller.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "store/users.h"
@@ -137,9 +138,20 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     return 1;
   }
 
+  // Image builds need a container engine; until one is wired in, builds
+  // fail with a reason that says so.
+  images::NoEngineBuilder no_engine(
+      "no container engine is available to this server: image builds need Podman or Docker "
+      "(see docs/runtimes.md)");
+  images::BuildController builds(**store, clock, no_engine, cfg.data_dir);
+  if (Status st = builds.Recover(); !st.ok()) {
+    std::cerr << "quader: recovering image builds: " << st.message() << "\n";
+    return 1;
+  }
+
   api::Metrics metrics;
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir});
+  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -182,6 +194,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     std::cout << "  sign in as admin" << (pw_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
   }
   std::cout.flush();
+  builds.Start();
   spdlog::info("[server] serving api={} runtime={} (containers arrive with the runtime subsystem)", url, cfg.runtime);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
@@ -206,6 +219,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   spdlog::info("[server] signal {} received: stopping", sig);
   stopping = true;
   http.Stop();
+  builds.Stop();
   housekeeping.join();
   fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
   return 0;

@@ -11,6 +11,10 @@
 #include "store/records.h"
 #include "store/store.h"
 
+namespace quader::images {
+class BuildController;
+}
+
 namespace quader::api {
 
 // What handlers share. Outlives the router; every member is thread-safe.
@@ -21,6 +25,7 @@ struct HandlerContext {
   KindRegistry& kinds;
   ResponseCache& lists;  // rendered list bodies, per caller, until the next write
   int64_t token_ttl_seconds;
+  images::BuildController* builds;  // null: builds are not run by this server
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
 };
@@ -29,6 +34,7 @@ void RegisterSessionRoutes(Router& router, HandlerContext& ctx);  // login, logo
 void RegisterUserRoutes(Router& router, HandlerContext& ctx);
 void RegisterProjectRoutes(Router& router, HandlerContext& ctx);
 void RegisterApplyRoutes(Router& router, HandlerContext& ctx);
+void RegisterImageRoutes(Router& router, HandlerContext& ctx);  // images, image-builds
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds Quader's base images locally, without any registry:
+#   quader/base:bookworm   debootstrap --variant=minbase, then `podman import`
+#   quader/python:3.11     `podman build` of images/python/Containerfile FROM the base
+# Each image carries the hash of its recipe in the label quader.recipe; an image
+# whose recipe is unchanged is reused, a changed recipe rebuilds it.
+#
+#   scripts/build-images.sh [base|python|all]   (default: all)
+#
+# Podman runs with a private containers.conf (runc, no default ulimits), as
+# docs/images.md explains; /etc/containers is never touched.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+what=${1:-all}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+state=${QUADER_IMAGE_STATE:-$HOME/.cache/quader/images}
+mkdir -p "$state"
+
+conf="$state/containers.conf"
+cat >"$conf" <<CONF
+[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+CONF
+export CONTAINERS_CONF="$conf"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+recipe_hash() { cat "$@" | sha256sum | cut -c1-16; }
+current_hash() { podman image inspect --format '{{index .Labels "quader.recipe"}}' "$1" 2>/dev/null || true; }
+
+build_base() {
+  local image=quader/base:bookworm
+  local hash; hash=$(recipe_hash "$root/images/base/packages.txt" "$0")
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
+  local rootfs="$state/rootfs-bookworm"
+  rm -rf "$rootfs"
+  local include; include=$(grep -v '^#' "$root/images/base/packages.txt" | xargs | tr ' ' ',')
+  step "debootstrap bookworm (minbase) into $rootfs: a few minutes"
+  debootstrap --variant=minbase --include="$include" bookworm "$rootfs" "$mirror" 2>&1 |
+    awk '/^I: (Retrieving|Validating|Extracting|Unpacking|Configuring|Base system)/ { n++; if (n % 20 == 1 || /Base system/) print; fflush() }'
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  step "podman import as $image"
+  tar -C "$rootfs" -c . | podman import \
+    --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
+    --change "LABEL quader.recipe=$hash" - "$image" >/dev/null
+  rm -rf "$rootfs"
+  echo "built $image (recipe $hash)" >&2
+}
+
+build_python() {
+  local image=quader/python:3.11
+  local base_id; base_id=$(podman image inspect --format '{{.Id}}' quader/base:bookworm)
+  local hash; hash=$( (cat "$root/images/python/Containerfile"; echo "$base_id") | sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  step "podman build $image: a few minutes (apt-get inside the image)"
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$root/images/python/Containerfile" "$root/images/python"
+  echo "built $image (recipe $hash)" >&2
+}
+
+case $what in
+  base) build_base ;;
+  python) build_base; build_python ;;
+  all) build_base; build_python ;;
+  *) echo "usage: $0 [base|python|all]" >&2; exit 2 ;;
+esac

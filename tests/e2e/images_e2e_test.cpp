@@ -1,0 +1,96 @@
+// Images and image builds through the real server. The server runs with
+// --runtime process (no container engine), so builds must fail with a reason
+// that says an engine is needed; builds with a real engine are tested in
+// the docker runtime's end-to-end test.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+
+namespace quader::testing {
+namespace {
+
+class ImagesE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process"});
+    ASSERT_TRUE(server_->Start()) << server_->error();
+    admin_ = server_->Login("admin", "admin-pass-1");
+    ASSERT_FALSE(admin_.empty());
+  }
+
+  Json Call(const std::string& method, const std::string& path, const std::string& body, int status,
+            const std::string& token = "") {
+    auto r = server_->Call(method, path, body, token.empty() ? admin_ : token);
+    EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+    Json j = Json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? Json(r.body) : j;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string admin_;
+};
+
+TEST_F(ImagesE2ETest, RegisterListAndHideFromNonMembers) {
+  Json img = Call("POST", "/api/v1/images", R"({"ref": "python:3.11-slim", "description": "slim"})", 201);
+  EXPECT_EQ(img["ref"], "python:3.11-slim");
+  EXPECT_EQ(img["source"], "registry");
+  EXPECT_EQ(img["project"], "public");
+  Json bad = Call("POST", "/api/v1/images", R"({"ref": "Bad Image!!"})", 400);
+  EXPECT_NE(bad["error"]["message"].get<std::string>().find("ref: \"Bad Image!!\" is not an image reference"), std::string::npos);
+
+  Call("POST", "/api/v1/projects", R"({"name": "secret"})", 201);
+  Json hidden = Call("POST", "/api/v1/images", R"({"project": "secret", "ref": "team/private:1"})", 201);
+  Call("POST", "/api/v1/users", R"({"username": "bob", "password": "password-bob"})", 201);
+  std::string bob = server_->Login("bob", "password-bob");
+  Json list = Call("GET", "/api/v1/images", "", 200, bob);
+  ASSERT_EQ(list["items"].size(), 1u);  // public's, not secret's
+  EXPECT_EQ(list["items"][0]["ref"], "python:3.11-slim");
+  Call("GET", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 404, bob);
+  Call("GET", "/api/v1/images?project=secret", "", 404, bob);
+  Json updated = Call("PUT", "/api/v1/images/" + std::to_string(img["id"].get<int64_t>()), R"({"description": "new"})", 200, bob);
+  EXPECT_EQ(updated["description"], "new");
+  Call("DELETE", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 200);
+  Call("GET", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 404);
+}
+
+TEST_F(ImagesE2ETest, BuildWithoutAnEngineFailsWithAReasonAndAStreamedLog) {
+  Json b = Call("POST", "/api/v1/image-builds",
+                R"({"name": "b1", "image": "team/img:1", "from": "quader/python:3.11", "dockerfile": "RUN true",
+                    "config": {"resource_memory": "1G", "resource_cpu": "1"}})", 201);
+  EXPECT_EQ(b["state"], "pending");
+  std::string id = std::to_string(b["id"].get<int64_t>());
+  // Following the log returns once the build is over, with everything it wrote.
+  auto log = server_->Call("GET", "/api/v1/image-builds/" + id + "/logs?follow=1", "", admin_);
+  EXPECT_EQ(log.status, 200);
+  EXPECT_EQ(log.headers["transfer-encoding"], "chunked");
+  EXPECT_NE(log.body.find("no container engine"), std::string::npos) << log.body;
+  Json done = Call("GET", "/api/v1/image-builds/" + id, "", 200);
+  EXPECT_EQ(done["state"], "failed");
+  EXPECT_NE(done["reason"].get<std::string>().find("need Podman or Docker"), std::string::npos) << done;
+  EXPECT_EQ(Call("GET", "/api/v1/images", "", 200)["items"].size(), 0u);  // no image recorded
+  Call("POST", "/api/v1/image-builds", R"({"name": "b1", "image": "x:1", "from": "y"})", 409);
+  Json refused = Call("POST", "/api/v1/image-builds", R"({"name": "b2", "image": "x:1", "from": "y", "config": {"resource_memory": "8X"}})", 400);
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("config.resource_memory"), std::string::npos);
+  Call("DELETE", "/api/v1/image-builds/" + id, "", 200);
+  Call("GET", "/api/v1/image-builds/" + id + "/logs", "", 404);
+}
+
+TEST_F(ImagesE2ETest, ImageBuildDocumentsApplyIdempotently) {
+  std::string doc = "kind: ImageBuild\nname: doc-build\nimage: team/doc:1\nfrom: quader/python:3.11\n"
+                    "dockerfile: |\n  RUN echo hello > /hello\nconfig:\n  resource_memory: 2G\n";
+  Json first = Call("POST", "/api/v1/apply", doc, 200);
+  EXPECT_EQ(first["results"][0]["action"], "created");
+  EXPECT_EQ(first["results"][0]["project"], "public");
+  Json second = Call("POST", "/api/v1/apply", doc, 200);
+  EXPECT_EQ(second["results"][0]["action"], "unchanged");
+  Json bad = Call("POST", "/api/v1/apply", "kind: ImageBuild\nname: x\nimage: y:1\n", 400);
+  EXPECT_EQ(bad["error"]["message"], "document 1 (ImageBuild \"x\"): from: is required: name the base image, or give a "
+                                     "dockerfile with a FROM line (or use commit to save a running workload)");
+}
+
+}  // namespace
+}  // namespace quader::testing
