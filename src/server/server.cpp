@@ -15,6 +15,9 @@
 #include "auth/passwords.h"
 #include "auth/users.h"
 #include "images/build_controller.h"
+#include "images/engine_builder.h"
+#include "runtime/adopt.h"
+#include "runtime/factory.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "store/users.h"
@@ -105,10 +108,6 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     return 1;
   }
   fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
-  if (cfg.runtime != "auto" && cfg.runtime != "docker" && cfg.runtime != "process" && cfg.runtime != "kubernetes") {
-    std::cerr << "quader: --runtime must be auto, docker, process or kubernetes\n";
-    return 2;
-  }
   std::string host;
   uint16_t port = 0;
   if (Status st = SplitHostPort("listen", cfg.listen, &host, &port); !st.ok()) {
@@ -138,12 +137,33 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     return 1;
   }
 
-  // Image builds need a container engine; until one is wired in, builds
-  // fail with a reason that says so.
+  // Where work runs, then recovery: workloads of this instance that no
+  // owner claims any more are removed (STYLE.md "Recover before serving").
+  auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir);
+  if (!opened.ok()) {
+    std::cerr << "quader: --runtime " << cfg.runtime << ": " << opened.status().message() << "\n";
+    return 1;
+  }
+  runtime::Runtime& rt = *opened->runtime;
+  auto instance = runtime::InstanceId(cfg.data_dir);
+  if (!instance.ok()) {
+    std::cerr << "quader: " << instance.status().message() << "\n";
+    return 1;
+  }
+  auto adoption = runtime::AdoptWorkloads(rt, *instance, /*owners=*/{});
+  if (!adoption.ok()) {
+    spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
+  } else if (adoption->adopted + adoption->removed > 0) {
+    spdlog::info("[server] adopted {} workloads, removed {} orphans", adoption->adopted, adoption->removed);
+  }
+
+  // Image builds need a container engine.
   images::NoEngineBuilder no_engine(
       "no container engine is available to this server: image builds need Podman or Docker "
       "(see docs/runtimes.md)");
-  images::BuildController builds(**store, clock, no_engine, cfg.data_dir);
+  std::unique_ptr<images::ImageBuilder> engine_builder = images::NewEngineBuilder(rt);
+  images::ImageBuilder& builder = engine_builder ? *engine_builder : static_cast<images::ImageBuilder&>(no_engine);
+  images::BuildController builds(**store, clock, builder, cfg.data_dir);
   if (Status st = builds.Recover(); !st.ok()) {
     std::cerr << "quader: recovering image builds: " << st.message() << "\n";
     return 1;
@@ -177,7 +197,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
 
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
             << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
-            << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n";
+            << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n"
+            << "  runtime: " << opened->description << "\n";
   fs::path password_file = fs::path(cfg.data_dir) / "admin-password";
   if (!generated.empty()) {
     // Kept (owner-only) so a lost terminal does not lock the owner out.
@@ -195,7 +216,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
   std::cout.flush();
   builds.Start();
-  spdlog::info("[server] serving api={} runtime={} (containers arrive with the runtime subsystem)", url, cfg.runtime);
+  spdlog::info("[server] serving api={} runtime={}", url, opened->description);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
   sigset_t set;

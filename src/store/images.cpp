@@ -76,18 +76,24 @@ Result<ImageRecord> UpsertImage(Tx& tx, ImageRecord image, int64_t now) {
       "source = excluded.source, build_name = excluded.build_name, updated_at = excluded.updated_at",
       {image.project_id, image.name, image.tag, image.description, image.source, build,
        image.created_by, now, now}));
-  QUADER_ASSIGN_OR_RETURN(
-      Rows rows, tx.Query(std::string("SELECT ") + kImageCols +
-                              " WHERE i.project_id = ? AND i.name = ? AND i.tag = ?",
-                          {image.project_id, image.name, image.tag}));
-  if (rows.empty()) return errors::Internal("image vanished after upsert");
-  return ImageFromRow(rows[0]);
+  QUADER_ASSIGN_OR_RETURN(auto stored, FindImage(tx, image.project_id, image.name, image.tag));
+  if (!stored) return errors::Internal("image vanished after upsert");
+  return *stored;
 }
 
 Result<ImageRecord> GetImage(Tx& tx, int64_t id) {
   QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query(std::string("SELECT ") + kImageCols + " WHERE i.id = ?", {id}));
   if (rows.empty()) return errors::NotFound("image", std::to_string(id));
   return ImageFromRow(rows[0]);
+}
+
+Result<std::optional<ImageRecord>> FindImage(Tx& tx, int64_t project_id, const std::string& name,
+                                             const std::string& tag) {
+  QUADER_ASSIGN_OR_RETURN(
+      Rows rows, tx.Query(std::string("SELECT ") + kImageCols + " WHERE i.project_id = ? AND i.name = ? AND i.tag = ?",
+                          {project_id, name, tag}));
+  if (rows.empty()) return std::optional<ImageRecord>();
+  return std::optional<ImageRecord>(ImageFromRow(rows[0]));
 }
 
 Result<std::vector<ImageRecord>> ListImages(Tx& tx, const std::vector<int64_t>& project_ids, bool all) {

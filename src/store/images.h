@@ -41,6 +41,9 @@ struct ImageBuildRecord {
 // and build. Returns the stored record.
 Result<ImageRecord> UpsertImage(Tx& tx, ImageRecord image, int64_t now);
 Result<ImageRecord> GetImage(Tx& tx, int64_t id);
+// The image (project, name, tag), if recorded.
+Result<std::optional<ImageRecord>> FindImage(Tx& tx, int64_t project_id, const std::string& name,
+                                             const std::string& tag);
 // Images of the given projects (all projects when `project_ids` is empty and
 // `all` is set), by name and tag.
 Result<std::vector<ImageRecord>> ListImages(Tx& tx, const std::vector<int64_t>& project_ids, bool all);

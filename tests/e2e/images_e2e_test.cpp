@@ -39,6 +39,8 @@ TEST_F(ImagesE2ETest, RegisterListAndHideFromNonMembers) {
   EXPECT_EQ(img["ref"], "python:3.11-slim");
   EXPECT_EQ(img["source"], "registry");
   EXPECT_EQ(img["project"], "public");
+  Json again = Call("POST", "/api/v1/images", R"({"ref": "python:3.11-slim"})", 409);
+  EXPECT_EQ(again["error"]["code"], "already_exists");
   Json bad = Call("POST", "/api/v1/images", R"({"ref": "Bad Image!!"})", 400);
   EXPECT_NE(bad["error"]["message"].get<std::string>().find("ref: \"Bad Image!!\" is not an image reference"), std::string::npos);
 

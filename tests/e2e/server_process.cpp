@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +25,11 @@ ServerProcess::~ServerProcess() { Stop(); }
 bool ServerProcess::Start() {
   std::filesystem::remove(data_dir_ + "/server.json");
   std::vector<std::string> argv = {QUADER_BINARY, "server", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  // Hermetic by default: local processes, no container engine. Tests that
+  // want the engine pass --runtime themselves.
+  if (std::find(args_.begin(), args_.end(), "--runtime") == args_.end()) {
+    argv.insert(argv.end(), {"--runtime", "process"});
+  }
   argv.insert(argv.end(), args_.begin(), args_.end());
   pid_ = fork();
   if (pid_ == 0) {

@@ -45,6 +45,55 @@ export interface LoginResult {
   user: User;
 }
 
+/** An image record (docs/api.md, "Images"). */
+export type ImageSource = 'base' | 'registry' | 'build' | 'commit';
+export interface Image {
+  id: number;
+  project: string;
+  name: string;
+  tag: string;
+  ref: string;
+  description: string;
+  source: ImageSource | string;
+  /** The name of the image build (in the same project) that made it. */
+  build: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type BuildState = 'pending' | 'running' | 'succeeded' | 'failed';
+export const FINAL_BUILD_STATES: readonly string[] = ['succeeded', 'failed'];
+
+export interface ImageBuild {
+  id: number;
+  project: string;
+  name: string;
+  image: string;
+  from: string | null;
+  dockerfile: string;
+  commit: string | null;
+  config: Record<string, unknown>;
+  description: string;
+  state: BuildState | string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface NewImageBuild {
+  project?: string;
+  name: string;
+  image: string;
+  from?: string;
+  dockerfile?: string;
+  commit?: string;
+  config?: unknown;
+  description?: string;
+}
+
 export interface List<T> {
   items: T[];
 }
@@ -96,12 +145,7 @@ export async function request<T>(
   body?: unknown,
   opts: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = {
-    Accept: 'application/json',
-    'X-Requested-With': 'quader',
-  };
-  const token = getToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const headers = authHeaders('application/json');
   let payload: string | undefined;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -125,20 +169,84 @@ export async function request<T>(
     }
   }
 
-  if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-    const apiErr = new ApiError(
-      res.status,
-      err?.code ?? 'unknown',
-      err?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
-    );
-    if (res.status === 401 && !opts.noAuthRedirect) {
-      setToken(null);
-      onUnauthorized?.();
-    }
-    throw apiErr;
-  }
+  if (!res.ok) throw failure(res, data, opts);
   return data as T;
+}
+
+/** The headers every call carries: the token, and the marker that makes cookie auth CSRF-safe. */
+function authHeaders(accept: string): Record<string, string> {
+  const headers: Record<string, string> = { Accept: accept, 'X-Requested-With': 'quader' };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return headers;
+}
+
+/** The ApiError for a failed reply (its parsed body in `data`); a 401 also ends the session. */
+function failure(res: Response, data: unknown, opts: RequestOptions = {}): ApiError {
+  const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+  const apiErr = new ApiError(
+    res.status,
+    err?.code ?? 'unknown',
+    err?.message ?? `HTTP ${res.status} ${res.statusText}`.trim(),
+  );
+  if (res.status === 401 && !opts.noAuthRedirect) {
+    setToken(null);
+    onUnauthorized?.();
+  }
+  return apiErr;
+}
+
+/**
+ * Reads a text resource as it grows (e.g. a build log with `?follow=1`): `onText` gets
+ * each decoded piece as it arrives. Resolves when the server ends the response, rejects
+ * with an ApiError when it refuses it, and stops quietly when `signal` aborts.
+ */
+export async function streamText(path: string, onText: (text: string) => void, signal: AbortSignal): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, {
+      method: 'GET',
+      headers: authHeaders('text/plain, application/json'),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (e) {
+    if (signal.aborted) return;
+    throw new ApiError(0, 'network', `Cannot reach the server: ${errorText(e)}`);
+  }
+  if (!res.ok) {
+    const text = await res.text().catch(() => '');
+    let data: unknown = undefined;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = undefined;
+    }
+    throw failure(res, data);
+  }
+  if (!res.body) {
+    // No streaming support: take the whole text at once.
+    onText(await res.text());
+    return;
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const text = decoder.decode(value, { stream: true });
+      if (text) onText(text);
+    }
+    const rest = decoder.decode();
+    if (rest) onText(rest);
+  } catch (e) {
+    if (signal.aborted) return;
+    throw new ApiError(0, 'network', `The log stream broke off: ${errorText(e)}`);
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 const enc = encodeURIComponent;
@@ -171,6 +279,22 @@ export const api = {
     request<Member>('PUT', `/projects/${enc(project)}/members/${enc(username)}`, { role }),
   removeMember: (project: string, username: string) =>
     request<Record<string, never>>('DELETE', `/projects/${enc(project)}/members/${enc(username)}`),
+
+  listImages: (project?: string) =>
+    request<List<Image>>('GET', project ? `/images?project=${enc(project)}` : '/images'),
+  getImage: (id: number) => request<Image>('GET', `/images/${id}`),
+  createImage: (i: { project?: string; ref: string; description?: string }) => request<Image>('POST', '/images', i),
+  updateImage: (id: number, description: string) => request<Image>('PUT', `/images/${id}`, { description }),
+  deleteImage: (id: number) => request<Record<string, never>>('DELETE', `/images/${id}`),
+
+  listBuilds: (project?: string) =>
+    request<List<ImageBuild>>('GET', project ? `/image-builds?project=${enc(project)}` : '/image-builds'),
+  getBuild: (id: number | string) => request<ImageBuild>('GET', `/image-builds/${enc(String(id))}`),
+  createBuild: (b: NewImageBuild) => request<ImageBuild>('POST', '/image-builds', b),
+  deleteBuild: (id: number) => request<Record<string, never>>('DELETE', `/image-builds/${id}`),
+  /** Streams the build log (`?follow=1`) until the build ends; see streamText. */
+  followBuildLog: (id: number | string, onText: (text: string) => void, signal: AbortSignal) =>
+    streamText(`/image-builds/${enc(String(id))}/logs?follow=1`, onText, signal),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

@@ -52,7 +52,7 @@ export const AREAS: Area[] = [
     label: 'Images',
     path: '/images',
     icon: <AppstoreOutlined />,
-    available: false,
+    available: true,
     about: 'Build and keep the images that reproduce an environment.',
   },
   {

@@ -39,7 +39,7 @@ export async function startServer() {
 
   const child = spawn(
     bin,
-    ['server', '--data', dataDir, '--listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--web-dir', webDir],
+    ['server', '--data', dataDir, '--listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--runtime', 'process', '--web-dir', webDir],
     {
       env: { ...process.env, QUADER_ADMIN_PASSWORD: password },
       stdio: ['ignore', 'pipe', 'pipe'],

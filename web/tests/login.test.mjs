@@ -5,7 +5,6 @@ import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin } from 
 
 const LATER_AREAS = [
   'Notebooks',
-  'Images',
   'Job templates',
   'Pipelines',
   'Runs',
@@ -48,9 +47,13 @@ describe('login', () => {
       // The projects list is there and shows the `public` project.
       await page.getByTestId('project-row-public').waitFor();
 
-      // Projects is usable; every later area is listed but disabled and tagged "soon".
-      const projects = page.getByRole('menuitem', { name: /Projects/ });
-      assert.notEqual(await projects.getAttribute('aria-disabled'), 'true');
+      // Projects and Images are usable; every later area is listed but disabled and tagged "soon".
+      for (const label of ['Projects', 'Images']) {
+        const item = page.getByRole('menuitem', { name: new RegExp(label) });
+        assert.equal(await item.count(), 1, `menu item ${label}`);
+        assert.notEqual(await item.getAttribute('aria-disabled'), 'true', `${label} is enabled`);
+        assert.doesNotMatch(await item.textContent(), /soon/, `${label} is not tagged soon`);
+      }
       for (const label of LATER_AREAS) {
         const item = page.getByRole('menuitem', { name: new RegExp(label.replace(/[()]/g, '\\$&')) });
         assert.equal(await item.count(), 1, `menu item ${label}`);

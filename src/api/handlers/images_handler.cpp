@@ -105,6 +105,8 @@ Response CreateImage(HandlerContext& ctx, Request& req) {
   Json out;
   st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, req.who(), *project, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto existing, store::FindImage(tx, a.project.id, ref->name, ref->tag));
+    if (existing) return errors::AlreadyExists("image", ref->str() + "\" in project \"" + *project);
     store::ImageRecord image;
     image.project_id = a.project.id;
     image.name = ref->name;

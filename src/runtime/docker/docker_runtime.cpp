@@ -1,0 +1,307 @@
+#include "runtime/docker/docker_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+#include <utility>
+
+#include "runtime/docker/cgroup_memory.h"
+#include "runtime/docker/container_mapping.h"
+#include "runtime/docker/engine_client.h"
+#include "runtime/docker/podman_service.h"
+
+namespace quader::runtime::docker {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr milliseconds kSecondSampleDelay{250};
+constexpr const char* kDockerSocket = "/var/run/docker.sock";
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+std::string JsonString(const Json& object, const char* key) {
+  if (!object.is_object()) return "";
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const Json& JsonChild(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+std::string ContainerPath(const std::string& id) { return "/containers/" + UrlEncode(id); }
+
+bool Matches(const WorkloadStatus& status, const std::map<std::string, std::string>& selector) {
+  for (const auto& [key, value] : selector) {
+    auto it = status.labels.find(key);
+    if (it == status.labels.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+// Keeps the engine's code but says which workload it was about.
+Status About(const std::string& id, const Status& status) {
+  if (status.code() == Code::kNotFound) return errors::NotFound("workload", id);
+  return {status.code(), "workload \"" + id + "\": " + status.message()};
+}
+
+}  // namespace
+
+DockerRuntime::DockerRuntime(std::unique_ptr<EngineClient> engine,
+                             std::unique_ptr<PodmanService> service)
+    : service_(std::move(service)), engine_(std::move(engine)), node_(HostName()) {}
+
+DockerRuntime::~DockerRuntime() = default;
+
+const std::string& DockerRuntime::socket_path() const { return engine_->socket_path(); }
+
+Result<WorkloadStatus> DockerRuntime::Start(const WorkloadSpec& spec) {
+  QUADER_ASSIGN_OR_RETURN(Json body, MakeCreateBody(spec));
+  auto created = engine_->Call("POST", "/containers/create?name=" + UrlEncode(spec.name), body);
+  if (!created.ok()) {
+    // A lost reply may hide a container that was created: the name was free
+    // (else kAlreadyExists), so a container by that name now is ours.
+    if (created.status().code() == Code::kUnavailable) RemoveQuietly(spec.name);
+    return StartError(spec, created.status());
+  }
+  std::string id = JsonString(*created, "Id");
+  if (id.empty()) {
+    RemoveQuietly(spec.name);
+    return errors::Internal("docker engine: create returned no Id: " + created->dump());
+  }
+  auto started = engine_->Call("POST", ContainerPath(id) + "/start");
+  if (!started.ok()) {
+    RemoveQuietly(id);
+    return StartError(spec, started.status());
+  }
+  auto status = Inspect(id);
+  if (!status.ok()) RemoveQuietly(id);
+  return status;
+}
+
+Status DockerRuntime::StartError(const WorkloadSpec& spec, const Status& engine_status) const {
+  const std::string& message = engine_status.message();
+  switch (engine_status.code()) {
+    case Code::kAlreadyExists:
+      return errors::AlreadyExists("workload", spec.name);
+    case Code::kNotFound:
+      if (message.find("image") != std::string::npos) {
+        return {Code::kNotFound, "image \"" + spec.image + "\" not found (" + message + ")"};
+      }
+      break;
+    default:
+      // The engine cannot run the command (Docker: 400; Podman: 500 "... not found").
+      if (message.find("executable file not found") != std::string::npos ||
+          message.find("command that was not found") != std::string::npos) {
+        return errors::Invalid("command",
+                               "cannot be run in image \"" + spec.image + "\": " + message);
+      }
+      break;
+  }
+  return {engine_status.code(), "workload \"" + spec.name + "\" could not start: " + message};
+}
+
+void DockerRuntime::RemoveQuietly(const std::string& id) const {
+  (void)engine_->Call("DELETE", ContainerPath(id) + "?force=true&v=true");
+}
+
+Status DockerRuntime::Stop(const std::string& id, std::chrono::seconds grace) {
+  auto inspect = InspectJson(id);
+  if (!inspect.ok()) {
+    return inspect.status().code() == Code::kNotFound ? Status::Ok() : inspect.status();
+  }
+  std::string full_id = JsonString(*inspect, "Id");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_.insert(full_id);
+  }
+  auto timeout = std::chrono::duration_cast<milliseconds>(grace) + EngineClient::kDefaultTimeout;
+  auto stopped =
+      engine_->Call("POST", ContainerPath(full_id) + "/stop?t=" + std::to_string(grace.count()),
+                    std::nullopt, timeout);
+  // Not running (304) or gone (404) is fine; anything but an unreachable engine
+  // still goes on to the forced remove, which kills what is left.
+  Status result = Status::Ok();
+  if (!stopped.ok() && stopped.status().code() == Code::kUnavailable) {
+    result = stopped.status();
+  } else {
+    auto removed = engine_->Call("DELETE", ContainerPath(full_id) + "?force=true&v=true");
+    if (!removed.ok() && removed.status().code() != Code::kNotFound) {
+      result = About(id, removed.status());
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_requested_.erase(full_id);
+  oom_seen_.erase(full_id);
+  return result;
+}
+
+Result<Json> DockerRuntime::InspectJson(const std::string& id) const {
+  if (id.empty()) return errors::Invalid("id", "must not be empty");
+  auto inspect = engine_->Call("GET", ContainerPath(id) + "/json");
+  if (!inspect.ok()) return About(id, inspect.status());
+  return inspect;
+}
+
+InspectFacts DockerRuntime::FactsFor(const Json& inspect) {
+  std::string full_id = JsonString(inspect, "Id");
+  const Json& state = JsonChild(inspect, "State");
+  const Json& pid = JsonChild(state, "Pid");
+  if (pid.is_number_integer() && pid.get<int64_t>() > 0) {
+    auto count = ReadOomKillCount(static_cast<int>(pid.get<int64_t>()));
+    if (count && *count > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      oom_seen_.insert(full_id);
+    }
+  }
+  InspectFacts facts;
+  facts.node = node_;
+  std::lock_guard<std::mutex> lock(mu_);
+  facts.stop_requested = stop_requested_.count(full_id) > 0;
+  facts.oom_seen = oom_seen_.count(full_id) > 0;
+  return facts;
+}
+
+Result<WorkloadStatus> DockerRuntime::Inspect(const std::string& id) {
+  QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
+  return StatusFromInspect(inspect, FactsFor(inspect));
+}
+
+Result<std::vector<WorkloadStatus>> DockerRuntime::List(
+    const std::map<std::string, std::string>& selector) {
+  std::string path = "/containers/json?all=true";
+  if (!selector.empty()) {
+    Json labels = Json::array();
+    for (const auto& [key, value] : selector) labels.push_back(key + "=" + value);
+    Json filters = {{"label", labels}};
+    path += "&filters=" + UrlEncode(filters.dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
+  QUADER_ASSIGN_OR_RETURN(Json containers, engine_->Call("GET", path));
+  std::vector<WorkloadStatus> out;
+  if (!containers.is_array()) return out;
+  for (const Json& entry : containers) {
+    std::string id = JsonString(entry, "Id");
+    if (id.empty()) continue;
+    auto status = Inspect(id);
+    if (!status.ok()) {
+      if (status.status().code() == Code::kNotFound) continue;  // removed meanwhile
+      return status.status();
+    }
+    // The engine filtered already; checking again costs nothing and guards
+    // against engines that ignore a filter they do not know.
+    if (Matches(*status, selector)) out.push_back(std::move(status).value());
+  }
+  return out;
+}
+
+Status DockerRuntime::Logs(const std::string& id, bool follow, const LogSink& sink) {
+  QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
+  bool tty = JsonChild(JsonChild(inspect, "Config"), "Tty") == Json(true);
+  std::string path = ContainerPath(JsonString(inspect, "Id")) + "/logs?stdout=true&stderr=true";
+  if (follow) path += "&follow=true";
+  LogDemuxer demuxer;
+  std::string chunk;
+  Status status = engine_->Stream(path, [&](std::string_view data) {
+    if (tty) return sink(std::string(data));
+    chunk.clear();
+    demuxer.Feed(data, &chunk);
+    return chunk.empty() || sink(chunk);
+  });
+  return status.ok() ? status : About(id, status);
+}
+
+Result<Json> DockerRuntime::StatsSample(const std::string& id) const {
+  auto sample = engine_->Call("GET", ContainerPath(id) + "/stats?stream=false");
+  if (!sample.ok()) return About(id, sample.status());
+  return sample;
+}
+
+Result<WorkloadStats> DockerRuntime::Stats(const std::string& id) {
+  QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
+  (void)FactsFor(inspect);  // notes an OOM kill inside a running container
+  if (JsonString(JsonChild(inspect, "State"), "Status") != "running") {
+    return Status(Code::kNotFound, "workload \"" + id + "\" is not running");
+  }
+  std::string full_id = JsonString(inspect, "Id");
+  auto first_at = std::chrono::steady_clock::now();
+  QUADER_ASSIGN_OR_RETURN(Json sample, StatsSample(full_id));
+  CpuCounters before = ReadCpuCounters(JsonChild(sample, "precpu_stats"));
+  CpuCounters after = ReadCpuCounters(JsonChild(sample, "cpu_stats"));
+  WorkloadStats stats;
+  if (before.system_ns > 0 && before.container_ns > 0) {
+    stats.cpu_cores = CpuCores(before, after, std::chrono::nanoseconds(0));  // Docker
+  } else {
+    // Podman leaves precpu_stats empty in one-shot stats: sample again ourselves.
+    // Its system_cpu_usage is not Docker's (all host CPU time, idle included): on
+    // Podman 4.3 it tracks busy time only, so Docker's formula reports up to
+    // (CPU count) × the truth on a quiet host. Divide by wall time instead.
+    std::this_thread::sleep_for(kSecondSampleDelay);
+    auto second_at = std::chrono::steady_clock::now();
+    QUADER_ASSIGN_OR_RETURN(Json second, StatsSample(full_id));
+    std::chrono::nanoseconds wall = second_at - first_at;
+    auto read_first = ParseEngineTime(JsonString(sample, "read"));
+    auto read_second = ParseEngineTime(JsonString(second, "read"));
+    if (read_first && read_second && *read_second > *read_first) wall = *read_second - *read_first;
+    CpuCounters later = ReadCpuCounters(JsonChild(second, "cpu_stats"));
+    stats.cpu_cores = CpuCores({after.container_ns, 0, 0}, {later.container_ns, 0, 0}, wall);
+    sample = std::move(second);
+  }
+  stats.memory_bytes = MemoryInUse(JsonChild(sample, "memory_stats"));
+  const Json& limit = JsonChild(JsonChild(inspect, "HostConfig"), "Memory");
+  stats.memory_limit_bytes = limit.is_number_integer() ? limit.get<int64_t>() : 0;
+  return stats;
+}
+
+Result<std::unique_ptr<Runtime>> OpenDockerRuntime(const DockerRuntimeOptions& options) {
+  std::string docker_host;
+  if (options.docker_host) {
+    docker_host = *options.docker_host;
+  } else if (const char* env = std::getenv("DOCKER_HOST")) {
+    docker_host = env;
+  }
+  if (!docker_host.empty()) {
+    const std::string scheme = "unix://";
+    if (docker_host.rfind(scheme, 0) != 0 || docker_host.size() == scheme.size()) {
+      return errors::Invalid("DOCKER_HOST",
+                             "\"" + docker_host + "\" is not supported: only unix:///path sockets");
+    }
+    auto engine = std::make_unique<EngineClient>(docker_host.substr(scheme.size()));
+    Status ping = engine->Ping(milliseconds(5000));
+    if (!ping.ok()) {
+      return errors::Unavailable("DOCKER_HOST=" + docker_host +
+                                 " does not answer: " + ping.message());
+    }
+    return std::unique_ptr<Runtime>(new DockerRuntime(std::move(engine), nullptr));
+  }
+  std::string podman_failure = "podman is not installed";
+  if (!PodmanService::FindPodman().empty()) {
+    auto service = PodmanService::Start(options.data_dir, options.start_deadline);
+    if (service.ok()) {
+      auto engine = std::make_unique<EngineClient>((*service)->socket_path());
+      return std::unique_ptr<Runtime>(new DockerRuntime(std::move(engine), std::move(*service)));
+    }
+    podman_failure = service.status().message();
+  }
+  auto engine = std::make_unique<EngineClient>(kDockerSocket);
+  Status docker = engine->Ping(milliseconds(2000));
+  if (docker.ok()) return std::unique_ptr<Runtime>(new DockerRuntime(std::move(engine), nullptr));
+  return errors::Unavailable("no container engine: DOCKER_HOST is not set; " + podman_failure +
+                             "; " + docker.message());
+}
+
+Result<std::unique_ptr<Runtime>> OpenDockerRuntime(const std::string& data_dir) {
+  DockerRuntimeOptions options;
+  options.data_dir = data_dir;
+  return OpenDockerRuntime(options);
+}
+
+}  // namespace quader::runtime::docker

@@ -1,0 +1,53 @@
+#include "runtime/factory.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "runtime/docker/docker_runtime.h"
+#include "runtime/process/process_runtime.h"
+
+namespace quader::runtime {
+namespace fs = std::filesystem;
+namespace {
+
+OpenedRuntime OpenProcess(const std::string& data_dir, const std::string& why) {
+  auto rt = std::make_unique<process::ProcessRuntime>((fs::path(data_dir) / "process").string());
+  std::string desc = "process (local processes";
+  desc += rt->sandboxed() ? ", bubblewrap sandbox" : ", no sandbox";
+  desc += rt->cgroups() ? ", cgroup limits)" : ", no cgroup limits)";
+  if (!why.empty()) desc += ": " + why;
+  return {std::move(rt), desc};
+}
+
+}  // namespace
+
+Result<OpenedRuntime> OpenRuntime(const std::string& kind, const std::string& data_dir) {
+  if (kind == "process") return OpenProcess(data_dir, "");
+  if (kind == "kubernetes") {
+    return errors::Unavailable("the kubernetes runtime is not part of this build yet: use auto, docker or process");
+  }
+  if (kind != "auto" && kind != "docker") {
+    return errors::Invalid("runtime", "\"" + kind + "\" is not auto, docker, process or kubernetes");
+  }
+  auto docker = docker::OpenDockerRuntime(data_dir);
+  if (docker.ok()) return OpenedRuntime{std::move(docker).value(), "docker-api (container engine)"};
+  if (kind == "docker") return docker.status();
+  return OpenProcess(data_dir, "no container engine (" + docker.status().message() + ")");
+}
+
+Result<std::string> InstanceId(const std::string& data_dir) {
+  fs::path file = fs::path(data_dir) / "instance-id";
+  std::ifstream in(file);
+  std::string id;
+  if (in >> id && !id.empty()) return id;
+  std::random_device rd;
+  const char* hex = "0123456789abcdef";
+  for (int i = 0; i < 12; ++i) id += hex[rd() % 16];
+  std::ofstream out(file);
+  out << id << "\n";
+  if (!out) return errors::Internal("cannot write " + file.string());
+  return id;
+}
+
+}  // namespace quader::runtime

@@ -1,0 +1,637 @@
+#include "runtime/process/process_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/process/proc.h"
+#include "runtime/process/sandbox.h"
+#include "runtime/process/spawn.h"
+
+namespace quader::runtime::process {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr milliseconds kPollInterval{20};
+constexpr milliseconds kKillWait{5000};  // after SIGKILL, for the kernel to finish
+constexpr milliseconds kLogPoll{50};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::chrono::system_clock::time_point FromMs(int64_t ms) {
+  return std::chrono::system_clock::time_point(milliseconds(ms));
+}
+
+// Container-name rules (as Docker's): they become file and cgroup names.
+bool ValidName(const std::string& name) {
+  if (name.empty() || name.size() > 128 || !std::isalnum(static_cast<unsigned char>(name[0]))) {
+    return false;
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Executable(const std::string& path) {
+  std::error_code ec;
+  return access(path.c_str(), X_OK) == 0 && !fs::is_directory(path, ec);
+}
+
+// The absolute directories of a PATH value, in order.
+std::vector<std::string> PathDirs(const std::string& path_var) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t end = path_var.find(':', start);
+    std::string dir = path_var.substr(start, end == std::string::npos ? end : end - start);
+    if (!dir.empty() && dir[0] == '/') {
+      out.push_back(dir);
+    }
+    if (end == std::string::npos) {
+      return out;
+    }
+    start = end + 1;
+  }
+}
+
+std::string FindOnPath(const std::string& program, const std::string& path_var) {
+  for (const std::string& dir : PathDirs(path_var)) {
+    if (Executable(dir + "/" + program)) {
+      return dir + "/" + program;
+    }
+  }
+  return {};
+}
+
+// FNV-1a: a stable short key per state directory, so that two servers (or
+// two test runs) using the same workload name get different cgroups.
+std::string KeyOf(const std::string& text) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : text) {
+    h = (h ^ c) * 16777619u;
+  }
+  char buf[9];
+  std::snprintf(buf, sizeof(buf), "%08x", h);
+  return buf;
+}
+
+std::string Reason(const WorkloadRecord& r) {
+  if (r.oom_killed) {
+    return "OOM-killed: memory limit " + std::to_string(r.memory_limit_bytes) + " bytes" +
+           (r.limit == LimitKind::kRlimit ? " (rlimit; killed by SIGKILL)" : "");
+  }
+  if (!r.exit_code) {
+    return "ended without recording an exit code (its wrapper shell was killed)";
+  }
+  if (*r.exit_code == 0) {
+    return "";
+  }
+  std::string why = "exited with code " + std::to_string(*r.exit_code);
+  if (*r.exit_code > 128 && *r.exit_code < 128 + NSIG) {
+    const char* abbrev = sigabbrev_np(*r.exit_code - 128);  // null for real-time signals
+    why += " (signal " + std::to_string(*r.exit_code - 128) +
+           (abbrev != nullptr ? std::string(", SIG") + abbrev : std::string()) + ")";
+  }
+  return why;
+}
+
+// Signals what is left of a workload: its process group (unless the leader's
+// pid now names an unrelated process) and every process in its cgroup.
+void SignalAll(const WorkloadRecord& rec, const Cgroup& cg, int sig) {
+  if (!PidReused(rec.pid, rec.start_ticks)) {
+    kill(-rec.pid, sig);
+  }
+  for (int pid : cg.Pids()) {
+    kill(pid, sig);
+  }
+}
+
+bool AnyLeft(const WorkloadRecord& rec, const Cgroup& cg) {
+  if (!PidReused(rec.pid, rec.start_ticks) && !GroupMembers(rec.pid).empty()) {
+    return true;
+  }
+  for (int pid : cg.Pids()) {
+    std::optional<ProcStat> s = ReadProcStat(pid);
+    if (s && s->state != 'Z' && s->state != 'X') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Reaps the wrapper when it is a zombie child of this process; its exit
+// status, shell style (128 + signal), when reaped here.
+std::optional<int> ReapIfZombie(const WorkloadRecord& rec) {
+  if (CheckLiveness(rec.pid, rec.start_ticks) != Liveness::kZombie) {
+    return std::nullopt;
+  }
+  int st = 0;
+  if (waitpid(rec.pid, &st, WNOHANG) != rec.pid) {
+    return std::nullopt;  // not our child: its own parent reaps it
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+bool WaitUntilGone(const WorkloadRecord& rec, const Cgroup& cg, milliseconds limit) {
+  auto deadline = steady_clock::now() + limit;
+  while (AnyLeft(rec, cg)) {
+    ReapIfZombie(rec);
+    if (steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  ReapIfZombie(rec);
+  return true;
+}
+
+}  // namespace
+
+ProcessRuntime::ProcessRuntime(std::string state_dir, ProcessRuntimeOptions options)
+    : state_(fs::absolute(state_dir).lexically_normal().string()), options_(std::move(options)) {
+  const char* path = std::getenv("PATH");
+  const char* home = std::getenv("HOME");
+  host_path_ = path != nullptr && *path != '\0' ? path : kDefaultPath;
+  host_home_ = home != nullptr && *home == '/' ? home : "/";
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  node_ = host;
+  sleep_ = FindOnPath("sleep", std::string(kDefaultPath) + ":" + host_path_);
+  if (sleep_.empty()) {
+    sleep_ = "sleep";
+  }
+  cgroup_key_ = KeyOf(state_.dir());
+  if (options_.use_cgroups) {
+    layout_ = PrepareCgroupLayout(options_.cgroup_parent, &cgroup_note_);
+  } else {
+    cgroup_note_ = "cgroups are turned off in the runtime's options";
+  }
+  ProbeBwrap();
+  spdlog::info("[runtime] process runtime: state {}, limits by {}, sandbox {}", state_.dir(),
+               layout_.empty() ? "rlimit (" + cgroup_note_ + ")"
+                               : "cgroup v" + std::to_string(layout_.version),
+               bwrap_.empty() ? "none (" + bwrap_note_ + ")" : bwrap_);
+}
+
+void ProcessRuntime::ProbeBwrap() {
+  if (!options_.use_bwrap) {
+    bwrap_note_ = "bubblewrap is turned off in the runtime's options";
+    return;
+  }
+  std::string bwrap = options_.bwrap_path.empty()
+                          ? FindOnPath("bwrap", std::string(kDefaultPath) + ":" + host_path_)
+                          : options_.bwrap_path;
+  if (bwrap.empty() || !Executable(bwrap)) {
+    bwrap_note_ = "bwrap is not installed (Debian package bubblewrap)";
+    return;
+  }
+  // Run the sandbox the way workloads get it once: bwrap may be installed
+  // yet unusable (no user namespaces for non-root, a locked-down kernel).
+  SpawnRequest probe;
+  probe.argv = {bwrap};
+  for (std::string& a : BwrapArgs(ListHostRoot(), {}, "/")) {
+    probe.argv.push_back(std::move(a));
+  }
+  probe.argv.push_back("/bin/true");
+  probe.env = {"PATH=" + std::string(kDefaultPath)};
+  probe.log_path = "/dev/null";
+  Result<int> pid = Spawn(probe);
+  int st = -1;
+  if (pid.ok()) {
+    while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (!pid.ok() || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    bwrap_note_ = bwrap + " is installed but cannot create a sandbox here";
+    return;
+  }
+  bwrap_ = bwrap;
+}
+
+Status ProcessRuntime::ValidateSpec(const WorkloadSpec& spec) const {
+  if (!ValidName(spec.name)) {
+    return errors::Invalid(
+        "name", "\"" + spec.name +
+                    "\" must be 1 to 128 letters, digits, '_', '.' or '-', starting with a "
+                    "letter or digit");
+  }
+  if (spec.command.empty() || spec.command[0].empty()) {
+    return errors::Invalid("command",
+                           "the process runtime needs a command (images, and so their "
+                           "entrypoints, are ignored)");
+  }
+  if (spec.resources.gpu > 0) {
+    return errors::Invalid("resources.gpu", "the process runtime has no GPU support");
+  }
+  if (spec.resources.gpu < 0 || spec.resources.cpu < 0 || spec.resources.memory_bytes < 0) {
+    return errors::Invalid("resources", "cpu, memory and gpu must not be negative");
+  }
+  for (size_t i = 0; i < spec.ports.size(); ++i) {
+    const PortMapping& p = spec.ports[i];
+    const std::string field = "ports[" + std::to_string(i) + "]";
+    if (p.container_port < 1 || p.container_port > 65535) {
+      return errors::Invalid(field + ".container_port",
+                             "must be 1 to 65535, got " + std::to_string(p.container_port));
+    }
+    if (p.host_port != 0 && p.host_port != p.container_port) {
+      return errors::Invalid(
+          field + ".host_port",
+          "the process runtime cannot remap ports: use 0 or " + std::to_string(p.container_port));
+    }
+    if (p.protocol != "tcp" && p.protocol != "udp") {
+      return errors::Invalid(field + ".protocol", "must be tcp or udp, got \"" + p.protocol + "\"");
+    }
+  }
+  for (const auto& [k, v] : spec.env) {
+    if (k.empty() || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
+      return errors::Invalid("env", "bad variable name \"" + k + "\"");
+    }
+  }
+  if (!spec.working_dir.empty() && spec.working_dir[0] != '/') {
+    return errors::Invalid("working_dir",
+                           "must be an absolute path, got \"" + spec.working_dir + "\"");
+  }
+  return ValidateMounts(spec.mounts, sandboxed());
+}
+
+Result<std::string> ProcessRuntime::ResolveCommand(const WorkloadSpec& spec,
+                                                   const std::string& path_var,
+                                                   const std::string& working_dir) const {
+  const std::string& cmd = spec.command[0];
+  // Paths are as the workload sees them; check them where they live on the host.
+  auto usable = [&](const std::string& p) {
+    std::optional<std::string> host = HostPathOf(p, spec.mounts);
+    return !host || Executable(*host);  // inside a memory mount: cannot tell yet
+  };
+  if (cmd.find('/') != std::string::npos) {
+    std::string full = cmd[0] == '/' ? cmd : working_dir + "/" + cmd;
+    if (!usable(full)) {
+      return errors::Invalid("command[0]", "\"" + cmd + "\" is not an executable file");
+    }
+    return cmd;
+  }
+  for (const std::string& dir : PathDirs(path_var)) {
+    if (HostPathOf(dir, spec.mounts) && usable(dir + "/" + cmd)) {
+      return dir + "/" + cmd;
+    }
+  }
+  return errors::Invalid("command[0]", "\"" + cmd + "\" not found on PATH " + path_var);
+}
+
+std::vector<std::string> ProcessRuntime::WrapperArgv(const WorkloadSpec& spec,
+                                                     const std::string& command,
+                                                     const std::string& working_dir) const {
+  // $0 is the exit file; "$@" the command. The shell stays the process
+  // group's leader, so signals to the group reach it and the command alike.
+  std::string script;
+  switch (spec.restart) {
+    case RestartPolicy::kNever:
+      script = "\"$@\"; c=$?; echo \"$c\" > \"$0\"; exit \"$c\"";
+      break;
+    case RestartPolicy::kOnFailure:
+      script = "while :; do \"$@\"; c=$?; [ \"$c\" -eq 0 ] && break; " + sleep_ +
+               " 1; done; echo \"$c\" > \"$0\"; exit \"$c\"";
+      break;
+    case RestartPolicy::kAlways:
+      script = "while :; do \"$@\"; " + sleep_ + " 1; done";
+      break;
+  }
+  std::vector<std::string> argv = {"/bin/sh", "-c", script, state_.ExitPath(spec.name)};
+  if (sandboxed()) {
+    argv.push_back(bwrap_);
+    for (std::string& a : BwrapArgs(ListHostRoot(), spec.mounts, working_dir)) {
+      argv.push_back(std::move(a));
+    }
+  }
+  argv.push_back(command);
+  argv.insert(argv.end(), spec.command.begin() + 1, spec.command.end());
+  argv.insert(argv.end(), spec.args.begin(), spec.args.end());
+  return argv;
+}
+
+Result<Cgroup> ProcessRuntime::MakeCgroup(const WorkloadSpec& spec, WorkloadRecord* rec) const {
+  const Resources& r = spec.resources;
+  if (!layout_.empty()) {
+    Result<Cgroup> cg =
+        Cgroup::Create(layout_, cgroup_key_ + "-" + spec.name, r.memory_bytes, r.cpu);
+    if (cg.ok()) {
+      rec->cgroup = cg->paths();
+      rec->limit = r.memory_bytes > 0 ? LimitKind::kCgroup : LimitKind::kNone;
+      if (r.cpu > 0 && !cg->has_cpu()) {
+        spdlog::warn("[runtime] workload {}: no cpu cgroup controller, cpu {} is not enforced",
+                     spec.name, r.cpu);
+      }
+      return cg;
+    }
+    if (cg.status().code() == Code::kAlreadyExists) {
+      return cg.status();
+    }
+    spdlog::warn("[runtime] workload {}: {}; limits fall back to rlimit", spec.name,
+                 cg.status().message());
+  }
+  rec->limit = r.memory_bytes > 0 ? LimitKind::kRlimit : LimitKind::kNone;
+  if (r.cpu > 0) {
+    spdlog::warn("[runtime] workload {}: cpu {} is not enforced without cgroups", spec.name, r.cpu);
+  }
+  return Cgroup();
+}
+
+Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
+  QUADER_RETURN_IF_ERROR(ValidateSpec(spec));
+  std::map<std::string, std::string> env = {{"PATH", host_path_}, {"HOME", host_home_}};
+  for (const auto& [k, v] : spec.env) {
+    env[k] = v;
+  }
+  const std::string working_dir = spec.working_dir.empty() ? env["HOME"] : spec.working_dir;
+  QUADER_ASSIGN_OR_RETURN(std::string command, ResolveCommand(spec, env["PATH"], working_dir));
+
+  std::lock_guard<std::mutex> lock(mu_);
+  QUADER_RETURN_IF_ERROR(state_.Ensure());
+  if (Result<WorkloadRecord> old = state_.Load(spec.name); old.ok()) {
+    Refresh(&*old);
+    if (!old->ended) {
+      return errors::AlreadyExists("workload", spec.name);
+    }
+    QUADER_RETURN_IF_ERROR(Destroy(*old, milliseconds(0)));
+  } else if (old.status().code() != Code::kNotFound) {
+    return old.status();
+  }
+  state_.Remove(spec.name);  // a stale log or exit file without a record
+  if (!sandboxed()) {
+    std::error_code ec;
+    fs::create_directories(working_dir, ec);
+    if (ec) {
+      return errors::Invalid("working_dir",
+                             "cannot create \"" + working_dir + "\": " + ec.message());
+    }
+  }
+
+  WorkloadRecord rec;
+  rec.name = spec.name;
+  rec.labels = spec.labels;
+  rec.ports = spec.ports;
+  for (PortMapping& p : rec.ports) {
+    p.host_port = p.container_port;
+  }
+  rec.memory_limit_bytes = spec.resources.memory_bytes;
+  rec.cpu = spec.resources.cpu;
+  rec.sandboxed = sandboxed();
+  QUADER_ASSIGN_OR_RETURN(Cgroup cg, MakeCgroup(spec, &rec));
+
+  SpawnRequest req;
+  req.argv = WrapperArgv(spec, command, working_dir);
+  for (const auto& [k, v] : env) {
+    req.env.push_back(k + "=" + v);
+  }
+  req.cwd = sandboxed() ? "/" : working_dir;
+  req.log_path = state_.LogPath(spec.name);
+  req.cgroup_procs = cg.ProcsFiles();
+  req.address_space_limit = rec.limit == LimitKind::kRlimit ? rec.memory_limit_bytes : 0;
+  rec.started_at_ms = NowMs();
+  Result<int> pid = Spawn(req);
+  if (!pid.ok()) {
+    (void)cg.Remove();
+    state_.Remove(spec.name);
+    return pid.status();
+  }
+  rec.pid = *pid;
+  // Our unreaped child cannot vanish from /proc, so its start time is there.
+  std::optional<ProcStat> stat = ReadProcStat(rec.pid);
+  rec.start_ticks = stat ? stat->start_ticks : 0;
+  if (Status st = state_.Save(rec); !st.ok()) {
+    kill(-rec.pid, SIGKILL);
+    WaitUntilGone(rec, cg, kKillWait);
+    (void)cg.Remove();
+    state_.Remove(spec.name);
+    return st;
+  }
+  samples_.erase(spec.name);
+  return ToStatus(rec);
+}
+
+void ProcessRuntime::Refresh(WorkloadRecord* rec) {
+  if (rec->ended) {
+    return;
+  }
+  Liveness live = CheckLiveness(rec->pid, rec->start_ticks);
+  if (live == Liveness::kAlive) {
+    return;
+  }
+  std::optional<int> waited = ReapIfZombie(*rec);
+  std::optional<std::pair<int, int64_t>> recorded = state_.ReadExit(rec->name);
+  rec->ended = true;
+  rec->finished_at_ms = NowMs();
+  if (recorded) {
+    rec->exit_code = recorded->first;
+    // A file's mtime comes from the kernel's coarse clock, a few ms behind.
+    rec->finished_at_ms =
+        recorded->second > 0 ? std::max(recorded->second, rec->started_at_ms) : rec->finished_at_ms;
+  } else if (waited) {
+    rec->exit_code = waited;
+  }
+  int64_t oom_kills = Cgroup(rec->cgroup).OomKills();
+  rec->oom_killed =
+      oom_kills > 0 || (rec->limit == LimitKind::kRlimit && rec->exit_code == 128 + SIGKILL);
+  rec->reason = Reason(*rec);
+  if (Status st = state_.Save(*rec); !st.ok()) {
+    spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
+  }
+}
+
+Result<WorkloadRecord> ProcessRuntime::LoadFresh(const std::string& id) {
+  if (!ValidName(id)) {
+    return errors::NotFound("workload", id);
+  }
+  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, state_.Load(id));
+  Refresh(&rec);
+  return rec;
+}
+
+WorkloadStatus ProcessRuntime::ToStatus(const WorkloadRecord& rec) const {
+  WorkloadStatus s;
+  s.id = rec.name;
+  s.name = rec.name;
+  s.labels = rec.labels;
+  s.ports = rec.ports;
+  s.node = node_;
+  s.started_at = FromMs(rec.started_at_ms);
+  if (!rec.ended) {
+    s.state = WorkloadState::kRunning;
+    return s;
+  }
+  s.exit_code = rec.exit_code;
+  s.oom_killed = rec.oom_killed;
+  s.reason = rec.reason;
+  s.finished_at = FromMs(rec.finished_at_ms);
+  s.state =
+      rec.exit_code == 0 && !rec.oom_killed ? WorkloadState::kSucceeded : WorkloadState::kFailed;
+  return s;
+}
+
+Status ProcessRuntime::Destroy(const WorkloadRecord& rec, milliseconds grace) {
+  Cgroup cg(rec.cgroup);
+  if (AnyLeft(rec, cg)) {
+    SignalAll(rec, cg, SIGTERM);
+    if (!WaitUntilGone(rec, cg, grace)) {
+      SignalAll(rec, cg, SIGKILL);
+      WaitUntilGone(rec, cg, kKillWait);
+    }
+  }
+  ReapIfZombie(rec);
+  return cg.Remove();
+}
+
+Status ProcessRuntime::Stop(const std::string& id, std::chrono::seconds grace) {
+  WorkloadRecord rec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<WorkloadRecord> r = LoadFresh(id);
+    if (!r.ok()) {
+      return r.status().code() == Code::kNotFound ? Status::Ok() : r.status();
+    }
+    rec = std::move(r).value();
+  }
+  // The wait for a graceful exit happens without the lock held.
+  QUADER_RETURN_IF_ERROR(Destroy(rec, grace));
+  std::lock_guard<std::mutex> lock(mu_);
+  samples_.erase(id);
+  Result<WorkloadRecord> now = state_.Load(id);
+  if (now.ok() && (now->pid != rec.pid || now->start_ticks != rec.start_ticks)) {
+    return Status::Ok();  // started again meanwhile: that one is not ours to remove
+  }
+  state_.Remove(id);
+  return Status::Ok();
+}
+
+Result<WorkloadStatus> ProcessRuntime::Inspect(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, LoadFresh(id));
+  return ToStatus(rec);
+}
+
+Result<std::vector<WorkloadStatus>> ProcessRuntime::List(
+    const std::map<std::string, std::string>& selector) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<WorkloadStatus> out;
+  for (const std::string& name : state_.Names()) {
+    Result<WorkloadRecord> rec = LoadFresh(name);
+    if (!rec.ok()) {
+      if (rec.status().code() != Code::kNotFound) {
+        spdlog::warn("[runtime] skipping workload {}: {}", name, rec.status().message());
+      }
+      continue;
+    }
+    bool match = true;
+    for (const auto& [k, v] : selector) {
+      auto it = rec->labels.find(k);
+      match = match && it != rec->labels.end() && it->second == v;
+    }
+    if (match) {
+      out.push_back(ToStatus(*rec));
+    }
+  }
+  return out;
+}
+
+Status ProcessRuntime::Logs(const std::string& id, bool follow, const LogSink& sink) {
+  WorkloadRecord rec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    QUADER_ASSIGN_OR_RETURN(rec, LoadFresh(id));
+  }
+  const std::string path = state_.LogPath(id);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? Status::Ok()
+                           : errors::Internal("cannot read " + path + ": " + std::strerror(errno));
+  }
+  std::string buf(64 * 1024, '\0');
+  bool ended = rec.ended || !follow;
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n > 0) {
+      if (!sink(buf.substr(0, static_cast<size_t>(n)))) {
+        break;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 || ended) {
+      break;
+    }
+    // At the end of the file while the workload runs: once it is gone, one
+    // more pass drains what it wrote last.
+    if (CheckLiveness(rec.pid, rec.start_ticks) != Liveness::kAlive) {
+      ended = true;
+    } else {
+      std::this_thread::sleep_for(kLogPoll);
+    }
+  }
+  close(fd);
+  return Status::Ok();
+}
+
+Result<WorkloadStats> ProcessRuntime::Stats(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, LoadFresh(id));
+  if (rec.ended) {
+    return errors::NotFound("running workload", id);
+  }
+  Cgroup cg(rec.cgroup);
+  std::optional<int64_t> memory = cg.MemoryBytes();
+  std::optional<int64_t> usage = cg.CpuUsageUsec();
+  if (!memory || !usage) {
+    int64_t rss = 0;
+    int64_t ticks = 0;
+    for (const ProcStat& s : GroupMembers(rec.pid)) {
+      rss += s.rss_pages;
+      ticks += static_cast<int64_t>(s.cpu_ticks);
+    }
+    memory = memory ? memory : rss * PageSize();
+    usage = usage ? usage : ticks * 1000000 / TicksPerSecond();
+  }
+  WorkloadStats out;
+  out.memory_bytes = *memory;
+  out.memory_limit_bytes = rec.memory_limit_bytes;
+  auto now = steady_clock::now();
+  auto prev = samples_.find(id);
+  double used_us = 0;
+  double wall_us = 0;
+  if (prev != samples_.end()) {
+    used_us = static_cast<double>(*usage - prev->second.usage_usec);
+    wall_us = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - prev->second.at).count());
+  } else {
+    used_us = static_cast<double>(*usage);
+    wall_us = static_cast<double>((NowMs() - rec.started_at_ms) * 1000);
+  }
+  out.cpu_cores = wall_us > 0 && used_us > 0 ? used_us / wall_us : 0;
+  samples_[id] = CpuSample{*usage, now};
+  return out;
+}
+
+}  // namespace quader::runtime::process

@@ -1,0 +1,125 @@
+#pragma once
+// The `process` runtime: workloads as plain local processes, for machines
+// without a container engine (docs/runtimes.md, "process").
+//
+// - A workload is `/bin/sh -c <wrapper> <exit file> [bwrap ... --] command args`
+//   started in its own session and process group, with a clean environment
+//   (PATH and HOME of the server, then the spec's env), stdin from /dev/null
+//   and stdout+stderr appended to `<state_dir>/<name>.log`. The image is
+//   ignored. The working dir defaults to HOME and is created if missing.
+// - The wrapper shell records the command's exit code in `<name>.exit`, so
+//   the code survives a server restart; it also implements the restart
+//   policy (on-failure / always: run again after 1 s).
+// - Mounts need bubblewrap; without it only writable binds of a path onto
+//   itself are accepted (others: kInvalidArgument naming the mount).
+// - Limits: a cgroup (v2, or v1 on hybrid hosts) `<root>/quader/<key>-<name>`
+//   with memory and cpu limits when cgroups are writable; otherwise memory
+//   becomes RLIMIT_AS (allocations fail instead of an OOM kill) and cpu is
+//   not enforced. GPUs are refused.
+// - Ports are not mapped: a process listens where it listens, so each
+//   mapping is reported with host_port = container_port (when 0) and the
+//   process must listen on 127.0.0.1:<container_port>.
+// - Workload ids are spec names. State lives in `<state_dir>/<name>.json`;
+//   a second runtime on the same directory (a restarted server) adopts
+//   running workloads: status, logs, stats and stop work on them.
+//
+// Thread-safe.
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "runtime/process/cgroup.h"
+#include "runtime/process/state_dir.h"
+#include "runtime/runtime.h"
+
+namespace quader::runtime::process {
+
+struct ProcessRuntimeOptions {
+  bool use_cgroups = true;               // false: always the rlimit fallback
+  bool use_bwrap = true;                 // false: never sandbox, even when bwrap exists
+  std::string cgroup_parent = "quader";  // directory created under each cgroup root
+  std::string bwrap_path;                // empty: look for `bwrap` on PATH
+};
+
+class ProcessRuntime : public Runtime {
+ public:
+  // `state_dir` is created on the first Start. Probes cgroups and bwrap once.
+  explicit ProcessRuntime(std::string state_dir, ProcessRuntimeOptions options = {});
+  ~ProcessRuntime() override = default;
+  ProcessRuntime(const ProcessRuntime&) = delete;
+  ProcessRuntime& operator=(const ProcessRuntime&) = delete;
+
+  // What the probes found; for logs, tests and docs.
+  bool sandboxed() const { return !bwrap_.empty(); }
+  bool cgroups() const { return !layout_.empty(); }
+  int cgroup_version() const { return layout_.version; }
+  // Why cgroups or bwrap are not used ("" when they are).
+  const std::string& cgroup_note() const { return cgroup_note_; }
+  const std::string& bwrap_note() const { return bwrap_note_; }
+
+  // runtime::Runtime
+  std::string kind() const override { return "process"; }
+  // Besides the contract: kInvalidArgument for an empty command, a command
+  // not found on the workload's PATH, gpu > 0, and mounts that need bwrap
+  // when it is missing. kAlreadyExists while a workload of that name runs; a
+  // finished one is replaced.
+  Result<WorkloadStatus> Start(const WorkloadSpec& spec) override;
+  // SIGTERM to the process group (and every process in the cgroup), SIGKILL
+  // after `grace`, then removes the cgroup and the state files.
+  Status Stop(const std::string& id, std::chrono::seconds grace) override;
+  Result<WorkloadStatus> Inspect(const std::string& id) override;
+  Result<std::vector<WorkloadStatus>> List(
+      const std::map<std::string, std::string>& selector) override;
+  // Reads `<name>.log`; with follow, polls it until the wrapper has ended
+  // and the file is drained (or sink returns false).
+  Status Logs(const std::string& id, bool follow, const LogSink& sink) override;
+  // From the cgroup (memory charged, cpu usage), else summed over the live
+  // members of the process group (RSS, utime+stime). cpu_cores averages
+  // since the previous Stats call (since start on the first).
+  Result<WorkloadStats> Stats(const std::string& id) override;
+
+ private:
+  struct CpuSample {
+    int64_t usage_usec = 0;
+    std::chrono::steady_clock::time_point at;
+  };
+
+  void ProbeBwrap();
+  Status ValidateSpec(const WorkloadSpec& spec) const;
+  // The command as the workload will run it (found on `path_var` when it has
+  // no '/'), checked to be executable where it lives on the host.
+  Result<std::string> ResolveCommand(const WorkloadSpec& spec, const std::string& path_var,
+                                     const std::string& working_dir) const;
+  std::vector<std::string> WrapperArgv(const WorkloadSpec& spec, const std::string& command,
+                                       const std::string& working_dir) const;
+  // Creates the cgroup (or picks the rlimit) for a new workload.
+  Result<Cgroup> MakeCgroup(const WorkloadSpec& spec, WorkloadRecord* rec) const;
+  // Updates `rec` when its process has ended (reaping it when it is our
+  // child) and saves it. Requires mu_ held.
+  void Refresh(WorkloadRecord* rec);
+  // Kills what is left of a workload and removes everything it owns.
+  Status Destroy(const WorkloadRecord& rec, std::chrono::milliseconds grace);
+  WorkloadStatus ToStatus(const WorkloadRecord& rec) const;
+  Result<WorkloadRecord> LoadFresh(const std::string& id);
+
+  // Constant after construction.
+  const StateDir state_;
+  const ProcessRuntimeOptions options_;
+  CgroupPaths layout_;
+  std::string cgroup_note_;
+  std::string bwrap_;
+  std::string bwrap_note_;
+  std::string host_path_;
+  std::string host_home_;
+  std::string node_;
+  std::string sleep_;
+  std::string cgroup_key_;
+
+  // Serialises record writes and Start's check-then-create.
+  std::mutex mu_;
+  std::map<std::string, CpuSample> samples_;  // guarded by mu_
+};
+
+}  // namespace quader::runtime::process

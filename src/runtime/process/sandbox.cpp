@@ -1,0 +1,183 @@
+#include "runtime/process/sandbox.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace quader::runtime::process {
+namespace fs = std::filesystem;
+namespace {
+
+// "/a/b/" → "/a/b"; "." components dropped. ".." is refused before this is used.
+std::string Normal(const std::string& path) {
+  std::string n = fs::path(path).lexically_normal().string();
+  while (n.size() > 1 && n.back() == '/') {
+    n.pop_back();
+  }
+  return n;
+}
+
+bool HasDotDot(const std::string& path) {
+  for (const fs::path& part : fs::path(path)) {
+    if (part == "..") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when `path` is `dir` or lies below it.
+bool Covers(const std::string& dir, const std::string& path) {
+  if (dir == "/") {
+    return true;
+  }
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
+}
+
+size_t Depth(const std::string& path) {
+  return static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+}
+
+Status CheckTarget(const std::string& field, const std::string& target) {
+  if (target.empty() || target[0] != '/') {
+    return errors::Invalid(field, "must be an absolute path, got \"" + target + "\"");
+  }
+  if (HasDotDot(target)) {
+    return errors::Invalid(field, "must not contain \"..\", got \"" + target + "\"");
+  }
+  if (Normal(target) == "/") {
+    return errors::Invalid(field, "cannot mount over \"/\"");
+  }
+  return Status::Ok();
+}
+
+Status CheckUnsandboxed(const std::string& field, const Mount& m) {
+  const std::string why = " needs bubblewrap (bwrap), which is not available on this machine";
+  if (m.kind == MountKind::kMemory) {
+    return errors::Invalid(field, "a memory mount at \"" + m.target + "\"" + why);
+  }
+  if (m.read_only) {
+    return errors::Invalid(field, "a read-only mount of \"" + m.source + "\"" + why);
+  }
+  if (Normal(m.source) != Normal(m.target)) {
+    return errors::Invalid(field, "mounting \"" + m.source + "\" at \"" + m.target + "\"" + why +
+                                      " (without it only a target equal to its source works)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<RootEntry> ListHostRoot(const std::string& root) {
+  std::vector<RootEntry> out;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(root, ec)) {
+    RootEntry r;
+    r.name = e.path().filename().string();
+    if (e.is_symlink(ec)) {
+      r.type = RootEntry::Type::kSymlink;
+      r.link = fs::read_symlink(e.path(), ec).string();
+    } else {
+      r.type = e.is_directory(ec) ? RootEntry::Type::kDir : RootEntry::Type::kFile;
+    }
+    out.push_back(std::move(r));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RootEntry& a, const RootEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+Status ValidateMounts(const std::vector<Mount>& mounts, bool sandboxed) {
+  std::set<std::string> targets;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    const Mount& m = mounts[i];
+    const std::string field = "mounts[" + std::to_string(i) + "]";
+    QUADER_RETURN_IF_ERROR(CheckTarget(field + ".target", m.target));
+    if (!targets.insert(Normal(m.target)).second) {
+      return errors::Invalid(field + ".target",
+                             "\"" + m.target + "\" is the target of another mount");
+    }
+    if (m.kind == MountKind::kMemory) {
+      if (m.size_bytes < 0) {
+        return errors::Invalid(field + ".size_bytes", "must not be negative");
+      }
+    } else {
+      std::error_code ec;
+      if (m.source.empty() || m.source[0] != '/') {
+        return errors::Invalid(field + ".source",
+                               "must be an absolute host path, got \"" + m.source + "\"");
+      }
+      if (!fs::exists(m.source, ec)) {
+        return errors::Invalid(field + ".source", "\"" + m.source + "\" does not exist");
+      }
+    }
+    if (!sandboxed) {
+      QUADER_RETURN_IF_ERROR(CheckUnsandboxed(field, m));
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<std::string> HostPathOf(const std::string& path, const std::vector<Mount>& mounts) {
+  std::string p = Normal(path);
+  const Mount* best = nullptr;
+  for (const Mount& m : mounts) {
+    std::string t = Normal(m.target);
+    if (Covers(t, p) && (best == nullptr || t.size() > Normal(best->target).size())) {
+      best = &m;
+    }
+  }
+  if (best == nullptr) {
+    return p;
+  }
+  if (best->kind == MountKind::kMemory) {
+    return std::nullopt;
+  }
+  return Normal(best->source) + p.substr(Normal(best->target).size());
+}
+
+std::vector<std::string> BwrapArgs(const std::vector<RootEntry>& root,
+                                   const std::vector<Mount>& mounts,
+                                   const std::string& working_dir) {
+  std::vector<std::string> a;
+  for (const RootEntry& e : root) {
+    const std::string path = "/" + e.name;
+    if (e.name == "proc" || e.name == "dev") {
+      continue;  // fresh ones below
+    }
+    if (e.type == RootEntry::Type::kSymlink) {
+      a.insert(a.end(), {"--symlink", e.link, path});
+    } else {
+      a.insert(a.end(), {"--bind", path, path});
+    }
+  }
+  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev"});
+  std::vector<const Mount*> sorted;
+  for (const Mount& m : mounts) {
+    sorted.push_back(&m);
+  }
+  // Parents first, so that a mount inside another lands on top of it.
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Mount* x, const Mount* y) {
+    return Depth(Normal(x->target)) < Depth(Normal(y->target));
+  });
+  for (const Mount* m : sorted) {
+    std::string target = Normal(m->target);
+    if (m->kind == MountKind::kMemory) {
+      a.insert(a.end(), {"--perms", "1777"});
+      if (m->size_bytes > 0) {
+        a.insert(a.end(), {"--size", std::to_string(m->size_bytes)});
+      }
+      a.insert(a.end(), {"--tmpfs", target});
+      if (m->read_only) {
+        a.insert(a.end(), {"--remount-ro", target});
+      }
+    } else {
+      a.insert(a.end(), {m->read_only ? "--ro-bind" : "--bind", Normal(m->source), target});
+    }
+  }
+  a.insert(a.end(), {"--dir", working_dir, "--chdir", working_dir, "--"});
+  return a;
+}
+
+}  // namespace quader::runtime::process

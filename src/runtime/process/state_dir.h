@@ -1,0 +1,75 @@
+#pragma once
+// The process runtime's state directory: per workload `<name>.json` (the
+// record below), `<name>.log` (stdout and stderr) and `<name>.exit` (the
+// exit code, written by the wrapper shell when the command ends). These
+// files are how a restarted server finds, and adopts, workloads started by
+// an earlier one. Thread-compatible: the runtime serialises writers; records
+// are replaced atomically (write then rename), so readers never see half a file.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "runtime/process/cgroup.h"
+#include "runtime/runtime.h"
+
+namespace quader::runtime::process {
+
+// How a workload's memory limit is enforced.
+enum class LimitKind {
+  kNone,    // no limit asked for
+  kCgroup,  // cgroup memory limit (OOM kills are counted by the kernel)
+  kRlimit,  // RLIMIT_AS: allocations past the limit fail
+};
+
+struct WorkloadRecord {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::vector<PortMapping> ports;  // host_port filled in
+  int pid = 0;                     // the wrapper shell: session leader, pgid == pid
+  uint64_t start_ticks = 0;        // /proc/<pid>/stat starttime: tells pid reuse apart
+  int64_t started_at_ms = 0;       // unix epoch milliseconds
+  CgroupPaths cgroup;              // version 0: none
+  LimitKind limit = LimitKind::kNone;
+  int64_t memory_limit_bytes = 0;
+  double cpu = 0;
+  bool sandboxed = false;  // runs under bubblewrap
+  // Set once the end was observed.
+  bool ended = false;
+  std::optional<int> exit_code;
+  bool oom_killed = false;
+  int64_t finished_at_ms = 0;
+  std::string reason;
+};
+
+class StateDir {
+ public:
+  explicit StateDir(std::string dir) : dir_(std::move(dir)) {}
+
+  const std::string& dir() const { return dir_; }
+  std::string RecordPath(const std::string& name) const { return dir_ + "/" + name + ".json"; }
+  std::string LogPath(const std::string& name) const { return dir_ + "/" + name + ".log"; }
+  std::string ExitPath(const std::string& name) const { return dir_ + "/" + name + ".exit"; }
+
+  // Creates the directory if missing. kInternal when it cannot.
+  Status Ensure() const;
+  // kNotFound when there is no record; kInternal when it is unreadable.
+  Result<WorkloadRecord> Load(const std::string& name) const;
+  // Writes the record atomically. kInternal on I/O failure.
+  Status Save(const WorkloadRecord& rec) const;
+  // Names of every recorded workload, sorted.
+  std::vector<std::string> Names() const;
+  // Removes the record, log and exit files; missing ones are fine.
+  void Remove(const std::string& name) const;
+  // The code the wrapper recorded and when (the file's mtime, epoch ms);
+  // nullopt when it wrote none.
+  std::optional<std::pair<int, int64_t>> ReadExit(const std::string& name) const;
+
+ private:
+  const std::string dir_;
+};
+
+}  // namespace quader::runtime::process

@@ -1,0 +1,143 @@
+// The server with a real container engine (a private Podman service it
+// starts itself): an image built online, then used by a container; orphans
+// of this server's instance removed at start. Skipped, with the reason,
+// where no engine can be started (QUADER_REQUIRE_ENGINE=1 makes that a failure).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include <unistd.h>
+
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+#include "runtime/docker/docker_runtime.h"
+#include "runtime/labels.h"
+
+namespace quader::testing {
+namespace {
+
+class EngineE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "docker"});
+    if (!server_->Start()) {
+      std::string why = server_->error().substr(0, 600);
+      if (std::getenv("QUADER_REQUIRE_ENGINE")) FAIL() << "no container engine: " << why;
+      GTEST_SKIP() << "no container engine could be started here: " << why;
+    }
+    admin_ = server_->Login("admin", "admin-pass-1");
+    std::string conf = dir_.path() + "/podman/containers.conf";
+    std::string cmd = "CONTAINERS_CONF=" + conf + " " + QUADER_SOURCE_DIR + "/scripts/test-images.sh";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    runtime::docker::DockerRuntimeOptions opts;
+    opts.data_dir = dir_.path() + "/client";
+    opts.docker_host = "unix://" + dir_.path() + "/podman/podman.sock";
+    auto rt = runtime::docker::OpenDockerRuntime(opts);
+    ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+    runtime_ = std::move(rt).value();
+  }
+
+  void TearDown() override {
+    if (!runtime_) return;
+    std::string conf = dir_.path() + "/podman/containers.conf";
+    (void)std::system(("CONTAINERS_CONF=" + conf + " podman rmi -f quader-e2e/hello:" + Tag() +
+                       " quader-e2e/broken:1 >/dev/null 2>&1").c_str());
+    auto left = runtime_->List({{"quader.test", "engine-e2e"}});
+    if (left.ok()) {
+      for (const auto& w : *left) (void)runtime_->Stop(w.id, std::chrono::seconds(1));
+    }
+  }
+
+  static std::string Tag() { return "e2e-" + std::to_string(::getpid()); }
+
+  Json Get(const std::string& path) {
+    auto r = server_->Call("GET", path, "", admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json::parse(r.body, nullptr, false);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<runtime::Runtime> runtime_;
+  std::string admin_;
+};
+
+TEST_F(EngineE2ETest, ImageBuiltOnlineIsRecordedAndRunsInAContainer) {
+  std::string tag = Tag();
+  Json body = {{"name", "hello"}, {"image", "quader-e2e/hello:" + tag}, {"from", "localhost/quader-test:busybox"},
+               {"dockerfile", "RUN echo built-by-quader > /hello\n"},
+               {"config", {{"resource_memory", "256M"}, {"resource_cpu", "1"}}}};
+  auto created = server_->Call("POST", "/api/v1/image-builds", body.dump(), admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = std::to_string(Json::parse(created.body)["id"].get<int64_t>());
+  auto log = server_->Call("GET", "/api/v1/image-builds/" + id + "/logs?follow=1", "", admin_);
+  EXPECT_NE(log.body.find("RUN echo built-by-quader"), std::string::npos) << log.body;
+  Json build = Get("/api/v1/image-builds/" + id);
+  ASSERT_EQ(build["state"], "succeeded") << build.dump();
+  Json images = Get("/api/v1/images");
+  ASSERT_EQ(images["items"].size(), 1u);
+  EXPECT_EQ(images["items"][0]["ref"], "quader-e2e/hello:" + tag);
+  EXPECT_EQ(images["items"][0]["source"], "build");
+
+  runtime::WorkloadSpec spec;
+  spec.name = "use-built-" + tag;
+  spec.image = "quader-e2e/hello:" + tag;
+  spec.command = {"cat", "/hello"};
+  spec.labels = {{runtime::kLabelManaged, "true"}, {"quader.test", "engine-e2e"}};
+  auto started = runtime_->Start(spec);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::string out;
+  ASSERT_TRUE(runtime_->Logs(started->id, /*follow=*/true, [&](const std::string& s) { out += s; return true; }).ok());
+  EXPECT_EQ(out, "built-by-quader\n");
+  auto done = runtime_->Inspect(started->id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, runtime::WorkloadState::kSucceeded);
+}
+
+TEST_F(EngineE2ETest, BadDockerfileFailsWithTheEnginesReason) {
+  Json body = {{"name", "broken"}, {"image", "quader-e2e/broken:1"}, {"from", "localhost/quader-test:busybox"},
+               {"dockerfile", "RUN exit 7\n"}};
+  auto created = server_->Call("POST", "/api/v1/image-builds", body.dump(), admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = std::to_string(Json::parse(created.body)["id"].get<int64_t>());
+  (void)server_->Call("GET", "/api/v1/image-builds/" + id + "/logs?follow=1", "", admin_);
+  Json build = Get("/api/v1/image-builds/" + id);
+  EXPECT_EQ(build["state"], "failed");
+  EXPECT_NE(build["reason"].get<std::string>().find("exit"), std::string::npos) << build.dump();
+  EXPECT_EQ(Get("/api/v1/images")["items"].size(), 0u);
+}
+
+TEST_F(EngineE2ETest, OrphansOfThisInstanceAreRemovedAtStart) {
+  std::ifstream in(dir_.path() + "/instance-id");
+  std::string instance;
+  in >> instance;
+  ASSERT_FALSE(instance.empty());
+  runtime::WorkloadSpec spec;
+  spec.name = "orphan-" + instance;
+  spec.image = "localhost/quader-test:busybox";
+  spec.command = {"sleep", "300"};
+  spec.labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelInstance, instance},
+                 {runtime::kLabelKind, "task"}, {"quader.test", "engine-e2e"}};
+  auto started = runtime_->Start(spec);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  // A stranger's workload (another instance) must be left alone.
+  spec.name = "stranger-" + instance;
+  spec.labels[runtime::kLabelInstance] = "someone-else";
+  auto stranger = runtime_->Start(spec);
+  ASSERT_TRUE(stranger.ok()) << stranger.status().ToString();
+
+  server_->Kill();  // a crash; the containers keep running
+  EXPECT_EQ(runtime_->Inspect(started->id)->state, runtime::WorkloadState::kRunning);
+  server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "docker"});
+  ASSERT_TRUE(server_->Start()) << server_->error();
+  // No task owns it (there are no tasks yet): it is an orphan and is gone.
+  EXPECT_EQ(runtime_->Inspect(started->id).status().code(), Code::kNotFound);
+  auto other = runtime_->Inspect(stranger->id);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  EXPECT_EQ(other->state, runtime::WorkloadState::kRunning);
+}
+
+}  // namespace
+}  // namespace quader::testing

@@ -1,0 +1,506 @@
+// The process runtime against real processes: each test starts workloads in a
+// fresh state directory and waits for them by polling with a deadline.
+
+#include "runtime/process/process_runtime.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "fakes/temp_dir.h"
+#include "runtime/labels.h"
+#include "runtime/process/proc.h"
+
+namespace quader::runtime::process {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+constexpr int64_t kMiB = 1024 * 1024;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Polls `done` every 20 ms until it holds or `limit` passes.
+template <typename Pred>
+bool Eventually(Pred done, milliseconds limit = milliseconds(10000)) {
+  auto deadline = steady_clock::now() + limit;
+  while (!done()) {
+    if (steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+bool ProcessGone(int pid) {
+  std::optional<ProcStat> s = ReadProcStat(pid);
+  return !s || s->state == 'Z' || s->state == 'X';
+}
+
+// Owns a runtime on a fresh state directory and stops whatever a test
+// started when it ends.
+class ProcessRuntimeFixture {
+ protected:
+  ProcessRuntimeFixture() = default;
+  virtual ~ProcessRuntimeFixture() {
+    for (const std::string& name : started_) {
+      (void)rt_->Stop(name, seconds(0));
+    }
+  }
+
+  std::unique_ptr<ProcessRuntime> MakeRuntime(ProcessRuntimeOptions options) {
+    return std::make_unique<ProcessRuntime>(dir_.File("state"), std::move(options));
+  }
+
+  // A spec running `script` with /bin/sh in the test's work directory.
+  WorkloadSpec Shell(const std::string& name, const std::string& script) {
+    WorkloadSpec spec;
+    spec.name = name;
+    spec.command = {"/bin/sh", "-c", script};
+    spec.working_dir = dir_.File("work");
+    spec.labels = {{kLabelManaged, "true"}, {kLabelKind, "task"}};
+    return spec;
+  }
+
+  WorkloadStatus StartOk(const WorkloadSpec& spec) {
+    Result<WorkloadStatus> st = rt_->Start(spec);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    started_.push_back(spec.name);
+    return st.ok() ? *st : WorkloadStatus{};
+  }
+
+  // Polls Inspect until the workload is no longer running.
+  WorkloadStatus WaitEnded(const std::string& name, Runtime* rt = nullptr) {
+    rt = rt != nullptr ? rt : rt_.get();
+    WorkloadStatus last;
+    bool ended = Eventually([&] {
+      Result<WorkloadStatus> st = rt->Inspect(name);
+      last = st.ok() ? *st : WorkloadStatus{};
+      return st.ok() && last.state != WorkloadState::kRunning;
+    });
+    EXPECT_TRUE(ended) << name << " still " << StateName(last.state);
+    return last;
+  }
+
+  std::string LogsOf(const std::string& name) {
+    std::string out;
+    Status st = rt_->Logs(name, false, [&](const std::string& chunk) {
+      out += chunk;
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return out;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ProcessRuntime> rt_;
+  std::vector<std::string> started_;
+};
+
+// Behaviour that depends on this machine (cgroups, bwrap) or on one mode.
+class ProcessRuntimeTest : public ProcessRuntimeFixture, public ::testing::Test {
+ protected:
+  ProcessRuntimeTest() { rt_ = MakeRuntime({}); }
+};
+
+// The workload lifecycle in each way the runtime can run a process.
+struct Mode {
+  const char* name;
+  bool use_bwrap;
+  bool use_cgroups;
+};
+
+void PrintTo(const Mode& m, std::ostream* os) { *os << m.name; }
+
+class ProcessRuntimeModesTest : public ProcessRuntimeFixture,
+                                public ::testing::TestWithParam<Mode> {
+ protected:
+  ProcessRuntimeModesTest() {
+    ProcessRuntimeOptions options;
+    options.use_bwrap = GetParam().use_bwrap;
+    options.use_cgroups = GetParam().use_cgroups;
+    rt_ = MakeRuntime(options);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Modes, ProcessRuntimeModesTest,
+                         ::testing::Values(Mode{"sandbox_cgroups", true, true},
+                                           Mode{"plain_cgroups", false, true},
+                                           Mode{"plain_rlimit", false, false}),
+                         [](const ::testing::TestParamInfo<Mode>& info) {
+                           return info.param.name;
+                         });
+
+TEST_P(ProcessRuntimeModesTest, RunsCommandWithArgsAndCleanEnvAndSucceeds) {
+  setenv("QUADER_TEST_SERVER_ONLY", "leaked", 1);
+  WorkloadSpec spec = Shell("echo", "echo \"$1 $GREETING leak=$QUADER_TEST_SERVER_ONLY\"; pwd");
+  spec.command.push_back("sh");  // $0 for the inner shell
+  spec.args = {"world"};
+  spec.env = {{"GREETING", "hello"}};
+  WorkloadStatus started = StartOk(spec);
+  EXPECT_EQ(started.id, "echo");
+  EXPECT_EQ(started.state, WorkloadState::kRunning);
+
+  WorkloadStatus st = WaitEnded("echo");
+  EXPECT_EQ(st.state, WorkloadState::kSucceeded);
+  EXPECT_EQ(st.exit_code, 0);
+  EXPECT_FALSE(st.oom_killed);
+  EXPECT_EQ(st.labels.at(kLabelKind), "task");
+  ASSERT_TRUE(st.started_at && st.finished_at);
+  EXPECT_LE(*st.started_at, *st.finished_at);
+  std::string logs = LogsOf("echo");
+  EXPECT_NE(logs.find("world hello leak=\n"), std::string::npos) << logs;
+  EXPECT_NE(logs.find(dir_.File("work")), std::string::npos)
+      << "working dir created and entered: " << logs;
+}
+
+TEST_P(ProcessRuntimeModesTest, WorkloadDoesNotInheritTheServersSignalSettings) {
+  // Servers commonly ignore SIGPIPE and block SIGTERM for sigwait.
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &term, &old_mask);
+  auto old_pipe = signal(SIGPIPE, SIG_IGN);
+  StartOk(Shell("signals", "grep -E '^Sig(Blk|Ign)' /proc/self/status"));
+  signal(SIGPIPE, old_pipe);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  EXPECT_EQ(WaitEnded("signals").state, WorkloadState::kSucceeded);
+  EXPECT_EQ(LogsOf("signals"), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
+TEST_P(ProcessRuntimeModesTest, NonZeroExitFailsWithItsCode) {
+  StartOk(Shell("three", "echo failing >&2; exit 3"));
+  WorkloadStatus st = WaitEnded("three");
+  EXPECT_EQ(st.state, WorkloadState::kFailed);
+  EXPECT_EQ(st.exit_code, 3);
+  EXPECT_FALSE(st.oom_killed);
+  EXPECT_NE(st.reason.find("code 3"), std::string::npos) << st.reason;
+  EXPECT_NE(LogsOf("three").find("failing"), std::string::npos);
+}
+
+TEST_P(ProcessRuntimeModesTest, MemoryLimitKillsAllocationPastIt) {
+  // tail buffers a newline-free stream whole: 200 MB against a 50 MiB limit.
+  WorkloadSpec spec = Shell("hog", "head -c 200000000 /dev/zero | tail");
+  spec.resources.memory_bytes = 50 * kMiB;
+  StartOk(spec);
+  WorkloadStatus st = WaitEnded("hog");
+  EXPECT_EQ(st.state, WorkloadState::kFailed);
+  if (rt_->cgroups()) {
+    EXPECT_TRUE(st.oom_killed) << st.reason;
+    EXPECT_EQ(st.exit_code, 137);
+    EXPECT_NE(st.reason.find("OOM"), std::string::npos) << st.reason;
+  } else {
+    // RLIMIT_AS: the allocation fails instead (no kill, so no OOM either).
+    EXPECT_NE(st.exit_code, 0);
+    EXPECT_NE(LogsOf("hog").find("memory exhausted"), std::string::npos) << LogsOf("hog");
+  }
+}
+
+TEST_P(ProcessRuntimeModesTest, FollowedLogsArriveWhileTheProcessRuns) {
+  const std::string release = dir_.File("release");
+  StartOk(Shell("talker",
+                "echo first; while [ ! -e " + release + " ]; do sleep 0.02; done; echo second"));
+  std::string seen;
+  bool running_at_first_line = false;
+  Status st = rt_->Logs("talker", true, [&](const std::string& chunk) {
+    if (seen.empty()) {
+      Result<WorkloadStatus> now = rt_->Inspect("talker");
+      running_at_first_line = now.ok() && now->state == WorkloadState::kRunning;
+      std::ofstream(release) << "go";
+    }
+    seen += chunk;
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(running_at_first_line);
+  EXPECT_EQ(seen, "first\nsecond\n");
+}
+
+TEST_F(ProcessRuntimeTest, FollowStopsWhenSinkDeclines) {
+  StartOk(Shell("chatty", "while :; do echo line; sleep 0.02; done"));
+  int chunks = 0;
+  Status st = rt_->Logs("chatty", true, [&](const std::string&) { return ++chunks < 2; });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(chunks, 2);
+  EXPECT_EQ(rt_->Inspect("chatty")->state, WorkloadState::kRunning);
+}
+
+TEST_P(ProcessRuntimeModesTest, StopKillsTheWholeGroupAndRemovesTheWorkload) {
+  const std::string pid_file = dir_.File("grandchild.pid");
+  StartOk(Shell("tree", "sleep 300 & echo $! > " + pid_file + "; sleep 300"));
+  ASSERT_TRUE(Eventually([&] { return !ReadAll(pid_file).empty(); }));
+  int grandchild = std::atoi(ReadAll(pid_file).c_str());
+  std::optional<ProcStat> before = ReadProcStat(grandchild);
+  ASSERT_TRUE(before.has_value());
+  std::vector<ProcStat> group = GroupMembers(before->pgrp);
+  ASSERT_GE(group.size(), 3u) << "wrapper, shell and both sleeps share the group";
+
+  auto t0 = steady_clock::now();
+  ASSERT_TRUE(rt_->Stop("tree", seconds(5)).ok());
+  EXPECT_LT(steady_clock::now() - t0, seconds(4))
+      << "SIGTERM suffices, no wait for the grace period";
+  for (const ProcStat& p : group) {
+    EXPECT_TRUE(Eventually([&] { return ProcessGone(p.pid); }, milliseconds(2000)))
+        << "pid " << p.pid;
+  }
+  EXPECT_EQ(rt_->Inspect("tree").status().code(), Code::kNotFound);
+  EXPECT_FALSE(fs::exists(dir_.File("state/tree.json")));
+  EXPECT_FALSE(fs::exists(dir_.File("state/tree.log")));
+  EXPECT_TRUE(rt_->Stop("tree", seconds(1)).ok()) << "stopping twice is fine";
+  EXPECT_TRUE(rt_->Stop("never-started", seconds(1)).ok());
+}
+
+TEST_F(ProcessRuntimeTest, StopKillsProcessesThatLeftTheGroupThroughTheCgroup) {
+  if (!rt_->cgroups()) {
+    GTEST_SKIP() << "no cgroups: " << rt_->cgroup_note();
+  }
+  const std::string pid_file = dir_.File("escaped.pid");
+  StartOk(Shell("escape", "setsid sleep 300 & echo $! > " + pid_file + "; sleep 300"));
+  ASSERT_TRUE(Eventually([&] { return !ReadAll(pid_file).empty(); }));
+  int escaped = std::atoi(ReadAll(pid_file).c_str());
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<ProcStat> s = ReadProcStat(escaped);
+    return s && s->pgrp == escaped;  // its own session and group now
+  }));
+  ASSERT_TRUE(rt_->Stop("escape", seconds(5)).ok());
+  EXPECT_TRUE(Eventually([&] { return ProcessGone(escaped); }, milliseconds(2000)));
+}
+
+TEST_F(ProcessRuntimeTest, StopEscalatesToSigkillAfterGrace) {
+  StartOk(Shell("stubborn", "trap '' TERM; echo ready; while :; do sleep 0.05; done"));
+  ASSERT_TRUE(Eventually([&] { return LogsOf("stubborn").find("ready") != std::string::npos; }));
+  auto t0 = steady_clock::now();
+  ASSERT_TRUE(rt_->Stop("stubborn", seconds(1)).ok());
+  EXPECT_GE(steady_clock::now() - t0, milliseconds(900));
+  EXPECT_EQ(rt_->Inspect("stubborn").status().code(), Code::kNotFound);
+}
+
+TEST_F(ProcessRuntimeTest, ListSelectsByLabels) {
+  WorkloadSpec a = Shell("a-task", "true");
+  WorkloadSpec b = Shell("b-notebook", "true");
+  b.labels[kLabelKind] = "notebook";
+  StartOk(a);
+  StartOk(b);
+  Result<std::vector<WorkloadStatus>> tasks = rt_->List({{kLabelKind, "task"}});
+  ASSERT_TRUE(tasks.ok());
+  ASSERT_EQ(tasks->size(), 1u);
+  EXPECT_EQ((*tasks)[0].name, "a-task");
+  Result<std::vector<WorkloadStatus>> managed = rt_->List({{kLabelManaged, "true"}});
+  ASSERT_TRUE(managed.ok());
+  std::vector<std::string> names;
+  for (const WorkloadStatus& s : *managed) {
+    names.push_back(s.name);
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a-task", "b-notebook"}));
+  EXPECT_TRUE(rt_->List({{kLabelKind, "service"}})->empty());
+}
+
+TEST_P(ProcessRuntimeModesTest, RestartedRuntimeAdoptsRunningWorkloadAndReportsItsExitCode) {
+  const std::string release = dir_.File("release");
+  StartOk(
+      Shell("long", "echo started; while [ ! -e " + release + " ]; do sleep 0.02; done; exit 7"));
+  ASSERT_TRUE(Eventually([&] { return LogsOf("long").find("started") != std::string::npos; }));
+  rt_.reset();  // the server goes away; its workload keeps running
+
+  ProcessRuntimeOptions options;
+  options.use_bwrap = GetParam().use_bwrap;
+  options.use_cgroups = GetParam().use_cgroups;
+  rt_ = MakeRuntime(options);
+  Result<WorkloadStatus> adopted = rt_->Inspect("long");
+  ASSERT_TRUE(adopted.ok()) << adopted.status().ToString();
+  EXPECT_EQ(adopted->state, WorkloadState::kRunning);
+  ASSERT_EQ(rt_->List({{kLabelManaged, "true"}})->size(), 1u);
+  std::ofstream(release) << "go";
+  WorkloadStatus st = WaitEnded("long");
+  EXPECT_EQ(st.state, WorkloadState::kFailed);
+  EXPECT_EQ(st.exit_code, 7);
+  EXPECT_NE(LogsOf("long").find("started"), std::string::npos);
+}
+
+TEST_F(ProcessRuntimeTest, AdoptsWorkloadsOfAServerProcessThatExited) {
+  // A real restart: another process starts the workloads and exits, so they
+  // are not this process's children and only the state files tell their fate.
+  const std::string release = dir_.File("release");
+  pid_t server = fork();
+  if (server == 0) {
+    ProcessRuntime rt(dir_.File("state"));
+    bool ok =
+        rt.Start(Shell("orphan", "while [ ! -e " + release + " ]; do sleep 0.02; done; exit 7"))
+            .ok() &&
+        rt.Start(Shell("victim", "sleep 300")).ok();
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(server, &status, 0), server);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  started_ = {"orphan", "victim"};
+
+  ASSERT_EQ(rt_->Inspect("orphan")->state, WorkloadState::kRunning);
+  std::ofstream(release) << "go";
+  WorkloadStatus orphan = WaitEnded("orphan");
+  EXPECT_EQ(orphan.state, WorkloadState::kFailed);
+  EXPECT_EQ(orphan.exit_code, 7) << "read from the exit file the wrapper wrote";
+
+  // Killing the wrapper too loses the code: failed, and the reason says why.
+  std::string record = ReadAll(dir_.File("state/victim.json"));
+  int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+  ASSERT_GT(pgid, 1);
+  kill(-pgid, SIGKILL);
+  WorkloadStatus victim = WaitEnded("victim");
+  EXPECT_EQ(victim.state, WorkloadState::kFailed);
+  EXPECT_FALSE(victim.exit_code.has_value());
+  EXPECT_NE(victim.reason.find("without recording an exit code"), std::string::npos)
+      << victim.reason;
+}
+
+TEST_F(ProcessRuntimeTest, RunningNameIsTakenFinishedNameIsReused) {
+  StartOk(Shell("dup", "sleep 300"));
+  EXPECT_EQ(rt_->Start(Shell("dup", "true")).status().code(), Code::kAlreadyExists);
+  ASSERT_TRUE(rt_->Stop("dup", seconds(1)).ok());
+  StartOk(Shell("again", "echo one"));
+  WaitEnded("again");
+  StartOk(Shell("again", "echo two"));
+  EXPECT_EQ(WaitEnded("again").state, WorkloadState::kSucceeded);
+  EXPECT_EQ(LogsOf("again"), "two\n") << "a new run starts a new log";
+}
+
+TEST_P(ProcessRuntimeModesTest, StatsReportUseOfARunningWorkload) {
+  WorkloadSpec spec = Shell("busy", "while :; do :; done");
+  spec.resources.memory_bytes = 64 * kMiB;
+  StartOk(spec);
+  // One busy shell uses up to one core. Without a cgroup, cpu time comes in
+  // clock ticks (10 ms), so single short intervals are coarse: poll until
+  // one sample lands in range.
+  WorkloadStats last;
+  ASSERT_TRUE(Eventually([&] {
+    Result<WorkloadStats> s = rt_->Stats("busy");
+    last = s.ok() ? *s : WorkloadStats{};
+    return s.ok() && last.memory_bytes > 0 && last.cpu_cores > 0.2 && last.cpu_cores < 1.5;
+  })) << "memory "
+      << last.memory_bytes << ", cpu " << last.cpu_cores;
+  EXPECT_EQ(last.memory_limit_bytes, 64 * kMiB);
+  EXPECT_LT(last.memory_bytes, 64 * kMiB);
+  ASSERT_TRUE(rt_->Stop("busy", seconds(0)).ok());
+  EXPECT_EQ(rt_->Stats("busy").status().code(), Code::kNotFound);
+}
+
+TEST_F(ProcessRuntimeTest, OnFailureRestartsUntilSuccess) {
+  const std::string count = dir_.File("count");
+  WorkloadSpec spec = Shell("flaky", "echo x >> " + count + "; [ $(wc -l < " + count + ") -ge 2 ]");
+  spec.restart = RestartPolicy::kOnFailure;
+  StartOk(spec);
+  WorkloadStatus st = WaitEnded("flaky");
+  EXPECT_EQ(st.state, WorkloadState::kSucceeded);
+  EXPECT_EQ(ReadAll(count), "x\nx\n");
+}
+
+TEST_F(ProcessRuntimeTest, HostPathMountIsVisibleAtItsTarget) {
+  if (!rt_->sandboxed()) {
+    GTEST_SKIP() << "no sandbox: " << rt_->bwrap_note();
+  }
+  fs::create_directories(dir_.File("data"));
+  std::ofstream(dir_.File("data/hello.txt")) << "from the host\n";
+  WorkloadSpec spec =
+      Shell("mounted",
+            "cat /quader-test-in/hello.txt; touch /quader-test-in/nope || echo read-only; "
+            "df -k /quader-test-mem | tail -1");
+  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-test-in", true, 0});
+  spec.mounts.push_back({MountKind::kMemory, "", "/quader-test-mem", false, 4 * kMiB});
+  StartOk(spec);
+  EXPECT_EQ(WaitEnded("mounted").state, WorkloadState::kSucceeded);
+  std::string logs = LogsOf("mounted");
+  EXPECT_NE(logs.find("from the host"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("read-only"), std::string::npos) << logs;
+  EXPECT_NE(logs.find(" 4096 "), std::string::npos) << "a 4 MiB tmpfs: " << logs;
+  EXPECT_FALSE(fs::exists(dir_.File("data/nope")));
+  EXPECT_FALSE(fs::exists("/quader-test-in")) << "mount points stay inside the sandbox";
+}
+
+TEST_F(ProcessRuntimeTest, WithoutSandboxRemappedMountsAreRefused) {
+  ProcessRuntimeOptions no_bwrap;
+  no_bwrap.use_bwrap = false;
+  rt_ = MakeRuntime(no_bwrap);
+  fs::create_directories(dir_.File("data"));
+  WorkloadSpec spec = Shell("bind", "true");
+  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/data", false, 0});
+  Result<WorkloadStatus> st = rt_->Start(spec);
+  ASSERT_EQ(st.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(st.status().message().find("mounts[0]"), std::string::npos) << st.status().message();
+  EXPECT_TRUE(rt_->List({})->empty()) << "nothing recorded";
+
+  spec.mounts[0].target = dir_.File("data");  // onto itself: the process sees it anyway
+  StartOk(spec);
+  EXPECT_EQ(WaitEnded("bind").state, WorkloadState::kSucceeded);
+}
+
+TEST_F(ProcessRuntimeTest, BadSpecsAreRefusedNamingTheField) {
+  struct Row {
+    const char* why;
+    std::function<void(WorkloadSpec&)> edit;
+    const char* field;
+  };
+  const std::vector<Row> rows = {
+      {"gpus", [](WorkloadSpec& s) { s.resources.gpu = 1; }, "no GPU support"},
+      {"no command", [](WorkloadSpec& s) { s.command.clear(); }, "command"},
+      {"unknown program", [](WorkloadSpec& s) { s.command = {"no-such-program-xyz"}; },
+       "command[0]"},
+      {"name with a slash", [](WorkloadSpec& s) { s.name = "a/b"; }, "name"},
+      {"remapped port",
+       [](WorkloadSpec& s) {
+         s.ports = {{8000, 9000, "tcp"}};
+       },
+       "ports[0].host_port"},
+      {"relative mount target",
+       [](WorkloadSpec& s) {
+         s.mounts = {{MountKind::kMemory, "", "tmp", false, 0}};
+       },
+       "mounts[0].target"},
+      {"missing mount source",
+       [](WorkloadSpec& s) {
+         s.mounts = {{MountKind::kHostPath, "/no/such/dir", "/no/such/dir", false, 0}};
+       },
+       "mounts[0].source"},
+  };
+  for (const Row& row : rows) {
+    WorkloadSpec spec = Shell("bad", "true");
+    row.edit(spec);
+    Result<WorkloadStatus> st = rt_->Start(spec);
+    EXPECT_EQ(st.status().code(), Code::kInvalidArgument) << row.why;
+    EXPECT_NE(st.status().message().find(row.field), std::string::npos)
+        << row.why << ": " << st.status().message();
+  }
+  EXPECT_TRUE(rt_->List({})->empty());
+  EXPECT_EQ(rt_->Inspect("bad").status().code(), Code::kNotFound);
+}
+
+TEST_F(ProcessRuntimeTest, PortsAreReportedOnTheContainerPort) {
+  WorkloadSpec spec = Shell("web", "true");
+  spec.ports = {{8123, 0, "tcp"}};
+  WorkloadStatus st = StartOk(spec);
+  ASSERT_EQ(st.ports.size(), 1u);
+  EXPECT_EQ(st.ports[0].host_port, 8123);
+}
+
+}  // namespace
+}  // namespace quader::runtime::process
