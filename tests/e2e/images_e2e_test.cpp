@@ -81,6 +81,22 @@ TEST_F(ImagesE2ETest, BuildWithoutAnEngineFailsWithAReasonAndAStreamedLog) {
   Call("GET", "/api/v1/image-builds/" + id + "/logs", "", 404);
 }
 
+TEST_F(ImagesE2ETest, MembersMountOnlyWhatTheirProjectOffers) {
+  Call("POST", "/api/v1/projects", R"({"name": "team", "expand": {"volume_mount": "ws(pvc):/mnt;data/shared(hostpath):/shared"}})", 201);
+  Call("POST", "/api/v1/users", R"({"username": "bob", "password": "password-bob"})", 201);
+  Call("POST", "/api/v1/projects/team/members", R"({"username": "bob"})", 201);
+  std::string bob = server_->Login("bob", "password-bob");
+  Json denied = Call("POST", "/api/v1/image-builds",
+                     R"({"project": "team", "name": "b", "image": "x:1", "from": "y", "config": {"volume_mount": "ws(pvc):/mnt;/etc(hostpath):/host-etc"}})",
+                     403, bob);
+  EXPECT_EQ(denied["error"]["message"], "config.volume_mount[1]: \"/etc\" is not among the mounts of project \"team\"; "
+                                        "an admin can add it to the project's expand");
+  EXPECT_EQ(Call("GET", "/api/v1/image-builds?project=team", "", 200, bob)["items"].size(), 0u);  // nothing recorded
+  Call("POST", "/api/v1/image-builds",
+       R"({"project": "team", "name": "b", "image": "x:1", "from": "y", "config": {"volume_mount": "ws(pvc):/mnt;data/shared(hostpath):/data;1G(memory):/dev/shm"}})",
+       201, bob);
+}
+
 TEST_F(ImagesE2ETest, ImageBuildDocumentsApplyIdempotently) {
   std::string doc = "kind: ImageBuild\nname: doc-build\nimage: team/doc:1\nfrom: quader/python:3.11\n"
                     "dockerfile: |\n  RUN echo hello > /hello\nconfig:\n  resource_memory: 2G\n";

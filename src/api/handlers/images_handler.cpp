@@ -1,6 +1,9 @@
 // /api/v1/images and /api/v1/image-builds (SPEC §4), and the ImageBuild kind.
 #include "api/handlers/handlers.h"
+#include <algorithm>
+
 #include "auth/access.h"
+#include "auth/expand.h"
 #include "images/build_controller.h"
 #include "images/build_spec.h"
 #include "store/images.h"
@@ -157,10 +160,33 @@ Response DeleteImage(HandlerContext& ctx, Request& req) {
   return st.ok() ? JsonReply(Json::object()) : ErrorReply(st);
 }
 
+// Non-admins may mount only what their project's expand offers (and RAM
+// tmpfs): a build must not reach host paths or volumes the project was not given.
+Status CheckMountsAllowed(const auth::Principal& who, const store::ProjectRecord& project,
+                          const images::BuildSpec& spec) {
+  if (who.is_admin || spec.config.mounts.empty()) return Status::Ok();
+  auto settings = auth::ParseExpand(Json::parse(project.expand, nullptr, false));
+  std::vector<auth::VolumeMount> offered = settings.ok() ? settings->volume_mounts : std::vector<auth::VolumeMount>{};
+  for (size_t i = 0; i < spec.config.mounts.size(); ++i) {
+    const auth::VolumeMount& m = spec.config.mounts[i];
+    if (m.kind == auth::MountKind::kMemory) continue;
+    bool ok = std::any_of(offered.begin(), offered.end(), [&](const auth::VolumeMount& o) {
+      return o.kind == m.kind && o.source == m.source;
+    });
+    if (!ok) {
+      return errors::Denied("config.volume_mount[" + std::to_string(i) + "]: \"" + m.source +
+                            "\" is not among the mounts of project \"" + project.name +
+                            "\"; an admin can add it to the project's expand");
+    }
+  }
+  return Status::Ok();
+}
+
 // Creates the build, or resets it when its spec changed. Shared by POST and apply.
 Result<Change> PutBuild(store::Tx& tx, const auth::Principal& who, const images::BuildSpec& spec,
                         bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, spec));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindImageBuild(tx, a.project.id, spec.name));
   if (existing) {
