@@ -5,6 +5,7 @@
 
 #include "runtime/docker/docker_runtime.h"
 #include "runtime/docker/engine_client.h"
+#include "runtime/labels.h"
 
 namespace quader::images {
 namespace {
@@ -111,6 +112,16 @@ class EngineBuilder final : public ImageBuilder {
 
  private:
   Status Commit(const BuildJob& job, const std::function<void(std::string_view)>& log) {
+    // Only a workload of the build's own project may be committed: another
+    // project's container (a colleague's notebook) is not ours to copy.
+    std::string project = job.labels.count(runtime::kLabelProject) ? job.labels.at(runtime::kLabelProject) : "";
+    auto inspect = engine_.Call("GET", "/containers/" + runtime::docker::UrlEncode(job.commit_workload) + "/json");
+    Json labels = inspect.ok() ? inspect->value("Config", Json::object()).value("Labels", Json::object()) : Json::object();
+    if (!labels.is_object() || labels.value(runtime::kLabelProject, std::string()) != project ||
+        labels.value(runtime::kLabelManaged, std::string()) != "true") {
+      return errors::Invalid("commit", "no running workload named \"" + job.commit_workload + "\" in project \"" +
+                                           project + "\"");
+    }
     log("committing workload " + job.commit_workload + " as " + job.image.str() + "\n");
     auto r = engine_.Call("POST", "/commit?container=" + runtime::docker::UrlEncode(job.commit_workload) +
                                       "&repo=" + runtime::docker::UrlEncode(job.image.name) +

@@ -109,6 +109,48 @@ TEST_F(EngineE2ETest, BadDockerfileFailsWithTheEnginesReason) {
   EXPECT_EQ(Get("/api/v1/images")["items"].size(), 0u);
 }
 
+TEST_F(EngineE2ETest, CommitSavesARunningWorkloadOfTheSameProjectOnly) {
+  auto start = [&](const std::string& name, const std::string& project) {
+    runtime::WorkloadSpec spec;
+    spec.name = name;
+    spec.image = "localhost/quader-test:busybox";
+    spec.command = {"sh", "-c", "echo changed-inside > /state && sleep 300"};
+    spec.labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelProject, project},
+                   {"quader.test", "engine-e2e"}};
+    auto st = runtime_->Start(spec);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+  };
+  std::string mine = "commit-mine-" + Tag(), theirs = "commit-theirs-" + Tag();
+  start(mine, "public");
+  start(theirs, "other-team");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it write /state
+  auto build = [&](const std::string& name, const std::string& workload) {
+    Json body = {{"name", name}, {"image", "quader-e2e/hello:" + Tag()}, {"commit", workload}};
+    auto r = server_->Call("POST", "/api/v1/image-builds", body.dump(), admin_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    std::string id = std::to_string(Json::parse(r.body)["id"].get<int64_t>());
+    (void)server_->Call("GET", "/api/v1/image-builds/" + id + "/logs?follow=1", "", admin_);
+    return Get("/api/v1/image-builds/" + id);
+  };
+  Json refused = build("steal", theirs);
+  EXPECT_EQ(refused["state"], "failed");
+  EXPECT_NE(refused["reason"].get<std::string>().find("no running workload named"), std::string::npos) << refused;
+  Json saved = build("save", mine);
+  ASSERT_EQ(saved["state"], "succeeded") << saved;
+  EXPECT_EQ(Get("/api/v1/images")["items"][0]["source"], "commit");
+  // The committed filesystem carries what the workload wrote.
+  runtime::WorkloadSpec check;
+  check.name = "commit-check-" + Tag();
+  check.image = "quader-e2e/hello:" + Tag();
+  check.command = {"cat", "/state"};
+  check.labels = {{runtime::kLabelManaged, "true"}, {"quader.test", "engine-e2e"}};
+  auto started = runtime_->Start(check);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::string out;
+  ASSERT_TRUE(runtime_->Logs(started->id, true, [&](const std::string& s) { out += s; return true; }).ok());
+  EXPECT_EQ(out, "changed-inside\n");
+}
+
 TEST_F(EngineE2ETest, OrphansOfThisInstanceAreRemovedAtStart) {
   std::ifstream in(dir_.path() + "/instance-id");
   std::string instance;
