@@ -1,7 +1,8 @@
-import { Alert, AutoComplete, Form, Input, Modal, Radio, Select, Typography } from 'antd';
+import { AutoComplete, Form, Input, Radio, Select, Typography } from 'antd';
 import { useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
-import { api, errorText, type Image, type NewImageBuild } from '../api';
+import { api, type Image, type NewImageBuild } from '../api';
+import FormModal, { useSubmit } from './FormModal';
 import { useAuth } from '../auth';
 import { CONFIG_PLACEHOLDER, defaultProject, MONO, parseBuildConfig, projectOptions } from './images';
 
@@ -29,8 +30,7 @@ export default function NewBuildModal(props: { open: boolean; filterProject: str
   const navigate = useNavigate();
   const [form] = Form.useForm<NewBuildForm>();
   const method = Form.useWatch('method', form) ?? 'dockerfile';
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
   const [images, setImages] = useState<Image[]>([]);
   const [fromText, setFromText] = useState('');
 
@@ -85,33 +85,26 @@ export default function NewBuildModal(props: { open: boolean; filterProject: str
     if (config.value) body.config = config.value;
     if (v.description) body.description = v.description;
 
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const b = await api.createBuild(body);
       form.resetFields();
       props.onClose();
       navigate(`/images/builds/${b.id}`);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Modal
+    <FormModal
       title="New image build"
       open={props.open}
-      onCancel={() => {
-        setError(null);
-        props.onClose();
-      }}
-      onOk={() => void submit()}
       okText="Build"
-      okButtonProps={{ loading: busy, 'data-testid': 'new-build-submit' }}
-      destroyOnHidden
+      busy={busy}
+      error={error}
+      testId="new-build"
       width={760}
+      onOk={() => void submit()}
+      onClose={props.onClose}
+      clearError={() => setError(null)}
     >
       <Form<NewBuildForm>
         form={form}
@@ -210,16 +203,7 @@ export default function NewBuildModal(props: { open: boolean; filterProject: str
         <Form.Item label="Description" name="description">
           <Input.TextArea data-testid="new-build-description" autoSize={{ minRows: 1, maxRows: 4 }} />
         </Form.Item>
-        {error && (
-          <Alert
-            type="error"
-            showIcon
-            role="alert"
-            data-testid="new-build-error"
-            message={<span style={{ whiteSpace: 'pre-wrap' }}>{error}</span>}
-          />
-        )}
       </Form>
-    </Modal>
+    </FormModal>
   );
 }

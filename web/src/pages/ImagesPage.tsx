@@ -1,8 +1,9 @@
-import { Alert, App, Button, Card, Form, Input, Modal, Popconfirm, Select, Space, Table, Tabs, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, Popconfirm, Select, Space, Table, Tabs, Typography } from 'antd';
 import { DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useMemo, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, errorText, fmtTime, type Image, type ImageBuild } from '../api';
+import FormModal, { useSubmit } from '../components/FormModal';
 import { useAuth } from '../auth';
 import NewBuildModal from '../components/NewBuildModal';
 import { ALL_PROJECTS, BuildStateTag, defaultProject, ProjectFilter, projectOptions, SourceTag } from '../components/images';
@@ -203,8 +204,7 @@ interface RegisterForm {
 function RegisterImageModal(props: { open: boolean; initialProject?: string; onClose: () => void; onCreated: (i: Image) => void }) {
   const { me } = useAuth();
   const [form] = Form.useForm<RegisterForm>();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
 
   const submit = async () => {
     let v: RegisterForm;
@@ -216,32 +216,25 @@ function RegisterImageModal(props: { open: boolean; initialProject?: string; onC
     const body: { project?: string; ref: string; description?: string } = { ref: v.ref.trim() };
     if (v.project) body.project = v.project;
     if (v.description) body.description = v.description;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const i = await api.createImage(body);
       form.resetFields();
       props.onCreated(i);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Modal
+    <FormModal
       title="Register image"
       open={props.open}
-      onCancel={() => {
-        setError(null);
-        props.onClose();
-      }}
-      onOk={() => void submit()}
       okText="Register"
-      okButtonProps={{ loading: busy, 'data-testid': 'register-image-submit' }}
-      destroyOnHidden
+      busy={busy}
+      error={error}
+      testId="register-image"
       width={600}
+      onOk={() => void submit()}
+      onClose={props.onClose}
+      clearError={() => setError(null)}
     >
       <Form<RegisterForm>
         form={form}
@@ -264,17 +257,8 @@ function RegisterImageModal(props: { open: boolean; initialProject?: string; onC
         <Form.Item label="Description" name="description">
           <Input.TextArea data-testid="register-image-description" autoSize={{ minRows: 2, maxRows: 6 }} />
         </Form.Item>
-        {error && (
-          <Alert
-            type="error"
-            showIcon
-            role="alert"
-            data-testid="register-image-error"
-            message={<span style={{ whiteSpace: 'pre-wrap' }}>{error}</span>}
-          />
-        )}
       </Form>
-    </Modal>
+    </FormModal>
   );
 }
 

@@ -1,9 +1,10 @@
-import { Alert, App, Button, Card, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Form, Input, Space, Table, Tag, Typography } from 'antd';
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import type { HTMLAttributes } from 'react';
 import { api, errorText, fmtTime, type Project } from '../api';
+import FormModal, { useSubmit } from '../components/FormModal';
 import { useAuth } from '../auth';
 import { EXPAND_HELP, EXPAND_PLACEHOLDER, parseExpand } from '../components/expand';
 import RoleTag from '../components/RoleTag';
@@ -96,8 +97,7 @@ export default function ProjectsPage() {
 
 function NewProjectModal(props: { open: boolean; isAdmin: boolean; onClose: () => void; onCreated: (p: Project) => void }) {
   const [form] = Form.useForm<NewProjectForm>();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
 
   const submit = async () => {
     let v: NewProjectForm;
@@ -116,32 +116,25 @@ function NewProjectModal(props: { open: boolean; isAdmin: boolean; onClose: () =
       }
       body.expand = parsed.value;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const p = await api.createProject(body);
       form.resetFields();
       props.onCreated(p);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Modal
+    <FormModal
       title="New project"
       open={props.open}
-      onCancel={() => {
-        setError(null);
-        props.onClose();
-      }}
-      onOk={() => void submit()}
       okText="Create"
-      okButtonProps={{ loading: busy, 'data-testid': 'new-project-submit' }}
-      destroyOnHidden
+      busy={busy}
+      error={error}
+      testId="new-project"
       width={640}
+      onOk={() => void submit()}
+      onClose={props.onClose}
+      clearError={() => setError(null)}
     >
       <Form<NewProjectForm> form={form} layout="vertical" data-testid="new-project-form" preserve={false}>
         <Form.Item
@@ -169,16 +162,7 @@ function NewProjectModal(props: { open: boolean; isAdmin: boolean; onClose: () =
             style={{ fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace' }}
           />
         </Form.Item>
-        {error && (
-          <Alert
-            type="error"
-            showIcon
-            role="alert"
-            data-testid="new-project-error"
-            message={<span style={{ whiteSpace: 'pre-wrap' }}>{error}</span>}
-          />
-        )}
       </Form>
-    </Modal>
+    </FormModal>
   );
 }

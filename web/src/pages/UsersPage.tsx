@@ -1,7 +1,8 @@
-import { Alert, App, Button, Card, Checkbox, Form, Input, Modal, Popconfirm, Result, Space, Switch, Table, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Form, Input, Popconfirm, Result, Space, Switch, Table, Tag, Typography } from 'antd';
 import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useState, type HTMLAttributes } from 'react';
 import { api, errorText, fmtTime, type User } from '../api';
+import FormModal, { useSubmit } from '../components/FormModal';
 import { useAuth } from '../auth';
 
 interface NewUserForm {
@@ -143,8 +144,7 @@ export default function UsersPage() {
 
 function NewUserModal(props: { open: boolean; onClose: () => void; onCreated: (u: User) => void }) {
   const [form] = Form.useForm<NewUserForm>();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useSubmit();
 
   const submit = async () => {
     let v: NewUserForm;
@@ -153,33 +153,26 @@ function NewUserModal(props: { open: boolean; onClose: () => void; onCreated: (u
     } catch {
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const body: NewUserForm = { username: v.username.trim(), password: v.password, admin: !!v.admin };
       if (v.email) body.email = v.email.trim();
       const u = await api.createUser(body);
       form.resetFields();
       props.onCreated(u);
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <Modal
+    <FormModal
       title="New user"
       open={props.open}
-      onCancel={() => {
-        setError(null);
-        props.onClose();
-      }}
-      onOk={() => void submit()}
       okText="Create"
-      okButtonProps={{ loading: busy, 'data-testid': 'new-user-submit' }}
-      destroyOnHidden
+      busy={busy}
+      error={error}
+      testId="new-user"
+      onOk={() => void submit()}
+      onClose={props.onClose}
+      clearError={() => setError(null)}
     >
       <Form<NewUserForm> form={form} layout="vertical" preserve={false} data-testid="new-user-form">
         <Form.Item label="Username" name="username" rules={[{ required: true, whitespace: true, message: 'Enter a username' }]}>
@@ -194,8 +187,7 @@ function NewUserModal(props: { open: boolean; onClose: () => void; onCreated: (u
         <Form.Item name="admin" valuePropName="checked">
           <Checkbox data-testid="new-user-admin">Administrator</Checkbox>
         </Form.Item>
-        {error && <Alert type="error" showIcon role="alert" message={error} data-testid="new-user-error" />}
       </Form>
-    </Modal>
+    </FormModal>
   );
 }
