@@ -41,6 +41,8 @@ test: build
 
 bench: build
 	bench/api_list_projects.sh $(BUILD_DIR)/quader
+	bench/pipeline_dag.sh $(BUILD_DIR)/quader
+	bench/cron_precision.sh $(BUILD_DIR)/quader
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -5,7 +5,8 @@
 namespace quader::api {
 
 Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions options)
-    : ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds, options.builds},
+    : ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds, options.builds,
+            options.runs, options.schedules},
       router_([&store, &clock](const Request& req) {
         bool from_cookie = false;
         return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));
@@ -16,6 +17,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterProjectRoutes(router_, ctx_);
   RegisterApplyRoutes(router_, ctx_);
   RegisterImageRoutes(router_, ctx_);
+  RegisterPipelineRoutes(router_, ctx_);
   RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
 }
 

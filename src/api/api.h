@@ -18,6 +18,8 @@ struct ApiOptions {
   int64_t token_ttl_seconds = 7 * 24 * 3600;
   std::string web_dir;  // built UI; empty or missing: a page explains how to build it
   images::BuildController* builds = nullptr;  // runs image builds; null: none
+  pipeline::RunController* runs = nullptr;    // executes runs; null: none
+  cron::ScheduleController* schedules = nullptr;  // the cron; null: none
 };
 
 class Api {

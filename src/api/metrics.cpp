@@ -57,6 +57,7 @@ void Metrics::ObserveRequest(const std::string& method, const std::string& route
 
 std::string Metrics::Render() {
   resident_bytes_.Set(ResidentBytes());
+  for (const auto& refresh : refreshers_) refresh();
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
 }

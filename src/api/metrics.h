@@ -4,7 +4,9 @@
 // on registry(). Thread-safe (prometheus-cpp families lock internally).
 
 #include <memory>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -25,6 +27,9 @@ class Metrics {
   std::string Render();
 
   prometheus::Registry& registry() { return *registry_; }
+  // `refresh` runs before every Render (subsystems copy their counters into
+  // gauges). Call during start-up only.
+  void AddRefresher(std::function<void()> refresh) { refreshers_.push_back(std::move(refresh)); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -32,6 +37,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge& resident_bytes_;
   prometheus::Gauge& start_time_;
+  std::vector<std::function<void()>> refreshers_;  // fixed after start-up
 };
 
 }  // namespace quader::api

@@ -144,6 +144,51 @@ Json Schemas() {
   build["started_at"] = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
   build["finished_at"] = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
   s["ImageBuild"] = {{"type", "object"}, {"properties", build}};
+
+  // Pipelines (docs/pipelines.md): documents are open objects; the key fields are listed.
+  Json obj = {{"type", "object"}};
+  Json id = {{"type", "integer"}};
+  Json nullable_time = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
+  Json run_state = {{"type", "string"}, {"enum", {"pending", "running", "succeeded", "failed", "stopped"}}};
+  s["Template"] = {{"type", "object"}, {"required", {"name", "image"}},
+                   {"properties", {{"id", id}, {"project", str}, {"name", str}, {"image", str}, {"version", str},
+                                   {"description", str}, {"command", {{"type", "array"}, {"items", str}}},
+                                   {"working_dir", str}, {"env", obj}, {"volume_mount", str}, {"resources", obj},
+                                   {"files", obj},
+                                   {"args", {{"type", "object"},
+                                             {"description", "cube-studio parameter schema {group: {flag: attrs}}"}}}}}};
+  Json task = {{"type", "object"}, {"required", {"name", "template"}},
+               {"properties", {{"name", str}, {"template", str}, {"args", obj},
+                               {"depends_on", {{"type", "array"}, {"items", str}}}, {"resources", obj},
+                               {"timeout", {{"type", "integer"}}}, {"retries", {{"type", "integer"}}},
+                               {"retry_backoff", {{"type", "integer"}}}, {"skip", {{"type", "boolean"}}}}}};
+  s["Pipeline"] = {{"type", "object"}, {"required", {"name", "tasks"}},
+                   {"properties", {{"id", id}, {"project", str}, {"name", str}, {"description", str},
+                                   {"global_env", obj}, {"parallelism", {{"type", "integer"}}},
+                                   {"max_active_runs", {{"type", "integer"}}}, {"depends_on_past", {{"type", "boolean"}}},
+                                   {"expired_limit", {{"type", "integer"}}}, {"schedule", obj}, {"webhook", obj},
+                                   {"tasks", {{"type", "array"}, {"items", task}}}, {"next_fire", nullable_time},
+                                   {"last_run", obj}}}};
+  Json task_state = {{"type", "string"},
+                     {"enum", {"pending", "running", "succeeded", "failed", "stopped", "skipped", "upstream_failed"}}};
+  Json task_run = {{"type", "object"},
+                   {"properties", {{"name", str}, {"state", task_state}, {"attempt", id}, {"max_attempts", id},
+                                   {"reason", str}, {"exit_code", {{"type", "integer"}, {"nullable", true}}},
+                                   {"oom_killed", {{"type", "boolean"}}}, {"runtime", str}, {"workload", str},
+                                   {"node", str}, {"image", str}, {"argv", {{"type", "array"}, {"items", str}}},
+                                   {"started_at", nullable_time}, {"finished_at", nullable_time},
+                                   {"peak_memory_bytes", id}, {"outputs", obj}, {"attempts", {{"type", "array"}, {"items", obj}}}}}};
+  s["Run"] = {{"type", "object"},
+              {"properties", {{"id", id}, {"project", str}, {"pipeline", str}, {"state", run_state}, {"reason", str},
+                              {"trigger", {{"type", "string"}, {"enum", {"manual", "schedule", "debug"}}}},
+                              {"runner", str}, {"execution_date", str}, {"created_at", time},
+                              {"started_at", nullable_time}, {"finished_at", nullable_time},
+                              {"tasks", {{"type", "array"}, {"items", task_run}}}}}};
+  s["ScheduleRecord"] = {{"type", "object"},
+                         {"properties", {{"id", id}, {"project", str}, {"pipeline", str}, {"execution_date", time},
+                                         {"execution_date_local", str}, {"timezone", str},
+                                         {"state", StringProp("comed, created, or skipped: REASON")},
+                                         {"run_id", {{"type", "integer"}, {"nullable", true}}}, {"created_at", time}}}};
   return s;
 }
 

@@ -16,12 +16,10 @@
 namespace quader::cli {
 namespace {
 
-// Every verb, in the order `--help` lists them. The verbs still to come
-// (run, logs, stop) are added here as commands/<verb>.cpp lands; until then
-// CLI11 rejects them as bad usage like any unknown verb.
+// Every verb, in the order `--help` lists them.
 constexpr AddCommandFn kVerbs[] = {
-    AddLoginCommand, AddLogoutCommand, AddApplyCommand,
-    AddGetCommand,   AddDeleteCommand, AddVersionCommand,
+    AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDeleteCommand,
+    AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddVersionCommand,
 };
 
 // CLI11 would report a mistyped verb as "A subcommand is required"; name it.

@@ -59,19 +59,36 @@ Result<Json> Client::PostText(const std::string& path, const std::string& text,
 
 Result<Json> Client::Send(const std::string& method, const std::string& path,
                           const std::string& body, const std::string& content_type) const {
-  std::map<std::string, std::string> headers = {{"Accept", "application/json"}};
-  if (!token_.empty()) headers["Authorization"] = "Bearer " + token_;
+  std::map<std::string, std::string> headers = Headers("application/json");
   if (!content_type.empty()) headers["Content-Type"] = content_type;
   QUADER_ASSIGN_OR_RETURN(HttpReply reply, HttpRequest(method, server_ + kApiBase + path, body,
                                                        headers, kTimeoutSeconds));
   Result<Json> decoded = DecodeReply(reply);
-  if (!decoded.ok() && decoded.status().code() == Code::kUnauthenticated && !token_.empty()) {
-    // The stored token was refused (expired or revoked): say how to fix it.
-    return Status(Code::kUnauthenticated, decoded.status().message() +
-                                              "; log in again: quader login --server " + server_ +
-                                              " --user NAME");
-  }
+  if (!decoded.ok()) return ExplainRefusal(decoded.status());
   return decoded;
+}
+
+Status Client::GetStream(const std::string& path, const BodySink& sink) const {
+  QUADER_ASSIGN_OR_RETURN(
+      HttpReply reply, HttpStreamRequest("GET", server_ + kApiBase + path,
+                                         Headers("text/plain, application/json"), sink,
+                                         kTimeoutSeconds));
+  if (reply.status >= 200 && reply.status < 300) return Status::Ok();
+  return ExplainRefusal(DecodeReply(reply).status());
+}
+
+std::map<std::string, std::string> Client::Headers(const std::string& accept) const {
+  std::map<std::string, std::string> headers = {{"Accept", accept}};
+  if (!token_.empty()) headers["Authorization"] = "Bearer " + token_;
+  return headers;
+}
+
+Status Client::ExplainRefusal(const Status& status) const {
+  if (status.code() != Code::kUnauthenticated || token_.empty()) return status;
+  // The stored token was refused (expired or revoked): say how to fix it.
+  return Status(Code::kUnauthenticated,
+                status.message() + "; log in again: quader login --server " + server_ +
+                    " --user NAME");
 }
 
 Code CodeFromName(std::string_view name, int http_status) {

@@ -3,6 +3,7 @@
 // JSON or raw document text, and decodes the server's error body
 // {"error": {"code", "message"}} into a Status (docs/api.md "Errors").
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,9 +41,17 @@ class Client {
   [[nodiscard]] Result<Json> PostText(const std::string& path, const std::string& text,
                                       const std::string& content_type) const;
 
+  // GETs `path` and hands each piece of a 2xx reply's body to `sink` as it
+  // arrives (logs, which stream for as long as a followed task runs). Errors
+  // as for Get; kUnavailable also when the body breaks off.
+  [[nodiscard]] Status GetStream(const std::string& path, const BodySink& sink) const;
+
   const std::string& server() const { return server_; }
 
  private:
+  std::map<std::string, std::string> Headers(const std::string& accept) const;
+  // Adds how to log in again when the server refused the stored token.
+  Status ExplainRefusal(const Status& status) const;
   Result<Json> Send(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& content_type) const;
 

@@ -1,5 +1,8 @@
 #include "cli/http_client.h"
 
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -38,6 +41,48 @@ Result<ParsedUrl> ParseHttpUrl(const std::string& url) {
   return out;
 }
 
+namespace {
+
+// The request as sent by both calls: Host, User-Agent, then `headers`.
+http::request<http::string_body> MakeRequest(const std::string& method, const ParsedUrl& u,
+                                             const std::string& body,
+                                             const std::map<std::string, std::string>& headers) {
+  http::request<http::string_body> req{http::string_to_verb(method), u.target, 11};
+  // An IPv6 literal goes back in brackets, or the Host header is ambiguous.
+  std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+  req.set(http::field::host, host + ":" + u.port);
+  req.set(http::field::user_agent, "quader-cli");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.body() = body;
+    req.prepare_payload();
+  }
+  return req;
+}
+
+// Connects `stream` to the URL's server and sends `req`; throws on failure.
+void Send(boost::asio::io_context& ioc, beast::tcp_stream& stream, const ParsedUrl& u,
+          const http::request<http::string_body>& req) {
+  tcp::resolver resolver(ioc);
+  stream.connect(resolver.resolve(u.host, u.port));
+  http::write(stream, req);
+}
+
+template <typename Fields>
+void CopyHeaders(const Fields& fields, HttpReply& reply) {
+  for (const auto& field : fields) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers[name] = std::string(field.value());
+  }
+}
+
+std::string Unreachable(const ParsedUrl& u, const std::exception& e) {
+  return "cannot reach " + u.host + ":" + u.port + ": " + e.what();
+}
+
+}  // namespace
+
 Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
                               const std::string& body,
                               const std::map<std::string, std::string>& headers,
@@ -45,23 +90,9 @@ Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
   QUADER_ASSIGN_OR_RETURN(ParsedUrl u, ParseHttpUrl(url));
   try {
     boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(timeout_seconds));
-    auto endpoints = resolver.resolve(u.host, u.port);
-    stream.connect(endpoints);
-
-    http::request<http::string_body> req{http::string_to_verb(method), u.target, 11};
-    // An IPv6 literal goes back in brackets, or the Host header is ambiguous.
-    std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-    req.set(http::field::host, host + ":" + u.port);
-    req.set(http::field::user_agent, "quader-cli");
-    for (const auto& [k, v] : headers) req.set(k, v);
-    if (!body.empty() || method == "POST" || method == "PUT") {
-      req.body() = body;
-      req.prepare_payload();
-    }
-    http::write(stream, req);
+    Send(ioc, stream, u, MakeRequest(method, u, body, headers));
 
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
@@ -72,17 +103,59 @@ Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
     HttpReply reply;
     reply.status = res.result_int();
     reply.body = std::move(res.body());
-    for (const auto& field : res) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      reply.headers[name] = std::string(field.value());
-    }
+    CopyHeaders(res, reply);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return reply;
   } catch (const std::exception& e) {
-    return errors::Unavailable("cannot reach " + u.host + ":" + u.port + ": " + e.what());
+    return errors::Unavailable(Unreachable(u, e));
   }
+}
+
+Result<HttpReply> HttpStreamRequest(const std::string& method, const std::string& url,
+                                    const std::map<std::string, std::string>& headers,
+                                    const BodySink& sink, int timeout_seconds) {
+  QUADER_ASSIGN_OR_RETURN(ParsedUrl u, ParseHttpUrl(url));
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  // A followed log has no length. Not boost::none: Boost 1.74 compares a
+  // Content-Length against an empty limit as if it were exceeded.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  HttpReply reply;
+  try {
+    stream.expires_after(std::chrono::seconds(timeout_seconds));
+    Send(ioc, stream, u, MakeRequest(method, u, "", headers));
+    http::read_header(stream, buffer, parser);
+  } catch (const std::exception& e) {
+    return errors::Unavailable(Unreachable(u, e));
+  }
+  reply.status = parser.get().result_int();
+  CopyHeaders(parser.get(), reply);
+  const bool success = reply.status >= 200 && reply.status < 300;
+  if (success) stream.expires_never();
+
+  // read_some returns as soon as some of the body is parsed, so each piece
+  // reaches the sink when it arrives rather than when the buffer fills.
+  std::array<char, 16 * 1024> piece{};
+  while (!parser.is_done()) {
+    parser.get().body().data = piece.data();
+    parser.get().body().size = piece.size();
+    beast::error_code ec;
+    http::read_some(stream, buffer, parser, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    size_t n = piece.size() - parser.get().body().size;
+    if (n > 0 && success && !sink(std::string_view(piece.data(), n))) break;
+    if (n > 0 && !success) reply.body.append(piece.data(), n);
+    if (ec) {
+      return errors::Unavailable("the connection to " + u.host + ":" + u.port +
+                                 " broke off: " + ec.message());
+    }
+  }
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return reply;
 }
 
 }  // namespace quader::cli

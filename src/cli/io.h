@@ -1,9 +1,13 @@
 #pragma once
-// The streams a CLI command reads and writes, injected so tests can run
-// commands in-process and inspect what they printed.
+// The world a CLI command sees, injected so tests can run commands
+// in-process: the streams it reads and writes, and how it waits between
+// polls of the server.
 
+#include <chrono>
+#include <functional>
 #include <istream>
 #include <ostream>
+#include <thread>
 
 namespace quader::cli {
 
@@ -13,6 +17,17 @@ struct Io {
   std::ostream& out;
   std::ostream& err;
   bool in_is_tty = false;  // stdin is a terminal: prompt and hide typed passwords
+  // Waits between two polls (`run --wait`, `logs -f`). Empty: really sleeps.
+  // Tests pass one that returns at once and records the interval.
+  std::function<void(std::chrono::milliseconds)> sleep = {};
 };
+
+inline void Pause(const Io& io, std::chrono::milliseconds interval) {
+  if (io.sleep) {
+    io.sleep(interval);
+  } else {
+    std::this_thread::sleep_for(interval);
+  }
+}
 
 }  // namespace quader::cli

@@ -21,6 +21,25 @@ constexpr Column kUserColumns[] = {
 };
 constexpr Column kMemberColumns[] = {
     {"USERNAME", "username"}, {"ROLE", "role"}, {"CREATED", "created_at"}};
+constexpr Column kTemplateColumns[] = {
+    {"NAME", "name"},       {"PROJECT", "project"},    {"IMAGE", "image"},
+    {"VERSION", "version"}, {"CREATED", "created_at"},
+};
+constexpr Column kPipelineColumns[] = {
+    {"NAME", "name"},
+    {"PROJECT", "project"},
+    {"SCHEDULE", "schedule.cron"},
+    {"LAST-RUN", "last_run.state"},
+};
+constexpr Column kRunColumns[] = {
+    {"ID", "id"},           {"PIPELINE", "pipeline"},     {"STATE", "state"},
+    {"TRIGGER", "trigger"}, {"RUNNER", "runner"},         {"STARTED", "started_at"},
+    {"FINISHED", "finished_at"},
+};
+constexpr Column kScheduleColumns[] = {
+    {"ID", "id"},       {"PIPELINE", "pipeline"}, {"EXECUTION", "execution_date_local"},
+    {"STATE", "state"}, {"RUN", "run_id"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -43,10 +62,10 @@ constexpr KindSpec kKinds[] = {
     {"project", "projects", kProjectAliases, "projects", Scope::kGlobal, kProjectColumns},
     {"user", "users", {}, "users", Scope::kGlobal, kUserColumns},
     {"member", "members", {}, "members", Scope::kProjectSub, kMemberColumns},
-    {"template", "templates", kTemplateAliases, "templates", Scope::kProject, {}},
-    {"pipeline", "pipelines", {}, "pipelines", Scope::kProject, {}},
-    {"run", "runs", {}, "runs", Scope::kProject, {}},
-    {"schedule", "schedules", kScheduleAliases, "schedules", Scope::kProject, {}},
+    {"template", "templates", kTemplateAliases, "templates", Scope::kProject, kTemplateColumns},
+    {"pipeline", "pipelines", {}, "pipelines", Scope::kProject, kPipelineColumns},
+    {"run", "runs", {}, "runs", Scope::kProject, kRunColumns},
+    {"schedule", "schedules", kScheduleAliases, "schedules", Scope::kProject, kScheduleColumns},
     {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, {}},
     {"service", "services", kServiceAliases, "services", Scope::kProject, {}},

@@ -11,8 +11,9 @@
 
 namespace quader::cli {
 
-// One table column: the header and the top-level field it shows. When the
-// object lacks `field`, `fallback_field` (if any) is shown instead.
+// One table column: the header and the field it shows, top-level or a
+// dotted path into nested objects ("schedule.cron"). When the object lacks
+// `field`, `fallback_field` (if any) is shown instead.
 struct Column {
   std::string_view header;
   std::string_view field;

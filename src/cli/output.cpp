@@ -21,10 +21,20 @@ std::string OneLine(std::string text) {
   return text;
 }
 
+// `field` may be a dotted path into nested objects ("schedule.cron"); a
+// missing object or a non-object on the way gives nullptr.
 const Json* FieldOf(const Json& row, std::string_view field) {
-  if (field.empty() || !row.is_object()) return nullptr;
-  auto it = row.find(std::string(field));
-  return it == row.end() ? nullptr : &*it;
+  if (field.empty()) return nullptr;
+  const Json* at = &row;
+  for (;;) {
+    size_t dot = field.find('.');
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(std::string(field.substr(0, dot)));
+    if (it == at->end()) return nullptr;
+    at = &*it;
+    if (dot == std::string_view::npos) return at;
+    field.remove_prefix(dot + 1);
+  }
 }
 
 void AppendRow(const std::vector<std::string>& cells, const std::vector<size_t>& widths,

@@ -25,7 +25,8 @@ enum class Format {
 // The words ParseFormat accepts, for `-o`'s validator and help.
 std::vector<std::string> FormatNames();
 
-// The text of one cell: `column.field` of `row` (or its fallback field).
+// The text of one cell: `column.field` of `row` (or its fallback field);
+// a dotted field ("last_run.state") looks into nested objects.
 // Strings print as they are with line breaks turned into spaces; booleans
 // as true/false; numbers as JSON; arrays and objects as compact JSON; a
 // missing, null or empty value as "-".

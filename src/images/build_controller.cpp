@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/volumes.h"
 #include "images/build_spec.h"
 #include "runtime/labels.h"
 
@@ -84,36 +85,6 @@ void BuildController::Loop() {
   }
 }
 
-std::vector<runtime::Mount> BuildController::ResolveMounts(const std::vector<auth::VolumeMount>& mounts,
-                                                           const std::string& username) const {
-  std::vector<runtime::Mount> out;
-  for (const auto& m : mounts) {
-    runtime::Mount rm;
-    rm.target = m.mount_path;
-    switch (m.kind) {
-      case auth::MountKind::kPvc:
-        rm.kind = runtime::MountKind::kVolume;
-        rm.source = (fs::path(data_dir_) / "volumes" / m.source / username).string();
-        rm.target = (fs::path(m.mount_path) / username).string();
-        break;
-      case auth::MountKind::kHostPath:
-        rm.kind = runtime::MountKind::kHostPath;
-        rm.source = fs::path(m.source).is_absolute() ? m.source : (fs::path(data_dir_) / m.source).string();
-        break;
-      case auth::MountKind::kMemory:
-        rm.kind = runtime::MountKind::kMemory;
-        rm.size_bytes = m.size_bytes;
-        break;
-    }
-    if (rm.kind != runtime::MountKind::kMemory) {
-      std::error_code ec;
-      fs::create_directories(rm.source, ec);
-    }
-    out.push_back(std::move(rm));
-  }
-  return out;
-}
-
 void BuildController::RunOne(const store::ImageBuildRecord& build) {
   int64_t now = ToUnixSeconds(clock_.Now());
   Status claimed = store_.Write([&](store::Tx& tx) {
@@ -145,7 +116,7 @@ void BuildController::RunOne(const store::ImageBuildRecord& build) {
     else job.dockerfile = spec->FullDockerfile();
     job.memory_bytes = spec->config.memory_bytes;
     job.cpu = spec->config.cpu;
-    job.mounts = ResolveMounts(spec->config.mounts, build.created_by);
+    job.mounts = auth::ResolveVolumeMounts(data_dir_, spec->config.mounts, build.created_by);
     job.labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelKind, "build"},
                   {runtime::kLabelProject, build.project}, {runtime::kLabelOwner, std::to_string(build.id)}};
     sink("== building " + job.image.str() + " (build " + std::to_string(build.id) + ")\n");

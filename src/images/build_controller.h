@@ -42,12 +42,6 @@ class BuildController {
   // the build is finished. `write` returns false when the reader is gone.
   Status FollowLog(int64_t id, bool follow, const std::function<bool(std::string_view)>& write);
 
-  // Resolves volume_mount entries for `username` to host paths under the
-  // data directory (pvc: volumes/SOURCE/USER, hostpath: as given or
-  // relative to the data dir, memory: tmpfs).
-  std::vector<runtime::Mount> ResolveMounts(const std::vector<auth::VolumeMount>& mounts,
-                                            const std::string& username) const;
-
  private:
   void Loop();
   void RunOne(const store::ImageBuildRecord& build);

@@ -1,5 +1,8 @@
 #include "runtime/runtime.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace quader::runtime {
 
 const char* StateName(WorkloadState s) {
@@ -11,6 +14,20 @@ const char* StateName(WorkloadState s) {
     case WorkloadState::kUnknown: return "unknown";
   }
   return "unknown";
+}
+
+Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::milliseconds timeout) {
+  using namespace std::chrono;
+  auto deadline = steady_clock::now() + timeout;
+  microseconds pause(500);
+  while (true) {
+    QUADER_ASSIGN_OR_RETURN(WorkloadStatus st, Inspect(id));
+    if (st.state != WorkloadState::kPending && st.state != WorkloadState::kRunning) return st;
+    auto now = steady_clock::now();
+    if (now >= deadline) return st;
+    std::this_thread::sleep_for(std::min<microseconds>(pause, duration_cast<microseconds>(deadline - now)));
+    pause = std::min<microseconds>(pause * 2, milliseconds(100));
+  }
 }
 
 }  // namespace quader::runtime

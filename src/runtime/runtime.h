@@ -124,6 +124,12 @@ class Runtime {
 
   // Resource use now. kNotFound when `id` is unknown or not running.
   virtual Result<WorkloadStats> Stats(const std::string& id) = 0;
+
+  // Blocks until the workload is no longer pending or running, or until
+  // `timeout` passes, and returns its status then (still running on a
+  // timeout). kNotFound when `id` is unknown. The default polls Inspect,
+  // quickly at first (short tasks end fast), then every 100 ms.
+  virtual Result<WorkloadStatus> Wait(const std::string& id, std::chrono::milliseconds timeout);
 };
 
 }  // namespace quader::runtime

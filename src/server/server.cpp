@@ -16,6 +16,9 @@
 #include "auth/users.h"
 #include "images/build_controller.h"
 #include "images/engine_builder.h"
+#include "cron/schedule_controller.h"
+#include "pipeline/launch.h"
+#include "pipeline/run_controller.h"
 #include "runtime/adopt.h"
 #include "runtime/factory.h"
 #include "core/log.h"
@@ -75,14 +78,27 @@ Status ApplyAtStart(api::Api& api, store::Store& store, const Clock& clock, cons
     admin = {u.id, u.username, true, ""};
     return Status::Ok();
   }));
-  for (const auto& f : files) {
-    std::ifstream in(f);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto results = api.kinds().ApplyAll(store, admin, text, ToUnixSeconds(clock.Now()));
-    if (!results.ok()) return Status(results.status().code(), f.string() + ": " + results.status().message());
-    for (const auto& r : *results) {
-      spdlog::info("[server] applied {} {} from {}: {}", r.kind, r.name, f.string(), ChangeName(r.change));
+  // Files may depend on each other (a pipeline on a template in another
+  // file): apply what can be applied, then retry the rest while that helps.
+  std::vector<fs::path> pending = files;
+  Status last_error;
+  while (!pending.empty()) {
+    std::vector<fs::path> failed;
+    for (const auto& f : pending) {
+      std::ifstream in(f);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto results = api.kinds().ApplyAll(store, admin, text, ToUnixSeconds(clock.Now()));
+      if (!results.ok()) {
+        last_error = Status(results.status().code(), f.string() + ": " + results.status().message());
+        failed.push_back(f);
+        continue;
+      }
+      for (const auto& r : *results) {
+        spdlog::info("[server] applied {} {} from {}: {}", r.kind, r.name, f.string(), ChangeName(r.change));
+      }
     }
+    if (failed.size() == pending.size()) return last_error;
+    pending = std::move(failed);
   }
   return Status::Ok();
 }
@@ -150,7 +166,30 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     std::cerr << "quader: " << instance.status().message() << "\n";
     return 1;
   }
-  auto adoption = runtime::AdoptWorkloads(rt, *instance, /*owners=*/{});
+  // Pipeline runs and the cron (docs/pipelines.md). The run controller
+  // claims the task workloads it still records as running.
+  std::unique_ptr<cron::ScheduleController> schedules;
+  pipeline::RunControllerOptions run_opts;
+  run_opts.data_dir = cfg.data_dir;
+  run_opts.instance = *instance;
+  run_opts.on_run_finished = [&schedules] {
+    if (schedules) schedules->Notify();
+  };
+  pipeline::RunController runs(**store, clock, rt, run_opts);
+  schedules = std::make_unique<cron::ScheduleController>(
+      **store, clock,
+      [&clock](store::Tx& tx, const store::PipelineRecord& p, int64_t execution_date,
+               int64_t schedule_id) -> Result<int64_t> {
+        QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, pipeline::PrepareRun(tx, p, p.created_by, "schedule"));
+        run.execution_date = execution_date;
+        run.schedule_id = schedule_id;
+        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
+        return pipeline::RunController::CreateRun(tx, run, now_ms);
+      },
+      [&runs] { runs.Notify(); });
+
+  auto adoption = runtime::AdoptWorkloads(
+      rt, *instance, {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }}});
   if (!adoption.ok()) {
     spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
   } else if (adoption->adopted + adoption->removed > 0) {
@@ -171,7 +210,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
 
   api::Metrics metrics;
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds});
+  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get()});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -216,6 +255,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
   std::cout.flush();
   builds.Start();
+  runs.Start();
+  schedules->Start();
   spdlog::info("[server] serving api={} runtime={}", url, opened->description);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
@@ -240,6 +281,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   spdlog::info("[server] signal {} received: stopping", sig);
   stopping = true;
   http.Stop();
+  schedules->Stop();
+  runs.Stop();
   builds.Stop();
   housekeeping.join();
   fs::remove(fs::path(cfg.data_dir) / "server.json", ec);

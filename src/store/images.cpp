@@ -1,7 +1,12 @@
 #include "store/images.h"
 
+#include "store/sql_util.h"
+
 namespace quader::store {
 namespace {
+
+using internal::Map;
+using internal::ProjectFilter;
 
 constexpr const char* kImageCols =
     "i.id, i.project_id, p.name, i.name, i.tag, i.description, i.source, i.build_name, "
@@ -42,27 +47,6 @@ ImageBuildRecord BuildFromRow(const Row& r) {
   if (!r.IsNull(10)) b.started_at = r.Int(10);
   if (!r.IsNull(11)) b.finished_at = r.Int(11);
   return b;
-}
-
-// " WHERE x.project_id IN (?, ?)" for the given ids; "" for all.
-std::string ProjectFilter(const char* alias, const std::vector<int64_t>& ids, bool all, Params* params) {
-  if (all && ids.empty()) return "";
-  if (ids.empty()) return " WHERE 1 = 0";
-  std::string sql = std::string(" WHERE ") + alias + ".project_id IN (";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    sql += i ? ", ?" : "?";
-    params->push_back(ids[i]);
-  }
-  return sql + ")";
-}
-
-template <typename T, typename F>
-Result<std::vector<T>> Map(Result<Rows> rows, F fn) {
-  if (!rows.ok()) return rows.status();
-  std::vector<T> out;
-  out.reserve(rows->size());
-  for (const auto& r : *rows) out.push_back(fn(r));
-  return out;
 }
 
 }  // namespace

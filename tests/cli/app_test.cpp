@@ -6,27 +6,17 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <sstream>
-
 #include "cli/exit_codes.h"
+#include "cli_fixture.h"
 #include "core/documents.h"
-#include "fake_server.h"
-#include "test_util.h"
 
 namespace quader::cli {
 namespace {
 
-using testing::FakeServer;
 using testing::ReadFile;
+using testing::RunResult;
 using testing::ScopedEnv;
-using testing::TempDir;
 using testing::WriteFile;
-
-struct RunResult {
-  int code;
-  std::string out;
-  std::string err;
-};
 
 constexpr char kProjectsReply[] = R"({"items": [
   {"name": "public", "description": "Everyone", "created_by": "admin",
@@ -34,38 +24,16 @@ constexpr char kProjectsReply[] = R"({"items": [
   {"name": "team-a", "description": "", "created_by": "alice",
    "created_at": "2026-11-29T11:00:00Z", "role": "creator", "expand": {}}]})";
 
-class AppTest : public ::testing::Test {
- protected:
-  RunResult Run(std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), "quader");
-    std::istringstream in(input);
-    std::ostringstream out, err;
-    Io io{in, out, err, false};
-    int code = RunWithIo(args, io);
-    return {code, out.str(), err.str()};
-  }
-
-  // Stores a login for the fake server, as `quader login` would.
-  void LogIn(const std::string& token = "qdr_test") {
-    WriteFile(config_path_,
-              Json({{"server", server_.url()}, {"token", token}, {"user", "alice"}}).dump());
-  }
-
-  Json StoredConfig() { return Json::parse(ReadFile(config_path_)); }
-
-  TempDir dir_;
-  std::string config_path_ = dir_.File("config");
-  ScopedEnv config_env_{"QUADER_CONFIG", config_path_};
-  ScopedEnv server_env_{"QUADER_SERVER", std::nullopt};
-  ScopedEnv token_env_{"QUADER_TOKEN", std::nullopt};
-  FakeServer server_;
-};
+class AppTest : public testing::CliFixture {};
 
 TEST_F(AppTest, BadUsageExitsTwo) {
   const std::vector<std::vector<std::string>> cases = {
       {},                                           // no verb
       {"bogus"},                                    // unknown verb
-      {"run", "train"},                             // a verb that does not exist yet
+      {"run"},                                      // missing PIPELINE
+      {"logs", "abc"},                              // not a run id
+      {"logs", "12", "train", "--attempt", "0"},    // attempts count from 1
+      {"stop"},                                     // missing RUN
       {"get"},                                      // missing KIND
       {"get", "widgets"},                           // unknown kind
       {"get", "projects", "-o", "xml"},             // bad output format
@@ -97,7 +65,12 @@ TEST_F(AppTest, HelpAndVersionExitZero) {
   RunResult help = Run({"--help"});
   EXPECT_EQ(help.code, kExitOk);
   EXPECT_NE(help.out.find("apply"), std::string::npos);
+  EXPECT_NE(help.out.find("logs"), std::string::npos);
   EXPECT_EQ(Run({"get", "--help"}).code, kExitOk);
+  // Waiting is not the run: the help says how to stop one.
+  RunResult run_help = Run({"run", "--help"});
+  EXPECT_EQ(run_help.code, kExitOk);
+  EXPECT_NE(run_help.out.find("quader stop RUN"), std::string::npos) << run_help.out;
 
   RunResult version = Run({"version"});
   EXPECT_EQ(version.code, kExitOk);
@@ -106,9 +79,9 @@ TEST_F(AppTest, HelpAndVersionExitZero) {
 }
 
 TEST_F(AppTest, CommandsNeedALogin) {
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"get", "projects"},
-                                               {"delete", "project", "a"},
-                                               {"apply", "-f", "-"}}) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"get", "projects"}, {"delete", "project", "a"},
+        {"apply", "-f", "-"}, {"run", "iris"}, {"logs", "12"}, {"stop", "12"}}) {
     RunResult r = Run(args, "kind: Project\nname: a\n");
     EXPECT_EQ(r.code, kExitFailure);
     EXPECT_EQ(r.err, "error: not logged in: run quader login --server URL --user NAME\n");

@@ -170,5 +170,77 @@ TEST(ClientTest, UnreachableServerIsUnavailableNamingIt) {
       << reply.status().message();
 }
 
+TEST(ClientStreamTest, HandsEachChunkToTheSinkAsItArrives) {
+  FakeServer server;
+  server.SetStreamReply("GET", "/api/v1/runs/1/tasks/t/logs?follow=1",
+                        {"first\n", "second\n", "third"}, /*gated=*/true);
+  std::vector<std::string> pieces;
+  std::vector<int> sent_when_received;
+  Status status = Client(server.url(), "qdr_abc")
+                      .GetStream("/runs/1/tasks/t/logs?follow=1", [&](std::string_view piece) {
+                        pieces.emplace_back(piece);
+                        sent_when_received.push_back(server.chunks_sent());
+                        server.ReleaseChunk();  // only now may the next chunk go
+                        return true;
+                      });
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  // Each chunk was seen while the server still held the next one back.
+  EXPECT_EQ(pieces, (std::vector<std::string>{"first\n", "second\n", "third"}));
+  EXPECT_EQ(sent_when_received, (std::vector<int>{1, 2, 3}));
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers["authorization"], "Bearer qdr_abc");
+}
+
+TEST(ClientStreamTest, AnErrorReplyIsDecodedNotStreamed) {
+  FakeServer server;
+  server.SetReply("GET", "/api/v1/runs/9/tasks/t/logs", 404,
+                  R"({"error": {"code": "not_found", "message": "run \"9\" not found"}})");
+  bool called = false;
+  Status status = Client(server.url(), "t").GetStream("/runs/9/tasks/t/logs",
+                                                      [&](std::string_view) {
+                                                        called = true;
+                                                        return true;
+                                                      });
+  EXPECT_EQ(status.code(), Code::kNotFound);
+  EXPECT_EQ(status.message(), "run \"9\" not found");
+  EXPECT_FALSE(called);
+}
+
+TEST(ClientStreamTest, APlainBodyArrivesWholeAndTheSinkMayStopEarly) {
+  FakeServer server;
+  server.SetReply("GET", "/api/v1/x", 200, "0123456789");
+  std::string body;
+  ASSERT_TRUE(Client(server.url(), "t")
+                  .GetStream("/x",
+                             [&](std::string_view piece) {
+                               body += piece;
+                               return true;
+                             })
+                  .ok());
+  EXPECT_EQ(body, "0123456789");
+
+  server.SetStreamReply("GET", "/api/v1/y", {"a", "b", "c"});
+  std::string first;
+  ASSERT_TRUE(Client(server.url(), "t")
+                  .GetStream("/y",
+                             [&](std::string_view piece) {
+                               first += piece;
+                               return false;
+                             })
+                  .ok());
+  EXPECT_EQ(first.substr(0, 1), "a");
+}
+
+TEST(ClientStreamTest, UnreachableServerIsUnavailable) {
+  std::string url;
+  {
+    FakeServer closed;
+    url = closed.url();
+  }
+  Status status = Client(url, "t").GetStream("/x", [](std::string_view) { return true; });
+  EXPECT_EQ(status.code(), Code::kUnavailable);
+}
+
 }  // namespace
 }  // namespace quader::cli

@@ -124,5 +124,35 @@ TEST(KindArgsTest, DeleteMemberNeedsTheProjectFlag) {
             "/projects/team-a/members/bob");
 }
 
+TEST(KindsTest, RunsAndSchedulesAreAddressedById) {
+  const KindSpec& runs = *ResolveKind("runs").value();
+  EXPECT_EQ(ItemPath(runs, "12", ""), "/runs/12");
+  EXPECT_EQ(ListPath(runs, "team-a"), "/runs?project=team-a");
+  auto get = PathForGet(runs, {"run", "12", ""});
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->path, "/runs/12");
+  EXPECT_FALSE(get->is_list);
+  EXPECT_EQ(PathForDelete(runs, {"run", "12", ""})->path, "/runs/12");
+}
+
+TEST(KindsTest, PipelineKindsHaveTheirOwnColumns) {
+  auto headers = [](std::string_view word) {
+    std::string out;
+    for (const Column& c : ColumnsFor(*ResolveKind(word).value())) {
+      out += (out.empty() ? "" : " ") + std::string(c.header) + "=" + std::string(c.field);
+    }
+    return out;
+  };
+  EXPECT_EQ(headers("template"),
+            "NAME=name PROJECT=project IMAGE=image VERSION=version CREATED=created_at");
+  EXPECT_EQ(headers("pipeline"),
+            "NAME=name PROJECT=project SCHEDULE=schedule.cron LAST-RUN=last_run.state");
+  EXPECT_EQ(headers("run"),
+            "ID=id PIPELINE=pipeline STATE=state TRIGGER=trigger RUNNER=runner "
+            "STARTED=started_at FINISHED=finished_at");
+  EXPECT_EQ(headers("schedule"),
+            "ID=id PIPELINE=pipeline EXECUTION=execution_date_local STATE=state RUN=run_id");
+}
+
 }  // namespace
 }  // namespace quader::cli

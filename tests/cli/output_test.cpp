@@ -60,11 +60,11 @@ TEST(OutputTest, UserTableShowsFlagsAsTrueFalse) {
 }
 
 TEST(OutputTest, KindsWithoutColumnsUseNameProjectAndCreated) {
-  Json runs = Json::array({{{"id", "r-1"}, {"project", "public"}, {"created_at", "t1"}}});
-  EXPECT_EQ(Render(Format::kTable, ColumnsOf("runs"), runs),
+  Json builds = Json::array({{{"id", "b-1"}, {"project", "public"}, {"created_at", "t1"}}});
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("image-builds"), builds),
             "NAME   PROJECT   CREATED\n"
-            "r-1    public    t1\n");
-  EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipeline"), Json::array()),
+            "b-1    public    t1\n");
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("notebook"), Json::array()),
             "NAME   PROJECT   CREATED\n");
 }
 
@@ -107,6 +107,62 @@ TEST(OutputTest, ParseFormatAcceptsOnlyTheThreeFormats) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("\"xml\""), std::string::npos);
+}
+
+TEST(OutputTest, DottedFieldsLookIntoNestedObjects) {
+  const Column cron{"SCHEDULE", "schedule.cron"};
+  const Column state{"LAST-RUN", "last_run.state"};
+  Json scheduled = {{"schedule", {{"cron", "0 2 * * *"}}}, {"last_run", {{"state", "failed"}}}};
+  EXPECT_EQ(CellText(scheduled, cron), "0 2 * * *");
+  EXPECT_EQ(CellText(scheduled, state), "failed");
+  // Null, missing, or not an object on the way: no value.
+  Json bare = {{"schedule", nullptr}, {"last_run", "12"}};
+  EXPECT_EQ(CellText(bare, cron), "-");
+  EXPECT_EQ(CellText(bare, state), "-");
+  EXPECT_EQ(CellText(Json::object(), cron), "-");
+  EXPECT_EQ(CellText(scheduled, {"X", "schedule.cron.more"}), "-");
+}
+
+TEST(OutputTest, PipelineTableShowsScheduleAndLastRun) {
+  Json items = Json::array(
+      {{{"name", "iris"}, {"project", "public"}, {"schedule", {{"cron", "0 2 * * *"}}},
+        {"last_run", {{"id", 12}, {"state", "succeeded"}}}},
+       {{"name", "adhoc"}, {"project", "team-a"}, {"schedule", nullptr}, {"last_run", nullptr}}});
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipelines"), items),
+            "NAME    PROJECT   SCHEDULE    LAST-RUN\n"
+            "iris    public    0 2 * * *   succeeded\n"
+            "adhoc   team-a    -           -\n");
+}
+
+TEST(OutputTest, RunScheduleAndTemplateTables) {
+  Json run = {{"id", 12},
+              {"pipeline", "iris"},
+              {"state", "running"},
+              {"trigger", "manual"},
+              {"runner", "admin"},
+              {"started_at", "2026-11-29T02:00:00.000Z"},
+              {"finished_at", nullptr}};
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("runs"), Json::array({run})),
+            "ID   PIPELINE   STATE     TRIGGER   RUNNER   STARTED                    FINISHED\n"
+            "12   iris       running   manual    admin    2026-11-29T02:00:00.000Z   -\n");
+
+  Json record = {{"id", 40},
+                 {"pipeline", "iris"},
+                 {"execution_date_local", "2026-11-30 02:00:00"},
+                 {"state", "skipped: max_active_runs"},
+                 {"run_id", nullptr}};
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("sched"), Json::array({record})),
+            "ID   PIPELINE   EXECUTION             STATE                      RUN\n"
+            "40   iris       2026-11-30 02:00:00   skipped: max_active_runs   -\n");
+
+  Json tmpl = {{"name", "train-sklearn"},
+               {"project", "public"},
+               {"image", "quader/python:3.11"},
+               {"version", "Release"},
+               {"created_at", "2026-11-29T10:00:00Z"}};
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("tmpl"), tmpl),
+            "NAME            PROJECT   IMAGE                VERSION   CREATED\n"
+            "train-sklearn   public    quader/python:3.11   Release   2026-11-29T10:00:00Z\n");
 }
 
 }  // namespace

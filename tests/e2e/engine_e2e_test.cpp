@@ -181,5 +181,70 @@ TEST_F(EngineE2ETest, OrphansOfThisInstanceAreRemovedAtStart) {
   EXPECT_EQ(other->state, runtime::WorkloadState::kRunning);
 }
 
+// A pipeline task in a real container survives a SIGKILL of the server: the
+// restarted server re-adopts the running container (state, log, outputs),
+// the task is not started twice, and its container is removed at the end.
+TEST_F(EngineE2ETest, SigkilledServerReadoptsARunningTaskContainer) {
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    auto r = server_->Call(method, path, body, admin_);
+    EXPECT_LT(r.status, 300) << method << " " << path << ": " << r.body;
+    return Json::parse(r.body, nullptr, false);
+  };
+  call("POST", "/api/v1/apply", R"(
+kind: JobTemplate
+name: shell
+image: localhost/quader-test:busybox
+command: ["sh", "-c", "eval \"$SCRIPT\""]
+---
+kind: Pipeline
+name: sturdy
+tasks:
+  - name: first
+    template: shell
+    env: {SCRIPT: 'echo start >> /mnt/admin/marks; sleep 4; echo "{\"k\": \"v\"}" > /outputs/outputs.json; echo first-done'}
+  - name: second
+    template: shell
+    depends_on: [first]
+    args: {}
+    env: {SCRIPT: 'echo "second saw {{tasks.first.outputs.k}}" >> /mnt/admin/marks'}
+)");
+  Json run = call("POST", "/api/v1/pipelines/sturdy/run", "{}");
+  std::string id = std::to_string(run["id"].get<int64_t>());
+  auto state_of = [&](const Json& r, const std::string& task) {
+    for (const auto& t : r["tasks"]) {
+      if (t["name"] == task) return t["state"].get<std::string>();
+    }
+    return std::string();
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && state_of(Get("/api/v1/runs/" + id), "first") != "running") {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  server_->Kill();
+  server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "docker"});
+  ASSERT_TRUE(server_->Start()) << server_->error();
+  admin_ = server_->Login("admin", "admin-pass-1");
+  Json done;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    done = Get("/api/v1/runs/" + id);
+    std::string s = done.value("state", "");
+    if (s == "succeeded" || s == "failed" || s == "stopped") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(done["state"], "succeeded") << done.dump(2) << server_->Output();
+  EXPECT_EQ(done["tasks"][0]["attempt"], 1);
+  EXPECT_EQ(done["tasks"][0]["runtime"], "docker");
+  std::ifstream marks(dir_.path() + "/users/admin/work/marks");
+  std::string text((std::istreambuf_iterator<char>(marks)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "start\nsecond saw v\n");
+  auto log = server_->Call("GET", "/api/v1/runs/" + id + "/tasks/first/logs", "", admin_);
+  EXPECT_NE(log.body.find("first-done"), std::string::npos) << log.body;
+  auto left = runtime_->List({{runtime::kLabelRun, id}, {runtime::kLabelKind, "task"}});
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << left->size() << " task containers left behind";
+}
+
 }  // namespace
 }  // namespace quader::testing

@@ -1,5 +1,6 @@
 // POST /api/v1/apply: the documents `quader apply -f` sends.
 #include "api/handlers/handlers.h"
+#include "cron/schedule_controller.h"
 
 namespace quader::api {
 
@@ -10,11 +11,15 @@ void RegisterApplyRoutes(Router& router, HandlerContext& ctx) {
         auto results = ctx.kinds.ApplyAll(ctx.store, req.who(), req.body, ctx.now());
         if (!results.ok()) return ErrorReply(results.status());
         Json items = Json::array();
+        bool pipelines_changed = false;
         for (const auto& r : *results) {
+          pipelines_changed = pipelines_changed || (r.kind == "Pipeline" && r.change != Change::kUnchanged);
           Json item = {{"kind", r.kind}, {"name", r.name}, {"action", ChangeName(r.change)}};
           if (!r.project.empty()) item["project"] = r.project;
           items.push_back(std::move(item));
         }
+        // After the commit, so the cron sees the saved schedules.
+        if (pipelines_changed && ctx.schedules) ctx.schedules->Notify();
         return JsonReply({{"results", std::move(items)}});
       },
       {"Apply YAML or JSON documents (kind, name, project) in one transaction", "apply",

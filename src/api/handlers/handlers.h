@@ -14,6 +14,12 @@
 namespace quader::images {
 class BuildController;
 }
+namespace quader::pipeline {
+class RunController;
+}
+namespace quader::cron {
+class ScheduleController;
+}
 
 namespace quader::api {
 
@@ -26,6 +32,8 @@ struct HandlerContext {
   ResponseCache& lists;  // rendered list bodies, per caller, until the next write
   int64_t token_ttl_seconds;
   images::BuildController* builds;  // null: builds are not run by this server
+  pipeline::RunController* runs;    // null: runs are recorded but not executed (tests)
+  cron::ScheduleController* schedules;  // null: no cron
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
 };
@@ -35,6 +43,8 @@ void RegisterUserRoutes(Router& router, HandlerContext& ctx);
 void RegisterProjectRoutes(Router& router, HandlerContext& ctx);
 void RegisterApplyRoutes(Router& router, HandlerContext& ctx);
 void RegisterImageRoutes(Router& router, HandlerContext& ctx);  // images, image-builds
+// templates, pipelines, runs, schedules (+ the JobTemplate and Pipeline kinds)
+void RegisterPipelineRoutes(Router& router, HandlerContext& ctx);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

@@ -1,5 +1,6 @@
 // /api/v1/images and /api/v1/image-builds (SPEC §4), and the ImageBuild kind.
 #include "api/handlers/handlers.h"
+#include "api/handlers/common.h"
 #include <algorithm>
 
 #include "auth/access.h"
@@ -11,10 +12,6 @@
 
 namespace quader::api {
 namespace {
-
-Json TimeOrNull(const std::optional<int64_t>& t) {
-  return t ? Json(FormatRfc3339(FromUnixSeconds(*t))) : Json(nullptr);
-}
 
 Json ImageJson(const store::ImageRecord& i) {
   return {{"id", i.id}, {"project", i.project}, {"name", i.name}, {"tag", i.tag},
@@ -37,33 +34,6 @@ Json BuildJson(const store::ImageBuildRecord& b) {
   j["started_at"] = TimeOrNull(b.started_at);
   j["finished_at"] = TimeOrNull(b.finished_at);
   return j;
-}
-
-Result<int64_t> IdParam(const Request& req, const std::string& kind) {
-  const std::string& text = req.Param("id");
-  try {
-    size_t used = 0;
-    int64_t id = std::stoll(text, &used);
-    if (used == text.size() && id > 0) return id;
-  } catch (const std::exception&) {
-  }
-  return errors::NotFound(kind, text);
-}
-
-// The project ids the caller may list in: ?project=P (checked) or all theirs.
-Result<std::vector<int64_t>> VisibleProjects(store::Tx& tx, const Request& req, bool* all) {
-  *all = false;
-  auto it = req.query.find("project");
-  if (it != req.query.end() && !it->second.empty()) {
-    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, req.who(), it->second, auth::ProjectAction::kView));
-    return std::vector<int64_t>{a.project.id};
-  }
-  *all = req.who().is_admin;
-  QUADER_ASSIGN_OR_RETURN(auto projects, store::ListProjects(tx, req.who().user_id, true));
-  std::vector<int64_t> ids;
-  for (const auto& p : projects) ids.push_back(p.project.id);
-  if (*all) ids.clear();
-  return ids;
 }
 
 // Loads a record by id and checks the caller may use its project; a

@@ -26,6 +26,9 @@ void AddLogoutCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddApplyCommand(CLI::App& app, Io& io, std::vector<Command>& commands);    // apply.cpp
 void AddGetCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // get.cpp
 void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // delete.cpp
+void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // run.cpp
+void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // logs.cpp
+void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // run.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 
 }  // namespace quader::cli

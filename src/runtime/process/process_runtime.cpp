@@ -360,7 +360,10 @@ Result<Cgroup> ProcessRuntime::MakeCgroup(const WorkloadSpec& spec, WorkloadReco
 
 Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
   QUADER_RETURN_IF_ERROR(ValidateSpec(spec));
-  std::map<std::string, std::string> env = {{"PATH", host_path_}, {"HOME", host_home_}};
+  // Like a container, a workload starts from the standard PATH, not the
+  // server's (a developer's pyenv shims or virtualenv must not leak into
+  // tasks); a spec that sets PATH replaces it.
+  std::map<std::string, std::string> env = {{"PATH", kDefaultPath}, {"HOME", host_home_}};
   for (const auto& [k, v] : spec.env) {
     env[k] = v;
   }

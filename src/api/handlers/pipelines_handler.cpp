@@ -1,0 +1,770 @@
+// /api/v1/templates, /pipelines, /runs, /schedules (SPEC §5,
+// docs/pipelines.md), and the JobTemplate and Pipeline kinds.
+#include <algorithm>
+
+#include "api/handlers/common.h"
+#include "api/handlers/handlers.h"
+#include "cron/cron_expr.h"
+#include "cron/schedule_controller.h"
+#include "pipeline/launch.h"
+#include "pipeline/run_controller.h"
+#include "pipeline/spec.h"
+#include "store/pipelines.h"
+#include "store/projects.h"
+
+namespace quader::api {
+namespace {
+
+int64_t NowMs(const HandlerContext& ctx) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now().time_since_epoch()).count();
+}
+
+// --- templates
+
+Json TemplateJson(const store::TemplateRecord& t) {
+  Json j = Json::parse(t.spec, nullptr, false);
+  if (!j.is_object()) j = Json::object();
+  j.erase("kind");
+  j["id"] = t.id;
+  j["project"] = t.project;
+  j["name"] = t.name;
+  j["created_by"] = t.created_by;
+  j["created_at"] = FormatRfc3339(FromUnixSeconds(t.created_at));
+  j["updated_at"] = FormatRfc3339(FromUnixSeconds(t.updated_at));
+  return j;
+}
+
+// Who may write templates: admins anywhere; members (kUse) in their own
+// projects; only admins in `public`, whose templates everyone runs.
+Result<auth::ProjectAccess> CheckTemplateWrite(store::Tx& tx, const auth::Principal& who, const std::string& project) {
+  QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, project, auth::ProjectAction::kUse));
+  if (project == auth::kPublicProject) {
+    QUADER_RETURN_IF_ERROR(auth::RequireAdmin(who, "change job templates of project \"public\""));
+  }
+  return a;
+}
+
+Result<Change> PutTemplate(store::Tx& tx, const auth::Principal& who, const pipeline::TemplateSpec& spec,
+                           bool must_be_new, int64_t now, int64_t* id) {
+  QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, CheckTemplateWrite(tx, who, spec.project));
+  std::string text = spec.ToJson().dump();
+  QUADER_ASSIGN_OR_RETURN(auto existing, store::FindTemplate(tx, a.project.id, spec.name));
+  if (existing) {
+    *id = existing->id;
+    if (must_be_new) return errors::AlreadyExists("job template", spec.name);
+    if (Json::parse(existing->spec, nullptr, false) == Json::parse(text)) return Change::kUnchanged;
+    QUADER_RETURN_IF_ERROR(store::UpdateTemplateSpec(tx, existing->id, text, now));
+    return Change::kUpdated;
+  }
+  store::TemplateRecord rec;
+  rec.project_id = a.project.id;
+  rec.name = spec.name;
+  rec.spec = text;
+  rec.created_by = who.username;
+  QUADER_ASSIGN_OR_RETURN(rec, store::InsertTemplate(tx, rec, now));
+  *id = rec.id;
+  return Change::kCreated;
+}
+
+// A template by {id}: its number, or its name in ?project=P; hidden unless the caller sees its project.
+Result<store::TemplateRecord> FindTemplateParam(store::Tx& tx, const Request& req) {
+  const std::string& text = req.Param("id");
+  std::optional<store::TemplateRecord> rec;
+  if (IsNumericId(text)) {
+    auto r = store::GetTemplate(tx, std::stoll(text));
+    if (r.ok()) rec = *r;
+  } else {
+    auto project = store::GetProject(tx, ProjectParam(req));
+    if (project.ok()) {
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindTemplate(tx, project->id, text));
+    }
+  }
+  if (!rec || !auth::CheckProject(tx, req.who(), rec->project, auth::ProjectAction::kView).ok()) {
+    return errors::NotFound("job template", text);
+  }
+  return *rec;
+}
+
+// Pipelines that name `t` as a task's template.
+Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::TemplateRecord& t) {
+  QUADER_ASSIGN_OR_RETURN(auto pipelines, store::ListPipelines(tx, {}, true));
+  std::vector<std::string> users;
+  for (const auto& p : pipelines) {
+    Json spec = Json::parse(p.spec, nullptr, false);
+    if (!spec.is_object() || !spec.contains("tasks")) continue;
+    for (const auto& task : spec["tasks"]) {
+      std::string name = task.value("template", "");
+      bool same = name == t.project + "/" + t.name ||
+                  (name == t.name && (p.project_id == t.project_id || t.project == auth::kPublicProject));
+      if (same) {
+        users.push_back(p.project + "/" + p.name);
+        break;
+      }
+    }
+  }
+  return users;
+}
+
+Response ListTemplates(HandlerContext& ctx, Request& req) {
+  Json items = Json::array();
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    bool all = false;
+    QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
+    // Everyone may use public's templates.
+    if (!all && req.query.count("project") == 0) {
+      auto pub = store::GetProject(tx, auth::kPublicProject);
+      if (pub.ok() && std::find(ids.begin(), ids.end(), pub->id) == ids.end()) ids.push_back(pub->id);
+    }
+    QUADER_ASSIGN_OR_RETURN(auto templates, store::ListTemplates(tx, ids, all));
+    for (const auto& t : templates) items.push_back(TemplateJson(t));
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+}
+
+Result<pipeline::TemplateSpec> TemplateBody(const Request& req) {
+  QUADER_ASSIGN_OR_RETURN(Json body, JsonBody(req));
+  return pipeline::ParseTemplateSpec(body);
+}
+
+Response CreateTemplate(HandlerContext& ctx, Request& req) {
+  auto spec = TemplateBody(req);
+  if (!spec.ok()) return ErrorReply(spec.status());
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    int64_t id = 0;
+    QUADER_RETURN_IF_ERROR(PutTemplate(tx, req.who(), *spec, true, ctx.now(), &id).status());
+    QUADER_ASSIGN_OR_RETURN(auto rec, store::GetTemplate(tx, id));
+    out = TemplateJson(rec);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out, 201) : ErrorReply(st);
+}
+
+Response GetTemplate(HandlerContext& ctx, Request& req) {
+  Json out;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto t, FindTemplateParam(tx, req));
+    out = TemplateJson(t);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response UpdateTemplate(HandlerContext& ctx, Request& req) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return ErrorReply(body.status());
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto t, FindTemplateParam(tx, req));
+    Json doc = *body;
+    doc["name"] = doc.value("name", t.name);
+    doc["project"] = doc.value("project", t.project);
+    if (doc["name"] != t.name || doc["project"] != t.project) {
+      return errors::Invalid("name", "a template cannot be renamed or moved; create a new one");
+    }
+    QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParseTemplateSpec(doc));
+    int64_t id = 0;
+    QUADER_RETURN_IF_ERROR(PutTemplate(tx, req.who(), spec, false, ctx.now(), &id).status());
+    QUADER_ASSIGN_OR_RETURN(t, store::GetTemplate(tx, id));
+    out = TemplateJson(t);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response DeleteTemplate(HandlerContext& ctx, Request& req) {
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto t, FindTemplateParam(tx, req));
+    QUADER_RETURN_IF_ERROR(CheckTemplateWrite(tx, req.who(), t.project).status());
+    QUADER_ASSIGN_OR_RETURN(auto users, PipelinesUsing(tx, t));
+    if (!users.empty()) {
+      std::string list;
+      for (const auto& u : users) list += (list.empty() ? "" : ", ") + u;
+      return errors::Conflict("job template \"" + t.name + "\" is used by pipeline " + list +
+                              "; change or delete those first");
+    }
+    return store::DeleteTemplate(tx, t.id);
+  });
+  return st.ok() ? JsonReply(Json::object()) : ErrorReply(st);
+}
+
+// --- pipelines
+
+// A pipeline by {id} (or the named path parameter): its number, or its name in ?project=P.
+Result<store::PipelineRecord> FindPipelineParam(store::Tx& tx, const Request& req, auth::ProjectAction action,
+                                                const std::string& param = "id") {
+  const std::string& text = req.Param(param);
+  std::optional<store::PipelineRecord> rec;
+  if (IsNumericId(text)) {
+    auto r = store::GetPipeline(tx, std::stoll(text));
+    if (r.ok()) rec = *r;
+  } else {
+    auto project = store::GetProject(tx, ProjectParam(req));
+    if (project.ok()) {
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindPipeline(tx, project->id, text));
+    }
+  }
+  if (!rec || !auth::CheckProject(tx, req.who(), rec->project, auth::ProjectAction::kView).ok()) {
+    return errors::NotFound("pipeline", text);
+  }
+  QUADER_RETURN_IF_ERROR(auth::CheckProject(tx, req.who(), rec->project, action).status());
+  return *rec;
+}
+
+std::optional<int64_t> NextFire(store::Tx& tx, const store::PipelineRecord& p, const pipeline::PipelineSpec& spec) {
+  if (!spec.schedule || !spec.schedule->enabled) return std::nullopt;
+  auto cron = cron::CronExpr::Parse("schedule.cron", spec.schedule->cron);
+  auto zone = cron::LoadZone("schedule.timezone", spec.schedule->timezone);
+  if (!cron.ok() || !zone.ok()) return std::nullopt;
+  int64_t cursor = p.schedule_since.value_or(p.created_at);
+  if (spec.schedule->start_time) cursor = std::max(cursor, *spec.schedule->start_time - 1);
+  auto last = store::LastScheduleRecord(tx, p.id);
+  if (last.ok() && *last) cursor = std::max(cursor, (*last)->execution_date);
+  auto next = cron->Next(FromUnixSeconds(cursor), *zone);
+  if (!next) return std::nullopt;
+  return ToUnixSeconds(*next);
+}
+
+Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
+  Json j = Json::parse(p.spec, nullptr, false);
+  if (!j.is_object()) j = Json::object();
+  j.erase("kind");
+  j["id"] = p.id;
+  j["project"] = p.project;
+  j["name"] = p.name;
+  j["created_by"] = p.created_by;
+  j["created_at"] = FormatRfc3339(FromUnixSeconds(p.created_at));
+  j["updated_at"] = FormatRfc3339(FromUnixSeconds(p.updated_at));
+  auto spec = pipeline::ParsePipelineSpec(Json::parse(p.spec, nullptr, false));
+  j["next_fire"] = spec.ok() ? TimeOrNull(NextFire(tx, p, *spec)) : Json(nullptr);
+  auto last = store::LastRun(tx, p.id);
+  j["last_run"] = last.ok() && *last ? Json{{"id", (*last)->id}, {"state", (*last)->state}} : Json(nullptr);
+  return j;
+}
+
+// The schedule fields that, when changed, restart the cron's count from now.
+Json ScheduleKey(const pipeline::PipelineSpec& spec) {
+  if (!spec.schedule || !spec.schedule->enabled) return nullptr;
+  return {spec.schedule->cron, spec.schedule->timezone,
+          spec.schedule->start_time ? Json(*spec.schedule->start_time) : Json(nullptr)};
+}
+
+// Validates the pipeline fully (DAG, variables, cron, templates) without writing.
+Status CheckPipeline(store::Tx& tx, const auth::Principal& who, const pipeline::PipelineSpec& spec,
+                     int64_t* project_id) {
+  QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
+  *project_id = a.project.id;
+  QUADER_RETURN_IF_ERROR(pipeline::ValidatePipeline(spec));
+  pipeline::PipelineSpec resolved = spec;
+  return pipeline::ResolveTemplates(&resolved, [&](const std::string& name) {
+           return pipeline::LookupTemplate(tx, a.project.id, name);
+         }).status();
+}
+
+Result<Change> PutPipeline(store::Tx& tx, const auth::Principal& who, const pipeline::PipelineSpec& spec,
+                           bool must_be_new, int64_t now, int64_t* id) {
+  int64_t project_id = 0;
+  QUADER_RETURN_IF_ERROR(CheckPipeline(tx, who, spec, &project_id));
+  std::string text = spec.ToJson().dump();
+  QUADER_ASSIGN_OR_RETURN(auto existing, store::FindPipeline(tx, project_id, spec.name));
+  std::optional<int64_t> since = spec.schedule ? std::optional<int64_t>(now) : std::nullopt;
+  if (existing) {
+    *id = existing->id;
+    if (must_be_new) return errors::AlreadyExists("pipeline", spec.name);
+    if (Json::parse(existing->spec, nullptr, false) == Json::parse(text)) return Change::kUnchanged;
+    auto old = pipeline::ParsePipelineSpec(Json::parse(existing->spec, nullptr, false));
+    if (old.ok() && ScheduleKey(*old) == ScheduleKey(spec) && existing->schedule_since) since = existing->schedule_since;
+    QUADER_RETURN_IF_ERROR(store::UpdatePipeline(tx, existing->id, text, since, now));
+    return Change::kUpdated;
+  }
+  store::PipelineRecord rec;
+  rec.project_id = project_id;
+  rec.name = spec.name;
+  rec.spec = text;
+  rec.created_by = who.username;
+  rec.schedule_since = since;
+  QUADER_ASSIGN_OR_RETURN(rec, store::InsertPipeline(tx, rec, now));
+  *id = rec.id;
+  return Change::kCreated;
+}
+
+Result<pipeline::PipelineSpec> PipelineBody(const Request& req) {
+  QUADER_ASSIGN_OR_RETURN(Json body, JsonBody(req));
+  return pipeline::ParsePipelineSpec(body);
+}
+
+void NotifySchedules(HandlerContext& ctx) {
+  if (ctx.schedules) ctx.schedules->Notify();
+}
+
+Response ListPipelines(HandlerContext& ctx, Request& req) {
+  Json items = Json::array();
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    bool all = false;
+    QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
+    QUADER_ASSIGN_OR_RETURN(auto pipelines, store::ListPipelines(tx, ids, all));
+    for (const auto& p : pipelines) items.push_back(PipelineJson(tx, p));
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+}
+
+Response CreatePipeline(HandlerContext& ctx, Request& req) {
+  auto spec = PipelineBody(req);
+  if (!spec.ok()) return ErrorReply(spec.status());
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    int64_t id = 0;
+    QUADER_RETURN_IF_ERROR(PutPipeline(tx, req.who(), *spec, true, ctx.now(), &id).status());
+    QUADER_ASSIGN_OR_RETURN(auto rec, store::GetPipeline(tx, id));
+    out = PipelineJson(tx, rec);
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  NotifySchedules(ctx);
+  return JsonReply(out, 201);
+}
+
+Response ValidatePipelineRoute(HandlerContext& ctx, Request& req) {
+  auto spec = PipelineBody(req);
+  if (!spec.ok()) return ErrorReply(spec.status());
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    int64_t project_id = 0;
+    return CheckPipeline(tx, req.who(), *spec, &project_id);
+  });
+  return st.ok() ? JsonReply({{"ok", true}}) : ErrorReply(st);
+}
+
+Response GetPipeline(HandlerContext& ctx, Request& req) {
+  Json out;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kView));
+    out = PipelineJson(tx, p);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response UpdatePipeline(HandlerContext& ctx, Request& req) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return ErrorReply(body.status());
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    Json doc = *body;
+    for (const char* k : {"id", "created_by", "created_at", "updated_at", "next_fire", "last_run"}) doc.erase(k);
+    doc["name"] = doc.value("name", p.name);
+    doc["project"] = doc.value("project", p.project);
+    if (doc["name"] != p.name || doc["project"] != p.project) {
+      return errors::Invalid("name", "a pipeline cannot be renamed or moved; create a new one");
+    }
+    QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParsePipelineSpec(doc));
+    int64_t id = 0;
+    QUADER_RETURN_IF_ERROR(PutPipeline(tx, req.who(), spec, false, ctx.now(), &id).status());
+    QUADER_ASSIGN_OR_RETURN(p, store::GetPipeline(tx, id));
+    out = PipelineJson(tx, p);
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  NotifySchedules(ctx);
+  return JsonReply(out);
+}
+
+Response DeletePipeline(HandlerContext& ctx, Request& req) {
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    store::RunFilter f;
+    f.all = true;
+    f.pipeline_id = p.id;
+    f.limit = 100000;
+    QUADER_ASSIGN_OR_RETURN(auto runs, store::ListRuns(tx, f));
+    for (const auto& r : runs) {
+      if (r.state == "pending" || r.state == "running") QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
+    }
+    return store::DeletePipeline(tx, p.id);
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (ctx.runs) ctx.runs->Notify();
+  NotifySchedules(ctx);
+  return JsonReply(Json::object());
+}
+
+// --- runs
+
+Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* spec,
+                 const std::vector<store::AttemptRecord>& attempts) {
+  Json j = {{"name", t.name},
+            {"state", t.state},
+            {"attempt", t.attempt},
+            {"max_attempts", t.max_attempts},
+            {"reason", t.reason},
+            {"exit_code", t.exit_code ? Json(*t.exit_code) : Json(nullptr)},
+            {"oom_killed", t.oom_killed},
+            {"runtime", t.runtime},
+            {"workload", t.workload},
+            {"node", t.node},
+            {"image", t.image},
+            {"argv", Json::parse(t.argv, nullptr, false)},
+            {"ready_at", MsOrNull(t.ready_at)},
+            {"started_at", MsOrNull(t.started_at)},
+            {"finished_at", MsOrNull(t.finished_at)},
+            {"peak_memory_bytes", t.peak_memory},
+            {"outputs", Json::parse(t.outputs, nullptr, false)}};
+  if (j["argv"].is_discarded()) j["argv"] = Json::array();
+  if (j["outputs"].is_discarded()) j["outputs"] = Json::object();
+  const pipeline::TaskSpec* ts = spec ? spec->Find(t.name) : nullptr;
+  j["label"] = ts ? ts->label : "";
+  j["template"] = ts ? ts->template_name : "";
+  j["depends_on"] = ts ? Json(ts->depends_on) : Json::array();
+  if (ts) {
+    Json res = Json::object();
+    if (ts->cpu) res["cpu"] = *ts->cpu;
+    if (ts->memory_bytes) res["memory_bytes"] = *ts->memory_bytes;
+    if (ts->gpu) res["gpu"] = *ts->gpu;
+    j["resources"] = res;
+    j["timeout"] = ts->timeout_seconds;
+  }
+  Json list = Json::array();
+  for (const auto& a : attempts) {
+    if (a.run_task_id != t.id) continue;
+    list.push_back({{"attempt", a.attempt},
+                    {"state", a.state},
+                    {"exit_code", a.exit_code ? Json(*a.exit_code) : Json(nullptr)},
+                    {"oom_killed", a.oom_killed},
+                    {"reason", a.reason},
+                    {"workload", a.workload},
+                    {"node", a.node},
+                    {"peak_memory_bytes", a.peak_memory},
+                    {"started_at", MsOrNull(a.started_at)},
+                    {"finished_at", MsOrNull(a.finished_at)}});
+  }
+  j["attempts"] = list;
+  return j;
+}
+
+// `detail`: tasks with attempts (one run); else a summary count per state (lists).
+Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail) {
+  Json j = {{"id", r.id},
+            {"project", r.project},
+            {"pipeline", r.pipeline_name},
+            {"pipeline_id", r.pipeline_id ? Json(*r.pipeline_id) : Json(nullptr)},
+            {"run_key", r.run_key},
+            {"state", r.state},
+            {"reason", r.reason},
+            {"trigger", r.trigger},
+            {"runner", r.runner},
+            {"creator", r.creator},
+            {"stop_requested", r.stop_requested},
+            {"schedule_id", r.schedule_id ? Json(*r.schedule_id) : Json(nullptr)},
+            {"created_at", FormatRfc3339Ms(r.created_at)},
+            {"started_at", MsOrNull(r.started_at)},
+            {"finished_at", MsOrNull(r.finished_at)}};
+  std::optional<pipeline::PipelineSpec> spec;
+  if (detail) {
+    Json snapshot = Json::parse(r.snapshot, nullptr, false);
+    if (snapshot.is_object()) {
+      auto s = pipeline::ParsePipelineSpec(snapshot.value("pipeline", Json::object()));
+      if (s.ok()) spec = std::move(*s);
+    }
+  }
+  j["execution_date"] = pipeline::FormatExecutionDate(r.execution_date, r.timezone);
+  j["timezone"] = r.timezone;
+  QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, r.id));
+  if (detail) {
+    QUADER_ASSIGN_OR_RETURN(auto attempts, store::ListAttempts(tx, r.id));
+    Json list = Json::array();
+    for (const auto& t : tasks) list.push_back(TaskRunJson(t, spec ? &*spec : nullptr, attempts));
+    j["tasks"] = list;
+    if (spec) {
+      j["parallelism"] = spec->parallelism;
+      j["global_env"] = spec->global_env;
+    }
+  } else {
+    Json counts = Json::object();
+    for (const auto& t : tasks) counts[t.state] = counts.value(t.state, 0) + 1;
+    j["task_states"] = counts;
+    j["task_count"] = tasks.size();
+  }
+  return j;
+}
+
+Result<store::RunRecord> FindRun(store::Tx& tx, const Request& req, auth::ProjectAction action) {
+  QUADER_ASSIGN_OR_RETURN(int64_t id, IdParam(req, "run"));
+  auto run = store::GetRun(tx, id);
+  if (!run.ok() || !auth::CheckProject(tx, req.who(), run->project, auth::ProjectAction::kView).ok()) {
+    return errors::NotFound("run", req.Param("id"));
+  }
+  QUADER_RETURN_IF_ERROR(auth::CheckProject(tx, req.who(), run->project, action).status());
+  return *run;
+}
+
+Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_task) {
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto run, pipeline::PrepareRun(tx, p, req.who().username,
+                                                           only_task.empty() ? "manual" : "debug", only_task));
+    run.execution_date = ctx.now();
+    QUADER_ASSIGN_OR_RETURN(int64_t id, pipeline::RunController::CreateRun(tx, run, NowMs(ctx)));
+    QUADER_ASSIGN_OR_RETURN(auto rec, store::GetRun(tx, id));
+    QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, rec, true));
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (ctx.runs) ctx.runs->Notify();
+  return JsonReply(out, 201);
+}
+
+Response RunPipeline(HandlerContext& ctx, Request& req) { return StartRun(ctx, req, ""); }
+Response RunOneTask(HandlerContext& ctx, Request& req) { return StartRun(ctx, req, req.Param("task")); }
+
+Response ListRuns(HandlerContext& ctx, Request& req) {
+  Json items = Json::array();
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    store::RunFilter f;
+    QUADER_ASSIGN_OR_RETURN(f.project_ids, VisibleProjects(tx, req, &f.all));
+    if (auto it = req.query.find("pipeline"); it != req.query.end() && !it->second.empty()) {
+      if (IsNumericId(it->second)) {
+        f.pipeline_id = std::stoll(it->second);
+      } else {
+        auto project = store::GetProject(tx, ProjectParam(req));
+        if (!project.ok()) return errors::NotFound("pipeline", it->second);
+        QUADER_ASSIGN_OR_RETURN(auto p, store::FindPipeline(tx, project->id, it->second));
+        if (!p) return errors::NotFound("pipeline", it->second);
+        f.pipeline_id = p->id;
+      }
+    }
+    if (auto it = req.query.find("state"); it != req.query.end()) f.state = it->second;
+    if (auto it = req.query.find("limit"); it != req.query.end()) {
+      try {
+        f.limit = std::clamp(std::stoi(it->second), 1, 1000);
+      } catch (const std::exception&) {
+        return errors::Invalid("limit", "\"" + it->second + "\" is not a number");
+      }
+    }
+    QUADER_ASSIGN_OR_RETURN(auto runs, store::ListRuns(tx, f));
+    for (const auto& r : runs) {
+      QUADER_ASSIGN_OR_RETURN(Json j, RunJson(tx, r, false));
+      items.push_back(std::move(j));
+    }
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+}
+
+Response GetRun(HandlerContext& ctx, Request& req) {
+  Json out;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kView));
+    QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true));
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response StopRun(HandlerContext& ctx, Request& req) {
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+    if (r.state == "pending" || r.state == "running") QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
+    QUADER_ASSIGN_OR_RETURN(r, store::GetRun(tx, r.id));
+    QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true));
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (ctx.runs) ctx.runs->Notify();
+  return JsonReply(out);
+}
+
+Response DeleteRun(HandlerContext& ctx, Request& req) {
+  int64_t id = 0;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+    if (r.state == "pending" || r.state == "running") {
+      return errors::Conflict("run " + std::to_string(r.id) + " is " + r.state + "; stop it first");
+    }
+    id = r.id;
+    return store::DeleteRun(tx, r.id);
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (ctx.runs) ctx.runs->RemoveRunFiles(id);
+  return JsonReply(Json::object());
+}
+
+Response TaskLogs(HandlerContext& ctx, Request& req) {
+  int64_t id = 0;
+  std::string task = req.Param("task");
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kView));
+    QUADER_ASSIGN_OR_RETURN(auto t, store::FindRunTask(tx, r.id, task));
+    if (!t) return errors::NotFound("task", task);
+    id = r.id;
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (!ctx.runs) return ErrorReply(errors::Unavailable("runs are not executed by this server"));
+  int attempt = 0;
+  if (auto it = req.query.find("attempt"); it != req.query.end() && !it->second.empty()) {
+    try {
+      attempt = std::stoi(it->second);
+    } catch (const std::exception&) {
+      return ErrorReply(errors::Invalid("attempt", "\"" + it->second + "\" is not a number"));
+    }
+  }
+  bool follow = FlagParam(req, "follow");
+  Response r;
+  r.content_type = "text/plain; charset=utf-8";
+  pipeline::RunController* runs = ctx.runs;
+  r.stream = [runs, id, task, attempt, follow](const ChunkWriter& write) {
+    (void)runs->FollowLog(id, task, attempt, follow, write);
+  };
+  return r;
+}
+
+// --- schedules
+
+Json ScheduleJson(const store::ScheduleRecord& s) {
+  return {{"id", s.id},
+          {"project", s.project},
+          {"pipeline", s.pipeline},
+          {"pipeline_id", s.pipeline_id},
+          {"execution_date", FormatRfc3339(FromUnixSeconds(s.execution_date))},
+          {"execution_date_local", pipeline::FormatExecutionDate(s.execution_date, s.timezone)},
+          {"timezone", s.timezone},
+          {"state", s.state},
+          {"run_id", s.run_id ? Json(*s.run_id) : Json(nullptr)},
+          {"run_state", s.run_state.empty() ? Json(nullptr) : Json(s.run_state)},
+          {"created_at", FormatRfc3339Ms(s.fired_at)},
+          {"fire_delay_ms", s.fired_at - s.execution_date * 1000},
+          {"updated_at", FormatRfc3339Ms(s.updated_at)}};
+}
+
+Response ListSchedules(HandlerContext& ctx, Request& req) {
+  Json items = Json::array();
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    bool all = false;
+    QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
+    std::optional<int64_t> pipeline_id;
+    if (auto it = req.query.find("pipeline"); it != req.query.end() && !it->second.empty()) {
+      if (IsNumericId(it->second)) {
+        pipeline_id = std::stoll(it->second);
+      } else {
+        auto project = store::GetProject(tx, ProjectParam(req));
+        if (!project.ok()) return errors::NotFound("pipeline", it->second);
+        QUADER_ASSIGN_OR_RETURN(auto p, store::FindPipeline(tx, project->id, it->second));
+        if (!p) return errors::NotFound("pipeline", it->second);
+        pipeline_id = p->id;
+      }
+    }
+    int limit = 200;
+    if (auto it = req.query.find("limit"); it != req.query.end()) {
+      try {
+        limit = std::clamp(std::stoi(it->second), 1, 10000);
+      } catch (const std::exception&) {
+        return errors::Invalid("limit", "\"" + it->second + "\" is not a number");
+      }
+    }
+    QUADER_ASSIGN_OR_RETURN(auto records, store::ListScheduleRecords(tx, ids, all, pipeline_id, limit));
+    for (const auto& s : records) items.push_back(ScheduleJson(s));
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+}
+
+}  // namespace
+
+void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
+  auto bind = [&ctx](Response (*fn)(HandlerContext&, Request&)) {
+    return [&ctx, fn](Request& req) { return fn(ctx, req); };
+  };
+  router.Add("GET", "/api/v1/templates", Access::kSignedIn, bind(ListTemplates),
+             {"List job templates (?project=P; public's are always listed)", "pipelines", "", "List:Template"});
+  router.Add("POST", "/api/v1/templates", Access::kSignedIn, bind(CreateTemplate),
+             {"Create a job template (a JobTemplate document)", "pipelines", "Template", "Template", 201});
+  router.Add("GET", "/api/v1/templates/{id}", Access::kSignedIn, bind(GetTemplate),
+             {"Get a job template by id, or by name with ?project=P", "pipelines", "", "Template"});
+  router.Add("PUT", "/api/v1/templates/{id}", Access::kSignedIn, bind(UpdateTemplate),
+             {"Replace a job template", "pipelines", "Template", "Template"});
+  router.Add("DELETE", "/api/v1/templates/{id}", Access::kSignedIn, bind(DeleteTemplate),
+             {"Delete a job template no pipeline uses", "pipelines", "", "Empty"});
+
+  router.Add("GET", "/api/v1/pipelines", Access::kSignedIn, bind(ListPipelines),
+             {"List pipelines (?project=P)", "pipelines", "", "List:Pipeline"});
+  router.Add("POST", "/api/v1/pipelines", Access::kSignedIn, bind(CreatePipeline),
+             {"Create a pipeline (a Pipeline document)", "pipelines", "Pipeline", "Pipeline", 201});
+  router.Add("POST", "/api/v1/pipelines/validate", Access::kSignedIn, bind(ValidatePipelineRoute),
+             {"Check a Pipeline document without saving it", "pipelines", "Pipeline", "Object"});
+  router.Add("GET", "/api/v1/pipelines/{id}", Access::kSignedIn, bind(GetPipeline),
+             {"Get a pipeline by id, or by name with ?project=P", "pipelines", "", "Pipeline"});
+  router.Add("PUT", "/api/v1/pipelines/{id}", Access::kSignedIn, bind(UpdatePipeline),
+             {"Replace a pipeline", "pipelines", "Pipeline", "Pipeline"});
+  router.Add("DELETE", "/api/v1/pipelines/{id}", Access::kSignedIn, bind(DeletePipeline),
+             {"Delete a pipeline (its active runs are stopped; runs are kept)", "pipelines", "", "Empty"});
+  router.Add("POST", "/api/v1/pipelines/{id}/run", Access::kSignedIn, bind(RunPipeline),
+             {"Run a pipeline now", "pipelines", "", "Run", 201});
+  router.Add("POST", "/api/v1/pipelines/{id}/tasks/{task}/run", Access::kSignedIn, bind(RunOneTask),
+             {"Run one task of a pipeline alone (debug)", "pipelines", "", "Run", 201});
+
+  router.Add("GET", "/api/v1/runs", Access::kSignedIn, bind(ListRuns),
+             {"List runs, newest first (?project=P&pipeline=NAME&state=S&limit=N)", "pipelines", "", "List:Run"});
+  router.Add("GET", "/api/v1/runs/{id}", Access::kSignedIn, bind(GetRun),
+             {"Get a run with its tasks and attempts", "pipelines", "", "Run"});
+  router.Add("POST", "/api/v1/runs/{id}/stop", Access::kSignedIn, bind(StopRun),
+             {"Stop a run: kills its tasks and removes their workloads", "pipelines", "", "Run"});
+  router.Add("DELETE", "/api/v1/runs/{id}", Access::kSignedIn, bind(DeleteRun),
+             {"Delete a finished run with its logs and artifacts", "pipelines", "", "Empty"});
+  router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/logs", Access::kSignedIn, bind(TaskLogs),
+             {"A task's log (?attempt=N; ?follow=1 streams until the attempt ends)", "pipelines", "", "Text"});
+
+  router.Add("GET", "/api/v1/schedules", Access::kSignedIn, bind(ListSchedules),
+             {"Schedule records, newest first (?project=P&pipeline=NAME&limit=N)", "pipelines", "",
+              "List:ScheduleRecord"});
+
+  if (ctx.runs || ctx.schedules) {
+    auto& gauges = prometheus::BuildGauge()
+                       .Name("quader_pipeline")
+                       .Help("Pipeline runs and the cron: see the `what` label")
+                       .Register(ctx.metrics.registry());
+    auto& active = gauges.Add({{"what", "active_runs"}});
+    auto& running = gauges.Add({{"what", "running_tasks"}});
+    auto& started = gauges.Add({{"what", "tasks_started_total"}});
+    auto& finished = gauges.Add({{"what", "tasks_finished_total"}});
+    auto& runs_done = gauges.Add({{"what", "runs_finished_total"}});
+    auto& fire_p99 = gauges.Add({{"what", "cron_fire_delay_p99_ms"}});
+    ctx.metrics.AddRefresher([&ctx, &active, &running, &started, &finished, &runs_done, &fire_p99] {
+      if (ctx.runs) {
+        auto s = ctx.runs->stats();
+        active.Set(static_cast<double>(s.active_runs));
+        running.Set(static_cast<double>(s.running_tasks));
+        started.Set(static_cast<double>(s.tasks_started));
+        finished.Set(static_cast<double>(s.tasks_finished));
+        runs_done.Set(static_cast<double>(s.runs_finished));
+      }
+      if (ctx.schedules) {
+        auto errors = ctx.schedules->FireErrors();
+        if (!errors.empty()) {
+          size_t k = std::min(errors.size() - 1, errors.size() * 99 / 100);
+          std::nth_element(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(k), errors.end());
+          fire_p99.Set(static_cast<double>(errors[k]));
+        }
+      }
+    });
+  }
+
+  ctx.kinds.Register("JobTemplate", /*project_scoped=*/true,
+                     [](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
+                       QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParseTemplateSpec(doc));
+                       int64_t id = 0;
+                       return PutTemplate(tx, who, spec, false, now, &id);
+                     });
+  ctx.kinds.Register("Pipeline", /*project_scoped=*/true,
+                     // The apply route notifies the cron after its transaction commits.
+                     [](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
+                       QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParsePipelineSpec(doc));
+                       int64_t id = 0;
+                       return PutPipeline(tx, who, spec, false, now, &id);
+                     });
+}
+
+}  // namespace quader::api

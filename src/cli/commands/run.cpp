@@ -1,0 +1,241 @@
+// `quader run PIPELINE [--project P] [--task TASK] [--wait]`: starts a run
+// of a pipeline (or, with --task, a debug run of one task) and, with
+// --wait, follows it to the end. `quader stop RUN` stops one.
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cli/client.h"
+#include "cli/commands/commands.h"
+#include "cli/commands/runs.h"
+
+namespace quader::cli {
+namespace {
+
+// Consecutive polls that may find the server unreachable (a restart) before
+// --wait gives up: 30 s at kPollInterval.
+constexpr int kMaxUnreachablePolls = 60;
+// The state column is as wide as the longest common state, "succeeded".
+constexpr size_t kStateWidth = 9;
+
+struct RunOptions {
+  std::string pipeline;
+  std::string project;
+  std::string task;
+  bool wait = false;
+};
+
+std::string StartPath(const RunOptions& opts) {
+  std::string path = "/pipelines/" + EscapeComponent(opts.pipeline);
+  if (!opts.task.empty()) path += "/tasks/" + EscapeComponent(opts.task);
+  path += "/run";
+  if (!opts.project.empty()) path += "?project=" + EscapeComponent(opts.project);
+  return path;
+}
+
+size_t TaskCount(const Json& run) {
+  auto tasks = run.find("tasks");
+  return tasks != run.end() && tasks->is_array() ? tasks->size() : 0;
+}
+
+std::string Padded(std::string text, size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+// "(attempt 2/3)" when the task may be tried more than once, else "".
+std::string AttemptText(const Json& task) {
+  int max_attempts = IntOf(task, "max_attempts");
+  if (max_attempts <= 1) return "";
+  return "(attempt " + std::to_string(IntOf(task, "attempt")) + "/" +
+         std::to_string(max_attempts) + ")";
+}
+
+// What follows the state in a progress line: the attempt while it runs,
+// the time taken once done, and why it failed.
+std::string Detail(const Json& task) {
+  const std::string state = TextOf(task, "state");
+  if (state == "pending" || state == "running") return AttemptText(task);
+  std::string detail;
+  if (state == "succeeded" || state == "failed" || state == "stopped") {
+    if (auto seconds = ElapsedSeconds(task)) detail = FormatSeconds(*seconds);
+  }
+  if (state == "failed") {
+    std::string attempt = AttemptText(task);
+    if (!attempt.empty()) detail += (detail.empty() ? "" : " ") + attempt;
+    std::string reason = FailureReason(task);
+    if (!reason.empty()) detail += (detail.empty() ? "" : ": ") + reason;
+  }
+  return detail;
+}
+
+// Prints one line per change of a task's state or attempt, in the run's
+// task order: "  train       running   (attempt 1/3)". Tasks first seen
+// pending are not announced.
+class Progress {
+ public:
+  explicit Progress(const Json& run) {
+    if (!run.contains("tasks") || !run["tasks"].is_array()) return;
+    for (const Json& task : run["tasks"]) width_ = std::max(width_, TextOf(task, "name").size());
+  }
+
+  void Update(const Json& run, std::ostream& out) {
+    if (!run.contains("tasks") || !run["tasks"].is_array()) return;
+    for (const Json& task : run["tasks"]) Show(task, out);
+    out.flush();
+  }
+
+ private:
+  void Show(const Json& task, std::ostream& out) {
+    const std::string name = TextOf(task, "name");
+    std::pair<std::string, int> now = {TextOf(task, "state"), IntOf(task, "attempt")};
+    auto seen = seen_.find(name);
+    if (seen == seen_.end()) {
+      seen_[name] = now;
+      if (now.first == "pending") return;
+    } else if (seen->second == now) {
+      return;
+    } else {
+      if (now.second > seen->second.second && seen->second.second > 0) {
+        Retried(task, seen->second.second, out);
+      }
+      seen->second = now;
+    }
+    Line(name, now.first, Detail(task), out);
+  }
+
+  // A new attempt began: say how the previous one ended, which the polls
+  // may have missed.
+  void Retried(const Json& task, int previous, std::ostream& out) {
+    std::string detail = "(attempt " + std::to_string(previous) + "/" +
+                         std::to_string(IntOf(task, "max_attempts")) + ")";
+    if (task.contains("attempts") && task["attempts"].is_array()) {
+      for (const Json& attempt : task["attempts"]) {
+        if (IntOf(attempt, "attempt") != previous) continue;
+        std::string reason = FailureReason(attempt);
+        if (!reason.empty()) detail += ": " + reason;
+      }
+    }
+    Line(TextOf(task, "name"), "retrying", detail, out);
+  }
+
+  void Line(const std::string& name, const std::string& state, const std::string& detail,
+            std::ostream& out) const {
+    std::string line = "  " + Padded(name, width_) + "   " + Padded(state, kStateWidth);
+    if (!detail.empty()) line += " " + detail;
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+  }
+
+  size_t width_ = 0;
+  std::map<std::string, std::pair<std::string, int>> seen_;  // name -> state, attempt
+};
+
+// "task train failed: exit code 1; task b failed", or the run's own reason.
+std::string WhyRunFailed(const Json& run) {
+  std::string why;
+  if (run.contains("tasks") && run["tasks"].is_array()) {
+    for (const Json& task : run["tasks"]) {
+      if (TextOf(task, "state") != "failed") continue;
+      std::string reason = FailureReason(task);
+      why += (why.empty() ? "" : "; ") + std::string("task ") + TextOf(task, "name") + " failed" +
+             (reason.empty() ? "" : ": " + reason);
+    }
+  }
+  return why.empty() ? TextOf(run, "reason") : why;
+}
+
+// The last line, and the exit status: 0 only when the run succeeded.
+Outcome Finished(const Json& run, Io& io) {
+  const std::string id = TextOf(run, "id");
+  const std::string state = TextOf(run, "state");
+  std::string line = "run " + id + " " + state;
+  if (auto seconds = ElapsedSeconds(run)) line += " in " + FormatSeconds(*seconds);
+  io.out << line << "\n";
+  io.out.flush();
+  if (state == "succeeded") return Outcome::Ok();
+  std::string why = WhyRunFailed(run);
+  return Outcome::FromStatus(
+      Status(Code::kConflict, "run " + id + " " + state + (why.empty() ? "" : ": " + why)));
+}
+
+// Polls the run until it ends, printing each task's changes.
+Outcome Wait(const Client& client, Json run, Io& io) {
+  const std::string id = TextOf(run, "id");
+  Progress progress(run);
+  progress.Update(run, io.out);
+  int unreachable = 0;
+  while (!RunFinished(run)) {
+    Pause(io, kPollInterval);
+    auto next = FetchRun(client, id);
+    if (!next.ok()) {
+      bool retry = next.status().code() == Code::kUnavailable &&
+                   ++unreachable < kMaxUnreachablePolls;
+      if (retry) continue;
+      return Outcome::FromStatus(next.status());
+    }
+    unreachable = 0;
+    run = std::move(next).value();
+    progress.Update(run, io.out);
+  }
+  return Finished(run, io);
+}
+
+Outcome StartRun(const RunOptions& opts, Io& io) {
+  auto client = Client::FromLogin();
+  if (!client.ok()) return Outcome::FromStatus(client.status());
+  auto run = client->Post(StartPath(opts), Json::object());
+  if (!run.ok()) return Outcome::FromStatus(run.status());
+  if (TextOf(*run, "id").empty()) {
+    return Outcome::FromStatus(errors::Internal("the run reply has no id"));
+  }
+  size_t tasks = TaskCount(*run);
+  std::string pipeline = TextOf(*run, "pipeline");
+  io.out << "run " << TextOf(*run, "id") << " started (pipeline "
+         << (pipeline.empty() ? opts.pipeline : pipeline) << ", " << tasks
+         << (tasks == 1 ? " task" : " tasks") << ")\n";
+  io.out.flush();
+  if (!opts.wait) return Outcome::Ok();
+  return Wait(client.value(), std::move(run).value(), io);
+}
+
+Outcome StopRun(const std::string& run_id, Io& io) {
+  auto client = Client::FromLogin();
+  if (!client.ok()) return Outcome::FromStatus(client.status());
+  auto run = client->Post(RunPath(run_id) + "/stop", Json::object());
+  if (!run.ok()) return Outcome::FromStatus(run.status());
+  std::string state = TextOf(*run, "state");
+  io.out << "run " << run_id << " " << (RunFinished(*run) ? state : "stopping") << "\n";
+  return Outcome::Ok();
+}
+
+}  // namespace
+
+void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* sub = app.add_subcommand("run", "Start a run of a pipeline");
+  sub->add_option("pipeline", opts->pipeline, "Pipeline name (or id)")->required();
+  sub->add_option("--project", opts->project, "Project of the pipeline (default: public)");
+  sub->add_option("--task", opts->task,
+                  "Run only this task, with the pipeline's settings (a debug run)");
+  sub->add_flag("--wait,-w", opts->wait,
+                "Follow the run to its end, one line per task change; exit 1 unless it "
+                "succeeds");
+  sub->footer(
+      "With --wait, Ctrl-C stops waiting, not the run: stop it with `quader stop RUN`.\n"
+      "Read the tasks' output with `quader logs RUN [TASK] [-f]`.");
+  commands.push_back({sub, [opts, &io] { return StartRun(*opts, io); }});
+}
+
+void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
+  auto run_id = std::make_shared<std::string>();
+  CLI::App* sub = app.add_subcommand("stop", "Stop a run: kill its running tasks");
+  AddRunIdArg(*sub, *run_id);
+  commands.push_back({sub, [run_id, &io] { return StopRun(*run_id, io); }});
+}
+
+}  // namespace quader::cli

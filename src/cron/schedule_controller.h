@@ -1,0 +1,79 @@
+#pragma once
+// The cron (SPEC §5, docs/pipelines.md "Schedules"): at each fire time of an
+// enabled pipeline schedule it produces one schedule record (`comed`), then
+// decides from the pipeline's settings whether to launch a run (`created`)
+// or records why not (`skipped: max_active_runs`, `skipped: depends_on_past`,
+// `skipped: expired`). Fire times that passed while the server was down are
+// handled by the schedule's catch-up policy (none, latest, all).
+//
+// One thread sleeps until the next fire time of any pipeline (to the
+// millisecond, not a polling tick) or until Notify(). Public methods are
+// thread-safe.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/clock.h"
+#include "store/pipelines.h"
+#include "store/store.h"
+
+namespace quader::cron {
+
+class ScheduleController {
+ public:
+  // Creates a run of `pipeline` for a schedule record inside the caller's
+  // transaction and returns its id (pipeline/launch.h + RunController::CreateRun).
+  // On error its writes are rolled back (a savepoint) and the record becomes
+  // `skipped: cannot launch: MESSAGE`.
+  using Launcher = std::function<Result<int64_t>(store::Tx& tx, const store::PipelineRecord& pipeline,
+                                                 int64_t execution_date, int64_t schedule_id)>;
+
+  // `launched` is called after a transaction that created runs commits.
+  ScheduleController(store::Store& store, const Clock& clock, Launcher launch, std::function<void()> launched);
+  ~ScheduleController();  // Stop()s
+
+  void Start();
+  void Stop();
+  // Re-plans: a pipeline was saved or deleted, or a run ended (a record
+  // waiting on depends_on_past may go now).
+  void Notify();
+
+  // Fire-time errors (record produced minus fire time, ms) of the last 10,000
+  // fires, for the benchmark and /metrics.
+  std::vector<int64_t> FireErrors() const;
+
+ private:
+  struct Plan {
+    int64_t pipeline_id = 0;
+    int64_t next_fire = 0;  // Unix seconds
+  };
+  void Loop();
+  // Recomputes every enabled schedule's next fire time; returns the earliest.
+  std::optional<int64_t> Replan();
+  // Produces the records due for `pipeline_id` up to `now` and decides waiting ones.
+  void Fire(int64_t pipeline_id, int64_t now_ms);
+  void DecideWaiting(int64_t pipeline_id);
+
+  store::Store& store_;
+  const Clock& clock_;
+  Launcher launch_;
+  std::function<void()> launched_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  bool notified_ = true;   // guarded by mu_
+  std::thread thread_;
+
+  // Owned by the loop thread.
+  std::map<int64_t, int64_t> next_fire_;  // pipeline id -> Unix seconds
+
+  mutable std::mutex errors_mu_;
+  std::deque<int64_t> fire_errors_;  // guarded by errors_mu_
+};
+
+}  // namespace quader::cron

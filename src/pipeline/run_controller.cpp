@@ -1,0 +1,1205 @@
+#include "pipeline/run_controller.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <date/tz.h>
+#include <spdlog/spdlog.h>
+
+#include "auth/expand.h"
+#include "auth/volumes.h"
+#include "pipeline/render.h"
+#include "pipeline/webhook.h"
+#include "runtime/labels.h"
+
+namespace quader::pipeline {
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMaxOutputsBytes = 64 * 1024;
+
+int64_t Ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+bool Terminal(const std::string& state) {
+  return state == "succeeded" || state == "failed" || state == "stopped" || state == "skipped" ||
+         state == "upstream_failed";
+}
+
+std::string RandomHex(size_t bytes) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < bytes; ++i) {
+    auto b = static_cast<unsigned>(rng() & 0xff);
+    out += kHex[b >> 4];
+    out += kHex[b & 0xf];
+  }
+  return out;
+}
+
+std::string FormatCpu(double cpu) {
+  std::ostringstream s;
+  s << cpu;
+  return s.str();
+}
+
+std::string FormatMemory(int64_t bytes) {
+  constexpr int64_t kGi = int64_t{1} << 30, kMi = int64_t{1} << 20;
+  if (bytes == 0) return "0";
+  if (bytes % kGi == 0) return std::to_string(bytes / kGi) + "G";
+  if (bytes % kMi == 0) return std::to_string(bytes / kMi) + "M";
+  return std::to_string(bytes);
+}
+
+std::string ValueText(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// Writes `text` to `path` through a temporary file, so readers never see half of it.
+void WriteFileAtomically(const std::string& path, const std::function<void(std::ofstream&)>& fill) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
+    fill(out);
+  }
+  fs::rename(tmp, path, ec);
+}
+
+}  // namespace
+
+std::string FormatExecutionDate(int64_t unix_seconds, const std::string& timezone) {
+  auto t = date::sys_seconds{std::chrono::seconds(unix_seconds)};
+  try {
+    auto zoned = date::make_zoned(timezone.empty() ? "UTC" : timezone, t);
+    return date::format("%Y-%m-%d %H:%M:%S", zoned.get_local_time());
+  } catch (const std::exception&) {
+    return date::format("%Y-%m-%d %H:%M:%S", t);
+  }
+}
+
+// One started attempt: shared between the scheduler and the task's thread.
+struct RunController::TaskHandle {
+  int64_t run_id = 0;
+  int task_index = 0;
+  std::string task_name;
+  int attempt = 0;
+  runtime::WorkloadSpec spec;
+  bool adopt = false;
+  int64_t timeout_ms = 0;  // absolute deadline (Unix ms); 0: none
+  int64_t timeout_seconds = 0;
+  std::string log_path;
+  std::string outputs_dir;
+  std::atomic<bool> cancel{false};  // the run is being stopped
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool persisted = false;  // guarded by mu: the outcome is in the store; remove the workload
+  bool abandon = false;    // guarded by mu: the controller is stopping; leave the workload be
+  std::thread thread;
+};
+
+struct RunController::Event {
+  std::shared_ptr<TaskHandle> handle;
+  bool finished = false;  // false: the workload started
+  runtime::WorkloadStatus status;
+  std::string state;  // succeeded, failed, stopped (finished)
+  std::string reason;
+  int64_t peak_memory = 0;
+  Json outputs = Json::object();
+};
+
+struct RunController::TaskState {
+  store::RunTaskRecord rec;
+  const TaskSpec* spec = nullptr;
+  const TemplateSpec* tmpl = nullptr;
+  std::vector<int> up;
+  std::vector<int> down;
+  int waiting = 0;  // upstream tasks not yet succeeded or skipped
+  std::shared_ptr<TaskHandle> handle;
+  Json outputs = Json::object();
+};
+
+struct RunController::RunState {
+  store::RunRecord rec;
+  PipelineSpec spec;
+  std::map<std::string, TemplateSpec> templates;
+  auth::ProjectSettings project;
+  std::string timezone = "UTC";
+  std::vector<TaskState> tasks;
+  std::map<std::string, int> index;
+  std::deque<int> ready;
+  std::vector<int> delayed;  // retries waiting for their backoff
+  int running = 0;
+  bool stopping = false;
+  bool done = false;
+  std::map<std::string, std::string> globals;  // rendered global_env
+};
+
+RunController::RunController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
+                             RunControllerOptions options)
+    : store_(store), clock_(clock), runtime_(runtime), options_(std::move(options)) {}
+
+RunController::~RunController() { Stop(); }
+
+std::string RunController::LogPath(int64_t run_id, const std::string& task, int attempt) const {
+  return (fs::path(options_.data_dir) / "logs" / "runs" / std::to_string(run_id) / task /
+          (std::to_string(attempt) + ".log"))
+      .string();
+}
+
+std::string RunController::OutputsDir(int64_t run_id, const std::string& task) const {
+  return (fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run_id) / task).string();
+}
+
+void RunController::RemoveRunFiles(int64_t run_id) const {
+  std::error_code ec;
+  fs::remove_all(fs::path(options_.data_dir) / "logs" / "runs" / std::to_string(run_id), ec);
+  fs::remove_all(fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run_id), ec);
+}
+
+RunControllerStats RunController::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+Result<int64_t> RunController::CreateRun(store::Tx& tx, const NewRun& run, int64_t now_ms) {
+  Json templates = Json::object();
+  for (const auto& [task, t] : run.templates) templates[task] = t.ToJson();
+  Json snapshot = {{"pipeline", run.spec.ToJson()},
+                   {"templates", templates},
+                   {"project_expand", Json::parse(run.project_expand, nullptr, false)},
+                   {"timezone", run.timezone}};
+  if (snapshot["project_expand"].is_discarded()) snapshot["project_expand"] = Json::object();
+  store::RunRecord rec;
+  rec.project_id = run.project_id;
+  rec.pipeline_id = run.pipeline_id;
+  rec.pipeline_name = run.spec.name;
+  rec.run_key = RandomHex(16);
+  rec.snapshot = snapshot.dump();
+  rec.state = "pending";
+  rec.trigger = run.trigger;
+  rec.runner = run.runner;
+  rec.creator = run.creator;
+  rec.execution_date = run.execution_date;
+  rec.timezone = run.timezone;
+  rec.schedule_id = run.schedule_id;
+  rec.created_at = now_ms;
+  std::vector<store::RunTaskRecord> tasks;
+  tasks.reserve(run.spec.tasks.size());
+  for (size_t i = 0; i < run.spec.tasks.size(); ++i) {
+    const TaskSpec& t = run.spec.tasks[i];
+    store::RunTaskRecord r;
+    r.name = t.name;
+    r.position = static_cast<int>(i);
+    r.state = "pending";
+    r.max_attempts = t.retries + 1;
+    auto tmpl = run.templates.find(t.name);
+    if (tmpl != run.templates.end()) r.image = tmpl->second.image;
+    if (t.depends_on.empty()) r.ready_at = now_ms;
+    tasks.push_back(std::move(r));
+  }
+  return store::InsertRun(tx, rec, &tasks);
+}
+
+void RunController::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void RunController::Stop() {
+  std::set<std::shared_ptr<TaskHandle>> handles;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    handles = handles_;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (const auto& h : handles) {
+    {
+      std::lock_guard<std::mutex> lock(h->mu);
+      h->abandon = true;
+    }
+    h->cv.notify_all();
+  }
+  // Each task thread leaves handles_ as its last act; then all can be joined.
+  std::vector<std::thread> threads;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, [this] { return handles_.empty(); });
+    threads.swap(done_threads_);
+  }
+  for (auto& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void RunController::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+bool RunController::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
+void RunController::Post(Event e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(e));
+  }
+  wake_.notify_all();
+}
+
+bool RunController::OwnsWorkload(const runtime::WorkloadStatus& w) {
+  auto run_label = w.labels.find(runtime::kLabelRun);
+  auto task_label = w.labels.find(runtime::kLabelTask);
+  if (run_label == w.labels.end() || task_label == w.labels.end()) return false;
+  int64_t run_id = 0;
+  try {
+    run_id = std::stoll(run_label->second);
+  } catch (const std::exception&) {
+    return false;
+  }
+  bool owned = false;
+  (void)store_.Read([&](store::Tx& tx) -> Status {
+    auto run = store::GetRun(tx, run_id);
+    if (!run.ok() || Terminal(run->state)) return Status::Ok();
+    auto task = store::FindRunTask(tx, run_id, task_label->second);
+    owned = task.ok() && *task && (*task)->state == "running" && (*task)->workload == w.name;
+    return Status::Ok();
+  });
+  return owned;
+}
+
+// --- the scheduler thread
+
+namespace {
+
+// Runs the writes in one transaction, retrying while the store fails: the
+// in-memory state already moved on, so giving up would lose it.
+void Commit(store::Store& store, std::vector<std::function<Status(store::Tx&)>>* writes, const std::atomic<bool>* quit) {
+  if (writes->empty()) return;
+  for (int attempt = 1;; ++attempt) {
+    Status st = store.Write([&](store::Tx& tx) -> Status {
+      for (const auto& w : *writes) QUADER_RETURN_IF_ERROR(w(tx));
+      return Status::Ok();
+    });
+    if (st.ok()) break;
+    spdlog::error("[pipeline] recording run progress failed (attempt {}): {}", attempt, st.ToString());
+    if (quit && quit->load()) break;
+    std::this_thread::sleep_for(std::chrono::seconds(std::min(attempt, 5)));
+  }
+  writes->clear();
+}
+
+std::function<Status(store::Tx&)> WriteTask(const store::RunTaskRecord& rec) {
+  return [rec](store::Tx& tx) { return store::UpdateRunTask(tx, rec); };
+}
+
+std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, int64_t peak = 0) {
+  store::AttemptRecord a;
+  a.run_task_id = rec.id;
+  a.attempt = rec.attempt;
+  a.state = rec.state == "pending" ? "failed" : rec.state;  // a retry's failed attempt
+  a.exit_code = rec.exit_code;
+  a.oom_killed = rec.oom_killed;
+  a.reason = rec.reason;
+  a.workload = rec.workload;
+  a.node = rec.node;
+  a.peak_memory = peak ? peak : rec.peak_memory;
+  a.started_at = rec.started_at;
+  a.finished_at = rec.state == "running" ? std::nullopt : rec.finished_at;
+  return [a](store::Tx& tx) { return store::PutAttempt(tx, a); };
+}
+
+}  // namespace
+
+void RunController::Loop() {
+  std::atomic<bool> quit{false};
+  std::vector<std::thread> finished_threads;
+  while (true) {
+    std::vector<Event> events;
+    bool notified = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto next = steady_clock::now() + std::chrono::seconds(1);
+      int64_t now = Ms(clock_.Now());
+      for (const auto& [id, run] : runs_) {
+        for (int i : run->delayed) {
+          int64_t due = run->tasks[i].rec.not_before.value_or(now);
+          next = std::min(next, steady_clock::now() + milliseconds(std::max<int64_t>(0, due - now)));
+        }
+      }
+      wake_.wait_until(lock, next,
+                       [this] { return stopping_ || notified_ || !events_.empty() || !done_threads_.empty(); });
+      if (stopping_) {
+        quit = true;
+        return;
+      }
+      events.swap(events_);
+      notified = notified_;
+      notified_ = false;
+      finished_threads.swap(done_threads_);
+    }
+    for (auto& t : finished_threads) {
+      if (t.joinable()) t.join();
+    }
+    finished_threads.clear();
+    if (notified) {
+      LoadRuns();
+      HandleStops();
+    }
+    if (!events.empty()) HandleEvents(std::move(events));
+    StartReady();
+    int64_t active = 0, running = 0;
+    for (const auto& [id, run] : runs_) {
+      active++;
+      running += run->running;
+    }
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.active_runs = active;
+    stats_.running_tasks = running;
+  }
+}
+
+void RunController::LoadRuns() {
+  std::vector<store::RunRecord> active;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(active, store::ListActiveRuns(tx));
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::error("[pipeline] listing active runs failed: {}", st.ToString());
+    return;
+  }
+  for (const auto& rec : active) {
+    auto it = runs_.find(rec.id);
+    if (it != runs_.end()) {
+      it->second->rec.stop_requested = rec.stop_requested;
+      continue;
+    }
+    if (Status s = LoadRun(rec); !s.ok()) {
+      spdlog::error("[pipeline] run {} cannot be loaded: {}", rec.id, s.ToString());
+      int64_t now = Ms(clock_.Now());
+      std::vector<std::function<Status(store::Tx&)>> writes;
+      std::string reason = "the run's snapshot cannot be read: " + s.message();
+      writes.push_back([&, id = rec.id](store::Tx& tx) -> Status {
+        QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, id));
+        for (auto& t : tasks) {
+          if (Terminal(t.state)) continue;
+          t.state = "failed";
+          t.reason = reason;
+          t.finished_at = now;
+          QUADER_RETURN_IF_ERROR(store::UpdateRunTask(tx, t));
+        }
+        return store::SetRunState(tx, id, "failed", reason, std::nullopt, now);
+      });
+      Commit(store_, &writes, nullptr);
+    }
+  }
+}
+
+Status RunController::LoadRun(const store::RunRecord& rec) {
+  auto run = std::make_unique<RunState>();
+  run->rec = rec;
+  Json snapshot = Json::parse(rec.snapshot, nullptr, false);
+  if (!snapshot.is_object()) return errors::Internal("snapshot is not JSON");
+  QUADER_ASSIGN_OR_RETURN(run->spec, ParsePipelineSpec(snapshot.value("pipeline", Json::object())));
+  const Json templates = snapshot.value("templates", Json::object());
+  for (const auto& [task, t] : templates.items()) {
+    QUADER_ASSIGN_OR_RETURN(TemplateSpec ts, ParseTemplateSpec(t));
+    run->templates.emplace(task, std::move(ts));
+  }
+  auto settings = auth::ParseExpand(snapshot.value("project_expand", Json::object()));
+  if (settings.ok()) run->project = *settings;
+  run->timezone = snapshot.value("timezone", "UTC");
+
+  std::vector<store::RunTaskRecord> records;
+  QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(records, store::ListRunTasks(tx, rec.id));
+    return Status::Ok();
+  }));
+  run->tasks.resize(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    TaskState& t = run->tasks[i];
+    t.rec = records[i];
+    t.spec = run->spec.Find(t.rec.name);
+    if (!t.spec) return errors::Internal("task \"" + t.rec.name + "\" is not in the snapshot");
+    auto tmpl = run->templates.find(t.rec.name);
+    if (tmpl == run->templates.end()) return errors::Internal("task \"" + t.rec.name + "\" has no template");
+    t.tmpl = &tmpl->second;
+    t.outputs = Json::parse(t.rec.outputs, nullptr, false);
+    if (!t.outputs.is_object()) t.outputs = Json::object();
+    run->index[t.rec.name] = static_cast<int>(i);
+  }
+  for (size_t i = 0; i < run->tasks.size(); ++i) {
+    TaskState& t = run->tasks[i];
+    for (const auto& up : t.spec->depends_on) {
+      auto it = run->index.find(up);
+      if (it == run->index.end()) continue;  // a debug run holds one task
+      t.up.push_back(it->second);
+      run->tasks[it->second].down.push_back(static_cast<int>(i));
+      const std::string& s = run->tasks[it->second].rec.state;
+      if (s != "succeeded" && s != "skipped") t.waiting++;
+    }
+  }
+
+  // Rendered global env: the base variables only.
+  VariableLookup base = [&r = *run](const std::string& name) -> std::optional<std::string> {
+    if (name == "execution_date") return FormatExecutionDate(r.rec.execution_date, r.timezone);
+    if (name == "run_id") return r.rec.run_key;
+    if (name == "pipeline_name") return r.rec.pipeline_name;
+    if (name == "pipeline_id") return std::to_string(r.rec.pipeline_id.value_or(0));
+    if (name == "creator") return r.rec.creator;
+    if (name == "runner") return r.rec.runner;
+    auto g = r.spec.global_env.find(name);
+    if (g != r.spec.global_env.end()) return g->second;  // unrendered: globals do not chain
+    return std::nullopt;
+  };
+  for (const auto& [k, v] : run->spec.global_env) {
+    auto rendered = Render("global_env." + k, v, base);
+    run->globals[k] = rendered.ok() ? *rendered : v;
+  }
+
+  RunState& r = *run;
+  runs_[rec.id] = std::move(run);
+  spdlog::info("[pipeline] run {} ({}/{}) loaded: {} tasks, state {}", rec.id, rec.project, rec.pipeline_name,
+               r.tasks.size(), rec.state);
+  if (rec.stop_requested) r.stopping = true;
+
+  // Re-attach to what was running; queue what is ready.
+  int64_t now = Ms(clock_.Now());
+  for (size_t i = 0; i < r.tasks.size(); ++i) {
+    TaskState& t = r.tasks[i];
+    if (t.rec.state == "running") {
+      auto spec = BuildSpec(r, t);
+      if (!spec.ok()) {
+        // The spec was built once already; fall back to attaching by name.
+        runtime::WorkloadSpec by_name;
+        by_name.name = t.rec.workload;
+        spec = by_name;
+      }
+      spec->name = t.rec.workload;
+      r.running++;
+      LaunchTaskThread(r, t, std::move(*spec), /*adopt=*/true);
+    } else if (t.rec.state == "pending" && t.waiting == 0) {
+      if (t.rec.not_before && *t.rec.not_before > now) r.delayed.push_back(static_cast<int>(i));
+      else r.ready.push_back(static_cast<int>(i));
+    }
+  }
+  if (r.stopping) {
+    for (const auto& t : r.tasks) {
+      if (t.handle) t.handle->cancel = true;
+    }
+  }
+  std::vector<std::function<Status(store::Tx&)>> writes;
+  FinishRunIfDone(r, now, &writes);
+  Commit(store_, &writes, nullptr);
+  if (r.done) runs_.erase(rec.id);
+  return Status::Ok();
+}
+
+void RunController::HandleStops() {
+  int64_t now = Ms(clock_.Now());
+  std::vector<std::function<Status(store::Tx&)>> writes;
+  std::vector<int64_t> finished;
+  for (auto& [id, run] : runs_) {
+    if (!run->rec.stop_requested || run->stopping) continue;
+    run->stopping = true;
+    spdlog::info("[pipeline] run {} ({}): stop requested", id, run->rec.pipeline_name);
+    for (auto& t : run->tasks) {
+      if (t.handle) {
+        t.handle->cancel = true;
+      } else if (t.rec.state == "pending") {
+        t.rec.state = "stopped";
+        t.rec.reason = "the run was stopped";
+        t.rec.finished_at = now;
+        writes.push_back(WriteTask(t.rec));
+      }
+    }
+    run->ready.clear();
+    run->delayed.clear();
+    FinishRunIfDone(*run, now, &writes);
+    if (run->done) finished.push_back(id);
+  }
+  Commit(store_, &writes, nullptr);
+  for (int64_t id : finished) runs_.erase(id);
+  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
+}
+
+void RunController::MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason,
+                                    int64_t now, std::vector<std::function<Status(store::Tx&)>>* writes) {
+  std::vector<int> stack(run.tasks[task].down.begin(), run.tasks[task].down.end());
+  while (!stack.empty()) {
+    int i = stack.back();
+    stack.pop_back();
+    TaskState& t = run.tasks[i];
+    if (t.rec.state != "pending" || t.handle) continue;
+    t.rec.state = state;
+    t.rec.reason = reason;
+    t.rec.finished_at = now;
+    writes->push_back(WriteTask(t.rec));
+    run.ready.erase(std::remove(run.ready.begin(), run.ready.end(), i), run.ready.end());
+    run.delayed.erase(std::remove(run.delayed.begin(), run.delayed.end(), i), run.delayed.end());
+    stack.insert(stack.end(), t.down.begin(), t.down.end());
+  }
+}
+
+void RunController::FinishRunIfDone(RunState& run, int64_t now,
+                                    std::vector<std::function<Status(store::Tx&)>>* writes) {
+  if (run.done || run.running > 0) return;
+  std::string failed_task, stopped_task;
+  for (const auto& t : run.tasks) {
+    if (!Terminal(t.rec.state)) return;
+    if (failed_task.empty() && t.rec.state == "failed") failed_task = t.rec.name;
+    if (stopped_task.empty() && t.rec.state == "stopped") stopped_task = t.rec.name;
+  }
+  std::string state = "succeeded", reason;
+  if (run.stopping) {
+    state = "stopped";
+    reason = "stopped on request";
+  } else if (!failed_task.empty()) {
+    state = "failed";
+    reason = "task " + failed_task + " failed";
+  } else if (!stopped_task.empty()) {
+    state = "stopped";
+    reason = "task " + stopped_task + " was stopped";
+  }
+  run.done = true;
+  run.rec.state = state;
+  run.rec.reason = reason;
+  std::optional<int64_t> started = run.rec.started_at ? run.rec.started_at : std::optional<int64_t>(now);
+  writes->push_back([id = run.rec.id, state, reason, started, now](store::Tx& tx) {
+    return store::SetRunState(tx, id, state, reason, started, now);
+  });
+  spdlog::info("[pipeline] run {} ({}/{}) {}{}", run.rec.id, run.rec.project, run.rec.pipeline_name, state,
+               reason.empty() ? "" : ": " + reason);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.runs_finished++;
+  }
+  if (run.spec.webhook) {
+    const auto& on = run.spec.webhook->on;
+    if (std::find(on.begin(), on.end(), state) != on.end()) {
+      Json payload = {{"event", "run." + state},
+                      {"run", {{"id", run.rec.id},
+                               {"project", run.rec.project},
+                               {"pipeline", run.rec.pipeline_name},
+                               {"state", state},
+                               {"reason", reason},
+                               {"trigger", run.rec.trigger},
+                               {"runner", run.rec.runner},
+                               {"execution_date", FormatExecutionDate(run.rec.execution_date, run.timezone)}}}};
+      Json tasks = Json::array();
+      for (const auto& t : run.tasks) {
+        tasks.push_back({{"name", t.rec.name}, {"state", t.rec.state}, {"reason", t.rec.reason}});
+      }
+      payload["run"]["tasks"] = tasks;
+      SendWebhookAsync(run.spec.webhook->url, payload);
+    }
+  }
+}
+
+void RunController::HandleEvents(std::vector<Event> events) {
+  int64_t now = Ms(clock_.Now());
+  std::vector<std::function<Status(store::Tx&)>> writes;
+  std::vector<std::shared_ptr<TaskHandle>> acks;
+  std::set<int64_t> touched;
+  for (Event& e : events) {
+    auto it = runs_.find(e.handle->run_id);
+    if (it == runs_.end() || e.handle->task_index >= static_cast<int>(it->second->tasks.size())) {
+      if (e.finished) acks.push_back(e.handle);
+      continue;
+    }
+    RunState& run = *it->second;
+    TaskState& t = run.tasks[e.handle->task_index];
+    if (t.handle != e.handle) {
+      if (e.finished) acks.push_back(e.handle);
+      continue;
+    }
+    touched.insert(run.rec.id);
+    if (!e.finished) {
+      t.rec.node = e.status.node;
+      if (e.status.started_at) t.rec.started_at = Ms(*e.status.started_at);
+      writes.push_back(WriteTask(t.rec));
+      writes.push_back(WriteAttempt(t.rec));
+      continue;
+    }
+    acks.push_back(e.handle);
+    t.handle.reset();
+    run.running--;
+    {
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.tasks_finished++;
+    }
+    if (!e.status.node.empty()) t.rec.node = e.status.node;
+    t.rec.exit_code = e.status.exit_code;
+    t.rec.oom_killed = e.status.oom_killed;
+    t.rec.peak_memory = std::max(t.rec.peak_memory, e.peak_memory);
+    t.rec.finished_at = e.status.finished_at ? Ms(*e.status.finished_at) : now;
+    t.rec.reason = e.reason;
+    if (e.state == "succeeded") {
+      t.rec.state = "succeeded";
+      t.outputs = e.outputs;
+      t.rec.outputs = e.outputs.dump();
+      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
+      writes.push_back(WriteTask(t.rec));
+      for (int d : t.down) {
+        TaskState& dt = run.tasks[d];
+        if (--dt.waiting == 0 && dt.rec.state == "pending" && !run.stopping) {
+          dt.rec.ready_at = now;
+          run.ready.push_back(d);
+        }
+      }
+    } else if (e.state == "stopped" || run.stopping) {
+      t.rec.state = "stopped";
+      if (t.rec.reason.empty()) t.rec.reason = "the run was stopped";
+      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
+      writes.push_back(WriteTask(t.rec));
+      MarkDescendants(run, e.handle->task_index, "stopped", "the run was stopped", now, &writes);
+    } else if (t.rec.attempt < t.rec.max_attempts) {
+      int64_t backoff_s = t.spec->retry_backoff_seconds << std::min(t.rec.attempt - 1, 20);
+      backoff_s = std::min<int64_t>(backoff_s, 24 * 3600);
+      t.rec.state = "pending";  // the attempt row records the failure
+      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
+      t.rec.reason = "attempt " + std::to_string(t.rec.attempt) + " of " + std::to_string(t.rec.max_attempts) +
+                     " failed (" + e.reason + "); retrying in " + std::to_string(backoff_s) + "s";
+      t.rec.not_before = now + backoff_s * 1000;
+      t.rec.ready_at = *t.rec.not_before;
+      writes.push_back(WriteTask(t.rec));
+      run.delayed.push_back(e.handle->task_index);
+      spdlog::info("[pipeline] run {} task {}: {}", run.rec.id, t.rec.name, t.rec.reason);
+    } else {
+      t.rec.state = "failed";
+      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
+      writes.push_back(WriteTask(t.rec));
+      MarkDescendants(run, e.handle->task_index, "upstream_failed", "upstream task " + t.rec.name + " failed", now,
+                      &writes);
+    }
+  }
+  std::vector<int64_t> finished;
+  for (int64_t id : touched) {
+    RunState& run = *runs_[id];
+    FinishRunIfDone(run, now, &writes);
+    if (run.done) finished.push_back(id);
+  }
+  Commit(store_, &writes, nullptr);
+  for (const auto& h : acks) {
+    {
+      std::lock_guard<std::mutex> lock(h->mu);
+      h->persisted = true;
+    }
+    h->cv.notify_all();
+  }
+  for (int64_t id : finished) runs_.erase(id);
+  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
+}
+
+Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState& task) {
+  const TaskSpec& ts = *task.spec;
+  const TemplateSpec& tmpl = *task.tmpl;
+  const std::string where = "tasks[" + std::to_string(task.rec.position) + "] (" + ts.name + ")";
+  std::set<std::string> referenced;
+  VariableLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
+    if (name == "execution_date") return FormatExecutionDate(run.rec.execution_date, run.timezone);
+    if (name == "run_id") return run.rec.run_key;
+    if (name == "pipeline_name") return run.rec.pipeline_name;
+    if (name == "pipeline_id") return std::to_string(run.rec.pipeline_id.value_or(0));
+    if (name == "creator") return run.rec.creator;
+    if (name == "runner") return run.rec.runner;
+    if (auto g = run.globals.find(name); g != run.globals.end()) return g->second;
+    constexpr std::string_view kPrefix = "tasks.";
+    if (name.rfind(kPrefix, 0) == 0) {
+      size_t dot = name.find(".outputs.", kPrefix.size());
+      if (dot == std::string::npos) return std::nullopt;
+      std::string up = name.substr(kPrefix.size(), dot - kPrefix.size());
+      std::string key = name.substr(dot + 9);
+      auto it = run.index.find(up);
+      if (it == run.index.end()) return std::nullopt;
+      const Json& outs = run.tasks[it->second].outputs;
+      if (!outs.contains(key)) return std::nullopt;
+      referenced.insert(up);
+      return ValueText(outs[key]);
+    }
+    return std::nullopt;
+  };
+
+  QUADER_ASSIGN_OR_RETURN(Json rendered, RenderJson(where + ".args", ts.args, lookup));
+  QUADER_ASSIGN_OR_RETURN(Json values, ValidateTaskArgs(tmpl.args, rendered, where + ".args", false));
+
+  runtime::WorkloadSpec spec;
+  spec.name = "q" + options_.instance.substr(0, 8) + "-r" + std::to_string(run.rec.id) + "-t" +
+              std::to_string(task.rec.id) + "-a" + std::to_string(task.rec.attempt);
+  spec.image = values.contains("images") && values["images"].is_string() && !values["images"].get<std::string>().empty()
+                   ? values["images"].get<std::string>()
+                   : tmpl.image;
+  for (const auto& c : ts.command.empty() ? tmpl.command : ts.command) {
+    QUADER_ASSIGN_OR_RETURN(std::string part, Render(where + ".command", c, lookup));
+    spec.command.push_back(std::move(part));
+  }
+  spec.args = RenderArgv(tmpl.args, values);
+  std::string wd = !ts.working_dir.empty() ? ts.working_dir
+                   : values.contains("workdir") && values["workdir"].is_string() && !values["workdir"].get<std::string>().empty()
+                       ? values["workdir"].get<std::string>()
+                       : tmpl.working_dir;
+  QUADER_ASSIGN_OR_RETURN(spec.working_dir, Render(where + ".working_dir", wd, lookup));
+
+  for (const auto& [k, v] : tmpl.env) {
+    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render("template " + tmpl.name + " env." + k, v, lookup));
+  }
+  for (const auto& [k, v] : run.globals) spec.env[k] = v;
+  for (const auto& [k, v] : ts.env) {
+    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render(where + ".env." + k, v, lookup));
+  }
+
+  runtime::Resources res;
+  res.cpu = ts.cpu.value_or(tmpl.resources.cpu);
+  res.memory_bytes = ts.memory_bytes.value_or(tmpl.resources.memory_bytes);
+  res.gpu = ts.gpu.value_or(tmpl.resources.gpu);
+  spec.resources = res;
+
+  std::string node_selector;
+  for (const auto& [k, v] : run.project.node_selector) spec.node_selector[k] = v;
+  for (const auto& [k, v] : ts.node_selector) spec.node_selector[k] = v;
+  for (const auto& [k, v] : spec.node_selector) node_selector += (node_selector.empty() ? "" : ",") + k + "=" + v;
+  std::string volume_mount;
+  for (const auto* text : {&tmpl.volume_mount, &ts.volume_mount}) {
+    if (!text->empty()) volume_mount += (volume_mount.empty() ? "" : ";") + *text;
+  }
+
+  const std::string& user = run.rec.runner;
+  std::map<std::string, std::string> platform = {
+      {"KFJ_PIPELINE_ID", std::to_string(run.rec.pipeline_id.value_or(0))},
+      {"KFJ_PIPELINE_NAME", run.rec.pipeline_name},
+      {"KFJ_RUN_ID", run.rec.run_key},
+      {"KFJ_CREATOR", run.rec.creator},
+      {"KFJ_RUNNER", run.rec.runner},
+      {"KFJ_NAMESPACE", run.rec.project},
+      {"KFJ_TASK_ID", std::to_string(task.rec.id)},
+      {"KFJ_TASK_NAME", ts.name},
+      {"KFJ_TASK_PROJECT_NAME", run.rec.project},
+      {"KFJ_TASK_IMAGES", spec.image},
+      {"KFJ_TASK_VOLUME_MOUNT", volume_mount},
+      {"KFJ_TASK_NODE_SELECTOR", node_selector},
+      {"KFJ_TASK_RESOURCE_CPU", FormatCpu(res.cpu)},
+      {"KFJ_TASK_RESOURCE_MEMORY", FormatMemory(res.memory_bytes)},
+      {"KFJ_TASK_RESOURCE_GPU", FormatCpu(res.gpu)},
+      {"KFJ_EXECUTION_DATE", FormatExecutionDate(run.rec.execution_date, run.timezone)},
+      {"USERNAME", user},
+      {"QUADER_OUTPUTS", "/outputs"},
+      {"QUADER_INPUTS", "/inputs"},
+      {"QUADER_ATTEMPT", std::to_string(task.rec.attempt)},
+  };
+  if (res.gpu <= 0) platform["NVIDIA_VISIBLE_DEVICES"] = "none";
+  for (auto& [k, v] : platform) spec.env[k] = v;
+
+  // Mounts, later ones replacing earlier ones at the same target.
+  std::vector<runtime::Mount> mounts;
+  auto add = [&mounts](runtime::Mount m) {
+    mounts.erase(std::remove_if(mounts.begin(), mounts.end(), [&](const runtime::Mount& x) { return x.target == m.target; }),
+                 mounts.end());
+    mounts.push_back(std::move(m));
+  };
+  add(auth::PersonalWorkMount(options_.data_dir, user));
+  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, run.project.volume_mounts, user)) add(std::move(m));
+  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, tmpl.mounts, user)) add(std::move(m));
+  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, ts.mounts, user)) add(std::move(m));
+  std::error_code ec;
+  runtime::Mount out;
+  out.kind = runtime::MountKind::kVolume;
+  out.source = OutputsDir(run.rec.id, ts.name);
+  out.target = "/outputs";
+  fs::create_directories(out.source, ec);
+  add(out);
+  std::set<int> inputs(task.up.begin(), task.up.end());
+  for (const auto& name : referenced) inputs.insert(run.index[name]);
+  for (int up : inputs) {
+    runtime::Mount in;
+    in.kind = runtime::MountKind::kVolume;
+    in.source = OutputsDir(run.rec.id, run.tasks[up].rec.name);
+    in.target = "/inputs/" + run.tasks[up].rec.name;
+    in.read_only = true;
+    fs::create_directories(in.source, ec);
+    add(in);
+  }
+  if (!tmpl.files.empty()) {
+    fs::path dir = fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run.rec.id) / ".templates" / ts.name;
+    fs::create_directories(dir, ec);
+    for (const auto& [name, content] : tmpl.files) {
+      if (fs::exists(dir / name, ec)) continue;
+      WriteFileAtomically((dir / name).string(), [&](std::ofstream& f) { f << content; });
+    }
+    runtime::Mount files;
+    files.kind = runtime::MountKind::kVolume;
+    files.source = dir.string();
+    files.target = "/template";
+    files.read_only = true;
+    add(files);
+  }
+  spec.mounts = std::move(mounts);
+
+  spec.labels = {{runtime::kLabelManaged, "true"},
+                 {runtime::kLabelInstance, options_.instance},
+                 {runtime::kLabelProject, run.rec.project},
+                 {runtime::kLabelUser, user},
+                 {runtime::kLabelKind, "task"},
+                 {runtime::kLabelOwner, std::to_string(run.rec.id)},
+                 {runtime::kLabelRun, std::to_string(run.rec.id)},
+                 {runtime::kLabelTask, ts.name},
+                 {runtime::kLabelAttempt, std::to_string(task.rec.attempt)}};
+  spec.restart = runtime::RestartPolicy::kNever;
+  return spec;
+}
+
+void RunController::StartReady() {
+  int64_t now = Ms(clock_.Now());
+  std::vector<std::function<Status(store::Tx&)>> writes;
+  std::vector<std::pair<RunState*, int>> launches;
+  std::vector<runtime::WorkloadSpec> specs;
+  std::vector<int64_t> finished;
+  for (auto& [id, run_ptr] : runs_) {
+    RunState& run = *run_ptr;
+    if (run.stopping || run.done) continue;
+    // Retries whose backoff is over.
+    for (auto it = run.delayed.begin(); it != run.delayed.end();) {
+      if (run.tasks[*it].rec.not_before.value_or(0) <= now) {
+        run.ready.push_back(*it);
+        it = run.delayed.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    bool changed = false;
+    while (!run.ready.empty() && run.running < run.spec.parallelism) {
+      int i = run.ready.front();
+      run.ready.pop_front();
+      TaskState& t = run.tasks[i];
+      if (t.rec.state != "pending" || t.handle) continue;
+      changed = true;
+      if (t.spec->skip) {
+        t.rec.state = "skipped";
+        t.rec.reason = "skip is set on the task";
+        t.rec.finished_at = now;
+        writes.push_back(WriteTask(t.rec));
+        for (int d : t.down) {
+          TaskState& dt = run.tasks[d];
+          if (--dt.waiting == 0 && dt.rec.state == "pending") {
+            dt.rec.ready_at = now;
+            run.ready.push_back(d);
+          }
+        }
+        continue;
+      }
+      t.rec.attempt++;
+      t.rec.not_before.reset();
+      t.rec.exit_code.reset();
+      t.rec.oom_killed = false;
+      t.rec.reason.clear();
+      t.rec.started_at = now;
+      t.rec.finished_at.reset();
+      t.rec.runtime = runtime_.kind();
+      auto spec = BuildSpec(run, t);
+      if (!spec.ok()) {
+        t.rec.state = "failed";
+        t.rec.reason = spec.status().message();
+        t.rec.finished_at = now;
+        writes.push_back(WriteTask(t.rec));
+        writes.push_back(WriteAttempt(t.rec));
+        WriteFileAtomically(LogPath(run.rec.id, t.rec.name, t.rec.attempt),
+                            [&](std::ofstream& f) { f << "== not started: " << t.rec.reason << "\n"; });
+        MarkDescendants(run, i, "upstream_failed", "upstream task " + t.rec.name + " failed", now, &writes);
+        continue;
+      }
+      t.rec.state = "running";
+      t.rec.workload = spec->name;
+      t.rec.image = spec->image;
+      Json argv = spec->command;
+      for (const auto& a : spec->args) argv.push_back(a);
+      t.rec.argv = argv.dump();
+      writes.push_back(WriteTask(t.rec));
+      writes.push_back(WriteAttempt(t.rec));
+      run.running++;
+      launches.emplace_back(&run, i);
+      specs.push_back(std::move(*spec));
+    }
+    if (changed && run.rec.state == "pending") {
+      run.rec.state = "running";
+      run.rec.started_at = now;
+      writes.push_back([id = run.rec.id, now](store::Tx& tx) {
+        return store::SetRunState(tx, id, "running", "", now, std::nullopt);
+      });
+    }
+    if (changed) {
+      FinishRunIfDone(run, now, &writes);
+      if (run.done) finished.push_back(id);
+    }
+  }
+  Commit(store_, &writes, nullptr);
+  for (size_t k = 0; k < launches.size(); ++k) {
+    LaunchTaskThread(*launches[k].first, launches[k].first->tasks[launches[k].second], std::move(specs[k]), false);
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.tasks_started += static_cast<int64_t>(launches.size());
+  }
+  for (int64_t id : finished) runs_.erase(id);
+  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
+}
+
+void RunController::LaunchTaskThread(RunState& run, TaskState& task, runtime::WorkloadSpec spec, bool adopt) {
+  auto h = std::make_shared<TaskHandle>();
+  h->run_id = run.rec.id;
+  h->task_index = task.rec.position;
+  h->task_name = task.rec.name;
+  h->attempt = task.rec.attempt;
+  h->spec = std::move(spec);
+  h->adopt = adopt;
+  if (task.spec->timeout_seconds > 0) {
+    h->timeout_ms = task.rec.started_at.value_or(Ms(clock_.Now())) + task.spec->timeout_seconds * 1000;
+    h->timeout_seconds = task.spec->timeout_seconds;
+  }
+  h->log_path = LogPath(run.rec.id, task.rec.name, task.rec.attempt);
+  h->outputs_dir = OutputsDir(run.rec.id, task.rec.name);
+  h->cancel = run.stopping;
+  task.handle = h;
+  // Under mu_: the thread's forget() takes mu_ too, so it cannot move the
+  // std::thread before it is assigned.
+  std::lock_guard<std::mutex> lock(mu_);
+  handles_.insert(h);
+  h->thread = std::thread([this, h] { TaskThread(h); });
+}
+
+void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
+  const std::string& name = h->spec.name;
+  Event done;
+  done.handle = h;
+  done.finished = true;
+  auto save_log = [&](const std::string& trailer) {
+    WriteFileAtomically(h->log_path, [&](std::ofstream& f) {
+      (void)runtime_.Logs(name, false, [&f](const std::string& chunk) {
+        f << chunk;
+        return true;
+      });
+      if (!trailer.empty()) f << trailer;
+    });
+  };
+  auto abandoned = [&] {
+    std::lock_guard<std::mutex> lock(h->mu);
+    return h->abandon;
+  };
+  auto finish = [&] {
+    Post(std::move(done));
+    std::unique_lock<std::mutex> lock(h->mu);
+    h->cv.wait(lock, [&] { return h->persisted || h->abandon; });
+    bool remove = h->persisted;
+    lock.unlock();
+    if (remove) {
+      Status st = runtime_.Stop(name, std::chrono::seconds(0));
+      if (!st.ok()) spdlog::warn("[pipeline] removing workload {} failed: {}", name, st.ToString());
+    }
+  };
+  auto forget = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    handles_.erase(h);
+    done_threads_.push_back(std::move(h->thread));  // joined by the scheduler
+    wake_.notify_all();
+  };
+
+  runtime::WorkloadStatus status;
+  bool started = false;
+  if (h->adopt) {
+    auto st = runtime_.Inspect(name);
+    if (st.ok()) {
+      status = *st;
+      started = true;
+      spdlog::info("[pipeline] run {} task {}: re-attached to workload {} ({})", h->run_id, h->task_name, name,
+                   runtime::StateName(st->state));
+    } else if (st.status().code() != Code::kNotFound) {
+      spdlog::warn("[pipeline] run {} task {}: inspecting {} failed: {}", h->run_id, h->task_name, name,
+                   st.status().ToString());
+    }
+  }
+  if (!started) {
+    if (h->spec.command.empty() && h->spec.image.empty()) {
+      done.state = "failed";
+      done.reason = "the task's workload could not be rebuilt after a restart";
+      finish();
+      forget();
+      return;
+    }
+    auto st = runtime_.Start(h->spec);
+    if (!st.ok()) {
+      done.state = "failed";
+      done.reason = "could not start: " + st.status().message();
+      WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
+      finish();
+      forget();
+      return;
+    }
+    status = *st;
+  }
+  Event started_event;
+  started_event.handle = h;
+  started_event.status = status;
+  Post(std::move(started_event));
+
+  int64_t peak = 0;
+  auto next_stats = steady_clock::now() + milliseconds(500);
+  int errors_in_a_row = 0;
+  std::string trailer;
+  while (true) {
+    if (abandoned()) {
+      forget();
+      return;  // the server is stopping: the workload keeps running for the next one
+    }
+    if (h->cancel) {
+      save_log("== stopped: the run was stopped\n");
+      (void)runtime_.Stop(name, options_.stop_grace);
+      done.state = "stopped";
+      done.reason = "the run was stopped";
+      done.status = status;
+      done.status.finished_at = clock_.Now();
+      done.peak_memory = peak;
+      finish();
+      forget();
+      return;
+    }
+    int64_t now = Ms(clock_.Now());
+    if (h->timeout_ms > 0 && now >= h->timeout_ms) {
+      std::string why = "timed out after " + std::to_string(h->timeout_seconds) + "s";
+      save_log("== killed: " + why + "\n");
+      (void)runtime_.Stop(name, options_.stop_grace);
+      done.state = "failed";
+      done.reason = why;
+      done.status = status;
+      done.status.finished_at = clock_.Now();
+      done.peak_memory = peak;
+      finish();
+      forget();
+      return;
+    }
+    int64_t wait_ms = 250;
+    if (h->timeout_ms > 0) wait_ms = std::max<int64_t>(1, std::min<int64_t>(wait_ms, h->timeout_ms - now));
+    auto w = runtime_.Wait(name, milliseconds(wait_ms));
+    if (!w.ok()) {
+      if (w.status().code() == Code::kNotFound || ++errors_in_a_row > 40) {
+        done.state = "failed";
+        done.reason = "the workload disappeared: " + w.status().message();
+        done.status = status;
+        done.peak_memory = peak;
+        WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
+        finish();
+        forget();
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(200));
+      continue;
+    }
+    errors_in_a_row = 0;
+    status = *w;
+    if (status.state == runtime::WorkloadState::kSucceeded || status.state == runtime::WorkloadState::kFailed ||
+        status.state == runtime::WorkloadState::kUnknown) {
+      break;
+    }
+    if (steady_clock::now() >= next_stats) {
+      auto s = runtime_.Stats(name);
+      if (s.ok()) peak = std::max(peak, s->memory_bytes);
+      next_stats = steady_clock::now() + options_.stats_interval;
+    }
+  }
+
+  // Finished: save the log and the outputs, then report.
+  done.status = status;
+  done.peak_memory = peak;
+  if (status.state == runtime::WorkloadState::kSucceeded) {
+    done.state = "succeeded";
+    fs::path outputs = fs::path(h->outputs_dir) / "outputs.json";
+    std::error_code ec;
+    if (fs::exists(outputs, ec)) {
+      auto size = fs::file_size(outputs, ec);
+      if (ec || size > kMaxOutputsBytes) {
+        done.state = "failed";
+        done.reason = "outputs.json is larger than 64 KiB: keep big results as files in /outputs";
+      } else {
+        std::ifstream in(outputs);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        Json j = Json::parse(text, nullptr, false);
+        if (!j.is_object()) {
+          done.state = "failed";
+          done.reason = "outputs.json is not a JSON object";
+        } else {
+          done.outputs = std::move(j);
+        }
+      }
+    }
+  } else {
+    done.state = "failed";
+    if (status.oom_killed) done.reason = "killed: out of memory (OOM)";
+    else if (status.exit_code) done.reason = "exit code " + std::to_string(*status.exit_code);
+    else done.reason = "failed";
+    if (!status.reason.empty() && status.reason != done.reason) done.reason += ": " + status.reason;
+  }
+  save_log(done.state == "succeeded" ? "" : "== " + done.reason + "\n");
+  finish();
+  forget();
+}
+
+Status RunController::FollowLog(int64_t run_id, const std::string& task, int attempt, bool follow,
+                                const std::function<bool(std::string_view)>& write) {
+  auto deadline = steady_clock::now() + std::chrono::hours(24);
+  bool streamed_live = false;
+  while (steady_clock::now() < deadline) {
+    if (Stopping()) return Status::Ok();
+    std::optional<store::RunTaskRecord> rec;
+    std::string run_state;
+    QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(auto run, store::GetRun(tx, run_id));
+      run_state = run.state;
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindRunTask(tx, run_id, task));
+      return Status::Ok();
+    }));
+    if (!rec) return errors::NotFound("task", task);
+    int a = attempt > 0 ? attempt : rec->attempt;
+    if (a > 0) {
+      std::string path = LogPath(run_id, task, a);
+      std::error_code ec;
+      if (fs::exists(path, ec)) {
+        std::ifstream in(path, std::ios::binary);
+        if (streamed_live) return Status::Ok();  // already sent while it ran
+        std::string buf(64 * 1024, '\0');
+        while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+          if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return Status::Ok();
+        }
+        return Status::Ok();
+      }
+      if (a == rec->attempt && rec->state == "running" && !rec->workload.empty() && !streamed_live) {
+        Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
+          streamed_live = true;
+          return write(chunk);
+        });
+        if (st.ok() && (streamed_live || !follow)) return Status::Ok();
+      }
+    }
+    if (!follow || Terminal(run_state) || (a > 0 && a < rec->attempt) ||
+        (Terminal(rec->state) && a == rec->attempt)) {
+      return Status::Ok();
+    }
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  return Status::Ok();
+}
+
+}  // namespace quader::pipeline

@@ -1,0 +1,152 @@
+#pragma once
+// Runs pipelines (SPEC §5, docs/pipelines.md "Runs"): turns each run's
+// snapshot into workloads on the runtime as their upstream tasks finish,
+// with parallelism, retries with backoff, timeouts, stop, artifacts, logs
+// per attempt, and a "pod view" of every task.
+//
+// Threads: one scheduler thread owns the in-memory state of active runs and
+// does every store write, batched per round. Each started task has a task
+// thread that starts (or re-attaches to) its workload, waits for it, enforces
+// its timeout, samples its memory, saves its log and outputs, and, once the
+// scheduler has recorded the outcome, removes the workload.
+//
+// Crash safety: a task is recorded `running` with its workload's name before
+// the workload starts, and is finished in the store only after its log and
+// outputs are saved; its workload is removed only after that. A restarted
+// server re-attaches to workloads that still exist and starts those that
+// were recorded but never started, so no task runs twice except as a retry.
+//
+// Public methods are thread-safe.
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "pipeline/spec.h"
+#include "runtime/runtime.h"
+#include "store/pipelines.h"
+#include "store/store.h"
+
+namespace quader::pipeline {
+
+struct RunControllerOptions {
+  std::string data_dir;   // logs/runs/…, artifacts/runs/…, users/…
+  std::string instance;   // the runtime instance label (runtime/factory.h InstanceId)
+  std::chrono::seconds stop_grace{5};
+  std::chrono::milliseconds stats_interval{2000};
+  std::function<void()> on_run_finished;  // after a run's end is recorded (the cron re-decides)
+};
+
+// What a new run is made from (the API and the cron build it).
+struct NewRun {
+  int64_t project_id = 0;
+  std::string project;
+  std::string project_expand = "{}";  // the project's expand JSON at run time
+  std::optional<int64_t> pipeline_id;
+  PipelineSpec spec;                              // validated, templates resolved
+  std::map<std::string, TemplateSpec> templates;  // task name -> its template
+  std::string trigger = "manual";                 // manual, schedule, debug
+  std::string runner;
+  std::string creator;
+  int64_t execution_date = 0;                     // Unix seconds
+  std::string timezone = "UTC";                   // for {{execution_date}}
+  std::optional<int64_t> schedule_id;
+};
+
+// Observable counters (exported on /metrics by the API).
+struct RunControllerStats {
+  int64_t tasks_started = 0;
+  int64_t tasks_finished = 0;
+  int64_t runs_finished = 0;
+  int64_t active_runs = 0;
+  int64_t running_tasks = 0;
+};
+
+class RunController {
+ public:
+  RunController(store::Store& store, const Clock& clock, runtime::Runtime& runtime, RunControllerOptions options);
+  ~RunController();  // Stop()s
+
+  // Inserts a `pending` run and its tasks inside the caller's transaction.
+  // Call Notify() after it commits. Returns the run's id.
+  static Result<int64_t> CreateRun(store::Tx& tx, const NewRun& run, int64_t now_ms);
+
+  void Start();
+  // Stops the threads; running workloads are left running (the next server adopts them).
+  void Stop();
+  // Wakes the scheduler: a run was created or asked to stop.
+  void Notify();
+
+  // True when `w` (labelled kind=task) belongs to a task the store still
+  // records as running with that workload: AdoptWorkloads' owner check.
+  bool OwnsWorkload(const runtime::WorkloadStatus& w);
+
+  // Streams a task attempt's log (attempt 0: the latest): the saved file
+  // once the attempt is over, the runtime's log while it runs; with
+  // `follow`, until the attempt ends. `write` returns false when the reader
+  // is gone.
+  Status FollowLog(int64_t run_id, const std::string& task, int attempt, bool follow,
+                   const std::function<bool(std::string_view)>& write);
+
+  std::string LogPath(int64_t run_id, const std::string& task, int attempt) const;
+  std::string OutputsDir(int64_t run_id, const std::string& task) const;
+  // Removes a finished run's logs and artifacts (after DeleteRun).
+  void RemoveRunFiles(int64_t run_id) const;
+
+  RunControllerStats stats() const;
+  runtime::Runtime& runtime() { return runtime_; }
+
+ private:
+  struct TaskHandle;
+  struct TaskState;
+  struct RunState;
+  struct Event;
+
+  void Loop();
+  void LoadRuns();
+  Status LoadRun(const store::RunRecord& rec);
+  void HandleStops();
+  void HandleEvents(std::vector<Event> events);
+  void StartReady();
+  void FinishRunIfDone(RunState& run, int64_t now, std::vector<std::function<Status(store::Tx&)>>* writes);
+  void MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason, int64_t now,
+                       std::vector<std::function<Status(store::Tx&)>>* writes);
+  Result<runtime::WorkloadSpec> BuildSpec(RunState& run, TaskState& task);
+  void LaunchTaskThread(RunState& run, TaskState& task, runtime::WorkloadSpec spec, bool adopt);
+  void TaskThread(std::shared_ptr<TaskHandle> h);
+  void Post(Event e);
+  bool Stopping();
+
+  store::Store& store_;
+  const Clock& clock_;
+  runtime::Runtime& runtime_;
+  const RunControllerOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;          // guarded by mu_
+  bool notified_ = true;           // guarded by mu_
+  std::vector<Event> events_;      // guarded by mu_: task threads' reports
+  std::set<std::shared_ptr<TaskHandle>> handles_;  // guarded by mu_: live task threads
+  std::vector<std::thread> done_threads_;          // guarded by mu_: ended, to be joined
+
+  // Owned by the scheduler thread.
+  std::map<int64_t, std::unique_ptr<RunState>> runs_;
+  std::thread thread_;
+
+  mutable std::mutex stats_mu_;
+  RunControllerStats stats_;  // guarded by stats_mu_
+};
+
+// "2026-11-29 02:00:00" for `unix_seconds` in `timezone` (UTC when unknown).
+std::string FormatExecutionDate(int64_t unix_seconds, const std::string& timezone);
+
+}  // namespace quader::pipeline

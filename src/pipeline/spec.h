@@ -1,0 +1,138 @@
+#pragma once
+// The `JobTemplate` and `Pipeline` documents (SPEC §1, §5), typed and
+// validated. Parsing checks fields and types; ValidatePipeline checks the
+// DAG and the variables; ResolveTemplates checks every task against its
+// template. Every error is kInvalidArgument naming the field, so a refused
+// document changes nothing and tells the user what to fix.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/expand.h"
+#include "core/documents.h"
+#include "core/status.h"
+#include "pipeline/template_args.h"
+
+namespace quader::pipeline {
+
+// cpu (cores), memory (bytes), gpu (count or fraction). 0 = unset.
+struct ResourceSpec {
+  double cpu = 0;
+  int64_t memory_bytes = 0;
+  double gpu = 0;
+};
+
+// kind: JobTemplate
+struct TemplateSpec {
+  std::string project = "public";
+  std::string name;                  // ValidateObjectName
+  std::string image;                 // "quader/python:3.11"
+  std::string version = "Release";   // Release or Alpha
+  std::string description;
+  std::vector<std::string> command;  // entrypoint: a list, or a string split on spaces
+  std::string working_dir;
+  std::map<std::string, std::string> env;       // an object, or "K=V" lines
+  std::string volume_mount;                     // the project grammar, raw
+  std::vector<auth::VolumeMount> mounts;        // parsed from volume_mount
+  ResourceSpec resources;                       // defaults for tasks
+  std::map<std::string, std::string> files;     // name -> content, mounted read-only at /template
+  ArgSchema args;
+
+  // The normalised document as stored and shown (kind, name, project included).
+  Json ToJson() const;
+};
+
+// Parses a JobTemplate document (`kind` may be present and is ignored).
+// Fields: name, project, image (required), version, description, command,
+// working_dir, env, volume_mount, resources {cpu, memory, gpu}, files, args.
+// Unknown fields are refused. File names must be plain names (no '/').
+Result<TemplateSpec> ParseTemplateSpec(const Json& doc);
+
+struct TaskSpec {
+  std::string name;                       // ValidateObjectName, unique in the pipeline
+  std::string label;                      // display name
+  std::string template_name;              // "name" (own project, then public) or "project/name"
+  Json args = Json::object();             // values for the template's schema (rendered per run)
+  std::vector<std::string> depends_on;    // upstream task names
+  std::optional<double> cpu;              // resources: override the template's
+  std::optional<int64_t> memory_bytes;
+  std::optional<double> gpu;
+  int64_t timeout_seconds = 0;            // 0: none. "600", 600, "10m", "2h"
+  int retries = 0;                        // extra attempts after a failure
+  int64_t retry_backoff_seconds = 10;     // before attempt 2; doubled for each later attempt
+  std::map<std::string, std::string> node_selector;  // "k=v,k2=v2" or an object
+  std::string volume_mount;               // extra mounts, project grammar
+  std::vector<auth::VolumeMount> mounts;
+  std::map<std::string, std::string> env;
+  std::string working_dir;                // overrides the template's
+  std::vector<std::string> command;       // overrides the template's entrypoint
+  bool skip = false;                      // not run; downstream tasks proceed
+};
+
+struct ScheduleSpec {
+  std::string cron;                  // 5 fields or @hourly/@daily/… (cron/cron_expr.h)
+  std::string timezone = "UTC";      // IANA name
+  std::optional<int64_t> start_time; // unix seconds; no fire before it. RFC 3339 or "YYYY-MM-DD HH:MM:SS" (in timezone)
+  std::string catchup = "latest";    // none, latest, all (docs/pipelines.md "Catch-up")
+  bool enabled = true;
+};
+
+struct WebhookSpec {
+  std::string url;                                 // http:// or https://
+  std::vector<std::string> on = {"failed"};        // run states that call it: failed, succeeded, stopped
+};
+
+// kind: Pipeline
+struct PipelineSpec {
+  std::string project = "public";
+  std::string name;
+  std::string description;
+  std::map<std::string, std::string> global_env;  // an object, or "K=V" lines
+  int parallelism = 4;                            // tasks running at once in one run (1..1000)
+  int max_active_runs = 1;                        // runs at once (scheduled launches beyond are skipped)
+  bool depends_on_past = false;                   // a scheduled run waits for the previous one to succeed
+  int64_t expired_limit_seconds = 0;              // a schedule record older than this is not launched; 0: never
+  std::optional<ScheduleSpec> schedule;
+  std::optional<WebhookSpec> webhook;
+  std::vector<TaskSpec> tasks;                    // in document order
+
+  const TaskSpec* Find(const std::string& task) const;
+  Json ToJson() const;
+};
+
+// Parses a Pipeline document: fields and types only. Unknown fields are
+// refused. Durations accept seconds or "30s", "10m", "2h", "1d".
+Result<PipelineSpec> ParsePipelineSpec(const Json& doc);
+
+// The structure: at least one task; duplicate task names; depends_on naming
+// an unknown task or itself; a cycle, named along its path
+// (`tasks: cycle train -> evaluate -> train`); every {{variable}} in
+// global_env, args, env, working_dir and command is known (execution_date,
+// run_id, pipeline_name, pipeline_id, creator, runner, a global_env key, or
+// tasks.T.outputs.K where T is an ancestor of the task using it; global_env
+// values themselves may use only the six built-in names, since globals are
+// rendered once and do not chain); a bad cron expression or time zone
+// (through cron/cron_expr.h).
+Status ValidatePipeline(const PipelineSpec& spec);
+
+// Every task's template, resolved. `lookup` finds a template by the task's
+// `template` text (returning kNotFound when there is none). Each task's args
+// are checked against its template's schema (templates allowed) and stored
+// normalised back into `spec`. Errors name the task:
+// `tasks[2] (evaluate).template: job template "evl" not found`; a lookup
+// error other than kNotFound is returned as it is. The result maps each task
+// name to its template; on error `spec` is left unchanged.
+using TemplateLookup = std::function<Result<TemplateSpec>(const std::string& template_name)>;
+Result<std::map<std::string, TemplateSpec>> ResolveTemplates(PipelineSpec* spec, const TemplateLookup& lookup);
+
+// Task names in an order where every task comes after its upstreams.
+std::vector<std::string> TopologicalOrder(const PipelineSpec& spec);
+
+// "600" / 600 / "10m" / "2h" / "1d" -> seconds (errors name `field`).
+Result<int64_t> ParseDuration(const std::string& field, const Json& value);
+
+}  // namespace quader::pipeline

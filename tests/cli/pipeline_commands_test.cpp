@@ -1,0 +1,292 @@
+// Tests `quader run`, `quader logs` and `quader stop` in-process against a
+// FakeServer: what each sends, what it prints, and its exit status. The
+// server's run states come as a sequence, one per poll; pauses between
+// polls return at once (cli_fixture.h).
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <streambuf>
+
+#include "cli/exit_codes.h"
+#include "cli_fixture.h"
+#include "core/documents.h"
+
+namespace quader::cli {
+namespace {
+
+using testing::RunResult;
+using std::chrono::milliseconds;
+
+constexpr char kRun12[] = "/api/v1/runs/12";
+
+Json Task(const std::string& name, const std::string& state, int attempt, int max_attempts,
+          Json extra = Json::object()) {
+  Json task = {{"name", name},       {"state", state},   {"attempt", attempt},
+               {"max_attempts", max_attempts}, {"reason", ""}, {"exit_code", nullptr},
+               {"oom_killed", false}, {"started_at", nullptr}, {"finished_at", nullptr}};
+  task.update(extra);
+  return task;
+}
+
+Json RunOf(const std::string& state, Json tasks, Json extra = Json::object()) {
+  Json run = {{"id", 12},          {"project", "public"}, {"pipeline", "iris"},
+              {"state", state},    {"reason", ""},        {"trigger", "manual"},
+              {"tasks", tasks},    {"started_at", "2026-11-29T10:00:00.000Z"},
+              {"finished_at", nullptr}};
+  run.update(extra);
+  return run;
+}
+
+Json Times(const std::string& started, const std::string& finished) {
+  return {{"started_at", "2026-11-29T" + started + "Z"},
+          {"finished_at", "2026-11-29T" + finished + "Z"}};
+}
+
+std::pair<int, std::string> Ok(const Json& body) { return {200, body.dump()}; }
+
+class PipelineCommandsTest : public testing::CliFixture {
+ protected:
+  void SetUp() override { LogIn(); }
+
+  // POST .../run answers `run`; GET /runs/12 answers each of `polls` in turn.
+  void ServeRun(const Json& run, std::vector<Json> polls) {
+    server_.SetReply("POST", "/api/v1/pipelines/iris/run", 201, run.dump());
+    std::vector<std::pair<int, std::string>> replies;
+    for (const Json& poll : polls) replies.push_back(Ok(poll));
+    server_.SetReplySequence("GET", kRun12, replies);
+  }
+};
+
+TEST_F(PipelineCommandsTest, RunStartsTheRunAndPrintsTheStartedLine) {
+  Json run = RunOf("pending", {Task("make-data", "pending", 0, 1), Task("train", "pending", 0, 3),
+                               Task("evaluate", "pending", 0, 1)});
+  server_.SetReply("POST", "/api/v1/pipelines/iris/run?project=team-a", 201, run.dump());
+  RunResult r = Run({"run", "iris", "--project", "team-a"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "run 12 started (pipeline iris, 3 tasks)\n");
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);  // without --wait, nothing is polled
+  EXPECT_EQ(Json::parse(requests[0].body), Json::object());
+  EXPECT_EQ(requests[0].headers["authorization"], "Bearer qdr_test");
+}
+
+TEST_F(PipelineCommandsTest, RunTaskStartsADebugRunOfThatTask) {
+  Json run = RunOf("pending", {Task("train", "pending", 0, 3)}, {{"trigger", "debug"}});
+  server_.SetReply("POST", "/api/v1/pipelines/iris/tasks/train/run", 201, run.dump());
+  RunResult r = Run({"run", "iris", "--task", "train"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "run 12 started (pipeline iris, 1 task)\n");
+}
+
+TEST_F(PipelineCommandsTest, RunWaitPrintsEachTaskChangeAndExitsZeroWhenTheRunSucceeds) {
+  Json make_data_done = Task("make-data", "succeeded", 1, 1, Times("10:00:00.000", "10:00:02.500"));
+  ServeRun(RunOf("pending", {Task("make-data", "pending", 0, 1), Task("train", "pending", 0, 3)}),
+           {RunOf("running",
+                  {Task("make-data", "running", 1, 1), Task("train", "pending", 0, 3)}),
+            RunOf("running", {make_data_done, Task("train", "running", 1, 3)}),
+            RunOf("succeeded",
+                  {make_data_done,
+                   Task("train", "succeeded", 1, 3, Times("10:00:03.000", "10:00:15.300"))},
+                  {{"finished_at", "2026-11-29T10:00:41.200Z"}})});
+  RunResult r = Run({"run", "iris", "--wait"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "run 12 started (pipeline iris, 2 tasks)\n"
+            "  make-data   running\n"
+            "  make-data   succeeded 2.5s\n"
+            "  train       running   (attempt 1/3)\n"
+            "  train       succeeded 12.3s\n"
+            "run 12 succeeded in 41.2s\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(pauses_, std::vector<milliseconds>(3, milliseconds(500)));
+  EXPECT_EQ(Targets(), (std::vector<std::string>{"POST /api/v1/pipelines/iris/run",
+                                                 "GET /api/v1/runs/12", "GET /api/v1/runs/12",
+                                                 "GET /api/v1/runs/12"}));
+}
+
+TEST_F(PipelineCommandsTest, RunWaitExitsOneAndNamesTheFailedTasks) {
+  Json first_failed = {{"attempt", 1}, {"state", "failed"}, {"exit_code", 1}, {"reason", ""}};
+  ServeRun(RunOf("pending", {Task("train", "pending", 0, 2), Task("evaluate", "pending", 0, 1)}),
+           {RunOf("running", {Task("train", "running", 1, 2), Task("evaluate", "pending", 0, 1)}),
+            RunOf("running", {Task("train", "running", 2, 2, {{"attempts", {first_failed}}}),
+                              Task("evaluate", "pending", 0, 1)}),
+            RunOf("failed",
+                  {Task("train", "failed", 2, 2,
+                        {{"exit_code", 137},
+                         {"oom_killed", true},
+                         {"started_at", "2026-11-29T10:00:05.000Z"},
+                         {"finished_at", "2026-11-29T10:00:09.000Z"}}),
+                   Task("evaluate", "upstream_failed", 0, 1)},
+                  {{"finished_at", "2026-11-29T10:00:09.000Z"}})});
+  RunResult r = Run({"run", "iris", "-w"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out,
+            "run 12 started (pipeline iris, 2 tasks)\n"
+            "  train      running   (attempt 1/2)\n"
+            "  train      retrying  (attempt 1/2): exit code 1\n"
+            "  train      running   (attempt 2/2)\n"
+            "  train      failed    4.0s (attempt 2/2): out of memory\n"
+            "  evaluate   upstream_failed\n"
+            "run 12 failed in 9.0s\n");
+  EXPECT_EQ(r.err, "error: run 12 failed: task train failed: out of memory\n");
+}
+
+TEST_F(PipelineCommandsTest, RunWaitExitsOneWhenTheRunIsStopped) {
+  ServeRun(RunOf("running", {Task("train", "running", 1, 1)}),
+           {RunOf("stopped", {Task("train", "stopped", 1, 1)},
+                  {{"reason", "stopped by alice"}, {"finished_at", nullptr}})});
+  RunResult r = Run({"run", "iris", "--wait"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out,
+            "run 12 started (pipeline iris, 1 task)\n"
+            "  train   running\n"
+            "  train   stopped\n"
+            "run 12 stopped\n");
+  EXPECT_EQ(r.err, "error: run 12 stopped: stopped by alice\n");
+}
+
+TEST_F(PipelineCommandsTest, RunErrorsAreTheServersMessage) {
+  server_.SetReply("POST", "/api/v1/pipelines/nope/run", 404,
+                   R"({"error": {"code": "not_found", "message": "pipeline \"nope\" not found"}})");
+  RunResult r = Run({"run", "nope", "--wait"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "error: pipeline \"nope\" not found\n");
+}
+
+TEST_F(PipelineCommandsTest, StopPrintsStoppingOrTheFinalState) {
+  server_.SetReplySequence("POST", "/api/v1/runs/12/stop",
+                           {Ok(RunOf("running", Json::array())), Ok(RunOf("stopped", Json::array()))});
+  RunResult stopping = Run({"stop", "12"});
+  ASSERT_EQ(stopping.code, kExitOk) << stopping.err;
+  EXPECT_EQ(stopping.out, "run 12 stopping\n");
+  RunResult stopped = Run({"stop", "12"});
+  EXPECT_EQ(stopped.out, "run 12 stopped\n");
+  EXPECT_EQ(Json::parse(server_.requests().at(0).body), Json::object());
+
+  server_.SetReply("POST", "/api/v1/runs/13/stop", 409,
+                   R"({"error": {"code": "conflict", "message": "run 13 has ended"}})");
+  RunResult ended = Run({"stop", "13"});
+  EXPECT_EQ(ended.code, kExitFailure);
+  EXPECT_EQ(ended.err, "error: run 13 has ended\n");
+}
+
+TEST_F(PipelineCommandsTest, LogsOfOneTaskPrintsItsBody) {
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/logs", {"epoch 1\n", "epoch 2\n"});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/logs?attempt=2", {"second try\n"});
+  RunResult latest = Run({"logs", "12", "train"});
+  ASSERT_EQ(latest.code, kExitOk) << latest.err;
+  EXPECT_EQ(latest.out, "epoch 1\nepoch 2\n");
+  RunResult second = Run({"logs", "12", "train", "--attempt", "2"});
+  ASSERT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_EQ(second.out, "second try\n");
+  EXPECT_EQ(server_.requests().at(0).headers["authorization"], "Bearer qdr_test");
+}
+
+TEST_F(PipelineCommandsTest, LogsWithoutTaskPrintsEachTaskUnderAHeader) {
+  server_.SetReply("GET", kRun12, 200,
+                   RunOf("failed", {Task("make-data", "succeeded", 1, 1),
+                                    Task("train", "failed", 2, 2),
+                                    Task("evaluate", "upstream_failed", 0, 1)})
+                       .dump());
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/make-data/logs?attempt=1", {"rows: 500\n"});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/logs?attempt=2",
+                         {"epoch 1\n", "Killed"});
+  RunResult r = Run({"logs", "12"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "==> make-data (attempt 1, succeeded) <==\n"
+            "rows: 500\n"
+            "\n"
+            "==> train (attempt 2, failed) <==\n"
+            "epoch 1\n"
+            "Killed\n"
+            "\n"
+            "==> evaluate (upstream_failed) <==\n");
+  // The task that never ran has no log to ask for.
+  EXPECT_EQ(Targets(), (std::vector<std::string>{
+                           "GET /api/v1/runs/12", "GET /api/v1/runs/12/tasks/make-data/logs?attempt=1",
+                           "GET /api/v1/runs/12/tasks/train/logs?attempt=2"}));
+}
+
+// A stream buffer that calls `on_write` after each write reaches it.
+class HookedBuffer : public std::streambuf {
+ public:
+  explicit HookedBuffer(std::function<void()> on_write) : on_write_(std::move(on_write)) {}
+  const std::string& text() const { return text_; }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    text_.append(s, static_cast<size_t>(n));
+    on_write_();
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) text_.push_back(traits_type::to_char_type(c));
+    return c;
+  }
+
+ private:
+  std::function<void()> on_write_;
+  std::string text_;
+};
+
+TEST_F(PipelineCommandsTest, LogsFollowWritesEachChunkAsItArrives) {
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/logs?follow=1",
+                         {"line 1\n", "line 2\n", "line 3\n"}, /*gated=*/true);
+  std::vector<int> sent_when_written;
+  HookedBuffer buffer([&] {
+    sent_when_written.push_back(server_.chunks_sent());
+    server_.ReleaseChunk();  // only now may the next chunk go
+  });
+  std::ostream out(&buffer);
+  RunResult r = RunTo({"logs", "12", "train", "-f"}, out);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(buffer.text(), "line 1\nline 2\nline 3\n");
+  // Each chunk reached stdout while the server still held the next one.
+  EXPECT_EQ(sent_when_written, (std::vector<int>{1, 2, 3}));
+}
+
+TEST_F(PipelineCommandsTest, LogsFollowWithoutTaskFollowsEachTaskInTurnUntilTheRunEnds) {
+  server_.SetReplySequence(
+      "GET", kRun12,
+      {Ok(RunOf("running", {Task("a", "running", 1, 1), Task("b", "pending", 0, 1),
+                            Task("c", "pending", 0, 1)})),
+       Ok(RunOf("running", {Task("a", "succeeded", 1, 1), Task("b", "pending", 0, 1),
+                            Task("c", "pending", 0, 1)})),
+       Ok(RunOf("running", {Task("a", "succeeded", 1, 1), Task("b", "running", 1, 1),
+                            Task("c", "pending", 0, 1)})),
+       Ok(RunOf("succeeded", {Task("a", "succeeded", 1, 1), Task("b", "succeeded", 1, 1),
+                              Task("c", "skipped", 0, 1)}))});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/a/logs?attempt=1&follow=1", {"a says hi\n"});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/b/logs?attempt=1&follow=1", {"b says hi\n"});
+  RunResult r = Run({"logs", "12", "--follow"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "==> a (attempt 1, running) <==\n"
+            "a says hi\n"
+            "\n"
+            "==> b (attempt 1, running) <==\n"
+            "b says hi\n"
+            "\n"
+            "==> c (skipped) <==\n");
+  EXPECT_EQ(Targets(), (std::vector<std::string>{
+                           "GET /api/v1/runs/12", "GET /api/v1/runs/12/tasks/a/logs?attempt=1&follow=1",
+                           "GET /api/v1/runs/12",  // a is done; b still waits
+                           "GET /api/v1/runs/12",  // b started
+                           "GET /api/v1/runs/12/tasks/b/logs?attempt=1&follow=1",
+                           "GET /api/v1/runs/12"}));
+  EXPECT_EQ(pauses_, std::vector<milliseconds>{milliseconds(500)});
+}
+
+TEST_F(PipelineCommandsTest, LogsOfAnUnknownRunIsTheServersError) {
+  server_.SetReply("GET", "/api/v1/runs/99", 404,
+                   R"({"error": {"code": "not_found", "message": "run 99 not found"}})");
+  RunResult r = Run({"logs", "99"});
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.err, "error: run 99 not found\n");
+}
+
+}  // namespace
+}  // namespace quader::cli

@@ -1,0 +1,332 @@
+// Job templates, pipelines, runs and schedules through the real server on
+// the process runtime (tasks are real processes in a bubblewrap sandbox):
+// docs/pipelines.md end to end, including a SIGKILL of the server mid-run.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+
+namespace quader::testing {
+namespace {
+namespace fs = std::filesystem;
+using std::chrono::steady_clock;
+
+// A template that runs the task's $SCRIPT with sh; its arguments become $1...
+constexpr const char* kShellTemplate = R"(
+kind: JobTemplate
+name: shell
+image: quader/base:bookworm
+command: ["sh", "-c", "eval \"$SCRIPT\"", "shell"]
+args:
+  Params:
+    --name: {type: str, default: "", require: 0}
+    --count: {type: int, default: 1}
+    --loud: {type: bool, default: false}
+)";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+class PipelinesE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    StartServer();
+    Call("POST", "/api/v1/apply", kShellTemplate, 200);
+  }
+
+  void StartServer() {
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process"});
+    ASSERT_TRUE(server_->Start()) << server_->error();
+    admin_ = server_->Login("admin", "admin-pass-1");
+    ASSERT_FALSE(admin_.empty());
+  }
+
+  Json Call(const std::string& method, const std::string& path, const std::string& body, int status,
+            const std::string& token = "") {
+    auto r = server_->Call(method, path, body, token.empty() ? admin_ : token);
+    EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+    Json j = Json::parse(r.body, nullptr, false);
+    return j.is_discarded() ? Json(r.body) : j;
+  }
+
+  std::string Text(const std::string& path) { return server_->Call("GET", path, "", admin_).body; }
+
+  // Polls the run until `done` says so (or 60 s pass); returns the last reply.
+  Json WaitRun(int64_t id, const std::function<bool(const Json&)>& done, int seconds = 60) {
+    auto deadline = steady_clock::now() + std::chrono::seconds(seconds);
+    Json run;
+    while (steady_clock::now() < deadline) {
+      run = Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200);
+      if (done(run)) return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "run " << id << " did not get there: " << run.dump();
+    return run;
+  }
+  Json WaitFinished(int64_t id, int seconds = 60) {
+    return WaitRun(id, [](const Json& r) {
+      std::string s = r.value("state", "");
+      return s == "succeeded" || s == "failed" || s == "stopped";
+    }, seconds);
+  }
+
+  static const Json& TaskOf(const Json& run, const std::string& name) {
+    for (const auto& t : run["tasks"]) {
+      if (t["name"] == name) return t;
+    }
+    static Json none = Json::object();
+    ADD_FAILURE() << "no task " << name;
+    return none;
+  }
+
+  int64_t RunPipeline(const std::string& name) {
+    Json run = Call("POST", "/api/v1/pipelines/" + name + "/run", "{}", 201);
+    return run.value("id", int64_t{0});
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string admin_;
+};
+
+TEST_F(PipelinesE2ETest, ExamplePipelinePassesOutputsDownstream) {
+  std::string src = QUADER_SOURCE_DIR;
+  Call("POST", "/api/v1/apply", ReadFile(src + "/examples/templates/python-script.yaml"), 200);
+  Json applied = Call("POST", "/api/v1/apply", ReadFile(src + "/examples/pipelines/hello.yaml"), 200);
+  ASSERT_EQ(applied["results"][0]["action"], "created") << applied.dump();
+  // Applying the same document again changes nothing.
+  Json again = Call("POST", "/api/v1/apply", ReadFile(src + "/examples/pipelines/hello.yaml"), 200);
+  EXPECT_EQ(again["results"][0]["action"], "unchanged");
+
+  int64_t id = RunPipeline("hello");
+  Json run = WaitFinished(id);
+  ASSERT_EQ(run["state"], "succeeded") << run.dump(2);
+  EXPECT_EQ(TaskOf(run, "first")["outputs"]["greeting"], "hello");
+  std::string log = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/second/logs");
+  EXPECT_NE(log.find("hello, world"), std::string::npos) << log;
+  EXPECT_EQ(TaskOf(run, "second")["attempt"], 1);
+  EXPECT_EQ(TaskOf(run, "second")["runtime"], "process");
+  EXPECT_FALSE(TaskOf(run, "second")["workload"].get<std::string>().empty());
+  Json pipeline = Call("GET", "/api/v1/pipelines/hello", "", 200);
+  EXPECT_EQ(pipeline["last_run"]["state"], "succeeded");
+}
+
+TEST_F(PipelinesE2ETest, InvalidPipelinesAreRefusedAndNothingIsSaved) {
+  auto refused = [&](const std::string& doc, const std::string& expected) {
+    Json r = Call("POST", "/api/v1/apply", doc, 400);
+    std::string msg = r["error"]["message"].get<std::string>();
+    EXPECT_NE(msg.find(expected), std::string::npos) << msg;
+  };
+  refused(R"(
+kind: Pipeline
+name: cyclic
+tasks:
+  - {name: a, template: shell, depends_on: [c]}
+  - {name: b, template: shell, depends_on: [a]}
+  - {name: c, template: shell, depends_on: [b]}
+)", "cycle a -> b -> c -> a");
+  refused(R"(
+kind: Pipeline
+name: missing
+tasks:
+  - {name: a, template: no-such-template}
+)", "job template \"no-such-template\"");
+  refused(R"(
+kind: Pipeline
+name: unknown-arg
+tasks:
+  - {name: a, template: shell, args: {--colour: red}}
+)", "--colour");
+  refused(R"(
+kind: Pipeline
+name: mistyped
+tasks:
+  - {name: a, template: shell, args: {--count: many}}
+)", "--count");
+  refused(R"(
+kind: Pipeline
+name: bad-cron
+schedule: {cron: "61 * * * *"}
+tasks:
+  - {name: a, template: shell}
+)", "61");
+  refused(R"(
+kind: Pipeline
+name: bad-zone
+schedule: {cron: "0 2 * * *", timezone: Mars/Olympus}
+tasks:
+  - {name: a, template: shell}
+)", "Mars/Olympus");
+  refused(R"(
+kind: Pipeline
+name: dup
+tasks:
+  - {name: a, template: shell}
+  - {name: a, template: shell}
+)", "a");
+  Json list = Call("GET", "/api/v1/pipelines", "", 200);
+  EXPECT_TRUE(list["items"].empty()) << list.dump();
+  // The editor's check says the same without saving.
+  Json v = Call("POST", "/api/v1/pipelines/validate",
+                R"({"name": "v", "tasks": [{"name": "a", "template": "shell", "depends_on": ["a"]}]})", 400);
+  EXPECT_NE(v["error"]["message"].get<std::string>().find("a"), std::string::npos);
+  Call("POST", "/api/v1/pipelines/validate", R"({"name": "v", "tasks": [{"name": "a", "template": "shell"}]})", 200);
+}
+
+TEST_F(PipelinesE2ETest, RetriesFailuresEnvAndArgv) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: flaky
+parallelism: 3
+global_env: {GREETING: "hi {{runner}}"}
+tasks:
+  - name: third-time-lucky
+    template: shell
+    retries: 2
+    retry_backoff: 0
+    env: {SCRIPT: 'echo "attempt $QUADER_ATTEMPT"; [ "$QUADER_ATTEMPT" -ge 3 ] || exit 7'}
+  - name: broken
+    template: shell
+    env: {SCRIPT: 'echo broken; exit 3'}
+  - name: after-broken
+    template: shell
+    depends_on: [broken]
+    env: {SCRIPT: 'echo never'}
+  - name: env
+    template: shell
+    args: {--name: "{{pipeline_name}}", --count: 3, --loud: true}
+    env: {SCRIPT: 'echo "$KFJ_PIPELINE_NAME $KFJ_TASK_NAME $KFJ_RUNNER $GREETING args:$*"; echo "run=$KFJ_RUN_ID"'}
+)", 200);
+  int64_t id = RunPipeline("flaky");
+  Json run = WaitFinished(id);
+  EXPECT_EQ(run["state"], "failed");
+  const Json& lucky = TaskOf(run, "third-time-lucky");
+  EXPECT_EQ(lucky["state"], "succeeded") << lucky.dump();
+  EXPECT_EQ(lucky["attempt"], 3);
+  ASSERT_EQ(lucky["attempts"].size(), 3u);
+  EXPECT_EQ(lucky["attempts"][0]["exit_code"], 7);
+  EXPECT_EQ(lucky["attempts"][0]["state"], "failed");
+  EXPECT_EQ(lucky["attempts"][2]["state"], "succeeded");
+  std::string log2 = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/third-time-lucky/logs?attempt=2");
+  EXPECT_NE(log2.find("attempt 2"), std::string::npos) << log2;
+  EXPECT_EQ(TaskOf(run, "broken")["state"], "failed");
+  EXPECT_EQ(TaskOf(run, "broken")["exit_code"], 3);
+  EXPECT_EQ(TaskOf(run, "after-broken")["state"], "upstream_failed");
+  EXPECT_EQ(TaskOf(run, "env")["state"], "succeeded");
+  std::string env = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/env/logs");
+  EXPECT_NE(env.find("flaky env admin hi admin args:--count 3 --loud --name flaky"), std::string::npos) << env;
+  EXPECT_NE(env.find("run=" + run["run_key"].get<std::string>()), std::string::npos) << env;
+  Json argv = TaskOf(run, "env")["argv"];
+  EXPECT_EQ(argv.back(), "flaky");
+}
+
+TEST_F(PipelinesE2ETest, TimeoutKillsStopEndsAndDebugRunsOneTask) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: slow
+tasks:
+  - {name: nap, template: shell, timeout: 1, env: {SCRIPT: 'echo napping; sleep 30'}}
+---
+kind: Pipeline
+name: long
+tasks:
+  - {name: wait, template: shell, env: {SCRIPT: 'echo waiting; sleep 60'}}
+  - {name: later, template: shell, depends_on: [wait], env: {SCRIPT: 'echo later'}}
+)", 200);
+  auto t0 = steady_clock::now();
+  Json slow = WaitFinished(RunPipeline("slow"));
+  EXPECT_EQ(slow["state"], "failed");
+  EXPECT_NE(TaskOf(slow, "nap")["reason"].get<std::string>().find("timed out"), std::string::npos) << slow.dump();
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(20));
+
+  int64_t id = RunPipeline("long");
+  WaitRun(id, [](const Json& r) { return TaskOf(r, "wait")["state"] == "running"; });
+  // A live follow sees the output while the task runs.
+  std::string live = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/wait/logs");
+  t0 = steady_clock::now();
+  Json stopped = Call("POST", "/api/v1/runs/" + std::to_string(id) + "/stop", "{}", 200);
+  Json run = WaitFinished(id);
+  EXPECT_EQ(run["state"], "stopped");
+  EXPECT_EQ(TaskOf(run, "wait")["state"], "stopped");
+  EXPECT_EQ(TaskOf(run, "later")["state"], "stopped");
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(15));
+  Call("DELETE", "/api/v1/runs/" + std::to_string(id), "", 200);
+  Call("GET", "/api/v1/runs/" + std::to_string(id), "", 404);
+
+  // Debug: one task alone, its upstreams ignored.
+  Json debug = Call("POST", "/api/v1/pipelines/long/tasks/later/run", "{}", 201);
+  EXPECT_EQ(debug["trigger"], "debug");
+  ASSERT_EQ(debug["tasks"].size(), 1u);
+  Json done = WaitFinished(debug["id"]);
+  EXPECT_EQ(done["state"], "succeeded");
+  Call("POST", "/api/v1/pipelines/long/tasks/nope/run", "{}", 404);
+}
+
+TEST_F(PipelinesE2ETest, FollowStreamsUntilTheTaskEnds) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: ticker
+tasks:
+  - {name: tick, template: shell, env: {SCRIPT: 'for i in 1 2 3; do echo tick $i; sleep 0.5; done'}}
+)", 200);
+  int64_t id = RunPipeline("ticker");
+  auto t0 = steady_clock::now();
+  std::string log = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/tick/logs?follow=1");
+  EXPECT_NE(log.find("tick 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("tick 3"), std::string::npos) << log;
+  EXPECT_GT(steady_clock::now() - t0, std::chrono::milliseconds(900));  // it waited for the task
+}
+
+TEST_F(PipelinesE2ETest, SigkilledServerCarriesOnWithoutRunningATaskTwice) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: sturdy
+tasks:
+  - {name: first, template: shell, env: {SCRIPT: 'echo start >> /mnt/admin/marks; sleep 3; echo first-done'}}
+  - {name: second, template: shell, depends_on: [first], env: {SCRIPT: 'echo second >> /mnt/admin/marks'}}
+)", 200);
+  int64_t id = RunPipeline("sturdy");
+  WaitRun(id, [](const Json& r) { return TaskOf(r, "first")["state"] == "running"; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  server_->Kill();
+  StartServer();
+  Json run = WaitFinished(id);
+  EXPECT_EQ(run["state"], "succeeded") << run.dump(2);
+  EXPECT_EQ(TaskOf(run, "first")["attempt"], 1);
+  EXPECT_EQ(ReadFile(dir_.path() + "/users/admin/work/marks"), "start\nsecond\n");
+  std::string log = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/first/logs");
+  EXPECT_NE(log.find("first-done"), std::string::npos) << log;
+}
+
+TEST_F(PipelinesE2ETest, NonMembersSeeNoRunsOrLogs) {
+  Call("POST", "/api/v1/projects", R"({"name": "team"})", 201);
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: private
+project: team
+tasks:
+  - {name: a, template: shell, env: {SCRIPT: 'echo secret'}}
+)", 200);
+  Json run = Call("POST", "/api/v1/pipelines/private/run?project=team", "{}", 201);
+  Call("POST", "/api/v1/users", R"({"username": "eve", "password": "password-eve"})", 201);
+  std::string eve = server_->Login("eve", "password-eve");
+  std::string rid = std::to_string(run["id"].get<int64_t>());
+  Call("GET", "/api/v1/runs/" + rid, "", 404, eve);
+  Call("GET", "/api/v1/runs/" + rid + "/tasks/a/logs", "", 404, eve);
+  Call("POST", "/api/v1/runs/" + rid + "/stop", "{}", 404, eve);
+  Call("GET", "/api/v1/pipelines/private?project=team", "", 404, eve);
+  EXPECT_TRUE(Call("GET", "/api/v1/runs", "", 200, eve)["items"].empty());
+  // Templates of public are only written by admins.
+  Json denied = Call("POST", "/api/v1/apply", R"({"kind": "JobTemplate", "name": "mine", "image": "x"})", 403, eve);
+  WaitFinished(run["id"]);
+}
+
+}  // namespace
+}  // namespace quader::testing
