@@ -20,6 +20,8 @@ export default defineConfig({
         manualChunks(id) {
           if (!id.includes('node_modules')) return undefined;
           if (/node_modules\/(react|react-dom|scheduler|react-router)\//.test(id)) return 'react';
+          // React Flow and its d3/zustand parts: only the pipeline editor and run pages use them.
+          if (/node_modules\/(@xyflow|d3-[a-z]+|zustand|classcat)\//.test(id)) return 'flow';
           return 'antd';
         },
       },

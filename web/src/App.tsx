@@ -1,3 +1,5 @@
+import { Spin } from 'antd';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, Route, Routes } from 'react-router';
 import { AuthProvider } from './auth';
 import AppLayout from './components/AppLayout';
@@ -7,8 +9,31 @@ import ImagesPage from './pages/ImagesPage';
 import LoginPage from './pages/LoginPage';
 import NotFoundPage from './pages/NotFoundPage';
 import ProjectDetailPage from './pages/ProjectDetailPage';
+import PipelinesPage from './pages/PipelinesPage';
 import ProjectsPage from './pages/ProjectsPage';
+import RunsPage from './pages/RunsPage';
+import SchedulesPage from './pages/SchedulesPage';
+import TemplateDetailPage from './pages/TemplateDetailPage';
+import TemplatesPage from './pages/TemplatesPage';
 import UsersPage from './pages/UsersPage';
+
+// The pages with a DAG canvas (React Flow) load on first use, keeping it out of the main bundle.
+const PipelineEditorPage = lazy(() => import('./pages/PipelineEditorPage'));
+const RunPage = lazy(() => import('./pages/RunPage'));
+
+function Lazy({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <div style={{ display: 'flex', justifyContent: 'center', marginTop: 80 }}>
+          <Spin size="large" />
+        </div>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
 
 export default function App() {
   return (
@@ -28,6 +53,14 @@ export default function App() {
           <Route path="images" element={<ImagesPage tab="images" />} />
           <Route path="images/builds" element={<ImagesPage tab="builds" />} />
           <Route path="images/builds/:id" element={<BuildDetailPage />} />
+          <Route path="templates" element={<TemplatesPage />} />
+          <Route path="templates/:id" element={<TemplateDetailPage />} />
+          <Route path="pipelines" element={<PipelinesPage />} />
+          <Route path="pipelines/new" element={<Lazy><PipelineEditorPage /></Lazy>} />
+          <Route path="pipelines/:id" element={<Lazy><PipelineEditorPage /></Lazy>} />
+          <Route path="runs" element={<RunsPage />} />
+          <Route path="runs/:id" element={<Lazy><RunPage /></Lazy>} />
+          <Route path="schedules" element={<SchedulesPage />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

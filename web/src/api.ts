@@ -94,6 +94,197 @@ export interface NewImageBuild {
   description?: string;
 }
 
+/** One parameter of a job template's schema (cube-studio's format; docs/pipelines.md). */
+export interface ArgAttrs {
+  type?: string;
+  item_type?: string;
+  label?: string;
+  describe?: string;
+  placeholder?: string;
+  require?: number | boolean;
+  choice?: unknown[];
+  range?: string;
+  default?: unknown;
+  editable?: number | boolean;
+  sub_args?: Record<string, ArgAttrs>;
+}
+/** `{group: {name: attributes}}`; groups are UI headings. */
+export type ArgSchema = Record<string, Record<string, ArgAttrs>>;
+
+export interface Resources {
+  cpu?: number | string;
+  /** "4G", "512M", or bytes. */
+  memory?: number | string;
+  /** A run's task shows its own resource overrides with the memory in bytes. */
+  memory_bytes?: number;
+  gpu?: number | string;
+}
+
+/** A job template (GET /templates/{id}). */
+export interface JobTemplate {
+  id: number;
+  project: string;
+  name: string;
+  image: string;
+  version: string;
+  description: string;
+  command: string[];
+  working_dir: string;
+  env: Record<string, string>;
+  volume_mount: string;
+  resources: Resources;
+  files: Record<string, string>;
+  /** Normally an object; cube-studio's templates may carry it as JSON text. */
+  args: ArgSchema | string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A task of a pipeline document. */
+export interface TaskDoc {
+  name: string;
+  label?: string;
+  template: string;
+  args?: Record<string, unknown>;
+  depends_on?: string[];
+  resources?: Resources;
+  timeout?: number | string;
+  retries?: number;
+  retry_backoff?: number | string;
+  node_selector?: string | Record<string, string>;
+  volume_mount?: string;
+  env?: Record<string, string> | string;
+  working_dir?: string;
+  command?: string[] | string;
+  skip?: boolean;
+}
+
+export interface ScheduleDoc {
+  cron: string;
+  timezone?: string;
+  start_time?: string | number | null;
+  catchup?: string;
+  enabled?: boolean;
+}
+
+export interface WebhookDoc {
+  url: string;
+  on?: string[];
+}
+
+/** A `kind: Pipeline` document as sent to POST/PUT /pipelines and /pipelines/validate. */
+export interface PipelineDoc {
+  name: string;
+  project?: string;
+  description?: string;
+  global_env?: Record<string, string> | string;
+  parallelism?: number;
+  max_active_runs?: number;
+  depends_on_past?: boolean;
+  expired_limit?: number | string;
+  schedule?: ScheduleDoc | null;
+  webhook?: WebhookDoc | null;
+  tasks: TaskDoc[];
+}
+
+/** A saved pipeline: the document's fields plus the server's. */
+export interface Pipeline extends PipelineDoc {
+  id: number;
+  project: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  next_fire: string | null;
+  last_run: { id: number; state: string } | null;
+}
+
+export type RunState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
+export const FINAL_RUN_STATES: readonly string[] = ['succeeded', 'failed', 'stopped'];
+export const FINAL_TASK_STATES: readonly string[] = ['succeeded', 'failed', 'stopped', 'skipped', 'upstream_failed'];
+
+export interface TaskAttempt {
+  attempt: number;
+  state: string;
+  exit_code: number | null;
+  oom_killed?: boolean;
+  reason: string;
+  workload: string;
+  node: string;
+  peak_memory_bytes?: number;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** A task of a run: its "pod view". */
+export interface TaskRun {
+  name: string;
+  label: string;
+  template: string;
+  depends_on: string[];
+  state: string;
+  attempt: number;
+  max_attempts: number;
+  reason: string;
+  exit_code: number | null;
+  oom_killed: boolean;
+  runtime: string;
+  workload: string;
+  node: string;
+  image: string;
+  argv: string[];
+  /** The task's own resource overrides (the template's apply to the rest). */
+  resources?: Resources;
+  /** Seconds; 0: no limit. */
+  timeout?: number;
+  ready_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  peak_memory_bytes: number;
+  outputs: Record<string, unknown>;
+  attempts?: TaskAttempt[];
+}
+
+export interface Run {
+  id: number;
+  project: string;
+  pipeline: string;
+  pipeline_id: number | null;
+  run_key: string;
+  state: RunState | string;
+  reason: string;
+  trigger: string;
+  runner: string;
+  creator?: string;
+  stop_requested?: boolean;
+  execution_date: string;
+  schedule_id: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** GET /runs/{id}: every task with its attempts. */
+  tasks: TaskRun[];
+  /** GET /runs (lists): tasks summarised as a count per state. */
+  task_states?: Record<string, number>;
+  task_count?: number;
+}
+
+export interface ScheduleRecord {
+  id: number;
+  project: string;
+  pipeline: string;
+  pipeline_id: number;
+  execution_date: string;
+  execution_date_local: string;
+  timezone: string;
+  state: string;
+  run_id: number | null;
+  run_state: string | null;
+  created_at: string;
+  /** How late the record was produced after its fire time. */
+  fire_delay_ms?: number;
+}
+
 export interface List<T> {
   items: T[];
 }
@@ -251,6 +442,14 @@ export async function streamText(path: string, onText: (text: string) => void, s
 
 const enc = encodeURIComponent;
 
+/** `?a=1&b=x` from the set (non-empty) fields of `q`, or "". */
+function query(q: Record<string, string | number | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
 export const api = {
   login: (username: string, password: string) =>
     request<LoginResult>('POST', '/login', { username, password }, { noAuthRedirect: true }),
@@ -295,6 +494,32 @@ export const api = {
   /** Streams the build log (`?follow=1`) until the build ends; see streamText. */
   followBuildLog: (id: number | string, onText: (text: string) => void, signal: AbortSignal) =>
     streamText(`/image-builds/${enc(String(id))}/logs?follow=1`, onText, signal),
+
+  listTemplates: (project?: string) =>
+    request<List<JobTemplate>>('GET', project ? `/templates?project=${enc(project)}` : '/templates'),
+  getTemplate: (id: number | string) => request<JobTemplate>('GET', `/templates/${enc(String(id))}`),
+  deleteTemplate: (id: number) => request<Record<string, never>>('DELETE', `/templates/${id}`),
+
+  listPipelines: (project?: string) =>
+    request<List<Pipeline>>('GET', project ? `/pipelines?project=${enc(project)}` : '/pipelines'),
+  getPipeline: (id: number | string) => request<Pipeline>('GET', `/pipelines/${enc(String(id))}`),
+  createPipeline: (doc: PipelineDoc) => request<Pipeline>('POST', '/pipelines', doc),
+  updatePipeline: (id: number, doc: PipelineDoc) => request<Pipeline>('PUT', `/pipelines/${id}`, doc),
+  validatePipeline: (doc: PipelineDoc) => request<{ ok: boolean }>('POST', '/pipelines/validate', doc),
+  deletePipeline: (id: number) => request<Record<string, never>>('DELETE', `/pipelines/${id}`),
+  runPipeline: (id: number) => request<Run>('POST', `/pipelines/${id}/run`, {}),
+
+  listRuns: (q: { project?: string; pipeline?: string; state?: string; limit?: number } = {}) =>
+    request<List<Run>>('GET', `/runs${query(q)}`),
+  getRun: (id: number | string) => request<Run>('GET', `/runs/${enc(String(id))}`),
+  stopRun: (id: number) => request<Run>('POST', `/runs/${id}/stop`, {}),
+  deleteRun: (id: number) => request<Record<string, never>>('DELETE', `/runs/${id}`),
+  /** Streams one attempt of a task's log (`?follow=1`) until the attempt ends; see streamText. */
+  followTaskLog: (run: number | string, task: string, attempt: number, onText: (text: string) => void, signal: AbortSignal) =>
+    streamText(`/runs/${enc(String(run))}/tasks/${enc(task)}/logs?follow=1&attempt=${attempt}`, onText, signal),
+
+  listSchedules: (q: { project?: string; pipeline?: string; limit?: number } = {}) =>
+    request<List<ScheduleRecord>>('GET', `/schedules${query(q)}`),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

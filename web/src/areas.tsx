@@ -60,7 +60,7 @@ export const AREAS: Area[] = [
     label: 'Job templates',
     path: '/templates',
     icon: <FileTextOutlined />,
-    available: false,
+    available: true,
     about: 'Reusable task types with typed parameters, resources, env and mounts.',
   },
   {
@@ -68,7 +68,7 @@ export const AREAS: Area[] = [
     label: 'Pipelines',
     path: '/pipelines',
     icon: <ApartmentOutlined />,
-    available: false,
+    available: true,
     about: 'DAGs of tasks built from job templates.',
   },
   {
@@ -76,7 +76,7 @@ export const AREAS: Area[] = [
     label: 'Runs',
     path: '/runs',
     icon: <PlayCircleOutlined />,
-    available: false,
+    available: true,
     about: 'Run instances of pipelines, their task states and live logs.',
   },
   {
@@ -84,7 +84,7 @@ export const AREAS: Area[] = [
     label: 'Schedules',
     path: '/schedules',
     icon: <ClockCircleOutlined />,
-    available: false,
+    available: true,
     about: 'Timed pipeline runs and the record of what each schedule produced.',
   },
   {

@@ -196,3 +196,91 @@ export async function pickSelect(page, testId, option) {
   const item = page.locator(`.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option[title="${option}"]`);
   await item.click();
 }
+
+/** POSTs YAML documents to /api/v1/apply (as `quader apply` does); resolves to {status, body}. */
+export async function apiApply(base, token, yamlText) {
+  const res = await fetch(`${base}/api/v1/apply`, {
+    method: 'POST',
+    headers: { Accept: 'application/json', Authorization: `Bearer ${token}`, 'Content-Type': 'application/yaml' },
+    body: yamlText,
+  });
+  const text = await res.text();
+  let parsed = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep the text */
+  }
+  return { status: res.status, body: parsed };
+}
+
+/** Waits until `fn` resolves to a truthy value (polling); returns it, or fails after `ms`. */
+export async function waitFor(fn, ms = 20_000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+/** Drags from the centre of one element to the centre of another with the mouse (e.g. connecting two handles). */
+export async function dragBetween(page, from, to) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  if (!a || !b) throw new Error('dragBetween: an element is not visible');
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(a.x + a.width / 2 + 5, a.y + a.height / 2 + 5, { steps: 2 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 12 });
+  await page.mouse.up();
+}
+
+// Job templates for the pipeline tests. The process runtime runs host programs in a
+// bubblewrap sandbox (the image is ignored). `sh -c SCRIPT --message VALUE …` gives the
+// script $0=--message and $1=VALUE (a task's values follow the command as --flag value).
+export const ECHO_TEMPLATE_YAML = `
+kind: JobTemplate
+name: echo-hello
+project: public
+image: quader/python:3.11
+version: Release
+description: Say hello from the task
+command: ["sh", "-c", "echo hello from $KFJ_TASK_NAME; echo \\"message: $1\\"; sleep 1"]
+resources: {cpu: 1, memory: 256M, gpu: 0}
+args:
+  Greeting:
+    --message:
+      type: str
+      label: Message
+      describe: What the task says
+      placeholder: say something
+      require: 1
+  Tuning:
+    --count:
+      type: int
+      label: Count
+      default: 3
+    --mode:
+      type: enum
+      label: Mode
+      choice: [fast, slow]
+      default: fast
+    --loud:
+      type: bool
+      label: Loud
+      default: false
+`;
+
+/** A task that runs until it is stopped (prints a line first). */
+export const SLEEPER_TEMPLATE_YAML = `
+kind: JobTemplate
+name: sleeper
+project: public
+image: quader/python:3.11
+description: Print a line, then sleep for a minute
+command: ["sh", "-c", "echo sleeper started; sleep 60; echo sleeper woke up"]
+args: {}
+`;

@@ -40,11 +40,11 @@ export function defaultProject(me: Me | null, filter: string): string | undefine
   return names[0];
 }
 
-/** The project filter of the image pages: "All projects" or one of the caller's projects. */
-export function ProjectFilter(props: { me: Me | null; value: string; onChange: (v: string) => void }) {
+/** The project filter of the list pages (images, templates, pipelines, runs, schedules): "All projects" or one of the caller's projects. */
+export function ProjectFilter(props: { me: Me | null; value: string; onChange: (v: string) => void; testId?: string }) {
   return (
     <Select
-      data-testid="images-project-filter"
+      data-testid={props.testId ?? 'images-project-filter'}
       aria-label="Project"
       value={props.value}
       onChange={props.onChange}

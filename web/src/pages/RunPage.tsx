@@ -1,0 +1,582 @@
+import '@xyflow/react/dist/style.css';
+import {
+  Alert,
+  App,
+  Breadcrumb,
+  Button,
+  Card,
+  Descriptions,
+  Empty,
+  Popconfirm,
+  Result,
+  Select,
+  Space,
+  Spin,
+  Table,
+  Typography,
+} from 'antd';
+import { DeleteOutlined, LoadingOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
+import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlowProvider, type Edge, type NodeChange } from '@xyflow/react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { api, ApiError, errorText, FINAL_RUN_STATES, FINAL_TASK_STATES, type Run, type TaskAttempt, type TaskRun } from '../api';
+import { layeredLayout, loadPositions } from '../components/dag';
+import { MONO } from '../components/images';
+import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
+import { RunTaskNode, type RunNode } from '../components/TaskNodes';
+
+const nodeTypes = { 'run-task': RunTaskNode };
+const none = <Typography.Text type="secondary">—</Typography.Text>;
+const MAX_LOG_CHARS = 4 * 1024 * 1024;
+const pre = { margin: 0, fontFamily: MONO, whiteSpace: 'pre-wrap' as const, wordBreak: 'break-all' as const };
+
+/**
+ * One run: its header (pipeline, state, trigger, runner, times, Stop), the DAG of its
+ * tasks coloured by state (re-read every second while the run is active), and for the
+ * task picked on the DAG (?task=NAME) its "pod view" and live log.
+ */
+export default function RunPage() {
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const [params, setParams] = useSearchParams();
+  const taskName = params.get('task');
+  const [run, setRun] = useState<Run | null>(null);
+  const [loadError, setLoadError] = useState<Error | null>(null);
+  const [stopping, setStopping] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      const r = await api.getRun(id);
+      setRun(r);
+      setLoadError(null);
+      return r;
+    } catch (e) {
+      setLoadError(e instanceof Error ? e : new Error(String(e)));
+      return null;
+    }
+  }, [id]);
+
+  useEffect(() => {
+    setRun(null);
+    setLoadError(null);
+    void load();
+  }, [load]);
+
+  const active = run ? !FINAL_RUN_STATES.includes(run.state) : false;
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => void load(), 1000);
+    return () => {
+      clearInterval(t);
+      // The run just ended (or the page changed runs): read it once more shortly, so
+      // task states written just after the run's own show too.
+      setTimeout(() => void load(), 1500);
+    };
+  }, [active, load]);
+
+  // The clock for the durations of what is still going.
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setTick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [active]);
+
+  const selectTask = (name: string | null) => {
+    const next = new URLSearchParams(params);
+    if (name) next.set('task', name);
+    else next.delete('task');
+    setParams(next, { replace: true });
+  };
+
+  if (loadError && !run) {
+    const missing = loadError instanceof ApiError && loadError.status === 404;
+    return (
+      <Result
+        status={missing ? '404' : 'error'}
+        title={missing ? 'Run not found' : 'Cannot load the run'}
+        subTitle={<span data-testid="run-error">{loadError.message}</span>}
+        extra={<Button onClick={() => navigate('/runs')}>Back to runs</Button>}
+      />
+    );
+  }
+  if (!run) {
+    return (
+      <div style={{ display: 'flex', justifyContent: 'center', marginTop: 80 }}>
+        <Spin size="large" />
+      </div>
+    );
+  }
+
+  const stop = async () => {
+    setStopping(true);
+    try {
+      setRun(await api.stopRun(run.id));
+      message.success(`Run #${run.id} is stopping`);
+    } catch (e) {
+      message.error(errorText(e));
+    } finally {
+      setStopping(false);
+    }
+  };
+
+  const remove = async () => {
+    try {
+      await api.deleteRun(run.id);
+      message.success(`Run #${run.id} deleted`);
+      navigate(`/runs?project=${encodeURIComponent(run.project)}&pipeline=${encodeURIComponent(run.pipeline)}`);
+    } catch (e) {
+      message.error(errorText(e));
+    }
+  };
+
+  const task = run.tasks.find((t) => t.name === taskName) ?? null;
+  const runsOfPipeline = `/runs?project=${encodeURIComponent(run.project)}&pipeline=${encodeURIComponent(run.pipeline)}`;
+
+  return (
+    <Space direction="vertical" size="large" style={{ width: '100%' }}>
+      <Breadcrumb
+        items={[
+          { title: <Link to="/runs">Runs</Link> },
+          { title: <Link to={runsOfPipeline}>{run.pipeline}</Link> },
+          { title: `#${run.id}` },
+        ]}
+      />
+      <Card
+        title={
+          <Space>
+            <Typography.Title level={4} style={{ margin: 0 }} data-testid="run-title">
+              Run #{run.id}
+            </Typography.Title>
+            <StateTag state={run.state} testId="run-state" />
+            {active && run.stop_requested && <Typography.Text type="warning">stopping…</Typography.Text>}
+            {active && <LoadingOutlined style={{ color: '#1677ff' }} />}
+          </Space>
+        }
+        extra={
+          <Space>
+            <Button icon={<ReloadOutlined />} onClick={() => void load()} aria-label="Reload run" />
+            {active ? (
+              <Popconfirm
+                title={`Stop run #${run.id}?`}
+                description="Running tasks are killed; the rest are marked stopped."
+                okText="Stop"
+                okButtonProps={{ danger: true }}
+                onConfirm={() => stop()}
+              >
+                <Button danger icon={<StopOutlined />} loading={stopping} data-testid="stop-run">
+                  Stop
+                </Button>
+              </Popconfirm>
+            ) : (
+              <Popconfirm
+                title={`Delete run #${run.id}?`}
+                description="Its logs and artifacts are deleted too."
+                okText="Delete"
+                okButtonProps={{ danger: true }}
+                onConfirm={() => remove()}
+              >
+                <Button danger icon={<DeleteOutlined />} data-testid="delete-run">
+                  Delete
+                </Button>
+              </Popconfirm>
+            )}
+          </Space>
+        }
+      >
+        {run.reason && (
+          <Alert
+            type={run.state === 'failed' ? 'error' : 'info'}
+            showIcon
+            style={{ marginBottom: 16 }}
+            message={<span data-testid="run-reason" style={{ whiteSpace: 'pre-wrap' }}>{run.reason}</span>}
+          />
+        )}
+        <Descriptions column={{ xs: 1, md: 3 }} size="small" bordered data-testid="run-fields">
+          <Descriptions.Item label="Pipeline">
+            {run.pipeline_id ? (
+              <Link to={`/pipelines/${run.pipeline_id}`} data-testid="run-pipeline">
+                {run.pipeline}
+              </Link>
+            ) : (
+              <span data-testid="run-pipeline">{run.pipeline} (deleted)</span>
+            )}
+          </Descriptions.Item>
+          <Descriptions.Item label="Project">{run.project}</Descriptions.Item>
+          <Descriptions.Item label="Trigger">
+            <span data-testid="run-trigger">{run.trigger}</span>
+            {run.schedule_id ? (
+              <Link to={`/schedules?project=${encodeURIComponent(run.project)}&pipeline=${encodeURIComponent(run.pipeline)}`}> (schedule)</Link>
+            ) : null}
+          </Descriptions.Item>
+          <Descriptions.Item label="Runner">{run.runner}</Descriptions.Item>
+          <Descriptions.Item label="Execution date">{run.execution_date}</Descriptions.Item>
+          <Descriptions.Item label="Run key">
+            <Typography.Text code copyable style={{ fontSize: 12 }}>
+              {run.run_key}
+            </Typography.Text>
+          </Descriptions.Item>
+          <Descriptions.Item label="Created">{fmtTimeSec(run.created_at)}</Descriptions.Item>
+          <Descriptions.Item label="Started">{run.started_at ? fmtTimeSec(run.started_at) : none}</Descriptions.Item>
+          <Descriptions.Item label="Finished">{run.finished_at ? fmtTimeSec(run.finished_at) : none}</Descriptions.Item>
+          <Descriptions.Item label="Duration">{duration(run.started_at, run.finished_at) || none}</Descriptions.Item>
+        </Descriptions>
+      </Card>
+      <Card title="Tasks" size="small" extra={<Typography.Text type="secondary">click a task for its details and log</Typography.Text>}>
+        <ReactFlowProvider>
+          <RunDag run={run} selected={taskName} onSelect={selectTask} />
+        </ReactFlowProvider>
+      </Card>
+      {taskName && !task && <Alert type="warning" showIcon message={`This run has no task named ${taskName}.`} />}
+      {task && <TaskView key={task.name} run={run} task={task} />}
+    </Space>
+  );
+}
+
+function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null; onSelect: (name: string | null) => void }) {
+  const structure = run.tasks.map((t) => `${t.name}<${(t.depends_on ?? []).join(',')}`).join(';');
+  const positions = useMemo(() => {
+    const ids = run.tasks.map((t) => t.name);
+    const edges = run.tasks.flatMap((t) => (t.depends_on ?? []).map((d) => ({ source: d, target: t.name })));
+    const auto = layeredLayout(ids, edges);
+    // Where the editor of this pipeline has positions for the same tasks, use them.
+    const stored = run.pipeline_id ? loadPositions(run.pipeline_id) : {};
+    const all = ids.every((n) => stored[n]);
+    return new Map(ids.map((n) => [n, all ? stored[n] : auto.get(n)!]));
+  }, [structure, run.pipeline_id]);
+
+  // Nodes live in state so React Flow's measured sizes survive each refresh
+  // (new node objects without them would be hidden until measured again).
+  const [measured, setMeasured] = useState<RunNode[]>([]);
+  const onNodesChange = useCallback(
+    (changes: NodeChange<RunNode>[]) => setMeasured((prev) => applyNodeChanges(changes, prev)),
+    [],
+  );
+  const previous = new Map(measured.map((n) => [n.id, n]));
+  const nodes: RunNode[] = run.tasks.map((t) => ({
+    ...previous.get(t.name),
+    id: t.name,
+    type: 'run-task',
+    position: positions.get(t.name) ?? { x: 0, y: 0 },
+    selected: t.name === selected,
+    draggable: false,
+    connectable: false,
+    data: { name: t.name, label: t.label, template: t.template, state: t.state, attempt: t.attempt, maxAttempts: t.max_attempts },
+  }));
+  const nodesKey = nodes.map((n) => n.id).join(',');
+  useEffect(() => {
+    setMeasured((prev) => {
+      const byId = new Map(prev.map((n) => [n.id, n]));
+      return nodes.map((n) => ({ ...n, measured: byId.get(n.id)?.measured ?? n.measured }));
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [nodesKey]);
+  const edges: Edge[] = run.tasks.flatMap((t) =>
+    (t.depends_on ?? []).map((d) => ({
+      id: `${d}->${t.name}`,
+      source: d,
+      target: t.name,
+      animated: t.state === 'running' || (t.state === 'pending' && run.tasks.find((u) => u.name === d)?.state === 'succeeded' && run.state === 'running'),
+      markerEnd: { type: MarkerType.ArrowClosed },
+    })),
+  );
+  const rows = new Set([...positions.values()].map((p) => p.y)).size;
+
+  return (
+    <div style={{ height: Math.min(560, Math.max(260, 140 * rows + 60)) }} data-testid="run-dag">
+      <ReactFlow<RunNode, Edge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        elementsSelectable={false}
+        deleteKeyCode={null}
+        onNodeClick={(_, n) => onSelect(n.id)}
+        onPaneClick={() => onSelect(null)}
+        fitView
+        fitViewOptions={{ maxZoom: 1 }}
+        minZoom={0.2}
+      >
+        <Background gap={16} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+/** The "pod view" of one task: where and how it ran, its attempts, outputs and log. */
+function TaskView({ run, task }: { run: Run; task: TaskRun }) {
+  const attempts = task.attempts ?? [];
+  const outputs = task.outputs && Object.keys(task.outputs).length > 0 ? JSON.stringify(task.outputs, null, 2) : '';
+  return (
+    <Card
+      data-testid="task-view"
+      title={
+        <Space>
+          <Typography.Title level={5} style={{ margin: 0 }} data-testid="task-view-name">
+            {task.label ? `${task.label} (${task.name})` : task.name}
+          </Typography.Title>
+          <StateTag state={task.state} testId="task-state" />
+          {task.max_attempts > 1 && task.attempt > 0 && (
+            <Typography.Text type="secondary">
+              attempt {task.attempt} of {task.max_attempts}
+            </Typography.Text>
+          )}
+        </Space>
+      }
+    >
+      {task.reason && (
+        <Alert
+          type={['failed', 'upstream_failed'].includes(task.state) ? 'error' : 'info'}
+          showIcon
+          style={{ marginBottom: 16 }}
+          message={<span data-testid="task-reason" style={{ whiteSpace: 'pre-wrap' }}>{task.reason}</span>}
+        />
+      )}
+      <Descriptions column={{ xs: 1, md: 3 }} size="small" bordered data-testid="task-fields">
+        <Descriptions.Item label="Template">{task.template}</Descriptions.Item>
+        <Descriptions.Item label="Runtime">{task.runtime || none}</Descriptions.Item>
+        <Descriptions.Item label="Node">{task.node || none}</Descriptions.Item>
+        <Descriptions.Item label="Workload" span={2}>
+          {task.workload ? <Typography.Text code copyable data-testid="task-workload">{task.workload}</Typography.Text> : none}
+        </Descriptions.Item>
+        <Descriptions.Item label="Image">{task.image ? <Typography.Text code>{task.image}</Typography.Text> : none}</Descriptions.Item>
+        <Descriptions.Item label="Command" span={3}>
+          {task.argv?.length ? (
+            <pre style={pre} data-testid="task-argv">
+              {task.argv.map(shellQuote).join(' ')}
+            </pre>
+          ) : (
+            none
+          )}
+        </Descriptions.Item>
+        <Descriptions.Item label="Resources">{resourcesText(task.resources)}</Descriptions.Item>
+        <Descriptions.Item label="Timeout">{task.timeout ? fmtSeconds(task.timeout) : 'none'}</Descriptions.Item>
+        <Descriptions.Item label="Depends on">{task.depends_on?.length ? task.depends_on.join(', ') : none}</Descriptions.Item>
+        <Descriptions.Item label="Ready">{task.ready_at ? fmtTimeSec(task.ready_at) : none}</Descriptions.Item>
+        <Descriptions.Item label="Started">{task.started_at ? fmtTimeSec(task.started_at) : none}</Descriptions.Item>
+        <Descriptions.Item label="Finished">{task.finished_at ? fmtTimeSec(task.finished_at) : none}</Descriptions.Item>
+        <Descriptions.Item label="Duration">{duration(task.started_at, task.finished_at) || none}</Descriptions.Item>
+        <Descriptions.Item label="Exit code">
+          <span data-testid="task-exit-code">{task.exit_code ?? '—'}</span>
+        </Descriptions.Item>
+        <Descriptions.Item label="OOM killed">
+          {task.oom_killed ? <Typography.Text type="danger">yes</Typography.Text> : 'no'}
+        </Descriptions.Item>
+        <Descriptions.Item label="Peak memory">{task.peak_memory_bytes ? fmtBytes(task.peak_memory_bytes) : none}</Descriptions.Item>
+        <Descriptions.Item label="Outputs" span={3}>
+          {outputs ? (
+            <pre style={pre} data-testid="task-outputs">
+              {outputs}
+            </pre>
+          ) : (
+            none
+          )}
+        </Descriptions.Item>
+      </Descriptions>
+      {attempts.length > 0 && (
+        <Table<TaskAttempt>
+          style={{ marginTop: 16 }}
+          size="small"
+          rowKey="attempt"
+          data-testid="task-attempts"
+          pagination={false}
+          dataSource={attempts}
+          columns={[
+            { title: 'Attempt', dataIndex: 'attempt' },
+            { title: 'State', dataIndex: 'state', render: (s: string) => <StateTag state={s} /> },
+            { title: 'Exit code', dataIndex: 'exit_code', render: (c: number | null) => c ?? '—' },
+            { title: 'Reason', dataIndex: 'reason', render: (r: string) => r || none },
+            { title: 'Workload', dataIndex: 'workload', render: (w: string) => (w ? <Typography.Text code>{w}</Typography.Text> : none) },
+            { title: 'Node', dataIndex: 'node' },
+            { title: 'Started', dataIndex: 'started_at', render: (t: string | null) => (t ? fmtTimeSec(t) : none) },
+            { title: 'Duration', key: 'duration', render: (_: unknown, a) => duration(a.started_at, a.finished_at) || none },
+          ]}
+        />
+      )}
+      <TaskLog run={run} task={task} />
+    </Card>
+  );
+}
+
+/** The task's own resource settings; what it does not set comes from its template. */
+function resourcesText(r: TaskRun['resources']): string {
+  const parts: string[] = [];
+  if (r?.cpu !== undefined) parts.push(`cpu ${r.cpu}`);
+  if (r?.memory_bytes !== undefined) parts.push(`memory ${fmtBytes(r.memory_bytes)}`);
+  else if (r?.memory !== undefined) parts.push(`memory ${r.memory}`);
+  if (r?.gpu !== undefined) parts.push(`gpu ${r.gpu}`);
+  return parts.length > 0 ? `${parts.join(', ')} (the rest: the template's)` : "the template's";
+}
+
+
+/**
+ * The log of one attempt of a task, read with `fetch` from
+ * GET /runs/{id}/tasks/{task}/logs?follow=1&attempt=N as a stream. It follows the newest
+ * attempt unless one is picked; when the stream ends while that attempt is still running,
+ * it follows again.
+ */
+function TaskLog({ run, task }: { run: Run; task: TaskRun }) {
+  const [picked, setPicked] = useState<number | null>(null);
+  const attempt = picked ?? task.attempt;
+  const attemptInfo = (task.attempts ?? []).find((a) => a.attempt === attempt);
+  const attemptState = attemptInfo?.state ?? (attempt === task.attempt ? task.state : 'succeeded');
+  const attemptOver = FINAL_TASK_STATES.includes(attemptState) || FINAL_RUN_STATES.includes(run.state);
+
+  const [log, setLog] = useState('');
+  const [trimmed, setTrimmed] = useState(false);
+  const [streaming, setStreaming] = useState(false);
+  const [ended, setEnded] = useState(false);
+  const [streamError, setStreamError] = useState<string | null>(null);
+  const [again, setAgain] = useState(0);
+  const preRef = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    setLog('');
+    setTrimmed(false);
+    setEnded(false);
+    setStreamError(null);
+    if (attempt < 1) {
+      setStreaming(false);
+      return;
+    }
+    const ctrl = new AbortController();
+    setStreaming(true);
+    api
+      .followTaskLog(
+        run.id,
+        task.name,
+        attempt,
+        (text) =>
+          setLog((prev) => {
+            const next = prev + text;
+            if (next.length <= MAX_LOG_CHARS) return next;
+            setTrimmed(true);
+            return next.slice(next.length - MAX_LOG_CHARS);
+          }),
+        ctrl.signal,
+      )
+      .then(() => {
+        if (ctrl.signal.aborted) return;
+        setStreaming(false);
+        setEnded(true);
+      })
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setStreaming(false);
+        setEnded(true);
+        setStreamError(errorText(e));
+      });
+    return () => ctrl.abort();
+  }, [run.id, task.name, attempt, again]);
+
+  // The stream ended but the attempt is still going (e.g. the connection was cut): follow again.
+  useEffect(() => {
+    if (!ended || attemptOver) return;
+    const t = setTimeout(() => setAgain((n) => n + 1), 2000);
+    return () => clearTimeout(t);
+  }, [ended, attemptOver]);
+
+  useLayoutEffect(() => {
+    const el = preRef.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [log]);
+
+  let status: ReactNode = null;
+  if (attempt < 1) {
+    status = FINAL_TASK_STATES.includes(task.state) || FINAL_RUN_STATES.includes(run.state) ? (
+      <Typography.Text type="secondary" data-testid="task-log-none">
+        the task did not run
+      </Typography.Text>
+    ) : (
+      <Typography.Text type="secondary" data-testid="task-log-waiting">
+        <LoadingOutlined /> waiting for the task to start…
+      </Typography.Text>
+    );
+  } else if (streaming) {
+    status = (
+      <Typography.Text type="secondary" data-testid="task-log-live">
+        <LoadingOutlined /> live
+      </Typography.Text>
+    );
+  } else if (ended && attemptOver) {
+    status = (
+      <Typography.Text type="secondary" data-testid="task-log-ended">
+        end of log
+      </Typography.Text>
+    );
+  }
+
+  const attemptOptions = Array.from({ length: Math.max(task.attempt, 0) }, (_, i) => i + 1).map((n) => ({
+    value: n,
+    label: `attempt ${n}${n === task.attempt ? ' (latest)' : ''}`,
+  }));
+
+  return (
+    <div style={{ marginTop: 16 }}>
+      <Space style={{ width: '100%', justifyContent: 'space-between', marginBottom: 8 }}>
+        <Space>
+          <Typography.Text strong>Log</Typography.Text>
+          {attemptOptions.length > 0 && (
+            <Select
+              size="small"
+              data-testid="task-log-attempt"
+              value={attempt}
+              style={{ minWidth: 160 }}
+              options={attemptOptions}
+              onChange={(v: number) => setPicked(v === task.attempt ? null : v)}
+            />
+          )}
+        </Space>
+        <Space>
+          {status}
+          {!streaming && attempt >= 1 && (
+            <Button size="small" icon={<ReloadOutlined />} onClick={() => setAgain((n) => n + 1)} data-testid="task-log-reload">
+              Reload log
+            </Button>
+          )}
+        </Space>
+      </Space>
+      {streamError && <Alert type="error" showIcon role="alert" style={{ marginBottom: 12 }} message={streamError} data-testid="task-log-error" />}
+      {trimmed && (
+        <Typography.Text type="secondary" style={{ display: 'block', marginBottom: 8 }}>
+          Earlier output is not shown (the log is longer than the page keeps).
+        </Typography.Text>
+      )}
+      {attempt < 1 ? (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No log yet" />
+      ) : (
+        <pre
+          ref={preRef}
+          data-testid="task-log"
+          aria-label={`Log of ${task.name}, attempt ${attempt}`}
+          onScroll={(e) => {
+            const el = e.currentTarget;
+            stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+          }}
+          style={{
+            margin: 0,
+            minHeight: 120,
+            maxHeight: 520,
+            overflow: 'auto',
+            padding: 12,
+            background: '#141414',
+            color: '#e6e6e6',
+            borderRadius: 6,
+            fontFamily: MONO,
+            fontSize: 12.5,
+            lineHeight: 1.5,
+            whiteSpace: 'pre-wrap',
+            wordBreak: 'break-all',
+          }}
+        >
+          {log}
+        </pre>
+      )}
+    </div>
+  );
+}

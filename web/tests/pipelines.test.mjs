@@ -1,0 +1,211 @@
+// Job templates and the pipeline editor (DAG canvas) in the web UI against the real
+// server (docs/pipelines.md): the template list and its generated parameter form; a new
+// pipeline built on the canvas from a template (two tasks, an edge, a generated form
+// field), saved, and seen again after a reload; a cycle drawn on the canvas is named by
+// Validate and refused by Save; deleting the closing edge makes it valid again.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  apiApply,
+  apiCall,
+  apiLogin,
+  dragBetween,
+  ECHO_TEMPLATE_YAML,
+  launchBrowser,
+  newPage,
+  startServer,
+  uiLogin,
+} from './helpers.mjs';
+
+const PIPELINE = 'canvas-test';
+
+describe('pipelines', () => {
+  let server;
+  let browser;
+  let adminToken;
+  let context;
+  let page;
+  let errors;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    adminToken = await apiLogin(server.base, 'admin', server.password);
+    const r = await apiApply(server.base, adminToken, ECHO_TEMPLATE_YAML);
+    assert.equal(r.status, 200, `apply: ${r.status} ${JSON.stringify(r.body)}`);
+    ({ context, page, errors } = await newPage(browser));
+    await page.setViewportSize({ width: 1600, height: 1000 }); // room for the canvas between the panels
+    await uiLogin(page, server.base, 'admin', server.password);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  const get = async (p) => {
+    const r = await apiCall(server.base, adminToken, 'GET', p);
+    assert.equal(r.status, 200, `GET ${p}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const savedPipeline = async () => (await get('/pipelines?project=public')).items.find((p) => p.name === PIPELINE);
+
+  test('the template list and the form generated from a template schema', async () => {
+    const item = page.getByRole('menuitem', { name: /Job templates/ });
+    assert.notEqual(await item.getAttribute('aria-disabled'), 'true');
+    await item.click();
+    await page.waitForURL(`${server.base}/templates`);
+    const row = page.getByTestId('template-row-public/echo-hello');
+    await row.waitFor();
+    const text = await row.textContent();
+    assert.match(text, /quader\/python:3\.11/);
+    assert.match(text, /Release/);
+    assert.match(text, /Say hello from the task/);
+
+    await page.getByTestId('template-link-public/echo-hello').click();
+    await page.waitForURL(/\/templates\/\d+$/);
+    assert.equal((await page.getByTestId('template-name').textContent()).trim(), 'echo-hello');
+    // Group headings, labels, typed read-only fields with their defaults.
+    const form = page.getByTestId('template-args');
+    await form.getByTestId('args-group-Greeting').waitFor();
+    await form.getByTestId('args-group-Tuning').waitFor();
+    assert.match(await form.textContent(), /Message/);
+    assert.match(await form.textContent(), /What the task says/);
+    const count = form.getByTestId('arg---count');
+    assert.equal(await count.inputValue(), '3');
+    assert.equal(await count.isDisabled(), true, 'read-only');
+    assert.match(await form.getByTestId('arg---mode').textContent(), /fast/);
+    assert.equal(await form.getByTestId('arg---loud').getAttribute('role'), 'switch');
+    assert.equal(await form.getByTestId('arg---message').getAttribute('placeholder'), 'say something');
+    assert.deepEqual(errors, []);
+  });
+
+  test('build a pipeline on the canvas, save it, and see it again after a reload', async () => {
+    assert.equal(await savedPipeline(), undefined, 'no pipeline before');
+
+    await page.getByRole('menuitem', { name: /Pipelines/ }).click();
+    await page.waitForURL(`${server.base}/pipelines`);
+    await page.getByTestId('pipelines-table').waitFor();
+    await page.getByTestId('new-pipeline').click();
+    await page.getByTestId('new-pipeline-name').fill(PIPELINE);
+    await page.getByTestId('new-pipeline-description').fill('made on the canvas');
+    await page.getByTestId('new-pipeline-submit').click();
+    await page.waitForURL(`${server.base}/pipelines/new`);
+    await page.getByTestId('canvas-empty').waitFor();
+
+    // Two tasks from the template: the second gets a unique name.
+    await page.getByTestId('add-template-public/echo-hello').click();
+    await page.getByTestId('task-node-echo-hello').waitFor();
+    await page.getByTestId('add-template-public/echo-hello').click();
+    await page.getByTestId('task-node-echo-hello-2').waitFor();
+
+    // Connect: echo-hello → echo-hello-2 (the second depends on the first).
+    await dragBetween(page, page.getByTestId('task-out-echo-hello'), page.getByTestId('task-in-echo-hello-2'));
+    await page.getByTestId('edge-echo-hello->echo-hello-2').waitFor({ state: 'attached' });
+
+    // The generated form of the selected task: fill the required parameter of both.
+    for (const name of ['echo-hello', 'echo-hello-2']) {
+      await page.getByTestId(`task-node-${name}`).click();
+      const nameInput = page.getByTestId('task-name');
+      await page.waitForFunction((n) => document.querySelector('[data-testid="task-name"]')?.value === n, name);
+      assert.equal(await nameInput.inputValue(), name);
+      await page.getByTestId('arg---message').fill(`from ${name}`);
+    }
+    // Other generated fields: the int and the enum show their defaults.
+    assert.equal(await page.getByTestId('arg---count').inputValue(), '3');
+    assert.match(await page.getByTestId('arg---mode').textContent(), /fast/);
+    await page.getByTestId('arg---count').fill('5');
+
+    await page.getByTestId('save-button').click();
+    await page.waitForURL(/\/pipelines\/\d+$/);
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+
+    const saved = await savedPipeline();
+    assert.ok(saved, 'saved on the server');
+    assert.equal(saved.id, id);
+    assert.equal(saved.description, 'made on the canvas');
+    assert.deepEqual(saved.tasks.map((x) => x.name), ['echo-hello', 'echo-hello-2']);
+    const [first, second] = saved.tasks;
+    assert.equal(first.template, 'echo-hello');
+    assert.deepEqual(first.depends_on ?? [], []);
+    assert.deepEqual(second.depends_on, ['echo-hello']);
+    assert.equal(first.args['--message'], 'from echo-hello');
+    assert.equal(second.args['--message'], 'from echo-hello-2');
+    assert.equal(second.args['--count'], 5);
+
+    // A reload shows the same DAG (positions come from this browser, the rest from the server).
+    await page.reload();
+    await page.getByTestId('task-node-echo-hello').waitFor();
+    await page.getByTestId('task-node-echo-hello-2').waitFor();
+    await page.getByTestId('edge-echo-hello->echo-hello-2').waitFor({ state: 'attached' });
+    assert.equal(await page.locator('.react-flow__edge').count(), 1);
+    assert.equal(await page.getByTestId('unsaved').count(), 0, 'nothing unsaved after a reload');
+    await page.getByTestId('task-node-echo-hello-2').click();
+    assert.equal(await page.getByTestId('arg---message').inputValue(), 'from echo-hello-2');
+    assert.equal(await page.getByTestId('arg---count').inputValue(), '5');
+
+    // The list shows it: tasks count, no schedule, no run yet.
+    await page.goto(`${server.base}/pipelines`);
+    const row = page.getByTestId(`pipeline-row-public/${PIPELINE}`);
+    await row.waitFor();
+    assert.match(await row.textContent(), /made on the canvas/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a cycle drawn on the canvas: Validate names it, Save refuses it', async () => {
+    const before = await savedPipeline();
+    assert.ok(before, 'the pipeline of the previous test');
+    await page.goto(`${server.base}/pipelines/${before.id}`);
+    await page.getByTestId('task-node-echo-hello-2').waitFor();
+
+    // Valid as saved.
+    await page.getByTestId('validate-button').click();
+    await page.getByTestId('validation-ok').waitFor();
+
+    // Connect back: echo-hello-2 → echo-hello.
+    await dragBetween(page, page.getByTestId('task-out-echo-hello-2'), page.getByTestId('task-in-echo-hello'));
+    await page.getByTestId('edge-echo-hello-2->echo-hello').waitFor({ state: 'attached' });
+    await page.getByTestId('unsaved').waitFor();
+
+    // What the server says about this document, verbatim.
+    const doc = {
+      name: PIPELINE,
+      project: 'public',
+      description: 'made on the canvas',
+      tasks: [
+        { name: 'echo-hello', template: 'echo-hello', depends_on: ['echo-hello-2'], args: { '--message': 'x' } },
+        { name: 'echo-hello-2', template: 'echo-hello', depends_on: ['echo-hello'], args: { '--message': 'y' } },
+      ],
+    };
+    const expected = await apiCall(server.base, adminToken, 'POST', '/pipelines/validate', doc);
+    assert.equal(expected.status, 400, JSON.stringify(expected.body));
+    assert.match(expected.body.error.message, /cycle/);
+
+    await page.getByTestId('validate-button').click();
+    const alert = page.getByTestId('validation-error');
+    await alert.waitFor();
+    const shown = (await alert.textContent()).trim();
+    assert.match(shown, /cycle/);
+    assert.match(shown, /echo-hello -> echo-hello-2|echo-hello-2 -> echo-hello/);
+    assert.equal(shown, expected.body.error.message);
+
+    // Save is refused the same way; nothing changes on the server.
+    await page.getByTestId('save-button').click();
+    await page.locator('[data-testid="validation-error"][data-source="save"]').waitFor();
+    assert.match(await page.getByTestId('validation-error').textContent(), /cycle/);
+    const after = await savedPipeline();
+    assert.deepEqual(after.tasks.map((x) => x.depends_on ?? []), [[], ['echo-hello']]);
+    assert.equal(after.updated_at, before.updated_at);
+
+    // Select the closing edge and delete it: valid again, and nothing left to save.
+    await page.getByTestId('edge-echo-hello-2->echo-hello').dispatchEvent('click');
+    await page.locator('.react-flow__edge.selected').waitFor({ state: 'attached' });
+    await page.keyboard.press('Delete');
+    await page.getByTestId('edge-echo-hello-2->echo-hello').waitFor({ state: 'detached' });
+    await page.getByTestId('validate-button').click();
+    await page.getByTestId('validation-ok').waitFor();
+    assert.equal(await page.getByTestId('unsaved').count(), 0);
+    assert.deepEqual(errors, []);
+  });
+});

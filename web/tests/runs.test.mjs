@@ -1,0 +1,210 @@
+// Runs, their live view and schedules in the web UI against the real server
+// (docs/pipelines.md), on the process runtime: "Run" in the editor lands on the run's
+// page, whose DAG turns each task green as it succeeds; a task's pod view and its log
+// (read as a stream) match the API; the runs list and its pipeline filter; a running
+// run's live log and the Stop button; a scheduled pipeline on the Schedules page.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  apiApply,
+  apiCall,
+  apiLogin,
+  ECHO_TEMPLATE_YAML,
+  launchBrowser,
+  newPage,
+  pickSelect,
+  SLEEPER_TEMPLATE_YAML,
+  startServer,
+  uiLogin,
+  waitFor,
+} from './helpers.mjs';
+
+const TASK_TIMEOUT = 30_000;
+
+describe('runs', () => {
+  let server;
+  let browser;
+  let adminToken;
+  let context;
+  let page;
+  let errors;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    adminToken = await apiLogin(server.base, 'admin', server.password);
+    const r = await apiApply(server.base, adminToken, ECHO_TEMPLATE_YAML + '\n---\n' + SLEEPER_TEMPLATE_YAML);
+    assert.equal(r.status, 200, `apply: ${r.status} ${JSON.stringify(r.body)}`);
+    ({ context, page, errors } = await newPage(browser));
+    await page.setViewportSize({ width: 1600, height: 1000 }); // room for the canvas between the panels
+    await uiLogin(page, server.base, 'admin', server.password);
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await server?.stop();
+  });
+
+  const call = async (method, p, body, status = 200) => {
+    const r = await apiCall(server.base, adminToken, method, p, body);
+    assert.equal(r.status, status, `${method} ${p}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+
+  test('run a pipeline from the editor: the DAG turns green, a task shows its pod view and log', async () => {
+    const p = await call(
+      'POST',
+      '/pipelines',
+      {
+        name: 'hello-run',
+        project: 'public',
+        description: 'two tasks in a row',
+        tasks: [
+          { name: 'first', template: 'echo-hello', args: { '--message': 'one' } },
+          { name: 'second', template: 'echo-hello', depends_on: ['first'], args: { '--message': 'two words' } },
+        ],
+      },
+      201,
+    );
+
+    await page.goto(`${server.base}/pipelines/${p.id}`);
+    await page.getByTestId('task-node-second').waitFor();
+    await page.getByTestId('run-button').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const runId = Number(new URL(page.url()).pathname.split('/').pop());
+    assert.equal((await page.getByTestId('run-title').textContent()).trim(), `Run #${runId}`);
+    assert.equal((await page.getByTestId('run-pipeline').textContent()).trim(), 'hello-run');
+    assert.equal((await page.getByTestId('run-trigger').textContent()).trim(), 'manual');
+
+    // Both task nodes end green, and the run succeeds — without reloading the page.
+    await page.locator('[data-testid="run-task-first"][data-state="succeeded"]').waitFor({ state: 'attached', timeout: TASK_TIMEOUT });
+    await page.locator('[data-testid="run-task-second"][data-state="succeeded"]').waitFor({ state: 'attached', timeout: TASK_TIMEOUT });
+    await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: 10_000 });
+    const color = await page.getByTestId('run-task-second').evaluate((el) => getComputedStyle(el).borderTopColor);
+    assert.equal(color, 'rgb(82, 196, 26)', 'succeeded is green');
+
+    const run = await call('GET', `/runs/${runId}`);
+    assert.equal(run.state, 'succeeded');
+    assert.equal(run.pipeline, 'hello-run');
+    const second = run.tasks.find((t) => t.name === 'second');
+    assert.equal(second.exit_code, 0);
+
+    // The pod view and log of a task.
+    await page.getByTestId('run-task-second').click();
+    await page.waitForURL(new RegExp(`/runs/${runId}\\?task=second$`));
+    await page.getByTestId('task-view').waitFor();
+    assert.match(await page.getByTestId('task-view-name').textContent(), /second/);
+    assert.equal((await page.getByTestId('task-exit-code').textContent()).trim(), '0');
+    assert.match(await page.getByTestId('task-argv').textContent(), /--message 'two words'/);
+    await page.getByTestId('task-attempts').waitFor();
+
+    const apiLog = await fetch(`${server.base}/api/v1/runs/${runId}/tasks/second/logs?attempt=1`, {
+      headers: { Authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(apiLog.status, 200);
+    const logText = await apiLog.text();
+    assert.match(logText, /hello from second/);
+    assert.match(logText, /message: two words/);
+    await page.getByTestId('task-log-ended').waitFor();
+    assert.equal(await page.getByTestId('task-log').evaluate((el) => el.textContent), logText);
+
+    // Another task: its own log.
+    await page.getByTestId('run-task-first').click();
+    await page.getByTestId('task-log-ended').waitFor();
+    await page.waitForFunction(() => /hello from first/.test(document.querySelector('[data-testid="task-log"]')?.textContent ?? ''));
+    assert.match(await page.getByTestId('task-log').textContent(), /message: one/);
+
+    // The runs list, filtered by pipeline, and the pipelines list's "last run".
+    await page.getByRole('menuitem', { name: /Runs/ }).click();
+    await page.waitForURL(`${server.base}/runs`);
+    const row = page.getByTestId(`run-row-${runId}`);
+    await row.waitFor();
+    const text = await row.textContent();
+    assert.match(text, /hello-run/);
+    assert.match(text, /succeeded/);
+    assert.match(text, /manual/);
+    assert.match(text, /admin/);
+    assert.match(text, /2\/2 succeeded/);
+    await pickSelect(page, 'runs-pipeline-filter', 'public/hello-run');
+    await page.waitForURL(`${server.base}/runs?project=public&pipeline=hello-run`);
+    await row.waitFor();
+    await page.getByTestId(`run-link-${runId}`).click();
+    await page.waitForURL(`${server.base}/runs/${runId}`);
+
+    await page.goto(`${server.base}/pipelines`);
+    const last = page.getByTestId('pipeline-last-run-public/hello-run');
+    await last.waitFor();
+    assert.equal((await last.textContent()).trim(), `#${runId}`);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a running task shows its log live; Stop ends the run', async () => {
+    const p = await call(
+      'POST',
+      '/pipelines',
+      { name: 'sleepy', project: 'public', tasks: [{ name: 'nap', template: 'sleeper' }] },
+      201,
+    );
+    const run = await call('POST', `/pipelines/${p.id}/run`, {}, 201);
+    await page.goto(`${server.base}/runs/${run.id}?task=nap`);
+    await page.locator('[data-testid="run-task-nap"][data-state="running"]').waitFor({ timeout: TASK_TIMEOUT });
+    const color = await page.getByTestId('run-task-nap').evaluate((el) => getComputedStyle(el).borderTopColor);
+    assert.equal(color, 'rgb(22, 119, 255)', 'running is blue');
+    await page.waitForFunction(() => /sleeper started/.test(document.querySelector('[data-testid="task-log"]')?.textContent ?? ''), null, {
+      timeout: TASK_TIMEOUT,
+    });
+    await page.getByTestId('task-log-live').waitFor();
+
+    await page.getByTestId('stop-run').click();
+    await page.locator('.ant-popconfirm').getByRole('button', { name: 'Stop' }).click();
+    await page.locator('[data-testid="run-state"][data-state="stopped"]').waitFor({ timeout: TASK_TIMEOUT });
+    await page.locator('[data-testid="run-task-nap"]:not([data-state="running"])').waitFor({ timeout: TASK_TIMEOUT });
+    const after = await waitFor(async () => {
+      const r = await call('GET', `/runs/${run.id}`);
+      return r.state === 'stopped' ? r : null;
+    }, 10_000, 'the run to be stopped');
+    assert.equal(after.tasks[0].state, await page.getByTestId('run-task-nap').getAttribute('data-state'));
+    assert.equal(await page.getByTestId('stop-run').count(), 0, 'no Stop button once the run is over');
+    assert.doesNotMatch(await page.getByTestId('task-log').textContent(), /woke up/);
+    assert.deepEqual(errors, []);
+  });
+
+  test('a scheduled pipeline: cron and time zone in the lists, next fire, schedule records page', async () => {
+    const p = await call(
+      'POST',
+      '/pipelines',
+      {
+        name: 'nightly',
+        project: 'public',
+        schedule: { cron: '0 2 * * *', timezone: 'Asia/Shanghai', catchup: 'none', enabled: true },
+        tasks: [{ name: 'hello', template: 'echo-hello', args: { '--message': 'good night' } }],
+      },
+      201,
+    );
+    assert.ok(p.next_fire, 'the server says when it fires next');
+
+    await page.goto(`${server.base}/pipelines`);
+    const row = page.getByTestId('pipeline-row-public/nightly');
+    await row.waitFor();
+    assert.match(await row.textContent(), /0 2 \* \* \*/);
+    assert.match(await row.textContent(), /Asia\/Shanghai/);
+
+    await page.getByRole('menuitem', { name: /Schedules/ }).click();
+    await page.waitForURL(`${server.base}/schedules`);
+    const scheduled = page.getByTestId('scheduled-pipelines');
+    await scheduled.getByText('nightly').waitFor();
+    assert.match(await scheduled.textContent(), /Asia\/Shanghai/);
+    await page.getByTestId('schedules-table').waitFor();
+    const recs = await call('GET', '/schedules?pipeline=nightly&project=public');
+    assert.ok(Array.isArray(recs.items));
+    for (const r of recs.items) await page.getByTestId(`schedule-row-${r.id}`).waitFor();
+
+    // The schedule settings in the editor.
+    await page.goto(`${server.base}/pipelines/${p.id}`);
+    await page.getByTestId('tab-pipeline').click();
+    assert.equal(await page.getByTestId('schedule-cron').inputValue(), '0 2 * * *');
+    assert.equal(await page.getByTestId('schedule-timezone').inputValue(), 'Asia/Shanghai');
+    assert.deepEqual(errors, []);
+  });
+});
