@@ -134,9 +134,11 @@ void ScheduleController::Loop() {
       if (!st.ok()) spdlog::error("[cron] listing waiting records failed: {}", st.ToString());
       for (int64_t id : waiting) DecideWaiting(id);
     }
+    std::vector<int64_t> due;
     for (auto& [id, next] : next_fire_) {
-      if (next * 1000 <= now_ms) Fire(id, now_ms);
+      if (next * 1000 <= now_ms) due.push_back(id);
     }
+    if (!due.empty()) FireAll(due, now_ms);
     bool fired = false;
     for (const auto& [id, next] : next_fire_) fired = fired || next * 1000 <= now_ms;
     earliest = fired ? Replan() : std::optional<int64_t>();
@@ -164,51 +166,59 @@ std::optional<int64_t> ScheduleController::Replan() {
   return earliest;
 }
 
-void ScheduleController::Fire(int64_t pipeline_id, int64_t now_ms) {
+void ScheduleController::FireAll(const std::vector<int64_t>& pipeline_ids, int64_t now_ms) {
   int64_t now_s = now_ms / 1000;
   std::vector<int64_t> on_time_errors;
+  // One transaction for every due pipeline: the records are the fire, so
+  // they are written first and together; launching runs comes after.
   Status st = store_.Write([&](store::Tx& tx) -> Status {
-    auto p = store::GetPipeline(tx, pipeline_id);
-    if (!p.ok()) return Status::Ok();  // deleted meanwhile
-    auto s = ScheduleOf(*p);
-    if (!s) return Status::Ok();
-    QUADER_ASSIGN_OR_RETURN(int64_t cursor, Cursor(tx, *p, *s));
-    std::deque<int64_t> due;  // the newest kMaxMissedRecords fire times in (cursor, now]
-    for (auto t = NextAfter(*s, cursor); t && *t <= now_s; t = NextAfter(*s, *t)) {
-      due.push_back(*t);
-      if (due.size() > kMaxMissedRecords) due.pop_front();
-    }
-    if (due.empty()) return Status::Ok();
-    const std::string& policy = s->spec.schedule->catchup;
-    bool newest_on_time = now_s - due.back() < kOnTimeWindowSeconds;
-    for (size_t i = 0; i < due.size(); ++i) {
-      int64_t t = due[i];
-      bool on_time = now_s - t < kOnTimeWindowSeconds;
-      bool newest = i + 1 == due.size();
-      std::string state = "comed";
-      if (!on_time) {
-        if (policy == "none") state = "skipped: missed";
-        else if (policy == "latest" && !(newest && !newest_on_time)) state = "skipped: missed";
-      }
-      store::ScheduleRecord r;
-      r.pipeline_id = p->id;
-      r.project_id = p->project_id;
-      r.execution_date = t;
-      r.timezone = s->spec.schedule->timezone;
-      r.state = state;
-      r.fired_at = now_ms;
-      auto inserted = store::InsertScheduleRecord(tx, r);
-      if (!inserted.ok() && inserted.status().code() != Code::kAlreadyExists) return inserted.status();
-      if (on_time) on_time_errors.push_back(now_ms - t * 1000);
-      if (!on_time) {
-        spdlog::info("[cron] {}/{}: fire time {} was missed; catch-up {} -> {}", p->project, p->name,
-                     FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(t))), policy, state);
-      }
+    for (int64_t pipeline_id : pipeline_ids) {
+      Status one = [&]() -> Status {
+        auto p = store::GetPipeline(tx, pipeline_id);
+        if (!p.ok()) return Status::Ok();  // deleted meanwhile
+        auto s = ScheduleOf(*p);
+        if (!s) return Status::Ok();
+        QUADER_ASSIGN_OR_RETURN(int64_t cursor, Cursor(tx, *p, *s));
+        std::deque<int64_t> due;  // the newest kMaxMissedRecords fire times in (cursor, now]
+        for (auto t = NextAfter(*s, cursor); t && *t <= now_s; t = NextAfter(*s, *t)) {
+          due.push_back(*t);
+          if (due.size() > kMaxMissedRecords) due.pop_front();
+        }
+        if (due.empty()) return Status::Ok();
+        const std::string& policy = s->spec.schedule->catchup;
+        bool newest_on_time = now_s - due.back() < kOnTimeWindowSeconds;
+        for (size_t i = 0; i < due.size(); ++i) {
+          int64_t t = due[i];
+          bool on_time = now_s - t < kOnTimeWindowSeconds;
+          bool newest = i + 1 == due.size();
+          std::string state = "comed";
+          if (!on_time) {
+            if (policy == "none") state = "skipped: missed";
+            else if (policy == "latest" && !(newest && !newest_on_time)) state = "skipped: missed";
+          }
+          store::ScheduleRecord r;
+          r.pipeline_id = p->id;
+          r.project_id = p->project_id;
+          r.execution_date = t;
+          r.timezone = s->spec.schedule->timezone;
+          r.state = state;
+          r.fired_at = Ms(clock_.Now());  // when the record is written: the fire's real time
+          auto inserted = store::InsertScheduleRecord(tx, r);
+          if (!inserted.ok() && inserted.status().code() != Code::kAlreadyExists) return inserted.status();
+          if (on_time) on_time_errors.push_back(r.fired_at - t * 1000);
+          if (!on_time) {
+            spdlog::info("[cron] {}/{}: fire time {} was missed; catch-up {} -> {}", p->project, p->name,
+                         FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::seconds(t))), policy, state);
+          }
+        }
+        return Status::Ok();
+      }();
+      QUADER_RETURN_IF_ERROR(one);
     }
     return Status::Ok();
   });
   if (!st.ok()) {
-    spdlog::error("[cron] producing schedule records for pipeline {} failed: {}", pipeline_id, st.ToString());
+    spdlog::error("[cron] producing schedule records failed: {}", st.ToString());
     return;
   }
   if (!on_time_errors.empty()) {
@@ -218,7 +228,7 @@ void ScheduleController::Fire(int64_t pipeline_id, int64_t now_ms) {
       if (fire_errors_.size() > kMaxFireErrors) fire_errors_.pop_front();
     }
   }
-  DecideWaiting(pipeline_id);
+  for (int64_t pipeline_id : pipeline_ids) DecideWaiting(pipeline_id);
 }
 
 void ScheduleController::DecideWaiting(int64_t pipeline_id) {

@@ -54,8 +54,9 @@ class ScheduleController {
   void Loop();
   // Recomputes every enabled schedule's next fire time; returns the earliest.
   std::optional<int64_t> Replan();
-  // Produces the records due for `pipeline_id` up to `now` and decides waiting ones.
-  void Fire(int64_t pipeline_id, int64_t now_ms);
+  // Produces the records due for these pipelines up to `now` (one
+  // transaction), then decides each pipeline's waiting records.
+  void FireAll(const std::vector<int64_t>& pipeline_ids, int64_t now_ms);
   void DecideWaiting(int64_t pipeline_id);
 
   store::Store& store_;

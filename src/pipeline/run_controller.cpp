@@ -6,6 +6,8 @@
 #include <random>
 #include <sstream>
 
+#include <malloc.h>
+
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
@@ -114,6 +116,15 @@ struct RunController::Event {
   std::string reason;
   int64_t peak_memory = 0;
   Json outputs = Json::object();
+};
+
+// Everything one scheduler round decided: written in one transaction, then acted on.
+struct RunController::Round {
+  std::vector<std::function<Status(store::Tx&)>> writes;
+  std::vector<std::shared_ptr<TaskHandle>> acks;  // finished attempts whose workloads may go
+  std::vector<std::pair<RunState*, int>> launches;
+  std::vector<runtime::WorkloadSpec> specs;       // one per launch
+  std::vector<int64_t> finished;                  // runs that ended
 };
 
 struct RunController::TaskState {
@@ -358,12 +369,14 @@ void RunController::Loop() {
       if (t.joinable()) t.join();
     }
     finished_threads.clear();
+    Round round;
     if (notified) {
       LoadRuns();
-      HandleStops();
+      HandleStops(round);
     }
-    if (!events.empty()) HandleEvents(std::move(events));
-    StartReady();
+    if (!events.empty()) HandleEvents(std::move(events), round);
+    StartReady(round);
+    FinishRound(round);
     int64_t active = 0, running = 0;
     for (const auto& [id, run] : runs_) {
       active++;
@@ -512,10 +525,10 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   return Status::Ok();
 }
 
-void RunController::HandleStops() {
+void RunController::HandleStops(Round& round) {
   int64_t now = Ms(clock_.Now());
-  std::vector<std::function<Status(store::Tx&)>> writes;
-  std::vector<int64_t> finished;
+  auto& writes = round.writes;
+  auto& finished = round.finished;
   for (auto& [id, run] : runs_) {
     if (!run->rec.stop_requested || run->stopping) continue;
     run->stopping = true;
@@ -535,9 +548,6 @@ void RunController::HandleStops() {
     FinishRunIfDone(*run, now, &writes);
     if (run->done) finished.push_back(id);
   }
-  Commit(store_, &writes, nullptr);
-  for (int64_t id : finished) runs_.erase(id);
-  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
 }
 
 void RunController::MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason,
@@ -613,10 +623,10 @@ void RunController::FinishRunIfDone(RunState& run, int64_t now,
   }
 }
 
-void RunController::HandleEvents(std::vector<Event> events) {
+void RunController::HandleEvents(std::vector<Event> events, Round& round) {
   int64_t now = Ms(clock_.Now());
-  std::vector<std::function<Status(store::Tx&)>> writes;
-  std::vector<std::shared_ptr<TaskHandle>> acks;
+  auto& writes = round.writes;
+  auto& acks = round.acks;
   std::set<int64_t> touched;
   for (Event& e : events) {
     auto it = runs_.find(e.handle->run_id);
@@ -690,22 +700,11 @@ void RunController::HandleEvents(std::vector<Event> events) {
                       &writes);
     }
   }
-  std::vector<int64_t> finished;
   for (int64_t id : touched) {
     RunState& run = *runs_[id];
     FinishRunIfDone(run, now, &writes);
-    if (run.done) finished.push_back(id);
+    if (run.done) round.finished.push_back(id);
   }
-  Commit(store_, &writes, nullptr);
-  for (const auto& h : acks) {
-    {
-      std::lock_guard<std::mutex> lock(h->mu);
-      h->persisted = true;
-    }
-    h->cv.notify_all();
-  }
-  for (int64_t id : finished) runs_.erase(id);
-  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
 }
 
 Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState& task) {
@@ -864,12 +863,12 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
   return spec;
 }
 
-void RunController::StartReady() {
+void RunController::StartReady(Round& round) {
   int64_t now = Ms(clock_.Now());
-  std::vector<std::function<Status(store::Tx&)>> writes;
-  std::vector<std::pair<RunState*, int>> launches;
-  std::vector<runtime::WorkloadSpec> specs;
-  std::vector<int64_t> finished;
+  auto& writes = round.writes;
+  auto& launches = round.launches;
+  auto& specs = round.specs;
+  auto& finished = round.finished;
   for (auto& [id, run_ptr] : runs_) {
     RunState& run = *run_ptr;
     if (run.stopping || run.done) continue;
@@ -947,16 +946,30 @@ void RunController::StartReady() {
       if (run.done) finished.push_back(id);
     }
   }
-  Commit(store_, &writes, nullptr);
-  for (size_t k = 0; k < launches.size(); ++k) {
-    LaunchTaskThread(*launches[k].first, launches[k].first->tasks[launches[k].second], std::move(specs[k]), false);
+}
+
+void RunController::FinishRound(Round& round) {
+  Commit(store_, &round.writes, nullptr);
+  for (const auto& h : round.acks) {
+    {
+      std::lock_guard<std::mutex> lock(h->mu);
+      h->persisted = true;
+    }
+    h->cv.notify_all();
+  }
+  for (size_t k = 0; k < round.launches.size(); ++k) {
+    auto [run, task] = round.launches[k];
+    LaunchTaskThread(*run, run->tasks[task], std::move(round.specs[k]), false);
   }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.tasks_started += static_cast<int64_t>(launches.size());
+    stats_.tasks_started += static_cast<int64_t>(round.launches.size());
   }
-  for (int64_t id : finished) runs_.erase(id);
-  if (!finished.empty() && options_.on_run_finished) options_.on_run_finished();
+  for (int64_t id : round.finished) runs_.erase(id);
+  if (!round.finished.empty()) {
+    malloc_trim(0);  // a big run's state is gone: give the memory back
+    if (options_.on_run_finished) options_.on_run_finished();
+  }
 }
 
 void RunController::LaunchTaskThread(RunState& run, TaskState& task, runtime::WorkloadSpec spec, bool adopt) {

@@ -109,13 +109,15 @@ class RunController {
   struct TaskState;
   struct RunState;
   struct Event;
+  struct Round;
 
   void Loop();
   void LoadRuns();
   Status LoadRun(const store::RunRecord& rec);
-  void HandleStops();
-  void HandleEvents(std::vector<Event> events);
-  void StartReady();
+  void HandleStops(Round& round);
+  void HandleEvents(std::vector<Event> events, Round& round);
+  void StartReady(Round& round);
+  void FinishRound(Round& round);
   void FinishRunIfDone(RunState& run, int64_t now, std::vector<std::function<Status(store::Tx&)>>* writes);
   void MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason, int64_t now,
                        std::vector<std::function<Status(store::Tx&)>>* writes);

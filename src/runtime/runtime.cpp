@@ -18,7 +18,8 @@ const char* StateName(WorkloadState s) {
 
 Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::milliseconds timeout) {
   using namespace std::chrono;
-  auto deadline = steady_clock::now() + timeout;
+  auto start = steady_clock::now();
+  auto deadline = start + timeout;
   microseconds pause(500);
   while (true) {
     QUADER_ASSIGN_OR_RETURN(WorkloadStatus st, Inspect(id));
@@ -26,7 +27,9 @@ Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::millise
     auto now = steady_clock::now();
     if (now >= deadline) return st;
     std::this_thread::sleep_for(std::min<microseconds>(pause, duration_cast<microseconds>(deadline - now)));
-    pause = std::min<microseconds>(pause * 2, milliseconds(100));
+    // Every 5 ms for the first seconds of a wait (short workloads are noticed
+    // within 5 ms), then slower.
+    pause = std::min<microseconds>(pause * 2, now - start < seconds(2) ? milliseconds(5) : milliseconds(100));
   }
 }
 

@@ -151,7 +151,7 @@ Result<std::unique_ptr<SqliteConnection>> SqliteStore::Connect(bool writer) {
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
   std::string pragmas =
-      "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+      "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
   if (writer && !in_memory_) pragmas = "PRAGMA journal_mode = WAL; " + pragmas;
   QUADER_RETURN_IF_ERROR(conn->ExecScript(pragmas));
   return conn;
