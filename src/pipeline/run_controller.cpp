@@ -1160,10 +1160,11 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
     }
   } else {
     done.state = "failed";
+    // The runtime's own words when it has them ("exited with code 3", the OOM note).
     if (status.oom_killed) done.reason = "killed: out of memory (OOM)";
+    else if (!status.reason.empty()) done.reason = status.reason;
     else if (status.exit_code) done.reason = "exit code " + std::to_string(*status.exit_code);
     else done.reason = "failed";
-    if (!status.reason.empty() && status.reason != done.reason) done.reason += ": " + status.reason;
   }
   save_log(done.state == "succeeded" ? "" : "== " + done.reason + "\n");
   finish();

@@ -8,6 +8,11 @@
 #include <fstream>
 #include <thread>
 
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 
@@ -326,6 +331,69 @@ tasks:
   // Templates of public are only written by admins.
   Json denied = Call("POST", "/api/v1/apply", R"({"kind": "JobTemplate", "name": "mine", "image": "x"})", 403, eve);
   WaitFinished(run["id"]);
+}
+
+// A one-shot HTTP receiver on a free loopback port: keeps the first request
+// it gets (headers and body) and answers 204.
+class HookReceiver {
+ public:
+  HookReceiver() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(fd_, 4);
+  }
+  ~HookReceiver() { close(fd_); }
+  int port() const { return port_; }
+  // Waits up to `seconds` for one request; returns it ("" on timeout).
+  std::string Receive(int seconds) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, seconds * 1000) != 1) return "";
+    int c = accept(fd_, nullptr, nullptr);
+    std::string got;
+    char buf[4096];
+    auto deadline = steady_clock::now() + std::chrono::seconds(5);
+    while (steady_clock::now() < deadline) {
+      pollfd q{c, POLLIN, 0};
+      if (poll(&q, 1, 200) != 1) {
+        if (got.find("\r\n\r\n") != std::string::npos) break;
+        continue;
+      }
+      ssize_t n = read(c, buf, sizeof(buf));
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    std::string reply = "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)!write(c, reply.data(), reply.size());
+    close(c);
+    return got;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(PipelinesE2ETest, FailedRunCallsTheWebhook) {
+  HookReceiver hook;
+  Call("POST", "/api/v1/apply", R"({"kind": "Pipeline", "name": "hooked",
+    "webhook": {"url": "http://127.0.0.1:)" + std::to_string(hook.port()) + R"(/hook", "on": ["failed"]},
+    "tasks": [{"name": "boom", "template": "shell", "env": {"SCRIPT": "exit 4"}}]})", 200);
+  int64_t id = RunPipeline("hooked");
+  std::string request = hook.Receive(30);
+  ASSERT_FALSE(request.empty()) << "no webhook call";
+  EXPECT_EQ(request.rfind("POST /hook HTTP/1.1", 0), 0u) << request;
+  std::string body = request.substr(request.find("\r\n\r\n") + 4);
+  Json j = Json::parse(body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << request;
+  EXPECT_EQ(j["event"], "run.failed");
+  EXPECT_EQ(j["run"]["id"], id);
+  EXPECT_NE(j["run"]["tasks"][0]["reason"].get<std::string>().find("code 4"), std::string::npos) << body;
 }
 
 }  // namespace
