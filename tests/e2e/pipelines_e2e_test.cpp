@@ -123,6 +123,27 @@ TEST_F(PipelinesE2ETest, ExamplePipelinePassesOutputsDownstream) {
   EXPECT_EQ(pipeline["last_run"]["state"], "succeeded");
 }
 
+// CONTRACT.md: make test applies and runs the examples. The iris pipeline
+// trains and evaluates a real scikit-learn model (Debian's python3 in the
+// process runtime's sandbox; the image in a container engine).
+TEST_F(PipelinesE2ETest, IrisExampleTrainsAndEvaluatesAModel) {
+  std::string src = QUADER_SOURCE_DIR;
+  for (const char* t : {"make-dataset", "train-sklearn", "evaluate-model"}) {
+    Call("POST", "/api/v1/apply", ReadFile(src + "/examples/templates/" + t + ".yaml"), 200);
+  }
+  Call("POST", "/api/v1/apply", ReadFile(src + "/examples/pipelines/iris.yaml"), 200);
+  Json pipeline = Call("GET", "/api/v1/pipelines/iris", "", 200);
+  EXPECT_EQ(pipeline["schedule"]["timezone"], "Asia/Shanghai");
+  EXPECT_TRUE(pipeline["next_fire"].get<std::string>().find("T18:00:00Z") != std::string::npos) << pipeline["next_fire"];
+  int64_t id = RunPipeline("iris");
+  Json run = WaitFinished(id, 120);
+  ASSERT_EQ(run["state"], "succeeded") << run.dump(2);
+  EXPECT_EQ(TaskOf(run, "make-data")["outputs"]["train_file"], "train.csv");
+  EXPECT_GE(TaskOf(run, "evaluate")["outputs"]["accuracy"].get<double>(), 0.8);
+  EXPECT_GT(TaskOf(run, "train")["peak_memory_bytes"].get<int64_t>(), 0);
+  EXPECT_TRUE(fs::exists(dir_.path() + "/artifacts/runs/" + std::to_string(id) + "/train/model.joblib"));
+}
+
 TEST_F(PipelinesE2ETest, InvalidPipelinesAreRefusedAndNothingIsSaved) {
   auto refused = [&](const std::string& doc, const std::string& expected) {
     Json r = Call("POST", "/api/v1/apply", doc, 400);
