@@ -43,6 +43,7 @@ bench: build
 	bench/api_list_projects.sh $(BUILD_DIR)/quader
 	bench/pipeline_dag.sh $(BUILD_DIR)/quader
 	bench/cron_precision.sh $(BUILD_DIR)/quader
+	bench/hpo_quality.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -11,7 +11,8 @@ PKGS=(
   libgtest-dev libgmock-dev uuid-dev libssl-dev
   nodejs npm chromium
   wrk nginx-light curl procps ninja-build tzdata
-  python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas
+  python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna
+  libeigen3-dev
   bubblewrap debootstrap
   podman runc conmon netavark aardvark-dns iptables busybox-static uidmap slirp4netns
 )

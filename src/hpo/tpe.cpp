@@ -1,4 +1,5 @@
 #include "hpo/tpe.h"
+#include "hpo/random.h"
 
 // The Tree-structured Parzen Estimator, following hyperopt's tpe.py (the
 // engine behind NNI's "TPE"): the first n_startup_jobs suggestions are
@@ -31,20 +32,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // --- Draws independent of the standard library's distribution algorithms.
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-double Uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
-double StdNormal(Rng& rng) {
-  double u1 = 1.0 - Uniform01(rng);  // (0, 1]
-  double u2 = Uniform01(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
-}
+double Uniform01(Rng& rng) { return Unit(rng); }
 
 // An index drawn with probability proportional to `weights` (all >= 0, sum > 0).
 size_t PickWeighted(const std::vector<double>& weights, Rng& rng) {

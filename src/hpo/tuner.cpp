@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "hpo/model_tuners.h"
 #include "hpo/random_tuners.h"
 #include "hpo/tpe.h"
 
@@ -25,13 +26,13 @@ const std::vector<TunerSupport>& SupportTable() {
       {"Random", true, true, {}, true},
       {"Anneal", true, true, {}, true},
       {"Evolution", true, true, {}, true},
-      {"SMAC", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform}, false},
+      {"SMAC", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform}, true},
       {"BatchTuner", false, false, {T::kChoice}, true},
       {"GridSearch", false, false, {T::kChoice, T::kRandint, T::kQuniform}, true},
       {"Hyperband", true, false, {}, false},
       {"MetisTuner", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform}, false},
       {"GPTuner", false, false,
-       {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform, T::kQloguniform}, false},
+       {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform, T::kQloguniform}, true},
   };
   return kTable;
 }
@@ -74,6 +75,7 @@ Status CheckArgs(const std::string& name, const Json& args) {
       return errors::Invalid("args.optimize_mode", "must be \"maximize\" or \"minimize\"");
   }
   if (name == "TPE") return Status::Ok();
+  if (name == "GPTuner") return Status::Ok();  // NewGpTuner checks its classArgs
   std::vector<std::string> allowed = {"optimize_mode"};
   if (name == "Evolution") allowed.push_back("population_size");
   for (auto it = args.begin(); it != args.end(); ++it) {
@@ -104,6 +106,8 @@ Result<std::unique_ptr<Tuner>> MakeTuner(const std::string& name, const SearchSp
   if (name == "Anneal") return NewAnnealTuner(space, options);
   if (name == "Evolution") return NewEvolutionTuner(space, options);
   if (name == "BatchTuner") return NewBatchTuner(space, options);
+  if (name == "SMAC") return NewSmacTuner(space, options);
+  if (name == "GPTuner") return NewGpTuner(space, options);
   return NewGridSearchTuner(space, options);
 }
 

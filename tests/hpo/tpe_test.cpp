@@ -1,4 +1,5 @@
 #include "hpo/tpe.h"
+#include "hpo/objectives.h"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,10 @@
 
 namespace quader::hpo {
 namespace {
+
+using testing::Branin;
+using testing::BraninSpace;
+using testing::Median;
 
 SearchSpace Parse(const Json& j) {
   Result<SearchSpace> space = ParseSearchSpace(j);
@@ -26,24 +31,6 @@ std::unique_ptr<Tuner> NewTpe(const SearchSpace& space, uint64_t seed, OptimizeM
   Result<std::unique_ptr<Tuner>> tuner = NewTpeTuner(space, options);
   EXPECT_TRUE(tuner.ok()) << tuner.status().ToString();
   return std::move(tuner).value();
-}
-
-Json BraninSpace() {
-  return {{"x1", {{"_type", "uniform"}, {"_value", {-5, 10}}}},
-          {"x2", {{"_type", "uniform"}, {"_value", {0, 15}}}}};
-}
-
-double Branin(const Json& p) {
-  double x1 = p["x1"].get<double>(), x2 = p["x2"].get<double>();
-  constexpr double kPi = std::numbers::pi;
-  double b = 5.1 / (4 * kPi * kPi), c = 5 / kPi, t = 1 / (8 * kPi);
-  return std::pow(x2 - b * x1 * x1 + c * x1 - 6, 2) + 10 * (1 - t) * std::cos(x1) + 10;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // A mixed space holding every type, nested choice included.
