@@ -70,6 +70,14 @@ std::optional<int64_t> NextAfter(const Schedule& s, int64_t cursor) {
 
 }  // namespace
 
+std::optional<int64_t> NextFireTime(store::Tx& tx, const store::PipelineRecord& pipeline) {
+  auto s = ScheduleOf(pipeline);
+  if (!s) return std::nullopt;
+  auto cursor = Cursor(tx, pipeline, *s);
+  if (!cursor.ok()) return std::nullopt;
+  return NextAfter(*s, *cursor);
+}
+
 ScheduleController::ScheduleController(store::Store& store, const Clock& clock, Launcher launch,
                                        std::function<void()> launched)
     : store_(store), clock_(clock), launch_(std::move(launch)), launched_(std::move(launched)) {}
@@ -138,11 +146,11 @@ void ScheduleController::Loop() {
     for (auto& [id, next] : next_fire_) {
       if (next * 1000 <= now_ms) due.push_back(id);
     }
-    if (!due.empty()) FireAll(due, now_ms);
-    bool fired = false;
-    for (const auto& [id, next] : next_fire_) fired = fired || next * 1000 <= now_ms;
-    earliest = fired ? Replan() : std::optional<int64_t>();
-    if (!fired) {
+    if (!due.empty()) {
+      FireAll(due, now_ms);
+      earliest = Replan();  // the fired pipelines' cursors moved
+    } else {
+      earliest.reset();
       for (const auto& [id, next] : next_fire_) earliest = earliest ? std::min(*earliest, next) : next;
     }
   }

@@ -23,6 +23,11 @@
 
 namespace quader::cron {
 
+// The next fire time (Unix seconds) of `pipeline`'s enabled schedule after
+// the fires already recorded; nullopt without one. What the API shows as
+// `next_fire`, computed the way the controller plans.
+std::optional<int64_t> NextFireTime(store::Tx& tx, const store::PipelineRecord& pipeline);
+
 class ScheduleController {
  public:
   // Creates a run of `pipeline` for a schedule record inside the caller's

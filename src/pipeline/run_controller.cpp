@@ -138,12 +138,26 @@ struct RunController::TaskState {
   Json outputs = Json::object();
 };
 
+namespace {
+
+// The variables every run defines (docs/pipelines.md "Variables").
+std::optional<std::string> BuiltinVariable(const store::RunRecord& rec, const std::string& name) {
+  if (name == "execution_date") return FormatExecutionDate(rec.execution_date, rec.timezone);
+  if (name == "run_id") return rec.run_key;
+  if (name == "pipeline_name") return rec.pipeline_name;
+  if (name == "pipeline_id") return std::to_string(rec.pipeline_id.value_or(0));
+  if (name == "creator") return rec.creator;
+  if (name == "runner") return rec.runner;
+  return std::nullopt;
+}
+
+}  // namespace
+
 struct RunController::RunState {
   store::RunRecord rec;
   PipelineSpec spec;
   std::map<std::string, TemplateSpec> templates;
   auth::ProjectSettings project;
-  std::string timezone = "UTC";
   std::vector<TaskState> tasks;
   std::map<std::string, int> index;
   std::deque<int> ready;
@@ -186,8 +200,7 @@ Result<int64_t> RunController::CreateRun(store::Tx& tx, const NewRun& run, int64
   for (const auto& [task, t] : run.templates) templates[task] = t.ToJson();
   Json snapshot = {{"pipeline", run.spec.ToJson()},
                    {"templates", templates},
-                   {"project_expand", Json::parse(run.project_expand, nullptr, false)},
-                   {"timezone", run.timezone}};
+                   {"project_expand", Json::parse(run.project_expand, nullptr, false)}};
   if (snapshot["project_expand"].is_discarded()) snapshot["project_expand"] = Json::object();
   store::RunRecord rec;
   rec.project_id = run.project_id;
@@ -438,7 +451,6 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   }
   auto settings = auth::ParseExpand(snapshot.value("project_expand", Json::object()));
   if (settings.ok()) run->project = *settings;
-  run->timezone = snapshot.value("timezone", "UTC");
 
   std::vector<store::RunTaskRecord> records;
   QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
@@ -470,18 +482,9 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
     }
   }
 
-  // Rendered global env: the base variables only.
-  VariableLookup base = [&r = *run](const std::string& name) -> std::optional<std::string> {
-    if (name == "execution_date") return FormatExecutionDate(r.rec.execution_date, r.timezone);
-    if (name == "run_id") return r.rec.run_key;
-    if (name == "pipeline_name") return r.rec.pipeline_name;
-    if (name == "pipeline_id") return std::to_string(r.rec.pipeline_id.value_or(0));
-    if (name == "creator") return r.rec.creator;
-    if (name == "runner") return r.rec.runner;
-    auto g = r.spec.global_env.find(name);
-    if (g != r.spec.global_env.end()) return g->second;  // unrendered: globals do not chain
-    return std::nullopt;
-  };
+  // Rendered global env: global values may use the built-in variables only
+  // (ValidatePipeline refuses anything else).
+  VariableLookup base = [&r = *run](const std::string& name) { return BuiltinVariable(r.rec, name); };
   for (const auto& [k, v] : run->spec.global_env) {
     auto rendered = Render("global_env." + k, v, base);
     run->globals[k] = rendered.ok() ? *rendered : v;
@@ -612,7 +615,7 @@ void RunController::FinishRunIfDone(RunState& run, int64_t now,
                                {"reason", reason},
                                {"trigger", run.rec.trigger},
                                {"runner", run.rec.runner},
-                               {"execution_date", FormatExecutionDate(run.rec.execution_date, run.timezone)}}}};
+                               {"execution_date", FormatExecutionDate(run.rec.execution_date, run.rec.timezone)}}}};
       Json tasks = Json::array();
       for (const auto& t : run.tasks) {
         tasks.push_back({{"name", t.rec.name}, {"state", t.rec.state}, {"reason", t.rec.reason}});
@@ -713,12 +716,7 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
   const std::string where = "tasks[" + std::to_string(task.rec.position) + "] (" + ts.name + ")";
   std::set<std::string> referenced;
   VariableLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
-    if (name == "execution_date") return FormatExecutionDate(run.rec.execution_date, run.timezone);
-    if (name == "run_id") return run.rec.run_key;
-    if (name == "pipeline_name") return run.rec.pipeline_name;
-    if (name == "pipeline_id") return std::to_string(run.rec.pipeline_id.value_or(0));
-    if (name == "creator") return run.rec.creator;
-    if (name == "runner") return run.rec.runner;
+    if (auto v = BuiltinVariable(run.rec, name)) return v;
     if (auto g = run.globals.find(name); g != run.globals.end()) return g->second;
     constexpr std::string_view kPrefix = "tasks.";
     if (name.rfind(kPrefix, 0) == 0) {
@@ -796,7 +794,7 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
       {"KFJ_TASK_RESOURCE_CPU", FormatCpu(res.cpu)},
       {"KFJ_TASK_RESOURCE_MEMORY", FormatMemory(res.memory_bytes)},
       {"KFJ_TASK_RESOURCE_GPU", FormatCpu(res.gpu)},
-      {"KFJ_EXECUTION_DATE", FormatExecutionDate(run.rec.execution_date, run.timezone)},
+      {"KFJ_EXECUTION_DATE", FormatExecutionDate(run.rec.execution_date, run.rec.timezone)},
       {"USERNAME", user},
       {"QUADER_OUTPUTS", "/outputs"},
       {"QUADER_INPUTS", "/inputs"},

@@ -212,20 +212,6 @@ Result<store::PipelineRecord> FindPipelineParam(store::Tx& tx, const Request& re
   return *rec;
 }
 
-std::optional<int64_t> NextFire(store::Tx& tx, const store::PipelineRecord& p, const pipeline::PipelineSpec& spec) {
-  if (!spec.schedule || !spec.schedule->enabled) return std::nullopt;
-  auto cron = cron::CronExpr::Parse("schedule.cron", spec.schedule->cron);
-  auto zone = cron::LoadZone("schedule.timezone", spec.schedule->timezone);
-  if (!cron.ok() || !zone.ok()) return std::nullopt;
-  int64_t cursor = p.schedule_since.value_or(p.created_at);
-  if (spec.schedule->start_time) cursor = std::max(cursor, *spec.schedule->start_time - 1);
-  auto last = store::LastScheduleRecord(tx, p.id);
-  if (last.ok() && *last) cursor = std::max(cursor, (*last)->execution_date);
-  auto next = cron->Next(FromUnixSeconds(cursor), *zone);
-  if (!next) return std::nullopt;
-  return ToUnixSeconds(*next);
-}
-
 Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
   Json j = Json::parse(p.spec, nullptr, false);
   if (!j.is_object()) j = Json::object();
@@ -236,8 +222,7 @@ Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
   j["created_by"] = p.created_by;
   j["created_at"] = FormatRfc3339(FromUnixSeconds(p.created_at));
   j["updated_at"] = FormatRfc3339(FromUnixSeconds(p.updated_at));
-  auto spec = pipeline::ParsePipelineSpec(Json::parse(p.spec, nullptr, false));
-  j["next_fire"] = spec.ok() ? TimeOrNull(NextFire(tx, p, *spec)) : Json(nullptr);
+  j["next_fire"] = TimeOrNull(cron::NextFireTime(tx, p));
   auto last = store::LastRun(tx, p.id);
   j["last_run"] = last.ok() && *last ? Json{{"id", (*last)->id}, {"state", (*last)->state}} : Json(nullptr);
   return j;
@@ -392,6 +377,18 @@ Response DeletePipeline(HandlerContext& ctx, Request& req) {
 
 // --- runs
 
+// The ?pipeline= list filter: an id, or a name in ?project=P (default public).
+Result<std::optional<int64_t>> PipelineFilter(store::Tx& tx, const Request& req) {
+  auto it = req.query.find("pipeline");
+  if (it == req.query.end() || it->second.empty()) return std::optional<int64_t>();
+  if (IsNumericId(it->second)) return std::optional<int64_t>(std::stoll(it->second));
+  auto project = store::GetProject(tx, ProjectParam(req));
+  if (!project.ok()) return errors::NotFound("pipeline", it->second);
+  QUADER_ASSIGN_OR_RETURN(auto p, store::FindPipeline(tx, project->id, it->second));
+  if (!p) return errors::NotFound("pipeline", it->second);
+  return std::optional<int64_t>(p->id);
+}
+
 Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* spec,
                  const std::vector<store::AttemptRecord>& attempts) {
   Json j = {{"name", t.name},
@@ -524,17 +521,7 @@ Response ListRuns(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     store::RunFilter f;
     QUADER_ASSIGN_OR_RETURN(f.project_ids, VisibleProjects(tx, req, &f.all));
-    if (auto it = req.query.find("pipeline"); it != req.query.end() && !it->second.empty()) {
-      if (IsNumericId(it->second)) {
-        f.pipeline_id = std::stoll(it->second);
-      } else {
-        auto project = store::GetProject(tx, ProjectParam(req));
-        if (!project.ok()) return errors::NotFound("pipeline", it->second);
-        QUADER_ASSIGN_OR_RETURN(auto p, store::FindPipeline(tx, project->id, it->second));
-        if (!p) return errors::NotFound("pipeline", it->second);
-        f.pipeline_id = p->id;
-      }
-    }
+    QUADER_ASSIGN_OR_RETURN(f.pipeline_id, PipelineFilter(tx, req));
     if (auto it = req.query.find("state"); it != req.query.end()) f.state = it->second;
     if (auto it = req.query.find("limit"); it != req.query.end()) {
       try {
@@ -645,18 +632,7 @@ Response ListSchedules(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     bool all = false;
     QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
-    std::optional<int64_t> pipeline_id;
-    if (auto it = req.query.find("pipeline"); it != req.query.end() && !it->second.empty()) {
-      if (IsNumericId(it->second)) {
-        pipeline_id = std::stoll(it->second);
-      } else {
-        auto project = store::GetProject(tx, ProjectParam(req));
-        if (!project.ok()) return errors::NotFound("pipeline", it->second);
-        QUADER_ASSIGN_OR_RETURN(auto p, store::FindPipeline(tx, project->id, it->second));
-        if (!p) return errors::NotFound("pipeline", it->second);
-        pipeline_id = p->id;
-      }
-    }
+    QUADER_ASSIGN_OR_RETURN(std::optional<int64_t> pipeline_id, PipelineFilter(tx, req));
     int limit = 200;
     if (auto it = req.query.find("limit"); it != req.query.end()) {
       try {
