@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "# tuner quality: median best over $seeds seeds x $trials trials (minimize; lower is better)"
 tuners=TPE,Random,Anneal,Evolution
-for extra in GPTuner SMAC; do
+for extra in GPTuner SMAC MetisTuner; do
   if "$bin" 1 1 "$extra" >/dev/null 2>&1; then tuners="$tuners,$extra"; fi
 done
 "$bin" "$trials" "$seeds" "$tuners" >"$tmp/quader.tsv"
@@ -36,7 +36,7 @@ for path in sys.argv[1:]:
         elif kind == "latency":
             lat[tuner] = float(value)
 fns = list(rows)
-tuners = [t for t in ["TPE", "Optuna-TPE", "Random", "Anneal", "Evolution", "GPTuner", "SMAC"] if any(t in rows[f] for f in fns)]
+tuners = [t for t in ["TPE", "Optuna-TPE", "Random", "Anneal", "Evolution", "GPTuner", "SMAC", "MetisTuner"] if any(t in rows[f] for f in fns)]
 print("function".ljust(13) + "".join(t.rjust(12) for t in tuners) + "   TPE<=Optuna?")
 for f in fns:
     cells = "".join((("%.4g" % rows[f][t]) if t in rows[f] else "-").rjust(12) for t in tuners)

@@ -1,4 +1,5 @@
 #include "hpo/model_tuners.h"
+#include "hpo/gp_model.h"
 #include "hpo/random.h"
 
 // GPTuner, following NNI's gp_tuner (a Gaussian process with a Matern kernel
@@ -19,9 +20,8 @@
 // Each suggestion draws from its own generator seeded from the tuner's seed
 // and the trial id, so a suggestion depends only on (seed, trial id, the
 // observations so far), as with TPE.
-
-#include <Eigen/Cholesky>
-#include <Eigen/Dense>
+//
+// The GP and the unit-cube encoding live in gp_model.h (shared with MetisTuner).
 
 #include <algorithm>
 #include <cmath>
@@ -34,74 +34,11 @@
 namespace quader::hpo {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kLengthScales[] = {0.03, 0.06, 0.1, 0.15, 0.22, 0.33, 0.5, 0.75, 1.1, 1.6, 2.5};
+using gp::Decode;
+using gp::Encode;
 
 double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::numbers::sqrt2); }
 double NormalPdf(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * std::numbers::pi); }
-
-// --- The unit-cube encoding of a flat space (GPTuner refuses nested choice).
-
-// x in [0, 1] for the value of `p`, or nullopt when the value does not fit.
-std::optional<double> Encode(const Param& p, const Json& v) {
-  switch (p.type) {
-    case ParamType::kChoice:
-      for (size_t i = 0; i < p.options.size(); ++i) {
-        if (p.options[i] == v) return (static_cast<double>(i) + 0.5) / static_cast<double>(p.options.size());
-      }
-      return std::nullopt;
-    case ParamType::kRandint:
-      if (!v.is_number()) return std::nullopt;
-      return std::clamp((v.get<double>() - p.low + 0.5) / (p.high - p.low), 0.0, 1.0);
-    case ParamType::kUniform:
-    case ParamType::kQuniform:
-      if (!v.is_number()) return std::nullopt;
-      return std::clamp((v.get<double>() - p.low) / (p.high - p.low), 0.0, 1.0);
-    case ParamType::kLoguniform:
-    case ParamType::kQloguniform: {
-      if (!v.is_number() || !(v.get<double>() > 0)) return std::nullopt;
-      double lo = std::log(p.low), hi = std::log(p.high);
-      return std::clamp((std::log(v.get<double>()) - lo) / (hi - lo), 0.0, 1.0);
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
-Json Decode(const Param& p, double x) {
-  x = std::clamp(x, 0.0, 1.0);
-  switch (p.type) {
-    case ParamType::kChoice: {
-      size_t n = p.options.size();
-      return p.options[std::min(static_cast<size_t>(x * static_cast<double>(n)), n - 1)];
-    }
-    case ParamType::kRandint:
-      return static_cast<int64_t>(Quantize(p, p.low + x * (p.high - p.low)));
-    case ParamType::kUniform:
-    case ParamType::kQuniform:
-      return Quantize(p, std::clamp(p.low + x * (p.high - p.low), p.low, p.high));
-    case ParamType::kLoguniform:
-    case ParamType::kQloguniform: {
-      double lo = std::log(p.low), hi = std::log(p.high);
-      return Quantize(p, std::clamp(std::exp(lo + x * (hi - lo)), p.low, p.high));
-    }
-    default:
-      return nullptr;
-  }
-}
-
-// --- The Gaussian process.
-
-// Matern kernel of smoothness nu (0.5, 1.5 or 2.5) at distance r / length scale.
-double Matern(double nu, double d) {
-  if (nu == 0.5) return std::exp(-d);
-  if (nu == 1.5) {
-    double s = std::sqrt(3.0) * d;
-    return (1 + s) * std::exp(-s);
-  }
-  double s = std::sqrt(5.0) * d;
-  return (1 + s + s * s / 3) * std::exp(-s);
-}
 
 enum class Utility { kEi, kUcb, kPoi };
 
@@ -111,84 +48,22 @@ struct GpArgs {
   int64_t cold_start = 10, warm_up = 2000, starting_points = 5;
 };
 
-class Gp {
- public:
-  // Fits to rows of `x` (n × d) and targets `y` (higher is better); false
-  // when no length scale gives a positive definite kernel matrix.
-  bool Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, double nu, double alpha) {
-    x_ = x;
-    nu_ = nu;
-    const Eigen::Index n = x.rows();
-    y_mean_ = y.mean();
-    double var = (y.array() - y_mean_).square().sum() / static_cast<double>(n);
-    y_std_ = var > 1e-24 ? std::sqrt(var) : 1.0;
-    Eigen::VectorXd yn = (y.array() - y_mean_) / y_std_;
-    y_best_ = yn.maxCoeff();
-
-    Eigen::MatrixXd dist(n, n);
-    for (Eigen::Index i = 0; i < n; ++i)
-      for (Eigen::Index j = 0; j < n; ++j) dist(i, j) = (x.row(i) - x.row(j)).norm();
-
-    double best_lml = -kInf;
-    for (double jitter = alpha; jitter <= 1e-1 && best_lml == -kInf; jitter *= 100) {
-      for (double ls : kLengthScales) {
-        Eigen::MatrixXd k = dist.unaryExpr([&](double r) { return Matern(nu, r / ls); });
-        k.diagonal().array() += jitter;
-        Eigen::LLT<Eigen::MatrixXd> llt(k);
-        if (llt.info() != Eigen::Success) continue;
-        Eigen::VectorXd a = llt.solve(yn);
-        double quad = yn.dot(a);
-        if (!(quad > 0) || !std::isfinite(quad)) continue;
-        // The amplitude in closed form: s2 = y' K^-1 y / n.
-        double s2 = quad / static_cast<double>(n);
-        double log_det = 2 * llt.matrixLLT().diagonal().array().log().sum();
-        double lml = -0.5 * static_cast<double>(n) * std::log(s2) - 0.5 * log_det;
-        if (lml > best_lml) {
-          best_lml = lml;
-          ls_ = ls;
-          amp_ = s2;
-          llt_ = std::move(llt);
-          alpha_vec_ = std::move(a);
-        }
-      }
-    }
-    return best_lml > -kInf;
+double Acquisition(const gp::Model& gp, const Eigen::VectorXd& u, const GpArgs& args) {
+  auto [mean, sd] = gp.Predict(u);
+  switch (args.utility) {
+    case Utility::kUcb:
+      return mean + args.kappa * sd;
+    case Utility::kPoi:
+      if (sd < 1e-12) return 0;
+      return NormalCdf((mean - gp.y_best() - args.xi) / sd);
+    case Utility::kEi:
+      break;
   }
-
-  // Mean and standard deviation (normalized units) at u.
-  std::pair<double, double> Predict(const Eigen::VectorXd& u) const {
-    Eigen::VectorXd k(x_.rows());
-    for (Eigen::Index i = 0; i < x_.rows(); ++i) k(i) = Matern(nu_, (x_.row(i).transpose() - u).norm() / ls_);
-    double mean = k.dot(alpha_vec_);
-    Eigen::VectorXd v = llt_.matrixL().solve(k);
-    double var = amp_ * std::max(0.0, 1.0 - v.squaredNorm());
-    return {mean, std::sqrt(var)};
-  }
-
-  double Acquisition(const Eigen::VectorXd& u, const GpArgs& args) const {
-    auto [mean, sd] = Predict(u);
-    switch (args.utility) {
-      case Utility::kUcb:
-        return mean + args.kappa * sd;
-      case Utility::kPoi:
-        if (sd < 1e-12) return 0;
-        return NormalCdf((mean - y_best_ - args.xi) / sd);
-      case Utility::kEi:
-        break;
-    }
-    double diff = mean - y_best_ - args.xi;
-    if (sd < 1e-12) return std::max(diff, 0.0);
-    double z = diff / sd;
-    return diff * NormalCdf(z) + sd * NormalPdf(z);
-  }
-
- private:
-  Eigen::MatrixXd x_;
-  Eigen::LLT<Eigen::MatrixXd> llt_;
-  Eigen::VectorXd alpha_vec_;
-  double nu_ = 2.5, ls_ = 1, amp_ = 1;
-  double y_mean_ = 0, y_std_ = 1, y_best_ = 0;
-};
+  double diff = mean - gp.y_best() - args.xi;
+  if (sd < 1e-12) return std::max(diff, 0.0);
+  double z = diff / sd;
+  return diff * NormalCdf(z) + sd * NormalPdf(z);
+}
 
 class GpTuner final : public Tuner {
  public:
@@ -210,7 +85,7 @@ class GpTuner final : public Tuner {
       for (size_t j = 0; j < d; ++j) x(i, static_cast<Eigen::Index>(j)) = xs_[static_cast<size_t>(i)][j];
       y(i) = ys_[static_cast<size_t>(i)];
     }
-    Gp gp;
+    gp::Model gp;
     if (!gp.Fit(x, y, args_.nu, args_.alpha)) return SampleSpace(space_, rng);
 
     // Random candidates, then a shrinking local search from the best few.
@@ -223,7 +98,7 @@ class GpTuner final : public Tuner {
     for (int64_t c = 0; c < args_.warm_up; ++c) {
       Eigen::VectorXd u(static_cast<Eigen::Index>(d));
       for (size_t j = 0; j < d; ++j) u(static_cast<Eigen::Index>(j)) = Unit(rng);
-      double s = gp.Acquisition(u, args_);
+      double s = Acquisition(gp, u, args_);
       cands.push_back({std::move(u), s});
     }
     size_t starts = std::min(cands.size(), static_cast<size_t>(args_.starting_points));
@@ -236,7 +111,7 @@ class GpTuner final : public Tuner {
       for (int it = 0; it < 40; ++it, step *= 0.9) {
         Eigen::VectorXd u = cur.u;
         for (Eigen::Index j = 0; j < u.size(); ++j) u(j) = std::clamp(u(j) + step * StdNormal(rng), 0.0, 1.0);
-        double score = gp.Acquisition(u, args_);
+        double score = Acquisition(gp, u, args_);
         if (score > cur.score) cur = {std::move(u), score};
       }
       if (cur.score > best.score) best = cur;

@@ -130,6 +130,7 @@ class EnumeratingTuner : public Tuner {
     return std::nullopt;
   }
   void Observe(int64_t, const Json& params, std::optional<double>) override { seen_.insert(params.dump()); }
+  void Resumed(int64_t, const Json& params) override { seen_.insert(params.dump()); }
 
  protected:
   virtual Json At(uint64_t index) const = 0;

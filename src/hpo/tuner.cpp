@@ -29,8 +29,8 @@ const std::vector<TunerSupport>& SupportTable() {
       {"SMAC", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform}, true},
       {"BatchTuner", false, false, {T::kChoice}, true},
       {"GridSearch", false, false, {T::kChoice, T::kRandint, T::kQuniform}, true},
-      {"Hyperband", true, false, {}, false},
-      {"MetisTuner", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform}, false},
+      {"Hyperband", true, false, {}, true},
+      {"MetisTuner", false, false, {T::kChoice, T::kRandint, T::kUniform, T::kQuniform}, true},
       {"GPTuner", false, false,
        {T::kChoice, T::kRandint, T::kUniform, T::kQuniform, T::kLoguniform, T::kQloguniform}, true},
   };
@@ -67,7 +67,8 @@ Status CheckSupport(const TunerSupport& s, const SearchSpace& space, const std::
 }
 
 // classArgs every tuner takes here; tuner-specific ones are checked below or
-// by the tuner's own constructor (TPE).
+// by the tuner's own constructor (TPE, GPTuner; the values of Evolution's,
+// Hyperband's and MetisTuner's by their New* functions).
 Status CheckArgs(const std::string& name, const Json& args) {
   if (!args.is_object()) return errors::Invalid("args", "must be an object");
   if (auto it = args.find("optimize_mode"); it != args.end()) {
@@ -78,6 +79,11 @@ Status CheckArgs(const std::string& name, const Json& args) {
   if (name == "GPTuner") return Status::Ok();  // NewGpTuner checks its classArgs
   std::vector<std::string> allowed = {"optimize_mode"};
   if (name == "Evolution") allowed.push_back("population_size");
+  if (name == "Hyperband") allowed.insert(allowed.end(), {"R", "eta"});
+  if (name == "MetisTuner") {
+    allowed.insert(allowed.end(), {"no_resampling", "no_candidates", "selection_num_starting_points",
+                                   "cold_start_num", "exploration_probability"});
+  }
   for (auto it = args.begin(); it != args.end(); ++it) {
     if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end())
       return errors::Invalid("args." + it.key(), "unknown classArg for tuner " + name);
@@ -108,6 +114,8 @@ Result<std::unique_ptr<Tuner>> MakeTuner(const std::string& name, const SearchSp
   if (name == "BatchTuner") return NewBatchTuner(space, options);
   if (name == "SMAC") return NewSmacTuner(space, options);
   if (name == "GPTuner") return NewGpTuner(space, options);
+  if (name == "Hyperband") return NewHyperbandTuner(space, options);
+  if (name == "MetisTuner") return NewMetisTuner(space, options);
   return NewGridSearchTuner(space, options);
 }
 

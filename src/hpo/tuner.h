@@ -17,6 +17,8 @@ namespace quader::hpo {
 
 enum class OptimizeMode { kMaximize, kMinimize };
 
+class Assessor;
+
 struct TunerOptions {
   uint64_t seed = 0;
   OptimizeMode mode = OptimizeMode::kMaximize;
@@ -33,6 +35,14 @@ class Tuner {
   // The final value of a trial this tuner suggested (or a replayed one).
   // nullopt: the trial failed or was stopped without a value.
   virtual void Observe(int64_t trial_id, const Json& params, std::optional<double> value) = 0;
+  // A trial suggested before a restart that is still running: its params
+  // must not be suggested again (Grid, Batch). Its value comes later through
+  // Observe. Default: nothing to remember.
+  virtual void Resumed(int64_t trial_id, const Json& params) {}
+  // A tuner that also stops trials early from their intermediate results
+  // (Hyperband) hands out its assessor here; the experiment then uses it
+  // instead of a configured one. Owned by the tuner.
+  virtual Assessor* assessor() { return nullptr; }
 };
 
 // Tuner names as NNI spells them: "TPE", "Random", "Anneal", "Evolution",

@@ -239,6 +239,40 @@ TEST(TpeTest, BeatsRandomOnBraninInBothModes) {
   EXPECT_LT(m_max, 0.75 * m_random) << "tpe " << m_max << " random " << m_random;
 }
 
+// A choice that moves the optimum of a continuous parameter: the joint
+// estimator has to learn which x goes with which option.
+TEST(TpeTest, LearnsHowAChoiceShiftsAContinuousOptimum) {
+  SearchSpace space = Parse({{"kind", {{"_type", "choice"}, {"_value", {"a", "b", "c"}}}},
+                             {"x", {{"_type", "uniform"}, {"_value", {-5, 5}}}},
+                             {"y", {{"_type", "loguniform"}, {"_value", {0.001, 10.0}}}}});
+  auto f = [](const Json& p) {
+    std::string c = p["kind"];
+    double offset = c == "a" ? 1.0 : c == "b" ? -2.0 : 3.0;
+    double bias = c == "a" ? 0.0 : c == "b" ? 0.5 : 1.0;
+    double x = p["x"], y = p["y"];
+    return (x - offset) * (x - offset) + std::pow(std::log10(y) + 1, 2) + bias;
+  };
+  constexpr int kTrials = 100;
+  std::vector<double> tpe, random;
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    auto tuner = NewTpe(space, seed, OptimizeMode::kMinimize);
+    double best = INFINITY;
+    for (int64_t id = 0; id < kTrials; ++id) {
+      Json p = *tuner->Suggest(id);
+      best = std::min(best, f(p));
+      tuner->Observe(id, p, f(p));
+    }
+    tpe.push_back(best);
+    Rng rng(seed);
+    double best_random = INFINITY;
+    for (int i = 0; i < kTrials; ++i) best_random = std::min(best_random, f(SampleSpace(space, rng)));
+    random.push_back(best_random);
+  }
+  RecordProperty("tpe_median", std::to_string(Median(tpe)));
+  RecordProperty("random_median", std::to_string(Median(random)));
+  EXPECT_LT(Median(tpe), 0.25 * Median(random)) << "tpe " << Median(tpe) << " random " << Median(random);
+}
+
 TEST(TpeTest, RefusesBadArgs) {
   SearchSpace space = Parse(BraninSpace());
   for (Json args : {Json{{"gamma", 0}}, Json{{"gamma", 1.5}}, Json{{"n_startup_jobs", -1}},
