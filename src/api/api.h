@@ -20,6 +20,7 @@ struct ApiOptions {
   images::BuildController* builds = nullptr;  // runs image builds; null: none
   pipeline::RunController* runs = nullptr;    // executes runs; null: none
   cron::ScheduleController* schedules = nullptr;  // the cron; null: none
+  experiment::ExperimentController* experiments = nullptr;  // runs experiments; null: none
 };
 
 class Api {

@@ -189,6 +189,44 @@ Json Schemas() {
                                          {"execution_date_local", str}, {"timezone", str},
                                          {"state", StringProp("comed, created, or skipped: REASON")},
                                          {"run_id", {{"type", "integer"}, {"nullable", true}}}, {"created_at", time}}}};
+  Json num = {{"type", "number"}};
+  Json nullable_num = {{"type", "number"}, {"nullable", true}};
+  s["ExperimentDocument"] = {
+      {"type", "object"},
+      {"required", {"name", "image", "command", "search_space"}},
+      {"description", "kind: Experiment (docs/hpo.md); cube-studio names accepted as aliases"},
+      {"properties", {{"project", str}, {"name", str}, {"description", str}, {"image", str},
+                      {"command", {{"type", "array"}, {"items", str}}}, {"working_dir", str}, {"env", obj},
+                      {"volume_mount", str}, {"resources", obj}, {"files", obj},
+                      {"search_space", {{"type", "object"}, {"description", "NNI search space"}}},
+                      {"tuner", str}, {"tuner_args", obj}, {"assessor", str}, {"assessor_args", obj},
+                      {"objective", {{"type", "string"}, {"enum", {"maximize", "minimize"}}}},
+                      {"max_trials", id}, {"parallelism", id}, {"max_duration", id}, {"max_failed_trials", id},
+                      {"trial_timeout", id}, {"seed", id}}}};
+  Json trial_state = {{"type", "string"},
+                      {"enum", {"pending", "running", "succeeded", "failed", "stopped", "early_stopped"}}};
+  s["Trial"] = {{"type", "object"},
+                {"properties", {{"id", id}, {"sequence", id}, {"trial_id", str}, {"state", trial_state},
+                                {"reason", str}, {"parameters", obj}, {"value", nullable_num},
+                                {"intermediate_count", id}, {"latest", nullable_num},
+                                {"argv", {{"type", "array"}, {"items", str}}},
+                                {"exit_code", {{"type", "integer"}, {"nullable", true}}}, {"workload", str},
+                                {"created_at", time}, {"started_at", nullable_time}, {"finished_at", nullable_time},
+                                {"intermediate", {{"type", "array"}, {"items", obj}}}}}};
+  s["Experiment"] = {{"type", "object"},
+                     {"properties", {{"id", id}, {"key", str}, {"name", str}, {"project", str}, {"state", run_state},
+                                     {"reason", str}, {"tuner", str}, {"assessor", str}, {"objective", str},
+                                     {"max_trials", id}, {"parallelism", id}, {"max_duration", id}, {"spec", obj},
+                                     {"trials", obj}, {"best", {{"type", "object"}, {"nullable", true}}},
+                                     {"created_by", str}, {"created_at", time}, {"started_at", nullable_time},
+                                     {"finished_at", nullable_time}}}};
+  s["TrialParameters"] = {{"type", "object"},
+                          {"properties", {{"parameter_id", id}, {"parameters", obj}, {"experiment_id", str},
+                                          {"trial_id", str}, {"sequence_id", id}}}};
+  s["TrialMetric"] = {{"type", "object"},
+                      {"required", {"type", "value"}},
+                      {"properties", {{"type", {{"type", "string"}, {"enum", {"PERIODICAL", "FINAL"}}}}, {"value", num}}}};
+  s["TrialMetricReply"] = {{"type", "object"}, {"properties", {{"ok", {{"type", "boolean"}}}, {"step", id}}}};
   return s;
 }
 

@@ -40,6 +40,11 @@ constexpr Column kScheduleColumns[] = {
     {"ID", "id"},       {"PIPELINE", "pipeline"}, {"EXECUTION", "execution_date_local"},
     {"STATE", "state"}, {"RUN", "run_id"},
 };
+constexpr Column kExperimentColumns[] = {
+    {"NAME", "name"},           {"PROJECT", "project"},        {"STATE", "state"},
+    {"TUNER", "tuner"},         {"TRIALS", "trials.total"},    {"SUCCEEDED", "trials.succeeded"},
+    {"BEST", "best.value"},     {"CREATED", "created_at"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -67,7 +72,7 @@ constexpr KindSpec kKinds[] = {
     {"run", "runs", {}, "runs", Scope::kProject, kRunColumns},
     {"schedule", "schedules", kScheduleAliases, "schedules", Scope::kProject, kScheduleColumns},
     {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
-    {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, {}},
+    {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, kExperimentColumns},
     {"service", "services", kServiceAliases, "services", Scope::kProject, {}},
     {"inference-service", "inference-services", kInferenceAliases, "inference-services",
      Scope::kProject, {}},

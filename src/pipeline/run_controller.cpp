@@ -13,6 +13,7 @@
 
 #include "auth/expand.h"
 #include "auth/volumes.h"
+#include "core/files.h"
 #include "pipeline/render.h"
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
@@ -63,17 +64,6 @@ std::string FormatMemory(int64_t bytes) {
 
 std::string ValueText(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// Writes `text` to `path` through a temporary file, so readers never see half of it.
-void WriteFileAtomically(const std::string& path, const std::function<void(std::ofstream&)>& fill) {
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    fill(out);
-  }
-  fs::rename(tmp, path, ec);
-}
 
 }  // namespace
 
@@ -998,15 +988,7 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
   Event done;
   done.handle = h;
   done.finished = true;
-  auto save_log = [&](const std::string& trailer) {
-    WriteFileAtomically(h->log_path, [&](std::ofstream& f) {
-      (void)runtime_.Logs(name, false, [&f](const std::string& chunk) {
-        f << chunk;
-        return true;
-      });
-      if (!trailer.empty()) f << trailer;
-    });
-  };
+  auto save_log = [&](const std::string& trailer) { runtime::SaveLogs(runtime_, name, h->log_path, trailer); };
   auto abandoned = [&] {
     std::lock_guard<std::mutex> lock(h->mu);
     return h->abandon;

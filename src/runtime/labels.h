@@ -15,5 +15,6 @@ inline constexpr const char* kLabelRun = "quader.run";
 inline constexpr const char* kLabelTask = "quader.task";
 inline constexpr const char* kLabelAttempt = "quader.attempt";
 inline constexpr const char* kLabelReplica = "quader.replica";
+inline constexpr const char* kLabelTrial = "quader.trial";      // a trial's sequence in its experiment
 
 }  // namespace quader::runtime

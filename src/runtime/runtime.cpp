@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/files.h"
+
 namespace quader::runtime {
 
 const char* StateName(WorkloadState s) {
@@ -31,6 +33,16 @@ Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::millise
     // within 5 ms), then slower.
     pause = std::min<microseconds>(pause * 2, now - start < seconds(2) ? milliseconds(5) : milliseconds(100));
   }
+}
+
+void SaveLogs(Runtime& runtime, const std::string& id, const std::string& path, const std::string& trailer) {
+  WriteFileAtomically(path, [&](std::ofstream& f) {
+    (void)runtime.Logs(id, false, [&f](const std::string& chunk) {
+      f << chunk;
+      return true;
+    });
+    if (!trailer.empty()) f << trailer;
+  });
 }
 
 }  // namespace quader::runtime

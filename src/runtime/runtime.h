@@ -62,6 +62,9 @@ struct WorkloadSpec {
   std::map<std::string, std::string> node_selector;
   std::map<std::string, std::string> labels;  // see labels.h; always include kLabelManaged
   RestartPolicy restart = RestartPolicy::kNever;
+  // Shares the host's network namespace (container runtimes): how a trial
+  // reaches the API on the host's loopback. Ports are then not published.
+  bool host_network = false;
 };
 
 enum class WorkloadState {
@@ -131,5 +134,9 @@ class Runtime {
   // quickly at first (short tasks end fast), then every 100 ms.
   virtual Result<WorkloadStatus> Wait(const std::string& id, std::chrono::milliseconds timeout);
 };
+
+// Saves the workload's whole log so far to `path` (atomically), then
+// `trailer` (a closing line such as "== killed: timed out after 60s\n").
+void SaveLogs(Runtime& runtime, const std::string& id, const std::string& path, const std::string& trailer);
 
 }  // namespace quader::runtime

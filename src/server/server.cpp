@@ -20,6 +20,7 @@
 #include "images/engine_builder.h"
 #include "cron/schedule_controller.h"
 #include "pipeline/launch.h"
+#include "experiment/experiment_controller.h"
 #include "pipeline/run_controller.h"
 #include "runtime/adopt.h"
 #include "runtime/factory.h"
@@ -56,6 +57,21 @@ std::string DefaultWebDir(const char* argv0) {
   for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
     if (fs::is_regular_file(dir / "web/dist/index.html", ec)) return (dir / "web/dist").string();
   }
+  return "";
+}
+
+// The `nni` package trials import: $QUADER_SDK_DIR, else sdk/python in an
+// ancestor of the binary's directory (the source tree), else the installed copy.
+std::string DefaultSdkDir(const char* argv0) {
+  std::error_code ec;
+  if (const char* env = std::getenv("QUADER_SDK_DIR"); env && *env) return fs::absolute(env).string();
+  fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (ec) exe = fs::absolute(argv0);
+  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    if (fs::is_regular_file(dir / "sdk/python/nni/__init__.py", ec)) return (dir / "sdk/python").string();
+  }
+  if (fs::is_regular_file("/usr/local/share/quader/sdk/python/nni/__init__.py", ec)) return "/usr/local/share/quader/sdk/python";
+  spdlog::warn("[server] the nni package (sdk/python) was not found: trials cannot import nni");
   return "";
 }
 
@@ -193,8 +209,17 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
       },
       [&runs] { runs.Notify(); });
 
+  // Hyperparameter-search experiments (docs/hpo.md): trials are workloads too.
+  experiment::ExperimentControllerOptions exp_opts;
+  exp_opts.data_dir = cfg.data_dir;
+  exp_opts.instance = *instance;
+  exp_opts.sdk_dir = DefaultSdkDir(argv0);
+  experiment::ExperimentController experiments(**store, clock, rt, exp_opts);
+
   auto adoption = runtime::AdoptWorkloads(
-      rt, *instance, {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }}});
+      rt, *instance,
+      {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
+       {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }}});
   if (!adoption.ok()) {
     spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
   } else if (adoption->adopted + adoption->removed > 0) {
@@ -215,7 +240,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
 
   api::Metrics metrics;
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get()});
+  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -262,6 +287,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   builds.Start();
   runs.Start();
   schedules->Start();
+  experiments.SetApiUrl(url);
+  experiments.Start();
   spdlog::info("[server] serving api={} runtime={}", url, opened->description);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
@@ -287,6 +314,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   stopping = true;
   http.Stop();
   schedules->Stop();
+  experiments.Stop();
   runs.Stop();
   builds.Stop();
   housekeeping.join();

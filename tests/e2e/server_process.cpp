@@ -24,7 +24,11 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 bool ServerProcess::Start() {
   std::filesystem::remove(data_dir_ + "/server.json");
-  std::vector<std::string> argv = {QUADER_BINARY, "server", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {QUADER_BINARY, "server", "--data", data_dir_};
+  // A free port unless the test picks one (a restart on the same address).
+  if (std::find(args_.begin(), args_.end(), "--listen") == args_.end()) {
+    argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
+  }
   // Hermetic by default: local processes, no container engine. Tests that
   // want the engine pass --runtime themselves.
   if (std::find(args_.begin(), args_.end(), "--runtime") == args_.end()) {

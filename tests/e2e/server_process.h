@@ -15,7 +15,8 @@ namespace quader::testing {
 
 class ServerProcess {
  public:
-  // `data_dir` must exist. Extra flags are appended after the defaults.
+  // `data_dir` must exist. Extra flags are appended after the defaults
+  // (--listen 127.0.0.1:0 unless they give --listen).
   ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {},
                 std::map<std::string, std::string> env = {{"QUADER_ADMIN_PASSWORD", "admin-pass-1"}});
   ~ServerProcess();  // Stop()s

@@ -5,6 +5,8 @@ import { AuthProvider } from './auth';
 import AppLayout from './components/AppLayout';
 import RequireAuth from './components/RequireAuth';
 import BuildDetailPage from './pages/BuildDetailPage';
+import ExperimentPage from './pages/ExperimentPage';
+import ExperimentsPage from './pages/ExperimentsPage';
 import ImagesPage from './pages/ImagesPage';
 import LoginPage from './pages/LoginPage';
 import NotFoundPage from './pages/NotFoundPage';
@@ -61,6 +63,8 @@ export default function App() {
           <Route path="runs" element={<RunsPage />} />
           <Route path="runs/:id" element={<Lazy><RunPage /></Lazy>} />
           <Route path="schedules" element={<SchedulesPage />} />
+          <Route path="experiments" element={<ExperimentsPage />} />
+          <Route path="experiments/:id" element={<ExperimentPage />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

@@ -285,6 +285,102 @@ export interface ScheduleRecord {
   fire_delay_ms?: number;
 }
 
+/** A `kind: Experiment` document (hyperparameter search) as sent to POST /experiments. */
+export interface ExperimentDoc {
+  name: string;
+  project?: string;
+  describe?: string;
+  image?: string;
+  /** A string is run by `sh -c`; a list is run as it is. Trial values are appended as `--name=value`. */
+  command?: string | string[];
+  working_dir?: string;
+  files?: Record<string, string>;
+  env?: Record<string, string>;
+  resources?: Resources;
+  volume_mount?: string;
+  search_space: Record<string, unknown>;
+  tuner?: string;
+  tuner_args?: Record<string, unknown>;
+  assessor?: string;
+  assessor_args?: Record<string, unknown>;
+  objective?: 'maximize' | 'minimize';
+  max_trials?: number;
+  parallelism?: number;
+  /** Seconds, or "30m"/"1h"; 0 = none. */
+  max_duration?: number | string;
+  max_failed_trials?: number;
+  trial_timeout?: number | string;
+  seed?: number;
+}
+
+export type ExperimentState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped';
+export const FINAL_EXPERIMENT_STATES: readonly string[] = ['succeeded', 'failed', 'stopped'];
+export type TrialState = 'pending' | 'running' | 'succeeded' | 'failed' | 'stopped' | 'early_stopped';
+export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', 'succeeded', 'failed', 'stopped', 'early_stopped'];
+export const FINAL_TRIAL_STATES: readonly string[] = ['succeeded', 'failed', 'stopped', 'early_stopped'];
+
+export interface ExperimentBest {
+  sequence: number;
+  trial_id: string;
+  value: number;
+  parameters: Record<string, unknown>;
+}
+
+export interface Experiment {
+  id: number;
+  /** The experiment's key (NNI_EXP_ID of its trials). */
+  key: string;
+  name: string;
+  project: string;
+  describe: string;
+  state: ExperimentState | string;
+  reason: string;
+  stop_requested?: boolean;
+  tuner: string;
+  assessor: string;
+  objective: 'maximize' | 'minimize' | string;
+  max_trials: number;
+  parallelism: number;
+  /** Seconds; 0: none. */
+  max_duration: number;
+  /** The normalized document. */
+  spec: Partial<ExperimentDoc> & Record<string, unknown>;
+  /** How many trials are in each state, and in all. */
+  trials: Partial<Record<TrialState, number>> & { total: number };
+  best: ExperimentBest | null;
+  created_by: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface IntermediatePoint {
+  step: number;
+  value: number;
+  at: string;
+}
+
+export interface Trial {
+  id: number;
+  sequence: number;
+  trial_id: string;
+  state: TrialState | string;
+  reason: string;
+  parameters: Record<string, unknown>;
+  /** The final result, or null. */
+  value: number | null;
+  intermediate_count: number;
+  latest: number | null;
+  argv: string[];
+  exit_code: number | null;
+  workload: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** With ?intermediate=1 (and GET of one trial). */
+  intermediate?: IntermediatePoint[];
+}
+
 export interface List<T> {
   items: T[];
 }
@@ -520,6 +616,20 @@ export const api = {
 
   listSchedules: (q: { project?: string; pipeline?: string; limit?: number } = {}) =>
     request<List<ScheduleRecord>>('GET', `/schedules${query(q)}`),
+
+  listExperiments: (project?: string) =>
+    request<List<Experiment>>('GET', project ? `/experiments?project=${enc(project)}` : '/experiments'),
+  getExperiment: (id: number | string) => request<Experiment>('GET', `/experiments/${enc(String(id))}`),
+  createExperiment: (doc: ExperimentDoc) => request<Experiment>('POST', '/experiments', doc),
+  stopExperiment: (id: number) => request<Experiment>('POST', `/experiments/${id}/stop`, {}),
+  deleteExperiment: (id: number) => request<Record<string, never>>('DELETE', `/experiments/${id}`),
+  /** The trials; with `intermediate` every trial carries its intermediate values. */
+  listTrials: (id: number | string, intermediate = false) =>
+    request<List<Trial>>('GET', `/experiments/${enc(String(id))}/trials${intermediate ? '?intermediate=1' : ''}`),
+  getTrial: (id: number | string, sequence: number) => request<Trial>('GET', `/experiments/${enc(String(id))}/trials/${sequence}`),
+  /** Streams a trial's log (`?follow=1`) until the trial ends; see streamText. */
+  followTrialLog: (id: number | string, sequence: number, onText: (text: string) => void, signal: AbortSignal) =>
+    streamText(`/experiments/${enc(String(id))}/trials/${sequence}/logs?follow=1`, onText, signal),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

@@ -89,10 +89,10 @@ export const AREAS: Area[] = [
   },
   {
     key: 'experiments',
-    label: 'Experiments (HPO)',
+    label: 'Experiments',
     path: '/experiments',
     icon: <ExperimentOutlined />,
-    available: false,
+    available: true,
     about: 'Hyperparameter searches, their trials and charts.',
   },
   {

@@ -3,10 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin } from './helpers.mjs';
 
-const LIVE_AREAS = ['Projects', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules'];
+const LIVE_AREAS = ['Projects', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules', 'Experiments'];
 const LATER_AREAS = [
   'Notebooks',
-  'Experiments (HPO)',
   'Services',
   'Inference services',
 ];

@@ -20,6 +20,9 @@ class RunController;
 namespace quader::cron {
 class ScheduleController;
 }
+namespace quader::experiment {
+class ExperimentController;
+}
 
 namespace quader::api {
 
@@ -34,6 +37,7 @@ struct HandlerContext {
   images::BuildController* builds;  // null: builds are not run by this server
   pipeline::RunController* runs;    // null: runs are recorded but not executed (tests)
   cron::ScheduleController* schedules;  // null: no cron
+  experiment::ExperimentController* experiments;  // null: experiments are recorded but not run (tests)
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
 };
@@ -45,6 +49,8 @@ void RegisterApplyRoutes(Router& router, HandlerContext& ctx);
 void RegisterImageRoutes(Router& router, HandlerContext& ctx);  // images, image-builds
 // templates, pipelines, runs, schedules (+ the JobTemplate and Pipeline kinds)
 void RegisterPipelineRoutes(Router& router, HandlerContext& ctx);
+// experiments, their trials and the trial API of the `nni` module (+ the Experiment kind)
+void RegisterExperimentRoutes(Router& router, HandlerContext& ctx);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

@@ -29,6 +29,10 @@ void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // run.cpp
 void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // logs.cpp
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // run.cpp
+void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // experiments.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
+
+// `quader stop --experiment NAME` (experiments.cpp).
+Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);
 
 }  // namespace quader::cli

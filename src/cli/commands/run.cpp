@@ -232,10 +232,22 @@ void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
 }
 
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
-  auto run_id = std::make_shared<std::string>();
-  CLI::App* sub = app.add_subcommand("stop", "Stop a run: kill its running tasks");
-  AddRunIdArg(*sub, *run_id);
-  commands.push_back({sub, [run_id, &io] { return StopRun(*run_id, io); }});
+  struct StopOptions {
+    std::string run_id, experiment, project;
+  };
+  auto opts = std::make_shared<StopOptions>();
+  CLI::App* sub = app.add_subcommand("stop", "Stop a run (kill its running tasks) or, with --experiment, an experiment");
+  AddRunIdArg(*sub, opts->run_id);
+  sub->get_option("run")->required(false);
+  sub->add_option("--experiment,-e", opts->experiment, "Stop this experiment and its running trials instead");
+  sub->add_option("--project,-p", opts->project, "Project of the experiment (default: public)");
+  commands.push_back({sub, [opts, &io] {
+                        if (!opts->experiment.empty() && !opts->run_id.empty())
+                          return Outcome::Usage("give a run id or --experiment, not both");
+                        if (!opts->experiment.empty()) return StopExperiment(opts->experiment, opts->project, io);
+                        if (opts->run_id.empty()) return Outcome::Usage("stop: give a run id, or --experiment NAME");
+                        return StopRun(opts->run_id, io);
+                      }});
 }
 
 }  // namespace quader::cli

@@ -163,6 +163,7 @@ Json MakeHostConfig(const WorkloadSpec& spec) {
                {"Tmpfs", tmpfs},
                {"PortBindings", port_bindings},
                {"RestartPolicy", {{"Name", restart}}}};
+  if (spec.host_network) host["NetworkMode"] = "host";
   if (spec.resources.memory_bytes > 0) {
     host["Memory"] = spec.resources.memory_bytes;
     host["MemorySwap"] = spec.resources.memory_bytes;  // equal to Memory: no swap

@@ -12,6 +12,7 @@ const STATE_COLORS: Record<string, string> = {
   upstream_failed: 'error',
   stopped: 'warning',
   skipped: 'default',
+  early_stopped: 'purple',
 };
 
 /** A run's or task's state as a coloured tag (pending grey, running blue, succeeded green, failed red, stopped orange). */

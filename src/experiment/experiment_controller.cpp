@@ -1,0 +1,812 @@
+#include "experiment/experiment_controller.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/expand.h"
+#include "auth/passwords.h"
+#include "auth/volumes.h"
+#include "core/files.h"
+#include "experiment/experiment_spec.h"
+#include "runtime/labels.h"
+
+namespace quader::experiment {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+int64_t Ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+bool Terminal(const std::string& state) {
+  return state == "succeeded" || state == "failed" || state == "stopped" || state == "early_stopped";
+}
+
+// NNI-style ids: letters and digits.
+std::string RandomKey(size_t n) {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += kChars[pick(rng)];
+  return out;
+}
+
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+struct ExperimentController::TrialHandle {
+  int64_t experiment_id = 0;
+  int64_t trial_id = 0;
+  int sequence = 0;
+  runtime::WorkloadSpec spec;
+  bool adopt = false;
+  std::string log_path;
+  int64_t deadline_ms = 0;  // 0: no timeout
+  int64_t timeout_seconds = 0;
+  std::atomic<bool> cancel{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string cancel_state;   // guarded by mu: stopped or early_stopped
+  std::string cancel_reason;  // guarded by mu
+  bool persisted = false;     // guarded by mu: the outcome is stored; remove the workload
+  bool abandon = false;       // guarded by mu: the server is stopping; leave the workload
+  std::thread thread;
+};
+
+struct ExperimentController::TrialState {
+  store::TrialRecord rec;
+  Json params;
+  size_t assessed = 0;  // intermediate results the assessor has seen
+  std::shared_ptr<TrialHandle> handle;
+};
+
+struct ExperimentController::ExperimentState {
+  store::ExperimentRecord rec;
+  ExperimentSpec spec;
+  std::unique_ptr<hpo::Tuner> tuner;
+  std::unique_ptr<hpo::Assessor> assessor;
+  hpo::Assessor* active_assessor = nullptr;  // the tuner's (Hyperband) or the configured one
+  auth::ProjectSettings project;
+  std::map<int64_t, TrialState> trials;  // by trial id
+  int next_sequence = 0;
+  int running = 0;
+  int failed = 0;
+  bool exhausted = false;
+  bool stopping = false;
+  bool done = false;
+  std::string final_state, final_reason;
+};
+
+struct ExperimentController::Event {
+  enum Type { kEnded, kMetric } type = kEnded;
+  int64_t trial_id = 0;
+  std::shared_ptr<TrialHandle> handle;  // kEnded
+  std::string state;                    // kEnded: succeeded, failed, stopped, early_stopped
+  std::string reason;
+  std::optional<int> exit_code;
+  bool lost = false;  // the workload was gone after a restart
+};
+
+ExperimentController::ExperimentController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
+                                           ExperimentControllerOptions options)
+    : store_(store), clock_(clock), runtime_(runtime), options_(std::move(options)) {}
+
+ExperimentController::~ExperimentController() { Stop(); }
+
+void ExperimentController::SetApiUrl(const std::string& url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  api_url_ = url;
+}
+
+void ExperimentController::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ExperimentController::Stop() {
+  std::set<std::shared_ptr<TrialHandle>> handles;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    handles = handles_;
+  }
+  wake_.notify_all();
+  for (const auto& h : handles) {
+    std::lock_guard<std::mutex> lock(h->mu);
+    h->abandon = true;
+    h->cv.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  // Trial threads leave their workloads running and end.
+  while (true) {
+    std::vector<std::thread> threads;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, milliseconds(100), [&] { return handles_.empty() || !done_threads_.empty(); });
+      threads.swap(done_threads_);
+      if (threads.empty() && handles_.empty()) break;
+    }
+    for (auto& t : threads) t.join();
+  }
+  experiments_.clear();
+}
+
+void ExperimentController::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+void ExperimentController::MetricReported(int64_t trial_id) {
+  Event e;
+  e.type = Event::kMetric;
+  e.trial_id = trial_id;
+  Post(std::move(e));
+}
+
+void ExperimentController::Post(Event e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(e));
+  }
+  wake_.notify_all();
+}
+
+bool ExperimentController::Stopping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
+ExperimentControllerStats ExperimentController::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+std::string ExperimentController::LogPath(int64_t experiment_id, int sequence) const {
+  return (fs::path(options_.data_dir) / "experiments" / std::to_string(experiment_id) / "trials" /
+          std::to_string(sequence) / "trial.log")
+      .string();
+}
+
+void ExperimentController::RemoveExperimentFiles(int64_t experiment_id) const {
+  std::error_code ec;
+  fs::remove_all(fs::path(options_.data_dir) / "experiments" / std::to_string(experiment_id), ec);
+}
+
+void ExperimentController::Loop() {
+  while (true) {
+    std::vector<Event> events;
+    std::vector<std::thread> finished_threads;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_ || !events_.empty(); });
+      if (stopping_) return;
+      notified_ = false;
+      events.swap(events_);
+      finished_threads.swap(done_threads_);
+    }
+    for (auto& t : finished_threads) t.join();
+    LoadExperiments();
+    HandleEvents(std::move(events));
+    for (auto it = experiments_.begin(); it != experiments_.end();) {
+      Advance(*it->second);
+      if (it->second->done && it->second->running == 0) {
+        it = experiments_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.active_experiments = static_cast<int64_t>(experiments_.size());
+    int64_t running = 0;
+    for (const auto& [id, e] : experiments_) running += e->running;
+    stats_.running_trials = running;
+  }
+}
+
+// Picks up new experiments, stop requests and deletions from the store.
+void ExperimentController::LoadExperiments() {
+  std::vector<store::ExperimentRecord> active;
+  std::set<int64_t> existing;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(active, store::ListActiveExperiments(tx));
+    for (const auto& [id, e] : experiments_) {
+      QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT stop_requested FROM experiments WHERE id = ?", {id}));
+      if (!rows.empty()) {
+        existing.insert(id);
+        if (rows[0].Int(0) != 0) e->rec.stop_requested = true;
+      }
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("[hpo] reading experiments failed: {}", st.ToString());
+    return;
+  }
+  for (auto& [id, e] : experiments_) {
+    if (existing.count(id) || e->done) continue;
+    // Deleted: its trials are stopped and nothing more is recorded.
+    spdlog::info("[hpo] experiment {} ({}) was deleted: stopping its trials", id, e->rec.name);
+    e->done = true;
+    CancelRunning(*e, "stopped", "the experiment was deleted");
+  }
+  for (const auto& rec : active) {
+    if (experiments_.count(rec.id)) continue;
+    if (Status s = LoadExperiment(rec); !s.ok()) {
+      spdlog::error("[hpo] experiment {} ({}) cannot be run: {}", rec.id, rec.name, s.ToString());
+      (void)store_.Write([&](store::Tx& tx) {
+        return store::SetExperimentState(tx, rec.id, "failed", "cannot be run: " + s.message(), rec.started_at,
+                                         Ms(clock_.Now()));
+      });
+    }
+  }
+}
+
+Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) {
+  auto e = std::make_unique<ExperimentState>();
+  e->rec = rec;
+  Json doc = Json::parse(rec.spec, nullptr, false);
+  if (doc.is_discarded()) return errors::Internal("the stored spec is not JSON");
+  QUADER_ASSIGN_OR_RETURN(e->spec, ParseExperimentSpec(doc));
+  QUADER_ASSIGN_OR_RETURN(e->tuner, MakeExperimentTuner(e->spec));
+  QUADER_ASSIGN_OR_RETURN(e->assessor, MakeExperimentAssessor(e->spec));
+  e->active_assessor = e->tuner->assessor() ? e->tuner->assessor() : e->assessor.get();
+
+  std::vector<store::TrialRecord> trials;
+  std::vector<store::MetricRecord> metrics;
+  std::string expand = "{}";
+  QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(trials, store::ListTrials(tx, rec.id));
+    QUADER_ASSIGN_OR_RETURN(metrics, store::ListExperimentMetrics(tx, rec.id));
+    QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT expand FROM projects WHERE id = ?", {rec.project_id}));
+    if (!rows.empty()) expand = rows[0].Str(0);
+    return Status::Ok();
+  }));
+  Json expand_json = Json::parse(expand, nullptr, false);
+  auto settings = auth::ParseExpand(expand_json.is_discarded() ? Json::object() : expand_json);
+  if (settings.ok()) e->project = *settings;
+
+  // Replay: ended trials in the order they ended, then the ones still running.
+  std::map<int64_t, std::vector<double>> values;
+  for (const auto& m : metrics) values[m.trial_id].push_back(m.value);
+  std::vector<const store::TrialRecord*> ended;
+  for (const auto& t : trials) {
+    if (Terminal(t.state)) ended.push_back(&t);
+  }
+  std::stable_sort(ended.begin(), ended.end(), [](const auto* a, const auto* b) {
+    return a->finished_at.value_or(0) < b->finished_at.value_or(0);
+  });
+  for (const auto* t : ended) {
+    Json params = Json::parse(t->params, nullptr, false);
+    e->tuner->Observe(t->sequence, params, t->state == "succeeded" ? t->final_value : std::nullopt);
+    if (e->active_assessor) e->active_assessor->TrialEnded(t->sequence, values[t->id], t->state == "succeeded");
+    if (t->state == "failed") e->failed++;
+  }
+  for (const auto& t : trials) {
+    e->next_sequence = std::max(e->next_sequence, t.sequence + 1);
+    if (Terminal(t.state)) continue;
+    TrialState ts;
+    ts.rec = t;
+    ts.params = Json::parse(t.params, nullptr, false);
+    e->tuner->Resumed(t.sequence, ts.params);
+    ts.assessed = values[t.id].size();
+    auto [it, _] = e->trials.emplace(t.id, std::move(ts));
+    runtime::WorkloadSpec by_name;
+    by_name.name = t.workload;
+    e->running++;
+    StartThread(*e, it->second, std::move(by_name), /*adopt=*/true);
+  }
+  spdlog::info("[hpo] experiment {} ({}/{}) loaded: {} trials so far, {} running", rec.id, rec.project, rec.name,
+               trials.size(), e->running);
+  experiments_[rec.id] = std::move(e);
+  return Status::Ok();
+}
+
+void ExperimentController::HandleEvents(std::vector<Event> events) {
+  for (auto& ev : events) {
+    ExperimentState* exp = nullptr;
+    TrialState* trial = nullptr;
+    for (auto& [id, e] : experiments_) {
+      auto it = e->trials.find(ev.trial_id);
+      if (it != e->trials.end()) {
+        exp = e.get();
+        trial = &it->second;
+        break;
+      }
+    }
+    if (ev.type == Event::kMetric) {
+      if (trial && trial->handle && !exp->done) Assess(*exp, *trial);
+      continue;
+    }
+    if (!trial) {
+      // Its experiment is gone: nothing to record, remove the workload.
+      std::lock_guard<std::mutex> lock(ev.handle->mu);
+      ev.handle->persisted = true;
+      ev.handle->cv.notify_all();
+      continue;
+    }
+    std::string state = ev.state, reason = ev.reason;
+    TrialEnded(*exp, *trial, state, reason, ev.exit_code);
+    if (ev.lost) spdlog::warn("[hpo] trial {} of experiment {}: {}", trial->rec.sequence, exp->rec.id, reason);
+    std::lock_guard<std::mutex> lock(ev.handle->mu);
+    ev.handle->persisted = true;
+    ev.handle->cv.notify_all();
+  }
+}
+
+void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
+  std::vector<store::MetricRecord> metrics;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(metrics, store::ListMetrics(tx, t.rec.id));
+    return Status::Ok();
+  });
+  if (!st.ok() || !e.active_assessor || t.handle->cancel) return;
+  std::vector<double> values;
+  for (const auto& m : metrics) values.push_back(m.value);
+  while (t.assessed < values.size()) {
+    t.assessed++;
+    std::vector<double> prefix(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(t.assessed));
+    if (e.active_assessor->ShouldStop(t.rec.sequence, prefix)) {
+      std::string reason = "stopped early by " + e.active_assessor->name() + " at step " + std::to_string(t.assessed) +
+                           " (latest " + FormatNumber(prefix.back()) + ")";
+      spdlog::info("[hpo] experiment {} trial {}: {}", e.rec.id, t.rec.sequence, reason);
+      {
+        std::lock_guard<std::mutex> lock(t.handle->mu);
+        t.handle->cancel_state = "early_stopped";
+        t.handle->cancel_reason = reason;
+      }
+      t.handle->cancel = true;
+      break;
+    }
+  }
+}
+
+void ExperimentController::TrialEnded(ExperimentState& e, TrialState& t, const std::string& state_in,
+                                      const std::string& reason_in, std::optional<int> exit_code) {
+  std::string state = state_in, reason = reason_in;
+  int64_t now = Ms(clock_.Now());
+  std::vector<double> values;
+  std::optional<double> final_value;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto fresh, store::FindTrial(tx, e.rec.id, t.rec.sequence));
+    if (fresh) final_value = fresh->final_value;
+    QUADER_ASSIGN_OR_RETURN(auto metrics, store::ListMetrics(tx, t.rec.id));
+    for (const auto& m : metrics) values.push_back(m.value);
+    return Status::Ok();
+  });
+  if (!st.ok()) spdlog::warn("[hpo] reading trial {} failed: {}", t.rec.id, st.ToString());
+  if (state == "succeeded" && !final_value) reason = "exited 0 without reporting a final result";
+  if (state == "failed" && final_value && exit_code.value_or(0) == 0) {
+    // Lost in a restart after it had reported its result.
+    state = "succeeded";
+  }
+  t.rec.state = state;
+  t.rec.reason = reason;
+  t.rec.exit_code = exit_code;
+  t.rec.finished_at = now;
+  t.rec.final_value = final_value;
+  Status w = store_.Write([&](store::Tx& tx) { return store::UpdateTrial(tx, t.rec); });
+  if (!w.ok()) spdlog::error("[hpo] recording trial {} failed: {}", t.rec.id, w.ToString());
+  e.tuner->Observe(t.rec.sequence, t.params, state == "succeeded" ? final_value : std::nullopt);
+  if (e.active_assessor) e.active_assessor->TrialEnded(t.rec.sequence, values, state == "succeeded");
+  e.running--;
+  if (state == "failed") e.failed++;
+  t.handle.reset();
+  spdlog::info("[hpo] experiment {} trial {} {}{}{}", e.rec.id, t.rec.sequence, state,
+               final_value ? " value " + FormatNumber(*final_value) : "", reason.empty() ? "" : ": " + reason);
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.trials_finished++;
+  if (state == "early_stopped") stats_.trials_early_stopped++;
+}
+
+void ExperimentController::CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason) {
+  for (auto& [id, t] : e.trials) {
+    if (!t.handle) continue;
+    {
+      std::lock_guard<std::mutex> lock(t.handle->mu);
+      t.handle->cancel_state = state;
+      t.handle->cancel_reason = reason;
+    }
+    t.handle->cancel = true;
+  }
+}
+
+void ExperimentController::Finish(ExperimentState& e, const std::string& state, const std::string& reason) {
+  e.done = true;
+  int64_t now = Ms(clock_.Now());
+  auto started = e.rec.started_at ? e.rec.started_at : std::optional<int64_t>(now);
+  Status st = store_.Write([&](store::Tx& tx) {
+    return store::SetExperimentState(tx, e.rec.id, state, reason, started, now);
+  });
+  if (!st.ok()) spdlog::error("[hpo] recording the end of experiment {} failed: {}", e.rec.id, st.ToString());
+  spdlog::info("[hpo] experiment {} ({}/{}) {}: {}", e.rec.id, e.rec.project, e.rec.name, state, reason);
+}
+
+void ExperimentController::Advance(ExperimentState& e) {
+  if (e.done) return;
+  int64_t now = Ms(clock_.Now());
+  if (e.rec.state == "pending") {
+    e.rec.state = "running";
+    e.rec.started_at = now;
+    Status st = store_.Write([&](store::Tx& tx) {
+      return store::SetExperimentState(tx, e.rec.id, "running", "", now, std::nullopt);
+    });
+    if (!st.ok()) spdlog::warn("[hpo] experiment {}: {}", e.rec.id, st.ToString());
+  }
+  if (!e.stopping) {
+    const ExperimentSpec& s = e.spec;
+    if (e.rec.stop_requested) {
+      e.stopping = true;
+      e.final_state = "stopped";
+      e.final_reason = "stopped on request";
+      CancelRunning(e, "stopped", "the experiment was stopped");
+    } else if (e.failed > s.max_failed_trials) {
+      e.stopping = true;
+      e.final_state = "failed";
+      e.final_reason = std::to_string(e.failed) + " trials failed (max_failed_trials is " +
+                       std::to_string(s.max_failed_trials) + ")";
+      CancelRunning(e, "stopped", "the experiment failed");
+    } else if (s.max_duration_seconds > 0 && e.rec.started_at &&
+               now - *e.rec.started_at >= s.max_duration_seconds * 1000) {
+      e.stopping = true;
+      e.final_state = "succeeded";
+      e.final_reason = "max_duration reached (" + std::to_string(s.max_duration_seconds) + "s)";
+      CancelRunning(e, "stopped", "the experiment reached its max_duration");
+    }
+  }
+  if (e.stopping) {
+    if (e.running == 0) Finish(e, e.final_state, e.final_reason);
+    return;
+  }
+  while (e.running < e.spec.parallelism && e.next_sequence < e.spec.max_trials && !e.exhausted) {
+    if (Status st = LaunchTrial(e); !st.ok()) {
+      spdlog::error("[hpo] experiment {}: launching a trial failed: {}", e.rec.id, st.ToString());
+      break;
+    }
+  }
+  if (e.running == 0 && (e.next_sequence >= e.spec.max_trials || e.exhausted)) {
+    Finish(e, "succeeded",
+           e.next_sequence >= e.spec.max_trials
+               ? "max_trials reached (" + std::to_string(e.spec.max_trials) + ")"
+               : "the search space is exhausted after " + std::to_string(e.next_sequence) + " trials");
+  }
+}
+
+Status ExperimentController::LaunchTrial(ExperimentState& e) {
+  int sequence = e.next_sequence;
+  std::optional<Json> params = e.tuner->Suggest(sequence);
+  if (!params) {
+    e.exhausted = true;
+    return Status::Ok();
+  }
+  std::string token = auth::NewToken();
+  store::TrialRecord rec;
+  rec.experiment_id = e.rec.id;
+  rec.sequence = sequence;
+  rec.key = RandomKey(5);
+  rec.token_hash = auth::HashToken(token);
+  rec.params = params->dump();
+  rec.state = "running";
+  rec.workload = "q" + options_.instance.substr(0, 8) + "-e" + std::to_string(e.rec.id) + "-s" + std::to_string(sequence);
+  rec.created_at = Ms(clock_.Now());
+  rec.started_at = rec.created_at;
+  runtime::WorkloadSpec spec = BuildSpec(e, rec, token);
+  Json argv = spec.command;
+  for (const auto& a : spec.args) argv.push_back(a);
+  rec.argv = argv.dump();
+  QUADER_RETURN_IF_ERROR(store_.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(rec, store::InsertTrial(tx, rec));
+    return Status::Ok();
+  }));
+  e.next_sequence++;
+  TrialState ts;
+  ts.rec = rec;
+  ts.params = *params;
+  auto [it, _] = e.trials.emplace(rec.id, std::move(ts));
+  e.running++;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.trials_started++;
+  }
+  spdlog::info("[hpo] experiment {} trial {} ({}) started: {}", e.rec.id, sequence, rec.key, rec.params);
+  StartThread(e, it->second, std::move(spec), /*adopt=*/false);
+  return Status::Ok();
+}
+
+runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, const store::TrialRecord& t,
+                                                      const std::string& token) {
+  const pipeline::TemplateSpec& w = e.spec.trial;
+  const std::string& user = e.rec.created_by;
+  runtime::WorkloadSpec spec;
+  spec.name = t.workload;
+  spec.image = w.image;
+  spec.command = w.command;
+  spec.args = TrialArgs(Json::parse(t.params));
+  spec.working_dir = w.working_dir;
+  spec.env = w.env;
+  std::string api_url;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    api_url = api_url_;
+  }
+  std::string pythonpath = kSdkMountPath;
+  if (auto it = w.env.find("PYTHONPATH"); it != w.env.end() && !it->second.empty()) pythonpath += ":" + it->second;
+  std::map<std::string, std::string> platform = {
+      {"QUADER_API_URL", api_url},
+      {"QUADER_TRIAL_TOKEN", token},
+      {"QUADER_EXPERIMENT", e.rec.name},
+      {"NNI_PLATFORM", "quader"},
+      {"NNI_EXP_ID", e.rec.key},
+      {"NNI_TRIAL_JOB_ID", t.key},
+      {"NNI_TRIAL_SEQ_ID", std::to_string(t.sequence)},
+      {"NNI_OUTPUT_DIR", "/outputs"},
+      {"PYTHONPATH", pythonpath},
+      {"PYTHONUNBUFFERED", "1"},
+      {"PYTHONDONTWRITEBYTECODE", "1"},
+      {"USERNAME", user},
+      {"KFJ_CREATOR", user},
+      {"KFJ_NAMESPACE", e.rec.project},
+  };
+  if (w.resources.gpu <= 0) platform["NVIDIA_VISIBLE_DEVICES"] = "none";
+  for (auto& [k, v] : platform) spec.env[k] = v;
+  spec.resources.cpu = w.resources.cpu;
+  spec.resources.memory_bytes = w.resources.memory_bytes;
+  spec.resources.gpu = w.resources.gpu;
+  spec.node_selector = e.project.node_selector;
+  // Trials call the API on the host's loopback (QUADER_API_URL).
+  spec.host_network = true;
+
+  std::vector<runtime::Mount> mounts;
+  auto add = [&mounts](runtime::Mount m) {
+    mounts.erase(std::remove_if(mounts.begin(), mounts.end(),
+                                [&](const runtime::Mount& x) { return x.target == m.target; }),
+                 mounts.end());
+    mounts.push_back(std::move(m));
+  };
+  add(auth::PersonalWorkMount(options_.data_dir, user));
+  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, e.project.volume_mounts, user)) add(std::move(m));
+  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, w.mounts, user)) add(std::move(m));
+  fs::path base = fs::path(options_.data_dir) / "experiments" / std::to_string(e.rec.id);
+  std::error_code ec;
+  if (!w.files.empty()) {
+    fs::path dir = base / "files";
+    fs::create_directories(dir, ec);
+    for (const auto& [name, content] : w.files) {
+      if (fs::exists(dir / name, ec)) continue;
+      WriteFileAtomically((dir / name).string(), [&](std::ofstream& f) { f << content; });
+    }
+    add({runtime::MountKind::kVolume, dir.string(), kExperimentFilesDir, true, 0});
+  }
+  fs::path out = base / "trials" / std::to_string(t.sequence) / "output";
+  fs::create_directories(out, ec);
+  add({runtime::MountKind::kVolume, out.string(), "/outputs", false, 0});
+  if (!options_.sdk_dir.empty()) add({runtime::MountKind::kHostPath, options_.sdk_dir, kSdkMountPath, true, 0});
+  spec.mounts = std::move(mounts);
+
+  spec.labels = {
+      {runtime::kLabelManaged, "true"},
+      {runtime::kLabelInstance, options_.instance},
+      {runtime::kLabelProject, e.rec.project},
+      {runtime::kLabelUser, user},
+      {runtime::kLabelKind, "trial"},
+      {runtime::kLabelOwner, std::to_string(e.rec.id)},
+      {runtime::kLabelTrial, std::to_string(t.sequence)},
+  };
+  return spec;
+}
+
+void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtime::WorkloadSpec spec, bool adopt) {
+  auto h = std::make_shared<TrialHandle>();
+  h->experiment_id = e.rec.id;
+  h->trial_id = t.rec.id;
+  h->sequence = t.rec.sequence;
+  h->spec = std::move(spec);
+  h->adopt = adopt;
+  h->log_path = LogPath(e.rec.id, t.rec.sequence);
+  h->timeout_seconds = e.spec.trial_timeout_seconds;
+  if (h->timeout_seconds > 0) h->deadline_ms = t.rec.started_at.value_or(Ms(clock_.Now())) + h->timeout_seconds * 1000;
+  t.handle = h;
+  std::lock_guard<std::mutex> lock(mu_);
+  handles_.insert(h);
+  h->thread = std::thread([this, h] { TrialThread(h); });
+}
+
+void ExperimentController::TrialThread(std::shared_ptr<TrialHandle> h) {
+  const std::string& name = h->spec.name;
+  Event done;
+  done.type = Event::kEnded;
+  done.trial_id = h->trial_id;
+  done.handle = h;
+  auto save_log = [&](const std::string& trailer) { runtime::SaveLogs(runtime_, name, h->log_path, trailer); };
+  auto forget = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    handles_.erase(h);
+    done_threads_.push_back(std::move(h->thread));
+    wake_.notify_all();
+  };
+  // Posts the outcome, waits until it is stored, then removes the workload.
+  auto finish = [&](bool remove_workload) {
+    Post(std::move(done));
+    std::unique_lock<std::mutex> lock(h->mu);
+    h->cv.wait(lock, [&] { return h->persisted || h->abandon; });
+    bool remove = h->persisted && remove_workload;
+    lock.unlock();
+    if (remove) {
+      Status st = runtime_.Stop(name, std::chrono::seconds(0));
+      if (!st.ok()) spdlog::warn("[hpo] removing workload {} failed: {}", name, st.ToString());
+    }
+    forget();
+  };
+  auto abandoned = [&] {
+    std::lock_guard<std::mutex> lock(h->mu);
+    return h->abandon;
+  };
+
+  bool started = false;
+  if (h->adopt) {
+    auto st = runtime_.Inspect(name);
+    if (st.ok()) {
+      started = true;
+      spdlog::info("[hpo] experiment {} trial {}: re-attached to workload {} ({})", h->experiment_id, h->sequence,
+                   name, runtime::StateName(st->state));
+    } else {
+      done.state = "failed";
+      done.reason = "the trial's workload was gone after a server restart";
+      done.lost = true;
+      if (!std::filesystem::exists(h->log_path)) {
+        WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
+      }
+      finish(false);
+      return;
+    }
+  }
+  if (!started) {
+    auto st = runtime_.Start(h->spec);
+    if (!st.ok()) {
+      done.state = "failed";
+      done.reason = "could not start: " + st.status().message();
+      WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
+      finish(false);
+      return;
+    }
+  }
+  int errors_in_a_row = 0;
+  while (true) {
+    if (abandoned()) {
+      forget();
+      return;  // the server is stopping: the workload keeps running for the next one
+    }
+    if (h->cancel) {
+      {
+        std::lock_guard<std::mutex> lock(h->mu);
+        done.state = h->cancel_state.empty() ? "stopped" : h->cancel_state;
+        done.reason = h->cancel_reason;
+      }
+      save_log("== " + done.state + (done.reason.empty() ? "" : ": " + done.reason) + "\n");
+      (void)runtime_.Stop(name, options_.stop_grace);
+      finish(false);
+      return;
+    }
+    if (h->deadline_ms > 0 && Ms(clock_.Now()) >= h->deadline_ms) {
+      done.state = "failed";
+      done.reason = "timed out after " + std::to_string(h->timeout_seconds) + "s";
+      save_log("== killed: " + done.reason + "\n");
+      (void)runtime_.Stop(name, options_.stop_grace);
+      finish(false);
+      return;
+    }
+    auto st = runtime_.Wait(name, milliseconds(250));
+    if (!st.ok()) {
+      if (st.status().code() == Code::kNotFound || ++errors_in_a_row > 20) {
+        done.state = "failed";
+        done.reason = "the runtime lost the workload: " + st.status().message();
+        finish(false);
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(200));
+      continue;
+    }
+    errors_in_a_row = 0;
+    if (st->state == runtime::WorkloadState::kPending || st->state == runtime::WorkloadState::kRunning) continue;
+    done.exit_code = st->exit_code;
+    if (st->state == runtime::WorkloadState::kSucceeded) {
+      done.state = "succeeded";
+      save_log("");
+    } else {
+      done.state = "failed";
+      done.reason = st->oom_killed ? "killed: out of memory"
+                    : !st->reason.empty() ? st->reason
+                    : st->exit_code ? "exited with code " + std::to_string(*st->exit_code)
+                                    : "failed";
+      save_log("== " + done.reason + "\n");
+    }
+    finish(true);
+    return;
+  }
+}
+
+bool ExperimentController::OwnsWorkload(const runtime::WorkloadStatus& w) {
+  auto owner = w.labels.find(runtime::kLabelOwner);
+  auto seq = w.labels.find(runtime::kLabelTrial);
+  if (owner == w.labels.end() || seq == w.labels.end()) return false;
+  bool owned = false;
+  (void)store_.Read([&](store::Tx& tx) -> Status {
+    int64_t id = 0;
+    int sequence = 0;
+    try {
+      id = std::stoll(owner->second);
+      sequence = std::stoi(seq->second);
+    } catch (const std::exception&) {
+      return Status::Ok();
+    }
+    QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, id, sequence));
+    owned = t && t->state == "running" && t->workload == w.name;
+    return Status::Ok();
+  });
+  return owned;
+}
+
+Status ExperimentController::FollowLog(int64_t experiment_id, int sequence, bool follow,
+                                       const std::function<bool(std::string_view)>& write) {
+  auto deadline = steady_clock::now() + std::chrono::hours(24);
+  bool streamed_live = false;
+  std::string path = LogPath(experiment_id, sequence);
+  while (steady_clock::now() < deadline) {
+    if (Stopping()) return Status::Ok();
+    std::optional<store::TrialRecord> rec;
+    QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindTrial(tx, experiment_id, sequence));
+      return Status::Ok();
+    }));
+    if (!rec) return errors::NotFound("trial", std::to_string(sequence));
+    std::error_code ec;
+    if (Terminal(rec->state) && fs::exists(path, ec)) {
+      if (streamed_live) return Status::Ok();
+      std::ifstream in(path, std::ios::binary);
+      std::string buf(64 * 1024, '\0');
+      while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+        if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return Status::Ok();
+      }
+      return Status::Ok();
+    }
+    if (rec->state == "running" && !streamed_live) {
+      Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
+        streamed_live = true;
+        return write(chunk);
+      });
+      if (st.ok() && (streamed_live || !follow)) return Status::Ok();
+    }
+    if (!follow || Terminal(rec->state)) return Status::Ok();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  return Status::Ok();
+}
+
+Result<store::TrialRecord> AuthenticateTrial(store::Tx& tx, const std::string& token) {
+  if (token.empty()) return errors::Unauthenticated("a trial token is required (Authorization: Bearer QUADER_TRIAL_TOKEN)");
+  QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrialByTokenHash(tx, auth::HashToken(token)));
+  if (!t || Terminal(t->state)) {
+    return errors::Unauthenticated("the trial token is not valid (unknown, or its trial has ended)");
+  }
+  return *t;
+}
+
+}  // namespace quader::experiment
