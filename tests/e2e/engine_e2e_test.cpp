@@ -246,5 +246,48 @@ tasks:
   EXPECT_TRUE(left->empty()) << left->size() << " task containers left behind";
 }
 
+// A trial in a real container: its values on the command line, the nni
+// package mounted, and the trial API reached on the host's loopback with the
+// trial's own token (busybox wget stands in for the Python module here).
+TEST_F(EngineE2ETest, ExperimentTrialInAContainerReportsThroughTheTrialApi) {
+  const std::string script =
+      "set -e; test -f /opt/quader/sdk/nni/__init__.py; echo \"args $*\"; "
+      "wget -q -O- --header \"Authorization: Bearer $QUADER_TRIAL_TOKEN\" \"$QUADER_API_URL/api/v1/trial/parameters\"; "
+      "wget -q -O- --header \"Authorization: Bearer $QUADER_TRIAL_TOKEN\" --header 'Content-Type: application/json' "
+      "--post-data '{\"type\": \"FINAL\", \"value\": 0.75}' \"$QUADER_API_URL/api/v1/trial/metrics\"";
+  Json doc = {{"kind", "Experiment"},
+              {"name", "in-a-box"},
+              {"image", "localhost/quader-test:busybox"},
+              {"command", {"sh", "-c", script, "trial"}},
+              {"search_space", {{"n", {{"_type", "choice"}, {"_value", {3, 5}}}}}},
+              {"tuner", "GridSearch"},
+              {"max_trials", 2},
+              {"parallelism", 2}};
+  auto r = server_->Call("POST", "/api/v1/experiments", doc.dump(), admin_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  Json e;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (std::chrono::steady_clock::now() < deadline) {
+    e = Get("/api/v1/experiments/in-a-box");
+    std::string s = e.value("state", "");
+    if (s == "succeeded" || s == "failed" || s == "stopped") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(e["state"], "succeeded") << e.dump(2) << server_->Output();
+  Json trials = Get("/api/v1/experiments/in-a-box/trials")["items"];
+  ASSERT_EQ(trials.size(), 2u);
+  for (const auto& t : trials) {
+    EXPECT_EQ(t["state"], "succeeded") << t.dump();
+    EXPECT_EQ(t["value"], 0.75) << t.dump();
+    int n = t["parameters"]["n"];
+    std::string log = server_->Call("GET", "/api/v1/experiments/in-a-box/trials/" +
+                                               std::to_string(t["sequence"].get<int>()) + "/logs",
+                                    "", admin_)
+                          .body;
+    EXPECT_NE(log.find("args --n=" + std::to_string(n)), std::string::npos) << log;
+    EXPECT_NE(log.find("\"parameters\":{\"n\":" + std::to_string(n) + "}"), std::string::npos) << log;
+  }
+}
+
 }  // namespace
 }  // namespace quader::testing
