@@ -163,6 +163,18 @@ PY
 check "hello: no schedule, two tasks" $PY -c "
 import yaml; p = yaml.safe_load(open('$PIPELINES/hello.yaml')); assert 'schedule' not in p and len(p['tasks']) == 2"
 
+echo "== experiments: trial code standalone (the nni module without a server prints results)"
+E="$TMP/e"
+mkdir -p "$E"
+check "extract sklearn-sgd's main.py" $PY -c "
+import yaml; d = yaml.safe_load(open('$ROOT/examples/experiments/sklearn-sgd.yaml'))
+open('$E/main.py', 'w').write(d['files']['main.py'])"
+check "sklearn-sgd trains with --name=value arguments and reports a final accuracy" \
+  env PYTHONPATH="$ROOT/sdk/python" NNI_OUTPUT_DIR="$E" $PY "$E/main.py" --alpha=0.0005 --eta0=0.05 --epochs=5 \
+  --learning_rate=optimal --loss=hinge --penalty=l2 --l1_ratio=0.15
+check "sklearn-sgd's final accuracy is above 0.8" $PY -c "
+import json; r = json.load(open('$E/result.json')); print(r); assert r['val_accuracy'] > 0.8"
+
 echo
 if [ "$FAILS" -ne 0 ]; then echo "FAILED: $FAILS check(s)"; exit 1; fi
 echo "all checks passed"
