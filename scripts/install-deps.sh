@@ -10,7 +10,7 @@ PKGS=(
   libyaml-cpp-dev libsodium-dev prometheus-cpp-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev uuid-dev libssl-dev
   nodejs npm chromium
-  wrk nginx-light curl procps ninja-build tzdata
+  wrk nginx-light haproxy curl procps ninja-build tzdata
   python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna
   libeigen3-dev
   bubblewrap debootstrap
