@@ -24,7 +24,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh
 command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || { echo "nginx is missing" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-QUADER_ADMIN_PASSWORD=bench-admin-pw "$bin" server --data "$work/data" --listen 127.0.0.1:0 \
+QUADER_ADMIN_PASSWORD=bench-admin-pw "$bin" server --data "$work/data" --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 \
   --log-level warn >"$work/server.log" 2>&1 &
 qpid=$!
 for _ in $(seq 100); do [[ -f $work/data/server.json ]] && break; sleep 0.1; done

@@ -109,7 +109,7 @@ PY
 edges=$(awk '/depends_on/ {n += 2} END {print n + 0}' "$work/dag.yaml")
 
 # --- the server
-QUADER_ADMIN_PASSWORD=$password "$bin" server --data "$data" --listen 127.0.0.1:0 --runtime process \
+QUADER_ADMIN_PASSWORD=$password "$bin" server --data "$data" --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --runtime process \
   >"$work/server.log" 2>&1 &
 qpid=$!
 for _ in $(seq 300); do

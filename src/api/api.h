@@ -21,6 +21,7 @@ struct ApiOptions {
   pipeline::RunController* runs = nullptr;    // executes runs; null: none
   cron::ScheduleController* schedules = nullptr;  // the cron; null: none
   experiment::ExperimentController* experiments = nullptr;  // runs experiments; null: none
+  serving::ServiceController* services = nullptr;            // runs services; null: none
 };
 
 class Api {

@@ -226,6 +226,16 @@ Json Schemas() {
   s["TrialMetric"] = {{"type", "object"},
                       {"required", {"type", "value"}},
                       {"properties", {{"type", {{"type", "string"}, {"enum", {"PERIODICAL", "FINAL"}}}}, {"value", num}}}};
+  s["Service"] = {{"type", "object"},
+                  {"description", "kind: Service or InferenceService (docs/services.md); read adds id, state, "
+                                  "generation, url, hosts, replica_states, events"},
+                  {"properties", {{"id", id}, {"kind", str}, {"project", str}, {"name", str}, {"image", str},
+                                  {"command", {{"type", "array"}, {"items", str}}}, {"env", obj},
+                                  {"ports", {{"type", "array"}, {"items", id}}}, {"resources", obj},
+                                  {"replicas", id}, {"replica_states", {{"type", "array"}, {"items", obj}}}, {"host", str}, {"health", str},
+                                  {"state", str}, {"reason", str}, {"generation", id}, {"url", str},
+                                  {"hosts", {{"type", "array"}, {"items", str}}},
+                                  {"events", {{"type", "array"}, {"items", obj}}}}}};
   s["TrialMetricReply"] = {{"type", "object"}, {"properties", {{"ok", {{"type", "boolean"}}}, {"step", id}}}};
   return s;
 }

@@ -45,6 +45,11 @@ constexpr Column kExperimentColumns[] = {
     {"TUNER", "tuner"},         {"TRIALS", "trials.total"},    {"SUCCEEDED", "trials.succeeded"},
     {"BEST", "best.value"},     {"CREATED", "created_at"},
 };
+constexpr Column kServiceColumns[] = {
+    {"NAME", "name"},   {"PROJECT", "project"},   {"STATE", "state"},
+    {"REPLICAS", "replicas", "min_replicas"},     {"GEN", "generation"},
+    {"URL", "url"},     {"REASON", "reason"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -73,9 +78,9 @@ constexpr KindSpec kKinds[] = {
     {"schedule", "schedules", kScheduleAliases, "schedules", Scope::kProject, kScheduleColumns},
     {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, kExperimentColumns},
-    {"service", "services", kServiceAliases, "services", Scope::kProject, {}},
+    {"service", "services", kServiceAliases, "services", Scope::kProject, kServiceColumns},
     {"inference-service", "inference-services", kInferenceAliases, "inference-services",
-     Scope::kProject, {}},
+     Scope::kProject, kServiceColumns},
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
 };

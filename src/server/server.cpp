@@ -21,6 +21,8 @@
 #include "cron/schedule_controller.h"
 #include "pipeline/launch.h"
 #include "experiment/experiment_controller.h"
+#include "gateway/gateway.h"
+#include "serving/service_controller.h"
 #include "pipeline/run_controller.h"
 #include "runtime/adopt.h"
 #include "runtime/factory.h"
@@ -121,8 +123,8 @@ Status ApplyAtStart(api::Api& api, store::Store& store, const Clock& clock, cons
   return Status::Ok();
 }
 
-Status WriteServerJson(const std::string& data_dir, const std::string& api_url) {
-  Json j = {{"api", api_url}, {"pid", static_cast<int64_t>(getpid())}};
+Status WriteServerJson(const std::string& data_dir, const std::string& api_url, const std::string& gateway_url) {
+  Json j = {{"api", api_url}, {"gateway", gateway_url}, {"pid", static_cast<int64_t>(getpid())}};
   fs::path tmp = fs::path(data_dir) / "server.json.tmp";
   {
     std::ofstream out(tmp);
@@ -216,10 +218,29 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   exp_opts.sdk_dir = DefaultSdkDir(argv0);
   experiment::ExperimentController experiments(**store, clock, rt, exp_opts);
 
+  // Services (docs/services.md): replicas behind Quader's own gateway.
+  std::string gw_host;
+  uint16_t gw_port = 0;
+  if (Status st = SplitHostPort("gateway-listen", cfg.gateway_listen, &gw_host, &gw_port); !st.ok()) {
+    std::cerr << "quader: " << st.message() << "\n";
+    return 2;
+  }
+  api::Metrics metrics;
+  gateway::GatewayOptions gw_opts;
+  gw_opts.host = gw_host;
+  gw_opts.port = gw_port;
+  gateway::Gateway gateway(gw_opts, &metrics.registry());
+  serving::ServiceControllerOptions svc_opts;
+  svc_opts.data_dir = cfg.data_dir;
+  svc_opts.instance = *instance;
+  svc_opts.service_domain = cfg.service_domain;
+  serving::ServiceController services(**store, clock, rt, &gateway, svc_opts);
+
   auto adoption = runtime::AdoptWorkloads(
       rt, *instance,
       {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
-       {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }}});
+       {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }},
+       {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }}});
   if (!adoption.ok()) {
     spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
   } else if (adoption->adopted + adoption->removed > 0) {
@@ -238,9 +259,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     return 1;
   }
 
-  api::Metrics metrics;
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments});
+  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -262,9 +282,16 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
   std::string url = "http://" + shown_host + ":" + std::to_string(http.port());
-  if (Status st = WriteServerJson(cfg.data_dir, url); !st.ok()) spdlog::warn("[server] {}", st.message());
+  if (Status st = gateway.Start(); !st.ok()) {
+    std::cerr << "quader: --gateway-listen " << cfg.gateway_listen << ": " << st.message() << "\n";
+    return 1;
+  }
+  std::string gateway_url = "http://" + (gw_host == "0.0.0.0" ? std::string("127.0.0.1") : gw_host) + ":" +
+                            std::to_string(gateway.port());
+  if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
 
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
+            << "  gateway: " << gateway_url << " (services on NAME." << cfg.service_domain << ")\n"
             << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
             << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n"
             << "  runtime: " << opened->description << "\n";
@@ -289,6 +316,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   schedules->Start();
   experiments.SetApiUrl(url);
   experiments.Start();
+  services.Start();
   spdlog::info("[server] serving api={} runtime={}", url, opened->description);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
@@ -315,6 +343,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   http.Stop();
   schedules->Stop();
   experiments.Stop();
+  services.Stop();
+  gateway.Stop();
   runs.Stop();
   builds.Stop();
   housekeeping.join();
@@ -339,6 +369,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       if (key == "data") cfg->data_dir = v.as<std::string>();
       else if (key == "listen") cfg->listen = v.as<std::string>();
       else if (key == "gateway-listen") cfg->gateway_listen = v.as<std::string>();
+      else if (key == "service-domain") cfg->service_domain = v.as<std::string>();
       else if (key == "runtime") cfg->runtime = v.as<std::string>();
       else if (key == "db") cfg->db = v.as<std::string>();
       else if (key == "web-dir") cfg->web_dir = v.as<std::string>();
@@ -379,7 +410,11 @@ int Run(int argc, char** argv) {
   app.add_option("--config", config_file, "YAML file with any of these settings (keys = flag names)");
   app.add_option("--data", cfg.data_dir, "data directory")->capture_default_str();
   app.add_option("--listen", cfg.listen, "API and web UI address, HOST:PORT (port 0: any free port)")->capture_default_str();
-  app.add_option("--gateway-listen", cfg.gateway_listen, "service gateway address, HOST:PORT")->capture_default_str();
+  app.add_option("--gateway-listen", cfg.gateway_listen, "service gateway address, HOST:PORT (port 0: any free port)")
+      ->capture_default_str();
+  app.add_option("--service-domain", cfg.service_domain,
+                 "wildcard domain of services: they answer on NAME.DOMAIN at the gateway (SERVICE_DOMAIN)")
+      ->capture_default_str();
   app.add_option("--runtime", cfg.runtime, "where work runs: auto, docker, process, kubernetes")
       ->check(CLI::IsMember({"auto", "docker", "process", "kubernetes"}))->capture_default_str();
   app.add_option("--db", cfg.db, "metadata store URL (default sqlite:DATA/quader.db)");

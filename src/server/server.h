@@ -15,6 +15,9 @@ struct ServerConfig {
   std::string data_dir = "./data";
   std::string listen = "127.0.0.1:8080";
   std::string gateway_listen = "127.0.0.1:8081";
+  // SERVICE_DOMAIN: services answer on $name.<domain> through the gateway
+  // (*.localhost resolves to this machine in browsers and curl).
+  std::string service_domain = "service.localhost";
   std::string runtime = "auto";  // auto, docker, process, kubernetes
   std::string db;                // default sqlite:DATA/quader.db
   std::string web_dir;           // default: web/dist beside the binary's build dir

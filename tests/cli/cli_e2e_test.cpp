@@ -68,7 +68,7 @@ class CliE2eTest : public ::testing::Test {
     ASSERT_FALSE(home_.path().empty());
     server_ = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{kBinary, "server", "--data", data_.path(), "--listen",
-                                 "127.0.0.1:0", "--runtime", "process"},
+                                 "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0", "--runtime", "process"},
         Environment({std::string("QUADER_ADMIN_PASSWORD=") + kAdminPassword}), LogPath());
     ASSERT_TRUE(WaitUntilReady()) << "server did not become ready:\n" << ReadFile(LogPath());
   }

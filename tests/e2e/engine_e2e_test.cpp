@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "cli/http_client.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 #include "runtime/docker/docker_runtime.h"
@@ -287,6 +288,35 @@ TEST_F(EngineE2ETest, ExperimentTrialInAContainerReportsThroughTheTrialApi) {
     EXPECT_NE(log.find("args --n=" + std::to_string(n)), std::string::npos) << log;
     EXPECT_NE(log.find("\"parameters\":{\"n\":" + std::to_string(n) + "}"), std::string::npos) << log;
   }
+}
+
+// A service in a real container: its port published on 127.0.0.1 by the
+// engine, reached through the gateway by Host.
+TEST_F(EngineE2ETest, ServiceReplicaInAContainerIsReachedThroughTheGateway) {
+  Json doc = {{"kind", "Service"},
+              {"name", "box"},
+              {"image", "localhost/quader-test:busybox"},
+              {"command", "echo hello-from-box > /var/www/index.html && exec httpd -f -p 8080 -h /var/www"},
+              {"ports", {8080}},
+              {"health", "8080:/index.html"}};
+  auto r = server_->Call("POST", "/api/v1/services", doc.dump(), admin_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string body;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto reply = cli::HttpRequest("GET", server_->gateway() + "/index.html", "", {{"Host", "box.service.localhost"}}, 5);
+    if (reply.ok() && reply->status == 200) {
+      body = reply->body;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_EQ(body, "hello-from-box\n") << Get("/api/v1/services/box").dump(2) << server_->Output();
+  Json s = Get("/api/v1/services/box");
+  EXPECT_EQ(s["state"], "running");
+  ASSERT_EQ(s["replica_states"].size(), 1u);
+  EXPECT_NE(s["replica_states"][0]["port"], 8080);  // published on a port the engine picked
+  ASSERT_EQ(server_->Call("DELETE", "/api/v1/services/box", "", admin_).status, 204);
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ bool ServerProcess::Start() {
   if (std::find(args_.begin(), args_.end(), "--listen") == args_.end()) {
     argv.insert(argv.end(), {"--listen", "127.0.0.1:0"});
   }
+  if (std::find(args_.begin(), args_.end(), "--gateway-listen") == args_.end()) {
+    argv.insert(argv.end(), {"--gateway-listen", "127.0.0.1:0"});
+  }
   // Hermetic by default: local processes, no container engine. Tests that
   // want the engine pass --runtime themselves.
   if (std::find(args_.begin(), args_.end(), "--runtime") == args_.end()) {
@@ -61,6 +64,7 @@ bool ServerProcess::Start() {
       Json j = Json::parse(in, nullptr, false);
       if (!j.is_discarded() && j.contains("api")) {
         api_ = j["api"];
+        gateway_ = j.value("gateway", "");
         auto r = cli::HttpRequest("GET", api_ + "/healthz", "", {}, 2);
         if (r.ok() && r->status == 200) return true;
       }

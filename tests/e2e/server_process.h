@@ -16,7 +16,7 @@ namespace quader::testing {
 class ServerProcess {
  public:
   // `data_dir` must exist. Extra flags are appended after the defaults
-  // (--listen 127.0.0.1:0 unless they give --listen).
+  // (--listen and --gateway-listen 127.0.0.1:0 unless they give them).
   ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {},
                 std::map<std::string, std::string> env = {{"QUADER_ADMIN_PASSWORD", "admin-pass-1"}});
   ~ServerProcess();  // Stop()s
@@ -32,6 +32,7 @@ class ServerProcess {
   int exit_code() const { return exit_code_; }
 
   const std::string& api() const { return api_; }
+  const std::string& gateway() const { return gateway_; }  // "http://127.0.0.1:PORT"
   const std::string& error() const { return error_; }
   // Everything the server printed to stdout and stderr.
   std::string Output() const;
@@ -50,6 +51,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int exit_code_ = 0;
   std::string api_;
+  std::string gateway_;
   std::string error_;
   std::string log_path_;
 };

@@ -15,6 +15,8 @@ import PipelinesPage from './pages/PipelinesPage';
 import ProjectsPage from './pages/ProjectsPage';
 import RunsPage from './pages/RunsPage';
 import SchedulesPage from './pages/SchedulesPage';
+import ServicePage from './pages/ServicePage';
+import ServicesPage from './pages/ServicesPage';
 import TemplateDetailPage from './pages/TemplateDetailPage';
 import TemplatesPage from './pages/TemplatesPage';
 import UsersPage from './pages/UsersPage';
@@ -65,6 +67,10 @@ export default function App() {
           <Route path="schedules" element={<SchedulesPage />} />
           <Route path="experiments" element={<ExperimentsPage />} />
           <Route path="experiments/:id" element={<ExperimentPage />} />
+          <Route path="services" element={<ServicesPage key="services" kind="services" />} />
+          <Route path="services/:id" element={<ServicePage key="services" kind="services" />} />
+          <Route path="inference-services" element={<ServicesPage key="inference-services" kind="inference-services" />} />
+          <Route path="inference-services/:id" element={<ServicePage key="inference-services" kind="inference-services" />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

@@ -381,6 +381,85 @@ export interface Trial {
   intermediate?: IntermediatePoint[];
 }
 
+/** The two service collections of the API (and the paths of their pages). */
+export type ServiceCollection = 'services' | 'inference-services';
+export const SERVICE_STATES: readonly string[] = ['pending', 'running', 'failed', 'stopped'];
+
+/** One replica of a service (GET …/services/{id} `replica_states`). */
+export interface ReplicaState {
+  index: number;
+  generation: number;
+  /** starting, ready, … */
+  state: string;
+  workload: string;
+  /** The port the replica listens on, on this machine. */
+  port: number;
+}
+
+export interface ServiceEvent {
+  at: string;
+  /** replica-started, replica-ready, replica-failed, … */
+  kind: string;
+  message: string;
+}
+
+/** A `kind: Service` or `kind: InferenceService` document with the server's state (docs/services.md). */
+export interface Service {
+  id: number;
+  kind: 'Service' | 'InferenceService' | string;
+  project: string;
+  name: string;
+  description?: string;
+  image: string;
+  command: string[];
+  working_dir?: string;
+  env: Record<string, string>;
+  ports: number[];
+  health: string;
+  host: string;
+  replicas?: number;
+  /** InferenceService fields. */
+  service_type?: string;
+  model_name?: string;
+  model_version?: string;
+  model_path?: string;
+  min_replicas?: number;
+  max_replicas?: number;
+  hpa?: string;
+  metrics?: string;
+  canary?: string;
+  shadow?: string;
+  /** Server state. */
+  generation: number;
+  state: string;
+  reason: string;
+  url?: string;
+  hosts?: string[];
+  replica_states: ReplicaState[];
+  /** Only for one service: its last 100 events, newest first. */
+  events?: ServiceEvent[];
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  [field: string]: unknown;
+}
+
+/** The document fields the server keeps itself (left out of what is PUT back). */
+export const SERVICE_SERVER_FIELDS = [
+  'id',
+  'kind',
+  'generation',
+  'state',
+  'reason',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'url',
+  'hosts',
+  'replica_states',
+  'events',
+] as const;
+
 export interface List<T> {
   items: T[];
 }
@@ -630,6 +709,14 @@ export const api = {
   /** Streams a trial's log (`?follow=1`) until the trial ends; see streamText. */
   followTrialLog: (id: number | string, sequence: number, onText: (text: string) => void, signal: AbortSignal) =>
     streamText(`/experiments/${enc(String(id))}/trials/${sequence}/logs?follow=1`, onText, signal),
+
+  listServices: (coll: ServiceCollection, project?: string) =>
+    request<List<Service>>('GET', project ? `/${coll}?project=${enc(project)}` : `/${coll}`),
+  getService: (coll: ServiceCollection, id: number | string) => request<Service>('GET', `/${coll}/${enc(String(id))}`),
+  createService: (coll: ServiceCollection, doc: Record<string, unknown>) => request<Service>('POST', `/${coll}`, doc),
+  /** Replaces the document; the server rolls the replicas one by one. */
+  updateService: (coll: ServiceCollection, id: number, doc: Record<string, unknown>) => request<Service>('PUT', `/${coll}/${id}`, doc),
+  deleteService: (coll: ServiceCollection, id: number) => request<Record<string, never>>('DELETE', `/${coll}/${id}`),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

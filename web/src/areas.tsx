@@ -100,7 +100,7 @@ export const AREAS: Area[] = [
     label: 'Services',
     path: '/services',
     icon: <CloudServerOutlined />,
-    available: false,
+    available: true,
     about: 'Internal services exposed through the gateway.',
   },
   {
@@ -108,7 +108,7 @@ export const AREAS: Area[] = [
     label: 'Inference services',
     path: '/inference-services',
     icon: <ApiOutlined />,
-    available: false,
+    available: true,
     about: 'Models online with canary, mirroring and autoscaling.',
   },
   {

@@ -23,6 +23,9 @@ class ScheduleController;
 namespace quader::experiment {
 class ExperimentController;
 }
+namespace quader::serving {
+class ServiceController;
+}
 
 namespace quader::api {
 
@@ -38,6 +41,7 @@ struct HandlerContext {
   pipeline::RunController* runs;    // null: runs are recorded but not executed (tests)
   cron::ScheduleController* schedules;  // null: no cron
   experiment::ExperimentController* experiments;  // null: experiments are recorded but not run (tests)
+  serving::ServiceController* services;  // null: services are recorded but not run (tests)
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
 };
@@ -51,6 +55,8 @@ void RegisterImageRoutes(Router& router, HandlerContext& ctx);  // images, image
 void RegisterPipelineRoutes(Router& router, HandlerContext& ctx);
 // experiments, their trials and the trial API of the `nni` module (+ the Experiment kind)
 void RegisterExperimentRoutes(Router& router, HandlerContext& ctx);
+// services and inference services (+ the Service and InferenceService kinds)
+void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

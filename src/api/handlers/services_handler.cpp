@@ -1,0 +1,258 @@
+// /api/v1/services and /api/v1/inference-services (SPEC §7, §8;
+// docs/services.md), and the Service and InferenceService kinds.
+#include "api/handlers/common.h"
+#include "api/handlers/handlers.h"
+#include "serving/service_controller.h"
+#include "serving/service_spec.h"
+#include "store/projects.h"
+#include "store/services.h"
+
+namespace quader::api {
+namespace {
+
+// The wildcard domain when no controller runs (tests of the API alone).
+constexpr const char* kDefaultServiceDomain = "service.localhost";
+
+std::string Domain(const HandlerContext& ctx) {
+  return ctx.services ? ctx.services->service_domain() : kDefaultServiceDomain;
+}
+
+struct KindInfo {
+  const char* kind;        // Service, InferenceService
+  const char* collection;  // services, inference-services
+  const char* noun;        // service, inference service
+};
+constexpr KindInfo kService = {"Service", "services", "service"};
+constexpr KindInfo kInference = {"InferenceService", "inference-services", "inference service"};
+
+// Parses and validates a document of `kind`: the spec's normal form, its
+// name and project, and its hosts.
+struct Parsed {
+  Json spec;
+  std::string name, project;
+  serving::ServiceHosts hosts;
+};
+Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& domain) {
+  Parsed p;
+  if (std::string(k.kind) == "Service") {
+    QUADER_ASSIGN_OR_RETURN(auto spec, serving::ParseServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, serving::ResolveHosts(spec, domain));
+    p.spec = spec.ToJson();
+    p.name = spec.name;
+    p.project = spec.project;
+  } else {
+    QUADER_ASSIGN_OR_RETURN(auto spec, serving::ParseInferenceServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, serving::ResolveHosts(spec, domain));
+    p.spec = spec.ToJson();
+    p.name = spec.name;
+    p.project = spec.project;
+  }
+  return p;
+}
+
+Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceRecord& s, bool detail) {
+  Json j = Json::parse(s.spec, nullptr, false);
+  if (!j.is_object()) j = Json::object();
+  j.erase("kind");
+  j["id"] = s.id;
+  j["kind"] = s.kind;
+  j["project"] = s.project;
+  j["name"] = s.name;
+  j["generation"] = s.generation;
+  j["state"] = s.state;
+  j["reason"] = s.reason;
+  j["created_by"] = s.created_by;
+  j["created_at"] = FormatRfc3339(FromUnixSeconds(s.created_at));
+  j["updated_at"] = FormatRfc3339(FromUnixSeconds(s.updated_at));
+  auto hosts = ParseDoc(s.kind == "Service" ? kService : kInference, Json::parse(s.spec, nullptr, false), Domain(ctx));
+  if (hosts.ok()) {
+    j["url"] = "http://" + hosts->hosts.production + "/";
+    Json list = Json::array({hosts->hosts.production});
+    if (!hosts->hosts.test.empty()) list.push_back(hosts->hosts.test);
+    if (!hosts->hosts.debug.empty()) list.push_back(hosts->hosts.debug);
+    j["hosts"] = list;
+  }
+  Json replicas = Json::array();
+  if (ctx.services) {
+    for (const auto& r : ctx.services->Replicas(s.id)) {
+      replicas.push_back({{"index", r.index},
+                          {"generation", r.generation},
+                          {"state", r.state},
+                          {"workload", r.workload},
+                          {"port", r.host_port}});
+    }
+  }
+  j["replica_states"] = replicas;
+  if (detail) {
+    Json events = Json::array();
+    auto list = store::ListServiceEvents(tx, s.id, 100);
+    if (list.ok()) {
+      for (const auto& e : *list) {
+        events.push_back({{"at", FormatRfc3339Ms(e.at)}, {"kind", e.kind}, {"message", e.message}});
+      }
+    }
+    j["events"] = events;
+  }
+  return j;
+}
+
+Result<store::ServiceRecord> FindParam(store::Tx& tx, const Request& req, const KindInfo& k,
+                                       auth::ProjectAction action) {
+  const std::string& text = req.Param("id");
+  std::optional<store::ServiceRecord> rec;
+  if (IsNumericId(text)) {
+    auto r = store::GetService(tx, std::stoll(text));
+    if (r.ok()) rec = *r;
+  } else {
+    auto project = store::GetProject(tx, ProjectParam(req));
+    if (project.ok()) {
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindService(tx, project->id, text));
+    }
+  }
+  if (!rec || rec->kind != k.kind ||
+      !auth::CheckProject(tx, req.who(), rec->project, auth::ProjectAction::kView).ok()) {
+    return errors::NotFound(k.noun, text);
+  }
+  QUADER_RETURN_IF_ERROR(auth::CheckProject(tx, req.who(), rec->project, action).status());
+  return *rec;
+}
+
+Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindInfo& k, const Parsed& p,
+                          bool must_be_new, int64_t now, int64_t* id) {
+  QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, p.project, auth::ProjectAction::kUse));
+  std::string text = p.spec.dump();
+  QUADER_ASSIGN_OR_RETURN(auto existing, store::FindService(tx, a.project.id, p.name));
+  if (existing) {
+    *id = existing->id;
+    if (existing->kind != k.kind) {
+      return errors::AlreadyExists("service", p.name + " (a " + existing->kind + " of that name exists)");
+    }
+    if (must_be_new) return errors::AlreadyExists(k.noun, p.name);
+    if (Json::parse(existing->spec, nullptr, false) == p.spec) return Change::kUnchanged;
+    QUADER_RETURN_IF_ERROR(store::UpdateServiceSpec(tx, existing->id, text, now));
+    return Change::kUpdated;
+  }
+  store::ServiceRecord rec;
+  rec.project_id = a.project.id;
+  rec.kind = k.kind;
+  rec.name = p.name;
+  rec.spec = text;
+  rec.state = "pending";
+  rec.created_by = who.username;
+  rec.created_at = now;
+  rec.updated_at = now;
+  QUADER_ASSIGN_OR_RETURN(rec, store::InsertService(tx, rec));
+  *id = rec.id;
+  return Change::kCreated;
+}
+
+void NotifyServices(HandlerContext& ctx) {
+  if (ctx.services) ctx.services->Notify();
+}
+
+void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
+  const std::string base = std::string("/api/v1/") + k.collection;
+  const std::string noun = k.noun;
+  router.Add("GET", base, Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               Json items = Json::array();
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 bool all = false;
+                 QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
+                 QUADER_ASSIGN_OR_RETURN(auto list, store::ListServices(tx, ids, all, k.kind));
+                 for (const auto& s : list) items.push_back(ServiceJson(ctx, tx, s, false));
+                 return Status::Ok();
+               });
+               return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+             },
+             {"List " + noun + "s (?project=P)", k.collection, "", "List:Service"});
+  router.Add("POST", base, Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               auto body = JsonBody(req);
+               if (!body.ok()) return ErrorReply(body.status());
+               auto parsed = ParseDoc(k, *body, Domain(ctx));
+               if (!parsed.ok()) return ErrorReply(parsed.status());
+               Json out;
+               Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+                 int64_t id = 0;
+                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, *parsed, true, ctx.now(), &id).status());
+                 QUADER_ASSIGN_OR_RETURN(auto rec, store::GetService(tx, id));
+                 out = ServiceJson(ctx, tx, rec, true);
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               NotifyServices(ctx);
+               return JsonReply(out, 201);
+             },
+             {"Create a " + noun + " (its replicas start at once)", k.collection, "Service", "Service", 201});
+  router.Add("GET", base + "/{id}", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               Json out;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kView));
+                 out = ServiceJson(ctx, tx, s, true);
+                 return Status::Ok();
+               });
+               return st.ok() ? JsonReply(out) : ErrorReply(st);
+             },
+             {"A " + noun + " with its replicas, hosts and events (id, or name with ?project=P)", k.collection, "",
+              "Service"});
+  router.Add("PUT", base + "/{id}", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               auto body = JsonBody(req);
+               if (!body.ok()) return ErrorReply(body.status());
+               Json out;
+               Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kUse));
+                 Json doc = *body;
+                 for (const char* f : {"id", "kind", "generation", "state", "reason", "created_by", "created_at",
+                                       "updated_at", "url", "hosts", "replica_states", "events"}) {
+                   doc.erase(f);
+                 }
+                 if (!doc.contains("project")) doc["project"] = s.project;
+                 if (std::string(k.kind) == "Service" && !doc.contains("name")) doc["name"] = s.name;
+                 QUADER_ASSIGN_OR_RETURN(auto parsed, ParseDoc(k, doc, Domain(ctx)));
+                 if (parsed.name != s.name || parsed.project != s.project) {
+                   return errors::Invalid("name", "a " + std::string(k.noun) +
+                                                      " cannot be renamed or moved; create a new one");
+                 }
+                 int64_t id = 0;
+                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, parsed, false, ctx.now(), &id).status());
+                 QUADER_ASSIGN_OR_RETURN(s, store::GetService(tx, id));
+                 out = ServiceJson(ctx, tx, s, true);
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               NotifyServices(ctx);
+               return JsonReply(out);
+             },
+             {"Change a " + noun + ": its replicas are replaced one by one", k.collection, "Service", "Service"});
+  router.Add("DELETE", base + "/{id}", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kUse));
+                 return store::DeleteService(tx, s.id);
+               });
+               if (!st.ok()) return ErrorReply(st);
+               NotifyServices(ctx);
+               Response r;
+               r.status = 204;
+               return r;
+             },
+             {"Delete a " + noun + " (its replicas are stopped)", k.collection, "", "", 204});
+  ctx.kinds.Register(k.kind, /*project_scoped=*/true,
+                     [&ctx, k](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
+                       QUADER_ASSIGN_OR_RETURN(auto parsed, ParseDoc(k, doc, Domain(ctx)));
+                       int64_t id = 0;
+                       return PutService(tx, who, k, parsed, false, now, &id);
+                     });
+}
+
+}  // namespace
+
+void RegisterServiceRoutes(Router& router, HandlerContext& ctx) {
+  RegisterKind(router, ctx, kService);
+  RegisterKind(router, ctx, kInference);
+}
+
+}  // namespace quader::api

@@ -1,0 +1,519 @@
+#include "serving/service_controller.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/expand.h"
+#include "auth/volumes.h"
+#include "runtime/labels.h"
+#include "serving/service_spec.h"
+
+namespace quader::serving {
+namespace {
+
+using std::chrono::milliseconds;
+
+int64_t Ms(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+// What a service asks for, whichever its kind.
+struct Plan {
+  ContainerSpec container;
+  int replicas = 1;
+  std::optional<gateway::HealthSpec> health;
+  ServiceHosts hosts;
+  bool inference = false;
+  std::map<std::string, int> canary;
+  std::map<std::string, int> shadow;
+};
+
+Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
+  Json doc = Json::parse(s.spec, nullptr, false);
+  if (doc.is_discarded()) return errors::Internal("the stored spec is not JSON");
+  Plan p;
+  if (s.kind == "InferenceService") {
+    QUADER_ASSIGN_OR_RETURN(InferenceServiceSpec spec, ParseInferenceServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
+    p.container = spec.container;
+    p.replicas = spec.min_replicas;
+    p.health = spec.health;
+    p.inference = true;
+    p.canary = spec.canary;
+    p.shadow = spec.shadow;
+  } else {
+    QUADER_ASSIGN_OR_RETURN(ServiceSpec spec, ParseServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
+    p.container = spec.container;
+    p.replicas = spec.replicas;
+    p.health = spec.health;
+  }
+  return p;
+}
+
+// A free TCP port on 127.0.0.1 (for the process runtime, which cannot remap).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// Connects to 127.0.0.1:port within `timeout`; -1 on failure.
+int Connect(int port, milliseconds timeout) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno != EINPROGRESS) {
+    close(fd);
+    return -1;
+  }
+  pollfd p{fd, POLLOUT, 0};
+  int err = 0;
+  socklen_t len = sizeof(err);
+  if (poll(&p, 1, static_cast<int>(timeout.count())) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
+      err != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Ready: an HTTP GET of `path` answers 2xx/3xx, or (no path) a TCP connect succeeds.
+bool Probe(int port, const std::string& path, milliseconds timeout) {
+  int fd = Connect(port, timeout);
+  if (fd < 0) return false;
+  if (path.empty()) {
+    close(fd);
+    return true;
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: quader-probe\r\n\r\n";
+  bool ok = send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
+  std::string head;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ok && head.find("\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(timeout.count())) != 1) break;
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    head.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  // "HTTP/1.x NNN"
+  if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) return false;
+  int code = std::atoi(head.c_str() + 9);
+  return code >= 200 && code < 400;
+}
+
+std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
+
+int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
+  auto it = w.labels.find(key);
+  if (it == w.labels.end()) return -1;
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+ServiceController::ServiceController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
+                                     gateway::Gateway* gateway, ServiceControllerOptions options)
+    : store_(store), clock_(clock), runtime_(runtime), gateway_(gateway), options_(std::move(options)) {}
+
+ServiceController::~ServiceController() { Stop(); }
+
+void ServiceController::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void ServiceController::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ServiceController::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+std::vector<ReplicaView> ServiceController::Replicas(int64_t service_id) const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  auto it = view_.find(service_id);
+  return it == view_.end() ? std::vector<ReplicaView>{} : it->second;
+}
+
+bool ServiceController::OwnsWorkload(const runtime::WorkloadStatus& w) {
+  int id = LabelInt(w, runtime::kLabelOwner);
+  if (id <= 0) return false;
+  bool exists = false;
+  (void)store_.Read([&](store::Tx& tx) -> Status {
+    exists = store::GetService(tx, id).ok();
+    return Status::Ok();
+  });
+  return exists;
+}
+
+void ServiceController::Loop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_; });
+      if (stopping_) return;
+      notified_ = false;
+    }
+    Reconcile();
+  }
+}
+
+void ServiceController::Reconcile() {
+  int64_t now = Ms(clock_.Now());
+  std::vector<store::ServiceRecord> services;
+  std::map<int64_t, auth::ProjectSettings> projects;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(services, store::ListServices(tx, {}, true, ""));
+    for (const auto& s : services) {
+      if (projects.count(s.project_id)) continue;
+      QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT expand FROM projects WHERE id = ?", {s.project_id}));
+      Json expand = rows.empty() ? Json::object() : Json::parse(rows[0].Str(0), nullptr, false);
+      auto settings = auth::ParseExpand(expand.is_discarded() ? Json::object() : expand);
+      projects[s.project_id] = settings.ok() ? *settings : auth::ProjectSettings{};
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("[serving] reading services failed: {}", st.ToString());
+    return;
+  }
+  auto listed = runtime_.List({{runtime::kLabelManaged, "true"},
+                               {runtime::kLabelInstance, options_.instance},
+                               {runtime::kLabelKind, "service"}});
+  if (!listed.ok()) {
+    spdlog::warn("[serving] listing replicas failed: {}", listed.status().ToString());
+    return;
+  }
+  std::map<int64_t, std::vector<runtime::WorkloadStatus>> by_service;
+  std::set<int64_t> known;
+  for (const auto& s : services) known.insert(s.id);
+  for (auto& w : *listed) {
+    int id = LabelInt(w, runtime::kLabelOwner);
+    if (!known.count(id)) {
+      // Its service was deleted.
+      (void)runtime_.Stop(w.id, options_.stop_grace);
+      ready_.erase(w.name);
+      continue;
+    }
+    by_service[id].push_back(std::move(w));
+  }
+
+  std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> events;  // service, kind, message
+  auto event = [&](int64_t id, const std::string& kind, const std::string& message) {
+    events.push_back({id, {kind, message}});
+    spdlog::info("[serving] service {}: {}: {}", id, kind, message);
+  };
+  std::vector<gateway::Upstream> upstreams;
+  struct PendingRoute {
+    const store::ServiceRecord* rec;
+    Plan plan;
+  };
+  std::vector<PendingRoute> routed;
+  std::map<int64_t, std::vector<ReplicaView>> view;
+  std::map<int64_t, std::pair<std::string, std::string>> states;
+  bool process_runtime = runtime_.kind() == "process";
+
+  for (const auto& s : services) {
+    auto plan = PlanOf(s, options_.service_domain);
+    if (!plan.ok()) {
+      states[s.id] = {"failed", "cannot be run: " + plan.status().message()};
+      continue;
+    }
+    const Plan& p = *plan;
+    std::vector<runtime::WorkloadStatus>& mine = by_service[s.id];
+    std::vector<ReplicaView> replicas;
+    std::vector<gateway::Backend> backends;
+    std::set<int> current_indexes;
+    int current_alive = 0, current_ready = 0;
+    std::vector<const runtime::WorkloadStatus*> old_alive;
+    std::string last_failure;
+    for (const auto& w : mine) {
+      ReplicaView r;
+      r.workload = w.name;
+      r.index = LabelInt(w, runtime::kLabelReplica);
+      r.generation = LabelInt(w, kLabelGeneration);
+      r.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
+      bool current = r.generation == s.generation;
+      if (w.state == runtime::WorkloadState::kFailed || w.state == runtime::WorkloadState::kSucceeded ||
+          w.state == runtime::WorkloadState::kUnknown) {
+        std::string why = w.oom_killed ? "killed: out of memory"
+                          : !w.reason.empty() ? w.reason
+                          : w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
+                                        : "ended";
+        event(s.id, "replica-failed", "replica " + std::to_string(r.index) + " (" + w.name + ") " + why);
+        last_failure = why;
+        (void)runtime_.Stop(w.id, std::chrono::seconds(0));
+        ready_.erase(w.name);
+        Backoff& b = backoff_[s.id];
+        b.failures++;
+        b.not_before_ms = now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
+        continue;
+      }
+      std::string path = p.health && p.health->kind == gateway::HealthSpec::Kind::kHttp ? p.health->path : "";
+      int probe_port = r.host_port;
+      if (p.health && p.health->kind == gateway::HealthSpec::Kind::kHttp) {
+        for (const auto& m : w.ports) {
+          if (m.container_port == p.health->port) probe_port = m.host_port;
+        }
+      }
+      bool ready = w.state == runtime::WorkloadState::kRunning && probe_port > 0 &&
+                   Probe(probe_port, path, options_.probe_timeout);
+      r.state = ready ? "ready" : "starting";
+      if (ready && ready_.insert(w.name).second) {
+        event(s.id, "replica-ready", "replica " + std::to_string(r.index) + " of generation " +
+                                         std::to_string(r.generation) + " is ready on port " +
+                                         std::to_string(r.host_port));
+        backoff_[s.id].failures = 0;
+      }
+      if (ready) backends.push_back({"127.0.0.1", static_cast<uint16_t>(r.host_port)});
+      if (current) {
+        current_alive++;
+        if (ready) current_ready++;
+        current_indexes.insert(r.index);
+      } else {
+        old_alive.push_back(&w);
+      }
+      replicas.push_back(r);
+    }
+
+    // Scale the current generation to the desired count; during a rollout
+    // one new replica at a time.
+    int desired = p.replicas;
+    Backoff& b = backoff_[s.id];
+    int to_start = desired - current_alive;
+    if (!old_alive.empty()) to_start = std::min(to_start, current_alive == current_ready ? 1 : 0);
+    for (int i = 0; to_start > 0 && now >= b.not_before_ms; ++i) {
+      if (current_indexes.count(i)) continue;
+      runtime::WorkloadSpec spec;
+      spec.name = "q" + options_.instance.substr(0, 8) + "-v" + std::to_string(s.id) + "-g" +
+                  std::to_string(s.generation) + "-r" + std::to_string(i);
+      spec.image = p.container.image;
+      spec.command = p.container.command;
+      spec.working_dir = p.container.working_dir;
+      spec.env = p.container.env;
+      spec.resources = {p.container.resources.cpu, p.container.resources.memory_bytes, p.container.resources.gpu};
+      const auth::ProjectSettings& project = projects[s.project_id];
+      spec.node_selector = project.node_selector;
+      for (const auto& [k, v] : p.container.node_selector) spec.node_selector[k] = v;
+      spec.mounts.push_back(auth::PersonalWorkMount(options_.data_dir, s.created_by));
+      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, project.volume_mounts, s.created_by))
+        spec.mounts.push_back(std::move(m));
+      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, p.container.mounts, s.created_by))
+        spec.mounts.push_back(std::move(m));
+      for (size_t k = 0; k < p.container.ports.size(); ++k) {
+        int port = p.container.ports[k];
+        runtime::PortMapping m;
+        if (process_runtime) {
+          // A local process cannot be remapped: it listens on a free port, told by $PORT.
+          int free = FreePort();
+          m.container_port = free;
+          m.host_port = free;
+          spec.env["QUADER_PORT_" + std::to_string(port)] = std::to_string(free);
+          if (k == 0) spec.env["PORT"] = std::to_string(free);
+        } else {
+          m.container_port = port;
+          if (k == 0) spec.env["PORT"] = std::to_string(port);
+        }
+        spec.ports.push_back(m);
+      }
+      spec.env["USERNAME"] = s.created_by;
+      spec.env["SERVICE_NAME"] = s.name;
+      spec.env["K8S_NAMESPACE"] = s.project;
+      spec.env["K8S_POD_NAME"] = spec.name;
+      spec.env["K8S_HOST_IP"] = "127.0.0.1";
+      spec.labels = {{runtime::kLabelManaged, "true"},
+                     {runtime::kLabelInstance, options_.instance},
+                     {runtime::kLabelProject, s.project},
+                     {runtime::kLabelUser, s.created_by},
+                     {runtime::kLabelKind, "service"},
+                     {runtime::kLabelOwner, std::to_string(s.id)},
+                     {runtime::kLabelReplica, std::to_string(i)},
+                     {kLabelGeneration, std::to_string(s.generation)}};
+      auto started = runtime_.Start(spec);
+      if (!started.ok()) {
+        last_failure = "could not start: " + started.status().message();
+        event(s.id, "replica-failed", "replica " + std::to_string(i) + " " + last_failure);
+        b.failures++;
+        b.not_before_ms = now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
+        break;
+      }
+      event(s.id, "replica-started", "replica " + std::to_string(i) + " of generation " +
+                                         std::to_string(s.generation) + " (" + spec.name + ")");
+      ReplicaView r;
+      r.workload = spec.name;
+      r.index = i;
+      r.generation = s.generation;
+      r.state = "starting";
+      r.host_port = started->ports.empty() ? 0 : started->ports[0].host_port;
+      replicas.push_back(r);
+      current_indexes.insert(i);
+      current_alive++;
+      to_start--;
+    }
+    // A replica leaves in two steps: first out of the routes (draining), then,
+    // a moment later, stopped; so no request is sent to a replica going away.
+    auto retire = [&](const runtime::WorkloadStatus& w, const std::string& why) {
+      int port = w.ports.empty() ? 0 : w.ports[0].host_port;
+      backends.erase(std::remove_if(backends.begin(), backends.end(),
+                                    [&](const gateway::Backend& x) { return x.port == port; }),
+                     backends.end());
+      auto it = draining_.find(w.name);
+      if (it == draining_.end()) {
+        draining_[w.name] = now + 1500;
+        event(s.id, "replica-draining", "replica " + std::to_string(LabelInt(w, runtime::kLabelReplica)) +
+                                            " of generation " + std::to_string(LabelInt(w, kLabelGeneration)) +
+                                            ": " + why);
+      } else if (now >= it->second) {
+        (void)runtime_.Stop(w.id, options_.stop_grace);
+        ready_.erase(w.name);
+        draining_.erase(it);
+        event(s.id, "replica-stopped", "replica " + std::to_string(LabelInt(w, runtime::kLabelReplica)) +
+                                           " of generation " + std::to_string(LabelInt(w, kLabelGeneration)));
+      }
+    };
+    // Old replicas go once enough new ones are ready; extra current ones go at once.
+    int keep_old = std::max(0, desired - current_ready);
+    for (size_t k = static_cast<size_t>(keep_old); k < old_alive.size(); ++k) {
+      retire(*old_alive[k], "replaced by generation " + std::to_string(s.generation));
+    }
+    for (const auto& w : mine) {
+      int idx = LabelInt(w, runtime::kLabelReplica);
+      if (LabelInt(w, kLabelGeneration) == s.generation && idx >= desired &&
+          w.state == runtime::WorkloadState::kRunning) {
+        retire(w, "scaled to " + std::to_string(desired));
+      }
+    }
+
+    gateway::Upstream up;
+    up.name = UpstreamName(s);
+    up.backends = backends;
+    upstreams.push_back(up);
+    routed.push_back({&s, p});
+    view[s.id] = replicas;
+    if (desired == 0) {
+      states[s.id] = {"stopped", "replicas: 0"};
+    } else if (!backends.empty()) {
+      states[s.id] = {"running", ""};
+    } else if (b.failures >= 5) {
+      states[s.id] = {"failed", "replicas keep failing: " + last_failure};
+    } else {
+      states[s.id] = {"pending", last_failure.empty() ? "waiting for a ready replica" : last_failure};
+    }
+  }
+
+  // Routes: only services with a ready replica take traffic.
+  std::set<std::string> live;
+  for (const auto& u : upstreams) {
+    if (!u.backends.empty()) live.insert(u.name);
+  }
+  std::vector<gateway::Route> routes;
+  for (const auto& [rec, plan] : routed) {
+    std::string self = UpstreamName(*rec);
+    if (!live.count(self)) continue;
+    gateway::Route prod;
+    prod.host = plan.hosts.production;
+    int kept = 100;
+    for (const auto& [name, percent] : plan.canary) {
+      std::string target = rec->project + "/" + name;
+      if (!live.count(target) || percent <= 0) continue;
+      prod.targets.push_back({target, percent});
+      kept -= percent;
+    }
+    if (kept > 0 || prod.targets.empty()) prod.targets.insert(prod.targets.begin(), {self, std::max(kept, 1)});
+    for (const auto& [name, percent] : plan.shadow) {
+      std::string target = rec->project + "/" + name;
+      if (live.count(target) && target != self) prod.mirrors.push_back({target, percent});
+    }
+    routes.push_back(prod);
+    if (plan.inference) {
+      for (const std::string& h : {plan.hosts.test, plan.hosts.debug}) {
+        if (h.empty()) continue;
+        gateway::Route r;
+        r.host = h;
+        r.targets.push_back({self, 1});
+        routes.push_back(r);
+      }
+    }
+  }
+  // A host claimed by several services goes to the newest (a new service
+  // sharing a host with older ones takes it once it is ready).
+  std::map<std::string, size_t> by_host;
+  std::vector<gateway::Route> unique;
+  for (auto& r : routes) {
+    auto it = by_host.find(r.host);
+    if (it == by_host.end()) {
+      by_host[r.host] = unique.size();
+      unique.push_back(std::move(r));
+    } else {
+      unique[it->second] = std::move(r);  // services are listed by id: later = newer
+    }
+  }
+  if (gateway_) {
+    auto table = gateway::RouteTable::Build(upstreams, unique);
+    if (table.ok()) {
+      gateway_->SetRoutes(*table);
+    } else {
+      spdlog::error("[serving] route table refused: {}", table.status().ToString());
+    }
+  }
+
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_ = std::move(view);
+  }
+  Status w = store_.Write([&](store::Tx& tx) -> Status {
+    for (const auto& [id, ev] : events) QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, id, now, ev.first, ev.second));
+    for (const auto& s : services) {
+      auto it = states.find(s.id);
+      if (it == states.end()) continue;
+      if (s.state != it->second.first || s.reason != it->second.second) {
+        QUADER_RETURN_IF_ERROR(store::SetServiceState(tx, s.id, it->second.first, it->second.second));
+      }
+    }
+    return Status::Ok();
+  });
+  if (!w.ok()) spdlog::warn("[serving] recording service states failed: {}", w.ToString());
+}
+
+}  // namespace quader::serving

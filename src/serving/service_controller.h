@@ -1,0 +1,113 @@
+#pragma once
+// Runs services and inference services (SPEC §7, §8; docs/services.md):
+// keeps each one's replicas running as workloads, finds which are ready, and
+// routes traffic to the ready ones through the gateway by Host.
+//
+// Reconciliation, once a second or when notified, by one thread:
+// - replicas are workloads labelled kind=service, owner=ID, replica=INDEX and
+//   the service's spec generation; the runtime, asked by label, is their
+//   record, so a restarted server simply finds them again;
+// - a replica is ready once its health probe answers (HTTP GET on the
+//   `health` port and path, else a TCP connect to its first port);
+// - missing replicas are started; a replica that exited is removed, recorded
+//   as an event and replaced (with a growing delay after repeated failures);
+// - a changed spec (a new generation) is rolled out one replica at a time:
+//   a new replica starts, and an old one is stopped only once a new one is
+//   ready and routed to, so traffic always has a ready replica;
+// - the gateway's route table is rebuilt from the ready replicas: the
+//   production host (and for inference services test. and debug.), canary
+//   split and shadow mirrors.
+//
+// Public methods are thread-safe.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "gateway/gateway.h"
+#include "runtime/runtime.h"
+#include "store/services.h"
+#include "store/store.h"
+
+namespace quader::serving {
+
+struct ServiceControllerOptions {
+  std::string data_dir;
+  std::string instance;        // the runtime instance label
+  std::string service_domain;  // SERVICE_DOMAIN: production hosts are $name.<domain>
+  std::chrono::milliseconds tick{1000};
+  std::chrono::seconds stop_grace{5};
+  std::chrono::milliseconds probe_timeout{500};
+};
+
+// A replica as the controller sees it.
+struct ReplicaView {
+  std::string workload;
+  int index = 0;
+  int64_t generation = 0;
+  std::string state;  // starting, ready, failed
+  int host_port = 0;  // the first port, on 127.0.0.1
+  std::string reason;
+};
+
+// The label holding a replica's spec generation.
+inline constexpr const char* kLabelGeneration = "quader.generation";
+
+class ServiceController {
+ public:
+  // `gateway` may be null (no routing; tests of the controller alone).
+  ServiceController(store::Store& store, const Clock& clock, runtime::Runtime& runtime, gateway::Gateway* gateway,
+                    ServiceControllerOptions options);
+  ~ServiceController();  // Stop()s
+
+  void Start();
+  // Stops the thread; replicas keep running (the next server finds them).
+  void Stop();
+  // Wakes the controller: a service was created, changed or deleted.
+  void Notify();
+
+  // True when `w` (labelled kind=service) belongs to a service that exists.
+  bool OwnsWorkload(const runtime::WorkloadStatus& w);
+
+  // The replicas of a service at the last reconciliation.
+  std::vector<ReplicaView> Replicas(int64_t service_id) const;
+  const std::string& service_domain() const { return options_.service_domain; }
+
+ private:
+  struct Backoff {
+    int failures = 0;
+    int64_t not_before_ms = 0;
+  };
+
+  void Loop();
+  void Reconcile();
+
+  store::Store& store_;
+  const Clock& clock_;
+  runtime::Runtime& runtime_;
+  gateway::Gateway* gateway_;
+  const ServiceControllerOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  bool notified_ = true;   // guarded by mu_
+  std::thread thread_;
+
+  mutable std::mutex view_mu_;
+  std::map<int64_t, std::vector<ReplicaView>> view_;  // guarded by view_mu_
+
+  // Owned by the controller thread.
+  std::map<int64_t, Backoff> backoff_;
+  std::set<std::string> ready_;     // workloads seen ready (events once)
+  std::map<std::string, int64_t> draining_;  // workload -> when to stop it (ms), out of the routes until then
+  std::map<int64_t, std::string> last_state_;
+};
+
+}  // namespace quader::serving

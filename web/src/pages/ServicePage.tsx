@@ -1,0 +1,284 @@
+import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Space, Spin, Table, Typography } from 'antd';
+import { DeleteOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
+import { useCallback, useEffect, useMemo, useState, type HTMLAttributes } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, ApiError, errorText, type ReplicaState, type Service, type ServiceCollection, type ServiceEvent } from '../api';
+import { MONO } from '../components/images';
+import { fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
+import {
+  desiredReplicas,
+  EventKindTag,
+  readyReplicas,
+  ReplicaStateTag,
+  SERVICE_KINDS,
+  ServiceFormModal,
+  ServiceUrl,
+} from '../components/services';
+
+const none = <Typography.Text type="secondary">—</Typography.Text>;
+
+/** "2026-11-29 10:00:05.123" from an RFC 3339 time with milliseconds. */
+function fmtTimeMs(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${fmtTimeSec(iso)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+/**
+ * One service or inference service: its overview (state and reason, URL and hosts,
+ * generation, replicas, image, command, ports, health, canary/shadow), its replicas and
+ * its events (newest first), re-read every 2 s; Edit (PUT: the server rolls the replicas
+ * one by one) and Delete.
+ */
+export default function ServicePage({ kind }: { kind: ServiceCollection }) {
+  const info = SERVICE_KINDS[kind];
+  const { id = '' } = useParams();
+  const navigate = useNavigate();
+  const { message } = App.useApp();
+  const [svc, setSvc] = useState<Service | null>(null);
+  const [loadError, setLoadError] = useState<Error | null>(null);
+  const [editing, setEditing] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setSvc(await api.getService(info.coll, id));
+      setLoadError(null);
+    } catch (e) {
+      setLoadError(e instanceof Error ? e : new Error(String(e)));
+    }
+  }, [info.coll, id]);
+
+  useEffect(() => {
+    setSvc(null);
+    setLoadError(null);
+    void load();
+    const t = setInterval(() => void load(), 2000);
+    return () => clearInterval(t);
+  }, [load]);
+
+  const replicas = useMemo(
+    () => [...(svc?.replica_states ?? [])].sort((a, b) => a.generation - b.generation || a.index - b.index),
+    [svc],
+  );
+  const events = useMemo(
+    () =>
+      (svc?.events ?? [])
+        .map((e, i) => ({ ...e, seq: i }))
+        // Newest first; the server's order (newest first) breaks ties.
+        .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.seq - b.seq)),
+    [svc],
+  );
+
+  if (loadError && !svc) {
+    const missing = loadError instanceof ApiError && loadError.status === 404;
+    return (
+      <Result
+        status={missing ? '404' : 'error'}
+        title={missing ? `${info.Noun} not found` : `Cannot load the ${info.noun}`}
+        subTitle={<span data-testid="service-error">{loadError.message}</span>}
+        extra={<Button onClick={() => navigate(info.path)}>Back to {info.title.toLowerCase()}</Button>}
+      />
+    );
+  }
+  if (!svc) {
+    return (
+      <div style={{ display: 'flex', justifyContent: 'center', marginTop: 80 }}>
+        <Spin size="large" />
+      </div>
+    );
+  }
+
+  const remove = async () => {
+    try {
+      await api.deleteService(info.coll, svc.id);
+      message.success(`${info.Noun} ${svc.name} deleted`);
+      navigate(`${info.path}?project=${encodeURIComponent(svc.project)}`);
+    } catch (e) {
+      message.error(errorText(e));
+    }
+  };
+
+  const inference = svc.kind === 'InferenceService';
+  const command = svc.command ?? [];
+
+  return (
+    <Space direction="vertical" size="large" style={{ width: '100%' }}>
+      <Breadcrumb
+        items={[
+          { title: <Link to={info.path}>{info.title}</Link> },
+          { title: <Link to={`${info.path}?project=${encodeURIComponent(svc.project)}`}>{svc.project}</Link> },
+          { title: svc.name },
+        ]}
+      />
+      <Card
+        title={
+          <Space>
+            <Typography.Title level={4} style={{ margin: 0 }} data-testid="service-title">
+              {svc.name}
+            </Typography.Title>
+            <StateTag state={svc.state} testId="service-state" />
+          </Space>
+        }
+        extra={
+          <Space>
+            <Button icon={<ReloadOutlined />} onClick={() => void load()} aria-label={`Reload ${info.noun}`} />
+            <Button icon={<EditOutlined />} onClick={() => setEditing(true)} data-testid="edit-service">
+              Edit
+            </Button>
+            <Popconfirm
+              title={`Delete ${info.noun} ${svc.name}?`}
+              description="Its replicas are stopped and its hosts stop answering."
+              okText="Delete"
+              okButtonProps={{ danger: true }}
+              onConfirm={() => remove()}
+            >
+              <Button danger icon={<DeleteOutlined />} data-testid="delete-service">
+                Delete
+              </Button>
+            </Popconfirm>
+          </Space>
+        }
+      >
+        {svc.reason && (
+          <Alert
+            type={svc.state === 'failed' ? 'error' : 'info'}
+            showIcon
+            style={{ marginBottom: 16 }}
+            data-testid="service-reason"
+            message={<span style={{ whiteSpace: 'pre-wrap' }}>{svc.reason}</span>}
+          />
+        )}
+        <Descriptions bordered size="small" column={{ xs: 1, md: 2, xl: 3 }}>
+          <Descriptions.Item label="Project">{svc.project}</Descriptions.Item>
+          <Descriptions.Item label="State">
+            <StateTag state={svc.state} />
+          </Descriptions.Item>
+          <Descriptions.Item label="Generation">
+            <span data-testid="service-generation">{svc.generation}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label="URL" span={2}>
+            <ServiceUrl url={svc.url} testId="service-url" />
+          </Descriptions.Item>
+          <Descriptions.Item label="Replicas">
+            <span data-testid="service-ready">
+              {readyReplicas(svc)} ready of {desiredReplicas(svc)}
+            </span>
+            {inference && (svc.max_replicas ?? 0) > (svc.min_replicas ?? 0) && (
+              <Typography.Text type="secondary"> (up to {svc.max_replicas})</Typography.Text>
+            )}
+          </Descriptions.Item>
+          <Descriptions.Item label="Hosts" span={3}>
+            <Space direction="vertical" size={0} data-testid="service-hosts">
+              {(svc.hosts ?? []).map((h) => (
+                <Typography.Text key={h} style={{ fontFamily: MONO, fontSize: 12.5 }}>
+                  {h}
+                </Typography.Text>
+              ))}
+            </Space>
+          </Descriptions.Item>
+          {inference && (
+            <>
+              <Descriptions.Item label="Service type">{svc.service_type}</Descriptions.Item>
+              <Descriptions.Item label="Model">
+                {svc.model_name} <Typography.Text type="secondary">{svc.model_version}</Typography.Text>
+              </Descriptions.Item>
+              <Descriptions.Item label="Model path">{svc.model_path || none}</Descriptions.Item>
+              <Descriptions.Item label="Canary">
+                <span data-testid="service-canary">{svc.canary || none}</span>
+              </Descriptions.Item>
+              <Descriptions.Item label="Shadow">
+                <span data-testid="service-shadow">{svc.shadow || none}</span>
+              </Descriptions.Item>
+              <Descriptions.Item label="HPA">{svc.hpa || none}</Descriptions.Item>
+            </>
+          )}
+          <Descriptions.Item label="Image">
+            <Typography.Text code>{svc.image}</Typography.Text>
+          </Descriptions.Item>
+          <Descriptions.Item label="Ports">
+            <span data-testid="service-ports">{(svc.ports ?? []).join(', ')}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label="Health">{svc.health ? <Typography.Text code>{svc.health}</Typography.Text> : 'TCP connect'}</Descriptions.Item>
+          <Descriptions.Item label="Command" span={3}>
+            {command.length ? (
+              <pre style={{ margin: 0, fontFamily: MONO, fontSize: 12, whiteSpace: 'pre-wrap', wordBreak: 'break-all' }} data-testid="service-command">
+                {command.map(shellQuote).join(' ')}
+              </pre>
+            ) : (
+              <Typography.Text type="secondary">the image entrypoint</Typography.Text>
+            )}
+          </Descriptions.Item>
+          {Object.keys(svc.env ?? {}).length > 0 && (
+            <Descriptions.Item label="Environment" span={3}>
+              <pre style={{ margin: 0, fontFamily: MONO, fontSize: 12, whiteSpace: 'pre-wrap' }}>
+                {Object.entries(svc.env)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join('\n')}
+              </pre>
+            </Descriptions.Item>
+          )}
+          <Descriptions.Item label="Created">
+            {fmtTimeSec(svc.created_at)} <Typography.Text type="secondary">by {svc.created_by}</Typography.Text>
+          </Descriptions.Item>
+          <Descriptions.Item label="Updated">{fmtTimeSec(svc.updated_at)}</Descriptions.Item>
+        </Descriptions>
+      </Card>
+      <Card title="Replicas" size="small">
+        <Table<ReplicaState>
+          data-testid="replicas-table"
+          size="small"
+          rowKey={(r) => `${r.generation}-${r.index}`}
+          dataSource={replicas}
+          pagination={false}
+          locale={{ emptyText: 'No replicas' }}
+          onRow={(r) =>
+            ({ 'data-testid': `replica-row-${r.index}`, 'data-generation': r.generation, 'data-state': r.state }) as HTMLAttributes<HTMLElement>
+          }
+          columns={[
+            { title: 'Index', dataIndex: 'index' },
+            {
+              title: 'Generation',
+              dataIndex: 'generation',
+              render: (g: number) => (
+                <span>
+                  {g}
+                  {g !== svc.generation && <Typography.Text type="secondary"> (old)</Typography.Text>}
+                </span>
+              ),
+            },
+            { title: 'State', dataIndex: 'state', render: (s: string) => <ReplicaStateTag state={s} /> },
+            { title: 'Workload', dataIndex: 'workload', render: (w: string) => (w ? <Typography.Text code>{w}</Typography.Text> : none) },
+            { title: 'Port', dataIndex: 'port', render: (p: number) => (p ? p : none) },
+          ]}
+        />
+      </Card>
+      <Card title="Events" size="small" extra={<Typography.Text type="secondary">newest first</Typography.Text>}>
+        <Table<ServiceEvent & { seq: number }>
+          data-testid="events-table"
+          size="small"
+          rowKey="seq"
+          dataSource={events}
+          pagination={{ hideOnSinglePage: true, pageSize: 20 }}
+          locale={{ emptyText: 'No events yet' }}
+          onRow={(e) => ({ 'data-testid': 'service-event', 'data-kind': e.kind }) as HTMLAttributes<HTMLElement>}
+          columns={[
+            { title: 'Time', dataIndex: 'at', width: 200, render: (t: string) => <span style={{ whiteSpace: 'nowrap' }}>{fmtTimeMs(t)}</span> },
+            { title: 'Kind', dataIndex: 'kind', width: 160, render: (k: string) => <EventKindTag kind={k} /> },
+            { title: 'Message', dataIndex: 'message', render: (m: string) => <span style={{ whiteSpace: 'pre-wrap' }}>{m}</span> },
+          ]}
+        />
+      </Card>
+      <ServiceFormModal
+        info={info}
+        open={editing}
+        editing={svc}
+        onClose={() => setEditing(false)}
+        onSaved={(s) => {
+          setEditing(false);
+          setSvc(s);
+          message.success(`${info.Noun} ${s.name} saved: generation ${s.generation}`);
+        }}
+      />
+    </Space>
+  );
+}
