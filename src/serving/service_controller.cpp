@@ -34,6 +34,7 @@ struct Plan {
   bool inference = false;
   std::map<std::string, int> canary;
   std::map<std::string, int> shadow;
+  std::map<std::string, std::string> model_env;  // KUBEFLOW_* (inference services)
 };
 
 Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
@@ -49,6 +50,13 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
     p.inference = true;
     p.canary = spec.canary;
     p.shadow = spec.shadow;
+    // SPEC §8. KUBEFLOW_ENV is prod until the deploy stages (debug/test/prod) exist.
+    p.model_env = {{"KUBEFLOW_ENV", "prod"},
+                   {"KUBEFLOW_MODEL_PATH", spec.model_path},
+                   {"KUBEFLOW_MODEL_VERSION", spec.model_version},
+                   {"KUBEFLOW_MODEL_IMAGES", spec.container.image},
+                   {"KUBEFLOW_MODEL_NAME", spec.model_name},
+                   {"KUBEFLOW_AREA", "local"}};
   } else {
     QUADER_ASSIGN_OR_RETURN(ServiceSpec spec, ParseServiceSpec(doc));
     QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
@@ -253,6 +261,8 @@ void ServiceController::Reconcile() {
   std::map<int64_t, std::vector<ReplicaView>> view;
   std::map<int64_t, std::pair<std::string, std::string>> states;
   bool process_runtime = runtime_.kind() == "process";
+  char host_buf[256] = {0};
+  std::string node_name = gethostname(host_buf, sizeof(host_buf) - 1) == 0 ? host_buf : "localhost";
 
   for (const auto& s : services) {
     auto plan = PlanOf(s, options_.service_domain);
@@ -357,11 +367,15 @@ void ServiceController::Reconcile() {
         }
         spec.ports.push_back(m);
       }
+      // The K8S_* variables with their local meanings (docs/services.md).
       spec.env["USERNAME"] = s.created_by;
       spec.env["SERVICE_NAME"] = s.name;
-      spec.env["K8S_NAMESPACE"] = s.project;
+      spec.env["K8S_POD_NAMESPACE"] = s.project;
       spec.env["K8S_POD_NAME"] = spec.name;
+      spec.env["K8S_POD_IP"] = "127.0.0.1";
       spec.env["K8S_HOST_IP"] = "127.0.0.1";
+      spec.env["K8S_NODE_NAME"] = node_name;
+      for (const auto& [k, v] : p.model_env) spec.env[k] = v;
       spec.labels = {{runtime::kLabelManaged, "true"},
                      {runtime::kLabelInstance, options_.instance},
                      {runtime::kLabelProject, s.project},

@@ -26,6 +26,8 @@ Json EchoService(const std::string& name, const std::string& reply, int replicas
       "        body = ('" + reply + " ' + str(os.getpid())).encode()\n"
       "        self.send_response(200)\n"
       "        self.send_header('Content-Length', str(len(body)))\n"
+      "        self.send_header('X-Model', os.environ.get('KUBEFLOW_MODEL_NAME', '') + '/' +\n"
+      "                         os.environ.get('KUBEFLOW_MODEL_VERSION', '') + '/' + os.environ.get('K8S_POD_NAMESPACE', ''))\n"
       "        self.end_headers()\n"
       "        self.wfile.write(body)\n"
       "    def log_message(self, *a): pass\n"
@@ -182,8 +184,10 @@ TEST_F(ServicesE2ETest, CanarySplitsTrafficByPercent) {
     (r.body.rfind("main", 0) == 0 ? main : cand)++;
   }
   EXPECT_NEAR(cand / 400.0, 0.30, 0.03) << main << " / " << cand;
-  // The test host answers too.
-  EXPECT_EQ(Through("test.serving-iris-1.service.localhost").status, 200);
+  // The test host answers too, and replicas see the KUBEFLOW_* and K8S_* variables.
+  auto test_host = Through("test.serving-iris-1.service.localhost");
+  EXPECT_EQ(test_host.status, 200);
+  EXPECT_EQ(test_host.headers["x-model"], "iris/v1/public");
 }
 
 TEST_F(ServicesE2ETest, BadDocumentsAreRefusedNamingTheProblem) {
