@@ -8,26 +8,19 @@
 namespace quader::auth {
 namespace {
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
 // Splits on any of `seps`, trimming items and dropping empty ones.
 std::vector<std::string> SplitItems(const std::string& text, const std::string& seps) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : text) {
     if (seps.find(c) != std::string::npos) {
-      if (!Trim(cur).empty()) out.push_back(Trim(cur));
+      if (!TrimSpace(cur).empty()) out.push_back(TrimSpace(cur));
       cur.clear();
     } else {
       cur += c;
     }
   }
-  if (!Trim(cur).empty()) out.push_back(Trim(cur));
+  if (!TrimSpace(cur).empty()) out.push_back(TrimSpace(cur));
   return out;
 }
 
@@ -51,9 +44,9 @@ Result<VolumeMount> ParseOneMount(const std::string& field, const std::string& i
     return errors::Invalid(field, "\"" + item + "\" is not SOURCE(KIND):PATH");
   }
   VolumeMount vm;
-  vm.source = Trim(m[1]);
+  vm.source = TrimSpace(m[1].str());
   std::string kind = m[2];
-  vm.mount_path = Trim(m[3]);
+  vm.mount_path = TrimSpace(m[3].str());
   if (kind == "pvc") {
     vm.kind = MountKind::kPvc;
     if (!std::regex_match(vm.source, kVolume)) {
@@ -130,7 +123,7 @@ Result<std::map<std::string, std::string>> ParseNodeSelector(const std::string& 
     std::string f = field + "[" + std::to_string(i) + "]";
     size_t eq = items[i].find('=');
     if (eq == std::string::npos) return errors::Invalid(f, "\"" + items[i] + "\" is not key=value");
-    std::string k = Trim(items[i].substr(0, eq)), v = Trim(items[i].substr(eq + 1));
+    std::string k = TrimSpace(items[i].substr(0, eq)), v = TrimSpace(items[i].substr(eq + 1));
     if (!std::regex_match(k, kKey)) return errors::Invalid(f, "\"" + k + "\" is not a valid label key");
     if (v.size() > 63 || !std::regex_match(v, kValue)) {
       return errors::Invalid(f, "\"" + v + "\" is not a valid label value");
@@ -145,7 +138,7 @@ Result<ProjectSettings> ParseExpand(const Json& input, Json* normalized) {
   Json expand = input;
   if (expand.is_null()) expand = Json::object();
   if (expand.is_string()) {
-    std::string text = Trim(expand.get<std::string>());
+    std::string text = TrimSpace(expand.get<std::string>());
     if (text.empty()) text = "{}";
     expand = Json::parse(text, nullptr, false);
     if (expand.is_discarded()) return errors::Invalid("expand", "is not valid JSON");
@@ -174,7 +167,7 @@ Result<ProjectSettings> ParseExpand(const Json& input, Json* normalized) {
       } else if (value.is_array()) {
         for (size_t i = 0; i < value.size(); ++i) {
           QUADER_ASSIGN_OR_RETURN(std::string ip, StringSetting(value[i], field + "[" + std::to_string(i) + "]"));
-          ips.push_back(Trim(ip));
+          ips.push_back(TrimSpace(ip));
         }
       } else {
         return errors::Invalid(field, "must be an IP address or a list of them");

@@ -8,6 +8,10 @@ int64_t ToUnixSeconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+int64_t ToUnixMillis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 std::chrono::system_clock::time_point FromUnixSeconds(int64_t s) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(s));
 }

@@ -25,6 +25,8 @@ class SystemClock final : public Clock {
 
 // Seconds since the Unix epoch.
 int64_t ToUnixSeconds(std::chrono::system_clock::time_point t);
+// Milliseconds since the Unix epoch (run, task, trial and event times).
+int64_t ToUnixMillis(std::chrono::system_clock::time_point t);
 std::chrono::system_clock::time_point FromUnixSeconds(int64_t s);
 // RFC 3339 in UTC, second precision: "2026-11-29T02:46:47Z".
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);

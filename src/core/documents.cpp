@@ -203,4 +203,26 @@ Result<Json> FieldReader::Object(const std::string& key) const {
   return *it;
 }
 
+const Json* FieldOrNull(const Json& object, const std::string& key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+Result<const Json*> FieldOrAlias(const Json& object, const std::string& key, const std::string& alias) {
+  const Json* v = FieldOrNull(object, key);
+  if (const Json* a = alias.empty() ? nullptr : FieldOrNull(object, alias)) {
+    if (v) return errors::Invalid(alias, "is an alias of " + key + "; give only one of them");
+    v = a;
+  }
+  return v;
+}
+
+std::string TrimSpace(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
 }  // namespace quader

@@ -30,6 +30,14 @@ enum class Change { kCreated, kUpdated, kUnchanged };
 // "created", "updated", "unchanged".
 const char* ChangeName(Change change);
 
+// The value at `key` of an object, or nullptr when it is missing or null.
+const Json* FieldOrNull(const Json& object, const std::string& key);
+// `key`, or its cube-studio `alias` (none when empty), or nullptr; both
+// given is kInvalidArgument naming the alias.
+Result<const Json*> FieldOrAlias(const Json& object, const std::string& key, const std::string& alias);
+// `s` without leading and trailing white space.
+std::string TrimSpace(std::string_view s);
+
 // Field readers for validating an object: each returns kInvalidArgument
 // naming `path` when the value has the wrong type. Missing optional fields
 // return the fallback.

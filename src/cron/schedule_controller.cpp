@@ -16,10 +16,6 @@ constexpr int64_t kOnTimeWindowSeconds = 60;  // a fire produced later than this
 constexpr size_t kMaxMissedRecords = 1000;
 constexpr size_t kMaxFireErrors = 10000;
 
-int64_t Ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-
 struct Schedule {
   pipeline::PipelineSpec spec;
   CronExpr cron;
@@ -131,7 +127,7 @@ void ScheduleController::Loop() {
       notified = notified_;
       notified_ = false;
     }
-    int64_t now_ms = Ms(clock_.Now());
+    int64_t now_ms = ToUnixMillis(clock_.Now());
     if (notified || next_fire_.empty()) {
       Replan();
       std::vector<int64_t> waiting;
@@ -210,7 +206,7 @@ void ScheduleController::FireAll(const std::vector<int64_t>& pipeline_ids, int64
           r.execution_date = t;
           r.timezone = s->spec.schedule->timezone;
           r.state = state;
-          r.fired_at = Ms(clock_.Now());  // when the record is written: the fire's real time
+          r.fired_at = ToUnixMillis(clock_.Now());  // when the record is written: the fire's real time
           auto inserted = store::InsertScheduleRecord(tx, r);
           if (!inserted.ok() && inserted.status().code() != Code::kAlreadyExists) return inserted.status();
           if (on_time) on_time_errors.push_back(r.fired_at - t * 1000);
@@ -247,7 +243,7 @@ void ScheduleController::DecideWaiting(int64_t pipeline_id) {
     auto spec = pipeline::ParsePipelineSpec(Json::parse(p->spec, nullptr, false));
     if (!spec.ok()) return Status::Ok();
     QUADER_ASSIGN_OR_RETURN(auto comed, store::ListPipelineScheduleRecords(tx, pipeline_id, "comed"));
-    int64_t now_ms = Ms(clock_.Now());
+    int64_t now_ms = ToUnixMillis(clock_.Now());
     for (const auto& r : comed) {
       auto decide = [&](const std::string& state) {
         spdlog::info("[cron] {}/{} fire {}: {}", p->project, p->name,

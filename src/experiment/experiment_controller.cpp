@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include <spdlog/spdlog.h>
 
@@ -21,22 +20,8 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-int64_t Ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-
 bool Terminal(const std::string& state) {
   return state == "succeeded" || state == "failed" || state == "stopped" || state == "early_stopped";
-}
-
-// NNI-style ids: letters and digits.
-std::string RandomKey(size_t n) {
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += kChars[pick(rng)];
-  return out;
 }
 
 
@@ -225,22 +210,23 @@ void ExperimentController::Loop() {
 // Picks up new experiments, stop requests and deletions from the store.
 void ExperimentController::LoadExperiments() {
   std::vector<store::ExperimentRecord> active;
-  std::set<int64_t> existing;
   Status st = store_.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(active, store::ListActiveExperiments(tx));
-    for (const auto& [id, e] : experiments_) {
-      QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT stop_requested FROM experiments WHERE id = ?", {id}));
-      if (!rows.empty()) {
-        existing.insert(id);
-        if (rows[0].Int(0) != 0) e->rec.stop_requested = true;
-      }
-    }
     return Status::Ok();
   });
   if (!st.ok()) {
     spdlog::warn("[hpo] reading experiments failed: {}", st.ToString());
     return;
   }
+  std::set<int64_t> existing;
+  for (const auto& rec : active) {
+    auto it = experiments_.find(rec.id);
+    if (it == experiments_.end()) continue;
+    existing.insert(rec.id);
+    if (rec.stop_requested) it->second->rec.stop_requested = true;
+  }
+  // Only this controller ends an experiment, so one it runs that is no
+  // longer active in the store was deleted.
   for (auto& [id, e] : experiments_) {
     if (existing.count(id) || e->done) continue;
     // Deleted: its trials are stopped and nothing more is recorded.
@@ -254,7 +240,7 @@ void ExperimentController::LoadExperiments() {
       spdlog::error("[hpo] experiment {} ({}) cannot be run: {}", rec.id, rec.name, s.ToString());
       (void)store_.Write([&](store::Tx& tx) {
         return store::SetExperimentState(tx, rec.id, "failed", "cannot be run: " + s.message(), rec.started_at,
-                                         Ms(clock_.Now()));
+                                         ToUnixMillis(clock_.Now()));
       });
     }
   }
@@ -382,7 +368,7 @@ void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
 void ExperimentController::TrialEnded(ExperimentState& e, TrialState& t, const std::string& state_in,
                                       const std::string& reason_in, std::optional<int> exit_code) {
   std::string state = state_in, reason = reason_in;
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   std::vector<double> values;
   std::optional<double> final_value;
   Status st = store_.Read([&](store::Tx& tx) -> Status {
@@ -431,7 +417,7 @@ void ExperimentController::CancelRunning(ExperimentState& e, const std::string& 
 
 void ExperimentController::Finish(ExperimentState& e, const std::string& state, const std::string& reason) {
   e.done = true;
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   auto started = e.rec.started_at ? e.rec.started_at : std::optional<int64_t>(now);
   Status st = store_.Write([&](store::Tx& tx) {
     return store::SetExperimentState(tx, e.rec.id, state, reason, started, now);
@@ -442,7 +428,7 @@ void ExperimentController::Finish(ExperimentState& e, const std::string& state, 
 
 void ExperimentController::Advance(ExperimentState& e) {
   if (e.done) return;
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   if (e.rec.state == "pending") {
     e.rec.state = "running";
     e.rec.started_at = now;
@@ -501,12 +487,12 @@ Status ExperimentController::LaunchTrial(ExperimentState& e) {
   store::TrialRecord rec;
   rec.experiment_id = e.rec.id;
   rec.sequence = sequence;
-  rec.key = RandomKey(5);
+  rec.key = NewTrialKey();
   rec.token_hash = auth::HashToken(token);
   rec.params = params->dump();
   rec.state = "running";
   rec.workload = "q" + options_.instance.substr(0, 8) + "-e" + std::to_string(e.rec.id) + "-s" + std::to_string(sequence);
-  rec.created_at = Ms(clock_.Now());
+  rec.created_at = ToUnixMillis(clock_.Now());
   rec.started_at = rec.created_at;
   runtime::WorkloadSpec spec = BuildSpec(e, rec, token);
   Json argv = spec.command;
@@ -622,7 +608,7 @@ void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtim
   h->adopt = adopt;
   h->log_path = LogPath(e.rec.id, t.rec.sequence);
   h->timeout_seconds = e.spec.trial_timeout_seconds;
-  if (h->timeout_seconds > 0) h->deadline_ms = t.rec.started_at.value_or(Ms(clock_.Now())) + h->timeout_seconds * 1000;
+  if (h->timeout_seconds > 0) h->deadline_ms = t.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + h->timeout_seconds * 1000;
   t.handle = h;
   std::lock_guard<std::mutex> lock(mu_);
   handles_.insert(h);
@@ -705,7 +691,7 @@ void ExperimentController::TrialThread(std::shared_ptr<TrialHandle> h) {
       finish(false);
       return;
     }
-    if (h->deadline_ms > 0 && Ms(clock_.Now()) >= h->deadline_ms) {
+    if (h->deadline_ms > 0 && ToUnixMillis(clock_.Now()) >= h->deadline_ms) {
       done.state = "failed";
       done.reason = "timed out after " + std::to_string(h->timeout_seconds) + "s";
       save_log("== killed: " + done.reason + "\n");

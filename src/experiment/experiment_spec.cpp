@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <random>
 
 #include "core/names.h"
 
@@ -9,19 +10,6 @@ namespace quader::experiment {
 namespace {
 
 const char* ModeName(hpo::OptimizeMode m) { return m == hpo::OptimizeMode::kMaximize ? "maximize" : "minimize"; }
-
-// `key`, or its cube-studio alias; both given is an error.
-Result<const Json*> Field(const Json& doc, const std::string& key, const std::string& alias) {
-  const Json* v = nullptr;
-  if (auto it = doc.find(key); it != doc.end() && !it->is_null()) v = &*it;
-  if (!alias.empty()) {
-    if (auto it = doc.find(alias); it != doc.end() && !it->is_null()) {
-      if (v) return errors::Invalid(alias, "is an alias of " + key + "; give only one of them");
-      v = &*it;
-    }
-  }
-  return v;
-}
 
 Result<int64_t> Int(const std::string& field, const Json* v, int64_t def, int64_t lo, int64_t hi) {
   if (!v) return def;
@@ -55,6 +43,14 @@ Result<Json> Object(const std::string& field, const Json* v) {
   }
   if (!v->is_object()) return errors::Invalid(field, "must be an object");
   return *v;
+}
+
+std::string RandomKey(size_t n, std::string_view alphabet) {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += alphabet[pick(rng)];
+  return out;
 }
 
 std::string NumberText(double d) {
@@ -115,9 +111,9 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
   for (const char* key : {"name", "project", "working_dir", "env", "volume_mount", "resources", "files"}) {
     if (doc.contains(key)) trial[key] = doc[key];
   }
-  QUADER_ASSIGN_OR_RETURN(const Json* image, Field(doc, "image", "job_worker_image"));
+  QUADER_ASSIGN_OR_RETURN(const Json* image, FieldOrAlias(doc, "image", "job_worker_image"));
   if (image) trial["image"] = *image;
-  QUADER_ASSIGN_OR_RETURN(const Json* command, Field(doc, "command", "job_worker_command"));
+  QUADER_ASSIGN_OR_RETURN(const Json* command, FieldOrAlias(doc, "command", "job_worker_command"));
   if (command) trial["command"] = *command;
   for (const char* what : {"cpu", "memory", "gpu"}) {
     std::string alias = std::string("resource_") + what;
@@ -134,17 +130,17 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
   if (!s.trial.files.empty() && s.trial.working_dir.empty()) s.trial.working_dir = kExperimentFilesDir;
   s.project = s.trial.project;
   s.name = s.trial.name;
-  QUADER_ASSIGN_OR_RETURN(const Json* describe, Field(doc, "description", "describe"));
+  QUADER_ASSIGN_OR_RETURN(const Json* describe, FieldOrAlias(doc, "description", "describe"));
   QUADER_ASSIGN_OR_RETURN(s.description, Str("description", describe, ""));
 
-  QUADER_ASSIGN_OR_RETURN(const Json* space, Field(doc, "search_space", "parameters"));
+  QUADER_ASSIGN_OR_RETURN(const Json* space, FieldOrAlias(doc, "search_space", "parameters"));
   if (!space) return errors::Invalid("search_space", "is required: an NNI search space");
   QUADER_ASSIGN_OR_RETURN(s.search_space, Object("search_space", space));
   if (s.search_space.empty()) return errors::Invalid("search_space", "must define at least one parameter");
   auto parsed = hpo::ParseSearchSpace(s.search_space);
   if (!parsed.ok()) return errors::Invalid("search_space", parsed.status().message());
 
-  QUADER_ASSIGN_OR_RETURN(const Json* tuner, Field(doc, "tuner", "algorithm_name"));
+  QUADER_ASSIGN_OR_RETURN(const Json* tuner, FieldOrAlias(doc, "tuner", "algorithm_name"));
   QUADER_ASSIGN_OR_RETURN(s.tuner, Str("tuner", tuner, "TPE"));
   QUADER_ASSIGN_OR_RETURN(s.tuner_args, Object("tuner_args", doc.contains("tuner_args") ? &doc["tuner_args"] : nullptr));
   QUADER_ASSIGN_OR_RETURN(s.assessor, Str("assessor", doc.contains("assessor") ? &doc["assessor"] : nullptr, ""));
@@ -152,7 +148,7 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.assessor_args,
                           Object("assessor_args", doc.contains("assessor_args") ? &doc["assessor_args"] : nullptr));
 
-  QUADER_ASSIGN_OR_RETURN(const Json* objective, Field(doc, "objective", "objective_type"));
+  QUADER_ASSIGN_OR_RETURN(const Json* objective, FieldOrAlias(doc, "objective", "objective_type"));
   QUADER_ASSIGN_OR_RETURN(std::string mode, Str("objective", objective, "maximize"));
   if (mode == "maximize") s.objective = hpo::OptimizeMode::kMaximize;
   else if (mode == "minimize") s.objective = hpo::OptimizeMode::kMinimize;
@@ -163,16 +159,16 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
       return errors::Invalid(std::string(args) + ".optimize_mode", "contradicts objective " + mode + "; set objective only");
   }
 
-  QUADER_ASSIGN_OR_RETURN(const Json* v, Field(doc, "max_trials", "max_trial_count"));
+  QUADER_ASSIGN_OR_RETURN(const Json* v, FieldOrAlias(doc, "max_trials", "max_trial_count"));
   QUADER_ASSIGN_OR_RETURN(int64_t n, Int("max_trials", v, 12, 1, 10000));
   s.max_trials = static_cast<int>(n);
-  QUADER_ASSIGN_OR_RETURN(v, Field(doc, "parallelism", "parallel_trial_count"));
+  QUADER_ASSIGN_OR_RETURN(v, FieldOrAlias(doc, "parallelism", "parallel_trial_count"));
   QUADER_ASSIGN_OR_RETURN(n, Int("parallelism", v, 3, 1, 100));
   s.parallelism = static_cast<int>(n);
-  QUADER_ASSIGN_OR_RETURN(v, Field(doc, "max_failed_trials", "max_failed_trial_count"));
+  QUADER_ASSIGN_OR_RETURN(v, FieldOrAlias(doc, "max_failed_trials", "max_failed_trial_count"));
   QUADER_ASSIGN_OR_RETURN(n, Int("max_failed_trials", v, 3, 0, 10000));
   s.max_failed_trials = static_cast<int>(n);
-  QUADER_ASSIGN_OR_RETURN(v, Field(doc, "max_duration", "max_exec_duration"));
+  QUADER_ASSIGN_OR_RETURN(v, FieldOrAlias(doc, "max_duration", "max_exec_duration"));
   if (v) {
     QUADER_ASSIGN_OR_RETURN(s.max_duration_seconds, pipeline::ParseDuration("max_duration", *v));
   }
@@ -210,6 +206,12 @@ Result<std::unique_ptr<hpo::Assessor>> MakeExperimentAssessor(const ExperimentSp
   auto a = hpo::MakeAssessor(spec.assessor, opts);
   if (!a.ok()) return errors::Invalid("assessor", a.status().message());
   return a;
+}
+
+std::string NewExperimentKey() { return RandomKey(8, "abcdefghijklmnopqrstuvwxyz0123456789"); }
+
+std::string NewTrialKey() {
+  return RandomKey(5, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
 }
 
 std::vector<std::string> TrialArgs(const Json& params) {

@@ -54,6 +54,11 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc);
 Result<std::unique_ptr<hpo::Tuner>> MakeExperimentTuner(const ExperimentSpec& spec);
 Result<std::unique_ptr<hpo::Assessor>> MakeExperimentAssessor(const ExperimentSpec& spec);  // null: none
 
+// NNI-style ids: an experiment's key (8 lower-case letters and digits) and a
+// trial's id (5 letters and digits).
+std::string NewExperimentKey();
+std::string NewTrialKey();
+
 // A trial's parameters as command-line arguments: `--name=value`, numbers in
 // shortest round-trip form, strings as they are, objects and arrays (nested
 // choice) as compact JSON.

@@ -27,10 +27,6 @@ namespace {
 
 constexpr size_t kMaxOutputsBytes = 64 * 1024;
 
-int64_t Ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-
 bool Terminal(const std::string& state) {
   return state == "succeeded" || state == "failed" || state == "stopped" || state == "skipped" ||
          state == "upstream_failed";
@@ -350,7 +346,7 @@ void RunController::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       auto next = steady_clock::now() + std::chrono::seconds(1);
-      int64_t now = Ms(clock_.Now());
+      int64_t now = ToUnixMillis(clock_.Now());
       for (const auto& [id, run] : runs_) {
         for (int i : run->delayed) {
           int64_t due = run->tasks[i].rec.not_before.value_or(now);
@@ -409,7 +405,7 @@ void RunController::LoadRuns() {
     }
     if (Status s = LoadRun(rec); !s.ok()) {
       spdlog::error("[pipeline] run {} cannot be loaded: {}", rec.id, s.ToString());
-      int64_t now = Ms(clock_.Now());
+      int64_t now = ToUnixMillis(clock_.Now());
       std::vector<std::function<Status(store::Tx&)>> writes;
       std::string reason = "the run's snapshot cannot be read: " + s.message();
       writes.push_back([&, id = rec.id](store::Tx& tx) -> Status {
@@ -487,7 +483,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   if (rec.stop_requested) r.stopping = true;
 
   // Re-attach to what was running; queue what is ready.
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   for (size_t i = 0; i < r.tasks.size(); ++i) {
     TaskState& t = r.tasks[i];
     if (t.rec.state == "running") {
@@ -519,7 +515,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
 }
 
 void RunController::HandleStops(Round& round) {
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   auto& writes = round.writes;
   auto& finished = round.finished;
   for (auto& [id, run] : runs_) {
@@ -617,7 +613,7 @@ void RunController::FinishRunIfDone(RunState& run, int64_t now,
 }
 
 void RunController::HandleEvents(std::vector<Event> events, Round& round) {
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   auto& writes = round.writes;
   auto& acks = round.acks;
   std::set<int64_t> touched;
@@ -636,7 +632,7 @@ void RunController::HandleEvents(std::vector<Event> events, Round& round) {
     touched.insert(run.rec.id);
     if (!e.finished) {
       t.rec.node = e.status.node;
-      if (e.status.started_at) t.rec.started_at = Ms(*e.status.started_at);
+      if (e.status.started_at) t.rec.started_at = ToUnixMillis(*e.status.started_at);
       writes.push_back(WriteTask(t.rec));
       writes.push_back(WriteAttempt(t.rec));
       continue;
@@ -652,7 +648,7 @@ void RunController::HandleEvents(std::vector<Event> events, Round& round) {
     t.rec.exit_code = e.status.exit_code;
     t.rec.oom_killed = e.status.oom_killed;
     t.rec.peak_memory = std::max(t.rec.peak_memory, e.peak_memory);
-    t.rec.finished_at = e.status.finished_at ? Ms(*e.status.finished_at) : now;
+    t.rec.finished_at = e.status.finished_at ? ToUnixMillis(*e.status.finished_at) : now;
     t.rec.reason = e.reason;
     if (e.state == "succeeded") {
       t.rec.state = "succeeded";
@@ -852,7 +848,7 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
 }
 
 void RunController::StartReady(Round& round) {
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   auto& writes = round.writes;
   auto& launches = round.launches;
   auto& specs = round.specs;
@@ -969,7 +965,7 @@ void RunController::LaunchTaskThread(RunState& run, TaskState& task, runtime::Wo
   h->spec = std::move(spec);
   h->adopt = adopt;
   if (task.spec->timeout_seconds > 0) {
-    h->timeout_ms = task.rec.started_at.value_or(Ms(clock_.Now())) + task.spec->timeout_seconds * 1000;
+    h->timeout_ms = task.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + task.spec->timeout_seconds * 1000;
     h->timeout_seconds = task.spec->timeout_seconds;
   }
   h->log_path = LogPath(run.rec.id, task.rec.name, task.rec.attempt);
@@ -1070,7 +1066,7 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
       forget();
       return;
     }
-    int64_t now = Ms(clock_.Now());
+    int64_t now = ToUnixMillis(clock_.Now());
     if (h->timeout_ms > 0 && now >= h->timeout_ms) {
       std::string why = "timed out after " + std::to_string(h->timeout_seconds) + "s";
       save_log("== killed: " + why + "\n");

@@ -25,21 +25,7 @@ constexpr int64_t kGiB = 1LL << 30;
 constexpr int64_t kMaxFilesBytes = kMiB;
 constexpr int64_t kMaxDurationSeconds = 100LL * 365 * 86400;
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
-
-// The value at `key`, or nullptr when it is missing or null.
-const Json* Get(const Json& obj, const std::string& key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
-}
 
 std::string ScalarText(const Json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -50,7 +36,7 @@ std::string ScalarText(const Json& v) {
 
 // A whole string as a finite double ("2", "0.5"); nullopt otherwise.
 std::optional<double> StrictDouble(const std::string& text) {
-  std::string s = Trim(text);
+  std::string s = TrimSpace(text);
   if (s.empty()) return std::nullopt;
   errno = 0;
   char* end = nullptr;
@@ -76,7 +62,7 @@ Result<double> ParseCpu(const std::string& field, const Json& v) {
   if (v.is_number()) {
     cpu = v.get<double>();
   } else if (v.is_string()) {
-    std::string s = Trim(v.get<std::string>());
+    std::string s = TrimSpace(v.get<std::string>());
     if (!s.empty() && s.back() == 'm') {
       if (auto milli = StrictDouble(s.substr(0, s.size() - 1))) cpu = *milli / 1000;
     } else {
@@ -94,7 +80,7 @@ Result<int64_t> ParseMemory(const std::string& field, const Json& v) {
     return v.get<int64_t>();
   }
   if (v.is_string()) {
-    std::string s = Trim(v.get<std::string>());
+    std::string s = TrimSpace(v.get<std::string>());
     if (s == "0") return int64_t{0};
     return auth::ParseMemorySize(field, s);
   }
@@ -136,16 +122,16 @@ Result<std::map<std::string, std::string>> ParseEnv(const std::string& field, co
   size_t start = 0;
   for (int line_no = 1; start <= text.size(); ++line_no) {
     size_t nl = text.find('\n', start);
-    std::string line = Trim(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    std::string line = TrimSpace(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
     start = nl == std::string::npos ? text.size() + 1 : nl + 1;
     if (line.empty() || line[0] == '#') continue;
     std::string where = field + " (line " + std::to_string(line_no) + ")";
     size_t eq = line.find('=');
     if (eq == std::string::npos) return errors::Invalid(where, Quoted(line) + " is not KEY=VALUE");
-    std::string key = Trim(line.substr(0, eq));
+    std::string key = TrimSpace(line.substr(0, eq));
     QUADER_RETURN_IF_ERROR(CheckEnvKey(where, key));
     if (out.count(key)) return errors::Invalid(where, key + " is set twice");
-    out[key] = Trim(line.substr(eq + 1));
+    out[key] = TrimSpace(line.substr(eq + 1));
   }
   return out;
 }
@@ -181,7 +167,7 @@ Result<std::vector<std::string>> ParseCommand(const std::string& field, const Js
 Result<std::string> ParseWorkingDir(const std::string& field, const Json* v) {
   if (!v) return std::string();
   if (!v->is_string()) return errors::Invalid(field, "must be a string");
-  std::string dir = Trim(v->get<std::string>());
+  std::string dir = TrimSpace(v->get<std::string>());
   if (!dir.empty() && dir[0] != '/' && dir.find("{{") == std::string::npos) {
     return errors::Invalid(field, Quoted(dir) + " must be an absolute path");
   }
@@ -216,7 +202,7 @@ Result<std::string> ParseString(const std::string& field, const Json* v) {
 }
 
 Result<std::vector<auth::VolumeMount>> ParseMounts(const std::string& field, const std::string& text) {
-  if (Trim(text).empty()) return std::vector<auth::VolumeMount>{};
+  if (TrimSpace(text).empty()) return std::vector<auth::VolumeMount>{};
   return auth::ParseVolumeMounts(field, text);
 }
 
@@ -246,13 +232,13 @@ Result<ResourceSpec> ParseTemplateResources(const std::string& field, const Json
   FieldReader r(*v, field);
   QUADER_RETURN_IF_ERROR(r.CheckObject());
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"cpu", "memory", "gpu"}));
-  if (const Json* cpu = Get(*v, "cpu")) {
+  if (const Json* cpu = FieldOrNull(*v, "cpu")) {
     QUADER_ASSIGN_OR_RETURN(res.cpu, ParseCpu(r.PathOf("cpu"), *cpu));
   }
-  if (const Json* mem = Get(*v, "memory")) {
+  if (const Json* mem = FieldOrNull(*v, "memory")) {
     QUADER_ASSIGN_OR_RETURN(res.memory_bytes, ParseMemory(r.PathOf("memory"), *mem));
   }
-  if (const Json* gpu = Get(*v, "gpu")) {
+  if (const Json* gpu = FieldOrNull(*v, "gpu")) {
     QUADER_ASSIGN_OR_RETURN(res.gpu, ParseGpu(r.PathOf("gpu"), *gpu));
   }
   return res;
@@ -264,7 +250,7 @@ Result<int64_t> ParseStartTime(const std::string& field, const Json& v, const st
   static const std::regex kTime(
       R"(^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*([Zz]|[+-]\d{2}:?\d{2})?$)");
   std::smatch m;
-  std::string text = v.is_string() ? Trim(v.get<std::string>()) : "";
+  std::string text = v.is_string() ? TrimSpace(v.get<std::string>()) : "";
   if (!v.is_string() || !std::regex_match(text, m, kTime)) {
     return errors::Invalid(field, "must be a time such as \"2026-11-29T00:00:00Z\" or \"2026-11-29 00:00:00\"");
   }
@@ -305,12 +291,12 @@ Result<std::optional<ScheduleSpec>> ParseSchedule(const Json* v) {
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"cron", "timezone", "start_time", "catchup", "enabled"}));
   ScheduleSpec s;
   QUADER_ASSIGN_OR_RETURN(s.cron, r.String("cron", true));
-  s.cron = Trim(s.cron);
+  s.cron = TrimSpace(s.cron);
   if (s.cron.empty()) return errors::Invalid("schedule.cron", "is required");
   QUADER_ASSIGN_OR_RETURN(s.timezone, r.String("timezone", false, "UTC"));
-  s.timezone = Trim(s.timezone);
+  s.timezone = TrimSpace(s.timezone);
   if (s.timezone.empty()) s.timezone = "UTC";
-  if (const Json* start = Get(*v, "start_time")) {
+  if (const Json* start = FieldOrNull(*v, "start_time")) {
     QUADER_ASSIGN_OR_RETURN(s.start_time, ParseStartTime("schedule.start_time", *start, s.timezone));
   }
   QUADER_ASSIGN_OR_RETURN(s.catchup, r.String("catchup", false, "latest"));
@@ -328,11 +314,11 @@ Result<std::optional<WebhookSpec>> ParseWebhook(const Json* v) {
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"url", "on"}));
   WebhookSpec w;
   QUADER_ASSIGN_OR_RETURN(w.url, r.String("url", true));
-  w.url = Trim(w.url);
+  w.url = TrimSpace(w.url);
   bool http = w.url.rfind("http://", 0) == 0 && w.url.size() > 7;
   bool https = w.url.rfind("https://", 0) == 0 && w.url.size() > 8;
   if (!http && !https) return errors::Invalid("webhook.url", Quoted(w.url) + " must start with http:// or https://");
-  if (const Json* on = Get(*v, "on")) {
+  if (const Json* on = FieldOrNull(*v, "on")) {
     Json items = on->is_string() ? Json::array({*on}) : *on;
     if (!items.is_array()) return errors::Invalid("webhook.on", "must be a list of run states");
     w.on.clear();
@@ -358,7 +344,7 @@ Result<std::vector<std::string>> ParseDependsOn(const std::string& field, const 
     std::string cur;
     for (char c : v->get<std::string>() + ",") {
       if (c == ',') {
-        if (!Trim(cur).empty()) items.push_back(Trim(cur));
+        if (!TrimSpace(cur).empty()) items.push_back(TrimSpace(cur));
         cur.clear();
       } else {
         cur += c;
@@ -371,7 +357,7 @@ Result<std::vector<std::string>> ParseDependsOn(const std::string& field, const 
   }
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].is_string()) return errors::Invalid(field + "[" + std::to_string(i) + "]", "must be a task name");
-    std::string name = Trim(items[i].get<std::string>());
+    std::string name = TrimSpace(items[i].get<std::string>());
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   }
   return out;
@@ -387,7 +373,7 @@ Status CheckTemplateRef(const std::string& field, const std::string& ref) {
 
 // resources {cpu, memory, gpu} and cube-studio's flat resource_* aliases.
 Status ParseTaskResources(const Json& v, const FieldReader& r, TaskSpec* t) {
-  const Json* res = Get(v, "resources");
+  const Json* res = FieldOrNull(v, "resources");
   Json obj = res ? *res : Json::object();
   FieldReader rr(obj, r.PathOf("resources"));
   QUADER_RETURN_IF_ERROR(rr.CheckObject());
@@ -395,8 +381,8 @@ Status ParseTaskResources(const Json& v, const FieldReader& r, TaskSpec* t) {
   // The value of one resource, nested or flat (never both); nullptr when unset.
   auto pick = [&](const std::string& key, std::string* field) -> Result<const Json*> {
     std::string alias = "resource_" + key;
-    const Json* nested = Get(obj, key);
-    const Json* flat = Get(v, alias);
+    const Json* nested = FieldOrNull(obj, key);
+    const Json* flat = FieldOrNull(v, alias);
     if (nested && flat) return errors::Invalid(r.PathOf(alias), "give resources." + key + " or " + alias + ", not both");
     *field = nested ? rr.PathOf(key) : r.PathOf(alias);
     return nested ? nested : flat;
@@ -431,35 +417,35 @@ Result<TaskSpec> ParseTask(const Json& v, size_t index) {
                                            "resource_gpu"}));
   QUADER_ASSIGN_OR_RETURN(t.label, r.String("label", false));
   QUADER_ASSIGN_OR_RETURN(t.template_name, r.String("template", true));
-  t.template_name = Trim(t.template_name);
+  t.template_name = TrimSpace(t.template_name);
   QUADER_RETURN_IF_ERROR(CheckTemplateRef(r.PathOf("template"), t.template_name));
-  if (const Json* args = Get(v, "args")) {
+  if (const Json* args = FieldOrNull(v, "args")) {
     t.args = *args;
     if (args->is_string()) {
-      std::string text = Trim(args->get<std::string>());
+      std::string text = TrimSpace(args->get<std::string>());
       t.args = Json::parse(text.empty() ? "{}" : text, nullptr, /*allow_exceptions=*/false);
     }
     if (!t.args.is_object()) return errors::Invalid(r.PathOf("args"), "must be an object of {name: value}");
   }
-  QUADER_ASSIGN_OR_RETURN(t.depends_on, ParseDependsOn(r.PathOf("depends_on"), Get(v, "depends_on")));
+  QUADER_ASSIGN_OR_RETURN(t.depends_on, ParseDependsOn(r.PathOf("depends_on"), FieldOrNull(v, "depends_on")));
   QUADER_RETURN_IF_ERROR(ParseTaskResources(v, r, &t));
-  if (const Json* timeout = Get(v, "timeout")) {
+  if (const Json* timeout = FieldOrNull(v, "timeout")) {
     QUADER_ASSIGN_OR_RETURN(t.timeout_seconds, ParseDuration(r.PathOf("timeout"), *timeout));
   }
-  if (Get(v, "retries") && Get(v, "retry")) return errors::Invalid(r.PathOf("retry"), "give retries or retry, not both");
-  std::string retries_key = Get(v, "retry") ? "retry" : "retries";
+  if (FieldOrNull(v, "retries") && FieldOrNull(v, "retry")) return errors::Invalid(r.PathOf("retry"), "give retries or retry, not both");
+  std::string retries_key = FieldOrNull(v, "retry") ? "retry" : "retries";
   QUADER_ASSIGN_OR_RETURN(int64_t retries, IntInRange(r, retries_key, 0, 0, 20));
   t.retries = static_cast<int>(retries);
-  if (const Json* backoff = Get(v, "retry_backoff")) {
+  if (const Json* backoff = FieldOrNull(v, "retry_backoff")) {
     QUADER_ASSIGN_OR_RETURN(t.retry_backoff_seconds, ParseDuration(r.PathOf("retry_backoff"), *backoff));
   }
-  QUADER_ASSIGN_OR_RETURN(t.node_selector, ParseSelector(r.PathOf("node_selector"), Get(v, "node_selector")));
-  QUADER_ASSIGN_OR_RETURN(t.volume_mount, ParseString(r.PathOf("volume_mount"), Get(v, "volume_mount")));
-  t.volume_mount = Trim(t.volume_mount);
+  QUADER_ASSIGN_OR_RETURN(t.node_selector, ParseSelector(r.PathOf("node_selector"), FieldOrNull(v, "node_selector")));
+  QUADER_ASSIGN_OR_RETURN(t.volume_mount, ParseString(r.PathOf("volume_mount"), FieldOrNull(v, "volume_mount")));
+  t.volume_mount = TrimSpace(t.volume_mount);
   QUADER_ASSIGN_OR_RETURN(t.mounts, ParseMounts(r.PathOf("volume_mount"), t.volume_mount));
-  QUADER_ASSIGN_OR_RETURN(t.env, ParseEnv(r.PathOf("env"), Get(v, "env")));
-  QUADER_ASSIGN_OR_RETURN(t.working_dir, ParseWorkingDir(r.PathOf("working_dir"), Get(v, "working_dir")));
-  QUADER_ASSIGN_OR_RETURN(t.command, ParseCommand(r.PathOf("command"), Get(v, "command")));
+  QUADER_ASSIGN_OR_RETURN(t.env, ParseEnv(r.PathOf("env"), FieldOrNull(v, "env")));
+  QUADER_ASSIGN_OR_RETURN(t.working_dir, ParseWorkingDir(r.PathOf("working_dir"), FieldOrNull(v, "working_dir")));
+  QUADER_ASSIGN_OR_RETURN(t.command, ParseCommand(r.PathOf("command"), FieldOrNull(v, "command")));
   QUADER_ASSIGN_OR_RETURN(t.skip, r.Bool("skip", false));
   return t;
 }
@@ -501,7 +487,7 @@ Result<int64_t> ParseDuration(const std::string& field, const Json& value) {
     if (!(std::floor(d) == d && std::fabs(d) <= static_cast<double>(kMaxDurationSeconds))) return bad();
     total = static_cast<int64_t>(d);
   } else if (value.is_string()) {
-    std::string s = Trim(value.get<std::string>());
+    std::string s = TrimSpace(value.get<std::string>());
     if (s.empty()) return bad();
     bool all_digits = s.find_first_not_of("0123456789") == std::string::npos;
     size_t i = 0;
@@ -566,7 +552,7 @@ Result<TemplateSpec> ParseTemplateSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("name", s.name));
   QUADER_ASSIGN_OR_RETURN(s.image, r.String("image", true));
-  s.image = Trim(s.image);
+  s.image = TrimSpace(s.image);
   if (s.image.empty()) return errors::Invalid("image", "is required");
   if (s.image.find_first_of(" \t\r\n") != std::string::npos || s.image.size() > 512) {
     return errors::Invalid("image", Quoted(s.image) + " is not an image reference");
@@ -576,15 +562,15 @@ Result<TemplateSpec> ParseTemplateSpec(const Json& doc) {
     return errors::Invalid("version", Quoted(s.version) + " is not Release or Alpha");
   }
   QUADER_ASSIGN_OR_RETURN(s.description, r.String("description", false));
-  QUADER_ASSIGN_OR_RETURN(s.command, ParseCommand("command", Get(doc, "command")));
-  QUADER_ASSIGN_OR_RETURN(s.working_dir, ParseWorkingDir("working_dir", Get(doc, "working_dir")));
-  QUADER_ASSIGN_OR_RETURN(s.env, ParseEnv("env", Get(doc, "env")));
-  QUADER_ASSIGN_OR_RETURN(s.volume_mount, ParseString("volume_mount", Get(doc, "volume_mount")));
-  s.volume_mount = Trim(s.volume_mount);
+  QUADER_ASSIGN_OR_RETURN(s.command, ParseCommand("command", FieldOrNull(doc, "command")));
+  QUADER_ASSIGN_OR_RETURN(s.working_dir, ParseWorkingDir("working_dir", FieldOrNull(doc, "working_dir")));
+  QUADER_ASSIGN_OR_RETURN(s.env, ParseEnv("env", FieldOrNull(doc, "env")));
+  QUADER_ASSIGN_OR_RETURN(s.volume_mount, ParseString("volume_mount", FieldOrNull(doc, "volume_mount")));
+  s.volume_mount = TrimSpace(s.volume_mount);
   QUADER_ASSIGN_OR_RETURN(s.mounts, ParseMounts("volume_mount", s.volume_mount));
-  QUADER_ASSIGN_OR_RETURN(s.resources, ParseTemplateResources("resources", Get(doc, "resources")));
-  QUADER_ASSIGN_OR_RETURN(s.files, ParseFiles("files", Get(doc, "files")));
-  const Json* args = Get(doc, "args");
+  QUADER_ASSIGN_OR_RETURN(s.resources, ParseTemplateResources("resources", FieldOrNull(doc, "resources")));
+  QUADER_ASSIGN_OR_RETURN(s.files, ParseFiles("files", FieldOrNull(doc, "files")));
+  const Json* args = FieldOrNull(doc, "args");
   QUADER_ASSIGN_OR_RETURN(s.args, ParseArgSchema(args ? *args : Json::object(), "args"));
   return s;
 }
@@ -635,18 +621,18 @@ Result<PipelineSpec> ParsePipelineSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("name", s.name));
   QUADER_ASSIGN_OR_RETURN(s.description, r.String("description", false));
-  QUADER_ASSIGN_OR_RETURN(s.global_env, ParseEnv("global_env", Get(doc, "global_env")));
+  QUADER_ASSIGN_OR_RETURN(s.global_env, ParseEnv("global_env", FieldOrNull(doc, "global_env")));
   QUADER_ASSIGN_OR_RETURN(int64_t parallelism, IntInRange(r, "parallelism", 4, 1, 1000));
   s.parallelism = static_cast<int>(parallelism);
   QUADER_ASSIGN_OR_RETURN(int64_t max_active, IntInRange(r, "max_active_runs", 1, 1, 100));
   s.max_active_runs = static_cast<int>(max_active);
   QUADER_ASSIGN_OR_RETURN(s.depends_on_past, r.Bool("depends_on_past", false));
-  if (const Json* expired = Get(doc, "expired_limit")) {
+  if (const Json* expired = FieldOrNull(doc, "expired_limit")) {
     QUADER_ASSIGN_OR_RETURN(s.expired_limit_seconds, ParseDuration("expired_limit", *expired));
   }
-  QUADER_ASSIGN_OR_RETURN(s.schedule, ParseSchedule(Get(doc, "schedule")));
-  QUADER_ASSIGN_OR_RETURN(s.webhook, ParseWebhook(Get(doc, "webhook")));
-  const Json* tasks = Get(doc, "tasks");
+  QUADER_ASSIGN_OR_RETURN(s.schedule, ParseSchedule(FieldOrNull(doc, "schedule")));
+  QUADER_ASSIGN_OR_RETURN(s.webhook, ParseWebhook(FieldOrNull(doc, "webhook")));
+  const Json* tasks = FieldOrNull(doc, "tasks");
   if (!tasks) return errors::Invalid("tasks", "is required (a list of tasks)");
   if (!tasks->is_array()) return errors::Invalid("tasks", "must be a list of tasks");
   if (tasks->empty()) return errors::Invalid("tasks", "a pipeline needs at least one task");

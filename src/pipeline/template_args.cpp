@@ -39,19 +39,12 @@ std::optional<ArgType> TypeFromName(const std::string& name) {
   return std::nullopt;
 }
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 // Splits on any character of `seps`, trimming items and dropping empty ones.
 std::vector<std::string> Split(const std::string& text, std::string_view seps) {
   std::vector<std::string> out;
   std::string cur;
   auto flush = [&] {
-    std::string item = Trim(cur);
+    std::string item = TrimSpace(cur);
     if (!item.empty()) out.push_back(std::move(item));
     cur.clear();
   };
@@ -97,7 +90,7 @@ Result<Json> CastInt(const Json& v, const std::string& field) {
     double d = v.get<double>();
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) return Json(static_cast<int64_t>(d));
   } else if (v.is_string()) {
-    std::string s = Trim(v.get<std::string>());
+    std::string s = TrimSpace(v.get<std::string>());
     if (!s.empty() && s.find_first_not_of("+-0123456789") == std::string::npos) {
       errno = 0;
       char* end = nullptr;
@@ -111,7 +104,7 @@ Result<Json> CastInt(const Json& v, const std::string& field) {
 Result<Json> CastFloat(const Json& v, const std::string& field) {
   if (v.is_number()) return Json(v.get<double>());
   if (v.is_string()) {
-    std::string s = Trim(v.get<std::string>());
+    std::string s = TrimSpace(v.get<std::string>());
     if (!s.empty()) {
       errno = 0;
       char* end = nullptr;
@@ -126,7 +119,7 @@ Result<Json> CastBool(const Json& v, const std::string& field) {
   if (v.is_boolean()) return v;
   if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) return Json(v.get<int64_t>() == 1);
   if (v.is_string()) {
-    std::string s = Trim(v.get<std::string>());
+    std::string s = TrimSpace(v.get<std::string>());
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (s == "true" || s == "1") return Json(true);
     if (s == "false" || s == "0") return Json(false);
@@ -345,7 +338,7 @@ Result<std::vector<ArgSpec>> ParseParams(const Json& params, const std::string& 
   std::vector<ArgSpec> out;
   for (const auto& [name, attrs] : params.items()) {
     std::string field = path + "." + name;
-    if (Trim(name).empty()) return errors::Invalid(field, "a parameter needs a name");
+    if (TrimSpace(name).empty()) return errors::Invalid(field, "a parameter needs a name");
     QUADER_ASSIGN_OR_RETURN(ArgSpec spec, ParseSpec(name, group, attrs, field, depth));
     out.push_back(std::move(spec));
   }
@@ -396,7 +389,7 @@ Json ArgSchema::ToJson() const {
 Result<ArgSchema> ParseArgSchema(const Json& input, const std::string& path) {
   Json args = input;
   if (args.is_string()) {
-    std::string text = Trim(args.get<std::string>());
+    std::string text = TrimSpace(args.get<std::string>());
     args = Json::parse(text.empty() ? "{}" : text, nullptr, /*allow_exceptions=*/false);
     if (args.is_discarded()) return errors::Invalid(path, "is not valid JSON");
   }

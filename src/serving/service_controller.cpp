@@ -21,10 +21,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-int64_t Ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
-}
-
 // What a service asks for, whichever its kind.
 struct Plan {
   ContainerSpec container;
@@ -208,7 +204,7 @@ void ServiceController::Loop() {
 }
 
 void ServiceController::Reconcile() {
-  int64_t now = Ms(clock_.Now());
+  int64_t now = ToUnixMillis(clock_.Now());
   std::vector<store::ServiceRecord> services;
   std::map<int64_t, auth::ProjectSettings> projects;
   Status st = store_.Read([&](store::Tx& tx) -> Status {
@@ -465,20 +461,19 @@ void ServiceController::Reconcile() {
   for (const auto& [rec, plan] : routed) {
     std::string self = UpstreamName(*rec);
     if (!live.count(self)) continue;
+    // Split and mirror targets take their share once they are ready.
+    auto live_targets = [&](const std::map<std::string, int>& items) {
+      std::map<std::string, int> out;
+      for (const auto& [name, percent] : items) {
+        std::string target = rec->project + "/" + name;
+        if (live.count(target)) out[target] = percent;
+      }
+      return out;
+    };
     gateway::Route prod;
     prod.host = plan.hosts.production;
-    int kept = 100;
-    for (const auto& [name, percent] : plan.canary) {
-      std::string target = rec->project + "/" + name;
-      if (!live.count(target) || percent <= 0) continue;
-      prod.targets.push_back({target, percent});
-      kept -= percent;
-    }
-    if (kept > 0 || prod.targets.empty()) prod.targets.insert(prod.targets.begin(), {self, std::max(kept, 1)});
-    for (const auto& [name, percent] : plan.shadow) {
-      std::string target = rec->project + "/" + name;
-      if (live.count(target) && target != self) prod.mirrors.push_back({target, percent});
-    }
+    prod.targets = gateway::TargetsFromCanary(self, live_targets(plan.canary));
+    prod.mirrors = gateway::MirrorsFromShadow(live_targets(plan.shadow));
     routes.push_back(prod);
     if (plan.inference) {
       for (const std::string& h : {plan.hosts.test, plan.hosts.debug}) {

@@ -13,31 +13,7 @@
 namespace quader::serving {
 namespace {
 
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
-
-// The value at `key`, or nullptr when it is missing or null.
-const Json* Get(const Json& doc, const std::string& key) {
-  auto it = doc.find(key);
-  if (it == doc.end() || it->is_null()) return nullptr;
-  return &*it;
-}
-
-// `key`, or its cube-studio alias; both given is an error.
-Result<const Json*> Field(const Json& doc, const std::string& key, const std::string& alias) {
-  const Json* v = Get(doc, key);
-  if (const Json* a = alias.empty() ? nullptr : Get(doc, alias)) {
-    if (v) return errors::Invalid(alias, "is an alias of " + key + "; give only one of them");
-    v = a;
-  }
-  return v;
-}
 
 // Fields both kinds have, as {name, cube-studio alias}.
 const std::vector<std::pair<std::string, std::string>>& CommonFields() {
@@ -68,7 +44,7 @@ Result<int64_t> Int(const std::string& field, const Json* v, int64_t def, int64_
   if (v->is_number_integer()) {
     n = v->get<int64_t>();
   } else if (v->is_string()) {  // cube-studio forms send numbers as text
-    std::string s = Trim(v->get<std::string>());
+    std::string s = TrimSpace(v->get<std::string>());
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
     if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return errors::Invalid(field, "must be a whole number");
   } else {
@@ -81,7 +57,7 @@ Result<int64_t> Int(const std::string& field, const Json* v, int64_t def, int64_
 Result<std::string> Str(const std::string& field, const Json* v) {
   if (!v) return std::string();
   if (!v->is_string()) return errors::Invalid(field, "must be a string");
-  return Trim(v->get<std::string>());
+  return TrimSpace(v->get<std::string>());
 }
 
 // A service name ends up in Kubernetes Service names (DNS-1035: starts with
@@ -106,7 +82,7 @@ Result<std::vector<int>> ParsePorts(const Json* v, const std::vector<int>& defau
     std::string cur;
     for (char c : v->get<std::string>() + ",") {
       if (c == ',' || c == ';') {
-        if (!Trim(cur).empty()) items.push_back(Trim(cur));
+        if (!TrimSpace(cur).empty()) items.push_back(TrimSpace(cur));
         cur.clear();
       } else {
         cur += c;
@@ -118,7 +94,7 @@ Result<std::vector<int>> ParsePorts(const Json* v, const std::vector<int>& defau
       if (!p.is_number_integer() && !p.is_string()) {
         return errors::Invalid("ports[" + std::to_string(i) + "]", "must be a port number");
       }
-      items.push_back(p.is_string() ? Trim(p.get<std::string>()) : std::to_string(p.get<int64_t>()));
+      items.push_back(p.is_string() ? TrimSpace(p.get<std::string>()) : std::to_string(p.get<int64_t>()));
     }
   } else {
     return errors::Invalid("ports", "must be a list of port numbers, or \"80,8080\"");
@@ -159,7 +135,7 @@ Result<Json> ParseExpandObject(const Json* v) {
   if (!v) return Json::object();
   Json out = *v;
   if (v->is_string()) {
-    std::string text = Trim(v->get<std::string>());
+    std::string text = TrimSpace(v->get<std::string>());
     out = Json::parse(text.empty() ? "{}" : text, nullptr, /*allow_exceptions=*/false);
   }
   if (!out.is_object()) return errors::Invalid("expand", "must be an object (or JSON text of one)");
@@ -172,20 +148,20 @@ Result<ContainerSpec> ParseContainer(const Json& doc, const std::string& project
                                      const std::vector<int>& default_ports) {
   Json sub = {{"name", name}, {"project", project}};
   for (const char* key : {"working_dir", "env", "volume_mount", "resources"}) {
-    if (const Json* v = Get(doc, key)) sub[key] = *v;
+    if (const Json* v = FieldOrNull(doc, key)) sub[key] = *v;
   }
-  QUADER_ASSIGN_OR_RETURN(const Json* image, Field(doc, "image", "images"));
+  QUADER_ASSIGN_OR_RETURN(const Json* image, FieldOrAlias(doc, "image", "images"));
   if (image) sub["image"] = *image;
-  if (const Json* command = Get(doc, "command")) {
+  if (const Json* command = FieldOrNull(doc, "command")) {
     sub["command"] = *command;
     if (command->is_string()) {
-      std::string text = Trim(command->get<std::string>());
+      std::string text = TrimSpace(command->get<std::string>());
       sub["command"] = text.empty() ? Json::array() : Json::array({"sh", "-c", text});
     }
   }
   for (const char* what : {"cpu", "memory", "gpu"}) {
     std::string alias = std::string("resource_") + what;
-    const Json* flat = Get(doc, alias);
+    const Json* flat = FieldOrNull(doc, alias);
     if (!flat) continue;
     if (!sub.contains("resources")) sub["resources"] = Json::object();
     if (!sub["resources"].is_object()) break;  // ParseTemplateSpec names the error
@@ -203,8 +179,8 @@ Result<ContainerSpec> ParseContainer(const Json& doc, const std::string& project
   c.volume_mount = std::move(t.volume_mount);
   c.mounts = std::move(t.mounts);
   c.resources = t.resources;
-  QUADER_ASSIGN_OR_RETURN(c.node_selector, ParseSelector(Get(doc, "node_selector")));
-  QUADER_ASSIGN_OR_RETURN(c.ports, ParsePorts(Get(doc, "ports"), default_ports));
+  QUADER_ASSIGN_OR_RETURN(c.node_selector, ParseSelector(FieldOrNull(doc, "node_selector")));
+  QUADER_ASSIGN_OR_RETURN(c.ports, ParsePorts(FieldOrNull(doc, "ports"), default_ports));
   return c;
 }
 
@@ -227,7 +203,7 @@ void ContainerToJson(const ContainerSpec& c, Json* out) {
 Result<std::string> GrammarText(const std::string& field, const Json* v, const std::string& fallback) {
   if (!v) return fallback;
   if (!v->is_string()) return errors::Invalid(field, "must be a string");
-  return Trim(v->get<std::string>());
+  return TrimSpace(v->get<std::string>());
 }
 
 Result<std::optional<gateway::HealthSpec>> ParseHealthField(const Json* v, const std::string& fallback) {
@@ -363,7 +339,7 @@ Result<ServiceHosts> Hosts(const std::string& name, const std::string& host, std
   ServiceHosts h;
   if (host.empty()) {
     // The default host passes the same check, which also rejects an empty domain.
-    std::string d = Trim(domain);
+    std::string d = TrimSpace(domain);
     if (d.rfind("*.", 0) == 0) d = d.substr(2);
     QUADER_ASSIGN_OR_RETURN(h.production, gateway::ValidateCustomHost(name + "." + d, domain));
   } else {
@@ -396,14 +372,14 @@ Result<ServiceSpec> ParseServiceSpec(const Json& doc) {
   QUADER_RETURN_IF_ERROR(ValidateObjectName("project", s.project));
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
   QUADER_RETURN_IF_ERROR(CheckServiceName("name", s.name));
-  QUADER_ASSIGN_OR_RETURN(const Json* description, Field(doc, "description", "label"));
+  QUADER_ASSIGN_OR_RETURN(const Json* description, FieldOrAlias(doc, "description", "label"));
   QUADER_ASSIGN_OR_RETURN(s.description, Str("description", description));
   QUADER_ASSIGN_OR_RETURN(s.container, ParseContainer(doc, s.project, s.name, {80}));
-  QUADER_ASSIGN_OR_RETURN(int64_t replicas, Int("replicas", Get(doc, "replicas"), 1, 0, 100));
+  QUADER_ASSIGN_OR_RETURN(int64_t replicas, Int("replicas", FieldOrNull(doc, "replicas"), 1, 0, 100));
   s.replicas = static_cast<int>(replicas);
-  QUADER_ASSIGN_OR_RETURN(s.host, Str("host", Get(doc, "host")));
-  QUADER_ASSIGN_OR_RETURN(s.health, ParseHealthField(Get(doc, "health"), ""));
-  QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(Get(doc, "expand")));
+  QUADER_ASSIGN_OR_RETURN(s.host, Str("host", FieldOrNull(doc, "host")));
+  QUADER_ASSIGN_OR_RETURN(s.health, ParseHealthField(FieldOrNull(doc, "health"), ""));
+  QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(FieldOrNull(doc, "expand")));
   return s;
 }
 
@@ -436,23 +412,23 @@ namespace {
 Status ParseModel(const Json& doc, InferenceServiceSpec* s) {
   FieldReader r(doc, "");
   QUADER_ASSIGN_OR_RETURN(s->service_type, r.String("service_type", false, "serving"));
-  s->service_type = Trim(s->service_type);
+  s->service_type = TrimSpace(s->service_type);
   QUADER_RETURN_IF_ERROR(CheckServiceType(s->service_type));
-  QUADER_ASSIGN_OR_RETURN(s->model_name, Str("model_name", Get(doc, "model_name")));
+  QUADER_ASSIGN_OR_RETURN(s->model_name, Str("model_name", FieldOrNull(doc, "model_name")));
   QUADER_RETURN_IF_ERROR(CheckModelName(s->model_name));
-  QUADER_ASSIGN_OR_RETURN(s->model_version, Str("model_version", Get(doc, "model_version")));
+  QUADER_ASSIGN_OR_RETURN(s->model_version, Str("model_version", FieldOrNull(doc, "model_version")));
   QUADER_RETURN_IF_ERROR(CheckModelVersion(s->model_version));
   std::string label_name = s->model_name;
   std::replace_if(label_name.begin(), label_name.end(), [](char c) { return c == '/' || c == ':' || c == '.'; }, '-');
   QUADER_ASSIGN_OR_RETURN(s->name, gateway::InferenceServiceName(s->service_type, label_name, s->model_version));
   QUADER_RETURN_IF_ERROR(CheckServiceName("model_name", s->name));
-  QUADER_ASSIGN_OR_RETURN(std::string given, Str("name", Get(doc, "name")));
+  QUADER_ASSIGN_OR_RETURN(std::string given, Str("name", FieldOrNull(doc, "name")));
   if (!given.empty() && given != s->name) {
     return errors::Invalid("name", Quoted(given) + " differs from " + Quoted(s->name) +
                                        ", the name $service_type-$model_name-$version_digits gives; "
                                        "omit name or write " + Quoted(s->name));
   }
-  QUADER_ASSIGN_OR_RETURN(s->model_path, Str("model_path", Get(doc, "model_path")));
+  QUADER_ASSIGN_OR_RETURN(s->model_path, Str("model_path", FieldOrNull(doc, "model_path")));
   if (s->model_path.empty() && DefaultsFor(s->service_type).needs_model_path) {
     return errors::Invalid("model_path", "is required for service_type " + s->service_type);
   }
@@ -462,19 +438,19 @@ Status ParseModel(const Json& doc, InferenceServiceSpec* s) {
 
 // min/max replicas, hpa; then metrics and health with the type's defaults.
 Status ParseScaling(const Json& doc, InferenceServiceSpec* s) {
-  QUADER_ASSIGN_OR_RETURN(int64_t min, Int("min_replicas", Get(doc, "min_replicas"), 1, 1, 100));
-  QUADER_ASSIGN_OR_RETURN(int64_t max, Int("max_replicas", Get(doc, "max_replicas"), min, 1, 100));
+  QUADER_ASSIGN_OR_RETURN(int64_t min, Int("min_replicas", FieldOrNull(doc, "min_replicas"), 1, 1, 100));
+  QUADER_ASSIGN_OR_RETURN(int64_t max, Int("max_replicas", FieldOrNull(doc, "max_replicas"), min, 1, 100));
   if (min > max) {
     return errors::Invalid("max_replicas", std::to_string(max) + " is below min_replicas " + std::to_string(min));
   }
   s->min_replicas = static_cast<int>(min);
   s->max_replicas = static_cast<int>(max);
-  QUADER_ASSIGN_OR_RETURN(std::string hpa, GrammarText("hpa", Get(doc, "hpa"), ""));
+  QUADER_ASSIGN_OR_RETURN(std::string hpa, GrammarText("hpa", FieldOrNull(doc, "hpa"), ""));
   QUADER_ASSIGN_OR_RETURN(s->hpa, gateway::ParseHpa(hpa));
   QUADER_RETURN_IF_ERROR(CheckAutoscaling(*s));
 
   TypeDefaults defaults = DefaultsFor(s->service_type);
-  QUADER_ASSIGN_OR_RETURN(std::string metrics, GrammarText("metrics", Get(doc, "metrics"), defaults.metrics));
+  QUADER_ASSIGN_OR_RETURN(std::string metrics, GrammarText("metrics", FieldOrNull(doc, "metrics"), defaults.metrics));
   if (!metrics.empty()) {
     QUADER_ASSIGN_OR_RETURN(s->metrics, gateway::ParseMetrics(metrics));
   }
@@ -484,17 +460,17 @@ Status ParseScaling(const Json& doc, InferenceServiceSpec* s) {
   }
   std::string health_default =
       ReplaceAll(ReplaceAll(defaults.health, "$model_name", s->model_name), "$model_version", digits);
-  QUADER_ASSIGN_OR_RETURN(s->health, ParseHealthField(Get(doc, "health"), health_default));
+  QUADER_ASSIGN_OR_RETURN(s->health, ParseHealthField(FieldOrNull(doc, "health"), health_default));
   return Status::Ok();
 }
 
 // host, canary (split) and shadow (mirror).
 Status ParseTraffic(const Json& doc, InferenceServiceSpec* s) {
-  QUADER_ASSIGN_OR_RETURN(s->host, Str("host", Get(doc, "host")));
-  QUADER_ASSIGN_OR_RETURN(std::string canary, GrammarText("canary", Get(doc, "canary"), ""));
+  QUADER_ASSIGN_OR_RETURN(s->host, Str("host", FieldOrNull(doc, "host")));
+  QUADER_ASSIGN_OR_RETURN(std::string canary, GrammarText("canary", FieldOrNull(doc, "canary"), ""));
   QUADER_ASSIGN_OR_RETURN(s->canary, gateway::ParseCanary(canary));
   QUADER_RETURN_IF_ERROR(CheckNotSelf("canary", s->canary, s->name));
-  QUADER_ASSIGN_OR_RETURN(std::string shadow, GrammarText("shadow", Get(doc, "shadow"), ""));
+  QUADER_ASSIGN_OR_RETURN(std::string shadow, GrammarText("shadow", FieldOrNull(doc, "shadow"), ""));
   QUADER_ASSIGN_OR_RETURN(s->shadow, gateway::ParseShadow(shadow));
   QUADER_RETURN_IF_ERROR(CheckNotSelf("shadow", s->shadow, s->name));
   return Status::Ok();
@@ -518,12 +494,12 @@ Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.project, r.String("project", false, "public"));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("project", s.project));
   QUADER_RETURN_IF_ERROR(ParseModel(doc, &s));
-  QUADER_ASSIGN_OR_RETURN(const Json* description, Field(doc, "description", "label"));
+  QUADER_ASSIGN_OR_RETURN(const Json* description, FieldOrAlias(doc, "description", "label"));
   QUADER_ASSIGN_OR_RETURN(s.description, Str("description", description));
   QUADER_ASSIGN_OR_RETURN(s.container, ParseContainer(doc, s.project, s.name, DefaultsFor(s.service_type).ports));
   QUADER_RETURN_IF_ERROR(ParseScaling(doc, &s));
   QUADER_RETURN_IF_ERROR(ParseTraffic(doc, &s));
-  QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(Get(doc, "expand")));
+  QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(FieldOrNull(doc, "expand")));
   return s;
 }
 

@@ -2,7 +2,7 @@
 // module calls (/api/v1/trial/...), and the Experiment kind (SPEC §6,
 // docs/hpo.md "Experiments").
 #include <algorithm>
-#include <random>
+#include <map>
 
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
@@ -14,22 +14,10 @@
 namespace quader::api {
 namespace {
 
-int64_t NowMs(const HandlerContext& ctx) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now().time_since_epoch()).count();
-}
-
-std::string NewExperimentKey() {
-  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  std::uniform_int_distribution<size_t> pick(0, sizeof(kChars) - 2);
-  std::string out;
-  for (int i = 0; i < 8; ++i) out += kChars[pick(rng)];
-  return out;
-}
-
 bool Maximize(const Json& spec) { return spec.value("objective", "maximize") != "minimize"; }
 
-Json TrialJson(const store::TrialRecord& t, const std::vector<store::MetricRecord>* metrics, bool with_intermediate) {
+// `metrics`: this trial's intermediate results, by step.
+Json TrialJson(const store::TrialRecord& t, const std::vector<store::MetricRecord>& metrics, bool with_intermediate) {
   Json params = Json::parse(t.params, nullptr, false);
   Json argv = Json::parse(t.argv, nullptr, false);
   Json j = {{"id", t.id},
@@ -46,18 +34,11 @@ Json TrialJson(const store::TrialRecord& t, const std::vector<store::MetricRecor
             {"started_at", MsOrNull(t.started_at)},
             {"finished_at", MsOrNull(t.finished_at)}};
   Json inter = Json::array();
-  std::optional<double> latest;
-  if (metrics) {
-    for (const auto& m : *metrics) {
-      if (m.trial_id != t.id) continue;
-      latest = m.value;
-      if (with_intermediate) inter.push_back({{"step", m.step}, {"value", m.value}, {"at", FormatRfc3339Ms(m.at)}});
-    }
+  if (with_intermediate) {
+    for (const auto& m : metrics) inter.push_back({{"step", m.step}, {"value", m.value}, {"at", FormatRfc3339Ms(m.at)}});
   }
-  size_t count = 0;
-  if (metrics) count = static_cast<size_t>(std::count_if(metrics->begin(), metrics->end(), [&](const auto& m) { return m.trial_id == t.id; }));
-  j["intermediate_count"] = count;
-  j["latest"] = latest ? Json(*latest) : Json(nullptr);
+  j["intermediate_count"] = metrics.size();
+  j["latest"] = metrics.empty() ? Json(nullptr) : Json(metrics.back().value);
   if (with_intermediate) j["intermediate"] = inter;
   return j;
 }
@@ -142,7 +123,7 @@ Result<Change> PutExperiment(store::Tx& tx, const auth::Principal& who, const ex
   store::ExperimentRecord rec;
   rec.project_id = a.project.id;
   rec.name = spec.name;
-  rec.key = NewExperimentKey();
+  rec.key = experiment::NewExperimentKey();
   rec.spec = text;
   rec.state = "pending";
   rec.created_by = who.username;
@@ -238,7 +219,9 @@ Response ListTrials(HandlerContext& ctx, Request& req) {
     QUADER_ASSIGN_OR_RETURN(auto e, FindExperimentParam(tx, req, auth::ProjectAction::kView));
     QUADER_ASSIGN_OR_RETURN(auto trials, store::ListTrials(tx, e.id));
     QUADER_ASSIGN_OR_RETURN(auto metrics, store::ListExperimentMetrics(tx, e.id));
-    for (const auto& t : trials) items.push_back(TrialJson(t, &metrics, with_intermediate));
+    std::map<int64_t, std::vector<store::MetricRecord>> by_trial;
+    for (auto& m : metrics) by_trial[m.trial_id].push_back(std::move(m));
+    for (const auto& t : trials) items.push_back(TrialJson(t, by_trial[t.id], with_intermediate));
     return Status::Ok();
   });
   return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
@@ -258,7 +241,7 @@ Response GetTrial(HandlerContext& ctx, Request& req) {
     QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, e.id, seq));
     if (!t) return errors::NotFound("trial", std::to_string(seq));
     QUADER_ASSIGN_OR_RETURN(auto metrics, store::ListMetrics(tx, t->id));
-    out = TrialJson(*t, &metrics, true);
+    out = TrialJson(*t, metrics, true);
     return Status::Ok();
   });
   return st.ok() ? JsonReply(out) : ErrorReply(st);
@@ -333,7 +316,7 @@ Response TrialMetrics(HandlerContext& ctx, Request& req) {
       if (t.final_value) return errors::Conflict("this trial has already reported its final result");
       return store::SetTrialFinalValue(tx, t.id, value.get<double>());
     }
-    QUADER_ASSIGN_OR_RETURN(step, store::AppendMetric(tx, t.id, value.get<double>(), NowMs(ctx)));
+    QUADER_ASSIGN_OR_RETURN(step, store::AppendMetric(tx, t.id, value.get<double>(), ctx.now_ms()));
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);

@@ -44,6 +44,7 @@ struct HandlerContext {
   serving::ServiceController* services;  // null: services are recorded but not run (tests)
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
+  int64_t now_ms() const { return ToUnixMillis(clock.Now()); }
 };
 
 void RegisterSessionRoutes(Router& router, HandlerContext& ctx);  // login, logout, me

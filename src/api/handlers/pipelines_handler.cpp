@@ -15,10 +15,6 @@
 namespace quader::api {
 namespace {
 
-int64_t NowMs(const HandlerContext& ctx) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(ctx.clock.Now().time_since_epoch()).count();
-}
-
 // --- templates
 
 Json TemplateJson(const store::TemplateRecord& t) {
@@ -503,7 +499,7 @@ Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_tas
     QUADER_ASSIGN_OR_RETURN(auto run, pipeline::PrepareRun(tx, p, req.who().username,
                                                            only_task.empty() ? "manual" : "debug", only_task));
     run.execution_date = ctx.now();
-    QUADER_ASSIGN_OR_RETURN(int64_t id, pipeline::RunController::CreateRun(tx, run, NowMs(ctx)));
+    QUADER_ASSIGN_OR_RETURN(int64_t id, pipeline::RunController::CreateRun(tx, run, ctx.now_ms()));
     QUADER_ASSIGN_OR_RETURN(auto rec, store::GetRun(tx, id));
     QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, rec, true));
     return Status::Ok();
