@@ -50,6 +50,11 @@ constexpr Column kServiceColumns[] = {
     {"REPLICAS", "replicas", "min_replicas"},     {"GEN", "generation"},
     {"URL", "url"},     {"REASON", "reason"},
 };
+constexpr Column kInferenceColumns[] = {
+    {"NAME", "name"},   {"PROJECT", "project"},   {"STATUS", "model_status"}, {"STATE", "state"},
+    {"REPLICAS", "autoscaled_replicas", "min_replicas"}, {"GEN", "generation"},
+    {"URL", "url"},     {"REASON", "reason"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -80,7 +85,7 @@ constexpr KindSpec kKinds[] = {
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, kExperimentColumns},
     {"service", "services", kServiceAliases, "services", Scope::kProject, kServiceColumns},
     {"inference-service", "inference-services", kInferenceAliases, "inference-services",
-     Scope::kProject, kServiceColumns},
+     Scope::kProject, kInferenceColumns},
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
 };

@@ -18,6 +18,10 @@ const char* StateName(WorkloadState s) {
   return "unknown";
 }
 
+Result<int> Runtime::Exec(const std::string& id, const std::vector<std::string>&, std::chrono::milliseconds) {
+  return errors::Unavailable("the " + kind() + " runtime cannot run commands inside workload \"" + id + "\"");
+}
+
 Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::milliseconds timeout) {
   using namespace std::chrono;
   auto start = steady_clock::now();

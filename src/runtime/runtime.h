@@ -128,6 +128,14 @@ class Runtime {
   // Resource use now. kNotFound when `id` is unknown or not running.
   virtual Result<WorkloadStats> Stats(const std::string& id) = 0;
 
+  // Runs `argv` inside the running workload (its filesystem, environment and
+  // working directory), waits up to `timeout`, and returns its exit code:
+  // exec health probes (`health: shell:...`). kNotFound when `id` is unknown
+  // or not running, kUnavailable on a timeout (the command is killed) and
+  // by default (a runtime that cannot exec).
+  virtual Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                           std::chrono::milliseconds timeout);
+
   // Blocks until the workload is no longer pending or running, or until
   // `timeout` passes, and returns its status then (still running on a
   // timeout). kNotFound when `id` is unknown. The default polls Inspect,

@@ -234,6 +234,10 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   svc_opts.data_dir = cfg.data_dir;
   svc_opts.instance = *instance;
   svc_opts.service_domain = cfg.service_domain;
+  svc_opts.external_ip = cfg.service_external_ip;
+  svc_opts.external_port_base = cfg.external_port_base;
+  svc_opts.autoscale_period = std::chrono::milliseconds(cfg.autoscale_period_ms);
+  svc_opts.scale_down_window = std::chrono::milliseconds(cfg.scale_down_window_ms);
   serving::ServiceController services(**store, clock, rt, &gateway, svc_opts);
 
   auto adoption = runtime::AdoptWorkloads(
@@ -370,6 +374,10 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "listen") cfg->listen = v.as<std::string>();
       else if (key == "gateway-listen") cfg->gateway_listen = v.as<std::string>();
       else if (key == "service-domain") cfg->service_domain = v.as<std::string>();
+      else if (key == "service-external-ip") cfg->service_external_ip = v.as<std::string>();
+      else if (key == "external-port-base") cfg->external_port_base = v.as<int>();
+      else if (key == "autoscale-period") cfg->autoscale_period_ms = v.as<int64_t>();
+      else if (key == "scale-down-window") cfg->scale_down_window_ms = v.as<int64_t>();
       else if (key == "runtime") cfg->runtime = v.as<std::string>();
       else if (key == "db") cfg->db = v.as<std::string>();
       else if (key == "web-dir") cfg->web_dir = v.as<std::string>();
@@ -415,6 +423,17 @@ int Run(int argc, char** argv) {
   app.add_option("--service-domain", cfg.service_domain,
                  "wildcard domain of services: they answer on NAME.DOMAIN at the gateway (SERVICE_DOMAIN)")
       ->capture_default_str();
+  app.add_option("--service-external-ip", cfg.service_external_ip,
+                 "IP where services' NAME-external ports listen (SERVICE_EXTERNAL_IP; a project's own wins)")
+      ->capture_default_str();
+  app.add_option("--external-port-base", cfg.external_port_base,
+                 "a service's ports on the external IP are BASE + 10 x id + index; 0 turns IP exposure off")
+      ->check(CLI::Range(0, 65000))->capture_default_str();
+  app.add_option("--autoscale-period", cfg.autoscale_period_ms, "how often the autoscaler samples replicas, ms")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600} * 1000))->capture_default_str();
+  app.add_option("--scale-down-window", cfg.scale_down_window_ms,
+                 "the autoscaler scales down only to the highest count it recommended within this window, ms")
+      ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))->capture_default_str();
   app.add_option("--runtime", cfg.runtime, "where work runs: auto, docker, process, kubernetes")
       ->check(CLI::IsMember({"auto", "docker", "process", "kubernetes"}))->capture_default_str();
   app.add_option("--db", cfg.db, "metadata store URL (default sqlite:DATA/quader.db)");

@@ -18,6 +18,15 @@ struct ServerConfig {
   // SERVICE_DOMAIN: services answer on $name.<domain> through the gateway
   // (*.localhost resolves to this machine in browsers and curl).
   std::string service_domain = "service.localhost";
+  // SERVICE_EXTERNAL_IP: `$name-external` ports listen there (a project's
+  // SERVICE_EXTERNAL_IP wins), at external_port_base + 10 × id + index;
+  // a base of 0 turns IP exposure off.
+  std::string service_external_ip = "127.0.0.1";
+  int external_port_base = 30000;
+  // The autoscaler of inference services: sampling period and scale-down
+  // window (Kubernetes' HPA defaults: 15 s, 300 s).
+  int64_t autoscale_period_ms = 15000;
+  int64_t scale_down_window_ms = 300000;
   std::string runtime = "auto";  // auto, docker, process, kubernetes
   std::string db;                // default sqlite:DATA/quader.db
   std::string web_dir;           // default: web/dist beside the binary's build dir

@@ -24,14 +24,21 @@ using std::chrono::milliseconds;
 // What a service asks for, whichever its kind.
 struct Plan {
   ContainerSpec container;
-  int replicas = 1;
+  int replicas = 1;  // the desired count now (stage and autoscaler applied)
   std::optional<gateway::HealthSpec> health;
   ServiceHosts hosts;
   bool inference = false;
   std::map<std::string, int> canary;
   std::map<std::string, int> shadow;
   std::map<std::string, std::string> model_env;  // KUBEFLOW_* (inference services)
+  std::string stage = store::kStageOnline;
+  int min_replicas = 1, max_replicas = 1;
+  gateway::HpaSpec hpa;
+  bool autoscaled = false;  // an online inference service with min < max
 };
+
+// KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
+std::string EnvName(const std::string& stage) { return stage == store::kStageOnline ? "prod" : stage; }
 
 Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
   Json doc = Json::parse(s.spec, nullptr, false);
@@ -41,13 +48,30 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
     QUADER_ASSIGN_OR_RETURN(InferenceServiceSpec spec, ParseInferenceServiceSpec(doc));
     QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
     p.container = spec.container;
-    p.replicas = spec.min_replicas;
     p.health = spec.health;
     p.inference = true;
     p.canary = spec.canary;
     p.shadow = spec.shadow;
-    // SPEC §8. KUBEFLOW_ENV is prod until the deploy stages (debug/test/prod) exist.
-    p.model_env = {{"KUBEFLOW_ENV", "prod"},
+    p.stage = s.stage;
+    p.min_replicas = spec.min_replicas;
+    p.max_replicas = spec.max_replicas;
+    p.hpa = spec.hpa;
+    // The stage decides the count: debug one, test min, online the
+    // autoscaler's (between min and max), offline none.
+    if (s.stage == store::kStageOffline) {
+      p.replicas = 0;
+    } else if (s.stage == store::kStageDebug) {
+      p.replicas = 1;
+    } else if (s.stage == store::kStageOnline && spec.max_replicas > spec.min_replicas) {
+      p.autoscaled = true;
+      p.replicas = s.scaled_replicas >= spec.min_replicas && s.scaled_replicas <= spec.max_replicas
+                       ? s.scaled_replicas
+                       : spec.min_replicas;
+    } else {
+      p.replicas = spec.min_replicas;
+    }
+    // SPEC §8.
+    p.model_env = {{"KUBEFLOW_ENV", EnvName(s.stage)},
                    {"KUBEFLOW_MODEL_PATH", spec.model_path},
                    {"KUBEFLOW_MODEL_VERSION", spec.model_version},
                    {"KUBEFLOW_MODEL_IMAGES", spec.container.image},
@@ -132,6 +156,33 @@ bool Probe(int port, const std::string& path, milliseconds timeout) {
 
 std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
 
+// Utilization of the ready replicas, in percent of what each asked for: CPU
+// of `resources.cpu` cores (one core when unset, as a replica without a
+// request may use one core before others suffer), memory of
+// `resources.memory` (else the runtime's limit; unmeasured without either).
+// GPU use is not measured locally.
+UtilizationSample Sample(runtime::Runtime& runtime, const std::vector<const runtime::WorkloadStatus*>& ready,
+                         const pipeline::ResourceSpec& resources) {
+  UtilizationSample out;
+  double cores = 0, cpu_request = 0, memory = 0, memory_request = 0;
+  for (const auto* w : ready) {
+    auto stats = runtime.Stats(w->id);
+    if (!stats.ok()) continue;
+    out.ready++;
+    cores += stats->cpu_cores;
+    cpu_request += resources.cpu > 0 ? resources.cpu : 1.0;
+    int64_t limit = resources.memory_bytes > 0 ? resources.memory_bytes : stats->memory_limit_bytes;
+    if (limit > 0) {
+      memory += static_cast<double>(stats->memory_bytes);
+      memory_request += static_cast<double>(limit);
+    }
+  }
+  if (out.ready == 0) return out;
+  out.cpu_percent = 100.0 * cores / cpu_request;
+  if (memory_request > 0) out.mem_percent = 100.0 * memory / memory_request;
+  return out;
+}
+
 int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
   auto it = w.labels.find(key);
   if (it == w.labels.end()) return -1;
@@ -146,7 +197,9 @@ int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
 
 ServiceController::ServiceController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
                                      gateway::Gateway* gateway, ServiceControllerOptions options)
-    : store_(store), clock_(clock), runtime_(runtime), gateway_(gateway), options_(std::move(options)) {}
+    : store_(store), clock_(clock), runtime_(runtime), gateway_(gateway), options_(std::move(options)) {
+  if (options_.external_port_base > 0) exposure_ = std::make_unique<gateway::TcpExposure>();
+}
 
 ServiceController::~ServiceController() { Stop(); }
 
@@ -178,6 +231,12 @@ std::vector<ReplicaView> ServiceController::Replicas(int64_t service_id) const {
   std::lock_guard<std::mutex> lock(view_mu_);
   auto it = view_.find(service_id);
   return it == view_.end() ? std::vector<ReplicaView>{} : it->second;
+}
+
+std::vector<ExternalPort> ServiceController::External(int64_t service_id) const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  auto it = external_view_.find(service_id);
+  return it == external_view_.end() ? std::vector<ExternalPort>{} : it->second;
 }
 
 bool ServiceController::OwnsWorkload(const runtime::WorkloadStatus& w) {
@@ -244,6 +303,7 @@ void ServiceController::Reconcile() {
   }
 
   std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> events;  // service, kind, message
+  std::map<int64_t, int> scaled;  // the autoscaler's new counts
   auto event = [&](int64_t id, const std::string& kind, const std::string& message) {
     events.push_back({id, {kind, message}});
     spdlog::info("[serving] service {}: {}: {}", id, kind, message);
@@ -255,6 +315,8 @@ void ServiceController::Reconcile() {
   };
   std::vector<PendingRoute> routed;
   std::map<int64_t, std::vector<ReplicaView>> view;
+  std::map<int64_t, std::vector<ExternalPort>> external_view;
+  std::vector<std::pair<int64_t, gateway::Exposure>> exposures;
   std::map<int64_t, std::pair<std::string, std::string>> states;
   bool process_runtime = runtime_.kind() == "process";
   char host_buf[256] = {0};
@@ -273,6 +335,7 @@ void ServiceController::Reconcile() {
     std::set<int> current_indexes;
     int current_alive = 0, current_ready = 0;
     std::vector<const runtime::WorkloadStatus*> old_alive;
+    std::vector<const runtime::WorkloadStatus*> ready_workloads;
     std::string last_failure;
     for (const auto& w : mine) {
       ReplicaView r;
@@ -296,15 +359,25 @@ void ServiceController::Reconcile() {
         b.not_before_ms = now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
         continue;
       }
-      std::string path = p.health && p.health->kind == gateway::HealthSpec::Kind::kHttp ? p.health->path : "";
+      bool shell = p.health && p.health->kind == gateway::HealthSpec::Kind::kShell;
+      std::string path = p.health && !shell ? p.health->path : "";
       int probe_port = r.host_port;
-      if (p.health && p.health->kind == gateway::HealthSpec::Kind::kHttp) {
+      if (p.health && !shell) {
         for (const auto& m : w.ports) {
           if (m.container_port == p.health->port) probe_port = m.host_port;
         }
       }
-      bool ready = w.state == runtime::WorkloadState::kRunning && probe_port > 0 &&
-                   Probe(probe_port, path, options_.probe_timeout);
+      bool ready = false;
+      if (w.state == runtime::WorkloadState::kRunning && probe_port > 0) {
+        if (shell) {
+          // An exec probe: the command, inside the replica, exits 0.
+          auto code = runtime_.Exec(w.id, {"/bin/sh", "-c", p.health->command}, options_.shell_probe_timeout);
+          ready = code.ok() && *code == 0;
+          if (!code.ok() && ready_.count(w.name) == 0) r.reason = "health probe: " + code.status().message();
+        } else {
+          ready = Probe(probe_port, path, options_.probe_timeout);
+        }
+      }
       r.state = ready ? "ready" : "starting";
       if (ready && ready_.insert(w.name).second) {
         event(s.id, "replica-ready", "replica " + std::to_string(r.index) + " of generation " +
@@ -312,7 +385,12 @@ void ServiceController::Reconcile() {
                                          std::to_string(r.host_port));
         backoff_[s.id].failures = 0;
       }
-      if (ready) backends.push_back({"127.0.0.1", static_cast<uint16_t>(r.host_port)});
+      if (ready) {
+        backends.push_back({"127.0.0.1", static_cast<uint16_t>(r.host_port)});
+        ready_workloads.push_back(&w);
+      } else if (ready_.erase(w.name)) {
+        event(s.id, "replica-unready", "replica " + std::to_string(r.index) + " stopped passing its health probe");
+      }
       if (current) {
         current_alive++;
         if (ready) current_ready++;
@@ -323,9 +401,31 @@ void ServiceController::Reconcile() {
       replicas.push_back(r);
     }
 
+    // The autoscaler: between rollouts, when every replica is ready.
+    int desired = p.replicas;
+    if (p.autoscaled) {
+      Scaling& sc = scaling_[s.id];
+      if (sc.generation != s.generation) {
+        sc.generation = s.generation;
+        sc.autoscaler = Autoscaler(AutoscalerOptions{0.1, options_.scale_down_window.count()});
+        sc.next_sample_ms = now + options_.autoscale_period.count();
+      }
+      if (now >= sc.next_sample_ms && old_alive.empty() && current_ready == current_alive && current_ready > 0) {
+        sc.next_sample_ms = now + options_.autoscale_period.count();
+        UtilizationSample sample = Sample(runtime_, ready_workloads, p.container.resources);
+        ScaleDecision d = sc.autoscaler.Decide(now, desired, p.min_replicas, p.max_replicas, p.hpa, sample);
+        if (d.replicas != desired) {
+          event(s.id, "scaled", d.reason);
+          scaled[s.id] = d.replicas;
+          desired = d.replicas;
+        }
+      }
+    } else {
+      scaling_.erase(s.id);
+    }
+
     // Scale the current generation to the desired count; during a rollout
     // one new replica at a time.
-    int desired = p.replicas;
     Backoff& b = backoff_[s.id];
     int to_start = desired - current_alive;
     if (!old_alive.empty()) to_start = std::min(to_start, current_alive == current_ready ? 1 : 0);
@@ -439,10 +539,41 @@ void ServiceController::Reconcile() {
     up.name = UpstreamName(s);
     up.backends = backends;
     upstreams.push_back(up);
+
+    // `$name-external`: each declared port on the external IP, to the ready
+    // replicas that are not draining. Inference services only when online.
+    if (exposure_ && desired > 0 && (!p.inference || p.stage == store::kStageOnline)) {
+      const auth::ProjectSettings& project = projects[s.project_id];
+      std::string ip = project.external_ips.empty() ? options_.external_ip : project.external_ips[0];
+      for (size_t k = 0; k < p.container.ports.size(); ++k) {
+        int64_t port = options_.external_port_base + 10 * s.id + static_cast<int64_t>(k);
+        gateway::Exposure e;
+        e.name = s.project + "/" + s.name + "-external:" + std::to_string(p.container.ports[k]);
+        e.address = ip;
+        e.port = static_cast<uint16_t>(port);
+        ExternalPort view_port{ip + ":" + std::to_string(port), p.container.ports[k], ""};
+        if (port > 65535) {
+          view_port.error = "port " + std::to_string(port) + " is beyond 65535";
+          external_view[s.id].push_back(view_port);
+          continue;
+        }
+        for (const auto* w : ready_workloads) {
+          if (draining_.count(w->name)) continue;
+          int host_port = 0;
+          for (const auto& m : w->ports) {
+            if (m.container_port == p.container.ports[k]) host_port = m.host_port;
+          }
+          if (host_port == 0 && k < w->ports.size()) host_port = w->ports[k].host_port;  // process runtime: by order
+          if (host_port > 0) e.backends.push_back({"127.0.0.1", static_cast<uint16_t>(host_port)});
+        }
+        exposures.push_back({s.id, e});
+        external_view[s.id].push_back(view_port);
+      }
+    }
     routed.push_back({&s, p});
     view[s.id] = replicas;
     if (desired == 0) {
-      states[s.id] = {"stopped", "replicas: 0"};
+      states[s.id] = {"stopped", p.inference ? "offline: deploy it to debug, test or prod" : "replicas: 0"};
     } else if (!backends.empty()) {
       states[s.id] = {"running", ""};
     } else if (b.failures >= 5) {
@@ -453,14 +584,25 @@ void ServiceController::Reconcile() {
   }
 
   // Routes: only services with a ready replica take traffic.
+  // Split and mirror targets: services with a ready replica serving production.
   std::set<std::string> live;
-  for (const auto& u : upstreams) {
-    if (!u.backends.empty()) live.insert(u.name);
+  for (size_t i = 0; i < upstreams.size(); ++i) {
+    if (!upstreams[i].backends.empty() && routed[i].plan.stage == store::kStageOnline) live.insert(upstreams[i].name);
   }
   std::vector<gateway::Route> routes;
   for (const auto& [rec, plan] : routed) {
     std::string self = UpstreamName(*rec);
-    if (!live.count(self)) continue;
+    bool ready = std::any_of(upstreams.begin(), upstreams.end(),
+                             [&](const gateway::Upstream& u) { return u.name == self && !u.backends.empty(); });
+    if (!ready) continue;
+    if (plan.inference && plan.stage != store::kStageOnline) {
+      // debug and test stages answer only on their own host.
+      gateway::Route r;
+      r.host = plan.stage == store::kStageDebug ? plan.hosts.debug : plan.hosts.test;
+      r.targets.push_back({self, 1});
+      if (!r.host.empty()) routes.push_back(r);
+      continue;
+    }
     // Split and mirror targets take their share once they are ready.
     auto live_targets = [&](const std::map<std::string, int>& items) {
       std::map<std::string, int> out;
@@ -475,15 +617,6 @@ void ServiceController::Reconcile() {
     prod.targets = gateway::TargetsFromCanary(self, live_targets(plan.canary));
     prod.mirrors = gateway::MirrorsFromShadow(live_targets(plan.shadow));
     routes.push_back(prod);
-    if (plan.inference) {
-      for (const std::string& h : {plan.hosts.test, plan.hosts.debug}) {
-        if (h.empty()) continue;
-        gateway::Route r;
-        r.host = h;
-        r.targets.push_back({self, 1});
-        routes.push_back(r);
-      }
-    }
   }
   // A host claimed by several services goes to the newest (a new service
   // sharing a host with older ones takes it once it is ready).
@@ -507,12 +640,33 @@ void ServiceController::Reconcile() {
     }
   }
 
+  if (exposure_) {
+    std::vector<gateway::Exposure> wanted;
+    for (const auto& [id, e] : exposures) wanted.push_back(e);
+    auto errors = exposure_->Set(wanted);
+    std::map<std::string, std::string> now_errors;
+    for (const auto& [id, e] : exposures) {
+      std::string key = e.address + ":" + std::to_string(e.port);
+      auto err = errors.find(key);
+      if (err == errors.end()) continue;
+      now_errors[key] = err->second;
+      for (auto& v : external_view[id]) {
+        if (v.address == key) v.error = err->second;
+      }
+      if (external_errors_[key] != err->second) {
+        event(id, "external-port", "cannot listen on " + key + ": " + err->second);
+      }
+    }
+    external_errors_ = std::move(now_errors);
+  }
   {
     std::lock_guard<std::mutex> lock(view_mu_);
     view_ = std::move(view);
+    external_view_ = std::move(external_view);
   }
   Status w = store_.Write([&](store::Tx& tx) -> Status {
     for (const auto& [id, ev] : events) QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, id, now, ev.first, ev.second));
+    for (const auto& [id, replicas] : scaled) QUADER_RETURN_IF_ERROR(store::SetScaledReplicas(tx, id, replicas));
     for (const auto& s : services) {
       auto it = states.find(s.id);
       if (it == states.end()) continue;

@@ -15,14 +15,21 @@
 //   a new replica starts, and an old one is stopped only once a new one is
 //   ready and routed to, so traffic always has a ready replica;
 // - the gateway's route table is rebuilt from the ready replicas: the
-//   production host (and for inference services test. and debug.), canary
-//   split and shadow mirrors.
+//   production host with canary split and shadow mirrors, or for an
+//   inference service the host of its deploy stage (debug., test., or
+//   production when online; none when offline);
+// - each port of a running service is also exposed on SERVICE_EXTERNAL_IP
+//   at base + 10 × id + index (`$name-external`, raw TCP);
+// - online inference services with min < max replicas are autoscaled from
+//   the runtime's CPU and memory figures (serving/autoscaler.h), each
+//   decision recorded as a `scaled` event.
 //
 // Public methods are thread-safe.
 
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -31,6 +38,8 @@
 
 #include "core/clock.h"
 #include "gateway/gateway.h"
+#include "gateway/tcp_exposure.h"
+#include "serving/autoscaler.h"
 #include "runtime/runtime.h"
 #include "store/services.h"
 #include "store/store.h"
@@ -44,6 +53,22 @@ struct ServiceControllerOptions {
   std::chrono::milliseconds tick{1000};
   std::chrono::seconds stop_grace{5};
   std::chrono::milliseconds probe_timeout{500};
+  std::chrono::milliseconds shell_probe_timeout{5000};  // `health: shell:...`
+  // SERVICE_EXTERNAL_IP when the project sets none: where `$name-external`
+  // ports listen. Port = external_port_base + 10 × service id + port index;
+  // a base of 0 turns IP exposure off.
+  std::string external_ip = "127.0.0.1";
+  int external_port_base = 30000;
+  // The autoscaler: how often it samples, and its scale-down window.
+  std::chrono::milliseconds autoscale_period{15000};
+  std::chrono::milliseconds scale_down_window{300000};
+};
+
+// A service port exposed on the external IP.
+struct ExternalPort {
+  std::string address;  // "ip:port"
+  int container_port = 0;
+  std::string error;    // why it cannot listen, or ""
 };
 
 // A replica as the controller sees it.
@@ -77,12 +102,19 @@ class ServiceController {
 
   // The replicas of a service at the last reconciliation.
   std::vector<ReplicaView> Replicas(int64_t service_id) const;
+  // Its ports on the external IP at the last reconciliation.
+  std::vector<ExternalPort> External(int64_t service_id) const;
   const std::string& service_domain() const { return options_.service_domain; }
 
  private:
   struct Backoff {
     int failures = 0;
     int64_t not_before_ms = 0;
+  };
+  struct Scaling {
+    int64_t generation = 0;  // a new generation (deploy, change) starts afresh
+    int64_t next_sample_ms = 0;
+    Autoscaler autoscaler{AutoscalerOptions{}};
   };
 
   void Loop();
@@ -102,12 +134,16 @@ class ServiceController {
 
   mutable std::mutex view_mu_;
   std::map<int64_t, std::vector<ReplicaView>> view_;  // guarded by view_mu_
+  std::map<int64_t, std::vector<ExternalPort>> external_view_;  // guarded by view_mu_
 
   // Owned by the controller thread.
   std::map<int64_t, Backoff> backoff_;
   std::set<std::string> ready_;     // workloads seen ready (events once)
   std::map<std::string, int64_t> draining_;  // workload -> when to stop it (ms), out of the routes until then
   std::map<int64_t, std::string> last_state_;
+  std::map<int64_t, Scaling> scaling_;
+  std::map<std::string, std::string> external_errors_;  // "ip:port" -> last error (events once)
+  std::unique_ptr<gateway::TcpExposure> exposure_;     // null when external_port_base is 0
 };
 
 }  // namespace quader::serving

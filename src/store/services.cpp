@@ -10,7 +10,7 @@ using internal::ProjectFilter;
 
 constexpr const char* kServiceCols =
     "s.id, s.project_id, p.name, s.kind, s.name, s.spec, s.generation, s.state, s.reason, s.created_by, "
-    "s.created_at, s.updated_at FROM services s JOIN projects p ON p.id = s.project_id";
+    "s.created_at, s.updated_at, s.stage, s.scaled_replicas FROM services s JOIN projects p ON p.id = s.project_id";
 
 ServiceRecord ServiceFromRow(const Row& r) {
   ServiceRecord s;
@@ -26,6 +26,8 @@ ServiceRecord ServiceFromRow(const Row& r) {
   s.created_by = r.Str(9);
   s.created_at = r.Int(10);
   s.updated_at = r.Int(11);
+  s.stage = r.Str(12);
+  s.scaled_replicas = static_cast<int>(r.Int(13));
   return s;
 }
 
@@ -34,15 +36,25 @@ ServiceRecord ServiceFromRow(const Row& r) {
 Result<ServiceRecord> InsertService(Tx& tx, ServiceRecord s) {
   QUADER_ASSIGN_OR_RETURN(
       Rows rows, tx.Query("INSERT INTO services (project_id, kind, name, spec, generation, state, reason, created_by, "
-                          "created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id",
+                          "created_at, updated_at, stage) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING id",
                           {s.project_id, s.kind, s.name, s.spec, s.state, s.reason, s.created_by, s.created_at,
-                           s.updated_at}));
+                           s.updated_at, s.stage}));
   return GetService(tx, rows.at(0).Int(0));
 }
 
 Status UpdateServiceSpec(Tx& tx, int64_t id, const std::string& spec, int64_t now) {
   return tx.Exec("UPDATE services SET spec = ?, generation = generation + 1, updated_at = ? WHERE id = ?",
                  {spec, now, id});
+}
+
+Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now) {
+  return tx.Exec(
+      "UPDATE services SET stage = ?, scaled_replicas = 0, generation = generation + 1, updated_at = ? WHERE id = ?",
+      {stage, now, id});
+}
+
+Status SetScaledReplicas(Tx& tx, int64_t id, int replicas) {
+  return tx.Exec("UPDATE services SET scaled_replicas = ? WHERE id = ?", {static_cast<int64_t>(replicas), id});
 }
 
 Status SetServiceState(Tx& tx, int64_t id, const std::string& state, const std::string& reason) {
@@ -85,11 +97,21 @@ Status AddServiceEvent(Tx& tx, int64_t service_id, int64_t at_ms, const std::str
                  {service_id, at_ms, kind, message});
 }
 
-Result<std::vector<ServiceEventRecord>> ListServiceEvents(Tx& tx, int64_t service_id, int limit) {
+Result<std::vector<ServiceEventRecord>> ListServiceEvents(Tx& tx, int64_t service_id, int limit,
+                                                         const std::vector<std::string>& kinds) {
+  Params params{service_id};
+  std::string sql = "SELECT id, service_id, at, kind, message FROM service_events WHERE service_id = ?";
+  if (!kinds.empty()) {
+    sql += " AND kind IN (";
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      sql += i ? ", ?" : "?";
+      params.push_back(kinds[i]);
+    }
+    sql += ")";
+  }
+  params.push_back(static_cast<int64_t>(limit));
   return Map<ServiceEventRecord>(
-      tx.Query("SELECT id, service_id, at, kind, message FROM service_events WHERE service_id = ? "
-               "ORDER BY id DESC LIMIT ?",
-               {service_id, static_cast<int64_t>(limit)}),
+      tx.Query(sql + " ORDER BY id DESC LIMIT ?", params),
       [](const Row& r) { return ServiceEventRecord{r.Int(0), r.Int(1), r.Int(2), r.Str(3), r.Str(4)}; });
 }
 

@@ -23,7 +23,16 @@ struct ServiceRecord {
   std::string created_by;
   int64_t created_at = 0;  // seconds
   int64_t updated_at = 0;  // seconds
+  // Inference services: offline, debug, test or online (kStage*). Internal
+  // services: online.
+  std::string stage = "online";
+  int scaled_replicas = 0;  // the autoscaler's count; 0 = none yet
 };
+
+inline constexpr const char* kStageOffline = "offline";
+inline constexpr const char* kStageDebug = "debug";
+inline constexpr const char* kStageTest = "test";
+inline constexpr const char* kStageOnline = "online";
 
 struct ServiceEventRecord {
   int64_t id = 0;
@@ -36,6 +45,10 @@ struct ServiceEventRecord {
 Result<ServiceRecord> InsertService(Tx& tx, ServiceRecord s);
 // A new spec: generation + 1.
 Status UpdateServiceSpec(Tx& tx, int64_t id, const std::string& spec, int64_t now);
+// A deploy or clear: the new stage, a new generation (replicas are replaced
+// one by one, with the stage's KUBEFLOW_ENV) and the autoscaler's count reset.
+Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now);
+Status SetScaledReplicas(Tx& tx, int64_t id, int replicas);
 Status SetServiceState(Tx& tx, int64_t id, const std::string& state, const std::string& reason);
 Result<ServiceRecord> GetService(Tx& tx, int64_t id);
 Result<std::optional<ServiceRecord>> FindService(Tx& tx, int64_t project_id, const std::string& name);
@@ -45,7 +58,8 @@ Result<std::vector<ServiceRecord>> ListServices(Tx& tx, const std::vector<int64_
 Status DeleteService(Tx& tx, int64_t id);
 
 Status AddServiceEvent(Tx& tx, int64_t service_id, int64_t at_ms, const std::string& kind, const std::string& message);
-// Newest first.
-Result<std::vector<ServiceEventRecord>> ListServiceEvents(Tx& tx, int64_t service_id, int limit);
+// Newest first; `kinds` empty = every kind.
+Result<std::vector<ServiceEventRecord>> ListServiceEvents(Tx& tx, int64_t service_id, int limit,
+                                                         const std::vector<std::string>& kinds = {});
 
 }  // namespace quader::store

@@ -34,6 +34,11 @@ bool ServerProcess::Start() {
   }
   // Hermetic by default: local processes, no container engine. Tests that
   // want the engine pass --runtime themselves.
+  // IP exposure listens on fixed ports (base + 10 × id): off unless a test
+  // asks, so servers of tests running side by side do not collide.
+  if (std::find(args_.begin(), args_.end(), "--external-port-base") == args_.end()) {
+    argv.insert(argv.end(), {"--external-port-base", "0"});
+  }
   if (std::find(args_.begin(), args_.end(), "--runtime") == args_.end()) {
     argv.insert(argv.end(), {"--runtime", "process"});
   }

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -15,6 +18,13 @@
 
 namespace quader::testing {
 namespace {
+
+bool WriteFileForTest(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
 using std::chrono::steady_clock;
 
 // A service whose replicas answer every GET with `reply` (and their PID).
@@ -27,7 +37,8 @@ Json EchoService(const std::string& name, const std::string& reply, int replicas
       "        self.send_response(200)\n"
       "        self.send_header('Content-Length', str(len(body)))\n"
       "        self.send_header('X-Model', os.environ.get('KUBEFLOW_MODEL_NAME', '') + '/' +\n"
-      "                         os.environ.get('KUBEFLOW_MODEL_VERSION', '') + '/' + os.environ.get('K8S_POD_NAMESPACE', ''))\n"
+      "                         os.environ.get('KUBEFLOW_MODEL_VERSION', '') + '/' + os.environ.get('K8S_POD_NAMESPACE', '') +\n"
+      "                         '/' + os.environ.get('KUBEFLOW_ENV', ''))\n"
       "        self.end_headers()\n"
       "        self.wfile.write(body)\n"
       "    def log_message(self, *a): pass\n"
@@ -73,6 +84,18 @@ class ServicesE2ETest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     ADD_FAILURE() << "service " << name << " did not get there: " << s.dump(2) << server_->Output();
+    return s;
+  }
+
+  Json WaitServiceAt(const std::string& path, const std::function<bool(const Json&)>& done, int seconds = 40) {
+    auto deadline = steady_clock::now() + std::chrono::seconds(seconds);
+    Json s;
+    while (steady_clock::now() < deadline) {
+      s = Call("GET", path, "", 200);
+      if (done(s)) return s;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << path << " did not get there: " << s.dump(2) << server_->Output();
     return s;
   }
 
@@ -154,17 +177,24 @@ TEST_F(ServicesE2ETest, AReplicaThatDiesIsReplaced) {
   EXPECT_NE(s["events"].dump().find("replica-failed"), std::string::npos) << s["events"].dump(2);
 }
 
-TEST_F(ServicesE2ETest, CanarySplitsTrafficByPercent) {
-  Json a = EchoService("serving-iris-1", "main", 1);
+// An inference service (model iris v1) of echo replicas.
+Json InferenceEcho(const std::string& reply, int min_replicas, int max_replicas) {
+  Json a = EchoService("unused", reply, 1);
   a["kind"] = "InferenceService";
   a.erase("name");
   a.erase("replicas");
   a["service_type"] = "serving";
   a["model_name"] = "iris";
   a["model_version"] = "v1";
-  Json b = a;
+  a["min_replicas"] = min_replicas;
+  a["max_replicas"] = max_replicas;
+  return a;
+}
+
+TEST_F(ServicesE2ETest, CanarySplitsTrafficByPercent) {
+  Json a = InferenceEcho("main", 1, 1);
+  Json b = InferenceEcho("cand", 1, 1);
   b["model_version"] = "v2";
-  b["command"][2] = b["command"][2].get<std::string>().replace(b["command"][2].get<std::string>().find("main"), 4, "cand");
   Call("POST", "/api/v1/inference-services", b.dump(), 201);
   a["canary"] = "serving-iris-2:30%";
   Json created = Call("POST", "/api/v1/inference-services", a.dump(), 201);
@@ -184,11 +214,151 @@ TEST_F(ServicesE2ETest, CanarySplitsTrafficByPercent) {
     (r.body.rfind("main", 0) == 0 ? main : cand)++;
   }
   EXPECT_NEAR(cand / 400.0, 0.30, 0.03) << main << " / " << cand;
-  // The test host answers too, and replicas see the KUBEFLOW_* and K8S_* variables.
-  auto test_host = Through("test.serving-iris-1.service.localhost");
-  EXPECT_EQ(test_host.status, 200);
-  EXPECT_EQ(test_host.headers["x-model"], "iris/v1/public");
+  // Replicas see the KUBEFLOW_* and K8S_* variables; an online service does
+  // not answer on its test host.
+  auto prod = Through("serving-iris-1.service.localhost");
+  EXPECT_EQ(prod.headers["x-model"].rfind("iris/v", 0), 0u) << prod.headers["x-model"];
+  EXPECT_NE(prod.headers["x-model"].find("/public/prod"), std::string::npos) << prod.headers["x-model"];
+  EXPECT_EQ(Through("test.serving-iris-1.service.localhost").status, 404);
 }
+
+TEST_F(ServicesE2ETest, DeployStagesMoveAnInferenceServiceBetweenHosts) {
+  const std::string base = "/api/v1/inference-services/serving-iris-1";
+  Json created = Call("POST", "/api/v1/inference-services", InferenceEcho("staged", 2, 2).dump(), 201);
+  EXPECT_EQ(created["model_status"], "online");
+  auto wait_for = [&](const std::string& host, const std::string& env, size_t replicas) {
+    auto deadline = steady_clock::now() + std::chrono::seconds(40);
+    Json s;
+    while (steady_clock::now() < deadline) {
+      s = Call("GET", base, "", 200);
+      auto r = Through(host);
+      if (r.status == 200 && r.headers["x-model"] == "iris/v1/public/" + env && s["replica_states"].size() == replicas &&
+          ReadyOf(s, s["generation"]) == static_cast<int>(replicas)) {
+        return s;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ADD_FAILURE() << host << " never answered from " << env << ": " << s.dump(2);
+    return s;
+  };
+  wait_for("serving-iris-1.service.localhost", "prod", 2);
+  // Online: a debug or test deploy would take production away, so it is refused.
+  Json err = Call("POST", base + "/deploy/debug", "", 409);
+  EXPECT_NE(err.dump().find("clear it"), std::string::npos) << err.dump();
+  Call("POST", base + "/deploy/staging", "", 400);
+
+  Json s = Call("POST", base + "/clear", "", 200);
+  EXPECT_EQ(s["model_status"], "offline");
+  s = WaitServiceAt(base, [](const Json& s) { return s["state"] == "stopped" && s["replica_states"].empty(); });
+  EXPECT_EQ(Through("serving-iris-1.service.localhost").status, 404);
+
+  // debug: one replica (min is 2), on the debug. host only, KUBEFLOW_ENV=debug.
+  EXPECT_EQ(Call("POST", base + "/deploy/debug", "", 200)["model_status"], "debug");
+  wait_for("debug.serving-iris-1.service.localhost", "debug", 1);
+  EXPECT_EQ(Through("serving-iris-1.service.localhost").status, 404);
+  EXPECT_EQ(Through("test.serving-iris-1.service.localhost").status, 404);
+  // test: min replicas on the test. host.
+  EXPECT_EQ(Call("POST", base + "/deploy/test", "", 200)["model_status"], "test");
+  wait_for("test.serving-iris-1.service.localhost", "test", 2);
+  EXPECT_EQ(Through("debug.serving-iris-1.service.localhost").status, 404);
+  // prod: the production host again.
+  EXPECT_EQ(Call("POST", base + "/deploy/prod", "", 200)["model_status"], "online");
+  s = wait_for("serving-iris-1.service.localhost", "prod", 2);
+  EXPECT_EQ(Through("test.serving-iris-1.service.localhost").status, 404);
+
+  // The deploy history, newest first.
+  std::vector<std::string> history;
+  for (const auto& h : s["deploy_history"]) history.push_back(h["message"]);
+  std::vector<std::string> want = {"deploy prod: admin", "deploy test: admin", "deploy debug: admin", "clear: admin",
+                                   "deploy prod: admin (created)"};
+  EXPECT_EQ(history, want) << s["deploy_history"].dump(2);
+  // Created, then four deploys and clears: each a new generation.
+  EXPECT_EQ(s["generation"], 5);
+}
+
+TEST_F(ServicesE2ETest, AShellHealthProbeGatesTraffic) {
+  Json svc = EchoService("gated", "gated", 1);
+  svc["health"] = "shell:test -f /mnt/admin/ready-flag";
+  Call("POST", "/api/v1/services", svc.dump(), 201);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  Json s = Call("GET", "/api/v1/services/gated", "", 200);
+  EXPECT_EQ(s["state"], "pending") << s.dump(2);
+  EXPECT_EQ(Through("gated.service.localhost").status, 404);
+  // The probe runs inside the replica: the flag appears in its /mnt/admin.
+  std::string flag = dir_.path() + "/users/admin/work/ready-flag";
+  ASSERT_TRUE(WriteFileForTest(flag, "yes"));
+  WaitService("gated", [](const Json& s) { return s["state"] == "running"; });
+  EXPECT_EQ(Through("gated.service.localhost").status, 200);
+  std::remove(flag.c_str());
+  s = WaitService("gated", [](const Json& s) { return s["events"].dump().find("replica-unready") != std::string::npos; });
+  EXPECT_NE(Through("gated.service.localhost").status, 200);
+}
+
+class ServicesScalingE2ETest : public ServicesE2ETest {
+ protected:
+  void SetUp() override {
+    base_port_ = 20000 + static_cast<int>(::getpid() % 400) * 100;
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path(), std::vector<std::string>{"--runtime", "process", "--autoscale-period", "1000",
+                                              "--scale-down-window", "3000", "--external-port-base",
+                                              std::to_string(base_port_)});
+    ASSERT_TRUE(server_->Start()) << server_->error();
+    admin_ = server_->Login("admin", "admin-pass-1");
+  }
+  int base_port_ = 0;
+};
+
+TEST_F(ServicesScalingE2ETest, EachPortIsExposedOnTheExternalIp) {
+  Json created = Call("POST", "/api/v1/services", EchoService("web", "ext", 1).dump(), 201);
+  int64_t id = created["id"];
+  int port = base_port_ + 10 * static_cast<int>(id);
+  Json s = WaitService("web", [](const Json& s) { return s["state"] == "running" && !s["external"].empty(); });
+  EXPECT_EQ(s["external"][0]["address"], "127.0.0.1:" + std::to_string(port)) << s["external"].dump();
+  EXPECT_EQ(s["external"][0]["container_port"], 8080);
+  auto r = cli::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/", "", {}, 5);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body.rfind("ext ", 0), 0u) << r->body;
+  // Deleted: the port closes.
+  Call("DELETE", "/api/v1/services/web", "", 204);
+  auto deadline = steady_clock::now() + std::chrono::seconds(10);
+  while (steady_clock::now() < deadline &&
+         cli::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/", "", {}, 2).ok()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_FALSE(cli::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/", "", {}, 2).ok());
+}
+
+TEST_F(ServicesScalingE2ETest, TheAutoscalerFollowsCpuAndRecordsItsDecisions) {
+  // Replicas burn a CPU while the flag file exists (in /mnt/admin).
+  std::string flag = dir_.path() + "/users/admin/work/burn";
+  ASSERT_TRUE(WriteFileForTest(flag, "1"));
+  Json svc = InferenceEcho("busy", 1, 3);
+  std::string code = svc["command"][2];
+  code = "import threading, os, time\n"
+         "def burn():\n"
+         "    while True:\n"
+         "        if os.path.exists('/mnt/admin/burn'):\n"
+         "            for _ in range(20000): pass\n"
+         "        else:\n"
+         "            time.sleep(0.05)\n"
+         "threading.Thread(target=burn, daemon=True).start()\n" + code;
+  svc["command"][2] = code;
+  svc["hpa"] = "cpu:20%";
+  Call("POST", "/api/v1/inference-services", svc.dump(), 201);
+  const std::string path = "/api/v1/inference-services/serving-iris-1";
+  Json s = WaitServiceAt(path, [](const Json& s) { return s.value("autoscaled_replicas", 0) == 3; }, 60);
+  std::string events = s["events"].dump();
+  EXPECT_NE(events.find("\"scaled\""), std::string::npos) << events;
+  EXPECT_NE(events.find("of 20% target on 1 replica: 1 → 3"), std::string::npos) << events;
+  s = WaitServiceAt(path, [](const Json& s) { return ReadyOf(s, s["generation"]) == 3; }, 60);
+  // Idle: back to min once the scale-down window has passed.
+  std::remove(flag.c_str());
+  s = WaitServiceAt(path, [](const Json& s) { return s.value("autoscaled_replicas", 0) == 1; }, 60);
+  EXPECT_NE(s["events"].dump().find("3 → 1"), std::string::npos) << s["events"].dump();
+  s = WaitServiceAt(path, [](const Json& s) { return s["replica_states"].size() == 1; }, 30);
+}
+
 
 TEST_F(ServicesE2ETest, BadDocumentsAreRefusedNamingTheProblem) {
   Json bad = EchoService("elsewhere", "x", 1);

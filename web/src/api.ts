@@ -403,6 +403,12 @@ export interface ServiceEvent {
   message: string;
 }
 
+export interface ExternalPort {
+  address: string;
+  container_port: number;
+  error?: string;
+}
+
 /** A `kind: Service` or `kind: InferenceService` document with the server's state (docs/services.md). */
 export interface Service {
   id: number;
@@ -436,6 +442,13 @@ export interface Service {
   url?: string;
   hosts?: string[];
   replica_states: ReplicaState[];
+  /** Ports on SERVICE_EXTERNAL_IP (`$name-external`): "ip:port", with why it cannot listen. */
+  external?: ExternalPort[];
+  /** InferenceService: deploy stage (offline, debug, test, online) and the autoscaler's count. */
+  model_status?: 'offline' | 'debug' | 'test' | 'online' | string;
+  autoscaled_replicas?: number;
+  /** Only for one inference service: its last 10 deploys and clears, newest first. */
+  deploy_history?: { at: string; message: string }[];
   /** Only for one service: its last 100 events, newest first. */
   events?: ServiceEvent[];
   created_by: string;
@@ -458,6 +471,10 @@ export const SERVICE_SERVER_FIELDS = [
   'hosts',
   'replica_states',
   'events',
+  'external',
+  'model_status',
+  'autoscaled_replicas',
+  'deploy_history',
 ] as const;
 
 export interface List<T> {
@@ -717,6 +734,9 @@ export const api = {
   /** Replaces the document; the server rolls the replicas one by one. */
   updateService: (coll: ServiceCollection, id: number, doc: Record<string, unknown>) => request<Service>('PUT', `/${coll}/${id}`, doc),
   deleteService: (coll: ServiceCollection, id: number) => request<Record<string, never>>('DELETE', `/${coll}/${id}`),
+  /** Inference services: deploy to debug, test or prod, or clear (offline). */
+  deployService: (id: number, stage: 'debug' | 'test' | 'prod' | 'clear') =>
+    request<Service>('POST', stage === 'clear' ? `/inference-services/${id}/clear` : `/inference-services/${id}/deploy/${stage}`),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

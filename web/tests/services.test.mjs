@@ -262,6 +262,32 @@ describe('services', () => {
     assert.deepEqual(errors, []);
   });
 
+  test("an inference service's deploy buttons move it between stages, and the history shows each", async () => {
+    const doc = { ...serviceDoc('unused'), kind: 'InferenceService', service_type: 'serving', model_name: 'iris', model_version: 'v7' };
+    delete doc.name;
+    delete doc.replicas;
+    const made = await call('POST', '/inference-services', doc, 201);
+    assert.equal(made.model_status, 'online');
+    await page.goto(`${server.base}/inference-services/${made.id}`);
+    await waitOrExplain(page.locator('[data-testid="model-status"][data-status="online"]'), made.id);
+    assert.ok(await page.getByTestId('deploy-debug').isDisabled(), 'online: debug needs a clear first');
+    await page.getByTestId('deploy-clear').click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).last().click();
+    await waitOrExplain(page.locator('[data-testid="model-status"][data-status="offline"]'), made.id);
+    await page.getByTestId('deploy-debug').click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await waitOrExplain(page.locator('[data-testid="model-status"][data-status="debug"]'), made.id);
+    // The debug host answers once its one replica is ready; production does not.
+    await waitFor(async () => (await gatewayGet(gateway, `debug.${made.name}.service.localhost`)).status === 200, READY_TIMEOUT);
+    assert.equal((await gatewayGet(gateway, `${made.name}.service.localhost`)).status, 404);
+    const history = page.getByTestId('deploy-history');
+    await waitFor(async () => (await history.locator('tbody tr').count()) === 3, 10_000);
+    const text = await history.textContent();
+    for (const m of ['deploy debug: admin', 'clear: admin', 'deploy prod: admin (created)']) assert.ok(text.includes(m), `${m} in ${text}`);
+    await call('DELETE', `/inference-services/${made.id}`, undefined, 204);
+    assert.deepEqual(errors, []);
+  });
+
   test('a user who is not a member of the project gets no access to its services', async () => {
     await call('POST', '/projects', { name: 'svc-private', description: 'services of a closed team' }, 201);
     const x = await call('POST', '/services', serviceDoc('private-echo', 'svc-private', { replicas: 1 }), 201);

@@ -83,6 +83,28 @@ Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceR
     }
   }
   j["replica_states"] = replicas;
+  Json external = Json::array();
+  if (ctx.services) {
+    for (const auto& e : ctx.services->External(s.id)) {
+      Json x = {{"address", e.address}, {"container_port", e.container_port}};
+      if (!e.error.empty()) x["error"] = e.error;
+      external.push_back(x);
+    }
+  }
+  j["external"] = external;
+  if (s.kind == "InferenceService") {
+    j["model_status"] = s.stage;
+    if (s.scaled_replicas > 0) j["autoscaled_replicas"] = s.scaled_replicas;
+  }
+  if (detail && s.kind == "InferenceService") {
+    // cube-studio's deploy_history: the last 10 deploys and clears.
+    Json history = Json::array();
+    auto list = store::ListServiceEvents(tx, s.id, 10, {"deploy", "clear"});
+    if (list.ok()) {
+      for (const auto& e : *list) history.push_back({{"at", FormatRfc3339Ms(e.at)}, {"message", e.message}});
+    }
+    j["deploy_history"] = history;
+  }
   if (detail) {
     Json events = Json::array();
     auto list = store::ListServiceEvents(tx, s.id, 100);
@@ -143,11 +165,68 @@ Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindI
   rec.updated_at = now;
   QUADER_ASSIGN_OR_RETURN(rec, store::InsertService(tx, rec));
   *id = rec.id;
+  if (rec.kind == "InferenceService") {
+    // New inference services go online at once (cube-studio starts them
+    // offline and waits for a deploy click; `clear` gives that state).
+    QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, rec.id, now * 1000, "deploy",
+                                                  "deploy prod: " + who.username + " (created)"));
+  }
   return Change::kCreated;
 }
 
 void NotifyServices(HandlerContext& ctx) {
   if (ctx.services) ctx.services->Notify();
+}
+
+// Deploy stages (SPEC §8; cube-studio's deploy/debug|test|prod and clear).
+// A deploy or clear bumps the generation, so replicas are replaced one by one
+// with the stage's KUBEFLOW_ENV; it is recorded in the deploy history.
+Result<std::string> StageOf(const std::string& action) {
+  if (action == "debug") return std::string(store::kStageDebug);
+  if (action == "test") return std::string(store::kStageTest);
+  if (action == "prod") return std::string(store::kStageOnline);
+  return errors::Invalid("stage", "\"" + action + "\" is not one of debug, test, prod");
+}
+
+Response ChangeStage(HandlerContext& ctx, Request& req, const std::string& action) {
+  std::string stage = store::kStageOffline;
+  if (action != "clear") {
+    auto parsed = StageOf(action);
+    if (!parsed.ok()) return ErrorReply(parsed.status());
+    stage = *parsed;
+  }
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, kInference, auth::ProjectAction::kUse));
+    // Production traffic is not taken away by a debug or test deploy: clear first.
+    if (s.stage == store::kStageOnline && (stage == store::kStageDebug || stage == store::kStageTest)) {
+      return errors::Conflict(s.name + " is online (serving production traffic): clear it before deploying it to " +
+                              action);
+    }
+    QUADER_RETURN_IF_ERROR(store::SetServiceStage(tx, s.id, stage, ctx.now()));
+    std::string message = action == "clear" ? "clear: " + req.who().username
+                                            : "deploy " + action + ": " + req.who().username;
+    QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, s.id, ctx.now_ms(), action == "clear" ? "clear" : "deploy",
+                                                  message));
+    QUADER_ASSIGN_OR_RETURN(s, store::GetService(tx, s.id));
+    out = ServiceJson(ctx, tx, s, true);
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  NotifyServices(ctx);
+  return JsonReply(out);
+}
+
+void RegisterStages(Router& router, HandlerContext& ctx, const std::string& base) {
+  router.Add("POST", base + "/{id}/deploy/{stage}", Access::kSignedIn,
+             [&ctx](Request& req) { return ChangeStage(ctx, req, req.Param("stage")); },
+             {"Deploy an inference service to a stage: debug (one replica, debug. host), test (test. host) or "
+              "prod (production host, autoscaler on). Refused for debug and test while it is online.",
+              "inference-services", "", "Service"});
+  router.Add("POST", base + "/{id}/clear", Access::kSignedIn,
+             [&ctx](Request& req) { return ChangeStage(ctx, req, "clear"); },
+             {"Take an inference service offline: its replicas stop and its hosts stop answering",
+              "inference-services", "", "Service"});
 }
 
 void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
@@ -206,7 +285,8 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                  QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kUse));
                  Json doc = *body;
                  for (const char* f : {"id", "kind", "generation", "state", "reason", "created_by", "created_at",
-                                       "updated_at", "url", "hosts", "replica_states", "events"}) {
+                                       "updated_at", "url", "hosts", "replica_states", "events", "external",
+                                       "model_status", "autoscaled_replicas", "deploy_history"}) {
                    doc.erase(f);
                  }
                  if (!doc.contains("project")) doc["project"] = s.project;
@@ -240,6 +320,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                return r;
              },
              {"Delete a " + noun + " (its replicas are stopped)", k.collection, "", "", 204});
+  if (std::string(k.kind) == "InferenceService") RegisterStages(router, ctx, base);
   ctx.kinds.Register(k.kind, /*project_scoped=*/true,
                      [&ctx, k](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
                        QUADER_ASSIGN_OR_RETURN(auto parsed, ParseDoc(k, doc, Domain(ctx)));

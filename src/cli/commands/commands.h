@@ -30,6 +30,7 @@ void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      
 void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // logs.cpp
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // run.cpp
 void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // experiments.cpp
+void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).

@@ -261,6 +261,39 @@ Result<WorkloadStats> DockerRuntime::Stats(const std::string& id) {
   return stats;
 }
 
+Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::string>& argv,
+                                std::chrono::milliseconds timeout) {
+  if (argv.empty()) return errors::Invalid("argv", "empty");
+  QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
+  if (JsonString(JsonChild(inspect, "State"), "Status") != "running") {
+    return Status(Code::kNotFound, "workload \"" + id + "\" is not running");
+  }
+  Json create = {{"Cmd", argv}, {"AttachStdout", false}, {"AttachStderr", false}, {"AttachStdin", false}};
+  auto created = engine_->Call("POST", ContainerPath(JsonString(inspect, "Id")) + "/exec", create);
+  if (!created.ok()) return About(id, created.status());
+  std::string exec_id = JsonString(*created, "Id");
+  if (exec_id.empty()) return errors::Internal("the engine gave no exec id");
+  auto started = engine_->Call("POST", "/exec/" + UrlEncode(exec_id) + "/start", Json{{"Detach", true}});
+  if (!started.ok()) return About(id, started.status());
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::milliseconds(10);
+  for (;;) {
+    auto state = engine_->Call("GET", "/exec/" + UrlEncode(exec_id) + "/json");
+    if (!state.ok()) return About(id, state.status());
+    const Json& running = JsonChild(*state, "Running");
+    if (running.is_boolean() && !running.get<bool>()) {
+      const Json& code = JsonChild(*state, "ExitCode");
+      return code.is_number_integer() ? code.get<int>() : -1;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return errors::Unavailable("the command in \"" + id + "\" did not finish within " +
+                                 std::to_string(timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+  }
+}
+
 Result<std::unique_ptr<Runtime>> OpenDockerRuntime(const DockerRuntimeOptions& options) {
   std::string docker_host;
   if (options.docker_host) {

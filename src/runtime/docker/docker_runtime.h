@@ -53,6 +53,9 @@ class DockerRuntime final : public Runtime {
   // On Podman (no precpu sample in one-shot stats) takes a second sample
   // 250 ms later, so this blocks up to ~0.3 s (Docker: ~1 s).
   Result<WorkloadStats> Stats(const std::string& id) override;
+  // POST /containers/{id}/exec, started detached, then polled until it ends.
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout) override;
 
  private:
   // GET /containers/{id}/json; kNotFound names the workload.

@@ -637,4 +637,82 @@ Result<WorkloadStats> ProcessRuntime::Stats(const std::string& id) {
   return out;
 }
 
+namespace {
+
+std::string ReadLink(const std::string& path) {
+  std::error_code ec;
+  fs::path target = fs::read_symlink(path, ec);
+  return ec ? "" : target.string();
+}
+
+// NUL-separated NAME=value entries of /proc/<pid>/environ.
+std::vector<std::string> EnvironOf(int pid) {
+  std::vector<std::string> env;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/environ").c_str(), "r");
+  if (!f) return env;
+  std::string item;
+  for (int c; (c = std::fgetc(f)) != EOF;) {
+    if (c == 0) {
+      if (!item.empty()) env.push_back(item);
+      item.clear();
+    } else {
+      item.push_back(static_cast<char>(c));
+    }
+  }
+  std::fclose(f);
+  return env;
+}
+
+}  // namespace
+
+Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::string>& argv, milliseconds timeout) {
+  if (argv.empty()) return errors::Invalid("argv", "empty");
+  WorkloadRecord rec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    QUADER_ASSIGN_OR_RETURN(rec, LoadFresh(id));
+  }
+  if (rec.ended) return errors::NotFound("running workload", id);
+  // The innermost member of the workload's group: under bubblewrap, the one
+  // in the sandbox's mount namespace.
+  int target = rec.pid;
+  std::string own_ns = ReadLink("/proc/self/ns/mnt");
+  for (const ProcStat& s : GroupMembers(rec.pid)) {
+    if (ReadLink("/proc/" + std::to_string(s.pid) + "/ns/mnt") != own_ns) {
+      target = s.pid;
+      break;
+    }
+  }
+  SpawnRequest req;
+  req.env = EnvironOf(target);
+  req.log_path = "/dev/null";
+  bool other_ns = ReadLink("/proc/" + std::to_string(target) + "/ns/mnt") != own_ns;
+  if (other_ns) {
+    req.argv = {"/usr/bin/nsenter", "-t", std::to_string(target), "-m", "-w", "--"};
+    req.argv.insert(req.argv.end(), argv.begin(), argv.end());
+  } else {
+    req.argv = argv;
+    std::string cwd = ReadLink("/proc/" + std::to_string(target) + "/cwd");
+    if (!cwd.empty() && fs::is_directory(cwd)) req.cwd = cwd;
+  }
+  QUADER_ASSIGN_OR_RETURN(int pid, Spawn(req));
+  auto deadline = steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    }
+    if (done < 0 && errno != EINTR) return errors::Internal("waiting for the command: " + std::string(strerror(errno)));
+    if (steady_clock::now() >= deadline) {
+      ::kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return errors::Unavailable("the command in \"" + id + "\" did not finish within " +
+                                 std::to_string(timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+}
+
 }  // namespace quader::runtime::process

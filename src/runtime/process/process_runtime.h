@@ -79,6 +79,10 @@ class ProcessRuntime : public Runtime {
   // members of the process group (RSS, utime+stime). cpu_cores averages
   // since the previous Stats call (since start on the first).
   Result<WorkloadStats> Stats(const std::string& id) override;
+  // With the workload's environment, in its mount namespace (entered with
+  // nsenter when it runs under bubblewrap) and working directory.
+  Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
+                   std::chrono::milliseconds timeout) override;
 
  private:
   struct CpuSample {

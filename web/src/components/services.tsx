@@ -33,7 +33,12 @@ export const SERVICE_TYPES = ['serving', 'tfserving', 'torch-server', 'onnxrunti
 
 /** The replicas a service asks for: `replicas`, or `min_replicas` for an inference service. */
 export function desiredReplicas(s: Service): number {
-  if (s.kind === 'InferenceService') return Number(s.min_replicas ?? 1);
+  if (s.kind === 'InferenceService') {
+    if (s.model_status === 'offline') return 0;
+    if (s.model_status === 'debug') return 1;
+    if (s.model_status === 'online' && s.autoscaled_replicas) return s.autoscaled_replicas;
+    return Number(s.min_replicas ?? 1);
+  }
   return Number(s.replicas ?? 1);
 }
 
@@ -65,9 +70,9 @@ export function EventKindTag({ kind }: { kind: string }) {
     ? 'green'
     : /fail|error/.test(kind)
       ? 'red'
-      : /start|scal|upgrade|generation/.test(kind)
+      : /start|scal|upgrade|generation|deploy/.test(kind)
         ? 'blue'
-        : /stop|remov|drain/.test(kind)
+        : /stop|remov|drain|clear|unready/.test(kind)
           ? 'orange'
           : 'default';
   return (
@@ -398,5 +403,17 @@ export function ServiceFormModal(props: {
         )}
       </Form>
     </FormModal>
+  );
+}
+
+const STAGE_COLORS: Record<string, string> = { online: 'green', test: 'blue', debug: 'purple', offline: 'default' };
+
+/** An inference service's model status: offline, debug, test or online. */
+export function ModelStatusTag({ status, testId }: { status?: string; testId?: string }) {
+  if (!status) return null;
+  return (
+    <Tag color={STAGE_COLORS[status] ?? 'default'} data-testid={testId} data-status={status}>
+      {status}
+    </Tag>
   );
 }

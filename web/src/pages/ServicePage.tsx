@@ -8,6 +8,7 @@ import { fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import {
   desiredReplicas,
   EventKindTag,
+  ModelStatusTag,
   readyReplicas,
   ReplicaStateTag,
   SERVICE_KINDS,
@@ -100,6 +101,59 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
 
   const inference = svc.kind === 'InferenceService';
   const command = svc.command ?? [];
+  const stage = svc.model_status ?? 'online';
+
+  const deploy = async (to: 'debug' | 'test' | 'prod' | 'clear') => {
+    try {
+      const s = await api.deployService(svc.id, to);
+      setSvc(s);
+      message.success(to === 'clear' ? `${svc.name} is offline` : `${svc.name} deployed to ${to}`);
+    } catch (e) {
+      message.error(errorText(e));
+    }
+  };
+  // Online services must be cleared before a debug or test deploy (the server says so too).
+  const deployButtons = inference && (
+    <Space wrap data-testid="deploy-buttons">
+      {(['debug', 'test', 'prod'] as const).map((to) => (
+        <Popconfirm
+          key={to}
+          title={`Deploy ${svc.name} to ${to}?`}
+          description={
+            to === 'prod'
+              ? 'It answers on the production host; the autoscaler runs when min < max.'
+              : to === 'test'
+                ? 'min replicas on the test. host.'
+                : 'One replica on the debug. host.'
+          }
+          okText="Deploy"
+          onConfirm={() => deploy(to)}
+          disabled={stage === 'online' && to !== 'prod'}
+        >
+          <Button
+            type={to === 'prod' ? 'primary' : 'default'}
+            disabled={stage === 'online' && to !== 'prod'}
+            data-testid={`deploy-${to}`}
+            title={stage === 'online' && to !== 'prod' ? 'Online: clear it first' : undefined}
+          >
+            {to === 'prod' ? (stage === 'online' ? 'Redeploy prod' : 'Deploy prod') : `Deploy ${to}`}
+          </Button>
+        </Popconfirm>
+      ))}
+      <Popconfirm
+        title={`Take ${svc.name} offline?`}
+        description="Its replicas stop and its hosts stop answering."
+        okText="Clear"
+        okButtonProps={{ danger: true }}
+        onConfirm={() => deploy('clear')}
+        disabled={stage === 'offline'}
+      >
+        <Button danger disabled={stage === 'offline'} data-testid="deploy-clear">
+          Clear
+        </Button>
+      </Popconfirm>
+    </Space>
+  );
 
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
@@ -117,6 +171,7 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
               {svc.name}
             </Typography.Title>
             <StateTag state={svc.state} testId="service-state" />
+            {inference && <ModelStatusTag status={stage} testId="model-status" />}
           </Space>
         }
         extra={
@@ -139,6 +194,7 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
           </Space>
         }
       >
+        {deployButtons && <div style={{ marginBottom: 16 }}>{deployButtons}</div>}
         {svc.reason && (
           <Alert
             type={svc.state === 'failed' ? 'error' : 'info'}
@@ -167,6 +223,19 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
               <Typography.Text type="secondary"> (up to {svc.max_replicas})</Typography.Text>
             )}
           </Descriptions.Item>
+          {(svc.external ?? []).length > 0 && (
+            <Descriptions.Item label="External (IP)" span={3}>
+              <Space direction="vertical" size={0} data-testid="service-external">
+                {(svc.external ?? []).map((e) => (
+                  <span key={e.address}>
+                    <Typography.Text style={{ fontFamily: MONO, fontSize: 12.5 }}>{e.address}</Typography.Text>
+                    <Typography.Text type="secondary"> → port {e.container_port}</Typography.Text>
+                    {e.error && <Typography.Text type="danger"> ({e.error})</Typography.Text>}
+                  </span>
+                ))}
+              </Space>
+            </Descriptions.Item>
+          )}
           <Descriptions.Item label="Hosts" span={3}>
             <Space direction="vertical" size={0} data-testid="service-hosts">
               {(svc.hosts ?? []).map((h) => (
@@ -252,6 +321,22 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
           ]}
         />
       </Card>
+      {inference && (
+        <Card title="Deploy history" size="small" extra={<Typography.Text type="secondary">last 10, newest first</Typography.Text>}>
+          <Table<{ at: string; message: string }>
+            data-testid="deploy-history"
+            size="small"
+            rowKey={(h) => `${h.at}-${h.message}`}
+            dataSource={svc.deploy_history ?? []}
+            pagination={false}
+            locale={{ emptyText: 'Never deployed' }}
+            columns={[
+              { title: 'Time', dataIndex: 'at', width: 200, render: (t: string) => <span style={{ whiteSpace: 'nowrap' }}>{fmtTimeMs(t)}</span> },
+              { title: 'Action', dataIndex: 'message' },
+            ]}
+          />
+        </Card>
+      )}
       <Card title="Events" size="small" extra={<Typography.Text type="secondary">newest first</Typography.Text>}>
         <Table<ServiceEvent & { seq: number }>
           data-testid="events-table"

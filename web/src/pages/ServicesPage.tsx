@@ -6,7 +6,7 @@ import { api, errorText, type Service, type ServiceCollection } from '../api';
 import { useAuth } from '../auth';
 import { ALL_PROJECTS, defaultProject, ProjectFilter } from '../components/images';
 import { fmtTimeSec, StateTag } from '../components/pipelines';
-import { desiredReplicas, readyReplicas, SERVICE_KINDS, ServiceFormModal, ServiceUrl } from '../components/services';
+import { desiredReplicas, ModelStatusTag, readyReplicas, SERVICE_KINDS, ServiceFormModal, ServiceUrl } from '../components/services';
 
 /**
  * The Services and Inference services areas (one page, by `kind`): every service of
@@ -131,6 +131,7 @@ export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
               <Tooltip title={s.reason || undefined}>
                 <span>
                   <StateTag state={st} testId={`service-state-${s.id}`} />
+                  {s.kind === 'InferenceService' && <ModelStatusTag status={s.model_status} testId={`model-status-${s.id}`} />}
                 </span>
               </Tooltip>
             ),
