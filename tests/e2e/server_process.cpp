@@ -20,7 +20,21 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   log_path_ = data_dir_ + "/server.log";
 }
 
-ServerProcess::~ServerProcess() { Stop(); }
+ServerProcess::~ServerProcess() {
+  Stop();
+  // Workloads outlive a server by design (the next one adopts them); at the
+  // end of a test nothing will, so the local processes it left are killed
+  // (each is the leader of its own process group).
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir_ + "/process", ec)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    Json record = Json::parse(in, nullptr, false);
+    if (record.is_object() && record.value("pid", 0) > 1 && !record.value("ended", false)) {
+      kill(-record.value("pid", 0), SIGKILL);
+    }
+  }
+}
 
 bool ServerProcess::Start() {
   std::filesystem::remove(data_dir_ + "/server.json");
