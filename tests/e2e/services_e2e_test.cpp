@@ -375,6 +375,15 @@ TEST_F(ServicesE2ETest, BadDocumentsAreRefusedNamingTheProblem) {
   inf["canary"] = "a:60%,b:50%";
   err = Call("POST", "/api/v1/inference-services", inf.dump(), 400);
   EXPECT_NE(err.dump().find("canary"), std::string::npos) << err.dump();
+  // Split and mirror targets must be inference services of the project.
+  inf["canary"] = "serving-nothing-1:20%";
+  err = Call("POST", "/api/v1/inference-services", inf.dump(), 400);
+  EXPECT_NE(err.dump().find("no inference service \\\"serving-nothing-1\\\" in project public"), std::string::npos)
+      << err.dump();
+  inf.erase("canary");
+  inf["shadow"] = "serving-model-1:100%";  // itself
+  err = Call("POST", "/api/v1/inference-services", inf.dump(), 400);
+  EXPECT_NE(err.dump().find("shadow: names this service itself"), std::string::npos) << err.dump();
   EXPECT_TRUE(Call("GET", "/api/v1/services", "", 200)["items"].empty());
   EXPECT_TRUE(Call("GET", "/api/v1/inference-services", "", 200)["items"].empty());
   // A malformed Host is a clean 400 at the gateway.

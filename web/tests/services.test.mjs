@@ -220,6 +220,16 @@ describe('services', () => {
   });
 
   test('New inference service sends the model and traffic fields; its page shows them', async () => {
+    // The split and mirror targets must exist (other inference services of the project).
+    const targets = [];
+    for (const version of ['v2024.01.2', 'v2024.01.3']) {
+      targets.push(
+        await call('POST', '/inference-services', {
+          kind: 'InferenceService', service_type: 'serving', model_name: 'iris', model_version: version,
+          image: 'quader/python:3.11', command: 'sleep 300', ports: [8080],
+        }, 201),
+      );
+    }
     await page.goto(`${server.base}/inference-services`);
     await page.getByTestId('services-table').waitFor();
     await page.getByTestId('new-service').click();
@@ -245,7 +255,7 @@ describe('services', () => {
     assert.equal(sent.max_replicas, 1);
     assert.equal(sent.canary, 'serving-iris-2024012:20%');
     const list = (await call('GET', '/inference-services')).items;
-    const made = list.find((s) => s.model_name === 'iris');
+    const made = list.find((s) => s.name === 'serving-iris-2024011');
     assert.ok(made, JSON.stringify(list));
     assert.equal(made.name, 'serving-iris-2024011');
     await page.waitForURL(`${server.base}/inference-services/${made.id}`);
@@ -259,6 +269,7 @@ describe('services', () => {
     await page.goto(`${server.base}/services/${made.id}`);
     await page.getByTestId('service-error').waitFor();
     await call('DELETE', `/inference-services/${made.id}`, undefined, 204);
+    for (const t of targets) await call('DELETE', `/inference-services/${t.id}`, undefined, 204);
     assert.deepEqual(errors, []);
   });
 

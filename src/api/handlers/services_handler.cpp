@@ -31,6 +31,7 @@ struct Parsed {
   Json spec;
   std::string name, project;
   serving::ServiceHosts hosts;
+  std::vector<std::pair<std::string, std::string>> targets;  // (field, service): canary and shadow targets
 };
 Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& domain) {
   Parsed p;
@@ -43,6 +44,8 @@ Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& d
   } else {
     QUADER_ASSIGN_OR_RETURN(auto spec, serving::ParseInferenceServiceSpec(doc));
     QUADER_ASSIGN_OR_RETURN(p.hosts, serving::ResolveHosts(spec, domain));
+    for (const auto& [name, percent] : spec.canary) p.targets.push_back({"canary", name});
+    for (const auto& [name, percent] : spec.shadow) p.targets.push_back({"shadow", name});
     p.spec = spec.ToJson();
     p.name = spec.name;
     p.project = spec.project;
@@ -142,6 +145,13 @@ Result<store::ServiceRecord> FindParam(store::Tx& tx, const Request& req, const 
 Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindInfo& k, const Parsed& p,
                           bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, p.project, auth::ProjectAction::kUse));
+  // Split and mirror targets are other inference services of the project.
+  for (const auto& [field, target] : p.targets) {
+    QUADER_ASSIGN_OR_RETURN(auto other, store::FindService(tx, a.project.id, target));
+    if (!other || other->kind != "InferenceService") {
+      return errors::Invalid(field, "no inference service \"" + target + "\" in project " + p.project);
+    }
+  }
   std::string text = p.spec.dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindService(tx, a.project.id, p.name));
   if (existing) {
