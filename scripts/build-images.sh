@@ -2,10 +2,12 @@
 # Builds Quader's base images locally, without any registry:
 #   quader/base:bookworm   debootstrap --variant=minbase, then `podman import`
 #   quader/python:3.11     `podman build` of images/python/Containerfile FROM the base
+#   quader/predict:1       `podman build` of images/predict/ FROM quader/python:3.11
+#                          (predict_server.py, an HTTP predict server for joblib models)
 # Each image carries the hash of its recipe in the label quader.recipe; an image
 # whose recipe is unchanged is reused, a changed recipe rebuilds it.
 #
-#   scripts/build-images.sh [base|python|all]   (default: all)
+#   scripts/build-images.sh [base|python|predict|all]   (default: all)
 #
 # Podman runs with a private containers.conf (runc, no default ulimits), as
 # docs/images.md explains; /etc/containers is never touched.
@@ -31,7 +33,9 @@ current_hash() { podman image inspect --format '{{index .Labels "quader.recipe"}
 
 build_base() {
   local image=quader/base:bookworm
-  local hash; hash=$(recipe_hash "$root/images/base/packages.txt" "$0")
+  # The recipe: the package list and this function (not the whole script, so
+  # adding an image to it does not rebuild the base).
+  local hash; hash=$( (cat "$root/images/base/packages.txt"; declare -f build_base) | sha256sum | cut -c1-16)
   if [[ $(current_hash "$image") == "$hash" ]]; then
     echo "$image is up to date (recipe $hash)" >&2; return
   fi
@@ -63,9 +67,23 @@ build_python() {
   echo "built $image (recipe $hash)" >&2
 }
 
+build_predict() {
+  local image=quader/predict:1
+  local python_id; python_id=$(podman image inspect --format '{{.Id}}' quader/python:3.11)
+  local hash; hash=$( (cat "$root/images/predict/Containerfile" "$root/images/predict/predict_server.py"; echo "$python_id") |
+    sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  step "podman build $image"
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$root/images/predict/Containerfile" "$root/images/predict"
+  echo "built $image (recipe $hash)" >&2
+}
+
 case $what in
   base) build_base ;;
   python) build_base; build_python ;;
-  all) build_base; build_python ;;
-  *) echo "usage: $0 [base|python|all]" >&2; exit 2 ;;
+  predict) build_base; build_python; build_predict ;;
+  all) build_base; build_python; build_predict ;;
+  *) echo "usage: $0 [base|python|predict|all]" >&2; exit 2 ;;
 esac

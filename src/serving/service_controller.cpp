@@ -373,7 +373,11 @@ void ServiceController::Reconcile() {
           // An exec probe: the command, inside the replica, exits 0.
           auto code = runtime_.Exec(w.id, {"/bin/sh", "-c", p.health->command}, options_.shell_probe_timeout);
           ready = code.ok() && *code == 0;
-          if (!code.ok() && ready_.count(w.name) == 0) r.reason = "health probe: " + code.status().message();
+          if (!code.ok()) {
+            r.reason = "health probe: " + code.status().message();
+          } else if (*code != 0) {
+            r.reason = "health probe exited with code " + std::to_string(*code);
+          }
         } else {
           ready = Probe(probe_port, path, options_.probe_timeout);
         }

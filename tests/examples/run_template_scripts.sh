@@ -115,6 +115,36 @@ if [ -f "$W2/summary.json" ]; then
   check "  metrics.json is still written (passed: false)" json_expr "$W2/evaluate/outputs/metrics.json" "d['passed'] is False"
 fi
 
+echo "== iris-model pipeline (examples/pipelines/iris-model.yaml, simulated mounts)"
+# publish writes to /mnt/{{runner}}/models/iris: pointed at a temp dir here (--set).
+W4="$TMP/iris-model"
+M="$TMP/mnt/admin/models/iris"
+PUBLISH_ARGS="/inputs/train/{{tasks.train.outputs.model_file}} $M {{tasks.evaluate.outputs.accuracy}}"
+check "make-data -> train -> evaluate -> publish all exit 0" $SIM run "$PIPELINES/iris-model.yaml" "$TEMPLATES" "$W4" \
+  --set "publish:--args=$PUBLISH_ARGS"
+if [ -f "$W4/summary.json" ]; then
+  check "the model is published as models/iris/model.joblib, no temporary file left" sh -c "
+    test -s '$M/model.joblib' && ! ls '$M'/*.tmp 2>/dev/null"
+  check "  identical to train's model.joblib" cmp "$W4/train/outputs/model.joblib" "$M/model.joblib"
+  check "  model.json: its sha256 and an accuracy >= 0.9 (evaluate's)" json_expr "$M/model.json" \
+    "d['sha256'] == __import__('hashlib').sha256(open('$M/model.joblib', 'rb').read()).hexdigest() and d['accuracy'] >= 0.9"
+  check "  publish outputs model_path" json_expr "$W4/publish/outputs/outputs.json" "d['model_path'] == '$M/model.joblib'"
+  check "  the published model predicts setosa (0) and virginica (2)" $PY -c "
+import joblib, pandas as pd
+m = joblib.load('$M/model.joblib')
+x = pd.DataFrame([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]], columns=m.feature_names_in_)
+assert list(m.predict(x)) == [0, 2], m.predict(x)"
+fi
+W5="$TMP/iris-model-strict"
+M5="$TMP/mnt-strict/admin/models/iris"
+check "with evaluate --min-accuracy 1.01 the run fails and nothing is published" sh -c "
+  ! $SIM run '$PIPELINES/iris-model.yaml' '$TEMPLATES' '$W5' --set evaluate:--min-accuracy=1.01 \
+      --set 'publish:--args=/inputs/train/model.joblib $M5 0' >/dev/null &&
+  ! test -e '$M5'"
+if [ -f "$W5/summary.json" ]; then
+  check "  publish is upstream_failed" json_expr "$W5/summary.json" "d['publish']['state'] == 'upstream_failed'"
+fi
+
 echo "== evaluate-model (direct)"
 check "--min-accuracy 0 passes on the wine model" sh -c "
   QUADER_OUTPUTS='$O/wm' $PY '$T/train-sklearn/train.py' --data '$O/wine/train.csv' --model random-forest >/dev/null &&
@@ -162,6 +192,19 @@ assert p["global_env"], "no global_env"
 PY
 check "hello: no schedule, two tasks" $PY -c "
 import yaml; p = yaml.safe_load(open('$PIPELINES/hello.yaml')); assert 'schedule' not in p and len(p['tasks']) == 2"
+check "iris-model publishes to /mnt/{{runner}}/models/iris, the path examples/services/iris-model.yaml.example serves" \
+  $PY - "$PIPELINES/iris-model.yaml" "$ROOT/examples/services/iris-model.yaml.example" <<'PY'
+import sys, yaml
+p = yaml.safe_load(open(sys.argv[1]))
+t = {x["name"]: x for x in p["tasks"]}
+assert set(t["publish"]["depends_on"]) == {"train", "evaluate"}, t["publish"]
+args = t["publish"]["args"]["--args"].split()
+assert args[1] == "/mnt/{{runner}}/models/iris", args
+s = yaml.safe_load(open(sys.argv[2]))
+assert s["kind"] == "InferenceService" and s["model_path"] == "/mnt/admin/models/iris/model.joblib", s
+assert (s["model_name"], s["model_version"], s["image"]) == ("iris", "v1", "quader/predict:1"), s
+assert s["health"] == "8080:/health" and s["ports"] == [8080], s
+PY
 
 echo "== experiments: trial code standalone (the nni module without a server prints results)"
 E="$TMP/e"

@@ -188,6 +188,25 @@ TEST(StatusFromInspectTest, Running) {
   EXPECT_FALSE(s.finished_at.has_value());
 }
 
+// An image's EXPOSEd port that was not published is listed bound to null;
+// it sorts before the published one here and must not take its place.
+TEST(StatusFromInspectTest, UnpublishedExposedPortsAreLeftOut) {
+  Json inspect = Inspect("running", 0);
+  inspect["NetworkSettings"]["Ports"]["80/tcp"] = nullptr;
+  inspect["NetworkSettings"]["Ports"]["7473/tcp"] = Json::array();
+  WorkloadStatus s = StatusFromInspect(inspect, {false, false, "node-a"});
+  ASSERT_EQ(s.ports.size(), 1u);
+  EXPECT_EQ(s.ports[0].container_port, 8000);
+  EXPECT_EQ(s.ports[0].host_port, 38147);
+  // Not running: what was asked for, host port not yet known.
+  inspect = Inspect("created", 0);
+  inspect["NetworkSettings"]["Ports"] = Json::object();
+  s = StatusFromInspect(inspect, {});
+  ASSERT_EQ(s.ports.size(), 1u);
+  EXPECT_EQ(s.ports[0].container_port, 8000);
+  EXPECT_EQ(s.ports[0].host_port, 0);
+}
+
 TEST(StatusFromInspectTest, StatesAndOom) {
   struct Row {
     const char* why;

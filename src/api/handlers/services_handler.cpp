@@ -78,11 +78,13 @@ Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceR
   Json replicas = Json::array();
   if (ctx.services) {
     for (const auto& r : ctx.services->Replicas(s.id)) {
-      replicas.push_back({{"index", r.index},
-                          {"generation", r.generation},
-                          {"state", r.state},
-                          {"workload", r.workload},
-                          {"port", r.host_port}});
+      Json replica = {{"index", r.index},
+                      {"generation", r.generation},
+                      {"state", r.state},
+                      {"workload", r.workload},
+                      {"port", r.host_port}};
+      if (!r.reason.empty()) replica["reason"] = r.reason;  // e.g. why it is not ready
+      replicas.push_back(replica);
     }
   }
   j["replica_states"] = replicas;

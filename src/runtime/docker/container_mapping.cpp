@@ -204,20 +204,25 @@ bool ParsePortKey(const std::string& key, int* port, std::string* protocol) {
 }
 
 // Published ports: NetworkSettings.Ports (actual host ports) while running,
-// else HostConfig.PortBindings (what was asked for).
+// else HostConfig.PortBindings (what was asked for). NetworkSettings.Ports
+// also lists the image's EXPOSEd ports that were not published (bound to
+// null): those are left out, or a port the image exposes would stand before
+// the published ones (the keys come sorted) with no host port.
 std::vector<PortMapping> PortsFromInspect(const Json& inspect) {
   const Json* ports = Find(Child(inspect, "NetworkSettings"), "Ports");
+  bool published_only = true;
   if (!ports || !ports->is_object() || ports->empty()) {
     ports = Find(Child(inspect, "HostConfig"), "PortBindings");
+    published_only = false;
   }
   std::vector<PortMapping> out;
   if (!ports || !ports->is_object()) return out;
   for (const auto& [key, bindings] : ports->items()) {
     PortMapping mapping;
     if (!ParsePortKey(key, &mapping.container_port, &mapping.protocol)) continue;
-    if (bindings.is_array() && !bindings.empty()) {
-      mapping.host_port = std::atoi(StringOr(bindings[0], "HostPort").c_str());
-    }
+    bool bound = bindings.is_array() && !bindings.empty();
+    if (published_only && !bound) continue;
+    if (bound) mapping.host_port = std::atoi(StringOr(bindings[0], "HostPort").c_str());
     out.push_back(mapping);
   }
   return out;

@@ -268,13 +268,22 @@ Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::st
   if (JsonString(JsonChild(inspect, "State"), "Status") != "running") {
     return Status(Code::kNotFound, "workload \"" + id + "\" is not running");
   }
-  Json create = {{"Cmd", argv}, {"AttachStdout", false}, {"AttachStderr", false}, {"AttachStdin", false}};
+  // Attached, not detached: Podman 4.3 keeps reporting a detached exec as
+  // running after it ended; an attached start returns when the command ends.
+  Json create = {{"Cmd", argv}, {"AttachStdout", true}, {"AttachStderr", true}, {"AttachStdin", false}};
   auto created = engine_->Call("POST", ContainerPath(JsonString(inspect, "Id")) + "/exec", create);
   if (!created.ok()) return About(id, created.status());
   std::string exec_id = JsonString(*created, "Id");
   if (exec_id.empty()) return errors::Internal("the engine gave no exec id");
-  auto started = engine_->Call("POST", "/exec/" + UrlEncode(exec_id) + "/start", Json{{"Detach", true}});
-  if (!started.ok()) return About(id, started.status());
+  Status started = engine_->CallDroppingBody("POST", "/exec/" + UrlEncode(exec_id) + "/start",
+                                             Json{{"Detach", false}, {"Tty", false}}, timeout);
+  if (!started.ok()) {
+    if (started.code() == Code::kUnavailable) {
+      return errors::Unavailable("the command in \"" + id + "\" did not finish within " +
+                                 std::to_string(timeout.count()) + " ms");
+    }
+    return About(id, started);
+  }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(10);
   for (;;) {

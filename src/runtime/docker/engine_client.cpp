@@ -171,6 +171,18 @@ Status EngineClient::Ping(std::chrono::milliseconds timeout) const {
   return Status::Ok();
 }
 
+Status EngineClient::CallDroppingBody(std::string_view method, const std::string& path,
+                                      const std::optional<Json>& body, std::chrono::milliseconds timeout) const {
+  http::verb verb = http::string_to_verb(beast::string_view(method.data(), method.size()));
+  if (verb == http::verb::unknown) {
+    return errors::Internal("docker engine: unknown HTTP method " + std::string(method));
+  }
+  QUADER_ASSIGN_OR_RETURN(Reply reply,
+                          Exchange(socket_path_, verb, std::string("/") + kApiVersion + path, body, timeout));
+  if ((reply.status >= 200 && reply.status < 300) || reply.status == 304) return Status::Ok();
+  return EngineError(reply.status, method, path, reply.body);
+}
+
 Result<Json> EngineClient::Call(std::string_view method, const std::string& path,
                                 const std::optional<Json>& body,
                                 std::chrono::milliseconds timeout) const {

@@ -45,6 +45,11 @@ class EngineClient {
                                   const std::optional<Json>& body = std::nullopt,
                                   std::chrono::milliseconds timeout = kDefaultTimeout) const;
 
+  // Like Call, for a reply that is not JSON (an exec's output stream): waits
+  // for the whole reply, up to `timeout`, and drops its body.
+  [[nodiscard]] Status CallDroppingBody(std::string_view method, const std::string& path,
+                                        const std::optional<Json>& body, std::chrono::milliseconds timeout) const;
+
   // GET `/v1.41<path>` and hand the (de-chunked) body to `sink` as it arrives,
   // with no deadline: returns when the engine ends the body, when `sink`
   // returns false, or on an error (mapped as for Call, from the error body).
