@@ -1014,6 +1014,23 @@ uint16_t Gateway::port() const { return impl_->port(); }
 void Gateway::Stop() { impl_->Stop(); }
 void Gateway::SetRoutes(std::shared_ptr<const RouteTable> table) { impl_->SetRoutes(std::move(table)); }
 std::shared_ptr<const RouteTable> Gateway::routes() const { return impl_->routes(); }
+
+Status Gateway::SetRouteSet(const std::string& source, std::vector<Upstream> upstreams, std::vector<Route> routes) {
+  std::lock_guard<std::mutex> lock(sets_mu_);
+  auto candidate = sets_;
+  candidate[source] = {std::move(upstreams), std::move(routes)};
+  std::vector<Upstream> all_upstreams;
+  std::vector<Route> all_routes;
+  for (const auto& [name, set] : candidate) {
+    all_upstreams.insert(all_upstreams.end(), set.first.begin(), set.first.end());
+    all_routes.insert(all_routes.end(), set.second.begin(), set.second.end());
+  }
+  auto table = RouteTable::Build(std::move(all_upstreams), std::move(all_routes));
+  if (!table.ok()) return errors::Invalid("routes of " + source, table.status().message());
+  sets_ = std::move(candidate);
+  impl_->SetRoutes(*table);
+  return Status::Ok();
+}
 std::vector<BackendHealth> Gateway::Health() const { return impl_->Health(); }
 GatewayStats Gateway::stats() const { return impl_->stats(); }
 

@@ -15,7 +15,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -99,6 +101,13 @@ class Gateway {
   void SetRoutes(std::shared_ptr<const RouteTable> table);
   std::shared_ptr<const RouteTable> routes() const;
 
+  // For several owners of routes (services, notebooks): replaces the routes
+  // and upstreams of `source` and installs the table of all sources' sets.
+  // Upstream names must be unique across sources. A set that does not build
+  // (RouteTable::Build's checks, or a clash with another source) is refused
+  // with kInvalidArgument naming the source, and the table stays as it was.
+  Status SetRouteSet(const std::string& source, std::vector<Upstream> upstreams, std::vector<Route> routes);
+
   // Every backend of the current table with its health.
   std::vector<BackendHealth> Health() const;
   GatewayStats stats() const;
@@ -107,6 +116,8 @@ class Gateway {
 
  private:
   std::unique_ptr<Impl> impl_;
+  std::mutex sets_mu_;
+  std::map<std::string, std::pair<std::vector<Upstream>, std::vector<Route>>> sets_;  // guarded by sets_mu_
 };
 
 }  // namespace quader::gateway

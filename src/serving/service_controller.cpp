@@ -636,12 +636,8 @@ void ServiceController::Reconcile() {
     }
   }
   if (gateway_) {
-    auto table = gateway::RouteTable::Build(upstreams, unique);
-    if (table.ok()) {
-      gateway_->SetRoutes(*table);
-    } else {
-      spdlog::error("[serving] route table refused: {}", table.status().ToString());
-    }
+    Status set = gateway_->SetRouteSet("services", upstreams, unique);
+    if (!set.ok()) spdlog::error("[serving] route table refused: {}", set.ToString());
   }
 
   if (exposure_) {

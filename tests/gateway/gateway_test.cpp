@@ -99,6 +99,30 @@ TEST_F(GatewayTest, RoutesByHostAndLongestPrefix) {
   EXPECT_EQ("127.0.0.1", rec[1].forwarded_for);
 }
 
+// Several owners of routes (services, notebooks) each replace their own set;
+// a set that clashes with another source's is refused and changes nothing.
+TEST_F(GatewayTest, RouteSetsOfSeveralSourcesAreMerged) {
+  TestUpstream a("a"), b("b"), c("c");
+  ASSERT_TRUE(gateway_->SetRouteSet("services", {Up("svc/a", {a.port()})}, {To("a.svc.local", {{"svc/a", 1}})}).ok());
+  ASSERT_TRUE(gateway_->SetRouteSet("notebooks", {Up("nb/b", {b.port()})},
+                                    {To("gw.local", {{"nb/b", 1}}, "/notebook/p/b")})
+                  .ok());
+  Client client(port());
+  EXPECT_EQ("a", client.Get("a.svc.local", "/").body);
+  EXPECT_EQ("b", client.Get("gw.local", "/notebook/p/b/tree").body);
+  // Replacing one source's set keeps the other's.
+  ASSERT_TRUE(gateway_->SetRouteSet("services", {Up("svc/c", {c.port()})}, {To("c.svc.local", {{"svc/c", 1}})}).ok());
+  EXPECT_EQ(404, client.Get("a.svc.local", "/").status);
+  EXPECT_EQ("c", client.Get("c.svc.local", "/").body);
+  EXPECT_EQ("b", client.Get("gw.local", "/notebook/p/b/tree").body);
+  // A clash (the same upstream name, or the same host and prefix) is refused whole.
+  Status clash = gateway_->SetRouteSet("notebooks", {Up("svc/c", {b.port()})}, {To("c.svc.local", {{"svc/c", 1}})});
+  EXPECT_EQ(clash.code(), Code::kInvalidArgument);
+  EXPECT_NE(clash.message().find("routes of notebooks"), std::string::npos) << clash.message();
+  EXPECT_EQ("c", client.Get("c.svc.local", "/").body);
+  EXPECT_EQ("b", client.Get("gw.local", "/notebook/p/b/tree").body);
+}
+
 TEST_F(GatewayTest, BadHostsGet400And404AndTheConnectionLives) {
   TestUpstream a("a");
   Routes({Up("a", {a.port()})}, {To("a.svc.local", {{"a", 1}})});

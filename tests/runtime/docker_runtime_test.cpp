@@ -383,6 +383,31 @@ TEST_F(DockerRuntimeTest, StatsOfARunningWorkload) {
   EXPECT_EQ(runtime_->Stats("quader-no-such-workload").status().code(), Code::kNotFound);
 }
 
+// Exec (shell health probes) runs inside the container: its files and env;
+// exit codes come back; a command running too long is reported as such.
+TEST_F(DockerRuntimeTest, ExecRunsInsideTheContainer) {
+  WorkloadSpec spec = Shell("echo inside > /tmp/only-here; exec sleep 300");
+  spec.env = {{"GREETING", "hello"}};
+  auto started = runtime_->Start(spec);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  auto ok = [&](const std::string& script) {
+    auto code = runtime_->Exec(started->id, {"/bin/sh", "-c", script}, 10s);
+    EXPECT_TRUE(code.ok()) << code.status().ToString();
+    return code.ok() ? *code : -1;
+  };
+  int code = -1;
+  for (int i = 0; i < 50 && code != 0; ++i) {  // the file appears right after start
+    code = ok("test -f /tmp/only-here && test \"$GREETING\" = hello");
+    if (code != 0) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(ok("exit 3"), 3);
+  auto slow = runtime_->Exec(started->id, {"/bin/sh", "-c", "sleep 30"}, 500ms);
+  EXPECT_EQ(slow.status().code(), Code::kUnavailable) << slow.status().ToString();
+  ASSERT_TRUE(runtime_->Stop(started->id, 0s).ok());
+  EXPECT_EQ(runtime_->Exec(started->id, {"/bin/true"}, 1s).status().code(), Code::kNotFound);
+}
+
 TEST_F(DockerRuntimeTest, StatsOfAFinishedWorkloadIsNotFound) {
   auto started = runtime_->Start(Spec({"true"}));
   ASSERT_TRUE(started.ok()) << started.status().ToString();

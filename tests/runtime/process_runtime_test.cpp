@@ -447,6 +447,43 @@ TEST_F(ProcessRuntimeTest, HostPathMountIsVisibleAtItsTarget) {
   EXPECT_FALSE(fs::exists("/quader-test-in")) << "mount points stay inside the sandbox";
 }
 
+// Exec (shell health probes): the command sees the workload's environment,
+// working directory and, in the sandbox, its mounts; exit codes come back;
+// a command running too long is killed.
+TEST_P(ProcessRuntimeModesTest, ExecRunsInsideTheWorkload) {
+  fs::create_directories(dir_.File("work"));
+  WorkloadSpec spec = Shell("probed", "sleep 300");
+  spec.env = {{"GREETING", "hello"}};
+  bool sandboxed = GetParam().use_bwrap && rt_->sandboxed();
+  if (sandboxed) {
+    fs::create_directories(dir_.File("data"));
+    std::ofstream(dir_.File("data/flag")) << "x";
+    spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-exec-in", true, 0});
+  }
+  StartOk(spec);
+  // Right after Start the sandbox may still be setting up: probes repeat.
+  Result<int> code = -1;
+  for (int i = 0; i < 50 && !(code.ok() && *code == 0); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    code = rt_->Exec("probed", {"/bin/sh", "-c", "test \"$GREETING\" = hello && test \"$(pwd)\" = '" +
+                                                     dir_.File("work") + "'"},
+                     seconds(10));
+  }
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0);
+  if (sandboxed) {
+    EXPECT_EQ(*rt_->Exec("probed", {"/bin/sh", "-c", "test -f /quader-exec-in/flag"}, seconds(10)), 0)
+        << "the sandbox's mounts";
+  }
+  EXPECT_EQ(*rt_->Exec("probed", {"/bin/sh", "-c", "exit 3"}, seconds(10)), 3);
+  auto start = std::chrono::steady_clock::now();
+  auto slow = rt_->Exec("probed", {"/bin/sh", "-c", "sleep 30"}, std::chrono::milliseconds(300));
+  EXPECT_EQ(slow.status().code(), Code::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(5));
+  ASSERT_TRUE(rt_->Stop("probed", seconds(0)).ok());
+  EXPECT_EQ(rt_->Exec("probed", {"/bin/true"}, seconds(1)).status().code(), Code::kNotFound);
+}
+
 TEST_F(ProcessRuntimeTest, WithoutSandboxRemappedMountsAreRefused) {
   ProcessRuntimeOptions no_bwrap;
   no_bwrap.use_bwrap = false;

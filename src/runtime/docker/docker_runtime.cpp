@@ -185,7 +185,16 @@ Result<std::vector<WorkloadStatus>> DockerRuntime::List(
     Json filters = {{"label", labels}};
     path += "&filters=" + UrlEncode(filters.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
-  QUADER_ASSIGN_OR_RETURN(Json containers, engine_->Call("GET", path));
+  // Podman 4.3 answers the listing with 500 "no such container" when a
+  // container goes away while it lists: that is a race, not an error.
+  auto listed = engine_->Call("GET", path);
+  for (int attempt = 1; attempt < 5 && !listed.ok() &&
+                        listed.status().message().find("no such container") != std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+    listed = engine_->Call("GET", path);
+  }
+  QUADER_ASSIGN_OR_RETURN(Json containers, std::move(listed));
   std::vector<WorkloadStatus> out;
   if (!containers.is_array()) return out;
   for (const Json& entry : containers) {

@@ -673,12 +673,19 @@ Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::s
     QUADER_ASSIGN_OR_RETURN(rec, LoadFresh(id));
   }
   if (rec.ended) return errors::NotFound("running workload", id);
-  // The innermost member of the workload's group: under bubblewrap, the one
-  // in the sandbox's mount namespace.
+  // The innermost member of the workload's group: under bubblewrap, the
+  // command itself (a member in the sandbox's mount namespace none of whose
+  // children is; bubblewrap's own processes there have not the command's
+  // working directory).
   int target = rec.pid;
   std::string own_ns = ReadLink("/proc/self/ns/mnt");
+  std::vector<ProcStat> inside;
   for (const ProcStat& s : GroupMembers(rec.pid)) {
-    if (ReadLink("/proc/" + std::to_string(s.pid) + "/ns/mnt") != own_ns) {
+    if (ReadLink("/proc/" + std::to_string(s.pid) + "/ns/mnt") != own_ns) inside.push_back(s);
+  }
+  for (const ProcStat& s : inside) {
+    bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == s.pid; });
+    if (!parent) {
       target = s.pid;
       break;
     }
