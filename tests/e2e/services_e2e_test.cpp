@@ -344,18 +344,19 @@ TEST_F(ServicesScalingE2ETest, TheAutoscalerFollowsCpuAndRecordsItsDecisions) {
          "            time.sleep(0.05)\n"
          "threading.Thread(target=burn, daemon=True).start()\n" + code;
   svc["command"][2] = code;
-  svc["hpa"] = "cpu:20%";
+  svc["hpa"] = "cpu:10%";  // a busy loop uses far more, even on a loaded machine
   Call("POST", "/api/v1/inference-services", svc.dump(), 201);
   const std::string path = "/api/v1/inference-services/serving-iris-1";
   Json s = WaitServiceAt(path, [](const Json& s) { return s.value("autoscaled_replicas", 0) == 3; }, 60);
   std::string events = s["events"].dump();
   EXPECT_NE(events.find("\"scaled\""), std::string::npos) << events;
-  EXPECT_NE(events.find("of 20% target on 1 replica: 1 → 3"), std::string::npos) << events;
+  EXPECT_NE(events.find("of 10% target on 1 replica: 1 → "), std::string::npos) << events;
   s = WaitServiceAt(path, [](const Json& s) { return ReadyOf(s, s["generation"]) == 3; }, 60);
   // Idle: back to min once the scale-down window has passed.
   std::remove(flag.c_str());
   s = WaitServiceAt(path, [](const Json& s) { return s.value("autoscaled_replicas", 0) == 1; }, 60);
-  EXPECT_NE(s["events"].dump().find("3 → 1"), std::string::npos) << s["events"].dump();
+  // Down in one step or two (the sample after the flag goes may still hold some burn).
+  EXPECT_NE(s["events"].dump().find(" → 1 (min 1, max 3)"), std::string::npos) << s["events"].dump();
   s = WaitServiceAt(path, [](const Json& s) { return s["replica_states"].size() == 1; }, 30);
 }
 
