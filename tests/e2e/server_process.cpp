@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -20,19 +22,56 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   log_path_ = data_dir_ + "/server.log";
 }
 
+namespace {
+
+// The start time (in clock ticks after boot, field 22 of /proc/PID/stat) of
+// a live process, or "" when there is none: tells a reused pid apart.
+std::string StartTicksOf(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos || close + 2 > text.size()) return "";
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  return field;
+}
+
+// Local workloads left running by servers of this test program: killed when
+// it exits. Not earlier: a test may replace its server by a new one on the
+// same data directory, which adopts them.
+std::vector<std::pair<int, std::string>>& Leftovers() {
+  static auto* leftovers = new std::vector<std::pair<int, std::string>>;
+  return *leftovers;
+}
+
+void KillLeftovers() {
+  for (const auto& [pid, ticks] : Leftovers()) {
+    // Each is the leader of its own process group; only the very process the
+    // record named (its pid may have been reused since).
+    if (StartTicksOf(pid) == ticks) kill(-pid, SIGKILL);
+  }
+}
+
+}  // namespace
+
 ServerProcess::~ServerProcess() {
   Stop();
   // Workloads outlive a server by design (the next one adopts them); at the
-  // end of a test nothing will, so the local processes it left are killed
-  // (each is the leader of its own process group).
+  // end of the program nothing will, so the local processes are noted now
+  // (the data directory goes with the test) and killed at exit.
+  static const bool registered = std::atexit(KillLeftovers) == 0;
+  (void)registered;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(data_dir_ + "/process", ec)) {
     if (entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     Json record = Json::parse(in, nullptr, false);
-    if (record.is_object() && record.value("pid", 0) > 1 && !record.value("ended", false)) {
-      kill(-record.value("pid", 0), SIGKILL);
-    }
+    if (!record.is_object() || record.value("pid", 0) <= 1 || record.value("ended", false)) continue;
+    int pid = record.value("pid", 0);
+    std::string ticks = std::to_string(record.value("start_ticks", uint64_t{0}));
+    if (StartTicksOf(pid) == ticks) Leftovers().push_back({pid, ticks});
   }
 }
 

@@ -146,6 +146,9 @@ Status PodmanService::WriteConf(const std::string& data_dir) {
       "default_ulimits = []\n"
       "[engine]\n"
       "runtime = \"runc\"\n"
+      // Each exec (shell health probes, every second) keeps a conmon pair
+      // alive this long after it ends: 5 s, not Docker's 5 minutes.
+      "exit_command_delay = 5\n"
       "events_logger = \"file\"\n"
       "events_logfile_path = \"" +
       dir +
