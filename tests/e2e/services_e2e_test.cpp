@@ -4,6 +4,10 @@
 // bad input refused, delete.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -294,10 +298,33 @@ TEST_F(ServicesE2ETest, AShellHealthProbeGatesTraffic) {
   EXPECT_NE(Through("gated.service.localhost").status, 200);
 }
 
+// A base for external ports (base + 10 × id + index) whose first ports are
+// free now, below Linux's ephemeral range (32768-60999) so no client
+// connection of a test running beside this one takes them meanwhile.
+int FreeExternalBase() {
+  auto free = [](int port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    return ok;
+  };
+  for (int i = 0; i < 120; ++i) {
+    int base = 20000 + static_cast<int>((::getpid() + i) % 120) * 100;
+    bool all = true;
+    for (int p = base + 10; p < base + 30 && all; ++p) all = free(p);
+    if (all) return base;
+  }
+  return 20000;
+}
+
 class ServicesScalingE2ETest : public ServicesE2ETest {
  protected:
   void SetUp() override {
-    base_port_ = 20000 + static_cast<int>(::getpid() % 400) * 100;
+    base_port_ = FreeExternalBase();
     server_ = std::make_unique<ServerProcess>(
         dir_.path(), std::vector<std::string>{"--runtime", "process", "--autoscale-period", "1000",
                                               "--scale-down-window", "3000", "--external-port-base",
@@ -313,6 +340,7 @@ TEST_F(ServicesScalingE2ETest, EachPortIsExposedOnTheExternalIp) {
   int64_t id = created["id"];
   int port = base_port_ + 10 * static_cast<int>(id);
   Json s = WaitService("web", [](const Json& s) { return s["state"] == "running" && !s["external"].empty(); });
+  ASSERT_FALSE(s["external"][0].contains("error")) << s["external"].dump();
   EXPECT_EQ(s["external"][0]["address"], "127.0.0.1:" + std::to_string(port)) << s["external"].dump();
   EXPECT_EQ(s["external"][0]["container_port"], 8080);
   auto r = cli::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/", "", {}, 5);
