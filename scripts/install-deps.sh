@@ -12,6 +12,7 @@ PKGS=(
   nodejs npm chromium
   wrk nginx-light haproxy curl procps ninja-build tzdata
   python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna
+  jupyter-notebook python3-ipykernel
   libeigen3-dev
   bubblewrap debootstrap
   podman runc conmon netavark aardvark-dns iptables busybox-static uidmap slirp4netns

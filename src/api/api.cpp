@@ -6,7 +6,8 @@ namespace quader::api {
 
 Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions options)
     : ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds, options.builds,
-            options.runs, options.schedules, options.experiments, options.services},
+            options.runs, options.schedules, options.experiments, options.services, options.notebooks,
+            options.gateway_url},
       router_([&store, &clock](const Request& req) {
         bool from_cookie = false;
         return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));
@@ -20,6 +21,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterPipelineRoutes(router_, ctx_);
   RegisterExperimentRoutes(router_, ctx_);
   RegisterServiceRoutes(router_, ctx_);
+  RegisterNotebookRoutes(router_, ctx_);
   RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
 }
 

@@ -22,6 +22,8 @@ struct ApiOptions {
   cron::ScheduleController* schedules = nullptr;  // the cron; null: none
   experiment::ExperimentController* experiments = nullptr;  // runs experiments; null: none
   serving::ServiceController* services = nullptr;            // runs services; null: none
+  notebook::NotebookController* notebooks = nullptr;         // runs notebooks; null: none
+  std::string gateway_url;  // where notebooks are opened ("http://HOST:PORT"); "" = unknown
 };
 
 class Api {

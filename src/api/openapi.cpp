@@ -236,6 +236,15 @@ Json Schemas() {
                                   {"state", str}, {"reason", str}, {"generation", id}, {"url", str},
                                   {"hosts", {{"type", "array"}, {"items", str}}},
                                   {"events", {{"type", "array"}, {"items", obj}}}}}};
+  s["Notebook"] = {{"type", "object"},
+                   {"description", "kind: Notebook (docs/notebooks.md); read adds id, desired, state, reason, "
+                                   "generation, path, url, started_at, last_activity, server"},
+                   {"properties", {{"id", id}, {"kind", str}, {"project", str}, {"name", str}, {"description", str},
+                                   {"type", {{"type", "string"}, {"enum", {"jupyter", "vscode"}}}}, {"image", str},
+                                   {"working_dir", str}, {"env", obj}, {"volume_mount", str}, {"resources", obj},
+                                   {"desired", str}, {"state", str}, {"reason", str}, {"generation", id},
+                                   {"path", str}, {"url", str}, {"started_at", nullable_time},
+                                   {"last_activity", nullable_time}, {"server", obj}}}};
   s["TrialMetricReply"] = {{"type", "object"}, {"properties", {{"ok", {{"type", "boolean"}}}, {"step", id}}}};
   return s;
 }

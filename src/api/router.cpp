@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/session_cache.h"
+
 namespace quader::api {
 namespace {
 
@@ -32,18 +34,9 @@ std::string TokenOf(const Request& req, bool* from_cookie) {
   if (authz.size() > kBearer.size() && strncasecmp(authz.c_str(), kBearer.c_str(), kBearer.size()) == 0) {
     return authz.substr(kBearer.size());
   }
-  const std::string& cookie = req.Header("cookie");
-  const std::string kName = "quader_session=";
-  for (size_t pos = 0; pos < cookie.size();) {
-    size_t end = cookie.find(';', pos);
-    if (end == std::string::npos) end = cookie.size();
-    size_t b = cookie.find_first_not_of(' ', pos);
-    if (b != std::string::npos && b < end && cookie.compare(b, kName.size(), kName) == 0) {
-      *from_cookie = true;
-      return cookie.substr(b + kName.size(), end - b - kName.size());
-    }
-    pos = end + 1;
-  }
+  std::string cookie = auth::CookieValue(req.Header("cookie"), auth::kSessionCookie);
+  *from_cookie = !cookie.empty();
+  return cookie;
   return "";
 }
 

@@ -165,4 +165,11 @@ Status RemoveMember(store::Tx& tx, const Principal& who, const std::string& proj
   return store::DeleteMember(tx, access.project.id, target->user_id, username);
 }
 
+Result<ProjectSettings> StoredProjectSettings(store::Tx& tx, int64_t project_id) {
+  QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT expand FROM projects WHERE id = ?", {project_id}));
+  Json expand = rows.empty() ? Json::object() : Json::parse(rows[0].Str(0), nullptr, false);
+  auto settings = ParseExpand(expand.is_discarded() ? Json::object() : expand);
+  return settings.ok() ? *settings : ProjectSettings{};
+}
+
 }  // namespace quader::auth

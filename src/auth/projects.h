@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "auth/access.h"
+#include "auth/expand.h"
 #include "core/documents.h"
 #include "store/records.h"
+#include "store/store.h"
 
 namespace quader::auth {
 
@@ -48,5 +50,10 @@ Result<Change> PutMember(store::Tx& tx, const Principal& who, const std::string&
 // Removes a member (kManage). Refused for `public` and for the last creator.
 Status RemoveMember(store::Tx& tx, const Principal& who, const std::string& project,
                     const std::string& username);
+
+// The typed expand settings of project `project_id` as stored; a project
+// that is gone or whose stored settings no longer parse gives the defaults
+// (controllers keep running what they can).
+Result<ProjectSettings> StoredProjectSettings(store::Tx& tx, int64_t project_id);
 
 }  // namespace quader::auth

@@ -602,6 +602,25 @@ awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_
   req.set("X-Forwarded-For", xff.empty() ? remote : xff + ", " + remote);
   if (req["X-Forwarded-Host"].empty()) req.set("X-Forwarded-Host", host_header);
   if (req["X-Forwarded-Proto"].empty()) req.set("X-Forwarded-Proto", "http");
+  for (const auto& [name, value] : route->route.set_headers) req.set(name, value);
+  if (!route->route.drop_cookies.empty() && req.count(http::field::cookie)) {
+    std::string kept;
+    auto cookies = req.equal_range(http::field::cookie);
+    for (auto f = cookies.first; f != cookies.second; ++f) {
+      std::string part =
+          DropCookies(std::string_view(f->value().data(), f->value().size()), route->route.drop_cookies);
+      if (part.empty()) continue;
+      kept += kept.empty() ? part : "; " + part;
+    }
+    req.erase(http::field::cookie);
+    if (!kept.empty()) req.set(http::field::cookie, kept);
+  }
+  if (route->route.strip_prefix && !route->route.path_prefix.empty()) {
+    std::string_view original(req.target().data(), req.target().size());
+    std::string rest(original.substr(std::min(original.size(), route->route.path_prefix.size())));
+    if (rest.empty() || rest.front() != '/') rest.insert(rest.begin(), '/');
+    req.target(rest);
+  }
   req.version(11);
   if (upgrade) {
     req.set(http::field::connection, "Upgrade");

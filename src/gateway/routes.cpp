@@ -146,7 +146,15 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<Upstream
     r.host = Lower(r.host);
     if (r.path_prefix == "/") r.path_prefix.clear();
     std::string field = "route " + r.host + r.path_prefix;
-    if (!IsValidHostName(r.host) && !IsIpv4(r.host)) return errors::Invalid(field, "host is not a valid host name");
+    if (r.host != kAnyHost && !IsValidHostName(r.host) && !IsIpv4(r.host)) {
+      return errors::Invalid(field, "host is not a valid host name");
+    }
+    for (const auto& [name, value] : r.set_headers) {
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        return errors::Invalid(field, "header \"" + name + "\" is not a valid header");
+      }
+    }
     if (!r.path_prefix.empty() && r.path_prefix.front() != '/') {
       return errors::Invalid(field, "path prefix must start with '/'");
     }
@@ -185,12 +193,34 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::Build(std::vector<Upstream
 }
 
 const RouteTable::CompiledRoute* RouteTable::Match(std::string_view host, std::string_view path) const {
-  auto it = std::lower_bound(routes_.begin(), routes_.end(), host,
-                             [](const CompiledRoute& r, std::string_view h) { return r.route.host < h; });
-  for (; it != routes_.end() && it->route.host == host; ++it) {
-    if (PathHasPrefix(path, it->route.path_prefix)) return &*it;
+  for (std::string_view h : {host, std::string_view(kAnyHost)}) {
+    auto it = std::lower_bound(routes_.begin(), routes_.end(), h,
+                               [](const CompiledRoute& r, std::string_view x) { return r.route.host < x; });
+    for (; it != routes_.end() && it->route.host == h; ++it) {
+      if (PathHasPrefix(path, it->route.path_prefix)) return &*it;
+    }
   }
   return nullptr;
+}
+
+std::string DropCookies(std::string_view value, const std::vector<std::string>& names) {
+  std::string out;
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t end = value.find(';', pos);
+    if (end == std::string_view::npos) end = value.size();
+    std::string_view item = value.substr(pos, end - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    std::string_view name = item.substr(0, item.find('='));
+    bool drop = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n == name; });
+    if (!item.empty() && !drop) {
+      if (!out.empty()) out += "; ";
+      out += item;
+    }
+    pos = end + 1;
+  }
+  return out;
 }
 
 }  // namespace quader::gateway

@@ -85,12 +85,28 @@ struct AccessDecision {
 using AccessHook = std::function<AccessDecision(const AccessRequest&)>;
 
 struct Route {
-  std::string host;         // exact, case-insensitive; no port
+  // Exact, case-insensitive; no port. "*" matches any host that has no route
+  // of its own for the path (notebooks: reached at the gateway's own address).
+  std::string host;
   std::string path_prefix;  // "" or "/" match all; else "/nb/alice" matches "/nb/alice" and "/nb/alice/..."
   std::vector<WeightedTarget> targets;  // at least one with weight > 0
   std::vector<MirrorTarget> mirrors;    // fire-and-forget copies
   AccessHook access;                    // optional
+  // What the upstream sees differently from the client's request:
+  // headers set (replacing any the client sent, e.g. a notebook server's
+  // token), cookies removed from the Cookie header (the platform's session
+  // cookie is not the workload's business), and the path prefix replaced by
+  // "/" (for servers that cannot be told their base URL).
+  std::vector<std::pair<std::string, std::string>> set_headers;
+  std::vector<std::string> drop_cookies;
+  bool strip_prefix = false;
 };
+
+// The host that matches any host ("*").
+inline constexpr const char* kAnyHost = "*";
+
+// The Cookie header `value` without the cookies named in `names`.
+std::string DropCookies(std::string_view value, const std::vector<std::string>& names);
 
 // Smooth weighted round robin (the nginx algorithm): over any window of
 // sum(weights) picks, each index is chosen exactly weight times, interleaved.
@@ -131,7 +147,8 @@ class RouteTable {
   static std::shared_ptr<const RouteTable> Empty();
 
   // The route for a normalized host (lower case, no port) and a path: the
-  // longest matching prefix among the host's routes; nullptr when none.
+  // longest matching prefix among the host's routes, else among the "*"
+  // routes; nullptr when none.
   const CompiledRoute* Match(std::string_view host, std::string_view path) const;
 
   const std::vector<Upstream>& upstreams() const { return upstreams_; }

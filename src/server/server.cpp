@@ -22,6 +22,7 @@
 #include "pipeline/launch.h"
 #include "experiment/experiment_controller.h"
 #include "gateway/gateway.h"
+#include "notebook/notebook_controller.h"
 #include "serving/service_controller.h"
 #include "pipeline/run_controller.h"
 #include "runtime/adopt.h"
@@ -240,11 +241,19 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   svc_opts.scale_down_window = std::chrono::milliseconds(cfg.scale_down_window_ms);
   serving::ServiceController services(**store, clock, rt, &gateway, svc_opts);
 
+  // Notebooks (docs/notebooks.md): Jupyter or code-server behind the gateway's login check.
+  notebook::NotebookControllerOptions nb_opts;
+  nb_opts.data_dir = cfg.data_dir;
+  nb_opts.instance = *instance;
+  nb_opts.idle_timeout = std::chrono::milliseconds(cfg.notebook_idle_timeout_ms);
+  notebook::NotebookController notebooks(**store, clock, rt, &gateway, nb_opts);
+
   auto adoption = runtime::AdoptWorkloads(
       rt, *instance,
       {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
        {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }},
-       {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }}});
+       {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }},
+       {"notebook", [&notebooks](const runtime::WorkloadStatus& w) { return notebooks.OwnsWorkload(w); }}});
   if (!adoption.ok()) {
     spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
   } else if (adoption->adopted + adoption->removed > 0) {
@@ -264,7 +273,16 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
 
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  api::Api api(**store, clock, metrics, {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services});
+  // The gateway listens before the API is built: notebooks' URLs name its port.
+  if (Status st = gateway.Start(); !st.ok()) {
+    std::cerr << "quader: --gateway-listen " << cfg.gateway_listen << ": " << st.message() << "\n";
+    return 1;
+  }
+  std::string gateway_url = "http://" + (gw_host == "0.0.0.0" ? std::string("127.0.0.1") : gw_host) + ":" +
+                            std::to_string(gateway.port());
+  api::Api api(**store, clock, metrics,
+               {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services, &notebooks,
+                gateway_url});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -286,12 +304,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
   std::string url = "http://" + shown_host + ":" + std::to_string(http.port());
-  if (Status st = gateway.Start(); !st.ok()) {
-    std::cerr << "quader: --gateway-listen " << cfg.gateway_listen << ": " << st.message() << "\n";
-    return 1;
-  }
-  std::string gateway_url = "http://" + (gw_host == "0.0.0.0" ? std::string("127.0.0.1") : gw_host) + ":" +
-                            std::to_string(gateway.port());
+  notebooks.SetLoginPort(http.port());
   if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
 
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
@@ -321,6 +334,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   experiments.SetApiUrl(url);
   experiments.Start();
   services.Start();
+  notebooks.Start();
   spdlog::info("[server] serving api={} runtime={}", url, opened->description);
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
@@ -378,6 +392,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "external-port-base") cfg->external_port_base = v.as<int>();
       else if (key == "autoscale-period") cfg->autoscale_period_ms = v.as<int64_t>();
       else if (key == "scale-down-window") cfg->scale_down_window_ms = v.as<int64_t>();
+      else if (key == "notebook-idle-timeout") cfg->notebook_idle_timeout_ms = v.as<int64_t>();
       else if (key == "runtime") cfg->runtime = v.as<std::string>();
       else if (key == "db") cfg->db = v.as<std::string>();
       else if (key == "web-dir") cfg->web_dir = v.as<std::string>();
@@ -434,6 +449,9 @@ int Run(int argc, char** argv) {
   app.add_option("--scale-down-window", cfg.scale_down_window_ms,
                  "the autoscaler scales down only to the highest count it recommended within this window, ms")
       ->check(CLI::Range(int64_t{0}, int64_t{24} * 3600 * 1000))->capture_default_str();
+  app.add_option("--notebook-idle-timeout", cfg.notebook_idle_timeout_ms,
+                 "stop notebooks with no activity for this long, ms (their files stay); 0 = never")
+      ->check(CLI::Range(int64_t{0}, int64_t{365} * 24 * 3600 * 1000))->capture_default_str();
   app.add_option("--runtime", cfg.runtime, "where work runs: auto, docker, process, kubernetes")
       ->check(CLI::IsMember({"auto", "docker", "process", "kubernetes"}))->capture_default_str();
   app.add_option("--db", cfg.db, "metadata store URL (default sqlite:DATA/quader.db)");

@@ -27,6 +27,8 @@ struct ServerConfig {
   // window (Kubernetes' HPA defaults: 15 s, 300 s).
   int64_t autoscale_period_ms = 15000;
   int64_t scale_down_window_ms = 300000;
+  // Notebooks idle this long are stopped (their files stay); 0 = never.
+  int64_t notebook_idle_timeout_ms = 0;
   std::string runtime = "auto";  // auto, docker, process, kubernetes
   std::string db;                // default sqlite:DATA/quader.db
   std::string web_dir;           // default: web/dist beside the binary's build dir

@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <cstring>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include "auth/expand.h"
+#include "auth/projects.h"
 #include "auth/volumes.h"
 #include "runtime/labels.h"
+#include "runtime/probe.h"
 #include "serving/service_spec.h"
 
 namespace quader::serving {
@@ -85,73 +83,6 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
     p.health = spec.health;
   }
   return p;
-}
-
-// A free TCP port on 127.0.0.1 (for the process runtime, which cannot remap).
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-// Connects to 127.0.0.1:port within `timeout`; -1 on failure.
-int Connect(int port, milliseconds timeout) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno != EINPROGRESS) {
-    close(fd);
-    return -1;
-  }
-  pollfd p{fd, POLLOUT, 0};
-  int err = 0;
-  socklen_t len = sizeof(err);
-  if (poll(&p, 1, static_cast<int>(timeout.count())) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
-      err != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// Ready: an HTTP GET of `path` answers 2xx/3xx, or (no path) a TCP connect succeeds.
-bool Probe(int port, const std::string& path, milliseconds timeout) {
-  int fd = Connect(port, timeout);
-  if (fd < 0) return false;
-  if (path.empty()) {
-    close(fd);
-    return true;
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: quader-probe\r\n\r\n";
-  bool ok = send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
-  std::string head;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (ok && head.find("\r\n") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) != 1) break;
-    char buf[256];
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    head.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  // "HTTP/1.x NNN"
-  if (head.size() < 12 || head.compare(0, 5, "HTTP/") != 0) return false;
-  int code = std::atoi(head.c_str() + 9);
-  return code >= 200 && code < 400;
 }
 
 std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
@@ -270,10 +201,7 @@ void ServiceController::Reconcile() {
     QUADER_ASSIGN_OR_RETURN(services, store::ListServices(tx, {}, true, ""));
     for (const auto& s : services) {
       if (projects.count(s.project_id)) continue;
-      QUADER_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT expand FROM projects WHERE id = ?", {s.project_id}));
-      Json expand = rows.empty() ? Json::object() : Json::parse(rows[0].Str(0), nullptr, false);
-      auto settings = auth::ParseExpand(expand.is_discarded() ? Json::object() : expand);
-      projects[s.project_id] = settings.ok() ? *settings : auth::ProjectSettings{};
+      QUADER_ASSIGN_OR_RETURN(projects[s.project_id], auth::StoredProjectSettings(tx, s.project_id));
     }
     return Status::Ok();
   });
@@ -379,7 +307,7 @@ void ServiceController::Reconcile() {
             r.reason = "health probe exited with code " + std::to_string(*code);
           }
         } else {
-          ready = Probe(probe_port, path, options_.probe_timeout);
+          ready = runtime::ProbeLoopback(probe_port, path, options_.probe_timeout);
         }
       }
       r.state = ready ? "ready" : "starting";
@@ -456,7 +384,7 @@ void ServiceController::Reconcile() {
         runtime::PortMapping m;
         if (process_runtime) {
           // A local process cannot be remapped: it listens on a free port, told by $PORT.
-          int free = FreePort();
+          int free = runtime::FreeLoopbackPort();
           m.container_port = free;
           m.host_port = free;
           spec.env["QUADER_PORT_" + std::to_string(port)] = std::to_string(free);
@@ -594,11 +522,10 @@ void ServiceController::Reconcile() {
     if (!upstreams[i].backends.empty() && routed[i].plan.stage == store::kStageOnline) live.insert(upstreams[i].name);
   }
   std::vector<gateway::Route> routes;
-  for (const auto& [rec, plan] : routed) {
+  for (size_t i = 0; i < routed.size(); ++i) {  // routed[i] is the service of upstreams[i]
+    const auto& [rec, plan] = routed[i];
+    if (upstreams[i].backends.empty()) continue;
     std::string self = UpstreamName(*rec);
-    bool ready = std::any_of(upstreams.begin(), upstreams.end(),
-                             [&](const gateway::Upstream& u) { return u.name == self && !u.backends.empty(); });
-    if (!ready) continue;
     if (plan.inference && plan.stage != store::kStageOnline) {
       // debug and test stages answer only on their own host.
       gateway::Route r;

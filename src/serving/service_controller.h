@@ -140,7 +140,6 @@ class ServiceController {
   std::map<int64_t, Backoff> backoff_;
   std::set<std::string> ready_;     // workloads seen ready (events once)
   std::map<std::string, int64_t> draining_;  // workload -> when to stop it (ms), out of the routes until then
-  std::map<int64_t, std::string> last_state_;
   std::map<int64_t, Scaling> scaling_;
   std::map<std::string, std::string> external_errors_;  // "ip:port" -> last error (events once)
   std::unique_ptr<gateway::TcpExposure> exposure_;     // null when external_port_base is 0

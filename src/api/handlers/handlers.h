@@ -26,6 +26,9 @@ class ExperimentController;
 namespace quader::serving {
 class ServiceController;
 }
+namespace quader::notebook {
+class NotebookController;
+}
 
 namespace quader::api {
 
@@ -42,6 +45,8 @@ struct HandlerContext {
   cron::ScheduleController* schedules;  // null: no cron
   experiment::ExperimentController* experiments;  // null: experiments are recorded but not run (tests)
   serving::ServiceController* services;  // null: services are recorded but not run (tests)
+  notebook::NotebookController* notebooks;  // null: notebooks are recorded but not run (tests)
+  std::string gateway_url;  // "http://127.0.0.1:8081", where notebooks are opened; "" = unknown
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }
@@ -58,6 +63,8 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx);
 void RegisterExperimentRoutes(Router& router, HandlerContext& ctx);
 // services and inference services (+ the Service and InferenceService kinds)
 void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
+// notebooks, their reset/stop/start and logs (+ the Notebook kind)
+void RegisterNotebookRoutes(Router& router, HandlerContext& ctx);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

@@ -1,0 +1,486 @@
+#include "notebook/notebook_controller.h"
+
+#include <cstdio>
+#include <ctime>
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/projects.h"
+#include "auth/volumes.h"
+#include "notebook/notebook_spec.h"
+#include "runtime/labels.h"
+#include "runtime/probe.h"
+
+namespace quader::notebook {
+namespace {
+
+constexpr const char* kLabelGeneration = "quader.generation";
+constexpr int kJupyterPort = 8888;   // inside a container
+constexpr int kVscodePort = 8080;
+constexpr const char* kDefaultCodeServer = "/opt/quader/code-server/code-server";
+
+int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
+  auto it = w.labels.find(key);
+  if (it == w.labels.end()) return -1;
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// "2026-11-29T16:20:00.123456Z" (Jupyter's last_activity) -> Unix ms; 0 when unreadable.
+int64_t ParseIsoMillis(const std::string& text) {
+  std::tm tm{};
+  int frac_start = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec, &frac_start) != 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
+  if (frac_start > 0 && static_cast<size_t>(frac_start) < text.size() && text[frac_start] == '.') {
+    int digits = 0, value = 0;
+    for (size_t i = frac_start + 1; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      if (digits < 3) value = value * 10 + (text[i] - '0');
+      digits++;
+    }
+    while (digits > 0 && digits < 3) {
+      value *= 10;
+      digits++;
+    }
+    ms += value;
+  }
+  return ms;
+}
+
+// What the server says about its last activity (Unix ms), 0 when unknown.
+int64_t ReportedActivity(const std::string& type, const std::string& body) {
+  Json j = Json::parse(body, nullptr, false);
+  if (!j.is_object()) return 0;
+  if (type == kTypeJupyter && j.contains("last_activity") && j["last_activity"].is_string()) {
+    return ParseIsoMillis(j["last_activity"].get<std::string>());
+  }
+  if (type == kTypeVscode && j.contains("lastHeartbeat") && j["lastHeartbeat"].is_number()) {
+    return j["lastHeartbeat"].get<int64_t>();
+  }
+  return 0;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string UpstreamName(const store::NotebookRecord& n) { return "notebook:" + n.project + "/" + n.name; }
+
+}  // namespace
+
+std::string NotebookPath(const std::string& project, const std::string& name) {
+  return "/notebook/" + project + "/" + name + "/";
+}
+
+NotebookController::NotebookController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
+                                       gateway::Gateway* gateway, NotebookControllerOptions options)
+    : store_(store),
+      clock_(clock),
+      runtime_(runtime),
+      gateway_(gateway),
+      options_(std::move(options)),
+      sessions_(std::make_shared<auth::SessionCache>(store, clock)),
+      login_port_(std::make_shared<std::atomic<int>>(options_.login_port)) {}
+
+NotebookController::~NotebookController() {
+  Stop();
+  if (gateway_) (void)gateway_->SetRouteSet("notebooks", {}, {});
+}
+
+void NotebookController::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void NotebookController::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void NotebookController::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+  }
+  wake_.notify_all();
+}
+
+std::optional<NotebookView> NotebookController::View(int64_t notebook_id) const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  auto it = view_.find(notebook_id);
+  if (it == view_.end()) return std::nullopt;
+  return it->second;
+}
+
+Status NotebookController::Logs(int64_t notebook_id, bool follow,
+                                const std::function<bool(std::string_view)>& write) {
+  auto view = View(notebook_id);
+  if (!view || view->workload.empty()) return errors::NotFound("notebook server", std::to_string(notebook_id));
+  return runtime_.Logs(view->workload_id.empty() ? view->workload : view->workload_id, follow,
+                       [&](const std::string& chunk) { return write(chunk); });
+}
+
+bool NotebookController::OwnsWorkload(const runtime::WorkloadStatus& w) {
+  int id = LabelInt(w, runtime::kLabelOwner);
+  if (id <= 0) return false;
+  bool exists = false;
+  (void)store_.Read([&](store::Tx& tx) -> Status {
+    exists = store::GetNotebook(tx, id).ok();
+    return Status::Ok();
+  });
+  return exists;
+}
+
+std::string NotebookController::CodeServer() const {
+  if (!options_.code_server.empty()) return options_.code_server;
+  std::error_code ec;
+  return std::filesystem::exists(kDefaultCodeServer, ec) ? kDefaultCodeServer : "code-server";
+}
+
+void NotebookController::Loop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_; });
+      if (stopping_) return;
+      notified_ = false;
+    }
+    Reconcile();
+  }
+}
+
+gateway::AccessHook NotebookController::AccessHookFor(const store::NotebookRecord& n,
+                                                      std::shared_ptr<Activity> activity) {
+  std::string owner = n.created_by;
+  return [sessions = sessions_, login_port = login_port_, owner,
+          activity](const gateway::AccessRequest& req) -> gateway::AccessDecision {
+    std::string token;
+    auto authz = req.headers.find(boost::beast::http::field::authorization);
+    if (authz != req.headers.end() && authz->value().size() > 7 &&
+        strncasecmp(authz->value().data(), "Bearer ", 7) == 0) {
+      token = std::string(authz->value().substr(7));
+    } else {
+      auto cookie = req.headers.find(boost::beast::http::field::cookie);
+      if (cookie != req.headers.end()) {
+        token = auth::CookieValue(std::string_view(cookie->value().data(), cookie->value().size()),
+                                  auth::kSessionCookie);
+      }
+    }
+    // "/notebook/p/n" -> "/notebook/p/n/": the servers' pages use relative URLs.
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    if (req.method == "GET" && !path.empty() && path.back() != '/' && std::count(path.begin(), path.end(), '/') == 3) {
+      return gateway::AccessDecision::Redirect(std::string(path) + "/" + std::string(req.target.substr(path.size())));
+    }
+    auto who = sessions->Lookup(token);
+    if (!who) {
+      if (req.method != "GET" && req.method != "HEAD") return gateway::AccessDecision::Forbidden();
+      // To the sign-in page on the host the browser used, and back here after.
+      auto host = req.headers.find(boost::beast::http::field::host);
+      std::string here = "http://" + std::string(host == req.headers.end() ? std::string_view(req.host)
+                                                                             : std::string_view(host->value().data(),
+                                                                                                host->value().size())) +
+                         std::string(req.target);
+      int port = login_port->load();
+      std::string login = "http://" + std::string(req.host) + (port > 0 ? ":" + std::to_string(port) : "");
+      return gateway::AccessDecision::Redirect(login + "/login?next=" + UrlEncode(here));
+    }
+    if (who->username != owner) return gateway::AccessDecision::NotFound();  // nobody else's notebook exists
+    activity->last_request_ms.store(ToUnixMillis(std::chrono::system_clock::now()), std::memory_order_relaxed);
+    return gateway::AccessDecision::Allow();
+  };
+}
+
+void NotebookController::Reconcile() {
+  int64_t now = ToUnixMillis(clock_.Now());
+  std::vector<store::NotebookRecord> notebooks;
+  std::map<int64_t, auth::ProjectSettings> projects;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(notebooks, store::ListNotebooks(tx, {}, true, ""));
+    for (const auto& n : notebooks) {
+      if (projects.count(n.project_id)) continue;
+      QUADER_ASSIGN_OR_RETURN(projects[n.project_id], auth::StoredProjectSettings(tx, n.project_id));
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    spdlog::warn("[notebooks] reading notebooks failed: {}", st.ToString());
+    return;
+  }
+  auto listed = runtime_.List({{runtime::kLabelManaged, "true"},
+                               {runtime::kLabelInstance, options_.instance},
+                               {runtime::kLabelKind, "notebook"}});
+  if (!listed.ok()) {
+    spdlog::warn("[notebooks] listing servers failed: {}", listed.status().ToString());
+    return;
+  }
+  std::map<int64_t, const store::NotebookRecord*> by_id;
+  for (const auto& n : notebooks) by_id[n.id] = &n;
+  std::map<int64_t, std::vector<runtime::WorkloadStatus>> mine;
+  for (auto& w : *listed) {
+    int id = LabelInt(w, runtime::kLabelOwner);
+    auto it = by_id.find(id);
+    if (it == by_id.end() || it->second->desired != store::kNotebookRunning ||
+        LabelInt(w, kLabelGeneration) != it->second->generation) {
+      // Deleted, stopped, reset or changed: the server goes.
+      spdlog::info("[notebooks] stopping {} (notebook {})", w.name, id);
+      (void)runtime_.Stop(w.id, options_.stop_grace);
+      starting_since_.erase(w.name);
+      continue;
+    }
+    mine[id].push_back(std::move(w));
+  }
+
+  struct Update {
+    std::string state, reason;
+    std::optional<int64_t> started_at;
+  };
+  std::map<int64_t, Update> updates;
+  std::map<int64_t, int64_t> activities;
+  std::vector<int64_t> idle_stops;
+  std::vector<gateway::Upstream> upstreams;
+  std::vector<gateway::Route> routes;
+  std::map<int64_t, NotebookView> views;
+  bool process_runtime = runtime_.kind() == "process";
+
+  for (const auto& n : notebooks) {
+    auto& activity = activity_[n.id];
+    if (!activity) activity = std::make_shared<Activity>();
+    Update u{n.state, n.reason, n.started_at};
+    auto parsed = ParseNotebookSpec(Json::parse(n.spec, nullptr, false));
+    if (!parsed.ok()) {
+      updates[n.id] = {"failed", "cannot be run: " + parsed.status().message(), std::nullopt};
+      continue;
+    }
+    const NotebookSpec& spec = *parsed;
+    std::string path = NotebookPath(n.project, n.name);
+    gateway::Upstream up;
+    up.name = UpstreamName(n);
+    NotebookView view;
+    view.generation = n.generation;
+
+    if (n.desired != store::kNotebookRunning) {
+      u = {"stopped", n.reason.rfind("stopped", 0) == 0 ? n.reason : "stopped", std::nullopt};
+    } else if (mine[n.id].empty() && n.state == "failed") {
+      // Stays failed until a reset (a new generation clears the state).
+    } else if (mine[n.id].empty()) {
+      // Start the server of this generation.
+      runtime::WorkloadSpec w;
+      w.name = "q" + options_.instance.substr(0, 8) + "-nb" + std::to_string(n.id) + "-g" +
+               std::to_string(n.generation);
+      w.image = spec.image;
+      std::string user = n.created_by;
+      std::string home = "/mnt/" + user;
+      std::string dir = spec.working_dir.empty() ? home : spec.working_dir;
+      int port = spec.type == kTypeVscode ? kVscodePort : kJupyterPort;
+      std::string bind = "0.0.0.0";
+      if (process_runtime) {
+        port = runtime::FreeLoopbackPort();
+        bind = "127.0.0.1";
+      }
+      if (spec.type == kTypeJupyter) {
+        w.command = {"jupyter-notebook",
+                     "--no-browser",
+                     "--allow-root",
+                     "--ip=" + bind,
+                     "--port=" + std::to_string(port),
+                     "--port-retries=0",
+                     "--notebook-dir=" + dir,
+                     "--NotebookApp.base_url=" + path,
+                     "--NotebookApp.allow_remote_access=True",
+                     "--NotebookApp.quit_button=False",
+                     "--NotebookApp.shutdown_no_activity_timeout=0"};
+        w.env["JUPYTER_TOKEN"] = n.server_token;  // NotebookApp.token, kept off the command line
+      } else {
+        // Its settings and state per notebook, extensions shared by the
+        // user's notebooks, all under /mnt/$username (they survive a reset).
+        std::string data = home + "/.quader/code-server";
+        std::string own = data + "/" + n.project + "-" + n.name;
+        w.command = {process_runtime ? CodeServer() : "code-server",
+                     "--auth=none",
+                     "--bind-addr=" + bind + ":" + std::to_string(port),
+                     "--disable-telemetry",
+                     "--disable-update-check",
+                     "--user-data-dir=" + own + "/user-data",
+                     "--extensions-dir=" + data + "/extensions",
+                     dir};
+        w.env["XDG_CONFIG_HOME"] = own + "/config";  // or it writes ~/.config/code-server
+        w.env["XDG_DATA_HOME"] = own + "/data";
+      }
+      w.working_dir = dir;
+      w.env.insert(spec.env.begin(), spec.env.end());
+      w.env["USERNAME"] = user;
+      w.env["NOTEBOOK_NAME"] = n.name;
+      w.env["NOTEBOOK_PROJECT"] = n.project;
+      w.env["NOTEBOOK_URL_PATH"] = path;
+      w.env["PORT"] = std::to_string(port);
+      w.env["SHELL"] = "/bin/bash";
+      w.resources = {spec.resources.cpu, spec.resources.memory_bytes, spec.resources.gpu};
+      const auth::ProjectSettings& project = projects[n.project_id];
+      w.node_selector = project.node_selector;
+      w.mounts.push_back(auth::PersonalWorkMount(options_.data_dir, user));
+      w.mounts.push_back(auth::PersonalArchiveMount(options_.data_dir, user));
+      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, project.volume_mounts, user)) w.mounts.push_back(m);
+      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, spec.mounts, user)) w.mounts.push_back(m);
+      runtime::PortMapping m;
+      m.container_port = port;
+      if (process_runtime) m.host_port = port;
+      w.ports.push_back(m);
+      w.labels = {{runtime::kLabelManaged, "true"},
+                  {runtime::kLabelInstance, options_.instance},
+                  {runtime::kLabelProject, n.project},
+                  {runtime::kLabelUser, user},
+                  {runtime::kLabelKind, "notebook"},
+                  {runtime::kLabelOwner, std::to_string(n.id)},
+                  {kLabelGeneration, std::to_string(n.generation)}};
+      auto started = runtime_.Start(w);
+      if (!started.ok()) {
+        std::string why = started.status().message();
+        if (spec.type == kTypeVscode && process_runtime) why += " (VS Code notebooks need scripts/install-code-server.sh)";
+        u = {"failed", "could not start: " + why, std::nullopt};
+        spdlog::warn("[notebooks] notebook {}: {}", n.id, u.reason);
+      } else {
+        spdlog::info("[notebooks] notebook {} ({}/{}): started {} (generation {})", n.id, n.project, n.name, w.name,
+                     n.generation);
+        starting_since_[w.name] = now;
+        view.workload = w.name;
+        view.workload_id = started->id;
+        view.host_port = started->ports.empty() ? 0 : started->ports[0].host_port;
+        u = {"pending", "starting " + spec.type, std::nullopt};
+      }
+    } else {
+      const runtime::WorkloadStatus& w = mine[n.id].front();
+      view.workload = w.name;
+      view.workload_id = w.id;
+      view.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
+      if (w.state == runtime::WorkloadState::kFailed || w.state == runtime::WorkloadState::kSucceeded ||
+          w.state == runtime::WorkloadState::kUnknown) {
+        std::string why = w.oom_killed ? "killed: out of memory"
+                          : !w.reason.empty() ? w.reason
+                          : w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
+                                        : "ended";
+        u = {"failed", "the " + spec.type + " server " + why + "; reset it to start it again", std::nullopt};
+        spdlog::warn("[notebooks] notebook {}: {}", n.id, u.reason);
+        (void)runtime_.Stop(w.id, std::chrono::seconds(0));
+        starting_since_.erase(w.name);
+      } else if (w.state == runtime::WorkloadState::kRunning && view.host_port > 0) {
+        runtime::HttpProbeResult probe =
+            spec.type == kTypeJupyter
+                ? runtime::HttpGetLoopback(view.host_port, path + "api/status",
+                                           {{"Authorization", "token " + n.server_token}}, options_.probe_timeout,
+                                           4096)
+                : runtime::HttpGetLoopback(view.host_port, "/healthz", {}, options_.probe_timeout, 4096);
+        view.ready = probe.status == 200;
+        if (view.ready) {
+          u.state = "running";
+          u.reason = "";
+          if (!u.started_at || n.state != "running") u.started_at = now;
+          int64_t reported = ReportedActivity(spec.type, probe.body);
+          int64_t seen = std::max(reported, activity->last_request_ms.load(std::memory_order_relaxed));
+          if (seen > 0) activities[n.id] = seen;
+          starting_since_.erase(w.name);
+        } else {
+          u.state = "pending";
+          u.reason = "waiting for the " + spec.type + " server to answer";
+        }
+      } else {
+        u = {"pending", "waiting for the server to start", std::nullopt};
+      }
+      up.backends.push_back({"127.0.0.1", static_cast<uint16_t>(view.host_port)});
+      if (!view.ready) up.backends.clear();
+    }
+
+    // Idle: nothing through the gateway and nothing reported for that long.
+    if (options_.idle_timeout.count() > 0 && u.state == "running" && u.started_at) {
+      int64_t last = std::max({*u.started_at, activities.count(n.id) ? activities[n.id] : 0,
+                               n.last_activity.value_or(0)});
+      if (now - last >= options_.idle_timeout.count()) {
+        idle_stops.push_back(n.id);
+        u = {"stopped",
+             "stopped after " + std::to_string(options_.idle_timeout.count() / 60000) + " min without activity",
+             std::nullopt};
+        view.ready = false;
+        up.backends.clear();
+      }
+    }
+
+    if (n.desired == store::kNotebookRunning) {
+      gateway::Route r;
+      r.host = gateway::kAnyHost;
+      r.path_prefix = path.substr(0, path.size() - 1);  // "/notebook/p/n" and everything under it
+      r.targets.push_back({up.name, 1});
+      r.access = AccessHookFor(n, activity);
+      r.drop_cookies = {auth::kSessionCookie};
+      if (spec.type == kTypeJupyter) {
+        r.set_headers.push_back({"Authorization", "token " + n.server_token});
+      } else {
+        r.strip_prefix = true;
+      }
+      upstreams.push_back(up);
+      routes.push_back(std::move(r));
+    }
+    views[n.id] = view;
+    updates[n.id] = u;
+  }
+  for (auto it = activity_.begin(); it != activity_.end();) it = by_id.count(it->first) ? ++it : activity_.erase(it);
+
+  if (gateway_) {
+    Status set = gateway_->SetRouteSet("notebooks", upstreams, routes);
+    if (!set.ok()) spdlog::error("[notebooks] route table refused: {}", set.ToString());
+  }
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    view_ = std::move(views);
+  }
+  Status w = store_.Write([&](store::Tx& tx) -> Status {
+    for (const auto& n : notebooks) {
+      auto it = updates.find(n.id);
+      if (it == updates.end()) continue;
+      const Update& u = it->second;
+      if (u.state != n.state || u.reason != n.reason || u.started_at != n.started_at) {
+        QUADER_RETURN_IF_ERROR(store::SetNotebookState(tx, n.id, u.state, u.reason, u.started_at));
+      }
+      auto a = activities.find(n.id);
+      // Activity is written when it moved by more than a few seconds.
+      if (a != activities.end() && a->second > n.last_activity.value_or(0) + 5000) {
+        QUADER_RETURN_IF_ERROR(store::SetNotebookActivity(tx, n.id, a->second));
+      }
+    }
+    for (int64_t id : idle_stops) {
+      QUADER_RETURN_IF_ERROR(store::SetNotebookDesired(tx, id, store::kNotebookStopped, false, now / 1000));
+      spdlog::info("[notebooks] notebook {} stopped: idle for {} ms", id, options_.idle_timeout.count());
+    }
+    return Status::Ok();
+  });
+  if (!w.ok()) spdlog::warn("[notebooks] recording notebook states failed: {}", w.ToString());
+  if (!idle_stops.empty()) Notify();
+}
+
+}  // namespace quader::notebook

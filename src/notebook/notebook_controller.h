@@ -1,0 +1,133 @@
+#pragma once
+// Runs notebooks (SPEC §3; docs/notebooks.md): one Jupyter or VS Code server
+// per notebook, as a workload labelled kind=notebook, owner=ID and the
+// notebook's generation, reached through the gateway at
+// /notebook/$project/$name/ behind Quader's login.
+//
+// Reconciliation, once a second or when notified, by one thread:
+// - a notebook its owner wants running has one workload of its current
+//   generation; one of an older generation (a reset or a changed spec) is
+//   stopped first, then the new one started;
+// - it is `running` once its server answers (Jupyter: GET BASE/api/status
+//   with the server's token; code-server: GET /healthz), `pending` until
+//   then; a server that exits is `failed` with the reason, and stays so
+//   until a reset (a notebook is an interactive thing: a crash loop helps
+//   nobody);
+// - the gateway's route set "notebooks" has one route per notebook, on any
+//   host, under its path: the access hook lets only its owner through (the
+//   `quader_session` cookie or a bearer token; anonymous browsers are sent
+//   to the login page, other users get 404), the server's token is added
+//   and the session cookie removed on the way in; code-server, which cannot
+//   be given a base URL, sees the path with the prefix stripped;
+// - activity is the newest of the last request through the gateway and what
+//   the server reports (Jupyter's last_activity counts running kernels,
+//   code-server's heartbeat its open editors); with an idle timeout, a
+//   notebook idle that long is stopped.
+//
+// Public methods are thread-safe.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "auth/session_cache.h"
+#include "core/clock.h"
+#include "gateway/gateway.h"
+#include "runtime/runtime.h"
+#include "store/notebooks.h"
+#include "store/store.h"
+
+namespace quader::notebook {
+
+struct NotebookControllerOptions {
+  std::string data_dir;
+  std::string instance;  // the runtime instance label
+  std::chrono::milliseconds tick{1000};
+  std::chrono::seconds stop_grace{5};
+  std::chrono::milliseconds probe_timeout{1000};
+  // Stop notebooks idle this long; 0 = never.
+  std::chrono::milliseconds idle_timeout{0};
+  // code-server for the process runtime (containers run `code-server` from
+  // their image); empty: /opt/quader/code-server/code-server when it
+  // exists, else `code-server` on PATH.
+  std::string code_server;
+  // The port of the web UI, where anonymous browsers are sent to sign in
+  // (on the host they asked for); 0 = the API listener's, set by SetLoginPort.
+  int login_port = 0;
+};
+
+// Where a notebook is reached through the gateway: "/notebook/P/N/".
+std::string NotebookPath(const std::string& project, const std::string& name);
+
+// The notebook's server as the controller last saw it.
+struct NotebookView {
+  std::string workload;     // name
+  std::string workload_id;  // the runtime's id
+  int64_t generation = 0;
+  int host_port = 0;
+  bool ready = false;
+};
+
+class NotebookController {
+ public:
+  // `gateway` may be null (no routes; tests of the controller alone).
+  NotebookController(store::Store& store, const Clock& clock, runtime::Runtime& runtime, gateway::Gateway* gateway,
+                     NotebookControllerOptions options);
+  ~NotebookController();  // Stop()s
+
+  void Start();
+  // Stops the thread; servers keep running (the next server adopts them).
+  void Stop();
+  // Wakes the controller: a notebook was created, changed, reset, stopped or deleted.
+  void Notify();
+  void SetLoginPort(int port) { login_port_->store(port); }
+
+  // True when `w` (labelled kind=notebook) belongs to a notebook that exists.
+  bool OwnsWorkload(const runtime::WorkloadStatus& w);
+  std::optional<NotebookView> View(int64_t notebook_id) const;
+  // Streams the output of the notebook's server; with `follow`, until it
+  // ends or `write` returns false. kNotFound when no server runs.
+  Status Logs(int64_t notebook_id, bool follow, const std::function<bool(std::string_view)>& write);
+
+ private:
+  struct Activity {
+    std::atomic<int64_t> last_request_ms{0};
+  };
+
+  void Loop();
+  void Reconcile();
+  gateway::AccessHook AccessHookFor(const store::NotebookRecord& n, std::shared_ptr<Activity> activity);
+  std::string CodeServer() const;
+
+  store::Store& store_;
+  const Clock& clock_;
+  runtime::Runtime& runtime_;
+  gateway::Gateway* gateway_;
+  const NotebookControllerOptions options_;
+  // Shared with the access hooks, which the gateway may call after this is gone.
+  std::shared_ptr<auth::SessionCache> sessions_;
+  std::shared_ptr<std::atomic<int>> login_port_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  bool notified_ = true;   // guarded by mu_
+  std::thread thread_;
+
+  mutable std::mutex view_mu_;
+  std::map<int64_t, NotebookView> view_;  // guarded by view_mu_
+
+  // Owned by the controller thread.
+  std::map<int64_t, std::shared_ptr<Activity>> activity_;
+  std::map<int64_t, int64_t> reported_activity_;  // what the store has, to write only changes
+  std::map<std::string, int64_t> starting_since_;  // workload -> when it was started (ms)
+};
+
+}  // namespace quader::notebook
