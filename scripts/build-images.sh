@@ -4,10 +4,15 @@
 #   quader/python:3.11     `podman build` of images/python/Containerfile FROM the base
 #   quader/predict:1       `podman build` of images/predict/ FROM quader/python:3.11
 #                          (predict_server.py, an HTTP predict server for joblib models)
+#   quader/notebook:1      `podman build` of images/notebook/ FROM quader/python:3.11
+#                          (Jupyter Notebook from Debian: notebooks of type jupyter)
+#   quader/vscode:1        `podman build` of images/vscode/ FROM quader/python:3.11 with the
+#                          host's Node 20 and code-server (scripts/install-code-server.sh):
+#                          notebooks of type vscode; skipped when code-server is not installed
 # Each image carries the hash of its recipe in the label quader.recipe; an image
 # whose recipe is unchanged is reused, a changed recipe rebuilds it.
 #
-#   scripts/build-images.sh [base|python|predict|all]   (default: all)
+#   scripts/build-images.sh [base|python|predict|notebook|vscode|all]   (default: all)
 #
 # Podman runs with a private containers.conf (runc, no default ulimits), as
 # docs/images.md explains; /etc/containers is never touched.
@@ -80,10 +85,64 @@ build_predict() {
   echo "built $image (recipe $hash)" >&2
 }
 
+build_notebook() {
+  local image=quader/notebook:1
+  local python_id; python_id=$(podman image inspect --format '{{.Id}}' quader/python:3.11)
+  local hash; hash=$( (cat "$root/images/notebook/Containerfile"; echo "$python_id") | sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  step "podman build $image: a minute or two (apt-get inside the image)"
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$root/images/notebook/Containerfile" "$root/images/notebook"
+  echo "built $image (recipe $hash)" >&2
+}
+
+# code-server 4.x needs Node 20 (Debian 12 has 18), and npm install builds native modules
+# against the Node it runs on: the image takes the host's node and the code-server that
+# scripts/install-code-server.sh installed, through a temporary build context.
+build_vscode() {
+  local image=quader/vscode:1
+  local cs=${CODE_SERVER_PREFIX:-/opt/quader/code-server}
+  local node; node=$(command -v node || true)
+  if [[ ! -f "$cs/.quader-code-server-installed" || ! -f "$cs/node_modules/code-server/out/node/entry.js" ]]; then
+    echo "skipping $image: code-server is not installed at $cs (run scripts/install-code-server.sh, then this again)" >&2
+    return
+  fi
+  if [[ -z "$node" ]] || [[ $("$node" -p 'process.versions.node.split(".")[0]') != 20 ]]; then
+    echo "skipping $image: the code-server at $cs needs the Node 20 it was installed with; node is ${node:-missing}${node:+ $("$node" --version)}" >&2
+    return
+  fi
+  node=$(readlink -f "$node")
+  local python_id; python_id=$(podman image inspect --format '{{.Id}}' quader/python:3.11)
+  # The recipe: the Containerfile, the wrapper, the installed code-server (its version stamp
+  # and lock file) and the node binary.
+  local hash; hash=$( (cat "$root/images/vscode/Containerfile" "$root/images/vscode/code-server.sh" \
+      "$cs/.quader-code-server-installed" "$cs/package-lock.json"; sha256sum <"$node"; echo "$python_id") |
+    sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  local ctx="$state/vscode-context"
+  rm -rf "$ctx"
+  mkdir -p "$ctx"
+  cp "$root/images/vscode/Containerfile" "$root/images/vscode/code-server.sh" "$ctx/"
+  # Hard links where /opt and the state dir share a file system (no 300 MB copy).
+  cp -al "$node" "$ctx/node" 2>/dev/null || cp -a "$node" "$ctx/node"
+  cp -al "$cs" "$ctx/code-server" 2>/dev/null || { rm -rf "$ctx/code-server"; cp -a "$cs" "$ctx/code-server"; }
+  step "podman build $image: code-server $(cat "$cs/.quader-code-server-installed") from $cs, node $("$node" --version) from $node"
+  local rc=0
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$ctx/Containerfile" "$ctx" || rc=$?
+  rm -rf "$ctx"
+  [[ $rc == 0 ]] || exit "$rc"
+  echo "built $image (recipe $hash)" >&2
+}
+
 case $what in
   base) build_base ;;
   python) build_base; build_python ;;
   predict) build_base; build_python; build_predict ;;
-  all) build_base; build_python; build_predict ;;
-  *) echo "usage: $0 [base|python|predict|all]" >&2; exit 2 ;;
+  notebook) build_base; build_python; build_notebook ;;
+  vscode) build_base; build_python; build_vscode ;;
+  all) build_base; build_python; build_predict; build_notebook; build_vscode ;;
+  *) echo "usage: $0 [base|python|predict|notebook|vscode|all]" >&2; exit 2 ;;
 esac

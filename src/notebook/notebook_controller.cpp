@@ -244,15 +244,15 @@ void NotebookController::Reconcile() {
   std::map<int64_t, const store::NotebookRecord*> by_id;
   for (const auto& n : notebooks) by_id[n.id] = &n;
   std::map<int64_t, std::vector<runtime::WorkloadStatus>> mine;
+  // Deleted, stopped, reset or changed: the server goes, once its route is
+  // gone (so nobody is sent to a server on its way out).
+  std::vector<runtime::WorkloadStatus> to_stop;
   for (auto& w : *listed) {
     int id = LabelInt(w, runtime::kLabelOwner);
     auto it = by_id.find(id);
     if (it == by_id.end() || it->second->desired != store::kNotebookRunning ||
         LabelInt(w, kLabelGeneration) != it->second->generation) {
-      // Deleted, stopped, reset or changed: the server goes.
-      spdlog::info("[notebooks] stopping {} (notebook {})", w.name, id);
-      (void)runtime_.Stop(w.id, options_.stop_grace);
-      starting_since_.erase(w.name);
+      to_stop.push_back(std::move(w));
       continue;
     }
     mine[id].push_back(std::move(w));
@@ -454,6 +454,11 @@ void NotebookController::Reconcile() {
   if (gateway_) {
     Status set = gateway_->SetRouteSet("notebooks", upstreams, routes);
     if (!set.ok()) spdlog::error("[notebooks] route table refused: {}", set.ToString());
+  }
+  for (const auto& w : to_stop) {
+    spdlog::info("[notebooks] stopping {} (notebook {})", w.name, LabelInt(w, runtime::kLabelOwner));
+    (void)runtime_.Stop(w.id, options_.stop_grace);
+    starting_since_.erase(w.name);
   }
   {
     std::lock_guard<std::mutex> lock(view_mu_);

@@ -13,6 +13,7 @@
 
 #include "cli/http_client.h"
 #include "core/documents.h"
+#include "e2e/jupyter_client.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 #include "runtime/docker/docker_runtime.h"
@@ -349,6 +350,51 @@ TEST_F(EngineE2ETest, ShellHealthProbeRunsInsideTheContainer) {
   EXPECT_EQ(body, "gated\n") << Get("/api/v1/services/gated").dump(2) << server_->Output();
   EXPECT_EQ(Get("/api/v1/services/gated")["state"], "running");
   ASSERT_EQ(server_->Call("DELETE", "/api/v1/services/gated", "", admin_).status, 204);
+}
+
+// A Jupyter notebook in quader/notebook:1: running once it answers, reached
+// through the gateway by its owner, a kernel computes 2+2 with the image's
+// libraries and sees the personal directory mounted; delete removes the
+// container. Skipped where the image is not built
+// (scripts/build-images.sh notebook).
+TEST_F(EngineE2ETest, JupyterNotebookRunsInItsImage) {
+  std::string conf = dir_.path() + "/podman/containers.conf";
+  if (std::system(("CONTAINERS_CONF=" + conf + " podman image exists quader/notebook:1").c_str()) != 0) {
+    GTEST_SKIP() << "quader/notebook:1 is not built here (scripts/build-images.sh notebook builds it)";
+  }
+  auto created = server_->Call("POST", "/api/v1/notebooks", R"({"name": "lab", "type": "jupyter"})", admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  Json nb;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    nb = Get("/api/v1/notebooks/lab");
+    if (nb.value("state", "") == "running" || nb.value("state", "") == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(nb["state"], "running") << nb.dump(2) << server_->Output();
+  auto kernel = cli::HttpRequest("POST", server_->gateway() + "/notebook/public/lab/api/kernels", "{}",
+                                 {{"Cookie", "quader_session=" + admin_}}, 30);
+  ASSERT_TRUE(kernel.ok() && kernel->status == 201) << (kernel.ok() ? kernel->body : kernel.status().ToString());
+  std::string id = Json::parse(kernel->body)["id"];
+  EXPECT_EQ("4", Execute(server_->gateway(), "/notebook/public/lab/", admin_, id, "2+2"));
+  EXPECT_EQ("'/mnt/admin sklearn'",
+            Execute(server_->gateway(), "/notebook/public/lab/", admin_, id,
+                    "import os, sklearn; open('/mnt/admin/from-notebook.txt', 'w').write('x'); "
+                    "os.getcwd() + ' ' + sklearn.__name__"));
+  EXPECT_TRUE(std::ifstream(dir_.path() + "/users/admin/work/from-notebook.txt").good());
+  ASSERT_EQ(server_->Call("DELETE", "/api/v1/notebooks/lab", "", admin_).status, 204);
+  std::ifstream in(dir_.path() + "/instance-id");
+  std::string instance;
+  in >> instance;
+  std::map<std::string, std::string> mine = {{runtime::kLabelInstance, instance}, {runtime::kLabelKind, "notebook"}};
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  size_t left = 1;
+  while (left > 0 && std::chrono::steady_clock::now() < deadline) {
+    auto list = runtime_->List(mine);
+    if (list.ok()) left = list->size();
+    if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  EXPECT_EQ(0u, left);
 }
 
 // docs/model-serving.md in containers: the iris-model pipeline's tasks in

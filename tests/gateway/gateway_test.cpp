@@ -376,6 +376,50 @@ TEST_F(GatewayTest, WebSocketEchoThroughTheGateway) {
   ws.close(testing::websocket::close_code::normal);
 }
 
+TEST_F(GatewayTest, AnyHostRoutesRewriteWhatTheUpstreamSees) {
+  // A notebook-like route: on any host, under a path, with a header set, the
+  // platform's session cookie removed and (for code-server) the prefix stripped.
+  TestUpstream nb("nb"), code("code"), svc("svc");
+  Route jupyter = To(kAnyHost, {{"nb", 1}}, "/notebook/p/lab");
+  jupyter.set_headers = {{"Authorization", "token secret"}};
+  jupyter.drop_cookies = {"quader_session"};
+  Route vscode = To(kAnyHost, {{"code", 1}}, "/notebook/p/code");
+  vscode.strip_prefix = true;
+  Routes({Up("nb", {nb.port()}), Up("code", {code.port()}), Up("svc", {svc.port()})},
+         {jupyter, vscode, To("a.svc.local", {{"svc", 1}})});
+
+  std::string reply = Raw(port(),
+                          "GET /notebook/p/lab/tree?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8081\r\n"
+                          "Authorization: Bearer user-token\r\n"
+                          "Cookie: _xsrf=abc; quader_session=s3cret; other=1\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(std::string::npos, reply.find("200 OK")) << reply;
+  auto seen = nb.recorded();
+  ASSERT_EQ(1u, seen.size());
+  EXPECT_EQ("/notebook/p/lab/tree?x=1", seen[0].target);
+  EXPECT_EQ("token secret", seen[0].authorization);  // replaced, not added
+  EXPECT_EQ("_xsrf=abc; other=1", seen[0].cookie);
+  EXPECT_EQ("127.0.0.1:8081", seen[0].host);
+
+  reply = Raw(port(), "GET /notebook/p/code/static/a.js?v=2 HTTP/1.1\r\nHost: Other.Example\r\n"
+                      "Cookie: quader_session=s3cret\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(std::string::npos, reply.find("200 OK")) << reply;
+  ASSERT_EQ(1u, code.recorded().size());
+  EXPECT_EQ("/static/a.js?v=2", code.recorded()[0].target);
+  EXPECT_EQ("quader_session=s3cret", code.recorded()[0].cookie);  // only routes that drop it do
+  EXPECT_EQ("", code.recorded()[0].authorization);
+  EXPECT_EQ("/", [&] {
+    Raw(port(), "GET /notebook/p/code HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return code.recorded().back().target;
+  }());
+
+  // A host with routes of its own keeps them; "*" is only the fallback.
+  Client c(port());
+  EXPECT_EQ("svc", c.Get("a.svc.local", "/").upstream);
+  EXPECT_EQ("svc", c.Get("a.svc.local", "/notebook/p/lab/tree").upstream);
+  EXPECT_EQ("nb", c.Get("b.svc.local", "/notebook/p/lab/tree").upstream);
+  EXPECT_EQ(404, c.Get("b.svc.local", "/elsewhere").status);
+}
+
 TEST(GatewaySlowlorisTest, SlowHeaderIsClosedWhileOthersAreServed) {
   prometheus::Registry registry;
   GatewayOptions opt;

@@ -99,4 +99,28 @@ TEST(PathHasPrefixTest, SegmentBoundaries) {
 }
 
 }  // namespace
+
+TEST(RouteTableTest, AnyHostIsTheFallbackAndHeadersAreChecked) {
+  auto t = RouteTable::Build({Up("a", 1), Up("b", 2)}, {R("*", "/nb/x", "a"), R("x.local", "", "b")});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ("b", (*t)->Match("x.local", "/nb/x/tree")->route.targets[0].upstream);
+  EXPECT_EQ("a", (*t)->Match("y.local", "/nb/x/tree")->route.targets[0].upstream);
+  EXPECT_EQ("a", (*t)->Match("127.0.0.1", "/nb/x")->route.targets[0].upstream);
+  EXPECT_EQ(nullptr, (*t)->Match("y.local", "/nb/xy"));
+  Route bad = R("*", "/nb/x", "a");
+  bad.set_headers = {{"X-Bad\r\nInjected", "1"}};
+  EXPECT_FALSE(RouteTable::Build({Up("a", 1)}, {bad}).ok());
+  bad.set_headers = {{"Authorization", "token a\r\nX-Injected: 1"}};
+  EXPECT_FALSE(RouteTable::Build({Up("a", 1)}, {bad}).ok());
+  EXPECT_FALSE(RouteTable::Build({Up("a", 1)}, {R("*.local", "", "a")}).ok());
+}
+
+TEST(DropCookiesTest, RemovesOnlyTheNamedOnes) {
+  EXPECT_EQ("a=1; c=3", DropCookies("a=1; quader_session=x; c=3", {"quader_session"}));
+  EXPECT_EQ("", DropCookies("quader_session=x", {"quader_session"}));
+  EXPECT_EQ("quader_session_2=y", DropCookies("quader_session=x;quader_session_2=y", {"quader_session"}));
+  EXPECT_EQ("a=1", DropCookies(" a=1 ;  ", {"quader_session"}));
+  EXPECT_EQ("", DropCookies("", {"quader_session"}));
+}
+
 }  // namespace quader::gateway

@@ -43,6 +43,8 @@ struct RecordedRequest {
   std::string body;  // first 1 MiB
   size_t body_bytes = 0;
   std::string forwarded_for;
+  std::string cookie;
+  std::string authorization;
 };
 
 class TestUpstream {
@@ -132,6 +134,8 @@ class TestUpstream {
       rec.target = std::string(hp.get().target());
       rec.host = std::string(hp.get()[http::field::host]);
       rec.forwarded_for = std::string(hp.get()["X-Forwarded-For"]);
+      rec.cookie = std::string(hp.get()[http::field::cookie]);
+      rec.authorization = std::string(hp.get()[http::field::authorization]);
       bool keep = hp.get().keep_alive();
       http::request_parser<http::buffer_body> bp{std::move(hp)};
       bp.body_limit(std::numeric_limits<std::uint64_t>::max());

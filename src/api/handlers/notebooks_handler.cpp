@@ -36,7 +36,8 @@ Json NotebookJson(const HandlerContext& ctx, const store::NotebookRecord& n) {
   j["url"] = ctx.gateway_url.empty() ? Json(nullptr) : Json(ctx.gateway_url + path);
   if (ctx.notebooks) {
     if (auto v = ctx.notebooks->View(n.id); v && !v->workload.empty()) {
-      j["server"] = {{"workload", v->workload}, {"generation", v->generation}, {"ready", v->ready}};
+      j["server"] = {{"workload", v->workload}, {"generation", v->generation}, {"ready", v->ready},
+                     {"port", v->host_port}};
     }
   }
   return j;
