@@ -36,7 +36,9 @@ struct Request {
 };
 
 // Sends one piece of a streamed body; returns false once the client has gone
-// (the producer should then stop).
+// (the producer should then stop). An empty piece sends nothing and only
+// checks that the client is still connected: producers waiting for output
+// call it now and then.
 using ChunkWriter = std::function<bool(std::string_view chunk)>;
 
 struct Response {

@@ -1,5 +1,7 @@
 #include "api/http_server.h"
 
+#include <poll.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -146,7 +148,14 @@ class Session : public std::enable_shared_from_this<Session> {
     bool alive = !ec;
     if (alive) {
       res.stream([&](std::string_view chunk) {
-        if (!alive || chunk.empty()) return alive;
+        if (!alive) return false;
+        if (chunk.empty()) {
+          // Nothing to send: is the client still there? (A stream of a quiet
+          // log would otherwise hold this thread until the workload ends.)
+          pollfd p{socket.native_handle(), POLLRDHUP, 0};
+          if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) alive = false;
+          return alive;
+        }
         asio::write(socket, http::make_chunk(asio::const_buffer(chunk.data(), chunk.size())), ec);
         alive = !ec;
         bytes += chunk.size();

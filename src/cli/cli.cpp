@@ -19,7 +19,8 @@ namespace {
 // Every verb, in the order `--help` lists them.
 constexpr AddCommandFn kVerbs[] = {
     AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDeleteCommand,
-    AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddTrialsCommand, AddDeployCommand, AddVersionCommand,
+    AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddTrialsCommand, AddDeployCommand,
+    AddNotebookCommand, AddVersionCommand,
 };
 
 // CLI11 would report a mistyped verb as "A subcommand is required"; name it.

@@ -55,6 +55,10 @@ constexpr Column kInferenceColumns[] = {
     {"REPLICAS", "autoscaled_replicas", "min_replicas"}, {"GEN", "generation"},
     {"URL", "url"},     {"REASON", "reason"},
 };
+constexpr Column kNotebookColumns[] = {
+    {"NAME", "name"},   {"PROJECT", "project"}, {"TYPE", "type"},  {"STATE", "state"},
+    {"OWNER", "created_by"}, {"URL", "url", "path"}, {"REASON", "reason"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -81,7 +85,7 @@ constexpr KindSpec kKinds[] = {
     {"pipeline", "pipelines", {}, "pipelines", Scope::kProject, kPipelineColumns},
     {"run", "runs", {}, "runs", Scope::kProject, kRunColumns},
     {"schedule", "schedules", kScheduleAliases, "schedules", Scope::kProject, kScheduleColumns},
-    {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, {}},
+    {"notebook", "notebooks", kNotebookAliases, "notebooks", Scope::kProject, kNotebookColumns},
     {"experiment", "experiments", kExperimentAliases, "experiments", Scope::kProject, kExperimentColumns},
     {"service", "services", kServiceAliases, "services", Scope::kProject, kServiceColumns},
     {"inference-service", "inference-services", kInferenceAliases, "inference-services",

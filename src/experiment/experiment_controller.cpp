@@ -775,7 +775,7 @@ Status ExperimentController::FollowLog(int64_t experiment_id, int sequence, bool
     }
     if (rec->state == "running" && !streamed_live) {
       Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
-        streamed_live = true;
+        if (!chunk.empty()) streamed_live = true;
         return write(chunk);
       });
       if (st.ok() && (streamed_live || !follow)) return Status::Ok();

@@ -53,11 +53,11 @@ Result<NotebookSpec> ParseNotebookSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.project, r.String("project", false, "public"));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("project", s.project));
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
-  QUADER_RETURN_IF_ERROR(ValidateObjectName("name", s.name));
-  if (s.name.size() > kMaxNotebookNameLength) {
-    return errors::Invalid("name", "is longer than " + std::to_string(kMaxNotebookNameLength) + " characters");
+  if (!ValidateObjectName("name", s.name).ok() || s.name.size() > kMaxNotebookNameLength ||
+      !std::isalpha(static_cast<unsigned char>(s.name[0]))) {
+    return errors::Invalid("name", "\"" + s.name + "\" must be lower-case letters, digits and '-', start with a letter "
+                                   "and have at most " + std::to_string(kMaxNotebookNameLength) + " characters");
   }
-  if (!std::isalpha(static_cast<unsigned char>(s.name[0]))) return errors::Invalid("name", "must start with a letter");
   QUADER_ASSIGN_OR_RETURN(const Json* description, FieldOrAlias(doc, "description", "describe"));
   QUADER_ASSIGN_OR_RETURN(s.description, Str("description", description));
   QUADER_ASSIGN_OR_RETURN(const Json* type, FieldOrAlias(doc, "type", "ide_type"));

@@ -1177,7 +1177,7 @@ Status RunController::FollowLog(int64_t run_id, const std::string& task, int att
       }
       if (a == rec->attempt && rec->state == "running" && !rec->workload.empty() && !streamed_live) {
         Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
-          streamed_live = true;
+          if (!chunk.empty()) streamed_live = true;
           return write(chunk);
         });
         if (st.ok() && (streamed_live || !follow)) return Status::Ok();

@@ -123,6 +123,9 @@ class Runtime {
 
   // Log output so far (stdout and stderr interleaved). With `follow`, keeps
   // calling `sink` with new output until the workload ends or sink returns false.
+  // A runtime may also call `sink` with an empty chunk while nothing new
+  // comes (the process runtime does, about once a second), so a consumer
+  // whose reader has gone away can stop following a quiet workload.
   virtual Status Logs(const std::string& id, bool follow, const LogSink& sink) = 0;
 
   // Resource use now. kNotFound when `id` is unknown or not running.

@@ -229,6 +229,33 @@ TEST_F(NotebooksE2ETest, ResetStopStartDeleteAndAdoptionAfterARestart) {
   Call("GET", "/api/v1" + path, "", 404);
 }
 
+// A browser that opens a quiet notebook's live log and leaves must not keep
+// a server thread: more abandoned streams than the API has threads, then the
+// API still answers at once.
+TEST_F(NotebooksE2ETest, AbandonedLogStreamsAreReleased) {
+  Json nb = Call("POST", "/api/v1/notebooks", R"({"name": "quiet"})", 201);
+  std::string logs = "/api/v1/notebooks/" + std::to_string(nb["id"].get<int64_t>()) + "/logs?follow=1";
+  WaitState(nb["id"], "running");
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // its start-up output is written
+  for (int i = 0; i < 24; ++i) {
+    std::string first;
+    auto r = cli::HttpStreamRequest("GET", server_->api() + logs, {{"Authorization", "Bearer " + admin_}},
+                                    [&](std::string_view piece) {
+                                      first.append(piece);
+                                      return false;  // the reader goes away
+                                    },
+                                    10);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_NE(std::string::npos, first.find("Jupyter")) << first;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // each stream notices within about a second
+  auto t0 = steady_clock::now();
+  auto health = cli::HttpRequest("GET", server_->api() + "/healthz", "", {}, 5);
+  ASSERT_TRUE(health.ok()) << health.status().ToString();
+  EXPECT_EQ(200, health->status);
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(2));
+}
+
 TEST_F(NotebooksE2ETest, BadDocumentsAreRefusedAndChangeNothing) {
   struct Case {
     std::string body, field;

@@ -31,6 +31,7 @@ void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // run.cpp
 void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // experiments.cpp
 void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
+void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).

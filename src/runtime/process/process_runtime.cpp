@@ -572,12 +572,14 @@ Status ProcessRuntime::Logs(const std::string& id, bool follow, const LogSink& s
   }
   std::string buf(64 * 1024, '\0');
   bool ended = rec.ended || !follow;
+  auto last_sent = std::chrono::steady_clock::now();
   for (;;) {
     ssize_t n = read(fd, buf.data(), buf.size());
     if (n > 0) {
       if (!sink(buf.substr(0, static_cast<size_t>(n)))) {
         break;
       }
+      last_sent = std::chrono::steady_clock::now();
       continue;
     }
     if (n < 0 && errno == EINTR) {
@@ -590,6 +592,10 @@ Status ProcessRuntime::Logs(const std::string& id, bool follow, const LogSink& s
     // more pass drains what it wrote last.
     if (CheckLiveness(rec.pid, rec.start_ticks) != Liveness::kAlive) {
       ended = true;
+    } else if (std::chrono::steady_clock::now() - last_sent >= std::chrono::seconds(1)) {
+      // Quiet: ask the consumer whether it still listens.
+      if (!sink(std::string())) break;
+      last_sent = std::chrono::steady_clock::now();
     } else {
       std::this_thread::sleep_for(kLogPoll);
     }
