@@ -10,6 +10,7 @@ import ExperimentsPage from './pages/ExperimentsPage';
 import ImagesPage from './pages/ImagesPage';
 import LoginPage from './pages/LoginPage';
 import NotFoundPage from './pages/NotFoundPage';
+import NotebooksPage from './pages/NotebooksPage';
 import ProjectDetailPage from './pages/ProjectDetailPage';
 import PipelinesPage from './pages/PipelinesPage';
 import ProjectsPage from './pages/ProjectsPage';
@@ -54,6 +55,7 @@ export default function App() {
           <Route index element={<Navigate to="/projects" replace />} />
           <Route path="projects" element={<ProjectsPage />} />
           <Route path="projects/:name" element={<ProjectDetailPage />} />
+          <Route path="notebooks" element={<NotebooksPage />} />
           <Route path="images" element={<ImagesPage tab="images" />} />
           <Route path="images/builds" element={<ImagesPage tab="builds" />} />
           <Route path="images/builds/:id" element={<BuildDetailPage />} />

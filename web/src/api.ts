@@ -477,6 +477,56 @@ export const SERVICE_SERVER_FIELDS = [
   'deploy_history',
 ] as const;
 
+/** The two kinds of notebook server (/api/v1/notebooks). */
+export type NotebookType = 'jupyter' | 'vscode';
+export const NOTEBOOK_TYPES: readonly NotebookType[] = ['jupyter', 'vscode'];
+/** The image a notebook runs when its `image` is empty. */
+export const NOTEBOOK_DEFAULT_IMAGES: Record<NotebookType, string> = {
+  jupyter: 'quader/notebook:1',
+  vscode: 'quader/vscode:1',
+};
+
+/** What POST /notebooks (and PUT /notebooks/{id}) takes. */
+export interface NotebookDoc {
+  project: string;
+  name: string;
+  type: NotebookType | string;
+  description?: string;
+  /** Empty: the type's default image. */
+  image?: string;
+  resources?: Resources;
+  env?: Record<string, string>;
+  working_dir?: string;
+  volume_mount?: string;
+}
+
+/** A notebook: its document plus the server's state. Personal: a user sees only their own (admins all). */
+export interface Notebook extends NotebookDoc {
+  id: number;
+  kind: 'Notebook';
+  description: string;
+  image: string;
+  resources: Resources;
+  env: Record<string, string>;
+  working_dir: string;
+  volume_mount: string;
+  desired: 'running' | 'stopped' | string;
+  state: 'pending' | 'running' | 'failed' | 'stopped' | string;
+  reason: string;
+  generation: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  last_activity: string | null;
+  /** The notebook's path on the gateway, e.g. "/notebook/public/nb1/". */
+  path: string;
+  /** The full URL on the gateway (null when the server has no gateway). */
+  url: string | null;
+  /** The server now running for it, when there is one. */
+  server?: { workload: string; generation: number; ready: boolean; port?: number };
+}
+
 export interface List<T> {
   items: T[];
 }
@@ -737,6 +787,20 @@ export const api = {
   /** Inference services: deploy to debug, test or prod, or clear (offline). */
   deployService: (id: number, stage: 'debug' | 'test' | 'prod' | 'clear') =>
     request<Service>('POST', stage === 'clear' ? `/inference-services/${id}/clear` : `/inference-services/${id}/deploy/${stage}`),
+
+  listNotebooks: (project?: string) =>
+    request<List<Notebook>>('GET', project ? `/notebooks?project=${enc(project)}` : '/notebooks'),
+  getNotebook: (id: number | string) => request<Notebook>('GET', `/notebooks/${enc(String(id))}`),
+  createNotebook: (doc: NotebookDoc) => request<Notebook>('POST', '/notebooks', doc),
+  /** Changes the document; the notebook's server restarts with it. */
+  updateNotebook: (id: number, doc: NotebookDoc) => request<Notebook>('PUT', `/notebooks/${id}`, doc),
+  deleteNotebook: (id: number) => request<Record<string, never>>('DELETE', `/notebooks/${id}`),
+  /** reset: a fresh server (files stay); stop; start (a stopped one). */
+  notebookAction: (id: number, action: 'reset' | 'stop' | 'start') =>
+    request<Notebook>('POST', `/notebooks/${id}/${action}`, {}),
+  /** Streams the notebook server's output (`?follow=1`) while it runs; see streamText. */
+  followNotebookLog: (id: number, onText: (text: string) => void, signal: AbortSignal) =>
+    streamText(`/notebooks/${id}/logs?follow=1`, onText, signal),
 };
 
 /** Formats a server timestamp (RFC 3339, UTC) for display; unknown formats pass through. */

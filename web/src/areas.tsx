@@ -44,7 +44,7 @@ export const AREAS: Area[] = [
     label: 'Notebooks',
     path: '/notebooks',
     icon: <CodeOutlined />,
-    available: false,
+    available: true,
     about: 'Jupyter or VS Code in the browser with your personal work directory mounted.',
   },
   {

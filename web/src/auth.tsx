@@ -7,7 +7,11 @@ interface AuthState {
   me: Me | null;
   /** True while the stored token is being checked on start-up. */
   loading: boolean;
-  login: (username: string, password: string) => Promise<void>;
+  /**
+   * Signs in. With `next` (a URL from safeNext) it does not navigate: the login page
+   * goes on to that URL once the session is there.
+   */
+  login: (username: string, password: string, next?: string | null) => Promise<void>;
   logout: () => Promise<void>;
   /** Re-reads /me (e.g. after joining or creating a project). */
   refresh: () => Promise<void>;
@@ -52,11 +56,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const login = useCallback(
-    async (username: string, password: string) => {
+    async (username: string, password: string, next?: string | null) => {
       const res = await api.login(username, password);
       setToken(res.token);
       const m = await api.me();
       setMe(m);
+      if (next) return;
       const from = (location.state as { from?: string } | null)?.from;
       navigate(from && from !== '/login' ? from : '/projects', { replace: true });
     },
@@ -76,6 +81,28 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo(() => ({ me, loading, login, logout, refresh }), [me, loading, login, logout, refresh]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+/**
+ * The `?next=` of the login page as a URL to go to after signing in, or null. Only a
+ * notebook on this host is accepted (the gateway sends anonymous visitors of a notebook
+ * here with its URL): an http(s) URL whose hostname is this page's and whose path is
+ * under /notebook/. Anything else — relative paths, other hosts, other schemes — is
+ * ignored, so the login page cannot be used as an open redirect.
+ */
+export function safeNext(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (url.username || url.password) return null;
+  if (url.hostname !== window.location.hostname) return null;
+  if (!url.pathname.startsWith('/notebook/')) return null;
+  return url.href;
 }
 
 export function useAuth(): AuthState {

@@ -3,8 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin } from './helpers.mjs';
 
-const LIVE_AREAS = ['Projects', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules', 'Experiments', 'Services', 'Inference services'];
-const LATER_AREAS = ['Notebooks'];
+const LIVE_AREAS = ['Projects', 'Notebooks', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules', 'Experiments', 'Services', 'Inference services'];
+// Areas listed in the menu but not built yet (none at present; see areas.tsx).
+const LATER_AREAS = [];
 
 describe('login', () => {
   let server;

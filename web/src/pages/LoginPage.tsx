@@ -1,27 +1,34 @@
-import { Alert, Button, Card, Form, Input, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, Spin, Typography } from 'antd';
 import { LockOutlined, UserOutlined } from '@ant-design/icons';
-import { useState } from 'react';
-import { Navigate } from 'react-router';
+import { useEffect, useState } from 'react';
+import { Navigate, useSearchParams } from 'react-router';
 import { errorText, getToken } from '../api';
-import { useAuth } from '../auth';
+import { safeNext, useAuth } from '../auth';
 
 interface LoginForm {
   username: string;
   password: string;
 }
 
+/**
+ * The sign-in form. `?next=URL` (set by the gateway for a notebook) is followed after
+ * signing in — or at once when already signed in — when safeNext accepts it; any other
+ * value is ignored.
+ */
 export default function LoginPage() {
   const { me, login } = useAuth();
+  const [params] = useSearchParams();
+  const next = safeNext(params.get('next'));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  if (me && getToken()) return <Navigate to="/projects" replace />;
+  if (me && getToken()) return next ? <GoingTo url={next} /> : <Navigate to="/projects" replace />;
 
   const onFinish = async (v: LoginForm) => {
     setBusy(true);
     setError(null);
     try {
-      await login(v.username, v.password);
+      await login(v.username, v.password, next);
     } catch (e) {
       setError(errorText(e));
       setBusy(false);
@@ -56,6 +63,20 @@ export default function LoginPage() {
           </Form.Item>
         </Form>
       </Card>
+    </div>
+  );
+}
+
+/** Leaves the app for `url` (a page on the gateway, outside this single-page app). */
+function GoingTo({ url }: { url: string }) {
+  useEffect(() => {
+    window.location.assign(url);
+  }, [url]);
+  return (
+    <div style={{ display: 'flex', justifyContent: 'center', marginTop: 120 }} data-testid="login-next">
+      <Spin size="large" tip={`Opening ${url}`}>
+        <div style={{ width: 320, height: 60 }} />
+      </Spin>
     </div>
   );
 }
