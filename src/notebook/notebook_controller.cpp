@@ -169,7 +169,9 @@ void NotebookController::Loop() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_; });
+      // While a server is starting, look again soon: it is ready the moment it answers.
+      auto wait = starting_since_.empty() ? options_.tick : std::min(options_.tick, std::chrono::milliseconds(100));
+      wake_.wait_for(lock, wait, [&] { return stopping_ || notified_; });
       if (stopping_) return;
       notified_ = false;
     }

@@ -127,7 +127,7 @@ class NotebookController {
   // Owned by the controller thread.
   std::map<int64_t, std::shared_ptr<Activity>> activity_;
   std::map<int64_t, int64_t> reported_activity_;  // what the store has, to write only changes
-  std::map<std::string, int64_t> starting_since_;  // workload -> when it was started (ms)
+  std::map<std::string, int64_t> starting_since_;  // workload -> when it was started (ms), until ready
 };
 
 }  // namespace quader::notebook

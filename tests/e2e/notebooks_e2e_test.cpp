@@ -276,7 +276,14 @@ TEST_F(NotebooksE2ETest, BadDocumentsAreRefusedAndChangeNothing) {
     if (!c.field.empty()) EXPECT_NE(std::string::npos, r.body.find(c.field)) << c.body << ": " << r.body;
   }
   EXPECT_EQ(0u, Call("GET", "/api/v1/notebooks", "", 200)["items"].size());
-  Call("POST", "/api/v1/notebooks", R"({"name": "lab"})", 201);
+  // The examples are valid documents.
+  for (const char* file : {"lab.yaml", "vscode.yaml.example", "gpu.yaml.example"}) {
+    std::ifstream in(std::string(QUADER_SOURCE_DIR) + "/examples/notebooks/" + file);
+    std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(doc.empty()) << file;
+    Json applied = Call("POST", "/api/v1/apply", doc, 200);
+    EXPECT_EQ("created", applied["results"][0]["action"]) << file << ": " << applied.dump();
+  }
   Call("POST", "/api/v1/notebooks", R"({"name": "lab"})", 409);
   Call("POST", "/api/v1/notebooks/999/reset", "", 404);
 }
