@@ -36,3 +36,16 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# VS Code notebooks: code-server from npm into /opt/quader/code-server (about
+# 70 s the first time; a check of well under a second after). Optional: if it
+# cannot be installed, VS Code notebooks fail with a reason saying so and
+# everything else works (QUADER_SKIP_CODE_SERVER=1 skips it).
+if [[ -z ${QUADER_SKIP_CODE_SERVER:-} ]]; then
+  log=$(mktemp /tmp/quader-code-server-install-XXXXXX.log)
+  if "$(dirname "$0")/install-code-server.sh" >"$log" 2>&1; then
+    rm -f "$log"
+  else
+    echo "quader: code-server could not be installed (VS Code notebooks need it); see $log" >&2
+  fi
+fi
