@@ -602,7 +602,13 @@ awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_
   req.set("X-Forwarded-For", xff.empty() ? remote : xff + ", " + remote);
   if (req["X-Forwarded-Host"].empty()) req.set("X-Forwarded-Host", host_header);
   if (req["X-Forwarded-Proto"].empty()) req.set("X-Forwarded-Proto", "http");
-  for (const auto& [name, value] : route->route.set_headers) req.set(name, value);
+  for (const auto& [name, value] : route->route.set_headers) {
+    if (value.empty()) {
+      req.erase(name);
+    } else {
+      req.set(name, value);
+    }
+  }
   if (!route->route.drop_cookies.empty() && req.count(http::field::cookie)) {
     std::string kept;
     auto cookies = req.equal_range(http::field::cookie);

@@ -94,7 +94,7 @@ struct Route {
   AccessHook access;                    // optional
   // What the upstream sees differently from the client's request:
   // headers set (replacing any the client sent, e.g. a notebook server's
-  // token), cookies removed from the Cookie header (the platform's session
+  // token; an empty value removes the header), cookies removed from the Cookie header (the platform's session
   // cookie is not the workload's business), and the path prefix replaced by
   // "/" (for servers that cannot be told their base URL).
   std::vector<std::pair<std::string, std::string>> set_headers;

@@ -140,6 +140,11 @@ std::optional<NotebookView> NotebookController::View(int64_t notebook_id) const 
   return it->second;
 }
 
+std::map<std::string, int> NotebookController::StateCounts() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  return state_counts_;
+}
+
 Status NotebookController::Logs(int64_t notebook_id, bool follow,
                                 const std::function<bool(std::string_view)>& write) {
   auto view = View(notebook_id);
@@ -443,6 +448,7 @@ void NotebookController::Reconcile() {
       if (spec.type == kTypeJupyter) {
         r.set_headers.push_back({"Authorization", "token " + n.server_token});
       } else {
+        r.set_headers.push_back({"Authorization", ""});  // the platform's token stays out of the IDE
         r.strip_prefix = true;
       }
       upstreams.push_back(up);
@@ -463,8 +469,11 @@ void NotebookController::Reconcile() {
     starting_since_.erase(w.name);
   }
   {
+    std::map<std::string, int> counts = {{"pending", 0}, {"running", 0}, {"failed", 0}, {"stopped", 0}};
+    for (const auto& [id, u] : updates) counts[u.state]++;
     std::lock_guard<std::mutex> lock(view_mu_);
     view_ = std::move(views);
+    state_counts_ = std::move(counts);
   }
   Status w = store_.Write([&](store::Tx& tx) -> Status {
     for (const auto& n : notebooks) {

@@ -92,6 +92,9 @@ class NotebookController {
   // True when `w` (labelled kind=notebook) belongs to a notebook that exists.
   bool OwnsWorkload(const runtime::WorkloadStatus& w);
   std::optional<NotebookView> View(int64_t notebook_id) const;
+  // How many notebooks are in each state (pending, running, failed,
+  // stopped) at the last reconciliation; for /metrics.
+  std::map<std::string, int> StateCounts() const;
   // Streams the output of the notebook's server; with `follow`, until it
   // ends or `write` returns false. kNotFound when no server runs.
   Status Logs(int64_t notebook_id, bool follow, const std::function<bool(std::string_view)>& write);
@@ -123,6 +126,7 @@ class NotebookController {
 
   mutable std::mutex view_mu_;
   std::map<int64_t, NotebookView> view_;  // guarded by view_mu_
+  std::map<std::string, int> state_counts_;  // guarded by view_mu_
 
   // Owned by the controller thread.
   std::map<int64_t, std::shared_ptr<Activity>> activity_;

@@ -169,6 +169,10 @@ TEST_F(NotebooksE2ETest, JupyterRunsBehindTheGatewayForItsOwnerOnly) {
                            .substr(1, 7));
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/users/alice/work/hello.txt"));
 
+  // /metrics counts notebooks by state.
+  auto metrics = server_->Call("GET", "/metrics");
+  EXPECT_NE(std::string::npos, metrics.body.find("quader_notebooks{state=\"running\"} 1")) << metrics.body.substr(0, 200);
+
   // The server's output is readable.
   auto logs = server_->Call("GET", "/api/v1/notebooks/" + std::to_string(id) + "/logs", "", alice);
   EXPECT_EQ(200, logs.status);
@@ -273,7 +277,9 @@ TEST_F(NotebooksE2ETest, BadDocumentsAreRefusedAndChangeNothing) {
     auto r = server_->Call("POST", "/api/v1/notebooks", c.body, admin_);
     EXPECT_GE(r.status, 400) << c.body;
     EXPECT_LT(r.status, 500) << c.body << ": " << r.body;
-    if (!c.field.empty()) EXPECT_NE(std::string::npos, r.body.find(c.field)) << c.body << ": " << r.body;
+    if (!c.field.empty()) {
+      EXPECT_NE(std::string::npos, r.body.find(c.field)) << c.body << ": " << r.body;
+    }
   }
   EXPECT_EQ(0u, Call("GET", "/api/v1/notebooks", "", 200)["items"].size());
   // The examples are valid documents.

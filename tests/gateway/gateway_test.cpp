@@ -385,6 +385,7 @@ TEST_F(GatewayTest, AnyHostRoutesRewriteWhatTheUpstreamSees) {
   jupyter.drop_cookies = {"quader_session"};
   Route vscode = To(kAnyHost, {{"code", 1}}, "/notebook/p/code");
   vscode.strip_prefix = true;
+  vscode.set_headers = {{"Authorization", ""}};
   Routes({Up("nb", {nb.port()}), Up("code", {code.port()}), Up("svc", {svc.port()})},
          {jupyter, vscode, To("a.svc.local", {{"svc", 1}})});
 
@@ -401,12 +402,13 @@ TEST_F(GatewayTest, AnyHostRoutesRewriteWhatTheUpstreamSees) {
   EXPECT_EQ("127.0.0.1:8081", seen[0].host);
 
   reply = Raw(port(), "GET /notebook/p/code/static/a.js?v=2 HTTP/1.1\r\nHost: Other.Example\r\n"
+                      "Authorization: Bearer user-token\r\n"
                       "Cookie: quader_session=s3cret\r\nConnection: close\r\n\r\n");
   EXPECT_NE(std::string::npos, reply.find("200 OK")) << reply;
   ASSERT_EQ(1u, code.recorded().size());
   EXPECT_EQ("/static/a.js?v=2", code.recorded()[0].target);
   EXPECT_EQ("quader_session=s3cret", code.recorded()[0].cookie);  // only routes that drop it do
-  EXPECT_EQ("", code.recorded()[0].authorization);
+  EXPECT_EQ("", code.recorded()[0].authorization);  // removed
   EXPECT_EQ("/", [&] {
     Raw(port(), "GET /notebook/p/code HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     return code.recorded().back().target;

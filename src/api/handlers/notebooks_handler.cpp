@@ -258,6 +258,20 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                return r;
              },
              {"The output of a notebook's server (?follow=1 streams)", "notebooks", "", "Text"});
+  if (ctx.notebooks) {
+    auto& gauges = prometheus::BuildGauge()
+                       .Name("quader_notebooks")
+                       .Help("Notebooks by state at the controller's last pass")
+                       .Register(ctx.metrics.registry());
+    std::map<std::string, prometheus::Gauge*> by_state;
+    for (const char* state : {"pending", "running", "failed", "stopped"}) by_state[state] = &gauges.Add({{"state", state}});
+    ctx.metrics.AddRefresher([&ctx, by_state] {
+      for (const auto& [state, count] : ctx.notebooks->StateCounts()) {
+        auto it = by_state.find(state);
+        if (it != by_state.end()) it->second->Set(count);
+      }
+    });
+  }
   ctx.kinds.Register("Notebook", /*project_scoped=*/true,
                      [](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
                        QUADER_ASSIGN_OR_RETURN(auto spec, notebook::ParseNotebookSpec(doc));
