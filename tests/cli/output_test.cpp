@@ -64,8 +64,14 @@ TEST(OutputTest, KindsWithoutColumnsUseNameProjectAndCreated) {
   EXPECT_EQ(Render(Format::kTable, ColumnsOf("image-builds"), builds),
             "NAME   PROJECT   CREATED\n"
             "b-1    public    t1\n");
-  EXPECT_EQ(Render(Format::kTable, ColumnsOf("notebook"), Json::array()),
-            "NAME   PROJECT   CREATED\n");
+}
+
+TEST(OutputTest, NotebooksShowTypeStateOwnerAndUrl) {
+  Json nbs = Json::array({{{"name", "lab"}, {"project", "public"}, {"type", "jupyter"}, {"state", "running"},
+                           {"created_by", "alice"}, {"url", "http://h:8081/notebook/public/lab/"}, {"reason", ""}}});
+  EXPECT_EQ(Render(Format::kTable, ColumnsOf("notebook"), nbs),
+            "NAME   PROJECT   TYPE      STATE     OWNER   URL                                  REASON\n"
+            "lab    public    jupyter   running   alice   http://h:8081/notebook/public/lab/   -\n");
 }
 
 TEST(OutputTest, CellTextRendersEachJsonType) {
