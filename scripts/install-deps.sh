@@ -13,7 +13,7 @@ PKGS=(
   wrk nginx-light haproxy curl procps ninja-build tzdata
   python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna
   jupyter-notebook python3-ipykernel
-  libeigen3-dev
+  libeigen3-dev libpqxx-dev postgresql
   bubblewrap debootstrap
   podman runc conmon netavark aardvark-dns iptables busybox-static uidmap slirp4netns
 )

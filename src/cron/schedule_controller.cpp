@@ -110,11 +110,14 @@ std::vector<int64_t> ScheduleController::FireErrors() const {
 void ScheduleController::Loop() {
   std::optional<int64_t> earliest;
   bool first_pass = true;
+  // On a store shared with other servers (PostgreSQL), pipelines also change
+  // through their APIs: plan again every few seconds.
+  const bool shared = store_.dialect() == "postgresql";
   while (true) {
     bool notified = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      auto until = std::chrono::system_clock::now() + std::chrono::seconds(60);
+      auto until = std::chrono::system_clock::now() + std::chrono::seconds(shared ? 5 : 60);
       if (earliest) until = std::min(until, std::chrono::system_clock::time_point(std::chrono::seconds(*earliest)));
       // A fire time already past means the last pass could not record it (the
       // store failed): retry, but not in a tight loop.
@@ -128,6 +131,7 @@ void ScheduleController::Loop() {
       notified_ = false;
     }
     int64_t now_ms = ToUnixMillis(clock_.Now());
+    if (shared) notified = true;
     if (notified || next_fire_.empty()) {
       Replan();
       std::vector<int64_t> waiting;

@@ -340,6 +340,7 @@ std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, 
 void RunController::Loop() {
   std::atomic<bool> quit{false};
   std::vector<std::thread> finished_threads;
+  auto next_shared_load = steady_clock::now();
   while (true) {
     std::vector<Event> events;
     bool notified = false;
@@ -369,7 +370,13 @@ void RunController::Loop() {
     }
     finished_threads.clear();
     Round round;
+    // On a store shared with other servers (PostgreSQL), runs and stop
+    // requests also arrive through their APIs: look every second.
+    if (!notified && store_.dialect() == "postgresql" && steady_clock::now() >= next_shared_load) {
+      notified = true;
+    }
     if (notified) {
+      next_shared_load = steady_clock::now() + std::chrono::seconds(1);
       LoadRuns();
       HandleStops(round);
     }

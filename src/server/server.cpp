@@ -3,6 +3,8 @@
 #include <malloc.h>
 
 #include <csignal>
+
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -248,18 +250,6 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   nb_opts.idle_timeout = std::chrono::milliseconds(cfg.notebook_idle_timeout_ms);
   notebook::NotebookController notebooks(**store, clock, rt, &gateway, nb_opts);
 
-  auto adoption = runtime::AdoptWorkloads(
-      rt, *instance,
-      {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
-       {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }},
-       {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }},
-       {"notebook", [&notebooks](const runtime::WorkloadStatus& w) { return notebooks.OwnsWorkload(w); }}});
-  if (!adoption.ok()) {
-    spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
-  } else if (adoption->adopted + adoption->removed > 0) {
-    spdlog::info("[server] adopted {} workloads, removed {} orphans", adoption->adopted, adoption->removed);
-  }
-
   // Image builds need a container engine.
   images::NoEngineBuilder no_engine(
       "no container engine is available to this server: image builds need Podman or Docker "
@@ -267,9 +257,39 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   std::unique_ptr<images::ImageBuilder> engine_builder = images::NewEngineBuilder(rt);
   images::ImageBuilder& builder = engine_builder ? *engine_builder : static_cast<images::ImageBuilder&>(no_engine);
   images::BuildController builds(**store, clock, builder, cfg.data_dir);
-  if (Status st = builds.Recover(); !st.ok()) {
-    std::cerr << "quader: recovering image builds: " << st.message() << "\n";
+
+  // Several servers may share one PostgreSQL store; only the leader runs the
+  // controllers, so no two start the same task or fire the same schedule
+  // (docs/server.md "Several servers"). The others serve the API and take
+  // over when the leader goes. With SQLite this server always leads.
+  auto leadership = (*store)->TryLead();
+  if (!leadership.ok()) {
+    std::cerr << "quader: " << leadership.status().message() << "\n";
     return 1;
+  }
+  std::unique_ptr<store::Leadership> lease = std::move(leadership).value();
+  // What a new leader does first: adopt the workloads it owns, remove
+  // orphans, and settle image builds that were running.
+  auto recover = [&]() -> Status {
+    auto adoption = runtime::AdoptWorkloads(
+        rt, *instance,
+        {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
+         {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }},
+         {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }},
+         {"notebook", [&notebooks](const runtime::WorkloadStatus& w) { return notebooks.OwnsWorkload(w); }}});
+    if (!adoption.ok()) {
+      spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
+    } else if (adoption->adopted + adoption->removed > 0) {
+      spdlog::info("[server] adopted {} workloads, removed {} orphans", adoption->adopted, adoption->removed);
+    }
+    Status st = builds.Recover();
+    return st.ok() ? st : errors::Internal("recovering image builds: " + st.message());
+  };
+  if (lease) {
+    if (Status st = recover(); !st.ok()) {
+      std::cerr << "quader: " << st.message() << "\n";
+      return 1;
+    }
   }
 
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
@@ -327,15 +347,23 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   } else {
     std::cout << "  sign in as admin" << (pw_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
   }
+  auto start_controllers = [&] {
+    builds.Start();
+    runs.Start();
+    schedules->Start();
+    experiments.SetApiUrl(url);
+    experiments.Start();
+    services.Start();
+    notebooks.Start();
+  };
+  if (lease) {
+    start_controllers();
+  } else {
+    std::cout << "  follower: another server sharing this store runs the work; this one serves the API "
+                 "and takes over when it goes\n";
+  }
   std::cout.flush();
-  builds.Start();
-  runs.Start();
-  schedules->Start();
-  experiments.SetApiUrl(url);
-  experiments.Start();
-  services.Start();
-  notebooks.Start();
-  spdlog::info("[server] serving api={} runtime={}", url, opened->description);
+  spdlog::info("[server] serving api={} runtime={} role={}", url, opened->description, lease ? "leader" : "follower");
 
   // Housekeeping until a stop signal: expired tokens are removed hourly.
   sigset_t set;
@@ -345,11 +373,34 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   std::atomic<bool> stopping{false};
   std::thread housekeeping([&] {
     int64_t next = 0;
+    auto next_lead_check = std::chrono::steady_clock::now();
     while (!stopping) {
       int64_t now = ToUnixSeconds(clock.Now());
       if (now >= next) {
         next = now + 3600;
         (void)(*store)->Write([&](store::Tx& tx) { return store::DeleteExpiredTokens(tx, now).status(); });
+      }
+      if (std::chrono::steady_clock::now() >= next_lead_check) {
+        next_lead_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (lease && !lease->Held()) {
+          // Another server may lead now: stop rather than run work twice.
+          spdlog::critical("[server] leadership lost: stopping so that no two servers run the same work");
+          kill(getpid(), SIGTERM);
+          break;
+        }
+        if (!lease) {
+          auto got = (*store)->TryLead();
+          if (got.ok() && *got) {
+            lease = std::move(got).value();
+            spdlog::info("[server] leading now: the previous leader has gone");
+            if (Status st = recover(); !st.ok()) {
+              spdlog::critical("[server] {}: stopping", st.message());
+              kill(getpid(), SIGTERM);
+              break;
+            }
+            start_controllers();
+          }
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -362,6 +413,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   schedules->Stop();
   experiments.Stop();
   services.Stop();
+  notebooks.Stop();
   gateway.Stop();
   runs.Stop();
   builds.Stop();

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace quader::store {
@@ -35,10 +36,9 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
     if (path.empty()) return errors::Invalid("db", "sqlite URL needs a path: sqlite:PATH");
     return SqliteStore::Open(path);
   }
-  if (url.rfind("postgres", 0) == 0) {
-    return errors::Invalid("db", "PostgreSQL is not supported by this build yet: use sqlite:PATH");
-  }
-  return errors::Invalid("db", "unknown database URL \"" + url + "\": use sqlite:PATH");
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return PostgresStore::Open(url);
+  return errors::Invalid("db", "unknown database URL \"" + url +
+                                   "\": use sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE");
 }
 
 }  // namespace quader::store

@@ -54,6 +54,16 @@ class Tx {
   virtual int64_t changes() const = 0;
 };
 
+// Leadership among servers sharing one store: only the leader runs the
+// controllers (runs, cron, experiments, builds, services, notebooks), so no
+// two servers start the same task or fire the same schedule.
+class Leadership {
+ public:
+  virtual ~Leadership() = default;
+  // True while it is still held (on PostgreSQL: while its session lives).
+  virtual bool Held() = 0;
+};
+
 // Thread-safe. Write calls are serialised; Read calls run concurrently with
 // each other and with a Write (they see the last committed state).
 class Store {
@@ -72,10 +82,15 @@ class Store {
   // generation they were computed at and are stale once it moves. Read it
   // *before* reading the data a cache entry is built from.
   virtual uint64_t generation() const = 0;
+  // Tries to become the leader: a Leadership, or nullptr when another server
+  // holds it. SQLite: always granted (one server per database file).
+  virtual Result<std::unique_ptr<Leadership>> TryLead() = 0;
 };
 
 // Opens a store by URL: "sqlite:PATH" (created if missing, ":memory:" for a
-// private in-memory database). kInvalidArgument for an unknown scheme.
+// private in-memory database) or "postgresql://USER@HOST:PORT/DATABASE" (any
+// libpq URI; the database must exist). kInvalidArgument for an unknown
+// scheme, kUnavailable when it cannot be opened.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
 
 // A numbered migration; `sql` may use {{id}} for an auto-increment primary key.

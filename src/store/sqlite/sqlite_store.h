@@ -32,6 +32,7 @@ class SqliteStore final : public Store {
   std::string dialect() const override { return "sqlite"; }
   Status Migrate() override;
   uint64_t generation() const override { return generation_.load(std::memory_order_acquire); }
+  Result<std::unique_ptr<Leadership>> TryLead() override;
 
  private:
   explicit SqliteStore(std::string path);
