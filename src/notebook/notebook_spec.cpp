@@ -76,17 +76,7 @@ Result<NotebookSpec> ParseNotebookSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(const Json* image, FieldOrAlias(doc, "image", "images"));
   QUADER_ASSIGN_OR_RETURN(std::string image_text, Str("image", image));
   sub["image"] = image_text.empty() ? (s.type == kTypeVscode ? kVscodeImage : kJupyterImage) : image_text;
-  for (const char* what : {"cpu", "memory", "gpu"}) {
-    std::string alias = std::string("resource_") + what;
-    const Json* flat = FieldOrNull(doc, alias);
-    if (!flat) continue;
-    if (!sub.contains("resources")) sub["resources"] = Json::object();
-    if (!sub["resources"].is_object()) break;  // ParseTemplateSpec names the error
-    if (sub["resources"].contains(what) && !sub["resources"][what].is_null()) {
-      return errors::Invalid(alias, std::string("is an alias of resources.") + what + "; give only one of them");
-    }
-    sub["resources"][what] = *flat;
-  }
+  QUADER_RETURN_IF_ERROR(pipeline::MergeResourceAliases(doc, &sub));
   QUADER_ASSIGN_OR_RETURN(pipeline::TemplateSpec t, pipeline::ParseTemplateSpec(sub));
   s.image = std::move(t.image);
   s.working_dir = std::move(t.working_dir);

@@ -541,6 +541,21 @@ Json TemplateSpec::ToJson() const {
           {"args", args.ToJson()}};
 }
 
+Status MergeResourceAliases(const Json& doc, Json* sub) {
+  for (const char* what : {"cpu", "memory", "gpu"}) {
+    std::string alias = std::string("resource_") + what;
+    const Json* flat = FieldOrNull(doc, alias);
+    if (!flat) continue;
+    if (!sub->contains("resources")) (*sub)["resources"] = Json::object();
+    if (!(*sub)["resources"].is_object()) break;  // ParseTemplateSpec names the error
+    if ((*sub)["resources"].contains(what) && !(*sub)["resources"][what].is_null()) {
+      return errors::Invalid(alias, std::string("is an alias of resources.") + what + "; give only one of them");
+    }
+    (*sub)["resources"][what] = *flat;
+  }
+  return Status::Ok();
+}
+
 Result<TemplateSpec> ParseTemplateSpec(const Json& doc) {
   FieldReader r(doc, "");
   QUADER_RETURN_IF_ERROR(r.CheckObject());

@@ -52,6 +52,12 @@ struct TemplateSpec {
 // Unknown fields are refused. File names must be plain names (no '/').
 Result<TemplateSpec> ParseTemplateSpec(const Json& doc);
 
+// cube-studio's flat `resource_cpu`, `resource_memory` and `resource_gpu`
+// fields of `doc`, moved into `sub["resources"]` (the JobTemplate form) for
+// kinds that accept them (services, notebooks). kInvalidArgument naming the
+// alias when both it and resources.X are given.
+Status MergeResourceAliases(const Json& doc, Json* sub);
+
 struct TaskSpec {
   std::string name;                       // ValidateObjectName, unique in the pipeline
   std::string label;                      // display name

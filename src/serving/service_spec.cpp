@@ -159,17 +159,7 @@ Result<ContainerSpec> ParseContainer(const Json& doc, const std::string& project
       sub["command"] = text.empty() ? Json::array() : Json::array({"sh", "-c", text});
     }
   }
-  for (const char* what : {"cpu", "memory", "gpu"}) {
-    std::string alias = std::string("resource_") + what;
-    const Json* flat = FieldOrNull(doc, alias);
-    if (!flat) continue;
-    if (!sub.contains("resources")) sub["resources"] = Json::object();
-    if (!sub["resources"].is_object()) break;  // ParseTemplateSpec names the error
-    if (sub["resources"].contains(what) && !sub["resources"][what].is_null()) {
-      return errors::Invalid(alias, std::string("is an alias of resources.") + what + "; give only one of them");
-    }
-    sub["resources"][what] = *flat;
-  }
+  QUADER_RETURN_IF_ERROR(pipeline::MergeResourceAliases(doc, &sub));
   QUADER_ASSIGN_OR_RETURN(pipeline::TemplateSpec t, pipeline::ParseTemplateSpec(sub));
   ContainerSpec c;
   c.image = std::move(t.image);
