@@ -110,28 +110,17 @@ NotebookController::~NotebookController() {
 }
 
 void NotebookController::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  // While a server is starting, look again soon: it is ready the moment it answers.
+  loop_.Start([this] { Reconcile(); },
+              [this] {
+                return starting_since_.empty() ? options_.tick
+                                               : std::min(options_.tick, std::chrono::milliseconds(100));
+              });
 }
 
-void NotebookController::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void NotebookController::Stop() { loop_.Stop(); }
 
-void NotebookController::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-  }
-  wake_.notify_all();
-}
+void NotebookController::Notify() { loop_.Notify(); }
 
 std::optional<NotebookView> NotebookController::View(int64_t notebook_id) const {
   std::lock_guard<std::mutex> lock(view_mu_);
@@ -168,20 +157,6 @@ std::string NotebookController::CodeServer() const {
   if (!options_.code_server.empty()) return options_.code_server;
   std::error_code ec;
   return std::filesystem::exists(kDefaultCodeServer, ec) ? kDefaultCodeServer : "code-server";
-}
-
-void NotebookController::Loop() {
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      // While a server is starting, look again soon: it is ready the moment it answers.
-      auto wait = starting_since_.empty() ? options_.tick : std::min(options_.tick, std::chrono::milliseconds(100));
-      wake_.wait_for(lock, wait, [&] { return stopping_ || notified_; });
-      if (stopping_) return;
-      notified_ = false;
-    }
-    Reconcile();
-  }
 }
 
 gateway::AccessHook NotebookController::AccessHookFor(const store::NotebookRecord& n,

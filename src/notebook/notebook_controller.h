@@ -39,6 +39,7 @@
 
 #include "auth/session_cache.h"
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "gateway/gateway.h"
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
@@ -104,7 +105,6 @@ class NotebookController {
     std::atomic<int64_t> last_request_ms{0};
   };
 
-  void Loop();
   void Reconcile();
   gateway::AccessHook AccessHookFor(const store::NotebookRecord& n, std::shared_ptr<Activity> activity);
   std::string CodeServer() const;
@@ -118,11 +118,7 @@ class NotebookController {
   std::shared_ptr<auth::SessionCache> sessions_;
   std::shared_ptr<std::atomic<int>> login_port_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  bool notified_ = true;   // guarded by mu_
-  std::thread thread_;
+  WakeLoop loop_;
 
   mutable std::mutex view_mu_;
   std::map<int64_t, NotebookView> view_;  // guarded by view_mu_

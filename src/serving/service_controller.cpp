@@ -135,28 +135,12 @@ ServiceController::ServiceController(store::Store& store, const Clock& clock, ru
 ServiceController::~ServiceController() { Stop(); }
 
 void ServiceController::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start([this] { Reconcile(); }, [this] { return options_.tick; });
 }
 
-void ServiceController::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ServiceController::Stop() { loop_.Stop(); }
 
-void ServiceController::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-  }
-  wake_.notify_all();
-}
+void ServiceController::Notify() { loop_.Notify(); }
 
 std::vector<ReplicaView> ServiceController::Replicas(int64_t service_id) const {
   std::lock_guard<std::mutex> lock(view_mu_);
@@ -179,18 +163,6 @@ bool ServiceController::OwnsWorkload(const runtime::WorkloadStatus& w) {
     return Status::Ok();
   });
   return exists;
-}
-
-void ServiceController::Loop() {
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_; });
-      if (stopping_) return;
-      notified_ = false;
-    }
-    Reconcile();
-  }
 }
 
 void ServiceController::Reconcile() {

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "gateway/gateway.h"
 #include "gateway/tcp_exposure.h"
 #include "serving/autoscaler.h"
@@ -117,7 +118,6 @@ class ServiceController {
     Autoscaler autoscaler{AutoscalerOptions{}};
   };
 
-  void Loop();
   void Reconcile();
 
   store::Store& store_;
@@ -126,11 +126,7 @@ class ServiceController {
   gateway::Gateway* gateway_;
   const ServiceControllerOptions options_;
 
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  bool notified_ = true;   // guarded by mu_
-  std::thread thread_;
+  WakeLoop loop_;
 
   mutable std::mutex view_mu_;
   std::map<int64_t, std::vector<ReplicaView>> view_;  // guarded by view_mu_
