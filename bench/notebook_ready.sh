@@ -34,8 +34,9 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$qpid" 2>/dev/null || true
   fi
-  # Notebook servers outlive Quader by design: stop this run's.
-  pkill -f -- "$work/data" 2>/dev/null || true
+  # Notebook servers outlive Quader by design: stop this run's (each is the
+  # process group of a wrapper shell whose command line names the data dir).
+  for pid in $(pgrep -f -- "$work/data" 2>/dev/null); do kill -TERM -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [[ -n ${KEEP:-} ]]; then echo "kept $work" >&2; else rm -rf "$work"; fi
   exit "$rc"
