@@ -113,7 +113,7 @@ void NotebookController::Start() {
   // While a server is starting, look again soon: it is ready the moment it answers.
   loop_.Start([this] { Reconcile(); },
               [this] {
-                return starting_since_.empty() ? options_.tick
+                return starting_.empty() ? options_.tick
                                                : std::min(options_.tick, std::chrono::milliseconds(100));
               });
 }
@@ -351,7 +351,7 @@ void NotebookController::Reconcile() {
       } else {
         spdlog::info("[notebooks] notebook {} ({}/{}): started {} (generation {})", n.id, n.project, n.name, w.name,
                      n.generation);
-        starting_since_[w.name] = now;
+        starting_.insert(w.name);
         view.workload = w.name;
         view.workload_id = started->id;
         view.host_port = started->ports.empty() ? 0 : started->ports[0].host_port;
@@ -371,7 +371,7 @@ void NotebookController::Reconcile() {
         u = {"failed", "the " + spec.type + " server " + why + "; reset it to start it again", std::nullopt};
         spdlog::warn("[notebooks] notebook {}: {}", n.id, u.reason);
         (void)runtime_.Stop(w.id, std::chrono::seconds(0));
-        starting_since_.erase(w.name);
+        starting_.erase(w.name);
       } else if (w.state == runtime::WorkloadState::kRunning && view.host_port > 0) {
         runtime::HttpProbeResult probe =
             spec.type == kTypeJupyter
@@ -387,7 +387,7 @@ void NotebookController::Reconcile() {
           int64_t reported = ReportedActivity(spec.type, probe.body);
           int64_t seen = std::max(reported, activity->last_request_ms.load(std::memory_order_relaxed));
           if (seen > 0) activities[n.id] = seen;
-          starting_since_.erase(w.name);
+          starting_.erase(w.name);
         } else {
           u.state = "pending";
           u.reason = "waiting for the " + spec.type + " server to answer";
@@ -441,7 +441,7 @@ void NotebookController::Reconcile() {
   for (const auto& w : to_stop) {
     spdlog::info("[notebooks] stopping {} (notebook {})", w.name, LabelInt(w, runtime::kLabelOwner));
     (void)runtime_.Stop(w.id, options_.stop_grace);
-    starting_since_.erase(w.name);
+    starting_.erase(w.name);
   }
   {
     std::map<std::string, int> counts = {{"pending", 0}, {"running", 0}, {"failed", 0}, {"stopped", 0}};

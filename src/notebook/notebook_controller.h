@@ -34,6 +34,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -126,8 +127,7 @@ class NotebookController {
 
   // Owned by the controller thread.
   std::map<int64_t, std::shared_ptr<Activity>> activity_;
-  std::map<int64_t, int64_t> reported_activity_;  // what the store has, to write only changes
-  std::map<std::string, int64_t> starting_since_;  // workload -> when it was started (ms), until ready
+  std::set<std::string> starting_;  // workloads started and not yet ready
 };
 
 }  // namespace quader::notebook

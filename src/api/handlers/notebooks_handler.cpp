@@ -2,8 +2,6 @@
 // Notebooks are personal: a user sees, opens and changes only their own;
 // admins see and manage everyone's (but, like everyone, open only their own
 // through the gateway).
-#include <random>
-
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "auth/passwords.h"
@@ -61,14 +59,6 @@ Result<store::NotebookRecord> FindParam(store::Tx& tx, const Request& req) {
   return *rec;
 }
 
-std::string NewServerToken() {
-  std::random_device rd;
-  std::string out;
-  static const char* kHex = "0123456789abcdef";
-  for (int i = 0; i < 32; ++i) out += kHex[rd() & 15];
-  return out;
-}
-
 Result<Change> PutNotebook(store::Tx& tx, const auth::Principal& who, const notebook::NotebookSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
@@ -92,7 +82,7 @@ Result<Change> PutNotebook(store::Tx& tx, const auth::Principal& who, const note
   rec.spec = doc.dump();
   rec.state = "pending";
   rec.reason = "created";
-  rec.server_token = NewServerToken();
+  rec.server_token = auth::NewToken();  // the gateway gives it to the server; never shown
   rec.created_by = who.username;
   rec.created_at = now;
   rec.updated_at = now;
@@ -245,7 +235,7 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                });
                if (!st.ok()) return ErrorReply(st);
                if (!ctx.notebooks) return ErrorReply(errors::Unavailable("notebooks are not run by this server"));
-               if (!ctx.notebooks->View(id) || ctx.notebooks->View(id)->workload.empty()) {
+               if (auto view = ctx.notebooks->View(id); !view || view->workload.empty()) {
                  return ErrorReply(errors::NotFound("notebook server", req.Param("id") + " (it is not running)"));
                }
                bool follow = FlagParam(req, "follow");
