@@ -25,6 +25,13 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 
 web: deps web/dist/index.html
 
+# The Kubernetes manifest validator the tests run (kubernetes-models and its
+# Istio models, pinned by tests/kube/validate/package-lock.json).
+KUBE_VALIDATE := tests/kube/validate/node_modules/.package-lock.json
+$(KUBE_VALIDATE): tests/kube/validate/package.json tests/kube/validate/package-lock.json
+	cd tests/kube/validate && npm ci --no-audit --no-fund
+	@touch $@
+
 $(BUILD_DIR)/CMakeCache.txt: CMakeLists.txt
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
@@ -36,7 +43,7 @@ build: cpp web
 run: build
 	$(BUILD_DIR)/quader server --data $(DATA) --listen $(LISTEN) --apply examples
 
-test: build
+test: build $(KUBE_VALIDATE)
 	@scripts/run-tests.sh $(BUILD_DIR)
 
 bench: build

@@ -9,10 +9,13 @@
 #   quader/vscode:1        `podman build` of images/vscode/ FROM quader/python:3.11 with the
 #                          host's Node 20 and code-server (scripts/install-code-server.sh):
 #                          notebooks of type vscode; skipped when code-server is not installed
+#   quader/server:latest   `podman build` of images/server/ FROM the base with build/quader and
+#                          web/dist (`make build` first): the server for deploy/kubernetes/.
+#                          Only on request (`server`), not part of `all`
 # Each image carries the hash of its recipe in the label quader.recipe; an image
 # whose recipe is unchanged is reused, a changed recipe rebuilds it.
 #
-#   scripts/build-images.sh [base|python|predict|notebook|vscode|all]   (default: all)
+#   scripts/build-images.sh [base|python|predict|notebook|vscode|server|all]   (default: all)
 #
 # Podman runs with a private containers.conf (runc, no default ulimits), as
 # docs/images.md explains; /etc/containers is never touched.
@@ -137,12 +140,44 @@ build_vscode() {
   echo "built $image (recipe $hash)" >&2
 }
 
+# The server image: build/quader (debug sections stripped: ~350 MB becomes ~13 MB, the
+# symbol table stays) and web/dist in a temporary build context: the repository is not uploaded.
+build_server() {
+  local image=quader/server:latest
+  local bin="$root/build/quader" web="$root/web/dist"
+  if [[ ! -x "$bin" || ! -f "$web/index.html" ]]; then
+    echo "cannot build $image: ${bin#"$root"/} or ${web#"$root"/}/index.html is missing; run \`make build\` first" >&2
+    exit 1
+  fi
+  local base_id; base_id=$(podman image inspect --format '{{.Id}}' quader/base:bookworm)
+  # The recipe: the Containerfile, the binary, every file of the web UI and the base.
+  local hash; hash=$( (cat "$root/images/server/Containerfile"; sha256sum <"$bin";
+      cd "$web" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$base_id") |
+    sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  local ctx="$state/server-context"
+  rm -rf "$ctx"
+  mkdir -p "$ctx/web"
+  cp "$root/images/server/Containerfile" "$ctx/"
+  if command -v strip >/dev/null; then strip --strip-debug -o "$ctx/quader" "$bin"; else cp "$bin" "$ctx/quader"; fi
+  cp -r "$web" "$ctx/web/dist"
+  step "podman build $image: build/quader ($("$bin" version)) and web/dist, apt-get inside the image"
+  local rc=0
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$ctx/Containerfile" "$ctx" || rc=$?
+  rm -rf "$ctx"
+  [[ $rc == 0 ]] || exit "$rc"
+  echo "built $image (recipe $hash)" >&2
+}
+
 case $what in
   base) build_base ;;
   python) build_base; build_python ;;
   predict) build_base; build_python; build_predict ;;
   notebook) build_base; build_python; build_notebook ;;
   vscode) build_base; build_python; build_vscode ;;
+  server) build_base; build_server ;;
   all) build_base; build_python; build_predict; build_notebook; build_vscode ;;
-  *) echo "usage: $0 [base|python|predict|notebook|vscode|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [base|python|predict|notebook|vscode|server|all]" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ PKGS=(
   libboost-dev libboost-system-dev
   nlohmann-json3-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libsodium-dev prometheus-cpp-dev libhowardhinnant-date-dev
-  libgtest-dev libgmock-dev uuid-dev libssl-dev
+  libgtest-dev libgmock-dev uuid-dev libssl-dev catatonit
   nodejs npm chromium
   wrk nginx-light haproxy curl procps ninja-build tzdata
   python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna

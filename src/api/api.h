@@ -24,6 +24,7 @@ struct ApiOptions {
   serving::ServiceController* services = nullptr;            // runs services; null: none
   notebook::NotebookController* notebooks = nullptr;         // runs notebooks; null: none
   std::string gateway_url;  // where notebooks are opened ("http://HOST:PORT"); "" = unknown
+  render::RenderOptions render;  // defaults of .../manifests (`quader render`)
 };
 
 class Api {

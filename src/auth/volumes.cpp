@@ -12,6 +12,8 @@ runtime::Mount UserDir(const std::string& data_dir, const std::string& username,
   m.kind = runtime::MountKind::kVolume;
   m.source = (fs::path(data_dir) / "users" / username / sub).string();
   m.target = target;
+  m.claim = kUsersClaim;
+  m.sub_path = username + "/" + sub;
   std::error_code ec;
   fs::create_directories(m.source, ec);
   return m;
@@ -30,6 +32,8 @@ std::vector<runtime::Mount> ResolveVolumeMounts(const std::string& data_dir, con
         rm.kind = runtime::MountKind::kVolume;
         rm.source = (fs::path(data_dir) / "volumes" / m.source / username).string();
         rm.target = (fs::path(m.mount_path) / username).string();
+        rm.claim = m.source;
+        rm.sub_path = username;
         break;
       case MountKind::kHostPath:
         rm.kind = runtime::MountKind::kHostPath;

@@ -18,6 +18,10 @@
 
 namespace quader::auth {
 
+// On a cluster, the claim holding every user's work and archive directories
+// (subPath USER/work, USER/archives): deploy/kubernetes/quader.yaml makes it.
+inline constexpr const char* kUsersClaim = "quader-users";
+
 // Resolves volume_mount entries for `username` to host paths under
 // `data_dir` (pvc: volumes/SOURCE/USER at PATH/USER; hostpath: as given, or
 // relative to the data dir; memory: tmpfs). Host directories are created.

@@ -20,7 +20,7 @@ namespace {
 constexpr AddCommandFn kVerbs[] = {
     AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDeleteCommand,
     AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddTrialsCommand, AddDeployCommand,
-    AddNotebookCommand, AddVersionCommand,
+    AddNotebookCommand, AddRenderCommand, AddVersionCommand,
 };
 
 // CLI11 would report a mistyped verb as "A subcommand is required"; name it.

@@ -557,6 +557,7 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
   spec.resources.memory_bytes = w.resources.memory_bytes;
   spec.resources.gpu = w.resources.gpu;
   spec.node_selector = e.project.node_selector;
+  spec.cluster = e.project.cluster;
   // Trials call the API on the host's loopback (QUADER_API_URL).
   spec.host_network = true;
 
@@ -579,12 +580,12 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
       if (fs::exists(dir / name, ec)) continue;
       WriteFileAtomically((dir / name).string(), [&](std::ofstream& f) { f << content; });
     }
-    add({runtime::MountKind::kVolume, dir.string(), kExperimentFilesDir, true, 0});
+    add({runtime::MountKind::kVolume, dir.string(), kExperimentFilesDir, true, 0, "", ""});
   }
   fs::path out = base / "trials" / std::to_string(t.sequence) / "output";
   fs::create_directories(out, ec);
-  add({runtime::MountKind::kVolume, out.string(), "/outputs", false, 0});
-  if (!options_.sdk_dir.empty()) add({runtime::MountKind::kHostPath, options_.sdk_dir, kSdkMountPath, true, 0});
+  add({runtime::MountKind::kVolume, out.string(), "/outputs", false, 0, "", ""});
+  if (!options_.sdk_dir.empty()) add({runtime::MountKind::kHostPath, options_.sdk_dir, kSdkMountPath, true, 0, "", ""});
   spec.mounts = std::move(mounts);
 
   spec.labels = {

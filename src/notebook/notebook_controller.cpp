@@ -90,6 +90,80 @@ std::string UpstreamName(const store::NotebookRecord& n) { return "notebook:" + 
 
 }  // namespace
 
+runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const NotebookSpec& spec,
+                                       const auth::ProjectSettings& project, const NotebookSite& site) {
+  runtime::WorkloadSpec w;
+  w.name = "q" + site.instance.substr(0, 8) + "-nb" + std::to_string(n.id) + "-g" +
+           std::to_string(n.generation);
+  w.image = spec.image;
+  std::string user = n.created_by;
+  std::string path = NotebookPath(n.project, n.name);
+  std::string home = "/mnt/" + user;
+  std::string dir = spec.working_dir.empty() ? home : spec.working_dir;
+  int port = spec.type == kTypeVscode ? kVscodePort : kJupyterPort;
+  std::string bind = "0.0.0.0";
+  if (site.local) {
+    port = runtime::FreeLoopbackPort();
+    bind = "127.0.0.1";
+  }
+  if (spec.type == kTypeJupyter) {
+    w.command = {"jupyter-notebook",
+                 "--no-browser",
+                 "--allow-root",
+                 "--ip=" + bind,
+                 "--port=" + std::to_string(port),
+                 "--port-retries=0",
+                 "--notebook-dir=" + dir,
+                 "--NotebookApp.base_url=" + path,
+                 "--NotebookApp.allow_remote_access=True",
+                 "--NotebookApp.quit_button=False",
+                 "--NotebookApp.shutdown_no_activity_timeout=0"};
+    w.env["JUPYTER_TOKEN"] = n.server_token;  // NotebookApp.token, kept off the command line
+  } else {
+    // Its settings and state per notebook, extensions shared by the
+    // user's notebooks, all under /mnt/$username (they survive a reset).
+    std::string data = home + "/.quader/code-server";
+    std::string own = data + "/" + n.project + "-" + n.name;
+    w.command = {site.code_server,
+                 "--auth=none",
+                 "--bind-addr=" + bind + ":" + std::to_string(port),
+                 "--disable-telemetry",
+                 "--disable-update-check",
+                 "--user-data-dir=" + own + "/user-data",
+                 "--extensions-dir=" + data + "/extensions",
+                 dir};
+    w.env["XDG_CONFIG_HOME"] = own + "/config";  // or it writes ~/.config/code-server
+    w.env["XDG_DATA_HOME"] = own + "/data";
+  }
+  w.working_dir = dir;
+  w.env.insert(spec.env.begin(), spec.env.end());
+  w.env["USERNAME"] = user;
+  w.env["NOTEBOOK_NAME"] = n.name;
+  w.env["NOTEBOOK_PROJECT"] = n.project;
+  w.env["NOTEBOOK_URL_PATH"] = path;
+  w.env["PORT"] = std::to_string(port);
+  w.env["SHELL"] = "/bin/bash";
+  w.resources = {spec.resources.cpu, spec.resources.memory_bytes, spec.resources.gpu};
+  w.node_selector = project.node_selector;
+  w.cluster = project.cluster;
+  w.mounts.push_back(auth::PersonalWorkMount(site.data_dir, user));
+  w.mounts.push_back(auth::PersonalArchiveMount(site.data_dir, user));
+  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, project.volume_mounts, user)) w.mounts.push_back(m);
+  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, spec.mounts, user)) w.mounts.push_back(m);
+  runtime::PortMapping m;
+  m.container_port = port;
+  if (site.local) m.host_port = port;
+  w.ports.push_back(m);
+  w.labels = {{runtime::kLabelManaged, "true"},
+              {runtime::kLabelInstance, site.instance},
+              {runtime::kLabelProject, n.project},
+              {runtime::kLabelUser, user},
+              {runtime::kLabelKind, "notebook"},
+              {runtime::kLabelOwner, std::to_string(n.id)},
+              {kLabelGeneration, std::to_string(n.generation)}};
+  return w;
+}
+
 std::string NotebookPath(const std::string& project, const std::string& name) {
   return "/notebook/" + project + "/" + name + "/";
 }
@@ -274,74 +348,9 @@ void NotebookController::Reconcile() {
       // Stays failed until a reset (a new generation clears the state).
     } else if (mine[n.id].empty()) {
       // Start the server of this generation.
-      runtime::WorkloadSpec w;
-      w.name = "q" + options_.instance.substr(0, 8) + "-nb" + std::to_string(n.id) + "-g" +
-               std::to_string(n.generation);
-      w.image = spec.image;
-      std::string user = n.created_by;
-      std::string home = "/mnt/" + user;
-      std::string dir = spec.working_dir.empty() ? home : spec.working_dir;
-      int port = spec.type == kTypeVscode ? kVscodePort : kJupyterPort;
-      std::string bind = "0.0.0.0";
-      if (process_runtime) {
-        port = runtime::FreeLoopbackPort();
-        bind = "127.0.0.1";
-      }
-      if (spec.type == kTypeJupyter) {
-        w.command = {"jupyter-notebook",
-                     "--no-browser",
-                     "--allow-root",
-                     "--ip=" + bind,
-                     "--port=" + std::to_string(port),
-                     "--port-retries=0",
-                     "--notebook-dir=" + dir,
-                     "--NotebookApp.base_url=" + path,
-                     "--NotebookApp.allow_remote_access=True",
-                     "--NotebookApp.quit_button=False",
-                     "--NotebookApp.shutdown_no_activity_timeout=0"};
-        w.env["JUPYTER_TOKEN"] = n.server_token;  // NotebookApp.token, kept off the command line
-      } else {
-        // Its settings and state per notebook, extensions shared by the
-        // user's notebooks, all under /mnt/$username (they survive a reset).
-        std::string data = home + "/.quader/code-server";
-        std::string own = data + "/" + n.project + "-" + n.name;
-        w.command = {process_runtime ? CodeServer() : "code-server",
-                     "--auth=none",
-                     "--bind-addr=" + bind + ":" + std::to_string(port),
-                     "--disable-telemetry",
-                     "--disable-update-check",
-                     "--user-data-dir=" + own + "/user-data",
-                     "--extensions-dir=" + data + "/extensions",
-                     dir};
-        w.env["XDG_CONFIG_HOME"] = own + "/config";  // or it writes ~/.config/code-server
-        w.env["XDG_DATA_HOME"] = own + "/data";
-      }
-      w.working_dir = dir;
-      w.env.insert(spec.env.begin(), spec.env.end());
-      w.env["USERNAME"] = user;
-      w.env["NOTEBOOK_NAME"] = n.name;
-      w.env["NOTEBOOK_PROJECT"] = n.project;
-      w.env["NOTEBOOK_URL_PATH"] = path;
-      w.env["PORT"] = std::to_string(port);
-      w.env["SHELL"] = "/bin/bash";
-      w.resources = {spec.resources.cpu, spec.resources.memory_bytes, spec.resources.gpu};
-      const auth::ProjectSettings& project = projects[n.project_id];
-      w.node_selector = project.node_selector;
-      w.mounts.push_back(auth::PersonalWorkMount(options_.data_dir, user));
-      w.mounts.push_back(auth::PersonalArchiveMount(options_.data_dir, user));
-      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, project.volume_mounts, user)) w.mounts.push_back(m);
-      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, spec.mounts, user)) w.mounts.push_back(m);
-      runtime::PortMapping m;
-      m.container_port = port;
-      if (process_runtime) m.host_port = port;
-      w.ports.push_back(m);
-      w.labels = {{runtime::kLabelManaged, "true"},
-                  {runtime::kLabelInstance, options_.instance},
-                  {runtime::kLabelProject, n.project},
-                  {runtime::kLabelUser, user},
-                  {runtime::kLabelKind, "notebook"},
-                  {runtime::kLabelOwner, std::to_string(n.id)},
-                  {kLabelGeneration, std::to_string(n.generation)}};
+      runtime::WorkloadSpec w = NotebookWorkload(
+          n, spec, projects[n.project_id],
+          {options_.data_dir, options_.instance, process_runtime, process_runtime ? CodeServer() : "code-server"});
       auto started = runtime_.Start(w);
       if (!started.ok()) {
         std::string why = started.status().message();
@@ -375,10 +384,10 @@ void NotebookController::Reconcile() {
       } else if (w.state == runtime::WorkloadState::kRunning && view.host_port > 0) {
         runtime::HttpProbeResult probe =
             spec.type == kTypeJupyter
-                ? runtime::HttpGetLoopback(view.host_port, path + "api/status",
-                                           {{"Authorization", "token " + n.server_token}}, options_.probe_timeout,
-                                           4096)
-                : runtime::HttpGetLoopback(view.host_port, "/healthz", {}, options_.probe_timeout, 4096);
+                ? runtime::HttpGet(runtime::AddressOf(w.address), view.host_port, path + "api/status",
+                                   {{"Authorization", "token " + n.server_token}}, options_.probe_timeout, 4096)
+                : runtime::HttpGet(runtime::AddressOf(w.address), view.host_port, "/healthz", {},
+                                   options_.probe_timeout, 4096);
         view.ready = probe.status == 200;
         if (view.ready) {
           u.state = "running";
@@ -395,7 +404,7 @@ void NotebookController::Reconcile() {
       } else {
         u = {"pending", "waiting for the server to start", std::nullopt};
       }
-      up.backends.push_back({"127.0.0.1", static_cast<uint16_t>(view.host_port)});
+      up.backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(view.host_port)});
       if (!view.ready) up.backends.clear();
     }
 

@@ -41,7 +41,9 @@
 #include "auth/session_cache.h"
 #include "core/clock.h"
 #include "core/wake_loop.h"
+#include "auth/expand.h"
 #include "gateway/gateway.h"
+#include "notebook/notebook_spec.h"
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
 #include "store/store.h"
@@ -67,6 +69,22 @@ struct NotebookControllerOptions {
 
 // Where a notebook is reached through the gateway: "/notebook/P/N/".
 std::string NotebookPath(const std::string& project, const std::string& name);
+
+// Where notebook servers run.
+struct NotebookSite {
+  std::string data_dir;     // the server's data directory (users' directories, volumes)
+  std::string instance;     // the runtime instance label
+  bool local = false;       // the process runtime: a free loopback port, bound to 127.0.0.1
+  std::string code_server;  // the code-server command
+};
+
+// The workload of a notebook's server (its current generation): the Jupyter
+// or code-server command under NotebookPath, env, resources, mounts
+// (/mnt/$user, /archives/$user, the project's and the notebook's volumes),
+// the project's node selector, one port, labels. Used by the controller and
+// by `quader render`.
+runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const NotebookSpec& spec,
+                                       const auth::ProjectSettings& project, const NotebookSite& site);
 
 // The notebook's server as the controller last saw it.
 struct NotebookView {

@@ -763,6 +763,7 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
 
   std::string node_selector;
   for (const auto& [k, v] : run.project.node_selector) spec.node_selector[k] = v;
+  spec.cluster = run.project.cluster;
   for (const auto& [k, v] : ts.node_selector) spec.node_selector[k] = v;
   for (const auto& [k, v] : spec.node_selector) node_selector += (node_selector.empty() ? "" : ",") + k + "=" + v;
   std::string volume_mount;

@@ -1,10 +1,12 @@
 #include "runtime/factory.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "runtime/docker/docker_runtime.h"
+#include "runtime/kubernetes/kubernetes_runtime.h"
 #include "runtime/process/process_runtime.h"
 
 namespace quader::runtime {
@@ -25,7 +27,14 @@ OpenedRuntime OpenProcess(const std::string& data_dir, const std::string& why) {
 Result<OpenedRuntime> OpenRuntime(const std::string& kind, const std::string& data_dir) {
   if (kind == "process") return OpenProcess(data_dir, "");
   if (kind == "kubernetes") {
-    return errors::Unavailable("the kubernetes runtime is not part of this build yet: use auto, docker or process");
+    kubernetes::KubernetesOptions options;
+    // Where pods reach this server's API (trials report through it): the
+    // Service in front of Quader (deploy/kubernetes/quader.yaml sets it).
+    if (const char* url = std::getenv("QUADER_CLUSTER_API_URL"); url && *url) options.api_url = url;
+    auto rt = std::make_unique<kubernetes::KubernetesRuntime>(std::move(options));
+    auto described = rt->Describe();
+    if (!described.ok()) return errors::Unavailable("kubernetes: " + described.status().message());
+    return OpenedRuntime{std::move(rt), *described};
   }
   if (kind != "auto" && kind != "docker") {
     return errors::Invalid("runtime", "\"" + kind + "\" is not auto, docker, process or kubernetes");

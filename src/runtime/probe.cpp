@@ -29,13 +29,15 @@ int FreeLoopbackPort() {
   return port;
 }
 
-int ConnectLoopback(int port, milliseconds timeout) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -1;
+int ConnectLoopback(int port, milliseconds timeout) { return ConnectTcp(kLoopback, port, timeout); }
+
+int ConnectTcp(const std::string& host, int port, milliseconds timeout) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno != EINPROGRESS) {
     close(fd);
     return -1;
@@ -54,11 +56,17 @@ int ConnectLoopback(int port, milliseconds timeout) {
 HttpProbeResult HttpGetLoopback(int port, const std::string& path,
                                 const std::vector<std::pair<std::string, std::string>>& headers,
                                 milliseconds timeout, size_t max_body) {
+  return HttpGet(kLoopback, port, path, headers, timeout, max_body);
+}
+
+HttpProbeResult HttpGet(const std::string& host, int port, const std::string& path,
+                        const std::vector<std::pair<std::string, std::string>>& headers, milliseconds timeout,
+                        size_t max_body) {
   HttpProbeResult out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  int fd = ConnectLoopback(port, timeout);
+  int fd = ConnectTcp(host, port, timeout);
   if (fd < 0) return out;
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) +
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: " + host + ":" + std::to_string(port) +
                     "\r\nUser-Agent: quader-probe\r\n";
   for (const auto& [name, value] : headers) req += name + ": " + value + "\r\n";
   req += "\r\n";
@@ -89,13 +97,17 @@ HttpProbeResult HttpGetLoopback(int port, const std::string& path,
 }
 
 bool ProbeLoopback(int port, const std::string& path, milliseconds timeout) {
+  return Probe(kLoopback, port, path, timeout);
+}
+
+bool Probe(const std::string& host, int port, const std::string& path, milliseconds timeout) {
   if (path.empty()) {
-    int fd = ConnectLoopback(port, timeout);
+    int fd = ConnectTcp(host, port, timeout);
     if (fd < 0) return false;
     close(fd);
     return true;
   }
-  int code = HttpGetLoopback(port, path, {}, timeout).status;
+  int code = HttpGet(host, port, path, {}, timeout).status;
   return code >= 200 && code < 400;
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/documents.h"
 #include "core/status.h"
 
 namespace quader::runtime {
@@ -33,6 +34,11 @@ struct Mount {
   std::string target;      // absolute path inside the workload
   bool read_only = false;
   int64_t size_bytes = 0;  // kMemory
+  // Cluster runtimes (kubernetes) mount the named claim, not `source`: for
+  // kVolume, the PersistentVolumeClaim and the path inside it (the user's
+  // directory). Local runtimes ignore both.
+  std::string claim;
+  std::string sub_path;
 };
 
 struct Resources {
@@ -65,6 +71,8 @@ struct WorkloadSpec {
   // Shares the host's network namespace (container runtimes): how a trial
   // reaches the API on the host's loopback. Ports are then not published.
   bool host_network = false;
+  // The project's `cluster` (a kubeconfig context); local runtimes ignore it.
+  std::string cluster;
 };
 
 enum class WorkloadState {
@@ -85,7 +93,13 @@ struct WorkloadStatus {
   std::string reason;  // human-readable detail for failures
   std::map<std::string, std::string> labels;
   std::vector<PortMapping> ports;  // with the host ports actually bound
+  // Where those host ports are reached: empty means 127.0.0.1 (local
+  // runtimes); a cluster runtime names its Service or pod address.
+  std::string address;
   std::string node;                // machine or node it runs on
+  // Cluster runtimes: the pod passed its own readiness probe (Kubernetes'
+  // Ready condition). Local runtimes leave it false; controllers probe.
+  bool ready = false;
   std::optional<std::chrono::system_clock::time_point> started_at;
   std::optional<std::chrono::system_clock::time_point> finished_at;
 };
@@ -94,6 +108,25 @@ struct WorkloadStats {
   double cpu_cores = 0;      // average over the last sample interval
   int64_t memory_bytes = 0;  // current resident use
   int64_t memory_limit_bytes = 0;
+};
+
+// Objects a cluster runtime keeps beside workloads: on Kubernetes a
+// service is one Deployment with its Service, `$name-external` Service,
+// HorizontalPodAutoscaler and VirtualService (serving/cluster_objects.h),
+// rolled out and scaled by the cluster itself.
+class ClusterObjects {
+ public:
+  virtual ~ClusterObjects() = default;
+  // The namespace objects of `context` (a project's `cluster`) go to.
+  virtual std::string Namespace(const std::string& context) = 0;
+  // Creates each object, or replaces it when it exists. kConflict when an
+  // object of that name belongs to another owner (its quader.owner label).
+  virtual Status Apply(const std::string& context, const std::vector<Json>& objects) = 0;
+  // Deletes the objects (of the kinds Apply makes) labelled with all of `selector`.
+  virtual Status DeleteLabelled(const std::string& context, const std::map<std::string, std::string>& selector) = 0;
+  // The pods labelled with all of `selector`, with `ready` and `address`.
+  virtual Result<std::vector<WorkloadStatus>> Pods(const std::string& context,
+                                                   const std::map<std::string, std::string>& selector) = 0;
 };
 
 // Receives log output as it is produced. Return false to stop following.
@@ -144,6 +177,10 @@ class Runtime {
   // timeout). kNotFound when `id` is unknown. The default polls Inspect,
   // quickly at first (short tasks end fast), then every 100 ms.
   virtual Result<WorkloadStatus> Wait(const std::string& id, std::chrono::milliseconds timeout);
+
+  // Cluster runtimes keep services as cluster objects; null (the default):
+  // controllers keep replicas as single workloads.
+  virtual ClusterObjects* cluster_objects() { return nullptr; }
 };
 
 // Saves the workload's whole log so far to `path` (atomically), then

@@ -29,6 +29,7 @@
 #include "pipeline/run_controller.h"
 #include "runtime/adopt.h"
 #include "runtime/factory.h"
+#include "runtime/kubernetes/kubernetes_runtime.h"
 #include "core/log.h"
 #include "store/store.h"
 #include "store/users.h"
@@ -237,6 +238,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   svc_opts.data_dir = cfg.data_dir;
   svc_opts.instance = *instance;
   svc_opts.service_domain = cfg.service_domain;
+  svc_opts.istio = cfg.istio;
+  svc_opts.istio_gateway = cfg.istio_gateway;
   svc_opts.external_ip = cfg.service_external_ip;
   svc_opts.external_port_base = cfg.external_port_base;
   svc_opts.autoscale_period = std::chrono::milliseconds(cfg.autoscale_period_ms);
@@ -293,6 +296,13 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
 
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
+  render::RenderOptions render_defaults;
+  render_defaults.instance = *instance;
+  render_defaults.data_dir = cfg.data_dir;
+  render_defaults.service_domain = cfg.service_domain;
+  render_defaults.istio = cfg.istio;
+  render_defaults.istio_gateway = cfg.istio_gateway;
+  if (auto* k8s = dynamic_cast<runtime::kubernetes::KubernetesRuntime*>(&rt)) render_defaults.ns = k8s->default_namespace();
   // The gateway listens before the API is built: notebooks' URLs name its port.
   if (Status st = gateway.Start(); !st.ok()) {
     std::cerr << "quader: --gateway-listen " << cfg.gateway_listen << ": " << st.message() << "\n";
@@ -302,7 +312,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
                             std::to_string(gateway.port());
   api::Api api(**store, clock, metrics,
                {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services, &notebooks,
-                gateway_url});
+                gateway_url, render_defaults});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -446,6 +456,8 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "scale-down-window") cfg->scale_down_window_ms = v.as<int64_t>();
       else if (key == "notebook-idle-timeout") cfg->notebook_idle_timeout_ms = v.as<int64_t>();
       else if (key == "runtime") cfg->runtime = v.as<std::string>();
+      else if (key == "istio") cfg->istio = v.as<bool>();
+      else if (key == "istio-gateway") cfg->istio_gateway = v.as<std::string>();
       else if (key == "db") cfg->db = v.as<std::string>();
       else if (key == "web-dir") cfg->web_dir = v.as<std::string>();
       else if (key == "log-level") cfg->log_level = v.as<std::string>();
@@ -489,6 +501,10 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--service-domain", cfg.service_domain,
                  "wildcard domain of services: they answer on NAME.DOMAIN at the gateway (SERVICE_DOMAIN)")
+      ->capture_default_str();
+  app.add_flag("--istio", cfg.istio,
+               "with --runtime kubernetes: an Istio VirtualService per service (hosts, canary split, mirror)");
+  app.add_option("--istio-gateway", cfg.istio_gateway, "the Istio gateway VirtualServices attach to (NAMESPACE/NAME)")
       ->capture_default_str();
   app.add_option("--service-external-ip", cfg.service_external_ip,
                  "IP where services' NAME-external ports listen (SERVICE_EXTERNAL_IP; a project's own wins)")

@@ -30,6 +30,10 @@ struct ServerConfig {
   // Notebooks idle this long are stopped (their files stay); 0 = never.
   int64_t notebook_idle_timeout_ms = 0;
   std::string runtime = "auto";  // auto, docker, process, kubernetes
+  // --runtime kubernetes: give each service an Istio VirtualService (hosts,
+  // canary split, mirror) through this Istio gateway.
+  bool istio = false;
+  std::string istio_gateway = "istio-system/istio-ingressgateway";
   std::string db;                // default sqlite:DATA/quader.db
   std::string web_dir;           // default: web/dist beside the binary's build dir
   std::string log_level = "info";

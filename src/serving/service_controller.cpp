@@ -12,78 +12,14 @@
 #include "auth/volumes.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
+#include "serving/cluster_objects.h"
+#include "serving/service_plan.h"
 #include "serving/service_spec.h"
 
 namespace quader::serving {
 namespace {
 
 using std::chrono::milliseconds;
-
-// What a service asks for, whichever its kind.
-struct Plan {
-  ContainerSpec container;
-  int replicas = 1;  // the desired count now (stage and autoscaler applied)
-  std::optional<gateway::HealthSpec> health;
-  ServiceHosts hosts;
-  bool inference = false;
-  std::map<std::string, int> canary;
-  std::map<std::string, int> shadow;
-  std::map<std::string, std::string> model_env;  // KUBEFLOW_* (inference services)
-  std::string stage = store::kStageOnline;
-  int min_replicas = 1, max_replicas = 1;
-  gateway::HpaSpec hpa;
-  bool autoscaled = false;  // an online inference service with min < max
-};
-
-// KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
-std::string EnvName(const std::string& stage) { return stage == store::kStageOnline ? "prod" : stage; }
-
-Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
-  Json doc = Json::parse(s.spec, nullptr, false);
-  if (doc.is_discarded()) return errors::Internal("the stored spec is not JSON");
-  Plan p;
-  if (s.kind == "InferenceService") {
-    QUADER_ASSIGN_OR_RETURN(InferenceServiceSpec spec, ParseInferenceServiceSpec(doc));
-    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
-    p.container = spec.container;
-    p.health = spec.health;
-    p.inference = true;
-    p.canary = spec.canary;
-    p.shadow = spec.shadow;
-    p.stage = s.stage;
-    p.min_replicas = spec.min_replicas;
-    p.max_replicas = spec.max_replicas;
-    p.hpa = spec.hpa;
-    // The stage decides the count: debug one, test min, online the
-    // autoscaler's (between min and max), offline none.
-    if (s.stage == store::kStageOffline) {
-      p.replicas = 0;
-    } else if (s.stage == store::kStageDebug) {
-      p.replicas = 1;
-    } else if (s.stage == store::kStageOnline && spec.max_replicas > spec.min_replicas) {
-      p.autoscaled = true;
-      p.replicas = s.scaled_replicas >= spec.min_replicas && s.scaled_replicas <= spec.max_replicas
-                       ? s.scaled_replicas
-                       : spec.min_replicas;
-    } else {
-      p.replicas = spec.min_replicas;
-    }
-    // SPEC §8.
-    p.model_env = {{"KUBEFLOW_ENV", EnvName(s.stage)},
-                   {"KUBEFLOW_MODEL_PATH", spec.model_path},
-                   {"KUBEFLOW_MODEL_VERSION", spec.model_version},
-                   {"KUBEFLOW_MODEL_IMAGES", spec.container.image},
-                   {"KUBEFLOW_MODEL_NAME", spec.model_name},
-                   {"KUBEFLOW_AREA", "local"}};
-  } else {
-    QUADER_ASSIGN_OR_RETURN(ServiceSpec spec, ParseServiceSpec(doc));
-    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
-    p.container = spec.container;
-    p.replicas = spec.replicas;
-    p.health = spec.health;
-  }
-  return p;
-}
 
 std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
 
@@ -188,6 +124,7 @@ void ServiceController::Reconcile() {
     spdlog::warn("[serving] listing replicas failed: {}", listed.status().ToString());
     return;
   }
+  runtime::ClusterObjects* cluster = runtime_.cluster_objects();
   std::map<int64_t, std::vector<runtime::WorkloadStatus>> by_service;
   std::set<int64_t> known;
   for (const auto& s : services) known.insert(s.id);
@@ -195,6 +132,14 @@ void ServiceController::Reconcile() {
     int id = LabelInt(w, runtime::kLabelOwner);
     if (!known.count(id)) {
       // Its service was deleted.
+      if (cluster) {
+        (void)cluster->DeleteLabelled("", {{runtime::kLabelManaged, "true"},
+                                           {runtime::kLabelInstance, options_.instance},
+                                           {runtime::kLabelKind, "service"},
+                                           {runtime::kLabelOwner, std::to_string(id)}});
+        applied_.erase(id);
+        continue;
+      }
       (void)runtime_.Stop(w.id, options_.stop_grace);
       ready_.erase(w.name);
       continue;
@@ -219,8 +164,10 @@ void ServiceController::Reconcile() {
   std::vector<std::pair<int64_t, gateway::Exposure>> exposures;
   std::map<int64_t, std::pair<std::string, std::string>> states;
   bool process_runtime = runtime_.kind() == "process";
+
   char host_buf[256] = {0};
   std::string node_name = gethostname(host_buf, sizeof(host_buf) - 1) == 0 ? host_buf : "localhost";
+  ReplicaSite site{options_.data_dir, options_.instance, node_name, process_runtime};
 
   for (const auto& s : services) {
     auto plan = PlanOf(s, options_.service_domain);
@@ -229,6 +176,73 @@ void ServiceController::Reconcile() {
       continue;
     }
     const Plan& p = *plan;
+    if (cluster) {
+      // The cluster keeps the replicas: apply the objects when they change,
+      // route to the ready pods.
+      const auth::ProjectSettings& project = projects[s.project_id];
+      auto owner = OwnerLabels(s, options_.instance);
+      std::vector<ReplicaView> replicas;
+      std::vector<gateway::Backend> backends;
+      std::string failure;
+      if (p.replicas == 0) {
+        if (applied_.count(s.id)) {
+          Status gone = cluster->DeleteLabelled(project.cluster, owner);
+          if (gone.ok()) {
+            applied_.erase(s.id);
+            event(s.id, "undeployed", "its objects were deleted from the cluster");
+          }
+        }
+      } else {
+        ClusterObjectOptions o{cluster->Namespace(project.cluster), options_.instance, options_.data_dir,
+                               options_.istio, options_.istio_gateway};
+        std::vector<Json> objects = ServiceObjects(s, p, project, o);
+        std::string digest = Json(objects).dump();
+        if (applied_[s.id] != digest) {
+          Status applied = cluster->Apply(project.cluster, objects);
+          if (applied.ok()) {
+            applied_[s.id] = digest;
+            std::string kinds;
+            for (const auto& obj : objects) kinds += (kinds.empty() ? "" : ", ") + obj.value("kind", "");
+            event(s.id, "applied", "generation " + std::to_string(s.generation) + " to namespace " + o.ns + ": " + kinds);
+          } else {
+            applied_.erase(s.id);
+            failure = "cannot apply: " + applied.message();
+            event(s.id, "apply-failed", failure);
+          }
+        }
+        auto pods = cluster->Pods(project.cluster, owner);
+        if (!pods.ok()) failure = "cannot list pods: " + pods.status().message();
+        int index = 0;
+        for (const auto& pod : pods.ok() ? *pods : std::vector<runtime::WorkloadStatus>{}) {
+          ReplicaView r;
+          r.workload = pod.name;
+          r.index = index++;
+          r.generation = LabelInt(pod, kLabelGeneration);
+          r.host_port = pod.ports.empty() ? 0 : pod.ports[0].host_port;
+          r.state = pod.state == runtime::WorkloadState::kFailed ? "failed" : pod.ready ? "ready" : "starting";
+          r.reason = pod.reason;
+          if (pod.state == runtime::WorkloadState::kFailed && failure.empty()) failure = pod.reason;
+          if (pod.ready && r.host_port > 0 && !pod.address.empty()) {
+            backends.push_back({pod.address, static_cast<uint16_t>(r.host_port)});
+          }
+          replicas.push_back(r);
+        }
+      }
+      gateway::Upstream up;
+      up.name = UpstreamName(s);
+      up.backends = backends;
+      upstreams.push_back(up);
+      routed.push_back({&s, p});
+      view[s.id] = replicas;
+      if (p.replicas == 0) {
+        states[s.id] = {"stopped", p.inference ? "offline: deploy it to debug, test or prod" : "replicas: 0"};
+      } else if (!backends.empty()) {
+        states[s.id] = {"running", ""};
+      } else {
+        states[s.id] = {"pending", failure.empty() ? "waiting for a ready pod" : failure};
+      }
+      continue;
+    }
     std::vector<runtime::WorkloadStatus>& mine = by_service[s.id];
     std::vector<ReplicaView> replicas;
     std::vector<gateway::Backend> backends;
@@ -279,7 +293,7 @@ void ServiceController::Reconcile() {
             r.reason = "health probe exited with code " + std::to_string(*code);
           }
         } else {
-          ready = runtime::ProbeLoopback(probe_port, path, options_.probe_timeout);
+          ready = runtime::Probe(runtime::AddressOf(w.address), probe_port, path, options_.probe_timeout);
         }
       }
       r.state = ready ? "ready" : "starting";
@@ -290,7 +304,7 @@ void ServiceController::Reconcile() {
         backoff_[s.id].failures = 0;
       }
       if (ready) {
-        backends.push_back({"127.0.0.1", static_cast<uint16_t>(r.host_port)});
+        backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(r.host_port)});
         ready_workloads.push_back(&w);
       } else if (ready_.erase(w.name)) {
         event(s.id, "replica-unready", "replica " + std::to_string(r.index) + " stopped passing its health probe");
@@ -335,55 +349,7 @@ void ServiceController::Reconcile() {
     if (!old_alive.empty()) to_start = std::min(to_start, current_alive == current_ready ? 1 : 0);
     for (int i = 0; to_start > 0 && now >= b.not_before_ms; ++i) {
       if (current_indexes.count(i)) continue;
-      runtime::WorkloadSpec spec;
-      spec.name = "q" + options_.instance.substr(0, 8) + "-v" + std::to_string(s.id) + "-g" +
-                  std::to_string(s.generation) + "-r" + std::to_string(i);
-      spec.image = p.container.image;
-      spec.command = p.container.command;
-      spec.working_dir = p.container.working_dir;
-      spec.env = p.container.env;
-      spec.resources = {p.container.resources.cpu, p.container.resources.memory_bytes, p.container.resources.gpu};
-      const auth::ProjectSettings& project = projects[s.project_id];
-      spec.node_selector = project.node_selector;
-      for (const auto& [k, v] : p.container.node_selector) spec.node_selector[k] = v;
-      spec.mounts.push_back(auth::PersonalWorkMount(options_.data_dir, s.created_by));
-      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, project.volume_mounts, s.created_by))
-        spec.mounts.push_back(std::move(m));
-      for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, p.container.mounts, s.created_by))
-        spec.mounts.push_back(std::move(m));
-      for (size_t k = 0; k < p.container.ports.size(); ++k) {
-        int port = p.container.ports[k];
-        runtime::PortMapping m;
-        if (process_runtime) {
-          // A local process cannot be remapped: it listens on a free port, told by $PORT.
-          int free = runtime::FreeLoopbackPort();
-          m.container_port = free;
-          m.host_port = free;
-          spec.env["QUADER_PORT_" + std::to_string(port)] = std::to_string(free);
-          if (k == 0) spec.env["PORT"] = std::to_string(free);
-        } else {
-          m.container_port = port;
-          if (k == 0) spec.env["PORT"] = std::to_string(port);
-        }
-        spec.ports.push_back(m);
-      }
-      // The K8S_* variables with their local meanings (docs/services.md).
-      spec.env["USERNAME"] = s.created_by;
-      spec.env["SERVICE_NAME"] = s.name;
-      spec.env["K8S_POD_NAMESPACE"] = s.project;
-      spec.env["K8S_POD_NAME"] = spec.name;
-      spec.env["K8S_POD_IP"] = "127.0.0.1";
-      spec.env["K8S_HOST_IP"] = "127.0.0.1";
-      spec.env["K8S_NODE_NAME"] = node_name;
-      for (const auto& [k, v] : p.model_env) spec.env[k] = v;
-      spec.labels = {{runtime::kLabelManaged, "true"},
-                     {runtime::kLabelInstance, options_.instance},
-                     {runtime::kLabelProject, s.project},
-                     {runtime::kLabelUser, s.created_by},
-                     {runtime::kLabelKind, "service"},
-                     {runtime::kLabelOwner, std::to_string(s.id)},
-                     {runtime::kLabelReplica, std::to_string(i)},
-                     {kLabelGeneration, std::to_string(s.generation)}};
+      runtime::WorkloadSpec spec = ReplicaSpec(s, p, projects[s.project_id], site, i);
       auto started = runtime_.Start(spec);
       if (!started.ok()) {
         last_failure = "could not start: " + started.status().message();
@@ -468,7 +434,7 @@ void ServiceController::Reconcile() {
             if (m.container_port == p.container.ports[k]) host_port = m.host_port;
           }
           if (host_port == 0 && k < w->ports.size()) host_port = w->ports[k].host_port;  // process runtime: by order
-          if (host_port > 0) e.backends.push_back({"127.0.0.1", static_cast<uint16_t>(host_port)});
+          if (host_port > 0) e.backends.push_back({runtime::AddressOf(w->address), static_cast<uint16_t>(host_port)});
         }
         exposures.push_back({s.id, e});
         external_view[s.id].push_back(view_port);

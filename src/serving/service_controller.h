@@ -24,6 +24,14 @@
 //   the runtime's CPU and memory figures (serving/autoscaler.h), each
 //   decision recorded as a `scaled` event.
 //
+// On a cluster runtime (runtime::ClusterObjects: Kubernetes) the cluster
+// keeps the replicas instead: each service is applied as one Deployment
+// (rolled out with readiness probes), its Service, `$name-external`, a
+// HorizontalPodAutoscaler and a VirtualService (serving/cluster_objects.h)
+// whenever its generation, stage or project settings change; its ready pods
+// are routed through the gateway as above; a deleted or offline service's
+// objects are deleted.
+//
 // Public methods are thread-safe.
 
 #include <atomic>
@@ -41,6 +49,7 @@
 #include "gateway/gateway.h"
 #include "gateway/tcp_exposure.h"
 #include "serving/autoscaler.h"
+#include "serving/service_plan.h"
 #include "runtime/runtime.h"
 #include "store/services.h"
 #include "store/store.h"
@@ -63,6 +72,10 @@ struct ServiceControllerOptions {
   // The autoscaler: how often it samples, and its scale-down window.
   std::chrono::milliseconds autoscale_period{15000};
   std::chrono::milliseconds scale_down_window{300000};
+  // On a cluster runtime (Kubernetes): services as cluster objects, with an
+  // Istio VirtualService each when `istio` is on (serving/cluster_objects.h).
+  bool istio = false;
+  std::string istio_gateway = "istio-system/istio-ingressgateway";
 };
 
 // A service port exposed on the external IP.
@@ -82,8 +95,6 @@ struct ReplicaView {
   std::string reason;
 };
 
-// The label holding a replica's spec generation.
-inline constexpr const char* kLabelGeneration = "quader.generation";
 
 class ServiceController {
  public:
@@ -139,6 +150,7 @@ class ServiceController {
   std::map<int64_t, Scaling> scaling_;
   std::map<std::string, std::string> external_errors_;  // "ip:port" -> last error (events once)
   std::unique_ptr<gateway::TcpExposure> exposure_;     // null when external_port_base is 0
+  std::map<int64_t, std::string> applied_;  // cluster runtimes: the objects last applied, per service
 };
 
 }  // namespace quader::serving

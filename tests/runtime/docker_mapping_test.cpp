@@ -32,9 +32,9 @@ TEST(CreateBodyTest, MapsEveryField) {
   spec.env = {{"A", "1"}, {"B", "x=y"}};
   spec.working_dir = "/work";
   spec.labels = {{kLabelKind, "task"}};
-  spec.mounts = {{MountKind::kHostPath, "/data/in", "/in", true, 0},
-                 {MountKind::kVolume, "/srv/vol/alice", "/mnt/alice", false, 0},
-                 {MountKind::kMemory, "", "/dev/shm", false, 64 << 20}};
+  spec.mounts = {{MountKind::kHostPath, "/data/in", "/in", true, 0, "", ""},
+                 {MountKind::kVolume, "/srv/vol/alice", "/mnt/alice", false, 0, "", ""},
+                 {MountKind::kMemory, "", "/dev/shm", false, 64 << 20, "", ""}};
   spec.resources = {1.5, 256 << 20, 0.5};
   spec.ports = {{8000, 0, "tcp"}, {9000, 19000, "udp"}};
   spec.restart = RestartPolicy::kOnFailure;
@@ -104,23 +104,23 @@ TEST(ValidateSpecTest, RejectsBadFieldsNamingThem) {
       {"relative working dir", [](WorkloadSpec& s) { s.working_dir = "work"; }, "working_dir"},
       {"relative target",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kHostPath, "/a", "b", false, 0}};
+         s.mounts = {{MountKind::kHostPath, "/a", "b", false, 0, "", ""}};
        },
        "mounts[0].target"},
       {"relative host path (would be a named volume)",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kHostPath, "data", "/b", false, 0}};
+         s.mounts = {{MountKind::kHostPath, "data", "/b", false, 0, "", ""}};
        },
        "mounts[0].source"},
       {"same target twice",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kMemory, "", "/b", false, 0},
-                     {MountKind::kMemory, "", "/b", false, 0}};
+         s.mounts = {{MountKind::kMemory, "", "/b", false, 0, "", ""},
+                     {MountKind::kMemory, "", "/b", false, 0, "", ""}};
        },
        "mounts[1].target"},
       {"negative tmpfs size",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kMemory, "", "/b", false, -1}};
+         s.mounts = {{MountKind::kMemory, "", "/b", false, -1, "", ""}};
        },
        "mounts[0].size_bytes"},
       {"port 0",

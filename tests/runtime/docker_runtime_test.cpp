@@ -281,7 +281,7 @@ TEST_F(DockerRuntimeTest, PortIsPublishedOnLoopbackAndReachable) {
   quader::testing::TempDir www;
   std::ofstream(www.File("index.html")) << "hello from busybox\n";
   WorkloadSpec spec = Spec({"httpd", "-f", "-p", "8000", "-h", "/www"});
-  spec.mounts = {{MountKind::kHostPath, www.path(), "/www", /*read_only=*/true, 0}};
+  spec.mounts = {{MountKind::kHostPath, www.path(), "/www", /*read_only=*/true, 0, "", ""}};
   spec.ports = {{8000, 0, "tcp"}};
   auto started = runtime_->Start(spec);
   ASSERT_TRUE(started.ok()) << started.status().ToString();
@@ -337,7 +337,7 @@ TEST_F(DockerRuntimeTest, TakenNameIsAlreadyExists) {
 
 TEST_F(DockerRuntimeTest, BadSpecIsInvalidNamingTheField) {
   WorkloadSpec spec = Spec({"true"});
-  spec.mounts = {{MountKind::kHostPath, "/tmp", "relative/target", false, 0}};
+  spec.mounts = {{MountKind::kHostPath, "/tmp", "relative/target", false, 0, "", ""}};
   auto started = runtime_->Start(spec);
   EXPECT_EQ(started.status().code(), Code::kInvalidArgument);
   EXPECT_NE(started.status().message().find("mounts[0].target"), std::string::npos);
@@ -350,9 +350,9 @@ TEST_F(DockerRuntimeTest, MountsAndMemoryTmpfsAreVisibleInside) {
   WorkloadSpec spec = Shell(
       "cat /in/data.txt; echo written > /vol/out.txt; df -k /dev/shm | tail -1; "
       "if touch /in/new 2>/dev/null; then echo in-rw; else echo in-ro; fi");
-  spec.mounts = {{MountKind::kHostPath, in.path(), "/in", /*read_only=*/true, 0},
-                 {MountKind::kVolume, volume.path(), "/vol", false, 0},
-                 {MountKind::kMemory, "", "/dev/shm", false, 8 * kMiB}};
+  spec.mounts = {{MountKind::kHostPath, in.path(), "/in", /*read_only=*/true, 0, "", ""},
+                 {MountKind::kVolume, volume.path(), "/vol", false, 0, "", ""},
+                 {MountKind::kMemory, "", "/dev/shm", false, 8 * kMiB, "", ""}};
   auto started = runtime_->Start(spec);
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   WorkloadStatus done = WaitFinished(started->id);

@@ -435,8 +435,8 @@ TEST_F(ProcessRuntimeTest, HostPathMountIsVisibleAtItsTarget) {
       Shell("mounted",
             "cat /quader-test-in/hello.txt; touch /quader-test-in/nope || echo read-only; "
             "df -k /quader-test-mem | tail -1");
-  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-test-in", true, 0});
-  spec.mounts.push_back({MountKind::kMemory, "", "/quader-test-mem", false, 4 * kMiB});
+  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-test-in", true, 0, "", ""});
+  spec.mounts.push_back({MountKind::kMemory, "", "/quader-test-mem", false, 4 * kMiB, "", ""});
   StartOk(spec);
   EXPECT_EQ(WaitEnded("mounted").state, WorkloadState::kSucceeded);
   std::string logs = LogsOf("mounted");
@@ -458,7 +458,7 @@ TEST_P(ProcessRuntimeModesTest, ExecRunsInsideTheWorkload) {
   if (sandboxed) {
     fs::create_directories(dir_.File("data"));
     std::ofstream(dir_.File("data/flag")) << "x";
-    spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-exec-in", true, 0});
+    spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/quader-exec-in", true, 0, "", ""});
   }
   StartOk(spec);
   // Right after Start the sandbox may still be setting up: probes repeat.
@@ -490,7 +490,7 @@ TEST_F(ProcessRuntimeTest, WithoutSandboxRemappedMountsAreRefused) {
   rt_ = MakeRuntime(no_bwrap);
   fs::create_directories(dir_.File("data"));
   WorkloadSpec spec = Shell("bind", "true");
-  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/data", false, 0});
+  spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/data", false, 0, "", ""});
   Result<WorkloadStatus> st = rt_->Start(spec);
   ASSERT_EQ(st.status().code(), Code::kInvalidArgument);
   EXPECT_NE(st.status().message().find("mounts[0]"), std::string::npos) << st.status().message();
@@ -520,12 +520,12 @@ TEST_F(ProcessRuntimeTest, BadSpecsAreRefusedNamingTheField) {
        "ports[0].host_port"},
       {"relative mount target",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kMemory, "", "tmp", false, 0}};
+         s.mounts = {{MountKind::kMemory, "", "tmp", false, 0, "", ""}};
        },
        "mounts[0].target"},
       {"missing mount source",
        [](WorkloadSpec& s) {
-         s.mounts = {{MountKind::kHostPath, "/no/such/dir", "/no/such/dir", false, 0}};
+         s.mounts = {{MountKind::kHostPath, "/no/such/dir", "/no/such/dir", false, 0, "", ""}};
        },
        "mounts[0].source"},
   };

@@ -78,52 +78,52 @@ TEST(ValidateMountsTest, RefusesWhatTheSandboxCannotHonour) {
   };
   const std::vector<Row> rows = {
       {"bind onto another path in the sandbox",
-       {{MountKind::kHostPath, src, "/data", false, 0}},
+       {{MountKind::kHostPath, src, "/data", false, 0, "", ""}},
        true,
        nullptr},
       {"read-only volume in the sandbox",
-       {{MountKind::kVolume, src, "/data", true, 0}},
+       {{MountKind::kVolume, src, "/data", true, 0, "", ""}},
        true,
        nullptr},
       {"memory in the sandbox",
-       {{MountKind::kMemory, "", "/dev/shm", false, 1 << 20}},
+       {{MountKind::kMemory, "", "/dev/shm", false, 1 << 20, "", ""}},
        true,
        nullptr},
       {"bind onto itself needs no sandbox",
-       {{MountKind::kHostPath, src, src + "/", false, 0}},
+       {{MountKind::kHostPath, src, src + "/", false, 0, "", ""}},
        false,
        nullptr},
       {"bind elsewhere needs the sandbox",
-       {{MountKind::kHostPath, src, "/data", false, 0}},
+       {{MountKind::kHostPath, src, "/data", false, 0, "", ""}},
        false,
        "mounts[0]: mounting"},
       {"read-only needs the sandbox",
-       {{MountKind::kHostPath, src, src, true, 0}},
+       {{MountKind::kHostPath, src, src, true, 0, "", ""}},
        false,
        "mounts[0]: a read-only"},
       {"memory needs the sandbox",
-       {{MountKind::kMemory, "", "/dev/shm", false, 0}},
+       {{MountKind::kMemory, "", "/dev/shm", false, 0, "", ""}},
        false,
        "mounts[0]: a memory"},
       {"relative target",
-       {{MountKind::kMemory, "", "scratch", false, 0}},
+       {{MountKind::kMemory, "", "scratch", false, 0, "", ""}},
        true,
        "mounts[0].target"},
-      {"over the root", {{MountKind::kHostPath, src, "/", false, 0}}, true, "mounts[0].target"},
-      {"dot-dot", {{MountKind::kHostPath, src, "/a/../etc", false, 0}}, true, "mounts[0].target"},
+      {"over the root", {{MountKind::kHostPath, src, "/", false, 0, "", ""}}, true, "mounts[0].target"},
+      {"dot-dot", {{MountKind::kHostPath, src, "/a/../etc", false, 0, "", ""}}, true, "mounts[0].target"},
       {"twice the same target",
-       {{MountKind::kMemory, "", "/x", false, 0}, {MountKind::kHostPath, src, "/x/", false, 0}},
+       {{MountKind::kMemory, "", "/x", false, 0, "", ""}, {MountKind::kHostPath, src, "/x/", false, 0, "", ""}},
        true,
        "mounts[1].target"},
       {"missing source",
-       {{MountKind::kHostPath, src + "/nope", "/data", false, 0}},
+       {{MountKind::kHostPath, src + "/nope", "/data", false, 0, "", ""}},
        true,
        "mounts[0].source"},
       {"relative source",
-       {{MountKind::kVolume, "vol", "/data", false, 0}},
+       {{MountKind::kVolume, "vol", "/data", false, 0, "", ""}},
        true,
        "mounts[0].source"},
-      {"negative size", {{MountKind::kMemory, "", "/m", false, -1}}, true, "mounts[0].size_bytes"},
+      {"negative size", {{MountKind::kMemory, "", "/m", false, -1, "", ""}}, true, "mounts[0].size_bytes"},
   };
   for (const Row& row : rows) {
     Status st = ValidateMounts(row.mounts, row.sandboxed);
@@ -137,9 +137,9 @@ TEST(ValidateMountsTest, RefusesWhatTheSandboxCannotHonour) {
 }
 
 TEST(HostPathOfTest, MapsThroughTheDeepestCoveringMount) {
-  std::vector<Mount> mounts = {{MountKind::kHostPath, "/srv/data", "/data", false, 0},
-                               {MountKind::kVolume, "/srv/vol", "/data/sub", false, 0},
-                               {MountKind::kMemory, "", "/scratch", false, 0}};
+  std::vector<Mount> mounts = {{MountKind::kHostPath, "/srv/data", "/data", false, 0, "", ""},
+                               {MountKind::kVolume, "/srv/vol", "/data/sub", false, 0, "", ""},
+                               {MountKind::kMemory, "", "/scratch", false, 0, "", ""}};
   EXPECT_EQ(HostPathOf("/data/a.txt", mounts), "/srv/data/a.txt");
   EXPECT_EQ(HostPathOf("/data/sub/b", mounts), "/srv/vol/b");
   EXPECT_EQ(HostPathOf("/data", mounts), "/srv/data");
@@ -154,9 +154,9 @@ TEST(BwrapArgsTest, RecreatesTheRootThenMountsParentsFirst) {
                                  {"proc", RootEntry::Type::kDir, ""},
                                  {"usr", RootEntry::Type::kDir, ""},
                                  {"info.json", RootEntry::Type::kFile, ""}};
-  std::vector<Mount> mounts = {{MountKind::kVolume, "/srv/vol", "/data/sub", true, 0},
-                               {MountKind::kHostPath, "/srv/data/", "/data", false, 0},
-                               {MountKind::kMemory, "", "/dev/shm", false, 1048576}};
+  std::vector<Mount> mounts = {{MountKind::kVolume, "/srv/vol", "/data/sub", true, 0, "", ""},
+                               {MountKind::kHostPath, "/srv/data/", "/data", false, 0, "", ""},
+                               {MountKind::kMemory, "", "/dev/shm", false, 1048576, "", ""}};
   std::vector<std::string> want = {
       "--symlink", "usr/bin",    "/bin",  //
       "--bind",    "/usr",       "/usr",  //

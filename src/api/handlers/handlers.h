@@ -8,6 +8,7 @@
 #include "api/response_cache.h"
 #include "api/router.h"
 #include "core/clock.h"
+#include "render/render.h"
 #include "store/records.h"
 #include "store/store.h"
 
@@ -47,6 +48,7 @@ struct HandlerContext {
   serving::ServiceController* services;  // null: services are recorded but not run (tests)
   notebook::NotebookController* notebooks;  // null: notebooks are recorded but not run (tests)
   std::string gateway_url;  // "http://127.0.0.1:8081", where notebooks are opened; "" = unknown
+  render::RenderOptions render;  // defaults of .../manifests (`quader render`)
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }
@@ -67,6 +69,11 @@ void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
 void RegisterNotebookRoutes(Router& router, HandlerContext& ctx);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
+
+// GET .../manifests: `render` with the request's ?namespace= and ?istio=1
+// applied to ctx.render; {"manifests": [...], "yaml": "..."}.
+Response ManifestsReply(const HandlerContext& ctx, const Request& req,
+                        const std::function<Result<std::vector<Json>>(const render::RenderOptions&)>& render);
 
 // JSON forms of records (docs/api.md "Objects").
 Json UserJson(const store::UserRecord& u);

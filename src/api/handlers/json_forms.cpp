@@ -1,4 +1,6 @@
 #include "api/handlers/handlers.h"
+#include "api/handlers/common.h"
+#include "core/names.h"
 
 namespace quader::api {
 
@@ -30,5 +32,22 @@ Json MemberJson(const store::MemberRecord& m) {
 }
 
 Json ListJson(Json items) { return {{"items", std::move(items)}}; }
+
+}  // namespace quader::api
+
+namespace quader::api {
+
+Response ManifestsReply(const HandlerContext& ctx, const Request& req,
+                        const std::function<Result<std::vector<Json>>(const render::RenderOptions&)>& render) {
+  render::RenderOptions options = ctx.render;
+  if (auto it = req.query.find("namespace"); it != req.query.end() && !it->second.empty()) {
+    if (Status st = ValidateObjectName("namespace", it->second); !st.ok()) return ErrorReply(st);
+    options.ns = it->second;
+  }
+  if (FlagParam(req, "istio")) options.istio = true;
+  auto manifests = render(options);
+  if (!manifests.ok()) return ErrorReply(manifests.status());
+  return JsonReply({{"manifests", *manifests}, {"yaml", render::ToYaml(*manifests)}});
+}
 
 }  // namespace quader::api

@@ -5,6 +5,7 @@
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "auth/passwords.h"
+#include "auth/projects.h"
 #include "notebook/notebook_controller.h"
 #include "notebook/notebook_spec.h"
 #include "store/notebooks.h"
@@ -173,6 +174,21 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                return st.ok() ? JsonReply(out) : ErrorReply(st);
              },
              {"A notebook with its state and URL (id, or name with ?project=P)", "notebooks", "", "Notebook"});
+  router.Add("GET", base + "/{id}/manifests", Access::kSignedIn,
+             [&ctx](Request& req) {
+               std::optional<store::NotebookRecord> rec;
+               auth::ProjectSettings project;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(rec, FindParam(tx, req));
+                 QUADER_ASSIGN_OR_RETURN(project, auth::StoredProjectSettings(tx, rec->project_id));
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               return ManifestsReply(ctx, req, [&](const render::RenderOptions& o) {
+                 return render::RenderNotebook(*rec, project, o);
+               });
+             },
+             {"The Kubernetes manifests of a notebook (`quader render`; ?namespace=NS)", "notebooks", "", ""});
   router.Add("PUT", base + "/{id}", Access::kSignedIn,
              [&ctx](Request& req) {
                auto body = JsonBody(req);

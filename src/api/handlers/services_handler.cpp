@@ -2,6 +2,7 @@
 // docs/services.md), and the Service and InferenceService kinds.
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
+#include "auth/projects.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
 #include "store/projects.h"
@@ -288,6 +289,22 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
              },
              {"A " + noun + " with its replicas, hosts and events (id, or name with ?project=P)", k.collection, "",
               "Service"});
+  router.Add("GET", base + "/{id}/manifests", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               std::optional<store::ServiceRecord> rec;
+               auth::ProjectSettings project;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(rec, FindParam(tx, req, k, auth::ProjectAction::kView));
+                 QUADER_ASSIGN_OR_RETURN(project, auth::StoredProjectSettings(tx, rec->project_id));
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               return ManifestsReply(ctx, req, [&](const render::RenderOptions& o) {
+                 return render::RenderService(*rec, project, o);
+               });
+             },
+             {"The Kubernetes manifests of a " + noun + " (`quader render`; ?namespace=NS, ?istio=1)", k.collection,
+              "", ""});
   router.Add("PUT", base + "/{id}", Access::kSignedIn,
              [&ctx, k](Request& req) {
                auto body = JsonBody(req);

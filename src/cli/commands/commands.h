@@ -32,6 +32,7 @@ void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     
 void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // experiments.cpp
 void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
 void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp
+void AddRenderCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // render.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).

@@ -1,0 +1,113 @@
+#include "serving/service_plan.h"
+
+#include "auth/volumes.h"
+#include "runtime/labels.h"
+#include "runtime/probe.h"
+
+namespace quader::serving {
+
+// KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
+std::string EnvName(const std::string& stage) { return stage == store::kStageOnline ? "prod" : stage; }
+
+Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
+  Json doc = Json::parse(s.spec, nullptr, false);
+  if (doc.is_discarded()) return errors::Internal("the stored spec is not JSON");
+  Plan p;
+  if (s.kind == "InferenceService") {
+    QUADER_ASSIGN_OR_RETURN(InferenceServiceSpec spec, ParseInferenceServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
+    p.container = spec.container;
+    p.health = spec.health;
+    p.inference = true;
+    p.canary = spec.canary;
+    p.shadow = spec.shadow;
+    p.stage = s.stage;
+    p.min_replicas = spec.min_replicas;
+    p.max_replicas = spec.max_replicas;
+    p.hpa = spec.hpa;
+    // The stage decides the count: debug one, test min, online the
+    // autoscaler's (between min and max), offline none.
+    if (s.stage == store::kStageOffline) {
+      p.replicas = 0;
+    } else if (s.stage == store::kStageDebug) {
+      p.replicas = 1;
+    } else if (s.stage == store::kStageOnline && spec.max_replicas > spec.min_replicas) {
+      p.autoscaled = true;
+      p.replicas = s.scaled_replicas >= spec.min_replicas && s.scaled_replicas <= spec.max_replicas
+                       ? s.scaled_replicas
+                       : spec.min_replicas;
+    } else {
+      p.replicas = spec.min_replicas;
+    }
+    // SPEC §8.
+    p.model_env = {{"KUBEFLOW_ENV", EnvName(s.stage)},
+                   {"KUBEFLOW_MODEL_PATH", spec.model_path},
+                   {"KUBEFLOW_MODEL_VERSION", spec.model_version},
+                   {"KUBEFLOW_MODEL_IMAGES", spec.container.image},
+                   {"KUBEFLOW_MODEL_NAME", spec.model_name},
+                   {"KUBEFLOW_AREA", "local"}};
+  } else {
+    QUADER_ASSIGN_OR_RETURN(ServiceSpec spec, ParseServiceSpec(doc));
+    QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
+    p.container = spec.container;
+    p.replicas = spec.replicas;
+    p.health = spec.health;
+  }
+  return p;
+}
+
+runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, const auth::ProjectSettings& project,
+                                  const ReplicaSite& site, int i) {
+  runtime::WorkloadSpec spec;
+  spec.name = "q" + site.instance.substr(0, 8) + "-v" + std::to_string(s.id) + "-g" +
+              std::to_string(s.generation) + "-r" + std::to_string(i);
+  spec.image = p.container.image;
+  spec.command = p.container.command;
+  spec.working_dir = p.container.working_dir;
+  spec.env = p.container.env;
+  spec.resources = {p.container.resources.cpu, p.container.resources.memory_bytes, p.container.resources.gpu};
+  spec.node_selector = project.node_selector;
+  spec.cluster = project.cluster;
+  for (const auto& [k, v] : p.container.node_selector) spec.node_selector[k] = v;
+  spec.mounts.push_back(auth::PersonalWorkMount(site.data_dir, s.created_by));
+  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, project.volume_mounts, s.created_by))
+    spec.mounts.push_back(std::move(m));
+  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, p.container.mounts, s.created_by))
+    spec.mounts.push_back(std::move(m));
+  for (size_t k = 0; k < p.container.ports.size(); ++k) {
+    int port = p.container.ports[k];
+    runtime::PortMapping m;
+    if (site.local_ports) {
+      // A local process cannot be remapped: it listens on a free port, told by $PORT.
+      int free = runtime::FreeLoopbackPort();
+      m.container_port = free;
+      m.host_port = free;
+      spec.env["QUADER_PORT_" + std::to_string(port)] = std::to_string(free);
+      if (k == 0) spec.env["PORT"] = std::to_string(free);
+    } else {
+      m.container_port = port;
+      if (k == 0) spec.env["PORT"] = std::to_string(port);
+    }
+    spec.ports.push_back(m);
+  }
+  // The K8S_* variables with their local meanings (docs/services.md).
+  spec.env["USERNAME"] = s.created_by;
+  spec.env["SERVICE_NAME"] = s.name;
+  spec.env["K8S_POD_NAMESPACE"] = s.project;
+  spec.env["K8S_POD_NAME"] = spec.name;
+  spec.env["K8S_POD_IP"] = "127.0.0.1";
+  spec.env["K8S_HOST_IP"] = "127.0.0.1";
+  spec.env["K8S_NODE_NAME"] = site.node_name;
+  for (const auto& [k, v] : p.model_env) spec.env[k] = v;
+  spec.labels = {{runtime::kLabelManaged, "true"},
+                 {runtime::kLabelInstance, site.instance},
+                 {runtime::kLabelProject, s.project},
+                 {runtime::kLabelUser, s.created_by},
+                 {runtime::kLabelKind, "service"},
+                 {runtime::kLabelOwner, std::to_string(s.id)},
+                 {runtime::kLabelReplica, std::to_string(i)},
+                 {kLabelGeneration, std::to_string(s.generation)}};
+  return spec;
+}
+
+}  // namespace quader::serving

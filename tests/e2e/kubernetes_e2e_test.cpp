@@ -1,0 +1,188 @@
+// The real `quader server --runtime kubernetes --istio` against an in-test
+// fake API server (tests/runtime/fake_kube_api.h: HTTPS, a bearer token,
+// watches), reached through a kubeconfig: a service becomes a Deployment, a
+// Service and a VirtualService; once the test marks a pod ready (pointing at
+// a local HTTP server) the gateway routes to it; a change replaces the
+// Deployment; deleting the service deletes its objects. A task of a run
+// becomes a Pod whose end and log Quader picks up. No cluster runs the pods:
+// the test plays the kubelet's part.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+#include "runtime/probe.h"
+#include "runtime/fake_kube_api.h"
+
+namespace quader::testing {
+namespace {
+
+using runtime::kubernetes::testing::FakeKubeApi;
+using std::chrono::steady_clock;
+constexpr const char* kNs = "/api/v1/namespaces/quader";
+
+// `python3 -m http.server` on 127.0.0.1:port serving `dir`: the "pod".
+class Backend {
+ public:
+  Backend(const std::string& dir, int port) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/usr/bin/python3", "python3", "-m", "http.server", std::to_string(port).c_str(), "--bind", "127.0.0.1",
+            "--directory", dir.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && !runtime::ProbeLoopback(port, "/", std::chrono::milliseconds(200)); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ~Backend() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class KubernetesE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_.SetToken("s3cret-token");
+    std::string kubeconfig = dir_.path() + "/kubeconfig";
+    std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+                              << "clusters:\n- name: fake\n  cluster:\n    server: " << fake_.url()
+                              << "\n    certificate-authority: " << fake_.pki().ca_file << "\n"
+                              << "users:\n- name: quader\n  user:\n    token: s3cret-token\n"
+                              << "contexts:\n- name: test\n  context: {cluster: fake, user: quader, namespace: quader}\n";
+    std::filesystem::create_directories(dir_.path() + "/data");
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() + "/data", std::vector<std::string>{"--runtime", "kubernetes", "--istio"},
+        std::map<std::string, std::string>{{"QUADER_ADMIN_PASSWORD", "admin-pass-1"}, {"KUBECONFIG", kubeconfig}});
+    ASSERT_TRUE(server_->Start()) << server_->error() << server_->Output();
+    admin_ = server_->Login("admin", "admin-pass-1");
+    ASSERT_FALSE(admin_.empty());
+  }
+
+  Json Call(const std::string& method, const std::string& path, const std::string& body, int status) {
+    auto r = server_->Call(method, path, body, admin_);
+    EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+    Json j = Json::parse(r.body, nullptr, false);
+    return j.is_object() ? j : Json::object();
+  }
+
+  // Waits (10 s) until `check` holds.
+  bool Eventually(const std::function<bool()>& check, int seconds = 10) {
+    auto deadline = steady_clock::now() + std::chrono::seconds(seconds);
+    while (steady_clock::now() < deadline) {
+      if (check()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return check();
+  }
+
+  FakeKubeApi fake_;
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string admin_;
+};
+
+TEST_F(KubernetesE2ETest, TheBannerNamesTheCluster) {
+  EXPECT_NE(server_->Output().find("kubernetes (context test, " + fake_.url() + ", namespace quader)"),
+            std::string::npos)
+      << server_->Output();
+}
+
+TEST_F(KubernetesE2ETest, AServiceBecomesClusterObjectsAndItsReadyPodsAreRouted) {
+  TempDir site;
+  std::ofstream(site.path() + "/index.html") << "hello-from-the-cluster\n";
+  int port = runtime::FreeLoopbackPort();
+  Backend backend(site.path(), port);
+  auto doc = [&](int replicas) {
+    return "kind: Service\nname: echo\nimage: registry.example/echo:1\nports: [" + std::to_string(port) +
+           "]\nreplicas: " + std::to_string(replicas) + "\nenv: {MODE: one}\n";
+  };
+  Call("POST", "/api/v1/apply", doc(2), 200);
+
+  const std::string deployment = "/apis/apps/v1/namespaces/quader/deployments/echo";
+  ASSERT_TRUE(Eventually([&] { return fake_.Get(deployment).has_value(); })) << server_->Output();
+  Json d = *fake_.Get(deployment);
+  EXPECT_EQ(d["spec"]["replicas"], 2);
+  EXPECT_EQ(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0);
+  const Json& c = d["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["image"], "registry.example/echo:1");
+  EXPECT_EQ(c["readinessProbe"]["tcpSocket"]["port"], port);
+  ASSERT_TRUE(fake_.Get(std::string(kNs) + "/services/echo").has_value());
+  auto vs = fake_.Get("/apis/networking.istio.io/v1beta1/namespaces/quader/virtualservices/echo");
+  ASSERT_TRUE(vs.has_value());
+  EXPECT_EQ((*vs)["spec"]["hosts"][0], "echo.service.localhost");
+  EXPECT_EQ(fake_.last_headers()["authorization"], "Bearer s3cret-token");
+
+  // No ready pod yet: pending, and the gateway has nothing to route to.
+  EXPECT_EQ(Call("GET", "/api/v1/services/echo", "", 200)["state"], "pending");
+
+  // The kubelet's part: a ready pod of the Deployment, listening on `port`.
+  Json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata", {{"name", "echo-5d9f-abcde"}, {"namespace", "quader"},
+                            {"labels", d["spec"]["template"]["metadata"]["labels"]}}},
+              {"spec", d["spec"]["template"]["spec"]},
+              {"status", {{"phase", "Running"}, {"podIP", "127.0.0.1"},
+                          {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+  fake_.Put(std::string(kNs) + "/pods/echo-5d9f-abcde", pod);
+  ASSERT_TRUE(Eventually([&] { return Call("GET", "/api/v1/services/echo", "", 200)["state"] == "running"; }));
+  auto reply = cli::HttpRequest("GET", server_->gateway() + "/", "", {{"Host", "echo.service.localhost"}}, 5);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_NE(reply->body.find("hello-from-the-cluster"), std::string::npos) << reply->body;
+
+  // A change is a new generation: the Deployment is replaced (rolled out by the cluster).
+  Call("POST", "/api/v1/apply", doc(3), 200);
+  ASSERT_TRUE(Eventually([&] { return (*fake_.Get(deployment))["spec"]["replicas"] == 3; }));
+
+  // Deleting the service deletes its objects.
+  Json svc = Call("GET", "/api/v1/services/echo", "", 200);
+  Call("DELETE", "/api/v1/services/" + std::to_string(svc["id"].get<int64_t>()), "", 204);
+  EXPECT_TRUE(Eventually([&] {
+    return !fake_.Get(deployment) && !fake_.Get(std::string(kNs) + "/services/echo") &&
+           !fake_.Get("/apis/networking.istio.io/v1beta1/namespaces/quader/virtualservices/echo");
+  }));
+}
+
+TEST_F(KubernetesE2ETest, ATaskRunsAsAPod) {
+  Call("POST", "/api/v1/apply",
+       "kind: JobTemplate\nname: hello\nimage: registry.example/base:1\ncommand: [\"sh\", \"-c\", \"echo hi\"]\n", 200);
+  Call("POST", "/api/v1/apply", "kind: Pipeline\nname: one\ntasks:\n  - {name: say, template: hello}\n", 200);
+  Json run = Call("POST", "/api/v1/pipelines/one/run", "{}", 201);
+  int64_t id = run["id"].get<int64_t>();
+  std::string pod;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& n : fake_.Names(std::string(kNs) + "/pods")) pod = n;
+    return !pod.empty();
+  })) << server_->Output();
+  Json manifest = *fake_.Get(std::string(kNs) + "/pods/" + pod);
+  EXPECT_EQ(manifest["spec"]["restartPolicy"], "Never");
+  EXPECT_EQ(manifest["spec"]["containers"][0]["image"], "registry.example/base:1");
+  // The kubelet's part: it ran, printed, and exited 0.
+  fake_.SetLog(pod, "hi from the pod\n");
+  fake_.Mutate(std::string(kNs) + "/pods/" + pod, [](Json& p) {
+    p["status"] = {{"phase", "Succeeded"},
+                   {"containerStatuses", {{{"name", "main"}, {"state", {{"terminated", {{"exitCode", 0}}}}}}}}};
+  });
+  ASSERT_TRUE(Eventually([&] {
+    return Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200).value("state", "") == "succeeded";
+  }, 20)) << server_->Output();
+  auto log = server_->Call("GET", "/api/v1/runs/" + std::to_string(id) + "/tasks/say/logs", "", admin_);
+  EXPECT_NE(log.body.find("hi from the pod"), std::string::npos) << log.body;
+}
+
+}  // namespace
+}  // namespace quader::testing
