@@ -184,5 +184,67 @@ TEST_F(KubernetesE2ETest, ATaskRunsAsAPod) {
   EXPECT_NE(log.body.find("hi from the pod"), std::string::npos) << log.body;
 }
 
+// A notebook's server is a Deployment of one pod plus its Service; a reset
+// replaces both with the next generation's, deleting the notebook deletes them.
+TEST_F(KubernetesE2ETest, ANotebookIsADeploymentAndAService) {
+  Call("POST", "/api/v1/apply", "kind: Notebook\nname: lab\ntype: jupyter\nimage: registry.example/nb:1\n", 200);
+  const std::string deployments = "/apis/apps/v1/namespaces/quader/deployments";
+  std::string name;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& n : fake_.Names(deployments)) name = n;
+    return !name.empty();
+  }));
+  Json d = *fake_.Get(deployments + "/" + name);
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"]["quader.kind"], "notebook");
+  std::string command = d["spec"]["template"]["spec"]["containers"][0]["command"].dump();
+  EXPECT_NE(command.find("--NotebookApp.base_url=/notebook/public/lab/"), std::string::npos) << command;
+  EXPECT_NE(command.find("--ip=0.0.0.0"), std::string::npos) << command;
+  ASSERT_TRUE(fake_.Get(std::string(kNs) + "/services/" + name).has_value());
+  Json nb = Call("GET", "/api/v1/notebooks/lab", "", 200);
+  Call("POST", "/api/v1/notebooks/" + std::to_string(nb["id"].get<int64_t>()) + "/reset", "{}", 200);
+  ASSERT_TRUE(Eventually([&] {
+    auto names = fake_.Names(deployments);
+    return names.size() == 1 && names[0] != name;
+  })) << server_->Output();
+  EXPECT_FALSE(fake_.Get(std::string(kNs) + "/services/" + name).has_value());
+  Call("DELETE", "/api/v1/notebooks/" + std::to_string(nb["id"].get<int64_t>()), "", 204);
+  EXPECT_TRUE(Eventually([&] { return fake_.Names(deployments).empty(); }));
+}
+
+// Quader killed while a task's pod runs: the restarted server finds the pod
+// by its labels and the run ends when the pod does.
+TEST_F(KubernetesE2ETest, ARestartedServerAdoptsARunningPod) {
+  Call("POST", "/api/v1/apply",
+       "kind: JobTemplate\nname: long\nimage: registry.example/base:1\ncommand: [\"sleep\", \"600\"]\n", 200);
+  Call("POST", "/api/v1/apply", "kind: Pipeline\nname: slow\ntasks:\n  - {name: wait, template: long}\n", 200);
+  int64_t id = Call("POST", "/api/v1/pipelines/slow/run", "{}", 201)["id"].get<int64_t>();
+  std::string pod;
+  ASSERT_TRUE(Eventually([&] {
+    for (const auto& n : fake_.Names(std::string(kNs) + "/pods")) pod = n;
+    return !pod.empty();
+  }));
+  fake_.Mutate(std::string(kNs) + "/pods/" + pod, [](Json& p) {
+    p["status"] = {{"phase", "Running"}, {"podIP", "10.0.0.9"}};
+  });
+  ASSERT_TRUE(Eventually([&] {
+    return Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200).value("state", "") == "running";
+  }));
+  server_->Kill();
+  ASSERT_TRUE(server_->Start()) << server_->error();
+  admin_ = server_->Login("admin", "admin-pass-1");
+  // Still the same pod, still running: not started again, not marked lost.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(fake_.Names(std::string(kNs) + "/pods").size(), 1u);
+  EXPECT_EQ(Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200).value("state", ""), "running");
+  fake_.SetLog(pod, "done waiting\n");
+  fake_.Mutate(std::string(kNs) + "/pods/" + pod, [](Json& p) {
+    p["status"] = {{"phase", "Succeeded"},
+                   {"containerStatuses", {{{"name", "main"}, {"state", {{"terminated", {{"exitCode", 0}}}}}}}}};
+  });
+  ASSERT_TRUE(Eventually([&] {
+    return Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200).value("state", "") == "succeeded";
+  }, 20)) << server_->Output();
+}
+
 }  // namespace
 }  // namespace quader::testing

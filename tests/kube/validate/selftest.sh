@@ -13,7 +13,7 @@ if ! command -v node >/dev/null; then
   exit 77
 fi
 if [[ ! -d $here/node_modules/kubernetes-models || ! -d $here/node_modules/@kubernetes-models/istio ]]; then
-  echo "selftest: $here/node_modules is missing; run scripts/install-deps.sh" \
+  echo "selftest: $here/node_modules is missing; run make test" \
        "(or: cd tests/kube/validate && npm ci)" >&2
   exit 77
 fi

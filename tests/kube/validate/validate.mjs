@@ -60,7 +60,7 @@ try {
 } catch (e) {
   const dir = path.dirname(fileURLToPath(import.meta.url));
   console.error(`validate.mjs: its npm packages are not installed in ${dir}/node_modules ` +
-    `(run scripts/install-deps.sh, or npm ci there): ${e.message}`);
+    `(run make test, or npm ci there): ${e.message}`);
   process.exit(77);
 }
 
