@@ -3,6 +3,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/url.h"
 #include "runtime/docker/docker_runtime.h"
 #include "runtime/docker/engine_client.h"
 #include "runtime/labels.h"
@@ -65,14 +66,14 @@ class EngineBuilder final : public ImageBuilder {
   Status Build(const BuildJob& job, const std::function<void(std::string_view)>& log,
                const std::atomic<bool>& cancelled) override {
     if (!job.commit_workload.empty()) return Commit(job, log);
-    std::string query = "t=" + runtime::docker::UrlEncode(job.image.str()) + "&dockerfile=Dockerfile&rm=1";
+    std::string query = "t=" + PercentEncode(job.image.str()) + "&dockerfile=Dockerfile&rm=1";
     if (job.memory_bytes > 0) query += "&memory=" + std::to_string(job.memory_bytes);
     if (job.cpu > 0) {
       query += "&cpuperiod=100000&cpuquota=" + std::to_string(static_cast<int64_t>(job.cpu * 100000));
     }
     if (!job.labels.empty()) {
       Json labels(job.labels);
-      query += "&labels=" + runtime::docker::UrlEncode(labels.dump());
+      query += "&labels=" + PercentEncode(labels.dump());
     }
     bool has_bind_mounts = false;
     std::string volumes;
@@ -82,7 +83,7 @@ class EngineBuilder final : public ImageBuilder {
         continue;
       }
       has_bind_mounts = true;
-      volumes += "&volume=" + runtime::docker::UrlEncode(m.source + ":" + m.target + (m.read_only ? ":ro" : ""));
+      volumes += "&volume=" + PercentEncode(m.source + ":" + m.target + (m.read_only ? ":ro" : ""));
     }
     std::string context = TarOneFile("Dockerfile", job.dockerfile);
     BuildOutput out(log);
@@ -103,7 +104,7 @@ class EngineBuilder final : public ImageBuilder {
     if (!st.ok()) return st;
     if (!out.error().empty()) return errors::Invalid("dockerfile", out.error());
     // The engine says it tagged the image: check that it really exists.
-    auto inspect = engine_.Call("GET", "/images/" + runtime::docker::UrlEncode(job.image.str()) + "/json");
+    auto inspect = engine_.Call("GET", "/images/" + PercentEncode(job.image.str()) + "/json");
     if (!inspect.ok()) return errors::Internal("the build ended but " + job.image.str() + " does not exist: " +
                                                inspect.status().message());
     log("image " + job.image.str() + " " + inspect->value("Id", std::string()) + "\n");
@@ -115,7 +116,7 @@ class EngineBuilder final : public ImageBuilder {
     // Only a workload of the build's own project may be committed: another
     // project's container (a colleague's notebook) is not ours to copy.
     std::string project = job.labels.count(runtime::kLabelProject) ? job.labels.at(runtime::kLabelProject) : "";
-    auto inspect = engine_.Call("GET", "/containers/" + runtime::docker::UrlEncode(job.commit_workload) + "/json");
+    auto inspect = engine_.Call("GET", "/containers/" + PercentEncode(job.commit_workload) + "/json");
     Json labels = inspect.ok() ? inspect->value("Config", Json::object()).value("Labels", Json::object()) : Json::object();
     if (!labels.is_object() || labels.value(runtime::kLabelProject, std::string()) != project ||
         labels.value(runtime::kLabelManaged, std::string()) != "true") {
@@ -123,9 +124,9 @@ class EngineBuilder final : public ImageBuilder {
                                            project + "\"");
     }
     log("committing workload " + job.commit_workload + " as " + job.image.str() + "\n");
-    auto r = engine_.Call("POST", "/commit?container=" + runtime::docker::UrlEncode(job.commit_workload) +
-                                      "&repo=" + runtime::docker::UrlEncode(job.image.name) +
-                                      "&tag=" + runtime::docker::UrlEncode(job.image.tag) + "&pause=true",
+    auto r = engine_.Call("POST", "/commit?container=" + PercentEncode(job.commit_workload) +
+                                      "&repo=" + PercentEncode(job.image.name) +
+                                      "&tag=" + PercentEncode(job.image.tag) + "&pause=true",
                           Json::object(), std::chrono::minutes(30));
     if (!r.ok()) {
       if (r.status().code() == Code::kNotFound) {

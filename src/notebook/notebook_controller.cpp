@@ -10,6 +10,7 @@
 
 #include "auth/projects.h"
 #include "auth/volumes.h"
+#include "core/url.h"
 #include "notebook/notebook_spec.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
@@ -71,20 +72,6 @@ int64_t ReportedActivity(const std::string& type, const std::string& body) {
   return 0;
 }
 
-std::string UrlEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string UpstreamName(const store::NotebookRecord& n) { return "notebook:" + n.project + "/" + n.name; }
 
@@ -266,7 +253,7 @@ gateway::AccessHook NotebookController::AccessHookFor(const store::NotebookRecor
                          std::string(req.target);
       int port = login_port->load();
       std::string login = "http://" + std::string(req.host) + (port > 0 ? ":" + std::to_string(port) : "");
-      return gateway::AccessDecision::Redirect(login + "/login?next=" + UrlEncode(here));
+      return gateway::AccessDecision::Redirect(login + "/login?next=" + PercentEncode(here, "/"));
     }
     if (who->username != owner) return gateway::AccessDecision::NotFound();  // nobody else's notebook exists
     activity->last_request_ms.store(ToUnixMillis(std::chrono::system_clock::now()), std::memory_order_relaxed);

@@ -1,4 +1,5 @@
 #include "core/names.h"
+#include "core/url.h"
 
 #include <gtest/gtest.h>
 
@@ -21,6 +22,13 @@ TEST(NamesTest, ObjectNames) {
                           std::string("a_b"), too_long}) {
     EXPECT_FALSE(ValidateObjectName("name", bad).ok()) << bad;
   }
+}
+
+TEST(PercentEncodeTest, KeepsUnreservedAndEscapesTheRest) {
+  EXPECT_EQ(PercentEncode("a-b_c.d~e"), "a-b_c.d~e");
+  EXPECT_EQ(PercentEncode(R"({"label":["a=b c"]})"), "%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D");
+  EXPECT_EQ(PercentEncode("quader.managed=true,quader.kind=task"), "quader.managed%3Dtrue%2Cquader.kind%3Dtask");
+  EXPECT_EQ(PercentEncode("/notebook/p/n/?x=1", "/"), "/notebook/p/n/%3Fx%3D1");
 }
 
 }  // namespace

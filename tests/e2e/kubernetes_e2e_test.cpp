@@ -89,6 +89,16 @@ class KubernetesE2ETest : public ::testing::Test {
     return check();
   }
 
+  // The name of the (first) pod Quader creates, once it exists; "" after 10 s.
+  std::string WaitForPod() {
+    std::string pod;
+    Eventually([&] {
+      for (const auto& n : fake_.Names(std::string(kNs) + "/pods")) pod = n;
+      return !pod.empty();
+    });
+    return pod;
+  }
+
   FakeKubeApi fake_;
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
@@ -163,11 +173,8 @@ TEST_F(KubernetesE2ETest, ATaskRunsAsAPod) {
   Call("POST", "/api/v1/apply", "kind: Pipeline\nname: one\ntasks:\n  - {name: say, template: hello}\n", 200);
   Json run = Call("POST", "/api/v1/pipelines/one/run", "{}", 201);
   int64_t id = run["id"].get<int64_t>();
-  std::string pod;
-  ASSERT_TRUE(Eventually([&] {
-    for (const auto& n : fake_.Names(std::string(kNs) + "/pods")) pod = n;
-    return !pod.empty();
-  })) << server_->Output();
+  std::string pod = WaitForPod();
+  ASSERT_FALSE(pod.empty()) << server_->Output();
   Json manifest = *fake_.Get(std::string(kNs) + "/pods/" + pod);
   EXPECT_EQ(manifest["spec"]["restartPolicy"], "Never");
   EXPECT_EQ(manifest["spec"]["containers"][0]["image"], "registry.example/base:1");
@@ -218,11 +225,8 @@ TEST_F(KubernetesE2ETest, ARestartedServerAdoptsARunningPod) {
        "kind: JobTemplate\nname: long\nimage: registry.example/base:1\ncommand: [\"sleep\", \"600\"]\n", 200);
   Call("POST", "/api/v1/apply", "kind: Pipeline\nname: slow\ntasks:\n  - {name: wait, template: long}\n", 200);
   int64_t id = Call("POST", "/api/v1/pipelines/slow/run", "{}", 201)["id"].get<int64_t>();
-  std::string pod;
-  ASSERT_TRUE(Eventually([&] {
-    for (const auto& n : fake_.Names(std::string(kNs) + "/pods")) pod = n;
-    return !pod.empty();
-  }));
+  std::string pod = WaitForPod();
+  ASSERT_FALSE(pod.empty());
   fake_.Mutate(std::string(kNs) + "/pods/" + pod, [](Json& p) {
     p["status"] = {{"phase", "Running"}, {"podIP", "10.0.0.9"}};
   });

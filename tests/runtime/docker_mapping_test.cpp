@@ -378,10 +378,6 @@ TEST(EngineErrorTest, MapsStatusAndKeepsTheMessage) {
       std::string::npos);
 }
 
-TEST(UrlEncodeTest, EscapesReserved) {
-  EXPECT_EQ(UrlEncode("a-b_c.d~e"), "a-b_c.d~e");
-  EXPECT_EQ(UrlEncode(R"({"label":["a=b c"]})"), "%7B%22label%22%3A%5B%22a%3Db%20c%22%5D%7D");
-}
 
 TEST(ReadOomKillCountTest, ReadsV1AndV2) {
   quader::testing::TempDir root;

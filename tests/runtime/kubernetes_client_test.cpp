@@ -113,10 +113,6 @@ TEST(KubernetesPathsTest, CollectionPathsOfCoreAndGroupKinds) {
   EXPECT_NE(bad.status().message().find("Frobnicator"), std::string::npos);
 }
 
-TEST(KubernetesPathsTest, QueryEscapeEscapesSelectors) {
-  EXPECT_EQ(QueryEscape("a=b,c=d"), "a%3Db%2Cc%3Dd");
-  EXPECT_EQ(QueryEscape("quader.workload"), "quader.workload");
-}
 
 // --- objects -------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/url.h"
 #include "runtime/docker/cgroup_memory.h"
 #include "runtime/docker/container_mapping.h"
 #include "runtime/docker/engine_client.h"
@@ -38,7 +39,7 @@ const Json& JsonChild(const Json& object, const char* key) {
   return it == object.end() ? kNull : *it;
 }
 
-std::string ContainerPath(const std::string& id) { return "/containers/" + UrlEncode(id); }
+std::string ContainerPath(const std::string& id) { return "/containers/" + PercentEncode(id); }
 
 bool Matches(const WorkloadStatus& status, const std::map<std::string, std::string>& selector) {
   for (const auto& [key, value] : selector) {
@@ -66,7 +67,7 @@ const std::string& DockerRuntime::socket_path() const { return engine_->socket_p
 
 Result<WorkloadStatus> DockerRuntime::Start(const WorkloadSpec& spec) {
   QUADER_ASSIGN_OR_RETURN(Json body, MakeCreateBody(spec));
-  auto created = engine_->Call("POST", "/containers/create?name=" + UrlEncode(spec.name), body);
+  auto created = engine_->Call("POST", "/containers/create?name=" + PercentEncode(spec.name), body);
   if (!created.ok()) {
     // A lost reply may hide a container that was created: the name was free
     // (else kAlreadyExists), so a container by that name now is ours.
@@ -183,7 +184,7 @@ Result<std::vector<WorkloadStatus>> DockerRuntime::List(
     Json labels = Json::array();
     for (const auto& [key, value] : selector) labels.push_back(key + "=" + value);
     Json filters = {{"label", labels}};
-    path += "&filters=" + UrlEncode(filters.dump(-1, ' ', false, Json::error_handler_t::replace));
+    path += "&filters=" + PercentEncode(filters.dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   // Podman 4.3 answers the listing with 500 "no such container" when a
   // container goes away while it lists: that is a race, not an error.
@@ -284,7 +285,7 @@ Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::st
   if (!created.ok()) return About(id, created.status());
   std::string exec_id = JsonString(*created, "Id");
   if (exec_id.empty()) return errors::Internal("the engine gave no exec id");
-  Status started = engine_->CallDroppingBody("POST", "/exec/" + UrlEncode(exec_id) + "/start",
+  Status started = engine_->CallDroppingBody("POST", "/exec/" + PercentEncode(exec_id) + "/start",
                                              Json{{"Detach", false}, {"Tty", false}}, timeout);
   if (!started.ok()) {
     if (started.code() == Code::kUnavailable) {
@@ -296,7 +297,7 @@ Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::st
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(10);
   for (;;) {
-    auto state = engine_->Call("GET", "/exec/" + UrlEncode(exec_id) + "/json");
+    auto state = engine_->Call("GET", "/exec/" + PercentEncode(exec_id) + "/json");
     if (!state.ok()) return About(id, state.status());
     const Json& running = JsonChild(*state, "Running");
     if (running.is_boolean() && !running.get<bool>()) {

@@ -11,6 +11,9 @@
 #include <string>
 #include <utility>
 
+#include "core/url.h"
+#include "runtime/run_sync.h"
+
 namespace quader::runtime::docker {
 namespace {
 
@@ -111,14 +114,9 @@ class Connection {
   }
 
  private:
-  // Starts an asynchronous operation and runs the io_context until it completes.
   template <typename Initiate>
   beast::error_code Run(Initiate&& initiate) {
-    beast::error_code result = asio::error::would_block;
-    initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
-    ioc_.restart();
-    ioc_.run();
-    return result;
+    return RunToCompletion(ioc_, std::forward<Initiate>(initiate));
   }
 
   Status Broken(const std::string& what, const beast::error_code& ec) {
@@ -230,7 +228,7 @@ Status EngineClient::Send(std::string_view method, const std::string& target,
 }
 
 Result<int> EngineClient::Wait(const std::string& id, std::chrono::milliseconds timeout) const {
-  std::string path = "/containers/" + UrlEncode(id) + "/wait?condition=not-running";
+  std::string path = "/containers/" + PercentEncode(id) + "/wait?condition=not-running";
   QUADER_ASSIGN_OR_RETURN(Json reply, Call("POST", path, std::nullopt, timeout));
   if (!reply.is_object() || !reply.contains("StatusCode") ||
       !reply["StatusCode"].is_number_integer()) {
@@ -281,22 +279,5 @@ void LogDemuxer::Feed(std::string_view data, std::string* out) {
   buffer_.erase(0, pos);
 }
 
-std::string UrlEncode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
-  for (unsigned char c : value) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '_' || c == '.' || c == '~';
-    if (unreserved) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 }  // namespace quader::runtime::docker

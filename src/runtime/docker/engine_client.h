@@ -91,7 +91,5 @@ class LogDemuxer {
   std::string buffer_;
 };
 
-// Escapes `value` for use inside a URL query.
-std::string UrlEncode(std::string_view value);
 
 }  // namespace quader::runtime::docker

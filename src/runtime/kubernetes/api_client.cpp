@@ -14,6 +14,9 @@
 #include <map>
 #include <sstream>
 
+#include "core/url.h"
+#include "runtime/run_sync.h"
+
 namespace quader::runtime::kubernetes {
 namespace {
 
@@ -222,11 +225,7 @@ class Connection {
 
   template <typename Initiate>
   beast::error_code Run(Initiate&& initiate) {
-    beast::error_code result = asio::error::would_block;
-    initiate([&result](beast::error_code ec, auto&&...) { result = ec; });
-    ioc_.restart();
-    ioc_.run();
-    return result;
+    return RunToCompletion(ioc_, std::forward<Initiate>(initiate));
   }
 
   const ClusterAccess& access_;
@@ -310,20 +309,6 @@ bool IsGone(const Status& status) {
   return status.code() == Code::kConflict && status.message().rfind("gone:", 0) == 0;
 }
 
-std::string QueryEscape(std::string_view value) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 ApiClient::ApiClient(ClusterAccess access) : access_(std::move(access)) {}
 
@@ -461,7 +446,7 @@ Result<Json> ApiClient::Get(const std::string& api_version, const std::string& k
 Result<Json> ApiClient::List(const std::string& api_version, const std::string& kind,
                              const std::string& label_selector) const {
   QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(api_version, kind, access_.ns));
-  if (!label_selector.empty()) path += "?labelSelector=" + QueryEscape(label_selector);
+  if (!label_selector.empty()) path += "?labelSelector=" + PercentEncode(label_selector);
   return Call("GET", path);
 }
 
@@ -480,8 +465,8 @@ Status ApiClient::Watch(const std::string& api_version, const std::string& kind,
                         int timeout_seconds, StreamCancel* cancel) const {
   QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(api_version, kind, access_.ns));
   path += "?watch=1&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout_seconds);
-  if (!resource_version.empty()) path += "&resourceVersion=" + QueryEscape(resource_version);
-  if (!label_selector.empty()) path += "&labelSelector=" + QueryEscape(label_selector);
+  if (!resource_version.empty()) path += "&resourceVersion=" + PercentEncode(resource_version);
+  if (!label_selector.empty()) path += "&labelSelector=" + PercentEncode(label_selector);
   std::string pending;
   Status result = Status::Ok();
   Status streamed = Stream(path, [&](std::string_view data) {

@@ -101,7 +101,5 @@ class ApiClient {
 // True for the kConflict Watch returns on 410 Gone.
 bool IsGone(const Status& status);
 
-// Escapes `value` for a URL query.
-std::string QueryEscape(std::string_view value);
 
 }  // namespace quader::runtime::kubernetes
