@@ -477,6 +477,16 @@ export const SERVICE_SERVER_FIELDS = [
   'deploy_history',
 ] as const;
 
+/** What GET /{services|inference-services|notebooks}/{id}/manifests answers (`quader render`). */
+export interface Manifests {
+  /** The Kubernetes objects the kubernetes runtime applies for it. */
+  manifests: Record<string, unknown>[];
+  /** The same objects as multi-document YAML. */
+  yaml: string;
+}
+/** The collections that have manifests. */
+export type ManifestCollection = ServiceCollection | 'notebooks';
+
 /** The two kinds of notebook server (/api/v1/notebooks). */
 export type NotebookType = 'jupyter' | 'vscode';
 export const NOTEBOOK_TYPES: readonly NotebookType[] = ['jupyter', 'vscode'];
@@ -787,6 +797,10 @@ export const api = {
   /** Inference services: deploy to debug, test or prod, or clear (offline). */
   deployService: (id: number, stage: 'debug' | 'test' | 'prod' | 'clear') =>
     request<Service>('POST', stage === 'clear' ? `/inference-services/${id}/clear` : `/inference-services/${id}/deploy/${stage}`),
+
+  /** The Kubernetes manifests of a service, inference service or notebook; `namespace` empty: the server's. */
+  getManifests: (coll: ManifestCollection, id: number, opts: { namespace?: string; istio?: boolean } = {}) =>
+    request<Manifests>('GET', `/${coll}/${id}/manifests${query({ namespace: opts.namespace, istio: opts.istio ? 1 : undefined })}`),
 
   listNotebooks: (project?: string) =>
     request<List<Notebook>>('GET', project ? `/notebooks?project=${enc(project)}` : '/notebooks'),

@@ -4,7 +4,6 @@ import {
   Button,
   Card,
   Col,
-  Drawer,
   Form,
   Input,
   InputNumber,
@@ -20,6 +19,7 @@ import {
 } from 'antd';
 import {
   DeleteOutlined,
+  DeploymentUnitOutlined,
   ExportOutlined,
   FileTextOutlined,
   LoadingOutlined,
@@ -44,6 +44,8 @@ import {
 } from '../api';
 import { useAuth } from '../auth';
 import FormModal, { useSubmit } from '../components/FormModal';
+import ManifestsDrawer from '../components/ManifestsDrawer';
+import SideDrawer, { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { ALL_PROJECTS, defaultProject, MONO, ProjectFilter, projectOptions } from '../components/images';
 import { fmtTimeSec, StateTag, textToEnv } from '../components/pipelines';
 
@@ -95,7 +97,7 @@ export function NotebookTypeTag({ type, testId }: { type: string; testId?: strin
 /**
  * The Notebooks area: the caller's notebooks (admins: everyone's) with type, state and
  * its reason, owner and last activity; "New notebook"; per notebook Open (on the gateway,
- * in a new tab, once running), Logs, Reset, Stop/Start and Delete. Re-read every 2 s while
+ * in a new tab, once running), Logs, Kubernetes (its manifests), Reset, Stop/Start and Delete. Re-read every 2 s while
  * a notebook is pending, every 15 s otherwise.
  */
 export default function NotebooksPage() {
@@ -108,6 +110,7 @@ export default function NotebooksPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   const [logsOf, setLogsOf] = useState<Notebook | null>(null);
+  const [manifestsOf, setManifestsOf] = useState<Notebook | null>(null);
   const [acting, setActing] = useState<string | null>(null);
 
   const load = useCallback(
@@ -166,6 +169,7 @@ export default function NotebooksPage() {
       await api.deleteNotebook(n.id);
       message.success(`Notebook ${n.name} deleted`);
       if (logsOf?.id === n.id) setLogsOf(null);
+      if (manifestsOf?.id === n.id) setManifestsOf(null);
     } catch (e) {
       message.error(errorText(e));
     } finally {
@@ -272,6 +276,16 @@ export default function NotebooksPage() {
                   <Button size="small" icon={<FileTextOutlined />} onClick={() => setLogsOf(n)} data-testid={`notebook-logs-${n.name}`}>
                     Logs
                   </Button>
+                  <Tooltip title="The objects the kubernetes runtime applies for it">
+                    <Button
+                      size="small"
+                      icon={<DeploymentUnitOutlined />}
+                      onClick={() => setManifestsOf(n)}
+                      data-testid={`notebook-manifests-${n.name}`}
+                    >
+                      Kubernetes
+                    </Button>
+                  </Tooltip>
                   <Tooltip title="A fresh server; files stay">
                     <Button
                       size="small"
@@ -330,15 +344,18 @@ export default function NotebooksPage() {
           void load(true);
         }}
       />
-      <Drawer
+      <SideDrawer
         title={logsOf ? `Log of ${logsOf.project}/${logsOf.name}` : 'Log'}
         open={logsOf !== null}
         onClose={() => setLogsOf(null)}
-        width={920}
-        destroyOnHidden
+        testId="notebook-log-drawer"
       >
         {logsOf && <NotebookLog notebook={items.find((x) => x.id === logsOf.id) ?? logsOf} />}
-      </Drawer>
+      </SideDrawer>
+      <ManifestsDrawer
+        target={manifestsOf && { coll: 'notebooks', id: manifestsOf.id, name: manifestsOf.name, project: manifestsOf.project }}
+        onClose={() => setManifestsOf(null)}
+      />
     </Card>
   );
 }
@@ -621,21 +638,7 @@ function NotebookLog({ notebook }: { notebook: Notebook }) {
           const el = e.currentTarget;
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
         }}
-        style={{
-          margin: 0,
-          minHeight: 120,
-          maxHeight: 'calc(100vh - 220px)',
-          overflow: 'auto',
-          padding: 12,
-          background: '#141414',
-          color: '#e6e6e6',
-          borderRadius: 6,
-          fontFamily: MONO,
-          fontSize: 12.5,
-          lineHeight: 1.5,
-          whiteSpace: 'pre-wrap',
-          wordBreak: 'break-all',
-        }}
+        style={{ ...CODE_BLOCK_STYLE, minHeight: 120, maxHeight: 'calc(100vh - 220px)' }}
       >
         {log}
       </pre>

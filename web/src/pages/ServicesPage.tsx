@@ -1,17 +1,19 @@
 import { Alert, App, Button, Card, Popconfirm, Space, Table, Tooltip, Typography } from 'antd';
-import { DeleteOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
+import { DeleteOutlined, DeploymentUnitOutlined, PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useState, type HTMLAttributes } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, errorText, type Service, type ServiceCollection } from '../api';
 import { useAuth } from '../auth';
 import { ALL_PROJECTS, defaultProject, ProjectFilter } from '../components/images';
+import ManifestsDrawer from '../components/ManifestsDrawer';
 import { fmtTimeSec, StateTag } from '../components/pipelines';
 import { desiredReplicas, ModelStatusTag, readyReplicas, SERVICE_KINDS, ServiceFormModal, ServiceUrl } from '../components/services';
 
 /**
  * The Services and Inference services areas (one page, by `kind`): every service of
  * the caller's projects with its state, ready/desired replicas, production URL,
- * generation and creation; "New service" and Delete. Re-read every 2 s.
+ * generation and creation; "New service"; per row Kubernetes (the manifests drawer) and
+ * Delete. Re-read every 2 s.
  */
 export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
   const info = SERVICE_KINDS[kind];
@@ -23,6 +25,7 @@ export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
   const [loading, setLoading] = useState(true);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
+  const [manifestsOf, setManifestsOf] = useState<Service | null>(null);
 
   const load = useCallback(
     async (quiet = false) => {
@@ -58,6 +61,7 @@ export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
     try {
       await api.deleteService(info.coll, s.id);
       message.success(`${info.Noun} ${s.name} deleted`);
+      if (manifestsOf?.id === s.id) setManifestsOf(null);
       void load(true);
     } catch (e) {
       message.error(errorText(e));
@@ -163,15 +167,22 @@ export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
             title: '',
             key: 'actions',
             render: (_: unknown, s) => (
-              <Popconfirm
-                title={`Delete ${info.noun} ${s.name}?`}
-                description="Its replicas are stopped and its hosts stop answering."
-                okText="Delete"
-                okButtonProps={{ danger: true }}
-                onConfirm={() => remove(s)}
-              >
-                <Button size="small" danger icon={<DeleteOutlined />} aria-label={`Delete ${s.name}`} data-testid={`service-delete-${s.id}`} />
-              </Popconfirm>
+              <Space size={4}>
+                <Tooltip title="The objects the kubernetes runtime applies for it">
+                  <Button size="small" icon={<DeploymentUnitOutlined />} onClick={() => setManifestsOf(s)} data-testid={`service-manifests-${s.id}`}>
+                    Kubernetes
+                  </Button>
+                </Tooltip>
+                <Popconfirm
+                  title={`Delete ${info.noun} ${s.name}?`}
+                  description="Its replicas are stopped and its hosts stop answering."
+                  okText="Delete"
+                  okButtonProps={{ danger: true }}
+                  onConfirm={() => remove(s)}
+                >
+                  <Button size="small" danger icon={<DeleteOutlined />} aria-label={`Delete ${s.name}`} data-testid={`service-delete-${s.id}`} />
+                </Popconfirm>
+              </Space>
             ),
           },
         ]}
@@ -185,6 +196,10 @@ export default function ServicesPage({ kind }: { kind: ServiceCollection }) {
           setOpen(false);
           message.success(`${info.Noun} ${s.name} created`);
         }}
+      />
+      <ManifestsDrawer
+        target={manifestsOf && { coll: info.coll, id: manifestsOf.id, name: manifestsOf.name, project: manifestsOf.project }}
+        onClose={() => setManifestsOf(null)}
       />
     </Card>
   );
