@@ -62,7 +62,12 @@ describe('projects', () => {
     await page.goto(`${server.base}/projects`);
     await page.getByTestId('project-row-public').waitFor();
     await page.getByTestId('new-project').click();
+    // The modal mounts its form as it opens: fill it once it is there (a loaded
+    // machine once lost the typed name to a form that registered late).
+    await page.getByTestId('new-project-form').waitFor();
     await page.getByTestId('new-project-name').fill('public');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="new-project-name"]')?.value === 'public');
     await page.getByTestId('new-project-submit').click();
     const alert = page.getByTestId('new-project-error');
     await alert.waitFor();
