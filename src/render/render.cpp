@@ -1,6 +1,5 @@
 #include "render/render.h"
 
-#include <cmath>
 #include <regex>
 #include <sstream>
 
@@ -9,9 +8,7 @@
 #include "notebook/notebook_controller.h"
 #include "notebook/notebook_spec.h"
 #include "runtime/kubernetes/mapping.h"
-#include "runtime/labels.h"
 #include "serving/cluster_objects.h"
-#include "serving/service_plan.h"
 
 namespace quader::render {
 namespace k8s = runtime::kubernetes;

@@ -7,7 +7,7 @@
 //   QUADER_WEB_DIR  built UI (default <repo>/web/dist; run `npm run build` first)
 //   CHROMIUM        browser binary (default /usr/bin/chromium)
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -284,3 +284,27 @@ description: Print a line, then sleep for a minute
 command: ["sh", "-c", "echo sleeper started; sleep 60; echo sleeper woke up"]
 args: {}
 `;
+
+/** The command lines of the processes whose command line contains `pattern` (none: []). */
+export function processesMatching(pattern) {
+  try {
+    return execFileSync('pgrep', ['-a', '-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  } catch (e) {
+    if (e.status === 1) return []; // pgrep: nothing matched
+    throw e;
+  }
+}
+
+/**
+ * Deletes every notebook and waits (20 s at most) until the process runtime's workloads of
+ * `server` are gone: notebook servers are workloads of their own (they outlive a server that
+ * is killed), so the controller must stop them before the server goes.
+ */
+export async function deleteNotebooks(server, token) {
+  const list = await apiCall(server.base, token, 'GET', '/notebooks').catch(() => null);
+  for (const n of list?.body?.items ?? []) await apiCall(server.base, token, 'DELETE', `/notebooks/${n.id}`).catch(() => null);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && processesMatching(`${server.dataDir}/process/`).length > 0) {
+    await sleep(200);
+  }
+}

@@ -7,19 +7,10 @@
 // the `quader render` command that prints the same.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin, waitFor } from './helpers.mjs';
+import {
+  apiCall, apiLogin, deleteNotebooks, launchBrowser, newPage, startServer, uiLogin, waitFor,
+} from './helpers.mjs';
 
-/** The command lines of the processes whose command line contains `pattern` (none: []). */
-function processesMatching(pattern) {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch (e) {
-    if (e.status === 1) return []; // pgrep: nothing matched
-    throw e;
-  }
-}
 
 describe('kubernetes manifests drawer', () => {
   let server;
@@ -42,12 +33,7 @@ describe('kubernetes manifests drawer', () => {
   after(async () => {
     // A notebook's server is a workload of its own: delete the notebooks so that the
     // controller stops them before the server goes.
-    if (server && adminToken) {
-      const list = await apiCall(server.base, adminToken, 'GET', '/notebooks').catch(() => null);
-      for (const n of list?.body?.items ?? []) await apiCall(server.base, adminToken, 'DELETE', `/notebooks/${n.id}`).catch(() => null);
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && processesMatching(`${server.dataDir}/process/`).length > 0) await sleep(200);
-    }
+    if (server && adminToken) await deleteNotebooks(server, adminToken);
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await server?.stop();

@@ -10,24 +10,15 @@
 // and kernel processes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin, waitFor } from './helpers.mjs';
+import {
+  apiCall, apiLogin, deleteNotebooks, launchBrowser, newPage, processesMatching, startServer, uiLogin, waitFor,
+} from './helpers.mjs';
 
 const READY_TIMEOUT = 60_000;
 const KERNEL_TIMEOUT = 60_000;
 
-/** The command lines of the processes whose command line contains `pattern` (none: []). */
-function processesMatching(pattern) {
-  try {
-    return execFileSync('pgrep', ['-a', '-f', pattern], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  } catch (e) {
-    if (e.status === 1) return []; // pgrep: nothing matched
-    throw e;
-  }
-}
 
 describe('notebooks', { timeout: 600_000 }, () => {
   let server;
@@ -55,12 +46,7 @@ describe('notebooks', { timeout: 600_000 }, () => {
   after(async () => {
     // Notebook servers are workloads of their own (they outlive a server that is killed):
     // delete every notebook so the controller stops them before the server goes.
-    if (server && adminToken) {
-      const list = await apiCall(server.base, adminToken, 'GET', '/notebooks').catch(() => null);
-      for (const n of list?.body?.items ?? []) await apiCall(server.base, adminToken, 'DELETE', `/notebooks/${n.id}`).catch(() => null);
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && processesMatching(`${server.dataDir}/process/`).length > 0) await sleep(200);
-    }
+    if (server && adminToken) await deleteNotebooks(server, adminToken);
     await context?.close().catch(() => undefined);
     await browser?.close().catch(() => undefined);
     await server?.stop();

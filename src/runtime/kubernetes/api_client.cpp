@@ -421,7 +421,7 @@ Result<Json> ApiClient::Create(const Json& object) const {
   return Call("POST", path, object);
 }
 
-Result<Json> ApiClient::Apply(const Json& object) const {
+Result<Json> ApiClient::Apply(const Json& object, const Adjust& adjust) const {
   auto created = Create(object);
   if (created.ok() || created.status().code() != Code::kAlreadyExists) return created;
   std::string name = object.value("metadata", Json::object()).value("name", "");
@@ -435,6 +435,7 @@ Result<Json> ApiClient::Apply(const Json& object) const {
   if (object.value("kind", "") == "Service" && current["spec"].contains("clusterIP")) {
     replacement["spec"]["clusterIP"] = current["spec"]["clusterIP"];
   }
+  if (adjust) QUADER_RETURN_IF_ERROR(adjust(current, replacement));
   return Call("PUT", path, replacement);
 }
 

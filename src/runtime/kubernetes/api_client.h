@@ -68,8 +68,12 @@ class ApiClient {
 
   // POST to the object's collection (namespace from its metadata, else the access's).
   [[nodiscard]] Result<Json> Create(const Json& object) const;
-  // Create, or when it exists, replace it (PUT with the current resourceVersion).
-  [[nodiscard]] Result<Json> Apply(const Json& object) const;
+  // Create, or when it exists, replace it (PUT with the current resourceVersion;
+  // a Service keeps its cluster IP). `adjust`, when given, sees the current
+  // object and the replacement before the PUT: an error from it cancels the
+  // replacement (the kubernetes runtime refuses other owners' objects).
+  using Adjust = std::function<Status(const Json& current, Json& replacement)>;
+  [[nodiscard]] Result<Json> Apply(const Json& object, const Adjust& adjust = nullptr) const;
   [[nodiscard]] Result<Json> Get(const std::string& api_version, const std::string& kind,
                                  const std::string& name) const;
   // The List object (items, metadata.resourceVersion) of objects matching

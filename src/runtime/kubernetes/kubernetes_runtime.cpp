@@ -70,11 +70,12 @@ std::optional<Json> Informer::Get(const std::string& name) const {
   return it->second;
 }
 
-std::vector<Json> Informer::Snapshot() const {
+std::vector<Json> Informer::Snapshot(const std::map<std::string, std::string>& selector) const {
   std::lock_guard lock(mu_);
   std::vector<Json> out;
-  out.reserve(objects_.size());
-  for (const auto& [name, o] : objects_) out.push_back(o);
+  for (const auto& [name, o] : objects_) {
+    if (selector.empty() || Matches(LabelsOf(o), selector)) out.push_back(o);
+  }
   return out;
 }
 
@@ -241,9 +242,12 @@ Result<KubernetesRuntime::Cluster*> KubernetesRuntime::ClusterOf(const std::stri
 Result<std::string> KubernetesRuntime::Describe() {
   QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(""));
   const ClusterAccess& a = c->client->access();
-  // One call that needs credentials, so a bad kubeconfig fails at start-up.
-  auto list = c->client->List("v1", "Pod", kManagedSelector);
-  if (!list.ok()) return list.status();
+  // The informers' first list needs the credentials, so a bad kubeconfig
+  // fails at start-up; only when it did not come, ask once more for the reason.
+  if (c->pods->lists() == 0) {
+    auto list = c->client->List("v1", "Pod", kManagedSelector);
+    if (!list.ok()) return list.status();
+  }
   return "kubernetes (context " + a.context + ", " + a.server + ", namespace " + a.ns + ")";
 }
 
@@ -338,9 +342,7 @@ std::optional<Json> KubernetesRuntime::PodOf(Cluster& c, const Id& id) {
   std::optional<Json> best;
   int best_rank = -1;
   std::string best_created;
-  for (const Json& pod : c.pods->Snapshot()) {
-    auto labels = LabelsOf(pod);
-    if (labels[kLabelWorkload] != id.name) continue;
+  for (const Json& pod : c.pods->Snapshot({{kLabelWorkload, id.name}})) {
     const Json& meta = pod["metadata"];
     bool terminating = meta.contains("deletionTimestamp");
     std::string phase = pod.value("status", Json::object()).value("phase", "");
@@ -386,13 +388,14 @@ Result<std::vector<WorkloadStatus>> KubernetesRuntime::List(const std::map<std::
   }
   std::vector<WorkloadStatus> out;
   for (auto& [context, c] : clusters) {
-    for (const Json& pod : c->pods->Snapshot()) {
-      auto labels = LabelsOf(pod);
-      if (labels[kLabelShape] == "deployment" || !Matches(labels, selector)) continue;
-      if (auto s = Cached(*c, context, "pod", NameOf(pod))) out.push_back(std::move(*s));
+    const std::string prefix = context.empty() ? "" : context + ":";
+    for (const Json& pod : c->pods->Snapshot(selector)) {
+      if (LabelsOf(pod)[kLabelShape] == "deployment") continue;  // listed with its Deployment
+      WorkloadStatus s = StatusOfPod(pod);
+      s.id = prefix + "pod/" + NameOf(pod);
+      out.push_back(std::move(s));
     }
-    for (const Json& d : c->deployments->Snapshot()) {
-      if (!Matches(LabelsOf(d), selector)) continue;
+    for (const Json& d : c->deployments->Snapshot(selector)) {
       if (auto s = Cached(*c, context, "deployment", NameOf(d))) out.push_back(std::move(*s));
     }
   }
@@ -489,34 +492,24 @@ std::string KubernetesRuntime::Namespace(const std::string& context) {
 Status KubernetesRuntime::Apply(const std::string& context, const std::vector<Json>& objects) {
   QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(context));
   for (const Json& object : objects) {
-    const std::string api_version = object.value("apiVersion", ""), kind = object.value("kind", "");
-    const std::string name = NameOf(object);
-    auto current = c->client->Get(api_version, kind, name);
-    if (!current.ok() && current.status().code() != Code::kNotFound) return current.status();
-    if (!current.ok()) {
-      auto created = c->client->Create(object);
-      if (!created.ok()) return created.status();
-      continue;
-    }
-    std::string owner = LabelsOf(object)[kLabelOwner], theirs = LabelsOf(*current)[kLabelOwner];
-    if (theirs != owner || LabelsOf(*current)[kLabelKind] != LabelsOf(object)[kLabelKind]) {
-      return errors::Conflict(kind + " " + name + " in namespace " + c->client->access().ns +
-                              " belongs to something else (owner label \"" + theirs + "\"): rename the service");
-    }
-    Json replacement = object;
-    replacement["metadata"]["resourceVersion"] = (*current)["metadata"].value("resourceVersion", "");
-    if (kind == "Service" && (*current)["spec"].contains("clusterIP")) {
-      replacement["spec"]["clusterIP"] = (*current)["spec"]["clusterIP"];
-    }
-    // An autoscaled Deployment keeps the count its HorizontalPodAutoscaler chose.
-    auto annotations = object["metadata"].value("annotations", Json::object());
-    if (kind == "Deployment" && annotations.value(kAnnotationAutoscaled, "") == "true" &&
-        (*current)["spec"].contains("replicas")) {
-      replacement["spec"]["replicas"] = (*current)["spec"]["replicas"];
-    }
-    auto replaced = c->client->Call("PUT", *CollectionPath(api_version, kind, c->client->access().ns) + "/" + name,
-                                    replacement);
-    if (!replaced.ok()) return replaced.status();
+    auto applied = c->client->Apply(object, [&](const Json& current, Json& replacement) -> Status {
+      const std::string kind = object.value("kind", "");
+      auto ours = LabelsOf(object), theirs = LabelsOf(current);
+      if (theirs[kLabelOwner] != ours[kLabelOwner] || theirs[kLabelKind] != ours[kLabelKind]) {
+        return errors::Conflict(kind + " " + NameOf(object) + " in namespace " + c->client->access().ns +
+                                " belongs to something else (owner label \"" + theirs[kLabelOwner] +
+                                "\"): rename the service");
+      }
+      // An autoscaled Deployment keeps the count its HorizontalPodAutoscaler chose.
+      auto annotations = object.value("metadata", Json::object()).value("annotations", Json::object());
+      const Json spec = current.value("spec", Json::object());
+      if (kind == "Deployment" && annotations.value(kAnnotationAutoscaled, "") == "true" &&
+          spec.contains("replicas")) {
+        replacement["spec"]["replicas"] = spec["replicas"];
+      }
+      return Status::Ok();
+    });
+    if (!applied.ok()) return applied.status();
   }
   return Status::Ok();
 }
@@ -542,8 +535,7 @@ Result<std::vector<WorkloadStatus>> KubernetesRuntime::Pods(const std::string& c
   QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(context));
   const std::string prefix = context.empty() ? "" : context + ":";
   std::vector<WorkloadStatus> out;
-  for (const Json& pod : c->pods->Snapshot()) {
-    if (!Matches(LabelsOf(pod), selector)) continue;
+  for (const Json& pod : c->pods->Snapshot(selector)) {
     WorkloadStatus s = StatusOfPod(pod);
     s.id = prefix + "pod/" + NameOf(pod);
     s.name = NameOf(pod);

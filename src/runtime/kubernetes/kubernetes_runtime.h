@@ -42,7 +42,8 @@ class Informer {
   // Waits up to `timeout` for the first list; false when it has not come.
   bool WaitSynced(std::chrono::milliseconds timeout);
   std::optional<Json> Get(const std::string& name) const;
-  std::vector<Json> Snapshot() const;
+  // Copies of the cached objects labelled with all of `selector` (empty: all).
+  std::vector<Json> Snapshot(const std::map<std::string, std::string>& selector = {}) const;
   // How many times the informer listed (1 + relists after 410 Gone or errors).
   int lists() const;
   // The resourceVersion the next watch starts from.
