@@ -609,14 +609,18 @@ awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_
       req.set(name, value);
     }
   }
-  if (!route->route.drop_cookies.empty() && req.count(http::field::cookie)) {
+  if ((!route->route.drop_cookies.empty() && req.count(http::field::cookie)) || !route->route.set_cookies.empty()) {
+    std::vector<std::string> dropped = route->route.drop_cookies;
+    for (const auto& [name, value] : route->route.set_cookies) dropped.push_back(name);
     std::string kept;
     auto cookies = req.equal_range(http::field::cookie);
     for (auto f = cookies.first; f != cookies.second; ++f) {
-      std::string part =
-          DropCookies(std::string_view(f->value().data(), f->value().size()), route->route.drop_cookies);
+      std::string part = DropCookies(std::string_view(f->value().data(), f->value().size()), dropped);
       if (part.empty()) continue;
       kept += kept.empty() ? part : "; " + part;
+    }
+    for (const auto& [name, value] : route->route.set_cookies) {
+      kept += (kept.empty() ? "" : "; ") + name + "=" + value;
     }
     req.erase(http::field::cookie);
     if (!kept.empty()) req.set(http::field::cookie, kept);

@@ -99,6 +99,9 @@ struct Route {
   // "/" (for servers that cannot be told their base URL).
   std::vector<std::pair<std::string, std::string>> set_headers;
   std::vector<std::string> drop_cookies;
+  // Cookies the upstream gets (replacing any of that name the client sent):
+  // a notebook server's session secret, which only the gateway knows.
+  std::vector<std::pair<std::string, std::string>> set_cookies;
   bool strip_prefix = false;
 };
 

@@ -111,14 +111,19 @@ runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const Not
     // user's notebooks, all under /mnt/$username (they survive a reset).
     std::string data = home + "/.quader/code-server";
     std::string own = data + "/" + n.project + "-" + n.name;
+    // Locked like Jupyter: any process of the machine can reach its port, so
+    // it takes only requests carrying the notebook's secret, which the
+    // gateway adds (as the session cookie code-server compares with
+    // HASHED_PASSWORD) after its own access check.
     w.command = {site.code_server,
-                 "--auth=none",
+                 "--auth=password",
                  "--bind-addr=" + bind + ":" + std::to_string(port),
                  "--disable-telemetry",
                  "--disable-update-check",
                  "--user-data-dir=" + own + "/user-data",
                  "--extensions-dir=" + data + "/extensions",
                  dir};
+    w.env["HASHED_PASSWORD"] = n.server_token;
     w.env["XDG_CONFIG_HOME"] = own + "/config";  // or it writes ~/.config/code-server
     w.env["XDG_DATA_HOME"] = own + "/data";
   }
@@ -420,6 +425,7 @@ void NotebookController::Reconcile() {
         r.set_headers.push_back({"Authorization", "token " + n.server_token});
       } else {
         r.set_headers.push_back({"Authorization", ""});  // the platform's token stays out of the IDE
+        r.set_cookies.push_back({"code-server-session", n.server_token});
         r.strip_prefix = true;
       }
       upstreams.push_back(up);

@@ -1123,23 +1123,21 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
   done.peak_memory = peak;
   if (status.state == runtime::WorkloadState::kSucceeded) {
     done.state = "succeeded";
-    fs::path outputs = fs::path(h->outputs_dir) / "outputs.json";
-    std::error_code ec;
-    if (fs::exists(outputs, ec)) {
-      auto size = fs::file_size(outputs, ec);
-      if (ec || size > kMaxOutputsBytes) {
+    // Written by the workload: read without following links (a link to a
+    // server file must not come back as the task's outputs).
+    Result<std::string> text = ReadWorkloadFile((fs::path(h->outputs_dir) / "outputs.json").string(), kMaxOutputsBytes);
+    if (!text.ok() && text.status().code() != Code::kNotFound) {
+      done.state = "failed";
+      done.reason = text.status().message().find("larger than") != std::string::npos
+                        ? "outputs.json is larger than 64 KiB: keep big results as files in /outputs"
+                        : "outputs.json must be a regular file (not a link)";
+    } else if (text.ok()) {
+      Json j = Json::parse(*text, nullptr, false);
+      if (!j.is_object()) {
         done.state = "failed";
-        done.reason = "outputs.json is larger than 64 KiB: keep big results as files in /outputs";
+        done.reason = "outputs.json is not a JSON object";
       } else {
-        std::ifstream in(outputs);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        Json j = Json::parse(text, nullptr, false);
-        if (!j.is_object()) {
-          done.state = "failed";
-          done.reason = "outputs.json is not a JSON object";
-        } else {
-          done.outputs = std::move(j);
-        }
+        done.outputs = std::move(j);
       }
     }
   } else {

@@ -13,19 +13,24 @@ namespace quader::runtime {
 namespace fs = std::filesystem;
 namespace {
 
-OpenedRuntime OpenProcess(const std::string& data_dir, const std::string& why) {
-  auto rt = std::make_unique<process::ProcessRuntime>((fs::path(data_dir) / "process").string());
+OpenedRuntime OpenProcess(const std::string& data_dir, const std::string& why, const RuntimePolicy& policy) {
+  process::ProcessRuntimeOptions options;
+  options.hidden_paths = {fs::absolute(data_dir).lexically_normal().string()};
+  options.may_run_unisolated = policy.may_run_unisolated;
+  auto rt = std::make_unique<process::ProcessRuntime>((fs::path(data_dir) / "process").string(), options);
   std::string desc = "process (local processes";
-  desc += rt->sandboxed() ? ", bubblewrap sandbox" : ", no sandbox";
+  desc += rt->isolated() ? ", sandboxed per user" : rt->sandboxed() ? ", bubblewrap sandbox" : ", no sandbox";
   desc += rt->cgroups() ? ", cgroup limits)" : ", no cgroup limits)";
   if (!why.empty()) desc += ": " + why;
-  return {std::move(rt), desc};
+  std::string missing = rt->isolation_note();
+  return {std::move(rt), desc, missing};
 }
 
 }  // namespace
 
-Result<OpenedRuntime> OpenRuntime(const std::string& kind, const std::string& data_dir) {
-  if (kind == "process") return OpenProcess(data_dir, "");
+Result<OpenedRuntime> OpenRuntime(const std::string& kind, const std::string& data_dir,
+                                  const RuntimePolicy& policy) {
+  if (kind == "process") return OpenProcess(data_dir, "", policy);
   if (kind == "kubernetes") {
     kubernetes::KubernetesOptions options;
     // Where pods reach this server's API (trials report through it): the
@@ -42,7 +47,7 @@ Result<OpenedRuntime> OpenRuntime(const std::string& kind, const std::string& da
   auto docker = docker::OpenDockerRuntime(data_dir);
   if (docker.ok()) return OpenedRuntime{std::move(docker).value(), "docker-api (container engine)"};
   if (kind == "docker") return docker.status();
-  return OpenProcess(data_dir, "no container engine (" + docker.status().message() + ")");
+  return OpenProcess(data_dir, "no container engine (" + docker.status().message() + ")", policy);
 }
 
 Result<std::string> InstanceId(const std::string& data_dir) {

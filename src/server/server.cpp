@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <malloc.h>
+#include <sys/stat.h>
 
 #include <csignal>
 
@@ -150,6 +151,9 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     std::cerr << "quader: cannot create data directory " << cfg.data_dir << ": " << ec.message() << "\n";
     return 1;
   }
+  // Workloads' uids pass through the data directory to their own
+  // directories; nobody but the server may list it (docs/security.md).
+  chmod(cfg.data_dir.c_str(), 0711);
   fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
   std::string host;
   uint16_t port = 0;
@@ -172,6 +176,12 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     std::cerr << "quader: " << st.message() << "\n";
     return 1;
   }
+  if (cfg.db.empty()) {
+    // The store holds password hashes and tokens: the server's alone.
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      chmod(((fs::path(cfg.data_dir) / "quader.db").string() + suffix).c_str(), 0600);
+    }
+  }
   SystemClock clock;
   const char* pw_env = std::getenv("QUADER_ADMIN_PASSWORD");
   std::string generated;
@@ -182,7 +192,19 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
 
   // Where work runs, then recovery: workloads of this instance that no
   // owner claims any more are removed (STYLE.md "Recover before serving").
-  auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir);
+  // Where workloads cannot be kept apart, only admins' work runs
+  // (docs/security.md).
+  runtime::RuntimePolicy policy;
+  policy.may_run_unisolated = [&st = **store](const std::string& user) {
+    bool admin = false;
+    (void)st.Read([&](store::Tx& tx) -> Status {
+      auto u = store::GetUser(tx, user);
+      admin = u.ok() && u->is_admin && u->active;
+      return Status::Ok();
+    });
+    return admin;
+  };
+  auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir, policy);
   if (!opened.ok()) {
     std::cerr << "quader: --runtime " << cfg.runtime << ": " << opened.status().message() << "\n";
     return 1;
@@ -342,6 +364,10 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
             << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
             << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n"
             << "  runtime: " << opened->description << "\n";
+  if (!opened->isolation_missing.empty()) {
+    std::cout << "  WARNING: workloads cannot be isolated from each other here (missing: "
+              << opened->isolation_missing << "); only admins' work will run (docs/security.md)\n";
+  }
   fs::path password_file = fs::path(cfg.data_dir) / "admin-password";
   if (!generated.empty()) {
     // Kept (owner-only) so a lost terminal does not lock the owner out.
@@ -536,6 +562,9 @@ int Run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // Resolved once: every mount, socket and child process gets absolute paths.
+  cfg.data_dir = fs::absolute(cfg.data_dir).lexically_normal().string();
+  while (cfg.data_dir.size() > 1 && cfg.data_dir.back() == '/') cfg.data_dir.pop_back();
   return Serve(cfg, argv[0]);
 }
 

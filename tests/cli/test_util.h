@@ -18,6 +18,12 @@ class TempDir {
   TempDir() {
     std::string base = std::filesystem::temp_directory_path() / "quader-cli-XXXXXX";
     path_ = mkdtemp(base.data()) != nullptr ? base : "";
+    // Workloads of servers started in here run as other uids (docs/security.md).
+    if (!path_.empty()) {
+      std::filesystem::permissions(path_, std::filesystem::perms::owner_all |
+                                              std::filesystem::perms::group_exec |
+                                              std::filesystem::perms::others_exec);
+    }
   }
   ~TempDir() {
     std::error_code ec;

@@ -331,6 +331,15 @@ TEST_F(NotebooksE2ETest, VsCodeRunsUnderItsPath) {
   EXPECT_EQ(200, root.status) << root.body.substr(0, 300);
   EXPECT_NE(std::string::npos, root.body.find("workbench")) << root.body.substr(0, 300);
   EXPECT_EQ(302, Gateway("GET", "/notebook/public/code/", {}).status);
+  // Its port is on the machine's loopback, where any workload can connect:
+  // without the secret only the gateway adds, it lets nobody in.
+  Json shown = Call("GET", "/api/v1/notebooks/" + std::to_string(id), "", 200);
+  int port = shown["server"].value("port", 0);
+  ASSERT_GT(port, 0) << shown.dump();
+  auto direct = cli::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/?folder=/mnt/admin", "", {}, 10);
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  EXPECT_NE(200, direct->status) << "code-server answered a request without its secret";
+  EXPECT_EQ(std::string::npos, direct->body.find("workbench")) << direct->body.substr(0, 300);
   // Its settings stay under the user's directory, not the server's HOME.
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/users/admin/work/.quader/code-server/public-code"));
 }

@@ -12,6 +12,10 @@ class TempDir {
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "quader-test-XXXXXX").string();
     path_ = mkdtemp(tmpl.data());
+    // Servers started on a directory in here run workloads as other uids,
+    // which must pass through it to their own directories (docs/security.md).
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                            std::filesystem::perms::others_exec);
   }
   ~TempDir() {
     std::error_code ec;

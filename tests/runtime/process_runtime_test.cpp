@@ -4,6 +4,8 @@
 #include "runtime/process/process_runtime.h"
 
 #include <pthread.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "fakes/temp_dir.h"
 #include "runtime/labels.h"
@@ -61,7 +64,12 @@ bool ProcessGone(int pid) {
 // started when it ends.
 class ProcessRuntimeFixture {
  protected:
-  ProcessRuntimeFixture() = default;
+  // Isolated workloads run as other uids: they must be able to pass through
+  // the test's directory to their mounts.
+  ProcessRuntimeFixture() {
+    chmod(dir_.path().c_str(), 0711);
+    fs::create_directories(Visible(""));
+  }
   virtual ~ProcessRuntimeFixture() {
     for (const std::string& name : started_) {
       (void)rt_->Stop(name, seconds(0));
@@ -72,13 +80,18 @@ class ProcessRuntimeFixture {
     return std::make_unique<ProcessRuntime>(dir_.File("state"), std::move(options));
   }
 
+  // A path in the directory every Shell workload has mounted read-write at
+  // the same path (a sandboxed workload sees nothing else of the test's).
+  std::string Visible(const std::string& name) const { return dir_.File("w/" + name); }
+
   // A spec running `script` with /bin/sh in the test's work directory.
   WorkloadSpec Shell(const std::string& name, const std::string& script) {
     WorkloadSpec spec;
     spec.name = name;
     spec.command = {"/bin/sh", "-c", script};
-    spec.working_dir = dir_.File("work");
+    spec.working_dir = Visible("work");
     spec.labels = {{kLabelManaged, "true"}, {kLabelKind, "task"}};
+    spec.mounts.push_back({MountKind::kVolume, Visible(""), Visible(""), false, 0, "", ""});
     return spec;
   }
 
@@ -100,6 +113,23 @@ class ProcessRuntimeFixture {
     });
     EXPECT_TRUE(ended) << name << " still " << StateName(last.state);
     return last;
+  }
+
+  // The process group the runtime recorded for `name` (host pids).
+  int PgidOf(const std::string& name) {
+    std::string record = ReadAll(dir_.File("state/" + name + ".json"));
+    size_t at = record.find("\"pgid\":");
+    return at == std::string::npos ? 0 : std::atoi(record.c_str() + at + 7);
+  }
+
+  // Host pids in the workload's cgroup (its memory hierarchy).
+  std::vector<int> CgroupPidsOf(const std::string& name) {
+    nlohmann::json rec = nlohmann::json::parse(ReadAll(dir_.File("state/" + name + ".json")), nullptr, false);
+    std::vector<int> out;
+    if (!rec.is_object()) return out;
+    std::istringstream in(ReadAll(rec["cgroup"].value("memory", "") + "/cgroup.procs"));
+    for (int pid; in >> pid;) out.push_back(pid);
+    return out;
   }
 
   std::string LogsOf(const std::string& name) {
@@ -170,7 +200,7 @@ TEST_P(ProcessRuntimeModesTest, RunsCommandWithArgsAndCleanEnvAndSucceeds) {
   EXPECT_LE(*st.started_at, *st.finished_at);
   std::string logs = LogsOf("echo");
   EXPECT_NE(logs.find("world hello leak=\n"), std::string::npos) << logs;
-  EXPECT_NE(logs.find(dir_.File("work")), std::string::npos)
+  EXPECT_NE(logs.find(Visible("work")), std::string::npos)
       << "working dir created and entered: " << logs;
 }
 
@@ -227,7 +257,7 @@ TEST_P(ProcessRuntimeModesTest, MemoryLimitKillsAllocationPastIt) {
 }
 
 TEST_P(ProcessRuntimeModesTest, FollowedLogsArriveWhileTheProcessRuns) {
-  const std::string release = dir_.File("release");
+  const std::string release = Visible("release");
   StartOk(Shell("talker",
                 "echo first; while [ ! -e " + release + " ]; do sleep 0.02; done; echo second"));
   std::string seen;
@@ -256,14 +286,14 @@ TEST_F(ProcessRuntimeTest, FollowStopsWhenSinkDeclines) {
 }
 
 TEST_P(ProcessRuntimeModesTest, StopKillsTheWholeGroupAndRemovesTheWorkload) {
-  const std::string pid_file = dir_.File("grandchild.pid");
+  const std::string pid_file = Visible("grandchild.pid");
   StartOk(Shell("tree", "sleep 300 & echo $! > " + pid_file + "; sleep 300"));
   ASSERT_TRUE(Eventually([&] { return !ReadAll(pid_file).empty(); }));
-  int grandchild = std::atoi(ReadAll(pid_file).c_str());
-  std::optional<ProcStat> before = ReadProcStat(grandchild);
-  ASSERT_TRUE(before.has_value());
-  std::vector<ProcStat> group = GroupMembers(before->pgrp);
-  ASSERT_GE(group.size(), 3u) << "wrapper, shell and both sleeps share the group";
+  std::vector<ProcStat> group;
+  ASSERT_TRUE(Eventually([&] {
+    group = GroupMembers(PgidOf("tree"));
+    return group.size() >= 4;
+  })) << "wrapper, shell and both sleeps share the group";
 
   auto t0 = steady_clock::now();
   ASSERT_TRUE(rt_->Stop("tree", seconds(5)).ok());
@@ -284,13 +314,18 @@ TEST_F(ProcessRuntimeTest, StopKillsProcessesThatLeftTheGroupThroughTheCgroup) {
   if (!rt_->cgroups()) {
     GTEST_SKIP() << "no cgroups: " << rt_->cgroup_note();
   }
-  const std::string pid_file = dir_.File("escaped.pid");
+  const std::string pid_file = Visible("escaped.pid");
   StartOk(Shell("escape", "setsid sleep 300 & echo $! > " + pid_file + "; sleep 300"));
   ASSERT_TRUE(Eventually([&] { return !ReadAll(pid_file).empty(); }));
-  int escaped = std::atoi(ReadAll(pid_file).c_str());
+  // Its host pid (in a sandbox $! is the pid namespace's number): the
+  // member of the cgroup that is in a group of its own now.
+  int escaped = 0;
   ASSERT_TRUE(Eventually([&] {
-    std::optional<ProcStat> s = ReadProcStat(escaped);
-    return s && s->pgrp == escaped;  // its own session and group now
+    for (int pid : CgroupPidsOf("escape")) {
+      std::optional<ProcStat> s = ReadProcStat(pid);
+      if (s && s->pgrp == pid && pid != PgidOf("escape")) escaped = pid;
+    }
+    return escaped > 0;
   }));
   ASSERT_TRUE(rt_->Stop("escape", seconds(5)).ok());
   EXPECT_TRUE(Eventually([&] { return ProcessGone(escaped); }, milliseconds(2000)));
@@ -327,7 +362,7 @@ TEST_F(ProcessRuntimeTest, ListSelectsByLabels) {
 }
 
 TEST_P(ProcessRuntimeModesTest, RestartedRuntimeAdoptsRunningWorkloadAndReportsItsExitCode) {
-  const std::string release = dir_.File("release");
+  const std::string release = Visible("release");
   StartOk(
       Shell("long", "echo started; while [ ! -e " + release + " ]; do sleep 0.02; done; exit 7"));
   ASSERT_TRUE(Eventually([&] { return LogsOf("long").find("started") != std::string::npos; }));
@@ -351,7 +386,7 @@ TEST_P(ProcessRuntimeModesTest, RestartedRuntimeAdoptsRunningWorkloadAndReportsI
 TEST_F(ProcessRuntimeTest, AdoptsWorkloadsOfAServerProcessThatExited) {
   // A real restart: another process starts the workloads and exits, so they
   // are not this process's children and only the state files tell their fate.
-  const std::string release = dir_.File("release");
+  const std::string release = Visible("release");
   pid_t server = fork();
   if (server == 0) {
     ProcessRuntime rt(dir_.File("state"));
@@ -416,7 +451,7 @@ TEST_P(ProcessRuntimeModesTest, StatsReportUseOfARunningWorkload) {
 }
 
 TEST_F(ProcessRuntimeTest, OnFailureRestartsUntilSuccess) {
-  const std::string count = dir_.File("count");
+  const std::string count = Visible("count");
   WorkloadSpec spec = Shell("flaky", "echo x >> " + count + "; [ $(wc -l < " + count + ") -ge 2 ]");
   spec.restart = RestartPolicy::kOnFailure;
   StartOk(spec);
@@ -451,7 +486,7 @@ TEST_F(ProcessRuntimeTest, HostPathMountIsVisibleAtItsTarget) {
 // working directory and, in the sandbox, its mounts; exit codes come back;
 // a command running too long is killed.
 TEST_P(ProcessRuntimeModesTest, ExecRunsInsideTheWorkload) {
-  fs::create_directories(dir_.File("work"));
+  fs::create_directories(Visible("work"));
   WorkloadSpec spec = Shell("probed", "sleep 300");
   spec.env = {{"GREETING", "hello"}};
   bool sandboxed = GetParam().use_bwrap && rt_->sandboxed();
@@ -466,7 +501,7 @@ TEST_P(ProcessRuntimeModesTest, ExecRunsInsideTheWorkload) {
   for (int i = 0; i < 50 && !(code.ok() && *code == 0); ++i) {
     if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     code = rt_->Exec("probed", {"/bin/sh", "-c", "test \"$GREETING\" = hello && test \"$(pwd)\" = '" +
-                                                     dir_.File("work") + "'"},
+                                                     Visible("work") + "'"},
                      seconds(10));
   }
   ASSERT_TRUE(code.ok()) << code.status().ToString();
@@ -493,10 +528,10 @@ TEST_F(ProcessRuntimeTest, WithoutSandboxRemappedMountsAreRefused) {
   spec.mounts.push_back({MountKind::kHostPath, dir_.File("data"), "/data", false, 0, "", ""});
   Result<WorkloadStatus> st = rt_->Start(spec);
   ASSERT_EQ(st.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(st.status().message().find("mounts[0]"), std::string::npos) << st.status().message();
+  EXPECT_NE(st.status().message().find("mounts[1]"), std::string::npos) << st.status().message();
   EXPECT_TRUE(rt_->List({})->empty()) << "nothing recorded";
 
-  spec.mounts[0].target = dir_.File("data");  // onto itself: the process sees it anyway
+  spec.mounts[1].target = dir_.File("data");  // onto itself: the process sees it anyway
   StartOk(spec);
   EXPECT_EQ(WaitEnded("bind").state, WorkloadState::kSucceeded);
 }
@@ -547,6 +582,249 @@ TEST_F(ProcessRuntimeTest, PortsAreReportedOnTheContainerPort) {
   WorkloadStatus st = StartOk(spec);
   ASSERT_EQ(st.ports.size(), 1u);
   EXPECT_EQ(st.ports[0].host_port, 8123);
+}
+
+// ---------------------------------------------------------------------------
+// Isolation (docs/security.md): what a hostile workload tries from inside.
+
+class ProcessIsolationTest : public ProcessRuntimeFixture, public ::testing::Test {
+ protected:
+  ProcessIsolationTest() {
+    ProcessRuntimeOptions options;
+    options.max_pids = 64;
+    options.hidden_paths = {dir_.File("secret-data")};
+    fs::create_directories(dir_.File("secret-data"));
+    std::ofstream(dir_.File("secret-data/quader.db")) << "the store";
+    rt_ = MakeRuntime(options);
+  }
+  void SetUp() override {
+    if (!rt_->isolated()) GTEST_SKIP() << "no isolation here: " << rt_->isolation_note();
+  }
+
+  WorkloadSpec As(const std::string& user, const std::string& name, const std::string& script) {
+    WorkloadSpec spec = Shell(name, script);
+    spec.labels[kLabelUser] = user;
+    return spec;
+  }
+
+  // The host uid of the workload's innermost process (the command).
+  int HostUidOf(const std::string& name) {
+    std::string record = ReadAll(dir_.File("state/" + name + ".json"));
+    int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+    int uid = -1;
+    for (const ProcStat& s : GroupMembers(pgid)) {
+      std::istringstream status(ReadAll("/proc/" + std::to_string(s.pid) + "/status"));
+      for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Uid:", 0) == 0) uid = std::atoi(line.c_str() + 4);
+      }
+    }
+    return uid;
+  }
+};
+
+TEST_F(ProcessIsolationTest, EachUserRunsAsAnUnprivilegedHostUidOfTheirOwn) {
+  StartOk(As("alice", "a1", "sleep 300"));
+  StartOk(As("alice", "a2", "sleep 300"));
+  // bob gets a directory of his own (a shared one would be handed to him).
+  fs::create_directories(dir_.File("bob"));
+  WorkloadSpec bob = As("bob", "b1", "sleep 300");
+  bob.mounts[0].source = dir_.File("bob");
+  StartOk(bob);
+  int a1 = -1, a2 = -1, b1 = -1;
+  ASSERT_TRUE(Eventually([&] {
+    a1 = HostUidOf("a1");
+    a2 = HostUidOf("a2");
+    b1 = HostUidOf("b1");
+    return a1 > 0 && a2 > 0 && b1 > 0;
+  })) << a1 << " " << a2 << " " << b1 << " " << LogsOf("a1") << LogsOf("a2") << LogsOf("b1");
+  EXPECT_GE(a1, 2000000);
+  EXPECT_EQ(a1, a2) << "one uid per user: their workloads share /mnt/$user";
+  EXPECT_NE(a1, b1);
+  // A restarted server keeps the same uids.
+  rt_ = MakeRuntime({});
+  bob.name = "b2";
+  StartOk(bob);
+  ASSERT_TRUE(Eventually([&] { return HostUidOf("b2") > 0; }));
+  EXPECT_EQ(HostUidOf("b2"), b1);
+}
+
+TEST_F(ProcessIsolationTest, EscapesFromInsideATaskFail) {
+  // Each line prints ESCAPE when the attack works. The test process plays
+  // the server: its pid, environment and data directory must be out of reach.
+  setenv("QUADER_ADMIN_PASSWORD", "server-secret", 1);
+  const std::string me = std::to_string(getpid());
+  const std::string data = dir_.File("secret-data");
+  const std::string state = dir_.File("state");
+  std::string script =
+      "cat /etc/shadow >/dev/null 2>&1 && echo ESCAPE shadow\n"
+      "[ \"$(id -u)\" = 0 ] && echo ESCAPE root\n"
+      "[ -e /proc/" + me + " ] && echo ESCAPE sees the server process\n"
+      "kill -0 " + me + " 2>/dev/null && echo ESCAPE can signal the server\n"
+      "cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -q server-secret && echo ESCAPE server env\n"
+      "env | grep -q server-secret && echo ESCAPE inherited env\n"
+      "[ -e " + data + "/quader.db ] && echo ESCAPE data directory\n"
+      "ls " + state + " 2>/dev/null | grep -q . && echo ESCAPE state directory\n"
+      "touch /usr/x /etc/x /bin/x 2>/dev/null && echo ESCAPE writes the system\n"
+      "[ -e /root ] && echo ESCAPE sees /root\n"
+      "[ -e /run/podman ] && echo ESCAPE sees /run\n"
+      "[ \"$(ls -d /proc/[0-9]* | wc -l)\" -gt 6 ] && echo ESCAPE sees other processes\n"
+      "[ \"$(cat /proc/sys/kernel/hostname)\" = quader ] || echo ESCAPE host name\n"
+      "[ \"$(whoami)\" = alice ] || echo ESCAPE unnamed user\n"
+      "echo done\n";
+  StartOk(As("alice", "attacker", script));
+  EXPECT_EQ(WaitEnded("attacker").state, WorkloadState::kSucceeded);
+  std::string logs = LogsOf("attacker");
+  EXPECT_EQ(logs.find("ESCAPE"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("done"), std::string::npos) << logs;
+  unsetenv("QUADER_ADMIN_PASSWORD");
+}
+
+TEST_F(ProcessIsolationTest, AnotherUsersDirectoryIsOutOfReach) {
+  // bob's directory exists on the host, owned by bob's uid; alice's workload
+  // neither sees it nor can open it by its host path.
+  const std::string bobs = dir_.File("bob-work");
+  fs::create_directories(bobs);
+  std::ofstream(bobs + "/model.txt") << "bob's model";
+  WorkloadSpec bob = As("bob", "bob", "echo mine >> " + bobs + "/model.txt");
+  bob.mounts.push_back({MountKind::kVolume, bobs, bobs, false, 0, "", ""});
+  StartOk(bob);
+  EXPECT_EQ(WaitEnded("bob").state, WorkloadState::kSucceeded);
+  StartOk(As("alice", "thief", "cat " + bobs + "/model.txt && echo ESCAPE read; "
+                               "echo x > " + bobs + "/model.txt && echo ESCAPE write; echo done"));
+  EXPECT_EQ(WaitEnded("thief").state, WorkloadState::kSucceeded);
+  std::string logs = LogsOf("thief");
+  EXPECT_EQ(logs.find("ESCAPE"), std::string::npos) << logs;
+  EXPECT_EQ(ReadAll(bobs + "/model.txt"), "bob's modelmine\n");
+  struct stat st {};
+  ASSERT_EQ(stat(bobs.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u) << "handed to bob's uid, private";
+}
+
+TEST_F(ProcessIsolationTest, ForkBombIsBoundedAndStopRemovesEverything) {
+  // (Python: a shell gives up at its first failed fork.)
+  WorkloadSpec bomb = As("alice", "bomb", "");
+  bomb.command = {"/usr/bin/python3", "-c",
+                  "import os, time\n"
+                  "n = 0\n"
+                  "for i in range(300):\n"
+                  "    try:\n"
+                  "        if os.fork() == 0:\n"
+                  "            time.sleep(300)\n"
+                  "            os._exit(0)\n"
+                  "        n += 1\n"
+                  "    except OSError as e:\n"
+                  "        print('fork refused:', e.strerror, flush=True)\n"
+                  "        break\n"
+                  "print('forked', n, flush=True)\n"
+                  "time.sleep(300)\n"};
+  StartOk(bomb);
+  ASSERT_TRUE(Eventually([&] { return LogsOf("bomb").find("forked") != std::string::npos; }, milliseconds(30000)))
+      << LogsOf("bomb");
+  EXPECT_NE(LogsOf("bomb").find("fork refused"), std::string::npos) << LogsOf("bomb");
+  std::string record = ReadAll(dir_.File("state/bomb.json"));
+  int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+  EXPECT_LE(GroupMembers(pgid).size(), 64u + 2) << "pids.max 64 (the wrapper shell and bwrap outside it)";
+  ASSERT_TRUE(rt_->Stop("bomb", seconds(0)).ok());
+  EXPECT_TRUE(Eventually([&] { return GroupMembers(pgid).empty(); }));
+}
+
+TEST_F(ProcessIsolationTest, ExecEntersTheSandboxAsTheWorkloadsUid) {
+  StartOk(As("alice", "shell", "sleep 300"));
+  const std::string state = dir_.File("state");
+  Result<int> code = -1;
+  for (int i = 0; i < 50 && !(code.ok() && *code == 0); ++i) {
+    if (i) std::this_thread::sleep_for(milliseconds(100));
+    code = rt_->Exec("shell",
+                     {"/bin/sh", "-c", "[ \"$(whoami)\" = alice ] && [ ! -e " + state + " ] && "
+                                       "[ ! -e /proc/" + std::to_string(getpid()) + " ] && ! cat /etc/shadow"},
+                     seconds(10));
+  }
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0) << "the probe ran as alice inside the sandbox";
+}
+
+TEST_F(ProcessIsolationTest, ARecordSavedBeforeTheSpawnIsAdoptedNotStartedTwice) {
+  // The server died between saving the record and saving the pid: the pid
+  // file the new process wrote lets a restarted server adopt it.
+  const std::string release = Visible("release");
+  StartOk(As("alice", "racy", "echo up; while [ ! -e " + release + " ]; do sleep 0.02; done; exit 4"));
+  ASSERT_TRUE(Eventually([&] { return LogsOf("racy").find("up") != std::string::npos; }));
+  std::string path = dir_.File("state/racy.json");
+  std::string record = ReadAll(path);
+  size_t at = record.find("\"pid\":");
+  size_t end = record.find(',', at);
+  record.replace(at, end - at, "\"pid\": 0");
+  std::ofstream(path, std::ios::trunc) << record;
+  rt_ = MakeRuntime({});
+  Result<WorkloadStatus> adopted = rt_->Inspect("racy");
+  ASSERT_TRUE(adopted.ok()) << adopted.status().ToString();
+  EXPECT_EQ(adopted->state, WorkloadState::kRunning);
+  EXPECT_EQ(rt_->Start(As("alice", "racy", "true")).status().code(), Code::kAlreadyExists);
+  std::ofstream(release) << "go";
+  WorkloadStatus st = WaitEnded("racy");
+  EXPECT_EQ(st.exit_code, 4);
+
+  // No pid file: the process never came to be, and the record says so.
+  StartOk(As("alice", "ghost", "true"));
+  WaitEnded("ghost");
+  std::string ghost = ReadAll(dir_.File("state/ghost.json"));
+  at = ghost.find("\"pid\":");
+  ghost.replace(at, ghost.find(',', at) - at, "\"pid\": 0");
+  at = ghost.find("\"ended\":");
+  ghost.replace(at, ghost.find(',', at) - at, "\"ended\": false");
+  std::ofstream(dir_.File("state/ghost.json"), std::ios::trunc) << ghost;
+  fs::remove(dir_.File("state/ghost.pid"));
+  fs::remove(dir_.File("state/ghost.exit"));
+  WorkloadStatus g = *rt_->Inspect("ghost");
+  EXPECT_EQ(g.state, WorkloadState::kFailed);
+  EXPECT_NE(g.reason.find("never started"), std::string::npos) << g.reason;
+}
+
+TEST_F(ProcessIsolationTest, MountsUnderAPrivateParentAreReachedThroughABind) {
+  // As a data directory under /root: a parent only root may pass through.
+  const std::string priv = dir_.File("private");
+  fs::create_directories(priv + "/data/users/alice");
+  chmod(priv.c_str(), 0700);
+  std::ofstream(priv + "/data/users/alice/in.txt") << "hello from a private parent\n";
+  WorkloadSpec spec = As("alice", "deep", "cat /mnt/alice/in.txt && echo ok > /mnt/alice/out.txt");
+  spec.mounts.push_back({MountKind::kVolume, priv + "/data/users/alice", "/mnt/alice", false, 0, "", ""});
+  StartOk(spec);
+  WorkloadStatus st = WaitEnded("deep");
+  EXPECT_EQ(st.state, WorkloadState::kSucceeded) << LogsOf("deep");
+  EXPECT_NE(LogsOf("deep").find("hello from a private parent"), std::string::npos) << LogsOf("deep");
+  EXPECT_EQ(ReadAll(priv + "/data/users/alice/out.txt"), "ok\n");
+  struct stat p {};
+  ASSERT_EQ(stat(priv.c_str(), &p), 0);
+  EXPECT_EQ(p.st_mode & 0777, 0700u) << "the private parent is left as it was";
+  // The bind under /run/quader goes with the test's directory.
+  std::istringstream mounts(ReadAll("/proc/self/mountinfo"));
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    if (point.rfind("/run/quader/", 0) == 0 && root.find(priv) != std::string::npos) {
+      umount2(point.c_str(), MNT_DETACH);
+      rmdir(point.c_str());
+    }
+  }
+}
+
+TEST_F(ProcessRuntimeTest, WithoutIsolationOnlyTrustedUsersRun) {
+  ProcessRuntimeOptions options;
+  options.use_bwrap = false;
+  options.may_run_unisolated = [](const std::string& user) { return user == "admin"; };
+  rt_ = MakeRuntime(options);
+  EXPECT_FALSE(rt_->isolated());
+  WorkloadSpec alice = Shell("alice", "true");
+  alice.labels[kLabelUser] = "alice";
+  Result<WorkloadStatus> st = rt_->Start(alice);
+  EXPECT_EQ(st.status().code(), Code::kPermissionDenied);
+  EXPECT_NE(st.status().message().find("cannot isolate"), std::string::npos) << st.status().message();
+  EXPECT_NE(st.status().message().find("bubblewrap is turned off"), std::string::npos) << st.status().message();
+  WorkloadSpec admin = Shell("admin", "true");
+  admin.labels[kLabelUser] = "admin";
+  StartOk(admin);
+  EXPECT_EQ(WaitEnded("admin").state, WorkloadState::kSucceeded);
 }
 
 }  // namespace

@@ -148,27 +148,58 @@ TEST(HostPathOfTest, MapsThroughTheDeepestCoveringMount) {
   EXPECT_EQ(HostPathOf("/scratch/run.sh", mounts), std::nullopt);
 }
 
-TEST(BwrapArgsTest, RecreatesTheRootThenMountsParentsFirst) {
+TEST(BwrapArgsTest, ShowsOnlySystemDirsReadOnlyThenMountsParentsFirst) {
   std::vector<RootEntry> root = {{"bin", RootEntry::Type::kSymlink, "usr/bin"},
                                  {"dev", RootEntry::Type::kDir, ""},
+                                 {"etc", RootEntry::Type::kDir, ""},
                                  {"proc", RootEntry::Type::kDir, ""},
+                                 {"root", RootEntry::Type::kDir, ""},
+                                 {"srv", RootEntry::Type::kDir, ""},
                                  {"usr", RootEntry::Type::kDir, ""},
                                  {"info.json", RootEntry::Type::kFile, ""}};
   std::vector<Mount> mounts = {{MountKind::kVolume, "/srv/vol", "/data/sub", true, 0, "", ""},
                                {MountKind::kHostPath, "/srv/data/", "/data", false, 0, "", ""},
                                {MountKind::kMemory, "", "/dev/shm", false, 1048576, "", ""}};
+  SandboxOptions so;
+  so.uid = 2000007;
+  so.gid = 2000007;
+  so.user = "alice";
+  so.passwd_file = "/state/etc/2000007.passwd";
+  so.group_file = "/state/etc/2000007.group";
+  so.hidden = {"/usr/local/quader-data", "/srv/quader", "/srv/data/state"};
+  so.env = {{"PATH", "/usr/bin:/bin"}, {"TOKEN", "t"}};
   std::vector<std::string> want = {
-      "--symlink", "usr/bin",    "/bin",  //
-      "--bind",    "/usr",       "/usr",  //
-      "--bind",    "/info.json", "/info.json", "--proc",  "/proc",   "--dev",
-      "/dev",      "--bind",     "/srv/data",  "/data",  // depth 1
-      "--ro-bind", "/srv/vol",   "/data/sub",            // depth 2, in the spec's order
-      "--perms",   "1777",       "--size",     "1048576", "--tmpfs", "/dev/shm",
-      "--dir",     "/work",      "--chdir",    "/work",   "--"};
-  EXPECT_EQ(BwrapArgs(root, mounts, "/work"), want);
-  for (const std::string& a : BwrapArgs(root, mounts, "/work")) {
+      "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+      "--uid", "2000007", "--gid", "2000007", "--hostname", "quader",
+      "--symlink", "usr/bin", "/bin",  // system dirs only: no /root, /srv, /info.json
+      "--ro-bind", "/etc", "/etc",     //
+      "--ro-bind", "/usr", "/usr",     //
+      "--ro-bind", "/state/etc/2000007.passwd", "/etc/passwd",  //
+      "--ro-bind", "/state/etc/2000007.group", "/etc/group",    //
+      "--ro-bind", "/sys", "/sys", "--tmpfs", "/sys/fs/cgroup", "--proc", "/proc", "--dev", "/dev",
+      "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--tmpfs", "/var/tmp",
+      "--tmpfs", "/home", "--dir", "/home/alice",
+      "--bind", "/srv/data", "/data",           // depth 1
+      "--ro-bind", "/srv/vol", "/data/sub",     // depth 2, in the spec's order
+      "--perms", "1777", "--size", "1048576", "--tmpfs", "/dev/shm",
+      "--tmpfs", "/usr/local/quader-data",      // hidden where a system dir shows it (/srv is not shown)
+      "--tmpfs", "/data/state",                 // ... or where a mount shows it
+      "--dir", "/work", "--chdir", "/work", "--clearenv",
+      "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "TOKEN", "t", "--"};
+  EXPECT_EQ(BwrapArgs(root, mounts, "/work", so), want);
+  for (const std::string& a : BwrapArgs(root, mounts, "/work", so)) {
     EXPECT_NE(a, "--die-with-parent") << "workloads outlive the server";
   }
+}
+
+TEST(VisibleInSandboxTest, SystemDirsAndMountTargetsOnly) {
+  std::vector<Mount> mounts = {{MountKind::kVolume, "/srv/u", "/mnt/alice", false, 0, "", ""}};
+  EXPECT_TRUE(VisibleInSandbox("/usr/bin/python3", mounts));
+  EXPECT_TRUE(VisibleInSandbox("/bin/sh", mounts));
+  EXPECT_TRUE(VisibleInSandbox("/mnt/alice/train.py", mounts));
+  EXPECT_FALSE(VisibleInSandbox("/mnt/bob/train.py", mounts));
+  EXPECT_FALSE(VisibleInSandbox("/root/.bashrc", mounts));
+  EXPECT_FALSE(VisibleInSandbox("/usrx/bin", mounts)) << "a prefix is not a parent";
 }
 
 }  // namespace

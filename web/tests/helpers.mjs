@@ -9,7 +9,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +31,7 @@ export async function startServer() {
   }
 
   const root = await mkdtemp(path.join(os.tmpdir(), 'quader-web-test-'));
+  await chmod(root, 0o711); // workloads run as other uids and pass through it (docs/security.md)
   const dataDir = path.join(root, 'data');
   const logPath = path.join(root, 'server.log');
   const password = 'Adm-' + randomBytes(9).toString('base64url');

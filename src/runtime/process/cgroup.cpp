@@ -78,12 +78,14 @@ CgroupPaths PrepareV2(const std::string& root, const std::string& parent, std::s
     *why = "cannot create " + dir + ": " + std::strerror(errno);
     return {};
   }
-  // Children of `dir` get memory (required) and cpu (when offered) controllers.
-  bool cpu = HasWord(ReadFile(root + "/cgroup.controllers"), "cpu");
+  // Children of `dir` get memory (required), cpu and pids (when offered) controllers.
+  std::string offered = ReadFile(root + "/cgroup.controllers");
   for (const std::string& d : {root, dir}) {
     WriteFile(d + "/cgroup.subtree_control", "+memory");
-    if (cpu) {
-      WriteFile(d + "/cgroup.subtree_control", "+cpu");
+    for (const char* c : {"cpu", "pids"}) {
+      if (HasWord(offered, c)) {
+        WriteFile(d + "/cgroup.subtree_control", std::string("+") + c);
+      }
     }
   }
   std::string enabled = ReadFile(dir + "/cgroup.subtree_control");
@@ -96,6 +98,9 @@ CgroupPaths PrepareV2(const std::string& root, const std::string& parent, std::s
   p.memory = p.cpuacct = dir;
   if (HasWord(enabled, "cpu")) {
     p.cpu = dir;
+  }
+  if (HasWord(enabled, "pids")) {
+    p.pids = dir;
   }
   return p;
 }
@@ -113,6 +118,9 @@ CgroupPaths PrepareV1(const CgroupMounts& m, const std::string& parent, std::str
   }
   if (!m.cpuacct.empty() && MakeDir(m.cpuacct + "/" + parent)) {
     p.cpuacct = m.cpuacct + "/" + parent;
+  }
+  if (!m.pids.empty() && MakeDir(m.pids + "/" + parent)) {
+    p.pids = m.pids + "/" + parent;
   }
   return p;
 }
@@ -157,6 +165,7 @@ CgroupMounts ParseCgroupMounts(const std::string& mountinfo) {
         std::string* slot = o == "memory"    ? &m.memory
                             : o == "cpu"     ? &m.cpu
                             : o == "cpuacct" ? &m.cpuacct
+                            : o == "pids"    ? &m.pids
                                              : nullptr;
         if (slot != nullptr && slot->empty()) {
           *slot = mount_point;
@@ -187,13 +196,14 @@ CgroupPaths PrepareCgroupLayout(const std::string& parent, std::string* why) {
 }
 
 Result<Cgroup> Cgroup::Create(const CgroupPaths& layout, const std::string& leaf,
-                              int64_t memory_bytes, double cpu) {
+                              int64_t memory_bytes, double cpu, int64_t max_pids) {
   CgroupPaths p;
   p.version = layout.version;
   auto child = [&](const std::string& parent) { return parent.empty() ? "" : parent + "/" + leaf; };
   p.memory = child(layout.memory);
   p.cpu = child(layout.cpu);
   p.cpuacct = child(layout.cpuacct);
+  p.pids = child(layout.pids);
   Cgroup cg(p);
   std::vector<std::string> created;
   auto fail = [&](Status st) -> Result<Cgroup> {
@@ -239,12 +249,18 @@ Result<Cgroup> Cgroup::Create(const CgroupPaths& layout, const std::string& leaf
           errors::Unavailable("cannot set the cpu quota in " + p.cpu + ": " + std::strerror(err)));
     }
   }
+  if (max_pids > 0 && !p.pids.empty()) {
+    std::string file = p.pids + "/pids.max";
+    if (int err = WriteFile(file, std::to_string(max_pids)); err != 0) {
+      return fail(errors::Unavailable("cannot write " + file + ": " + std::strerror(err)));
+    }
+  }
   return cg;
 }
 
 std::vector<std::string> Cgroup::Dirs() const {
   std::vector<std::string> out;
-  for (const std::string* d : {&paths_.memory, &paths_.cpu, &paths_.cpuacct}) {
+  for (const std::string* d : {&paths_.memory, &paths_.cpu, &paths_.cpuacct, &paths_.pids}) {
     if (!d->empty() && std::find(out.begin(), out.end(), *d) == out.end()) {
       out.push_back(*d);
     }

@@ -27,13 +27,14 @@ struct CgroupPaths {
   std::string memory;   // memory limit, usage and OOM counter
   std::string cpu;      // cpu quota; empty when the controller is not available
   std::string cpuacct;  // cpu usage
+  std::string pids;     // process count limit; empty when the controller is not available
   bool empty() const { return version == 0; }
 };
 
 // Where the cgroup hierarchies are mounted, as read from /proc/self/mountinfo.
 struct CgroupMounts {
   std::string unified;               // cgroup2 mount point
-  std::string memory, cpu, cpuacct;  // cgroup v1 controller mount points
+  std::string memory, cpu, cpuacct, pids;  // cgroup v1 controller mount points
 };
 
 // Parses the text of /proc/self/mountinfo. Pure.
@@ -52,16 +53,19 @@ class Cgroup {
   explicit Cgroup(CgroupPaths paths) : paths_(std::move(paths)) {}
 
   // Creates `leaf` under each directory of `layout` and writes the limits
-  // (0 = unlimited). A stale empty directory of that name is replaced.
-  // kAlreadyExists when one still holds processes; kUnavailable when the
-  // kernel refuses. Nothing is left behind on error.
+  // (0 = unlimited; `max_pids` only where the pids controller exists). A
+  // stale empty directory of that name is replaced. kAlreadyExists when one
+  // still holds processes; kUnavailable when the kernel refuses. Nothing is
+  // left behind on error.
   static Result<Cgroup> Create(const CgroupPaths& layout, const std::string& leaf,
-                               int64_t memory_bytes, double cpu);
+                               int64_t memory_bytes, double cpu, int64_t max_pids = 0);
 
   const CgroupPaths& paths() const { return paths_; }
   bool empty() const { return paths_.empty(); }
   // True when a cpu quota can be set (the cpu controller is there).
   bool has_cpu() const { return !paths_.cpu.empty(); }
+  // True when a process count limit can be set (the pids controller is there).
+  bool has_pids() const { return !paths_.pids.empty(); }
 
   // The cgroup.procs files a new process writes its pid into to join.
   std::vector<std::string> ProcsFiles() const;

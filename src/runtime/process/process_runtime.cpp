@@ -2,6 +2,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,10 +16,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "runtime/labels.h"
 #include "runtime/process/proc.h"
 #include "runtime/process/sandbox.h"
 #include "runtime/process/spawn.h"
@@ -97,6 +104,58 @@ std::string KeyOf(const std::string& text) {
   return buf;
 }
 
+// The wrapper's $0: how a restarted server recognises the process a record
+// saved before the spawn refers to.
+std::string Marker(const std::string& name) { return "quader-workload:" + name; }
+
+bool HasMarker(int pid, const std::string& name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  std::string arg;
+  std::istringstream parts(text);
+  while (std::getline(parts, arg, '\0')) args.push_back(arg);
+  return args.size() > 3 && args[3] == Marker(name);
+}
+
+// The first directory above `path` that other users cannot pass through; "" when none.
+std::string UnsearchableParent(const std::string& path) {
+  for (fs::path p = fs::path(path).parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    struct stat st {};
+    if (stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) return p.string();
+  }
+  return "";
+}
+
+bool Under(const std::string& dir, const std::string& path) {
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+std::string UserOf(const WorkloadSpec& spec) {
+  auto it = spec.labels.find(kLabelUser);
+  return it == spec.labels.end() ? "" : it->second;
+}
+
+// Gives a directory Quader made for a workload (its /mnt/$user, outputs) to
+// the workload's uid, private to it. Everything below is handed over too
+// when the top is not yet theirs (directories written before workloads had
+// uids of their own); symbolic links are changed, never followed.
+Status HandOver(const std::string& dir, int uid, int gid) {
+  struct stat st {};
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return Status::Ok();
+  if (st.st_uid == static_cast<uid_t>(uid) && st.st_gid == static_cast<gid_t>(gid)) return Status::Ok();
+  if (lchown(dir.c_str(), uid, gid) != 0) {
+    return errors::Internal("cannot give " + dir + " to uid " + std::to_string(uid) + ": " + std::strerror(errno));
+  }
+  chmod(dir.c_str(), 0700);
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    (void)lchown(it->path().c_str(), uid, gid);
+  }
+  return Status::Ok();
+}
+
 std::string Reason(const WorkloadRecord& r) {
   if (r.oom_killed) {
     return "OOM-killed: memory limit " + std::to_string(r.memory_limit_bytes) + " bytes" +
@@ -120,7 +179,7 @@ std::string Reason(const WorkloadRecord& r) {
 // Signals what is left of a workload: its process group (unless the leader's
 // pid now names an unrelated process) and every process in its cgroup.
 void SignalAll(const WorkloadRecord& rec, const Cgroup& cg, int sig) {
-  if (!PidReused(rec.pid, rec.start_ticks)) {
+  if (rec.pid > 0 && !PidReused(rec.pid, rec.start_ticks)) {
     kill(-rec.pid, sig);
   }
   for (int pid : cg.Pids()) {
@@ -129,7 +188,7 @@ void SignalAll(const WorkloadRecord& rec, const Cgroup& cg, int sig) {
 }
 
 bool AnyLeft(const WorkloadRecord& rec, const Cgroup& cg) {
-  if (!PidReused(rec.pid, rec.start_ticks) && !GroupMembers(rec.pid).empty()) {
+  if (rec.pid > 0 && !PidReused(rec.pid, rec.start_ticks) && !GroupMembers(rec.pid).empty()) {
     return true;
   }
   for (int pid : cg.Pids()) {
@@ -144,7 +203,7 @@ bool AnyLeft(const WorkloadRecord& rec, const Cgroup& cg) {
 // Reaps the wrapper when it is a zombie child of this process; its exit
 // status, shell style (128 + signal), when reaped here.
 std::optional<int> ReapIfZombie(const WorkloadRecord& rec) {
-  if (CheckLiveness(rec.pid, rec.start_ticks) != Liveness::kZombie) {
+  if (rec.pid <= 0 || CheckLiveness(rec.pid, rec.start_ticks) != Liveness::kZombie) {
     return std::nullopt;
   }
   int st = 0;
@@ -188,11 +247,14 @@ ProcessRuntime::ProcessRuntime(std::string state_dir, ProcessRuntimeOptions opti
   } else {
     cgroup_note_ = "cgroups are turned off in the runtime's options";
   }
+  identities_ = std::make_unique<IdentityTable>(state_.dir() + "/identities", options_.uid_base);
   ProbeBwrap();
-  spdlog::info("[runtime] process runtime: state {}, limits by {}, sandbox {}", state_.dir(),
+  ProbeIsolation();
+  spdlog::info("[runtime] process runtime: state {}, limits by {}, sandbox {}, isolation {}", state_.dir(),
                layout_.empty() ? "rlimit (" + cgroup_note_ + ")"
                                : "cgroup v" + std::to_string(layout_.version),
-               bwrap_.empty() ? "none (" + bwrap_note_ + ")" : bwrap_);
+               bwrap_.empty() ? "none (" + bwrap_note_ + ")" : bwrap_,
+               isolated() ? "per-user host uids" : "MISSING: " + isolation_note_);
 }
 
 void ProcessRuntime::ProbeBwrap() {
@@ -211,7 +273,11 @@ void ProcessRuntime::ProbeBwrap() {
   // yet unusable (no user namespaces for non-root, a locked-down kernel).
   SpawnRequest probe;
   probe.argv = {bwrap};
-  for (std::string& a : BwrapArgs(ListHostRoot(), {}, "/")) {
+  SandboxOptions own;
+  own.uid = static_cast<int>(geteuid());
+  own.gid = static_cast<int>(getegid());
+  own.env = {{"PATH", kDefaultPath}};
+  for (std::string& a : BwrapArgs(ListHostRoot(), {}, "/", own)) {
     probe.argv.push_back(std::move(a));
   }
   probe.argv.push_back("/bin/true");
@@ -228,6 +294,141 @@ void ProcessRuntime::ProbeBwrap() {
     return;
   }
   bwrap_ = bwrap;
+}
+
+std::string ProcessRuntime::Staged(const std::string& path, int uid, int gid) {
+  if (geteuid() != 0 || !sandboxed() || uid == 0) return path;
+  // The deepest parent that `uid` cannot pass through, and its child on the way to `path`.
+  fs::path top;
+  fs::path below;
+  for (fs::path p = fs::path(path).lexically_normal(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    if (p.filename().empty()) continue;  // a trailing '/'
+    fs::path parent = p.parent_path();
+    struct stat st {};
+    if (stat(parent.c_str(), &st) != 0) continue;
+    bool passes = st.st_uid == static_cast<uid_t>(uid)   ? (st.st_mode & S_IXUSR) != 0
+                  : st.st_gid == static_cast<gid_t>(gid) ? (st.st_mode & S_IXGRP) != 0
+                                                         : (st.st_mode & S_IXOTH) != 0;
+    if (!passes) {
+      top = parent;
+      below = p;
+      break;
+    }
+  }
+  if (top.empty()) return path;
+  const std::string dir = below.string();
+  auto it = stages_.find(dir);
+  if (it == stages_.end()) {
+    const std::string stage = "/run/quader/" + cgroup_key_ + "-" + KeyOf(dir);
+    std::error_code ec;
+    fs::create_directories(stage, ec);
+    chmod("/run/quader", 0711);
+    struct stat want {}, have {};
+    if (ec || stat(dir.c_str(), &want) != 0 || stat(stage.c_str(), &have) != 0) {
+      spdlog::warn("[runtime] cannot prepare {}: {}", stage, ec ? ec.message() : std::strerror(errno));
+      return path;
+    }
+    // A restarted server finds its bind mount in place.
+    if ((want.st_dev != have.st_dev || want.st_ino != have.st_ino) &&
+        mount(dir.c_str(), stage.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      spdlog::warn("[runtime] cannot bind {} at {}: {}", dir, stage, std::strerror(errno));
+      return path;
+    }
+    spdlog::info("[runtime] workloads reach {} through {} ({} is private)", dir, stage, top.string());
+    it = stages_.emplace(dir, stage).first;
+  }
+  return it->second + path.substr(dir.size());
+}
+
+void ProcessRuntime::ProbeIsolation() {
+  if (!sandboxed()) {
+    isolation_note_ = "no sandbox (" + bwrap_note_ + ")";
+    return;
+  }
+  if (geteuid() != 0) {
+    isolation_note_ = "the server does not run as root, so workloads cannot run as host uids of their own";
+    return;
+  }
+  Result<HostIdentity> id = identities_->Get("");
+  if (!id.ok()) {
+    isolation_note_ = "no host identity for workloads: " + id.status().message();
+    return;
+  }
+  // bwrap, running as the workload's uid, opens every mount source (all of
+  // them under the data directory) itself.
+  if (std::string p = UnsearchableParent(Staged(id->passwd_file, id->uid, id->gid)); !p.empty()) {
+    isolation_note_ = p + " is not searchable by other users, so workloads' uids cannot reach their "
+                      "directories under it (chmod o+x " + p + ")";
+    return;
+  }
+  // Each failed check prints the property it proves missing.
+  std::string self_ipc;
+  {
+    std::error_code ec;
+    self_ipc = fs::read_symlink("/proc/self/ns/ipc", ec).string();
+  }
+  std::string server = std::to_string(getpid());
+  std::string script =
+      "[ \"$(id -u)\" = " + std::to_string(id->uid) + " ] || echo 'an unprivileged host uid'\n"
+      "cat /etc/shadow >/dev/null 2>&1 && echo 'no access to /etc/shadow'\n"
+      "[ -e /proc/" + server + " ] && echo 'a pid namespace (the server is visible)'\n"
+      "[ \"$(readlink /proc/self/ns/ipc)\" = '" + self_ipc + "' ] && echo 'an IPC namespace'\n"
+      "[ \"$(cat /proc/sys/kernel/hostname)\" = quader ] || echo 'a UTS namespace'\n"
+      "touch /usr/.quader-probe 2>/dev/null && echo 'a read-only system root'\n";
+  std::vector<std::string> hidden = options_.hidden_paths;
+  hidden.push_back(state_.dir());
+  for (const std::string& h : hidden) {
+    script += "[ -e '" + h + "' ] && echo 'the data directory hidden (" + h + " is visible)'\n";
+  }
+  script += "exit 0\n";
+  SandboxOptions so;
+  so.uid = id->uid;
+  so.gid = id->gid;
+  so.passwd_file = Staged(id->passwd_file, id->uid, id->gid);
+  so.group_file = Staged(id->group_file, id->uid, id->gid);
+  so.hidden = hidden;
+  so.env = {{"PATH", kDefaultPath}};
+  SpawnRequest probe;
+  probe.argv = {bwrap_};
+  for (std::string& a : BwrapArgs(ListHostRoot(), {}, "/", so)) probe.argv.push_back(std::move(a));
+  probe.argv.insert(probe.argv.end(), {"/bin/sh", "-c", script});
+  probe.env = {"PATH=" + std::string(kDefaultPath)};
+  const std::string out = state_.dir() + "/.isolation-probe.log";
+  unlink(out.c_str());
+  probe.log_path = out;
+  probe.uid = id->uid;
+  probe.gid = id->gid;
+  Result<int> pid = Spawn(probe);
+  int st = -1;
+  if (pid.ok()) {
+    while (waitpid(*pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unlink(out.c_str());
+  if (!pid.ok()) {
+    isolation_note_ = "the sandbox cannot start as an unprivileged uid: " + pid.status().message();
+  } else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    isolation_note_ = "the sandbox cannot start as an unprivileged uid: " + TrimSpace(text);
+  } else {
+    std::string missing;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) missing += (missing.empty() ? "" : "; ") + line;
+    }
+    isolation_note_ = missing;
+  }
+}
+
+Result<HostIdentity> ProcessRuntime::PrepareIdentity(const WorkloadSpec& spec) const {
+  QUADER_ASSIGN_OR_RETURN(HostIdentity id, identities_->Get(UserOf(spec)));
+  for (const Mount& m : spec.mounts) {
+    if (m.kind == MountKind::kVolume && !m.read_only) {
+      QUADER_RETURN_IF_ERROR(HandOver(m.source, id.uid, id.gid));
+    }
+  }
+  return id;
 }
 
 Status ProcessRuntime::ValidateSpec(const WorkloadSpec& spec) const {
@@ -282,13 +483,17 @@ Result<std::string> ProcessRuntime::ResolveCommand(const WorkloadSpec& spec,
   const std::string& cmd = spec.command[0];
   // Paths are as the workload sees them; check them where they live on the host.
   auto usable = [&](const std::string& p) {
+    if (sandboxed() && !VisibleInSandbox(p, spec.mounts)) return false;
     std::optional<std::string> host = HostPathOf(p, spec.mounts);
     return !host || Executable(*host);  // inside a memory mount: cannot tell yet
   };
   if (cmd.find('/') != std::string::npos) {
     std::string full = cmd[0] == '/' ? cmd : working_dir + "/" + cmd;
     if (!usable(full)) {
-      return errors::Invalid("command[0]", "\"" + cmd + "\" is not an executable file");
+      return errors::Invalid("command[0]", "\"" + cmd + "\" is not an executable file" +
+                                               (sandboxed() ? " the sandbox can see (the system directories "
+                                                              "and the workload's mounts)"
+                                                            : ""));
     }
     return cmd;
   }
@@ -302,26 +507,47 @@ Result<std::string> ProcessRuntime::ResolveCommand(const WorkloadSpec& spec,
 
 std::vector<std::string> ProcessRuntime::WrapperArgv(const WorkloadSpec& spec,
                                                      const std::string& command,
-                                                     const std::string& working_dir) const {
-  // $0 is the exit file; "$@" the command. The shell stays the process
+                                                     const std::string& working_dir,
+                                                     const std::map<std::string, std::string>& env,
+                                                     const HostIdentity* identity) {
+  // $0 is a marker naming the workload; descriptor 3 the exit file, which
+  // the command does not get; "$@" the command. The shell stays the process
   // group's leader, so signals to the group reach it and the command alike.
   std::string script;
   switch (spec.restart) {
     case RestartPolicy::kNever:
-      script = "\"$@\"; c=$?; echo \"$c\" > \"$0\"; exit \"$c\"";
+      script = "\"$@\" 3>&-; c=$?; echo \"$c\" >&3; exit \"$c\"";
       break;
     case RestartPolicy::kOnFailure:
-      script = "while :; do \"$@\"; c=$?; [ \"$c\" -eq 0 ] && break; " + sleep_ +
-               " 1; done; echo \"$c\" > \"$0\"; exit \"$c\"";
+      script = "while :; do \"$@\" 3>&-; c=$?; [ \"$c\" -eq 0 ] && break; " + sleep_ +
+               " 1 3>&-; done; echo \"$c\" >&3; exit \"$c\"";
       break;
     case RestartPolicy::kAlways:
-      script = "while :; do \"$@\"; " + sleep_ + " 1; done";
+      script = "while :; do \"$@\" 3>&-; " + sleep_ + " 1 3>&-; done";
       break;
   }
-  std::vector<std::string> argv = {"/bin/sh", "-c", script, state_.ExitPath(spec.name)};
+  std::vector<std::string> argv = {"/bin/sh", "-c", script, Marker(spec.name)};
   if (sandboxed()) {
     argv.push_back(bwrap_);
-    for (std::string& a : BwrapArgs(ListHostRoot(), spec.mounts, working_dir)) {
+    SandboxOptions so;
+    so.uid = identity ? identity->uid : static_cast<int>(geteuid());
+    so.gid = identity ? identity->gid : static_cast<int>(getegid());
+    if (identity && !identity->user.empty()) so.user = identity->user;
+    if (identity) {
+      so.passwd_file = Staged(identity->passwd_file, so.uid, so.gid);
+      so.group_file = Staged(identity->group_file, so.uid, so.gid);
+    }
+    for (const std::string& h : options_.hidden_paths) {
+      so.hidden.push_back(h);
+      so.hidden.push_back(Staged(h, so.uid, so.gid));  // as the mounts' sources are named
+    }
+    so.hidden.push_back(state_.dir());
+    so.env = env;
+    std::vector<Mount> mounts = spec.mounts;
+    for (Mount& m : mounts) {
+      if (m.kind != MountKind::kMemory) m.source = Staged(m.source, so.uid, so.gid);
+    }
+    for (std::string& a : BwrapArgs(ListHostRoot(), mounts, working_dir, so)) {
       argv.push_back(std::move(a));
     }
   }
@@ -335,7 +561,7 @@ Result<Cgroup> ProcessRuntime::MakeCgroup(const WorkloadSpec& spec, WorkloadReco
   const Resources& r = spec.resources;
   if (!layout_.empty()) {
     Result<Cgroup> cg =
-        Cgroup::Create(layout_, cgroup_key_ + "-" + spec.name, r.memory_bytes, r.cpu);
+        Cgroup::Create(layout_, cgroup_key_ + "-" + spec.name, r.memory_bytes, r.cpu, options_.max_pids);
     if (cg.ok()) {
       rec->cgroup = cg->paths();
       rec->limit = r.memory_bytes > 0 ? LimitKind::kCgroup : LimitKind::kNone;
@@ -360,10 +586,20 @@ Result<Cgroup> ProcessRuntime::MakeCgroup(const WorkloadSpec& spec, WorkloadReco
 
 Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
   QUADER_RETURN_IF_ERROR(ValidateSpec(spec));
+  const std::string user = UserOf(spec);
+  if (!isolated() && options_.may_run_unisolated && !options_.may_run_unisolated(user)) {
+    return Status(Code::kPermissionDenied,
+                  "this server cannot isolate workloads from each other (missing: " + isolation_note_ +
+                      "), so it runs only admins' work; see docs/security.md");
+  }
   // Like a container, a workload starts from the standard PATH, not the
   // server's (a developer's pyenv shims or virtualenv must not leak into
-  // tasks); a spec that sets PATH replaces it.
+  // tasks); a spec that sets PATH replaces it. Isolated, HOME is private.
   std::map<std::string, std::string> env = {{"PATH", kDefaultPath}, {"HOME", host_home_}};
+  if (isolated()) {
+    const std::string login = user.empty() ? "quader" : user;
+    env = {{"PATH", kDefaultPath}, {"HOME", "/home/" + login}, {"USER", login}, {"LOGNAME", login}};
+  }
   for (const auto& [k, v] : spec.env) {
     env[k] = v;
   }
@@ -390,6 +626,10 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
                              "cannot create \"" + working_dir + "\": " + ec.message());
     }
   }
+  std::optional<HostIdentity> identity;
+  if (isolated()) {
+    QUADER_ASSIGN_OR_RETURN(identity, PrepareIdentity(spec));
+  }
 
   WorkloadRecord rec;
   rec.name = spec.name;
@@ -401,23 +641,54 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
   rec.memory_limit_bytes = spec.resources.memory_bytes;
   rec.cpu = spec.resources.cpu;
   rec.sandboxed = sandboxed();
+  if (identity) {
+    rec.uid = identity->uid;
+    rec.gid = identity->gid;
+  }
   QUADER_ASSIGN_OR_RETURN(Cgroup cg, MakeCgroup(spec, &rec));
 
   SpawnRequest req;
-  req.argv = WrapperArgv(spec, command, working_dir);
-  for (const auto& [k, v] : env) {
-    req.env.push_back(k + "=" + v);
+  req.argv = WrapperArgv(spec, command, working_dir, env, identity ? &*identity : nullptr);
+  if (sandboxed()) {
+    req.env = {"PATH=" + std::string(kDefaultPath)};  // the workload's env is bwrap's --setenv
+  } else {
+    for (const auto& [k, v] : env) {
+      req.env.push_back(k + "=" + v);
+    }
   }
   req.cwd = sandboxed() ? "/" : working_dir;
   req.log_path = state_.LogPath(spec.name);
   req.cgroup_procs = cg.ProcsFiles();
   req.address_space_limit = rec.limit == LimitKind::kRlimit ? rec.memory_limit_bytes : 0;
-  rec.started_at_ms = NowMs();
-  Result<int> pid = Spawn(req);
-  if (!pid.ok()) {
+  if (identity) {
+    req.uid = identity->uid;
+    req.gid = identity->gid;
+    req.max_processes = options_.max_user_processes;
+  }
+  auto undo = [&](Status st) -> Status {
     (void)cg.Remove();
     state_.Remove(spec.name);
-    return pid.status();
+    return st;
+  };
+  // The record comes first: a server killed from here on finds the process
+  // through its pid file (see Refresh) instead of starting it a second time.
+  rec.started_at_ms = NowMs();
+  if (Status st = state_.Save(rec); !st.ok()) return undo(st);
+  int exit_fd = open(state_.ExitPath(spec.name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int pid_fd = open(state_.PidPath(spec.name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (exit_fd < 0 || pid_fd < 0) {
+    int err = errno;
+    if (exit_fd >= 0) close(exit_fd);
+    if (pid_fd >= 0) close(pid_fd);
+    return undo(errors::Internal("cannot create the state files of " + spec.name + ": " + std::strerror(err)));
+  }
+  req.fd3 = exit_fd;
+  req.pid_fd = pid_fd;
+  Result<int> pid = Spawn(req);
+  close(exit_fd);
+  close(pid_fd);
+  if (!pid.ok()) {
+    return undo(pid.status());
   }
   rec.pid = *pid;
   // Our unreaped child cannot vanish from /proc, so its start time is there.
@@ -426,9 +697,7 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
   if (Status st = state_.Save(rec); !st.ok()) {
     kill(-rec.pid, SIGKILL);
     WaitUntilGone(rec, cg, kKillWait);
-    (void)cg.Remove();
-    state_.Remove(spec.name);
-    return st;
+    return undo(st);
   }
   samples_.erase(spec.name);
   return ToStatus(rec);
@@ -437,6 +706,35 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
 void ProcessRuntime::Refresh(WorkloadRecord* rec) {
   if (rec->ended) {
     return;
+  }
+  if (rec->pid == 0) {
+    // Saved before its spawn by a server that stopped before saving the
+    // pid: the new process wrote it, and its marker tells it apart from a
+    // later process that reused the number.
+    std::optional<int> pid = state_.ReadPid(rec->name);
+    std::optional<ProcStat> stat = pid ? ReadProcStat(*pid) : std::nullopt;
+    if (stat && HasMarker(*pid, rec->name)) {
+      rec->pid = *pid;
+      rec->start_ticks = stat->start_ticks;
+      if (Status st = state_.Save(*rec); !st.ok()) {
+        spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
+      }
+    } else {
+      rec->ended = true;
+      rec->finished_at_ms = NowMs();
+      rec->exit_code.reset();
+      if (std::optional<std::pair<int, int64_t>> recorded = state_.ReadExit(rec->name)) {
+        rec->exit_code = recorded->first;
+        rec->reason = Reason(*rec);
+      } else {
+        rec->reason = pid ? "ended without recording an exit code (its wrapper shell was killed)"
+                          : "never started: the server stopped while starting it";
+      }
+      if (Status st = state_.Save(*rec); !st.ok()) {
+        spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
+      }
+      return;
+    }
   }
   Liveness live = CheckLiveness(rec->pid, rec->start_ticks);
   if (live == Liveness::kAlive) {
@@ -697,18 +995,65 @@ Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::s
     }
   }
   SpawnRequest req;
-  req.env = EnvironOf(target);
   req.log_path = "/dev/null";
   bool other_ns = ReadLink("/proc/" + std::to_string(target) + "/ns/mnt") != own_ns;
-  if (other_ns) {
+  std::vector<int> opened;  // closed once the command runs
+  if (rec.uid >= 0 && other_ns) {
+    // Isolated: enter the sandbox's namespaces as its uid, in its cgroup.
+    // bwrap nests the workload's user namespace in the one that owns the
+    // other namespaces: enter that one first, the workload's last. Nothing
+    // of the workload's env reaches a process outside the sandbox: the
+    // shell that forks the command (into the pid namespace) starts clean.
+    const std::string ns = "/proc/" + std::to_string(target) + "/ns/";
+    auto open_dir = [&](const std::string& path, int flags) {
+      int fd = open(path.c_str(), flags | O_CLOEXEC);
+      if (fd >= 0) opened.push_back(fd);
+      return fd;
+    };
+    int user = open_dir(ns + "user", O_RDONLY);
+    int owner = user >= 0 ? ioctl(user, NS_GET_PARENT) : -1;
+    if (owner >= 0) {
+      opened.push_back(owner);
+      struct stat mine {}, theirs {};
+      if (stat("/proc/self/ns/user", &mine) == 0 && fstat(owner, &theirs) == 0 && mine.st_ino == theirs.st_ino) {
+        owner = -1;  // not nested: the workload's own user namespace owns the rest
+      }
+    }
+    int ipc = open_dir(ns + "ipc", O_RDONLY);
+    int uts = open_dir(ns + "uts", O_RDONLY);
+    int mnt = open_dir(ns + "mnt", O_RDONLY);
+    int pidns = open_dir(ns + "pid", O_RDONLY);
+    int root = open_dir("/proc/" + std::to_string(target) + "/root", O_PATH | O_DIRECTORY);
+    int cwd = open_dir("/proc/" + std::to_string(target) + "/cwd", O_PATH | O_DIRECTORY);
+    if (user < 0 || ipc < 0 || uts < 0 || mnt < 0 || pidns < 0 || root < 0 || cwd < 0) {
+      for (int fd : opened) close(fd);
+      return errors::NotFound("running workload", id);
+    }
+    using K = EnterStep::Kind;
+    req.enter = {{K::kSetns, owner >= 0 ? owner : user}, {K::kSetns, ipc},    {K::kSetns, uts},
+                 {K::kSetns, mnt},                        {K::kChroot, root}, {K::kSetns, pidns}};
+    if (owner >= 0) req.enter.push_back({K::kSetns, user});
+    req.enter.push_back({K::kChdir, cwd});
+    req.uid = rec.uid;
+    req.gid = rec.gid;
+    req.cgroup_procs = Cgroup(rec.cgroup).ProcsFiles();
+    req.env = {"PATH=" + std::string(kDefaultPath)};
+    req.argv = {"/bin/sh", "-c", "\"$@\"", "sh", "/usr/bin/env", "-i"};
+    for (const std::string& e : EnvironOf(target)) req.argv.push_back(e);
+    req.argv.insert(req.argv.end(), argv.begin(), argv.end());
+  } else if (other_ns) {
+    req.env = EnvironOf(target);
     req.argv = {"/usr/bin/nsenter", "-t", std::to_string(target), "-m", "-w", "--"};
     req.argv.insert(req.argv.end(), argv.begin(), argv.end());
   } else {
+    req.env = EnvironOf(target);
     req.argv = argv;
     std::string cwd = ReadLink("/proc/" + std::to_string(target) + "/cwd");
     if (!cwd.empty() && fs::is_directory(cwd)) req.cwd = cwd;
   }
-  QUADER_ASSIGN_OR_RETURN(int pid, Spawn(req));
+  Result<int> spawned = Spawn(req);
+  for (int fd : opened) close(fd);
+  QUADER_ASSIGN_OR_RETURN(int pid, std::move(spawned));
   auto deadline = steady_clock::now() + timeout;
   for (;;) {
     int status = 0;

@@ -2,16 +2,32 @@
 // The `process` runtime: workloads as plain local processes, for machines
 // without a container engine (docs/runtimes.md, "process").
 //
-// - A workload is `/bin/sh -c <wrapper> <exit file> [bwrap ... --] command args`
-//   started in its own session and process group, with a clean environment
-//   (PATH and HOME of the server, then the spec's env), stdin from /dev/null
-//   and stdout+stderr appended to `<state_dir>/<name>.log`. The image is
-//   ignored. The working dir defaults to HOME and is created if missing.
-// - The wrapper shell records the command's exit code in `<name>.exit`, so
-//   the code survives a server restart; it also implements the restart
-//   policy (on-failure / always: run again after 1 s).
-// - Mounts need bubblewrap; without it only writable binds of a path onto
-//   itself are accepted (others: kInvalidArgument naming the mount).
+// - A workload is `/bin/sh -c <wrapper> <marker> [bwrap ... --] command args`
+//   started in its own session and process group, stdin from /dev/null and
+//   stdout+stderr appended to `<state_dir>/<name>.log`. The image is ignored.
+// - Isolated (the default where the server runs as root and bubblewrap
+//   works): the wrapper and bwrap run as the workload's user's own host uid
+//   (IdentityTable: one per Quader user, from the kLabelUser label) with a
+//   fixed environment; the command runs in bwrap's user, pid, IPC and UTS
+//   namespaces on a read-only system root with only its mounts writable
+//   (sandbox.h), with the spec's env alone, HOME=/home/USER (private) and
+//   the working dir defaulting to HOME. Writable volume mounts (Quader's own
+//   directories) are handed to that uid. A cgroup pids limit (and RLIMIT_NPROC
+//   per uid) stops fork bombs. The constructor probes every isolation
+//   property once in a throw-away sandbox (isolation_note()).
+// - Not isolated (no bwrap, not root, or a property missing): workloads run
+//   as the server's user with PATH/HOME of the server and the spec's env;
+//   `may_run_unisolated` decides whose workloads may still run (the server:
+//   admins only), the rest get kPermissionDenied naming what is missing.
+//   Without bwrap only writable binds of a path onto itself are accepted.
+// - The wrapper shell records the command's exit code in `<name>.exit`
+//   (through descriptor 3, which the command does not get), so the code
+//   survives a server restart; it also implements the restart policy
+//   (on-failure / always: run again after 1 s).
+// - Crash safety: the record is saved before the process is created and
+//   the new process writes its pid (`<name>.pid`) before it executes
+//   anything, so a server killed in between finds, and adopts, what it
+//   started instead of starting it twice.
 // - Limits: a cgroup (v2, or v1 on hybrid hosts) `<root>/quader/<key>-<name>`
 //   with memory and cpu limits when cgroups are writable; otherwise memory
 //   becomes RLIMIT_AS (allocations fail instead of an OOM kill) and cpu is
@@ -26,11 +42,14 @@
 // Thread-safe.
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "runtime/process/cgroup.h"
+#include "runtime/process/identity.h"
 #include "runtime/process/state_dir.h"
 #include "runtime/runtime.h"
 
@@ -41,6 +60,17 @@ struct ProcessRuntimeOptions {
   bool use_bwrap = true;                 // false: never sandbox, even when bwrap exists
   std::string cgroup_parent = "quader";  // directory created under each cgroup root
   std::string bwrap_path;                // empty: look for `bwrap` on PATH
+  // Host uids of users' workloads: [uid_base, uid_base + 2^20).
+  int uid_base = 2000000;
+  // Process limits: per workload (cgroup pids.max) and per user's uid (RLIMIT_NPROC).
+  int64_t max_pids = 4096;
+  int64_t max_user_processes = 16384;
+  // Host paths no workload may see (the server's data directory); the state
+  // directory is always among them.
+  std::vector<std::string> hidden_paths;
+  // Where isolation is missing: whether `user`'s workloads may still run (as
+  // the server's own user). Null: everyone's.
+  std::function<bool(const std::string& user)> may_run_unisolated;
 };
 
 class ProcessRuntime : public Runtime {
@@ -53,6 +83,10 @@ class ProcessRuntime : public Runtime {
 
   // What the probes found; for logs, tests and docs.
   bool sandboxed() const { return !bwrap_.empty(); }
+  // Workloads run as their users' own host uids in a full sandbox.
+  bool isolated() const { return isolation_note_.empty(); }
+  // The isolation properties missing here, "" when none.
+  const std::string& isolation_note() const { return isolation_note_; }
   bool cgroups() const { return !layout_.empty(); }
   int cgroup_version() const { return layout_.version; }
   // Why cgroups or bwrap are not used ("" when they are).
@@ -79,8 +113,9 @@ class ProcessRuntime : public Runtime {
   // members of the process group (RSS, utime+stime). cpu_cores averages
   // since the previous Stats call (since start on the first).
   Result<WorkloadStats> Stats(const std::string& id) override;
-  // With the workload's environment, in its mount namespace (entered with
-  // nsenter when it runs under bubblewrap) and working directory.
+  // With the workload's environment and working directory; when it is
+  // isolated, inside its sandbox (its user, mount, pid, IPC and UTS
+  // namespaces, entered with nsenter), as its uid and in its cgroup.
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override;
 
@@ -91,13 +126,26 @@ class ProcessRuntime : public Runtime {
   };
 
   void ProbeBwrap();
+  // `path` as bwrap, running as `uid`:`gid`, can open it. Where a parent is
+  // closed to that uid (a data directory under /root, say), the directory
+  // below the deepest such parent is bound once at /run/quader/KEY-HASH
+  // (passable by all, listable by none) and the path goes through there.
+  // Requires mu_ held (or the constructor).
+  std::string Staged(const std::string& path, int uid, int gid);
+  // Runs a throw-away sandbox that checks each isolation property; sets
+  // isolation_note_ to what is missing.
+  void ProbeIsolation();
+  // The identity `spec` runs as, and its writable volume sources handed to it.
+  Result<HostIdentity> PrepareIdentity(const WorkloadSpec& spec) const;
   Status ValidateSpec(const WorkloadSpec& spec) const;
   // The command as the workload will run it (found on `path_var` when it has
   // no '/'), checked to be executable where it lives on the host.
   Result<std::string> ResolveCommand(const WorkloadSpec& spec, const std::string& path_var,
                                      const std::string& working_dir) const;
   std::vector<std::string> WrapperArgv(const WorkloadSpec& spec, const std::string& command,
-                                       const std::string& working_dir) const;
+                                       const std::string& working_dir,
+                                       const std::map<std::string, std::string>& env,
+                                       const HostIdentity* identity);
   // Creates the cgroup (or picks the rlimit) for a new workload.
   Result<Cgroup> MakeCgroup(const WorkloadSpec& spec, WorkloadRecord* rec) const;
   // Updates `rec` when its process has ended (reaping it when it is our
@@ -120,6 +168,9 @@ class ProcessRuntime : public Runtime {
   std::string node_;
   std::string sleep_;
   std::string cgroup_key_;
+  std::string isolation_note_;
+  std::map<std::string, std::string> stages_;  // guarded by mu_: host directory -> its bind under /run/quader
+  std::unique_ptr<IdentityTable> identities_;
 
   // Serialises record writes and Start's check-then-create.
   std::mutex mu_;

@@ -137,22 +137,43 @@ std::optional<std::string> HostPathOf(const std::string& path, const std::vector
   return Normal(best->source) + p.substr(Normal(best->target).size());
 }
 
+bool VisibleInSandbox(const std::string& path, const std::vector<Mount>& mounts) {
+  std::string p = Normal(path);
+  for (const Mount& m : mounts) {
+    if (Covers(Normal(m.target), p)) return true;
+  }
+  for (const char* d : kSystemDirs) {
+    if (Covers(std::string("/") + d, p)) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> BwrapArgs(const std::vector<RootEntry>& root,
                                    const std::vector<Mount>& mounts,
-                                   const std::string& working_dir) {
-  std::vector<std::string> a;
+                                   const std::string& working_dir, const SandboxOptions& options) {
+  std::vector<std::string> a = {"--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                                "--unshare-cgroup-try", "--uid", std::to_string(options.uid),
+                                "--gid", std::to_string(options.gid), "--hostname", "quader"};
+  std::vector<std::string> shown;  // the system directories bound
   for (const RootEntry& e : root) {
-    const std::string path = "/" + e.name;
-    if (e.name == "proc" || e.name == "dev") {
-      continue;  // fresh ones below
+    if (std::find_if(std::begin(kSystemDirs), std::end(kSystemDirs),
+                     [&](const char* d) { return e.name == d; }) == std::end(kSystemDirs)) {
+      continue;
     }
+    const std::string path = "/" + e.name;
     if (e.type == RootEntry::Type::kSymlink) {
       a.insert(a.end(), {"--symlink", e.link, path});
-    } else {
-      a.insert(a.end(), {"--bind", path, path});
+    } else if (e.type == RootEntry::Type::kDir) {
+      a.insert(a.end(), {"--ro-bind", path, path});
+      shown.push_back(path);
     }
   }
-  a.insert(a.end(), {"--proc", "/proc", "--dev", "/dev"});
+  if (!options.passwd_file.empty()) a.insert(a.end(), {"--ro-bind", options.passwd_file, "/etc/passwd"});
+  if (!options.group_file.empty()) a.insert(a.end(), {"--ro-bind", options.group_file, "/etc/group"});
+  const std::string home = "/home/" + options.user;
+  a.insert(a.end(), {"--ro-bind", "/sys", "/sys", "--tmpfs", "/sys/fs/cgroup", "--proc", "/proc", "--dev", "/dev",
+                     "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--tmpfs", "/var/tmp", "--tmpfs",
+                     "/home", "--dir", home});
   std::vector<const Mount*> sorted;
   for (const Mount& m : mounts) {
     sorted.push_back(&m);
@@ -176,7 +197,29 @@ std::vector<std::string> BwrapArgs(const std::vector<RootEntry>& root,
       a.insert(a.end(), {m->read_only ? "--ro-bind" : "--bind", Normal(m->source), target});
     }
   }
-  a.insert(a.end(), {"--dir", working_dir, "--chdir", working_dir, "--"});
+  // Hidden host directories are covered last, wherever a system directory
+  // or a mount shows them.
+  for (const std::string& h : options.hidden) {
+    std::string n = Normal(h);
+    std::vector<std::string> at;
+    if (std::any_of(shown.begin(), shown.end(), [&](const std::string& d) { return Covers(d, n); })) {
+      at.push_back(n);
+    }
+    for (const Mount* m : sorted) {
+      std::string src = Normal(m->source);
+      if (m->kind != MountKind::kMemory && Covers(src, n)) {
+        at.push_back(Normal(m->target) + n.substr(src == "/" ? 0 : src.size()));
+      }
+    }
+    for (const std::string& p : at) {
+      if (p != "/") a.insert(a.end(), {"--tmpfs", p});
+    }
+  }
+  a.insert(a.end(), {"--dir", working_dir, "--chdir", working_dir, "--clearenv"});
+  for (const auto& [k, v] : options.env) {
+    a.insert(a.end(), {"--setenv", k, v});
+  }
+  a.push_back("--");
   return a;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,7 +16,17 @@ namespace quader::runtime::process {
 namespace {
 
 // What the child reports through the status pipe when it cannot exec.
-enum Step : int { kStepSession = 1, kStepCgroup, kStepRlimit, kStepStdio, kStepCwd, kStepExec };
+enum Step : int {
+  kStepSession = 1,
+  kStepCgroup,
+  kStepRlimit,
+  kStepStdio,
+  kStepCwd,
+  kStepExec,
+  kStepUser,
+  kStepPid,
+  kStepEnter,
+};
 
 struct ChildError {
   int step = 0;
@@ -68,10 +79,21 @@ size_t FormatPid(pid_t pid, char* buf) {
       ChildFail(status_fd, kStepCgroup);
     }
   }
+  if (req.pid_fd >= 0) {
+    if (write(req.pid_fd, pid_text, pid_len) != static_cast<ssize_t>(pid_len)) {
+      ChildFail(status_fd, kStepPid);
+    }
+  }
   if (req.address_space_limit > 0) {
     rlimit lim{static_cast<rlim_t>(req.address_space_limit),
                static_cast<rlim_t>(req.address_space_limit)};
     if (setrlimit(RLIMIT_AS, &lim) != 0) {
+      ChildFail(status_fd, kStepRlimit);
+    }
+  }
+  if (req.max_processes > 0) {
+    rlimit lim{static_cast<rlim_t>(req.max_processes), static_cast<rlim_t>(req.max_processes)};
+    if (setrlimit(RLIMIT_NPROC, &lim) != 0) {
       ChildFail(status_fd, kStepRlimit);
     }
   }
@@ -81,12 +103,43 @@ size_t FormatPid(pid_t pid, char* buf) {
   if (chdir(req.cwd.c_str()) != 0) {
     ChildFail(status_fd, kStepCwd);
   }
+  if (req.uid >= 0 && req.gid >= 0) {
+    // Raw system calls: they change this task alone (glibc's wrappers would
+    // broadcast to every thread of the server whose memory we borrow).
+    if (syscall(SYS_setgroups, 0, nullptr) != 0 ||
+        syscall(SYS_setresgid, req.gid, req.gid, req.gid) != 0 ||
+        syscall(SYS_setresuid, req.uid, req.uid, req.uid) != 0 ||
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      ChildFail(status_fd, kStepUser);
+    }
+  }
+  for (const EnterStep& step : req.enter) {
+    int rc = 0;
+    switch (step.kind) {
+      case EnterStep::Kind::kSetns:
+        rc = static_cast<int>(syscall(SYS_setns, step.fd, 0));
+        break;
+      case EnterStep::Kind::kChroot:
+        rc = fchdir(step.fd) != 0 ? -1 : chroot(".");
+        break;
+      case EnterStep::Kind::kChdir:
+        rc = fchdir(step.fd);
+        break;
+    }
+    if (rc != 0) {
+      ChildFail(status_fd, kStepEnter);
+    }
+  }
   // Whatever the server holds open (sockets, the store) must not leak into
   // the workload: mark every descriptor above stderr close-on-exec. The
   // status pipe is among them, which is how the parent learns exec worked.
 #ifdef SYS_close_range
   syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
 #endif
+  // dup2 clears close-on-exec on the copy: descriptor 3 alone survives.
+  if (req.fd3 >= 0 && (req.fd3 == 3 ? fcntl(3, F_SETFD, 0) : dup2(req.fd3, 3)) < 0) {
+    ChildFail(status_fd, kStepStdio);
+  }
   execve(argv[0], argv, envp);
   ChildFail(status_fd, kStepExec);
 }
@@ -101,7 +154,13 @@ Status StepError(const SpawnRequest& req, const ChildError& e) {
     case kStepExec:
       return errors::Invalid("command", "cannot execute \"" + req.argv[0] + "\": " + why);
     case kStepRlimit:
-      return errors::Internal("cannot set the memory rlimit: " + why);
+      return errors::Internal("cannot set the workload's rlimits: " + why);
+    case kStepUser:
+      return errors::Internal("cannot switch to host uid " + std::to_string(req.uid) + ": " + why);
+    case kStepPid:
+      return errors::Internal("cannot record the workload's pid: " + why);
+    case kStepEnter:
+      return errors::Unavailable("cannot enter the workload's sandbox: " + why);
     default:
       return errors::Internal("cannot set up the workload process: " + why);
   }

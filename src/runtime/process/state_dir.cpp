@@ -51,11 +51,14 @@ json ToJson(const WorkloadRecord& r) {
              {{"version", r.cgroup.version},
               {"memory", r.cgroup.memory},
               {"cpu", r.cgroup.cpu},
-              {"cpuacct", r.cgroup.cpuacct}}},
+              {"cpuacct", r.cgroup.cpuacct},
+              {"pids", r.cgroup.pids}}},
             {"limit", LimitName(r.limit)},
             {"memory_limit_bytes", r.memory_limit_bytes},
             {"cpu", r.cpu},
             {"sandboxed", r.sandboxed},
+            {"uid", r.uid},
+            {"gid", r.gid},
             {"ended", r.ended},
             {"oom_killed", r.oom_killed},
             {"finished_at_ms", r.finished_at_ms},
@@ -85,10 +88,13 @@ WorkloadRecord FromJson(const json& j) {  // throws json::exception on a bad sha
   r.cgroup.memory = cg.value("memory", "");
   r.cgroup.cpu = cg.value("cpu", "");
   r.cgroup.cpuacct = cg.value("cpuacct", "");
+  r.cgroup.pids = cg.value("pids", "");
   r.limit = LimitFromName(j.value("limit", "none"));
   r.memory_limit_bytes = j.value("memory_limit_bytes", int64_t{0});
   r.cpu = j.value("cpu", 0.0);
   r.sandboxed = j.value("sandboxed", false);
+  r.uid = j.value("uid", -1);
+  r.gid = j.value("gid", -1);
   r.ended = j.value("ended", false);
   if (j.contains("exit_code")) {
     r.exit_code = j.at("exit_code").get<int>();
@@ -155,9 +161,18 @@ std::vector<std::string> StateDir::Names() const {
 }
 
 void StateDir::Remove(const std::string& name) const {
-  for (const std::string& p : {RecordPath(name), LogPath(name), ExitPath(name)}) {
+  for (const std::string& p : {RecordPath(name), LogPath(name), ExitPath(name), PidPath(name)}) {
     unlink(p.c_str());
   }
+}
+
+std::optional<int> StateDir::ReadPid(const std::string& name) const {
+  std::ifstream in(PidPath(name));
+  int pid = 0;
+  if (!in || !(in >> pid) || pid <= 0) {
+    return std::nullopt;
+  }
+  return pid;
 }
 
 std::optional<std::pair<int, int64_t>> StateDir::ReadExit(const std::string& name) const {

@@ -37,6 +37,8 @@ struct WorkloadRecord {
   int64_t memory_limit_bytes = 0;
   double cpu = 0;
   bool sandboxed = false;  // runs under bubblewrap
+  int uid = -1;            // the host uid it runs as; -1: the server's own
+  int gid = -1;
   // Set once the end was observed.
   bool ended = false;
   std::optional<int> exit_code;
@@ -53,6 +55,9 @@ class StateDir {
   std::string RecordPath(const std::string& name) const { return dir_ + "/" + name + ".json"; }
   std::string LogPath(const std::string& name) const { return dir_ + "/" + name + ".log"; }
   std::string ExitPath(const std::string& name) const { return dir_ + "/" + name + ".exit"; }
+  // The wrapper's pid, written by the new process itself before it executes
+  // anything: a record saved before the spawn (pid 0) finds its process here.
+  std::string PidPath(const std::string& name) const { return dir_ + "/" + name + ".pid"; }
 
   // Creates the directory if missing. kInternal when it cannot.
   Status Ensure() const;
@@ -62,7 +67,9 @@ class StateDir {
   Status Save(const WorkloadRecord& rec) const;
   // Names of every recorded workload, sorted.
   std::vector<std::string> Names() const;
-  // Removes the record, log and exit files; missing ones are fine.
+  // The pid the new process wrote into PidPath; nullopt when it wrote none.
+  std::optional<int> ReadPid(const std::string& name) const;
+  // Removes the record, log, exit and pid files; missing ones are fine.
   void Remove(const std::string& name) const;
   // The code the wrapper recorded and when (the file's mtime, epoch ms);
   // nullopt when it wrote none.
