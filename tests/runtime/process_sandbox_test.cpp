@@ -168,6 +168,7 @@ TEST(BwrapArgsTest, ShowsOnlySystemDirsReadOnlyThenMountsParentsFirst) {
   so.group_file = "/state/etc/2000007.group";
   so.hidden = {"/usr/local/quader-data", "/srv/quader", "/srv/data/state"};
   so.env = {{"PATH", "/usr/bin:/bin"}, {"TOKEN", "t"}};
+  so.spliced = {{"/usr/share/q", {{"a", RootEntry::Type::kDir, ""}, {"l", RootEntry::Type::kSymlink, "a"}}}};
   std::vector<std::string> want = {
       "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
       "--uid", "2000007", "--gid", "2000007", "--hostname", "quader",
@@ -176,6 +177,8 @@ TEST(BwrapArgsTest, ShowsOnlySystemDirsReadOnlyThenMountsParentsFirst) {
       "--ro-bind", "/usr", "/usr",     //
       "--ro-bind", "/state/etc/2000007.passwd", "/etc/passwd",  //
       "--ro-bind", "/state/etc/2000007.group", "/etc/group",    //
+      "--tmpfs", "/usr/share/q", "--ro-bind", "/usr/share/q/a", "/usr/share/q/a",  // spliced: a mount
+      "--symlink", "a", "/usr/share/q/l",                                          // point can be made
       "--ro-bind", "/sys", "/sys", "--tmpfs", "/sys/fs/cgroup", "--proc", "/proc", "--dev", "/dev",
       "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--tmpfs", "/var/tmp",
       "--tmpfs", "/home", "--dir", "/home/alice",
@@ -190,6 +193,16 @@ TEST(BwrapArgsTest, ShowsOnlySystemDirsReadOnlyThenMountsParentsFirst) {
   for (const std::string& a : BwrapArgs(root, mounts, "/work", so)) {
     EXPECT_NE(a, "--die-with-parent") << "workloads outlive the server";
   }
+}
+
+TEST(SplicePointsTest, TheDeepestExistingDirectoryAboveAMissingTargetInASystemDir) {
+  std::vector<Mount> mounts = {{MountKind::kHostPath, "/srv/sdk", "/usr/share/quader-no-such/sdk", true, 0, "", ""},
+                               {MountKind::kHostPath, "/srv/x", "/usr/bin", true, 0, "", ""},
+                               {MountKind::kVolume, "/srv/u", "/mnt/alice", false, 0, "", ""}};
+  auto points = SplicePoints(mounts);
+  ASSERT_EQ(points.size(), 1u) << "an existing target needs nothing; one outside the system dirs neither";
+  ASSERT_EQ(points.begin()->first, "/usr/share");
+  EXPECT_FALSE(points.begin()->second.empty()) << "the host's /usr/share entries, bound back";
 }
 
 TEST(VisibleInSandboxTest, SystemDirsAndMountTargetsOnly) {

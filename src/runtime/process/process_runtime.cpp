@@ -547,6 +547,7 @@ std::vector<std::string> ProcessRuntime::WrapperArgv(const WorkloadSpec& spec,
     for (Mount& m : mounts) {
       if (m.kind != MountKind::kMemory) m.source = Staged(m.source, so.uid, so.gid);
     }
+    so.spliced = SplicePoints(spec.mounts);
     for (std::string& a : BwrapArgs(ListHostRoot(), mounts, working_dir, so)) {
       argv.push_back(std::move(a));
     }

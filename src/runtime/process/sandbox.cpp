@@ -137,6 +137,22 @@ std::optional<std::string> HostPathOf(const std::string& path, const std::vector
   return Normal(best->source) + p.substr(Normal(best->target).size());
 }
 
+std::map<std::string, std::vector<RootEntry>> SplicePoints(const std::vector<Mount>& mounts) {
+  std::map<std::string, std::vector<RootEntry>> out;
+  for (const Mount& m : mounts) {
+    std::string target = Normal(m.target);
+    bool in_system = false;
+    for (const char* d : kSystemDirs) in_system = in_system || Covers(std::string("/") + d, target);
+    std::error_code ec;
+    if (!in_system || fs::exists(target, ec)) continue;
+    fs::path parent = fs::path(target).parent_path();
+    while (!parent.empty() && parent != "/" && !fs::is_directory(parent, ec)) parent = parent.parent_path();
+    if (parent.empty() || parent == "/" || out.count(parent.string())) continue;
+    out[parent.string()] = ListHostRoot(parent.string());
+  }
+  return out;
+}
+
 bool VisibleInSandbox(const std::string& path, const std::vector<Mount>& mounts) {
   std::string p = Normal(path);
   for (const Mount& m : mounts) {
@@ -170,6 +186,17 @@ std::vector<std::string> BwrapArgs(const std::vector<RootEntry>& root,
   }
   if (!options.passwd_file.empty()) a.insert(a.end(), {"--ro-bind", options.passwd_file, "/etc/passwd"});
   if (!options.group_file.empty()) a.insert(a.end(), {"--ro-bind", options.group_file, "/etc/group"});
+  for (const auto& [dir, entries] : options.spliced) {
+    a.insert(a.end(), {"--tmpfs", dir});
+    for (const RootEntry& e : entries) {
+      const std::string path = dir + "/" + e.name;
+      if (e.type == RootEntry::Type::kSymlink) {
+        a.insert(a.end(), {"--symlink", e.link, path});
+      } else {
+        a.insert(a.end(), {"--ro-bind", path, path});
+      }
+    }
+  }
   const std::string home = "/home/" + options.user;
   a.insert(a.end(), {"--ro-bind", "/sys", "/sys", "--tmpfs", "/sys/fs/cgroup", "--proc", "/proc", "--dev", "/dev",
                      "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var", "--tmpfs", "/var/tmp", "--tmpfs",

@@ -68,7 +68,17 @@ struct SandboxOptions {
   std::vector<std::string> hidden;
   // The workload's whole environment.
   std::map<std::string, std::string> env;
+  // Directories inside the read-only system directories where a mount
+  // point must be made (a mount at /opt/quader/sdk when /opt/quader has no
+  // sdk): each becomes a tmpfs holding read-only binds of its host entries
+  // (listed here), so the mount point can be created. See SplicePoints.
+  std::map<std::string, std::vector<RootEntry>> spliced;
 };
+
+// The deepest existing host directory above each mount target that lies in
+// a system directory and does not exist on the host (bwrap cannot create a
+// mount point inside a read-only bind). Reads the host file system.
+std::map<std::string, std::vector<RootEntry>> SplicePoints(const std::vector<Mount>& mounts);
 
 // True when `path` (absolute, as the workload sees it) lies in a system
 // directory or under one of `mounts`' targets.
