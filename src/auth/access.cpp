@@ -28,4 +28,10 @@ Status RequireAdmin(const Principal& who, const std::string& what) {
   return errors::Denied("only admins may " + what);
 }
 
+Status CheckPublicWrite(const Principal& who, const std::string& project, const std::string& created_by,
+                        const std::string& kind, const std::string& name) {
+  if (project != kPublicProject || who.is_admin || who.username == created_by) return Status::Ok();
+  return errors::Denied("only its creator or an admin may change public " + kind + " " + name);
+}
+
 }  // namespace quader::auth

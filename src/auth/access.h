@@ -50,4 +50,12 @@ Result<ProjectAccess> CheckProject(store::Tx& tx, const Principal& who, const st
 // kPermissionDenied unless `who` is an admin; `what` completes "only admins may ...".
 Status RequireAdmin(const Principal& who, const std::string& what);
 
+// The `public` rule (docs/projects.md): every user is a dev of `public`, so
+// there an object may be changed (applied over, deleted, run, stopped,
+// deployed) only by its creator or an admin. Ok outside `public`, where the
+// project's roles decide. kPermissionDenied otherwise:
+// "only its creator or an admin may change public KIND NAME".
+Status CheckPublicWrite(const Principal& who, const std::string& project, const std::string& created_by,
+                        const std::string& kind, const std::string& name);
+
 }  // namespace quader::auth

@@ -8,8 +8,10 @@ Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std
   std::optional<store::TemplateRecord> found;
   size_t slash = text.find('/');
   if (slash != std::string::npos) {
+    // Only the pipeline's own project and public: another project's
+    // templates are "not found", the same as ones that do not exist.
     auto project = store::GetProject(tx, text.substr(0, slash));
-    if (project.ok()) {
+    if (project.ok() && (project->id == project_id || project->name == "public")) {
       QUADER_ASSIGN_OR_RETURN(found, store::FindTemplate(tx, project->id, text.substr(slash + 1)));
     }
   } else {

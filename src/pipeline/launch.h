@@ -13,7 +13,8 @@
 namespace quader::pipeline {
 
 // A template named by a task: "name" (the pipeline's project, then public)
-// or "project/name". kNotFound naming it otherwise.
+// or "project/name" where project is the pipeline's own or public. kNotFound
+// naming it otherwise, also for another project's templates (no leak).
 Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std::string& text);
 
 // Parses, validates and resolves a stored pipeline for a run by `runner`.

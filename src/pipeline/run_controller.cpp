@@ -614,7 +614,7 @@ void RunController::FinishRunIfDone(RunState& run, int64_t now,
         tasks.push_back({{"name", t.rec.name}, {"state", t.rec.state}, {"reason", t.rec.reason}});
       }
       payload["run"]["tasks"] = tasks;
-      SendWebhookAsync(run.spec.webhook->url, payload);
+      SendWebhookAsync(run.spec.webhook->url, payload, options_.webhook_guard);
     }
   }
 }

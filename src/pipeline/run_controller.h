@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "pipeline/spec.h"
+#include "pipeline/webhook.h"
 #include "runtime/runtime.h"
 #include "store/pipelines.h"
 #include "store/store.h"
@@ -43,6 +44,7 @@ struct RunControllerOptions {
   std::chrono::seconds stop_grace{5};
   std::chrono::milliseconds stats_interval{2000};
   std::function<void()> on_run_finished;  // after a run's end is recorded (the cron re-decides)
+  std::shared_ptr<const WebhookGuard> webhook_guard;  // where webhooks may go; null: the defaults
 };
 
 // What a new run is made from (the API and the cron build it).
@@ -102,6 +104,8 @@ class RunController {
   void RemoveRunFiles(int64_t run_id) const;
 
   RunControllerStats stats() const;
+  // Where webhooks may go (also checked when a pipeline is saved); may be null.
+  const WebhookGuard* webhook_guard() const { return options_.webhook_guard.get(); }
   runtime::Runtime& runtime() { return runtime_; }
 
  private:

@@ -219,6 +219,13 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   // claims the task workloads it still records as running.
   std::unique_ptr<cron::ScheduleController> schedules;
   pipeline::RunControllerOptions run_opts;
+  auto webhook_allow = pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow);
+  if (!webhook_allow.ok()) {
+    std::cerr << "quader: " << webhook_allow.status().message() << "\n";
+    return 2;
+  }
+  auto webhook_guard = std::make_shared<pipeline::WebhookGuard>(std::move(webhook_allow).value());
+  run_opts.webhook_guard = webhook_guard;
   run_opts.data_dir = cfg.data_dir;
   run_opts.instance = *instance;
   run_opts.on_run_finished = [&schedules] {
@@ -357,6 +364,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
   std::string url = "http://" + shown_host + ":" + std::to_string(http.port());
   notebooks.SetLoginPort(http.port());
+  webhook_guard->AddOwnPort(http.port());
+  webhook_guard->AddOwnPort(gateway.port());
   if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
 
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
@@ -477,6 +486,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "gateway-listen") cfg->gateway_listen = v.as<std::string>();
       else if (key == "service-domain") cfg->service_domain = v.as<std::string>();
       else if (key == "service-external-ip") cfg->service_external_ip = v.as<std::string>();
+      else if (key == "webhook-allow") cfg->webhook_allow = v.as<std::string>();
       else if (key == "external-port-base") cfg->external_port_base = v.as<int>();
       else if (key == "autoscale-period") cfg->autoscale_period_ms = v.as<int64_t>();
       else if (key == "scale-down-window") cfg->scale_down_window_ms = v.as<int64_t>();
@@ -532,6 +542,8 @@ int Run(int argc, char** argv) {
                "with --runtime kubernetes: an Istio VirtualService per service (hosts, canary split, mirror)");
   app.add_option("--istio-gateway", cfg.istio_gateway, "the Istio gateway VirtualServices attach to (NAMESPACE/NAME)")
       ->capture_default_str();
+  app.add_option("--webhook-allow", cfg.webhook_allow,
+                 "webhook destinations allowed although loopback, link-local or this server's ports (CIDR,...)");
   app.add_option("--service-external-ip", cfg.service_external_ip,
                  "IP where services' NAME-external ports listen (SERVICE_EXTERNAL_IP; a project's own wins)")
       ->capture_default_str();

@@ -22,6 +22,9 @@ struct ServerConfig {
   // SERVICE_EXTERNAL_IP wins), at external_port_base + 10 × id + index;
   // a base of 0 turns IP exposure off.
   std::string service_external_ip = "127.0.0.1";
+  // Webhook destinations allowed although loopback, link-local or this
+  // server's own ports: "CIDR,..." (pipeline/webhook.h).
+  std::string webhook_allow;
   int external_port_base = 30000;
   // The autoscaler of inference services: sampling period and scale-down
   // window (Kubernetes' HPA defaults: 15 s, 300 s).

@@ -459,7 +459,20 @@ void ServiceController::Reconcile() {
   for (size_t i = 0; i < upstreams.size(); ++i) {
     if (!upstreams[i].backends.empty() && routed[i].plan.stage == store::kStageOnline) live.insert(upstreams[i].name);
   }
+  // A host goes only to services of the project that owns it (service_spec.h).
+  std::vector<HostClaim> claims;
+  for (const auto& r : routed) claims.push_back({r.rec->project, r.plan.hosts});
+  const std::map<std::string, std::string> owners = HostOwners(claims);
   std::vector<gateway::Route> routes;
+  auto add_route = [&](const store::ServiceRecord& rec, gateway::Route r) {
+    auto owner = owners.find(r.host);
+    if (owner != owners.end() && owner->second != rec.project) {
+      // Recorded on the service (only data from before host ownership can get here).
+      states[rec.id] = {"failed", "host " + r.host + " belongs to another project; not routed"};
+      return;
+    }
+    routes.push_back(std::move(r));
+  };
   for (size_t i = 0; i < routed.size(); ++i) {  // routed[i] is the service of upstreams[i]
     const auto& [rec, plan] = routed[i];
     if (upstreams[i].backends.empty()) continue;
@@ -469,7 +482,7 @@ void ServiceController::Reconcile() {
       gateway::Route r;
       r.host = plan.stage == store::kStageDebug ? plan.hosts.debug : plan.hosts.test;
       r.targets.push_back({self, 1});
-      if (!r.host.empty()) routes.push_back(r);
+      if (!r.host.empty()) add_route(*rec, r);
       continue;
     }
     // Split and mirror targets take their share once they are ready.
@@ -485,9 +498,9 @@ void ServiceController::Reconcile() {
     prod.host = plan.hosts.production;
     prod.targets = gateway::TargetsFromCanary(self, live_targets(plan.canary));
     prod.mirrors = gateway::MirrorsFromShadow(live_targets(plan.shadow));
-    routes.push_back(prod);
+    add_route(*rec, prod);
   }
-  // A host claimed by several services goes to the newest (a new service
+  // A host claimed by several services of its project goes to the newest (a new service
   // sharing a host with older ones takes it once it is ready).
   std::map<std::string, size_t> by_host;
   std::vector<gateway::Route> unique;

@@ -493,6 +493,31 @@ Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& doc) {
   return s;
 }
 
+std::vector<std::string> AllHosts(const ServiceHosts& hosts) {
+  std::vector<std::string> out;
+  for (const std::string* h : {&hosts.production, &hosts.test, &hosts.debug}) {
+    if (!h->empty()) out.push_back(*h);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> HostOwners(const std::vector<HostClaim>& claims_oldest_first) {
+  std::map<std::string, std::string> owners;
+  for (const auto& c : claims_oldest_first) {
+    for (const auto& h : AllHosts(c.hosts)) owners.emplace(h, c.project);  // the first claim stays
+  }
+  return owners;
+}
+
+std::string TakenHost(const ServiceHosts& hosts, const std::string& project,
+                      const std::map<std::string, std::string>& owners) {
+  for (const auto& h : AllHosts(hosts)) {
+    auto it = owners.find(h);
+    if (it != owners.end() && it->second != project) return h;
+  }
+  return "";
+}
+
 Result<ServiceHosts> ResolveHosts(const ServiceSpec& spec, std::string_view service_domain) {
   return Hosts(spec.name, spec.host, service_domain, /*stages=*/false);
 }

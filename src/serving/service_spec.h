@@ -131,4 +131,24 @@ struct ServiceHosts {
 Result<ServiceHosts> ResolveHosts(const ServiceSpec& spec, std::string_view service_domain);
 Result<ServiceHosts> ResolveHosts(const InferenceServiceSpec& spec, std::string_view service_domain);
 
+// Host ownership (docs/services.md "Hosts"): a host belongs to the project
+// of the oldest service that claims it (as its production, test or debug
+// host), for as long as one does. A service of another project cannot take
+// it: the API refuses it at apply (TakenHost), and the route table never
+// sends the host to it (the controller drops its route).
+
+// The hosts that are set: production, then test and debug.
+std::vector<std::string> AllHosts(const ServiceHosts& hosts);
+
+// One service's claim: its project and its hosts.
+struct HostClaim {
+  std::string project;
+  ServiceHosts hosts;
+};
+// host -> owning project, from claims in service id order (oldest first).
+std::map<std::string, std::string> HostOwners(const std::vector<HostClaim>& claims_oldest_first);
+// The first of `hosts` owned by a project other than `project`, or "".
+std::string TakenHost(const ServiceHosts& hosts, const std::string& project,
+                      const std::map<std::string, std::string>& owners);
+
 }  // namespace quader::serving

@@ -47,7 +47,7 @@ class PipelinesE2ETest : public ::testing::Test {
   }
 
   void StartServer() {
-    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process"});
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process", "--webhook-allow", "127.0.0.1"});
     ASSERT_TRUE(server_->Start()) << server_->error();
     admin_ = server_->Login("admin", "admin-pass-1");
     ASSERT_FALSE(admin_.empty());

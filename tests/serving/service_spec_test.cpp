@@ -556,5 +556,52 @@ TEST(ServiceExamplesTest, TheGuideVariablesAreThere) {
   EXPECT_EQ(load("neo4j.yaml.example").count("NEO4J_AUTH"), 1u);
 }
 
+
+// ---------------------------------------------------------------- host ownership
+
+namespace hosts_test {
+
+ServiceHosts Prod(const std::string& host) { return {host, "", ""}; }
+ServiceHosts Staged(const std::string& host) { return {host, "test." + host, "debug." + host}; }
+
+}  // namespace hosts_test
+
+TEST(HostOwnershipTest, TheOldestClaimOwnsEveryHostOfItsService) {
+  using hosts_test::Prod;
+  using hosts_test::Staged;
+  auto owners = HostOwners({{"pa", Staged("m.svc")}, {"pb", Prod("m.svc")}, {"pb", Prod("test.m.svc")},
+                            {"pb", Prod("b.svc")}, {"pa", Prod("b.svc")}});
+  EXPECT_EQ(owners, (std::map<std::string, std::string>{
+                        {"m.svc", "pa"}, {"test.m.svc", "pa"}, {"debug.m.svc", "pa"}, {"b.svc", "pb"}}));
+}
+
+TEST(HostOwnershipTest, TakenHostNamesTheFirstHostAnotherProjectOwns) {
+  using hosts_test::Prod;
+  using hosts_test::Staged;
+  const std::map<std::string, std::string> owners = {{"a.svc", "pa"}, {"test.b.svc", "pa"}, {"c.svc", "pb"}};
+  struct Row {
+    ServiceHosts hosts;
+    std::string project;
+    std::string taken;
+    const char* why;
+  } rows[] = {
+      {Prod("a.svc"), "pa", "", "its own project's host is free to it (the newest service wins it)"},
+      {Prod("a.svc"), "pb", "a.svc", "another project's production host"},
+      {Staged("b.svc"), "pb", "test.b.svc", "a stage host counts as well"},
+      {Prod("test.b.svc"), "pb", "test.b.svc", "a production host may not take another's stage host"},
+      {Prod("new.svc"), "pb", "", "an unclaimed host is free"},
+      {Prod("c.svc"), "pb", "", "pb owns c.svc"},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(TakenHost(r.hosts, r.project, owners), r.taken) << r.why;
+  }
+}
+
+TEST(HostOwnershipTest, AllHostsListsOnlyTheSetOnes) {
+  EXPECT_EQ(AllHosts(hosts_test::Prod("a.svc")), std::vector<std::string>{"a.svc"});
+  EXPECT_EQ(AllHosts(hosts_test::Staged("a.svc")),
+            (std::vector<std::string>{"a.svc", "test.a.svc", "debug.a.svc"}));
+}
+
 }  // namespace
 }  // namespace quader::serving

@@ -6,6 +6,7 @@
 
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/mount_check.h"
 #include "experiment/experiment_controller.h"
 #include "experiment/experiment_spec.h"
 #include "store/experiments.h"
@@ -111,11 +112,13 @@ Result<store::ExperimentRecord> FindExperimentParam(store::Tx& tx, const Request
 Result<Change> PutExperiment(store::Tx& tx, const auth::Principal& who, const experiment::ExperimentSpec& spec,
                              bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", spec.trial.mounts));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindExperiment(tx, a.project.id, spec.name));
   if (existing) {
     *id = existing->id;
     if (must_be_new) return errors::AlreadyExists("experiment", spec.name);
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(who, spec.project, existing->created_by, "experiment", spec.name));
     if (Json::parse(existing->spec, nullptr, false) == Json::parse(text)) return Change::kUnchanged;
     return errors::Conflict("experiment \"" + spec.name + "\" already exists with a different spec; experiments "
                             "cannot be changed: delete it first or use another name");
@@ -186,6 +189,7 @@ Response StopExperiment(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto e, FindExperimentParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), e.project, e.created_by, "experiment", e.name));
     if (e.state == "pending" || e.state == "running") QUADER_RETURN_IF_ERROR(store::RequestExperimentStop(tx, e.id));
     QUADER_ASSIGN_OR_RETURN(e, store::GetExperiment(tx, e.id));
     QUADER_ASSIGN_OR_RETURN(out, ExperimentJson(tx, e));
@@ -200,6 +204,7 @@ Response DeleteExperiment(HandlerContext& ctx, Request& req) {
   int64_t id = 0;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto e, FindExperimentParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), e.project, e.created_by, "experiment", e.name));
     id = e.id;
     return store::DeleteExperiment(tx, e.id);
   });

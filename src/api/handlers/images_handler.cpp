@@ -1,6 +1,7 @@
 // /api/v1/images and /api/v1/image-builds (SPEC §4), and the ImageBuild kind.
-#include "api/handlers/handlers.h"
 #include "api/handlers/common.h"
+#include "api/handlers/handlers.h"
+#include "api/handlers/mount_check.h"
 #include <algorithm>
 
 #include "auth/access.h"
@@ -47,6 +48,10 @@ Result<Rec> Visible(store::Tx& tx, const Request& req, const std::string& kind, 
     return errors::NotFound(kind, req.Param("id"));
   }
   return rec;
+}
+
+Status CheckPublicImage(const auth::Principal& who, const store::ImageRecord& image) {
+  return auth::CheckPublicWrite(who, image.project, image.created_by, "image", image.name + ":" + image.tag);
 }
 
 Response ListImages(HandlerContext& ctx, Request& req) {
@@ -114,6 +119,7 @@ Response UpdateImage(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto image, (Visible<store::ImageRecord>(tx, req, "image", store::GetImage)));
+    QUADER_RETURN_IF_ERROR(CheckPublicImage(req.who(), image));
     QUADER_RETURN_IF_ERROR(store::UpdateImageDescription(tx, image.id, *description, ctx.now()));
     QUADER_ASSIGN_OR_RETURN(image, store::GetImage(tx, image.id));
     out = ImageJson(image);
@@ -125,43 +131,26 @@ Response UpdateImage(HandlerContext& ctx, Request& req) {
 Response DeleteImage(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto image, (Visible<store::ImageRecord>(tx, req, "image", store::GetImage)));
+    QUADER_RETURN_IF_ERROR(CheckPublicImage(req.who(), image));
     return store::DeleteImage(tx, image.id);
   });
   return st.ok() ? JsonReply(Json::object()) : ErrorReply(st);
-}
-
-// Non-admins may mount only what their project's expand offers (and RAM
-// tmpfs): a build must not reach host paths or volumes the project was not given.
-Status CheckMountsAllowed(const auth::Principal& who, const store::ProjectRecord& project,
-                          const images::BuildSpec& spec) {
-  if (who.is_admin || spec.config.mounts.empty()) return Status::Ok();
-  auto settings = auth::ParseExpand(Json::parse(project.expand, nullptr, false));
-  std::vector<auth::VolumeMount> offered = settings.ok() ? settings->volume_mounts : std::vector<auth::VolumeMount>{};
-  for (size_t i = 0; i < spec.config.mounts.size(); ++i) {
-    const auth::VolumeMount& m = spec.config.mounts[i];
-    if (m.kind == auth::MountKind::kMemory) continue;
-    bool ok = std::any_of(offered.begin(), offered.end(), [&](const auth::VolumeMount& o) {
-      return o.kind == m.kind && o.source == m.source;
-    });
-    if (!ok) {
-      return errors::Denied("config.volume_mount[" + std::to_string(i) + "]: \"" + m.source +
-                            "\" is not among the mounts of project \"" + project.name +
-                            "\"; an admin can add it to the project's expand");
-    }
-  }
-  return Status::Ok();
 }
 
 // Creates the build, or resets it when its spec changed. Shared by POST and apply.
 Result<Change> PutBuild(store::Tx& tx, const auth::Principal& who, const images::BuildSpec& spec,
                         bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
-  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, spec));
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "config.volume_mount", spec.config.mounts));
+  // A build replaces the image record it produces: in public, only one's own.
+  QUADER_ASSIGN_OR_RETURN(auto target, store::FindImage(tx, a.project.id, spec.image.name, spec.image.tag));
+  if (target) QUADER_RETURN_IF_ERROR(CheckPublicImage(who, *target));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindImageBuild(tx, a.project.id, spec.name));
   if (existing) {
     *id = existing->id;
     if (must_be_new) return errors::AlreadyExists("image build", spec.name);
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(who, spec.project, existing->created_by, "image build", spec.name));
     if (Json::parse(existing->spec) == Json::parse(text)) return Change::kUnchanged;
     if (existing->state == "running") {
       return errors::Conflict("image build \"" + spec.name + "\" is running; wait for it or delete it first");
@@ -225,6 +214,7 @@ Response DeleteBuild(HandlerContext& ctx, Request& req) {
   int64_t id = 0;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto b, (Visible<store::ImageBuildRecord>(tx, req, "image build", store::GetImageBuild)));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), b.project, b.created_by, "image build", b.name));
     id = b.id;
     return store::DeleteImageBuild(tx, b.id);
   });

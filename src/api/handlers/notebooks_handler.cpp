@@ -4,6 +4,7 @@
 // through the gateway).
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/mount_check.h"
 #include "auth/passwords.h"
 #include "auth/projects.h"
 #include "notebook/notebook_controller.h"
@@ -63,6 +64,7 @@ Result<store::NotebookRecord> FindParam(store::Tx& tx, const Request& req) {
 Result<Change> PutNotebook(store::Tx& tx, const auth::Principal& who, const notebook::NotebookSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", spec.mounts));
   Json doc = spec.ToJson();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindNotebook(tx, a.project.id, spec.name));
   if (existing) {

@@ -4,6 +4,7 @@
 
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/mount_check.h"
 #include "cron/cron_expr.h"
 #include "cron/schedule_controller.h"
 #include "pipeline/launch.h"
@@ -43,6 +44,7 @@ Result<auth::ProjectAccess> CheckTemplateWrite(store::Tx& tx, const auth::Princi
 Result<Change> PutTemplate(store::Tx& tx, const auth::Principal& who, const pipeline::TemplateSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, CheckTemplateWrite(tx, who, spec.project));
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", spec.mounts));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindTemplate(tx, a.project.id, spec.name));
   if (existing) {
@@ -90,8 +92,9 @@ Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::Temp
     if (!spec.is_object() || !spec.contains("tasks")) continue;
     for (const auto& task : spec["tasks"]) {
       std::string name = task.value("template", "");
-      bool same = name == t.project + "/" + t.name ||
-                  (name == t.name && (p.project_id == t.project_id || t.project == auth::kPublicProject));
+      // Only the template's own project and public's users can reach it (pipeline/launch.h).
+      bool reachable = p.project_id == t.project_id || t.project == auth::kPublicProject;
+      bool same = reachable && (name == t.project + "/" + t.name || name == t.name);
       if (same) {
         users.push_back(p.project + "/" + p.name);
         break;
@@ -208,6 +211,13 @@ Result<store::PipelineRecord> FindPipelineParam(store::Tx& tx, const Request& re
   return *rec;
 }
 
+// A pipeline the caller may change: kUse in its project, and the public rule.
+Result<store::PipelineRecord> FindPipelineToChange(store::Tx& tx, const Request& req) {
+  QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+  QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), p.project, p.created_by, "pipeline", p.name));
+  return p;
+}
+
 Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
   Json j = Json::parse(p.spec, nullptr, false);
   if (!j.is_object()) j = Json::object();
@@ -232,27 +242,36 @@ Json ScheduleKey(const pipeline::PipelineSpec& spec) {
 }
 
 // Validates the pipeline fully (DAG, variables, cron, templates) without writing.
-Status CheckPipeline(store::Tx& tx, const auth::Principal& who, const pipeline::PipelineSpec& spec,
-                     int64_t* project_id) {
+Status CheckPipeline(const HandlerContext& ctx, store::Tx& tx, const auth::Principal& who,
+                     const pipeline::PipelineSpec& spec, int64_t* project_id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
   *project_id = a.project.id;
   QUADER_RETURN_IF_ERROR(pipeline::ValidatePipeline(spec));
+  for (size_t i = 0; i < spec.tasks.size(); ++i) {
+    QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project,
+                                              "tasks[" + std::to_string(i) + "] (" + spec.tasks[i].name + ").volume_mount",
+                                              spec.tasks[i].mounts));
+  }
+  if (spec.webhook) {
+    QUADER_RETURN_IF_ERROR(pipeline::CheckWebhookUrl(spec.webhook->url, ctx.runs ? ctx.runs->webhook_guard() : nullptr));
+  }
   pipeline::PipelineSpec resolved = spec;
   return pipeline::ResolveTemplates(&resolved, [&](const std::string& name) {
            return pipeline::LookupTemplate(tx, a.project.id, name);
          }).status();
 }
 
-Result<Change> PutPipeline(store::Tx& tx, const auth::Principal& who, const pipeline::PipelineSpec& spec,
+Result<Change> PutPipeline(const HandlerContext& ctx, store::Tx& tx, const auth::Principal& who, const pipeline::PipelineSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   int64_t project_id = 0;
-  QUADER_RETURN_IF_ERROR(CheckPipeline(tx, who, spec, &project_id));
+  QUADER_RETURN_IF_ERROR(CheckPipeline(ctx, tx, who, spec, &project_id));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindPipeline(tx, project_id, spec.name));
   std::optional<int64_t> since = spec.schedule ? std::optional<int64_t>(now) : std::nullopt;
   if (existing) {
     *id = existing->id;
     if (must_be_new) return errors::AlreadyExists("pipeline", spec.name);
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(who, spec.project, existing->created_by, "pipeline", spec.name));
     if (Json::parse(existing->spec, nullptr, false) == Json::parse(text)) return Change::kUnchanged;
     auto old = pipeline::ParsePipelineSpec(Json::parse(existing->spec, nullptr, false));
     if (old.ok() && ScheduleKey(*old) == ScheduleKey(spec) && existing->schedule_since) since = existing->schedule_since;
@@ -297,7 +316,7 @@ Response CreatePipeline(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     int64_t id = 0;
-    QUADER_RETURN_IF_ERROR(PutPipeline(tx, req.who(), *spec, true, ctx.now(), &id).status());
+    QUADER_RETURN_IF_ERROR(PutPipeline(ctx, tx, req.who(), *spec, true, ctx.now(), &id).status());
     QUADER_ASSIGN_OR_RETURN(auto rec, store::GetPipeline(tx, id));
     out = PipelineJson(tx, rec);
     return Status::Ok();
@@ -312,7 +331,7 @@ Response ValidatePipelineRoute(HandlerContext& ctx, Request& req) {
   if (!spec.ok()) return ErrorReply(spec.status());
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     int64_t project_id = 0;
-    return CheckPipeline(tx, req.who(), *spec, &project_id);
+    return CheckPipeline(ctx, tx, req.who(), *spec, &project_id);
   });
   return st.ok() ? JsonReply({{"ok", true}}) : ErrorReply(st);
 }
@@ -332,7 +351,7 @@ Response UpdatePipeline(HandlerContext& ctx, Request& req) {
   if (!body.ok()) return ErrorReply(body.status());
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineToChange(tx, req));
     Json doc = *body;
     for (const char* k : {"id", "created_by", "created_at", "updated_at", "next_fire", "last_run"}) doc.erase(k);
     doc["name"] = doc.value("name", p.name);
@@ -342,7 +361,7 @@ Response UpdatePipeline(HandlerContext& ctx, Request& req) {
     }
     QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParsePipelineSpec(doc));
     int64_t id = 0;
-    QUADER_RETURN_IF_ERROR(PutPipeline(tx, req.who(), spec, false, ctx.now(), &id).status());
+    QUADER_RETURN_IF_ERROR(PutPipeline(ctx, tx, req.who(), spec, false, ctx.now(), &id).status());
     QUADER_ASSIGN_OR_RETURN(p, store::GetPipeline(tx, id));
     out = PipelineJson(tx, p);
     return Status::Ok();
@@ -354,7 +373,7 @@ Response UpdatePipeline(HandlerContext& ctx, Request& req) {
 
 Response DeletePipeline(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineToChange(tx, req));
     store::RunFilter f;
     f.all = true;
     f.pipeline_id = p.id;
@@ -492,10 +511,19 @@ Result<store::RunRecord> FindRun(store::Tx& tx, const Request& req, auth::Projec
   return *run;
 }
 
+// A run the caller may stop or delete: kUse in its project; in public, only
+// the one who started it, its pipeline's creator or an admin.
+Result<store::RunRecord> FindRunToChange(store::Tx& tx, const Request& req) {
+  QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+  if (req.who().username == r.runner) return r;
+  QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), r.project, r.creator, "run", std::to_string(r.id)));
+  return r;
+}
+
 Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_task) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineToChange(tx, req));
     QUADER_ASSIGN_OR_RETURN(auto run, pipeline::PrepareRun(tx, p, req.who().username,
                                                            only_task.empty() ? "manual" : "debug", only_task));
     run.execution_date = ctx.now();
@@ -549,7 +577,7 @@ Response GetRun(HandlerContext& ctx, Request& req) {
 Response StopRun(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRunToChange(tx, req));
     if (r.state == "pending" || r.state == "running") QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
     QUADER_ASSIGN_OR_RETURN(r, store::GetRun(tx, r.id));
     QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true));
@@ -563,7 +591,7 @@ Response StopRun(HandlerContext& ctx, Request& req) {
 Response DeleteRun(HandlerContext& ctx, Request& req) {
   int64_t id = 0;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRunToChange(tx, req));
     if (r.state == "pending" || r.state == "running") {
       return errors::Conflict("run " + std::to_string(r.id) + " is " + r.state + "; stop it first");
     }
@@ -732,10 +760,10 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
                      });
   ctx.kinds.Register("Pipeline", /*project_scoped=*/true,
                      // The apply route notifies the cron after its transaction commits.
-                     [](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
+                     [&ctx](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
                        QUADER_ASSIGN_OR_RETURN(auto spec, pipeline::ParsePipelineSpec(doc));
                        int64_t id = 0;
-                       return PutPipeline(tx, who, spec, false, now, &id);
+                       return PutPipeline(ctx, tx, who, spec, false, now, &id);
                      });
 }
 

@@ -2,6 +2,7 @@
 // docs/services.md), and the Service and InferenceService kinds.
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/mount_check.h"
 #include "auth/projects.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
@@ -32,6 +33,7 @@ struct Parsed {
   Json spec;
   std::string name, project;
   serving::ServiceHosts hosts;
+  std::vector<auth::VolumeMount> mounts;
   std::vector<std::pair<std::string, std::string>> targets;  // (field, service): canary and shadow targets
 };
 Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& domain) {
@@ -39,6 +41,7 @@ Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& d
   if (std::string(k.kind) == "Service") {
     QUADER_ASSIGN_OR_RETURN(auto spec, serving::ParseServiceSpec(doc));
     QUADER_ASSIGN_OR_RETURN(p.hosts, serving::ResolveHosts(spec, domain));
+    p.mounts = spec.container.mounts;
     p.spec = spec.ToJson();
     p.name = spec.name;
     p.project = spec.project;
@@ -47,6 +50,7 @@ Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& d
     QUADER_ASSIGN_OR_RETURN(p.hosts, serving::ResolveHosts(spec, domain));
     for (const auto& [name, percent] : spec.canary) p.targets.push_back({"canary", name});
     for (const auto& [name, percent] : spec.shadow) p.targets.push_back({"shadow", name});
+    p.mounts = spec.container.mounts;
     p.spec = spec.ToJson();
     p.name = spec.name;
     p.project = spec.project;
@@ -145,10 +149,32 @@ Result<store::ServiceRecord> FindParam(store::Tx& tx, const Request& req, const 
   return *rec;
 }
 
+// Hosts belong to projects (serving/service_spec.h): kConflict when another
+// project's service claims one of `p`'s hosts. The other project is not named.
+Status CheckHostsFree(store::Tx& tx, const std::string& domain, const Parsed& p) {
+  QUADER_ASSIGN_OR_RETURN(auto all, store::ListServices(tx, {}, true, ""));
+  std::vector<serving::HostClaim> claims;  // listed by id: oldest first
+  for (const auto& s : all) {
+    auto other = ParseDoc(s.kind == "Service" ? kService : kInference, Json::parse(s.spec, nullptr, false), domain);
+    if (other.ok()) claims.push_back({s.project, other->hosts});
+  }
+  std::string taken = serving::TakenHost(p.hosts, p.project, serving::HostOwners(claims));
+  if (taken.empty()) return Status::Ok();
+  return errors::Conflict("host: \"" + taken + "\" belongs to another project; choose another host (or name)");
+}
+
+// A service the caller may change: kUse in its project, and the public rule.
+Status CheckPublicService(const auth::Principal& who, const KindInfo& k, const store::ServiceRecord& s) {
+  return auth::CheckPublicWrite(who, s.project, s.created_by, k.noun, s.name);
+}
+
 Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindInfo& k, const Parsed& p,
-                          bool must_be_new, int64_t now, int64_t* id) {
+                          const std::string& domain, bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, p.project, auth::ProjectAction::kUse));
-  // Split and mirror targets are other inference services of the project.
+  QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", p.mounts));
+  QUADER_RETURN_IF_ERROR(CheckHostsFree(tx, domain, p));
+  // Split and mirror targets are other inference services of the project
+  // (one of another project is "no inference service", as if it did not exist).
   for (const auto& [field, target] : p.targets) {
     QUADER_ASSIGN_OR_RETURN(auto other, store::FindService(tx, a.project.id, target));
     if (!other || other->kind != "InferenceService") {
@@ -163,6 +189,7 @@ Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindI
       return errors::AlreadyExists("service", p.name + " (a " + existing->kind + " of that name exists)");
     }
     if (must_be_new) return errors::AlreadyExists(k.noun, p.name);
+    QUADER_RETURN_IF_ERROR(CheckPublicService(who, k, *existing));
     if (Json::parse(existing->spec, nullptr, false) == p.spec) return Change::kUnchanged;
     QUADER_RETURN_IF_ERROR(store::UpdateServiceSpec(tx, existing->id, text, now));
     return Change::kUpdated;
@@ -211,6 +238,7 @@ Response ChangeStage(HandlerContext& ctx, Request& req, const std::string& actio
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, kInference, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(CheckPublicService(req.who(), kInference, s));
     // Production traffic is not taken away by a debug or test deploy: clear first.
     if (s.stage == store::kStageOnline && (stage == store::kStageDebug || stage == store::kStageTest)) {
       return errors::Conflict(s.name + " is online (serving production traffic): clear it before deploying it to " +
@@ -267,7 +295,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                Json out;
                Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
                  int64_t id = 0;
-                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, *parsed, true, ctx.now(), &id).status());
+                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, *parsed, Domain(ctx), true, ctx.now(), &id).status());
                  QUADER_ASSIGN_OR_RETURN(auto rec, store::GetService(tx, id));
                  out = ServiceJson(ctx, tx, rec, true);
                  return Status::Ok();
@@ -326,7 +354,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                                                       " cannot be renamed or moved; create a new one");
                  }
                  int64_t id = 0;
-                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, parsed, false, ctx.now(), &id).status());
+                 QUADER_RETURN_IF_ERROR(PutService(tx, req.who(), k, parsed, Domain(ctx), false, ctx.now(), &id).status());
                  QUADER_ASSIGN_OR_RETURN(s, store::GetService(tx, id));
                  out = ServiceJson(ctx, tx, s, true);
                  return Status::Ok();
@@ -340,6 +368,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
              [&ctx, k](Request& req) {
                Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
                  QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kUse));
+                 QUADER_RETURN_IF_ERROR(CheckPublicService(req.who(), k, s));
                  return store::DeleteService(tx, s.id);
                });
                if (!st.ok()) return ErrorReply(st);
@@ -354,7 +383,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                      [&ctx, k](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
                        QUADER_ASSIGN_OR_RETURN(auto parsed, ParseDoc(k, doc, Domain(ctx)));
                        int64_t id = 0;
-                       return PutService(tx, who, k, parsed, false, now, &id);
+                       return PutService(tx, who, k, parsed, Domain(ctx), false, now, &id);
                      });
 }
 
