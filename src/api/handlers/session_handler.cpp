@@ -40,14 +40,21 @@ Response Login(HandlerContext& ctx, Request& req) {
       return Refused(429, "rate_limited", refusal->limit, refusal->retry_after_seconds, refusal->message);
     }
   }
+  // Ends the admitted attempt however this returns (a throw included).
+  struct Attempt {
+    auth::LoginLimiter* limiter;
+    const std::string& username;
+    const std::string& address;
+    Outcome outcome = Outcome::kNotChecked;
+    ~Attempt() {
+      if (limiter) limiter->Finish(username, address, outcome);
+    }
+  } attempt{ctx.login_limiter, *username, req.remote};
   auto session = auth::Login(ctx.store, ctx.clock, *username, *password, ctx.token_ttl_seconds,
                              ctx.password_workers);
-  if (ctx.login_limiter) {
-    Outcome outcome = session.ok() ? Outcome::kSuccess
-                      : session.status().code() == Code::kUnauthenticated ? Outcome::kFailure
-                                                                          : Outcome::kNotChecked;
-    ctx.login_limiter->Finish(*username, req.remote, outcome);
-  }
+  attempt.outcome = session.ok() ? Outcome::kSuccess
+                    : session.status().code() == Code::kUnauthenticated ? Outcome::kFailure
+                                                                        : Outcome::kNotChecked;
   if (session.status().code() == Code::kUnavailable) {
     return Refused(503, "unavailable", "password_workers", 1, session.status().message());
   }
