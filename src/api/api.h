@@ -25,6 +25,7 @@ struct ApiOptions {
   notebook::NotebookController* notebooks = nullptr;         // runs notebooks; null: none
   std::string gateway_url;  // where notebooks are opened ("http://HOST:PORT"); "" = unknown
   render::RenderOptions render;  // defaults of .../manifests (`quader render`)
+  std::string metrics_token;     // --metrics-token-file: a scrape token for /metrics; "": admins only
 };
 
 class Api {
@@ -42,6 +43,8 @@ class Api {
  private:
   KindRegistry kinds_;
   ResponseCache lists_;
+  auth::LoginLimiter login_limiter_;
+  auth::PasswordWorkers password_workers_;
   HandlerContext ctx_;
   Router router_;
   StaticFiles static_;

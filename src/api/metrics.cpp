@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include <prometheus/text_serializer.h>
 
@@ -60,6 +61,23 @@ std::string Metrics::Render() {
   for (const auto& refresh : refreshers_) refresh();
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
+}
+
+Result<std::string> ReadMetricsToken(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return errors::Invalid("metrics-token-file", "cannot read \"" + path + "\"");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  const char* kSpace = " \t\r\n";
+  size_t begin = token.find_first_not_of(kSpace);
+  token = begin == std::string::npos ? "" : token.substr(begin, token.find_last_not_of(kSpace) - begin + 1);
+  if (token.size() < 16) {
+    return errors::Invalid("metrics-token-file",
+                           "\"" + path + "\" must hold a token of at least 16 characters (it holds " +
+                               std::to_string(token.size()) + ")");
+  }
+  return token;
 }
 
 }  // namespace quader::api

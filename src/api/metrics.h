@@ -13,6 +13,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "core/status.h"
+
 namespace quader::api {
 
 class Metrics {
@@ -39,5 +41,10 @@ class Metrics {
   prometheus::Gauge& start_time_;
   std::vector<std::function<void()>> refreshers_;  // fixed after start-up
 };
+
+// The scrape token in `path` (--metrics-token-file): its content without
+// surrounding whitespace. kInvalidArgument naming the file when it cannot be
+// read or holds fewer than 16 characters.
+Result<std::string> ReadMetricsToken(const std::string& path);
 
 }  // namespace quader::api

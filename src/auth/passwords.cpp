@@ -46,6 +46,10 @@ Status ValidatePassword(const std::string& field, const std::string& password) {
 
 std::string NewToken() { return "qdr_" + RandomBase64(32); }
 
+bool SecretsEqual(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 std::string NewPassword() { return RandomBase64(15); }
 
 std::string HashToken(const std::string& token) {

@@ -22,6 +22,8 @@ Status ValidatePassword(const std::string& field, const std::string& password);
 std::string NewToken();
 // Hex SHA-256 of a token: the only form tokens are stored in.
 std::string HashToken(const std::string& token);
+// Whether two secrets are equal, in time that depends only on their lengths.
+bool SecretsEqual(const std::string& a, const std::string& b);
 // A random password for the first admin: 20 URL-safe characters.
 std::string NewPassword();
 

@@ -3,7 +3,15 @@
 #include "auth/passwords.h"
 #include "auth/users.h"
 
+#include <atomic>
+
 namespace quader::auth {
+namespace {
+std::atomic<uint64_t> g_revocations{0};
+}  // namespace
+
+void NoteTokensRevoked() { g_revocations.fetch_add(1); }
+uint64_t RevocationCount() { return g_revocations.load(); }
 
 SessionCache::SessionCache(store::Store& store, const Clock& clock, std::chrono::milliseconds ttl)
     : store_(store), clock_(clock), ttl_(ttl) {}
@@ -12,10 +20,15 @@ std::optional<Principal> SessionCache::Lookup(const std::string& token) {
   if (token.empty() || token.size() > 256) return std::nullopt;
   std::string hash = HashToken(token);
   auto now = std::chrono::steady_clock::now();
+  // Read before the store: a revocation that lands during the read makes
+  // this entry stale at once.
+  const uint64_t revocations = RevocationCount();
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = entries_.find(hash);
-    if (it != entries_.end() && now < it->second.until) return it->second.who;
+    if (it != entries_.end() && now < it->second.until && it->second.revocations == revocations) {
+      return it->second.who;
+    }
   }
   auto who = Authenticate(store_, clock_, token);
   std::optional<Principal> result = who.ok() ? std::optional<Principal>(*who) : std::nullopt;
@@ -24,7 +37,7 @@ std::optional<Principal> SessionCache::Lookup(const std::string& token) {
     for (auto it = entries_.begin(); it != entries_.end();) it = now >= it->second.until ? entries_.erase(it) : ++it;
     if (entries_.size() > 10000) entries_.clear();
   }
-  entries_[hash] = {result, now + ttl_};
+  entries_[hash] = {result, now + ttl_, revocations};
   return result;
 }
 

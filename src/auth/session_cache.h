@@ -2,10 +2,14 @@
 // Who is behind a session token, for hot paths that must not wait on the
 // store for every request (the gateway's access hooks run on its io
 // threads). Answers from memory for `ttl` after a lookup; a miss reads the
-// store once. A revoked or expired token is therefore refused at most `ttl`
+// store once. An expired token is therefore refused at most `ttl` late; a
+// token revoked through this process (logout, password change, deactivation,
+// deletion: NoteTokensRevoked) at once, since every cache forgets what it
+// held; one revoked through another server sharing the store at most `ttl`
 // late. Thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,6 +33,7 @@ class SessionCache {
   struct Entry {
     std::optional<Principal> who;
     std::chrono::steady_clock::time_point until;
+    uint64_t revocations;  // RevocationCount() when it was read from the store
   };
   store::Store& store_;
   const Clock& clock_;
@@ -36,6 +41,12 @@ class SessionCache {
   std::mutex mu_;
   std::map<std::string, Entry> entries_;  // by token hash; guarded by mu_
 };
+
+// Call after a committed write that deleted tokens or deactivated a user:
+// every SessionCache in this process stops answering from what it read before.
+void NoteTokensRevoked();
+// How many times NoteTokensRevoked was called in this process.
+uint64_t RevocationCount();
 
 // The browser's session cookie (set by POST /api/v1/login).
 inline constexpr const char* kSessionCookie = "quader_session";

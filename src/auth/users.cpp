@@ -3,18 +3,23 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/passwords.h"
+#include "auth/session_cache.h"
 #include "core/names.h"
 #include "store/projects.h"
 #include "store/users.h"
 
 namespace quader::auth {
 
-Result<store::UserRecord> CreateUser(store::Tx& tx, const NewUser& user, int64_t now) {
+Result<store::UserRecord> CreateUser(store::Tx& tx, const NewUser& user, int64_t now,
+                                     const std::string& password_hash) {
   QUADER_RETURN_IF_ERROR(ValidateUsername("username", user.username));
   QUADER_RETURN_IF_ERROR(ValidatePassword("password", user.password));
   if (user.email.size() > 254) return errors::Invalid("email", "is too long");
   if (store::GetUser(tx, user.username).ok()) return errors::AlreadyExists("user", user.username);
-  QUADER_ASSIGN_OR_RETURN(std::string hash, HashPassword(user.password));
+  std::string hash = password_hash;
+  if (hash.empty()) {
+    QUADER_ASSIGN_OR_RETURN(hash, HashPassword(user.password));
+  }
   store::UserRecord rec;
   rec.username = user.username;
   rec.password_hash = std::move(hash);
@@ -50,23 +55,38 @@ Status Bootstrap(store::Store& store, const Clock& clock, const std::string& adm
   });
 }
 
+Result<std::string> HashPasswordOn(PasswordWorkers* workers, const std::string& password) {
+  if (!workers) return HashPassword(password);
+  Result<std::string> hash = errors::Internal("password hashing did not run");
+  QUADER_RETURN_IF_ERROR(workers->Run([&] { hash = HashPassword(password); }));
+  return hash;
+}
+
+Result<int64_t> RevokeSessions(store::Tx& tx, int64_t user_id, const std::string& keep_token_hash) {
+  return store::DeleteUserTokens(tx, user_id, keep_token_hash);
+}
+
 Result<Session> Login(store::Store& store, const Clock& clock, const std::string& username,
-                      const std::string& password, int64_t ttl_seconds) {
+                      const std::string& password, int64_t ttl_seconds, PasswordWorkers* workers) {
   const Status kBad = errors::Unauthenticated("wrong username or password");
   store::UserRecord user;
   Status st = store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(user, store::GetUser(tx, username));
     return Status::Ok();
   });
-  if (st.code() == Code::kNotFound) {
-    // Spend the same time as a real check so timing does not reveal names.
-    static const std::string* kDummyHash =
-        new std::string(HashPassword("quader-timing-equaliser").value());
-    (void)VerifyPassword(*kDummyHash, password);
-    return kBad;
+  if (st.code() != Code::kNotFound) QUADER_RETURN_IF_ERROR(st);
+  // An unknown name is checked against a dummy hash: the same time and the
+  // same answer as a wrong password, so neither reveals which names exist.
+  static const std::string* kDummyHash = new std::string(HashPassword("quader-timing-equaliser").value());
+  const std::string& hash = st.ok() ? user.password_hash : *kDummyHash;
+  bool matches = false;
+  auto check = [&] { matches = VerifyPassword(hash, password); };
+  if (workers) {
+    QUADER_RETURN_IF_ERROR(workers->Run(check));
+  } else {
+    check();
   }
-  QUADER_RETURN_IF_ERROR(st);
-  if (!user.active || !VerifyPassword(user.password_hash, password)) return kBad;
+  if (!st.ok() || !user.active || !matches) return kBad;
 
   Session s;
   s.token = NewToken();
@@ -98,7 +118,9 @@ Result<Principal> Authenticate(store::Store& store, const Clock& clock, const st
 }
 
 Status Logout(store::Store& store, const Principal& who) {
-  return store.Write([&](store::Tx& tx) { return store::DeleteToken(tx, who.token_hash); });
+  QUADER_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) { return store::DeleteToken(tx, who.token_hash); }));
+  NoteTokensRevoked();
+  return Status::Ok();
 }
 
 }  // namespace quader::auth

@@ -339,9 +339,14 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
   std::string gateway_url = "http://" + (gw_host == "0.0.0.0" ? std::string("127.0.0.1") : gw_host) + ":" +
                             std::to_string(gateway.port());
+  auto metrics_token = cfg.metrics_token_file.empty() ? Result<std::string>(std::string()) : api::ReadMetricsToken(cfg.metrics_token_file);
+  if (!metrics_token.ok()) {
+    std::cerr << "quader: " << metrics_token.status().message() << "\n";
+    return 2;
+  }
   api::Api api(**store, clock, metrics,
                {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services, &notebooks,
-                gateway_url, render_defaults});
+                gateway_url, render_defaults, *metrics_token});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";
@@ -500,6 +505,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "token-ttl") cfg->token_ttl_seconds = v.as<int64_t>();
       else if (key == "max-body") cfg->max_body_bytes = v.as<int64_t>();
       else if (key == "apply") cfg->apply_paths = v.as<std::vector<std::string>>();
+      else if (key == "metrics-token-file") cfg->metrics_token_file = v.as<std::string>();
       else return errors::Invalid("config", path + ": unknown setting \"" + key + "\"");
     }
   } catch (const YAML::Exception& e) {
@@ -569,6 +575,8 @@ int Run(int argc, char** argv) {
   app.add_option("--max-body", cfg.max_body_bytes, "largest request body accepted, bytes")
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30))->capture_default_str();
   app.add_option("--apply", cfg.apply_paths, "apply the documents in this file or directory at start (as admin)");
+  app.add_option("--metrics-token-file", cfg.metrics_token_file,
+                 "file holding a token that may read /metrics as \"Authorization: Bearer TOKEN\" (else admins only)");
   try {
     app.parse(argc - 1, argv + 1);
   } catch (const CLI::ParseError& e) {

@@ -43,6 +43,7 @@ struct ServerConfig {
   int64_t token_ttl_seconds = 7 * 24 * 3600;
   int64_t max_body_bytes = 8 * 1024 * 1024;
   std::vector<std::string> apply_paths;  // documents applied as admin at start
+  std::string metrics_token_file;  // holds a bearer token that may read /metrics ("": admins only)
 };
 
 // Reads a YAML config file whose keys are the long flag names

@@ -107,6 +107,11 @@ Status DeleteToken(Tx& tx, const std::string& token_hash) {
   return tx.Exec("DELETE FROM tokens WHERE token_hash = ?", {token_hash});
 }
 
+Result<int64_t> DeleteUserTokens(Tx& tx, int64_t user_id, const std::string& keep_hash) {
+  QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM tokens WHERE user_id = ? AND token_hash <> ?", {user_id, keep_hash}));
+  return tx.changes();
+}
+
 Result<int64_t> DeleteExpiredTokens(Tx& tx, int64_t now) {
   QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM tokens WHERE expires_at <= ?", {now}));
   return tx.changes();

@@ -28,6 +28,9 @@ struct TokenOwner {
 };
 Result<std::optional<TokenOwner>> FindLiveToken(Tx& tx, const std::string& token_hash, int64_t now);
 Status DeleteToken(Tx& tx, const std::string& token_hash);
+// Deletes every token of the user except the one whose hash is `keep_hash`
+// ("" keeps none); returns how many were deleted.
+Result<int64_t> DeleteUserTokens(Tx& tx, int64_t user_id, const std::string& keep_hash);
 // Removes expired tokens; returns how many.
 Result<int64_t> DeleteExpiredTokens(Tx& tx, int64_t now);
 

@@ -1,4 +1,8 @@
 #include "auth/auth_fixture.h"
+#include "auth/session_cache.h"
+
+#include <future>
+#include <thread>
 #include "store/projects.h"
 #include "store/users.h"
 
@@ -92,6 +96,66 @@ TEST_F(UsersTest, InactiveUsersCannotSignIn) {
   }).ok());
   EXPECT_FALSE(Login(*store_, clock_, "erin", "password-erin", 100).ok());
   EXPECT_FALSE(Authenticate(*store_, clock_, session->token).ok());
+}
+
+TEST_F(UsersTest, RevokeSessionsKeepsOnlyTheNamedOne) {
+  AddUser("fred");
+  AddUser("gina");
+  auto a = Login(*store_, clock_, "fred", "password-fred", 100);
+  auto b = Login(*store_, clock_, "fred", "password-fred", 100);
+  auto other = Login(*store_, clock_, "gina", "password-gina", 100);
+  ASSERT_TRUE(a.ok() && b.ok() && other.ok());
+  int64_t revoked = -1;
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(revoked, RevokeSessions(tx, a->user.id, HashToken(a->token)));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(revoked, 1);
+  EXPECT_TRUE(Authenticate(*store_, clock_, a->token).ok());   // the one kept (a self-change)
+  EXPECT_FALSE(Authenticate(*store_, clock_, b->token).ok());  // every other session of fred
+  EXPECT_TRUE(Authenticate(*store_, clock_, other->token).ok());  // other users untouched
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return RevokeSessions(tx, a->user.id, "").status(); }).ok());
+  EXPECT_FALSE(Authenticate(*store_, clock_, a->token).ok());
+}
+
+TEST_F(UsersTest, SessionCacheForgetsRevokedTokensAtOnce) {
+  AddUser("hana");
+  SessionCache cache(*store_, clock_, std::chrono::hours(1));
+  auto session = Login(*store_, clock_, "hana", "password-hana", 3600);
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE(cache.Lookup(session->token).has_value());
+  ASSERT_TRUE(store_->Write([&](store::Tx& tx) { return RevokeSessions(tx, session->user.id, "").status(); }).ok());
+  // Without the note the cache still answers from memory for its ttl...
+  EXPECT_TRUE(cache.Lookup(session->token).has_value());
+  // ...and with it, no longer.
+  NoteTokensRevoked();
+  EXPECT_FALSE(cache.Lookup(session->token).has_value());
+  // Logout notes it itself.
+  auto again = Login(*store_, clock_, "hana", "password-hana", 3600);
+  ASSERT_TRUE(cache.Lookup(again->token).has_value());
+  ASSERT_TRUE(Logout(*store_, *Authenticate(*store_, clock_, again->token)).ok());
+  EXPECT_FALSE(cache.Lookup(again->token).has_value());
+}
+
+TEST_F(UsersTest, LoginOnBusyPasswordWorkersIsUnavailableNotAFailure) {
+  AddUser("ivan");
+  PasswordWorkers workers(1, 0);  // one thread, nothing may wait behind it
+  std::promise<void> running, release;
+  std::thread holder([&] {
+    (void)workers.Run([&] {
+      running.set_value();
+      release.get_future().wait();
+    });
+  });
+  running.get_future().wait();
+  auto st = Login(*store_, clock_, "ivan", "password-ivan", 60, &workers);
+  release.set_value();
+  holder.join();
+  EXPECT_EQ(st.status().code(), Code::kUnavailable) << st.status().ToString();
+  EXPECT_TRUE(Login(*store_, clock_, "ivan", "password-ivan", 60, &workers).ok());
+  EXPECT_EQ(Login(*store_, clock_, "ivan", "wrong-password", 60, &workers).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(Login(*store_, clock_, "nobody", "wrong-password", 60, &workers).status().code(),
+            Code::kUnauthenticated);
 }
 
 }  // namespace

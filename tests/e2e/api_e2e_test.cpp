@@ -180,7 +180,8 @@ TEST_F(ApiE2ETest, SessionCookieWorksForTheBrowser) {
 
 TEST_F(ApiE2ETest, MetricsOpenApiAndWebUi) {
   server_->Call("GET", "/api/v1/projects", "", admin_);
-  auto metrics = server_->Call("GET", "/metrics");
+  EXPECT_EQ(server_->Call("GET", "/metrics").status, 401);  // names every project's objects: admins only
+  auto metrics = server_->Call("GET", "/metrics", "", admin_);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("quader_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/projects\"}"),
             std::string::npos) << metrics.body.substr(0, 2000);

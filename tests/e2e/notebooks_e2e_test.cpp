@@ -169,8 +169,8 @@ TEST_F(NotebooksE2ETest, JupyterRunsBehindTheGatewayForItsOwnerOnly) {
                            .substr(1, 7));
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/users/alice/work/hello.txt"));
 
-  // /metrics counts notebooks by state.
-  auto metrics = server_->Call("GET", "/metrics");
+  // /metrics counts notebooks by state (admins only: it spans every project).
+  auto metrics = server_->Call("GET", "/metrics", "", admin_);
   EXPECT_NE(std::string::npos, metrics.body.find("quader_notebooks{state=\"running\"} 1")) << metrics.body.substr(0, 200);
 
   // The server's output is readable.

@@ -7,6 +7,8 @@
 #include "api/metrics.h"
 #include "api/response_cache.h"
 #include "api/router.h"
+#include "auth/login_limiter.h"
+#include "auth/password_workers.h"
 #include "core/clock.h"
 #include "render/render.h"
 #include "store/records.h"
@@ -49,6 +51,9 @@ struct HandlerContext {
   notebook::NotebookController* notebooks;  // null: notebooks are recorded but not run (tests)
   std::string gateway_url;  // "http://127.0.0.1:8081", where notebooks are opened; "" = unknown
   render::RenderOptions render;  // defaults of .../manifests (`quader render`)
+  auth::LoginLimiter* login_limiter = nullptr;        // null: sign-ins are not limited
+  auth::PasswordWorkers* password_workers = nullptr;  // null: hashing on the request's worker
+  std::string metrics_token;  // a bearer token that may read /metrics; "": admins only
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }

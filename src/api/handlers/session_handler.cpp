@@ -12,6 +12,19 @@ std::string SessionCookie(const std::string& token, int64_t max_age) {
          std::to_string(max_age);
 }
 
+// 429 (or 503 for `code` "unavailable") with Retry-After and the limit named.
+Response Refused(int status, const std::string& code, const std::string& limit, int64_t retry_after,
+                 const std::string& message) {
+  Response res = JsonReply({{"error", {{"code", code}, {"message", message}, {"limit", limit},
+                                       {"retry_after_seconds", retry_after}}}},
+                           status);
+  res.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return res;
+}
+
+// Limits (auth/login_limiter.h): per name, whether it exists or not, and per
+// client address (the TCP peer). The password is checked on the password
+// workers, never on this request worker's own time beyond waiting.
 Response Login(HandlerContext& ctx, Request& req) {
   auto body = JsonBody(req);
   if (!body.ok()) return ErrorReply(body.status());
@@ -21,7 +34,30 @@ Response Login(HandlerContext& ctx, Request& req) {
   if (!username.ok()) return ErrorReply(username.status());
   auto password = r.String("password", true);
   if (!password.ok()) return ErrorReply(password.status());
-  auto session = auth::Login(ctx.store, ctx.clock, *username, *password, ctx.token_ttl_seconds);
+  using Outcome = auth::LoginLimiter::Outcome;
+  if (ctx.login_limiter) {
+    if (auto refusal = ctx.login_limiter->Admit(*username, req.remote)) {
+      return Refused(429, "rate_limited", refusal->limit, refusal->retry_after_seconds, refusal->message);
+    }
+  }
+  // Ends the admitted attempt however this returns (a throw included).
+  struct Attempt {
+    auth::LoginLimiter* limiter;
+    const std::string& username;
+    const std::string& address;
+    Outcome outcome = Outcome::kNotChecked;
+    ~Attempt() {
+      if (limiter) limiter->Finish(username, address, outcome);
+    }
+  } attempt{ctx.login_limiter, *username, req.remote};
+  auto session = auth::Login(ctx.store, ctx.clock, *username, *password, ctx.token_ttl_seconds,
+                             ctx.password_workers);
+  attempt.outcome = session.ok() ? Outcome::kSuccess
+                    : session.status().code() == Code::kUnauthenticated ? Outcome::kFailure
+                                                                        : Outcome::kNotChecked;
+  if (session.status().code() == Code::kUnavailable) {
+    return Refused(503, "unavailable", "password_workers", 1, session.status().message());
+  }
   if (!session.ok()) return ErrorReply(session.status());
   Response res = JsonReply({{"token", session->token},
                             {"expires_at", FormatRfc3339(FromUnixSeconds(session->expires_at))},

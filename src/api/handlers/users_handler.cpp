@@ -1,7 +1,10 @@
 // /api/v1/users: accounts. Admins create, change and delete users; a user
-// may change their own email and password.
+// may change their own email and password. A password change revokes every
+// session of the user but the caller's own; deactivation and deletion revoke
+// them all (a reactivated user signs in afresh).
 #include "api/handlers/handlers.h"
 #include "auth/passwords.h"
+#include "auth/session_cache.h"
 #include "auth/users.h"
 #include "store/users.h"
 
@@ -24,6 +27,7 @@ Response Create(HandlerContext& ctx, Request& req) {
   if (!body.ok()) return ErrorReply(body.status());
   FieldReader r(*body, "");
   auth::NewUser nu;
+  std::string hash;  // made before the transaction, on the password workers
   Status st = r.CheckKnownKeys({"username", "password", "email", "admin"});
   if (st.ok()) {
     auto username = r.String("username", true);
@@ -35,10 +39,16 @@ Response Create(HandlerContext& ctx, Request& req) {
     }
     if (st.ok()) nu = {*username, *password, *email, *admin};
   }
+  if (st.ok()) st = auth::ValidatePassword("password", nu.password);
+  if (st.ok()) {
+    auto hashed = auth::HashPasswordOn(ctx.password_workers, nu.password);
+    if (hashed.ok()) hash = std::move(hashed).value();
+    st = hashed.status();
+  }
   if (!st.ok()) return ErrorReply(st);
   store::UserRecord created;
   st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(created, auth::CreateUser(tx, nu, ctx.now()));
+    QUADER_ASSIGN_OR_RETURN(created, auth::CreateUser(tx, nu, ctx.now(), hash));
     return Status::Ok();
   });
   return st.ok() ? JsonReply(UserJson(created), 201) : ErrorReply(st);
@@ -69,19 +79,35 @@ Response Update(HandlerContext& ctx, Request& req) {
   if (who.username == name && body->contains("admin") && (*body)["admin"] == false) {
     return ErrorReply(errors::Conflict("you cannot take away your own admin rights"));
   }
+  std::string new_hash;  // hashed before the transaction, on the password workers
+  if (body->contains("password")) {
+    auto pw = r.String("password", true);
+    Status st = pw.status();
+    if (st.ok()) st = auth::ValidatePassword("password", *pw);
+    if (!st.ok()) return ErrorReply(st);
+    auto hash = auth::HashPasswordOn(ctx.password_workers, *pw);
+    if (!hash.ok()) return ErrorReply(hash.status());
+    new_hash = std::move(hash).value();
+  }
   store::UserRecord user;
+  int64_t revoked = 0;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(user, store::GetUser(tx, name));
     QUADER_ASSIGN_OR_RETURN(user.email, r.String("email", false, user.email));
     QUADER_ASSIGN_OR_RETURN(user.is_admin, r.Bool("admin", user.is_admin));
     QUADER_ASSIGN_OR_RETURN(user.active, r.Bool("active", user.active));
-    if (body->contains("password")) {
-      QUADER_ASSIGN_OR_RETURN(std::string pw, r.String("password", true));
-      QUADER_RETURN_IF_ERROR(auth::ValidatePassword("password", pw));
-      QUADER_ASSIGN_OR_RETURN(user.password_hash, auth::HashPassword(pw));
+    if (!new_hash.empty()) user.password_hash = new_hash;
+    QUADER_RETURN_IF_ERROR(store::UpdateUser(tx, user, ctx.now()));
+    if (!user.active) {
+      QUADER_ASSIGN_OR_RETURN(revoked, auth::RevokeSessions(tx, user.id, ""));
+    } else if (!new_hash.empty()) {
+      // A self-change keeps the session making it; an admin's change keeps none.
+      const std::string keep = who.username == name ? who.token_hash : "";
+      QUADER_ASSIGN_OR_RETURN(revoked, auth::RevokeSessions(tx, user.id, keep));
     }
-    return store::UpdateUser(tx, user, ctx.now());
+    return Status::Ok();
   });
+  if (st.ok() && (revoked > 0 || !user.active)) auth::NoteTokensRevoked();
   return st.ok() ? JsonReply(UserJson(user)) : ErrorReply(st);
 }
 
@@ -90,6 +116,7 @@ Response Delete(HandlerContext& ctx, Request& req) {
   const std::string& name = req.Param("username");
   if (name == req.who().username) return ErrorReply(errors::Conflict("you cannot delete yourself"));
   Status st = ctx.store.Write([&](store::Tx& tx) { return store::DeleteUser(tx, name); });
+  if (st.ok()) auth::NoteTokensRevoked();  // the user's tokens went with them
   return st.ok() ? JsonReply(Json::object()) : ErrorReply(st);
 }
 
