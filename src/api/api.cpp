@@ -8,7 +8,8 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
     : login_limiter_(clock),
       ctx_{store, clock, metrics, kinds_, lists_, options.token_ttl_seconds, options.builds,
             options.runs, options.schedules, options.experiments, options.services, options.notebooks,
-            options.gateway_url, options.render, &login_limiter_, &password_workers_, options.metrics_token},
+            options.gateway_url, options.render, &login_limiter_, &password_workers_, options.metrics_token,
+            options.isolation_missing},
       router_([&store, &clock](const Request& req) {
         bool from_cookie = false;
         return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));

@@ -26,6 +26,9 @@ struct ApiOptions {
   std::string gateway_url;  // where notebooks are opened ("http://HOST:PORT"); "" = unknown
   render::RenderOptions render;  // defaults of .../manifests (`quader render`)
   std::string metrics_token;     // --metrics-token-file: a scrape token for /metrics; "": admins only
+  // What keeps workloads of different users apart is missing here ("":
+  // nothing); /healthz says so (docs/security.md).
+  std::string isolation_missing;
 };
 
 class Api {

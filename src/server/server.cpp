@@ -346,7 +346,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   }
   api::Api api(**store, clock, metrics,
                {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services, &notebooks,
-                gateway_url, render_defaults, *metrics_token});
+                gateway_url, render_defaults, *metrics_token, opened->isolation_missing});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
       std::cerr << "quader: --apply " << st.message() << "\n";

@@ -54,6 +54,7 @@ struct HandlerContext {
   auth::LoginLimiter* login_limiter = nullptr;        // null: sign-ins are not limited
   auth::PasswordWorkers* password_workers = nullptr;  // null: hashing on the request's worker
   std::string metrics_token;  // a bearer token that may read /metrics; "": admins only
+  std::string isolation_missing;  // what keeps users' workloads apart and is missing; "": nothing
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }

@@ -30,8 +30,17 @@ Status CheckMetricsAccess(HandlerContext& ctx, const Request& req) {
 }  // namespace
 
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx) {
+  // Still 200 without isolation (the server serves, admins' work runs), but
+  // it says what is missing.
   router.Add("GET", "/healthz", Access::kPublic,
-             [](Request&) { return JsonReply({{"status", "ok"}}); },
+             [&ctx](Request&) {
+               Json body = {{"status", "ok"}, {"isolation", ctx.isolation_missing.empty() ? "ok" : "missing"}};
+               if (!ctx.isolation_missing.empty()) {
+                 body["isolation_missing"] = ctx.isolation_missing;
+                 body["note"] = "workloads cannot be isolated from each other here: only admins' work runs";
+               }
+               return JsonReply(body);
+             },
              {"Liveness and readiness: 200 once the server serves", "system", "", "Health"});
   router.Add("GET", "/metrics", Access::kPublic,
              [&ctx](Request& req) {
