@@ -10,6 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 namespace quader::api {
@@ -31,6 +32,9 @@ class HttpServer::Impl {
   Status Start();
   void Stop();
   uint16_t port() const { return port_; }
+  void LogAccess(std::string_view line) {
+    if (access_log_) access_log_->Write(line);
+  }
 
   const HttpServerOptions options_;
   const RequestHandler handler_;
@@ -39,6 +43,7 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   asio::thread_pool workers_;
   std::vector<std::thread> io_threads_;
+  std::unique_ptr<AccessLog> access_log_;  // set by Start()
   uint16_t port_ = 0;
   bool stopped_ = false;
 
@@ -118,6 +123,9 @@ class Session : public std::enable_shared_from_this<Session> {
       } catch (const std::exception& e) {
         spdlog::error("[http] handler threw: {}", e.what());
         res = ErrorReply(errors::Internal("internal error"));
+      } catch (...) {
+        spdlog::error("[http] handler threw something that is no std::exception");
+        res = ErrorReply(errors::Internal("internal error"));
       }
       if (res.stream) return self->Stream(std::move(res), *req, route, keep_alive, start);
       asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
@@ -166,8 +174,9 @@ class Session : public std::enable_shared_from_this<Session> {
     alive = alive && !ec;
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     server_.metrics_.ObserveRequest(req.method, route, res.status, seconds);
-    spdlog::info("[http] {} \"{} {}\" {} {}B {:.2f}ms user={} (streamed)", remote_, req.method, req.target,
-                 res.status, bytes, seconds * 1000, req.principal ? req.principal->username : "-");
+    server_.LogAccess(fmt::format("[http] {} \"{} {}\" {} {}B {:.2f}ms user={} (streamed)", remote_, req.method,
+                                  req.target, res.status, bytes, seconds * 1000,
+                                  req.principal ? req.principal->username : "-"));
     asio::post(stream_.get_executor(), [self = shared_from_this(), alive, keep_alive] {
       if (alive && keep_alive) return self->Read();
       self->Close();
@@ -208,8 +217,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     server_.metrics_.ObserveRequest(method, route, res.status, seconds);
-    spdlog::info("[http] {} \"{} {}\" {} {}B {:.2f}ms user={}", remote_, method, target,
-                 res.status, msg->body().size(), seconds * 1000, user);
+    server_.LogAccess(fmt::format("[http] {} \"{} {}\" {} {}B {:.2f}ms user={}", remote_, method, target,
+                                  res.status, msg->body().size(), seconds * 1000, user));
 
     http::async_write(stream_, *msg, [self = shared_from_this(), msg](beast::error_code ec, size_t) {
       if (ec) return self->Close();
@@ -256,6 +265,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 Status HttpServer::Impl::Start() {
+  QUADER_ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log_path, options_.access_log_max_bytes,
+                                                       options_.access_log_max_files));
   beast::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) return errors::Invalid("listen", "\"" + options_.host + "\" is not an IP address");

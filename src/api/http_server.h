@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/access_log.h"
 #include "api/http.h"
 #include "api/metrics.h"
 #include "core/status.h"
@@ -30,6 +31,11 @@ struct HttpServerOptions {
   std::chrono::seconds read_timeout{30};
   int io_threads = 2;
   int worker_threads = 8;
+  // Where the access log goes (access_log.h): a file rotated by size, or
+  // "" for the server's own log.
+  std::string access_log_path;
+  size_t access_log_max_bytes = kAccessLogMaxBytes;
+  size_t access_log_max_files = kAccessLogMaxFiles;
 };
 
 // Produces the response and names the route for metrics. Runs on a worker.
@@ -42,8 +48,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts serving on background threads. kUnavailable when the
-  // address cannot be bound.
+  // Opens the access log, binds and starts serving on background threads.
+  // kUnavailable when the address cannot be bound or the access log opened.
   Status Start();
   // The bound port (useful with port 0). Valid after Start().
   uint16_t port() const;

@@ -125,7 +125,8 @@ Code CodeFromHttpStatus(int http_status) {
 
 Result<Json> DecodeReply(const HttpReply& reply) {
   bool success = reply.status >= 200 && reply.status < 300;
-  Result<Json> body = reply.body.empty() ? Result<Json>(Json::object()) : ParseJson(reply.body);
+  Result<Json> body =
+      reply.body.empty() ? Result<Json>(Json::object()) : ParseJson(reply.body, kServerReplyLimits);
   if (success) {
     if (!body.ok())
       return errors::Internal("the server sent a reply that is not JSON: " + Excerpt(reply.body));

@@ -313,7 +313,30 @@ Result<CronExpr> CronExpr::Parse(const std::string& field, std::string_view text
   expr.weekdays_ = ToBitset<7>(bits[4]);
   expr.any_day_ = parts[2].front() == '*';
   expr.any_weekday_ = parts[4].front() == '*';
+  if (!expr.CanFire()) {
+    return errors::Invalid(field, "cron expression " + Quote(trimmed) +
+                                      " never fires: none of its days of the month (" +
+                                      std::string(parts[2]) + ") exists in its months (" +
+                                      std::string(parts[3]) + ")");
+  }
   return expr;
+}
+
+bool CronExpr::CanFire() const {
+  // With the Vixie OR rule a restricted weekday fires on its own; a day
+  // field starting with * always holds day 1, which every month has. So
+  // only a restricted day-of-month with * weekdays can be impossible, and
+  // it is exactly when no (month, day) pair of the sets exists in the
+  // calendar (February counted with its leap day). A possible pair with a
+  // restricted weekday lines up within a 28-year calendar cycle.
+  constexpr std::array<unsigned, 13> kLongest = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  for (unsigned month = 1; month <= 12; ++month) {
+    if (!months_[month]) continue;
+    for (unsigned day = 1; day <= kLongest[month]; ++day) {
+      if (days_[day]) return true;
+    }
+  }
+  return !any_day_ && !any_weekday_ && weekdays_.any();
 }
 
 bool CronExpr::MatchesDay(unsigned day, unsigned weekday) const {

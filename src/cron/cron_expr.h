@@ -45,11 +45,16 @@ class CronExpr {
   // kInvalidArgument naming `field`, the part at fault and why, e.g.
   // `schedule.cron: minute "61" is out of range 0-59`,
   // `schedule.cron: expected 5 fields (minute hour day month weekday), got 6`.
+  // An expression that can never fire is refused too: `schedule.cron: cron
+  // expression "0 0 30 2 *" never fires: none of its days of the month (30)
+  // exists in its months (2)`. ("0 0 31 2 MON" fires on February's Mondays:
+  // the Vixie OR rule.)
   static Result<CronExpr> Parse(const std::string& field, std::string_view text);
 
   // The first fire time strictly after `after` (whole minutes, seconds 0),
-  // in `zone` (null: UTC); nullopt when there is none within 5 years (e.g.
-  // "0 0 30 2 *"). Skips whole months, days and hours that cannot match.
+  // in `zone` (null: UTC); nullopt when there is none within 5 years (Parse
+  // refuses expressions that never fire, so that is "0 0 29 2 *" from 2097,
+  // or the end of time). Skips whole months, days and hours that cannot match.
   std::optional<TimePoint> Next(TimePoint after, const date::time_zone* zone) const;
 
   const std::string& text() const { return text_; }
@@ -59,6 +64,8 @@ class CronExpr {
   // Whether a local calendar day (1..31, Sunday = 0) matches, with the
   // Vixie OR rule when both day fields are restricted.
   bool MatchesDay(unsigned day, unsigned weekday) const;
+  // Whether some calendar day matches at all (Parse refuses the rest).
+  bool CanFire() const;
 
   std::string text_;
   std::bitset<60> minutes_;

@@ -13,6 +13,7 @@
 
 #include "core/names.h"
 #include "cron/cron_expr.h"
+#include "pipeline/command_words.h"
 
 // Parsing and the stored form of JobTemplate and Pipeline documents. The
 // structural checks (DAG, variables, templates) are in spec_validate.cpp.
@@ -136,24 +137,13 @@ Result<std::map<std::string, std::string>> ParseEnv(const std::string& field, co
   return out;
 }
 
-// A list of strings, or one string split on spaces.
+// A list of strings, or one string split into words like a shell does
+// (command_words.h).
 Result<std::vector<std::string>> ParseCommand(const std::string& field, const Json* v) {
   std::vector<std::string> out;
   if (!v) return out;
-  if (v->is_string()) {
-    std::string cur;
-    for (char c : v->get<std::string>()) {
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        if (!cur.empty()) out.push_back(std::move(cur));
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    if (!cur.empty()) out.push_back(std::move(cur));
-    return out;
-  }
-  if (!v->is_array()) return errors::Invalid(field, "must be a list of strings, or a string split on spaces");
+  if (v->is_string()) return SplitCommandWords(field, v->get_ref<const std::string&>());
+  if (!v->is_array()) return errors::Invalid(field, "must be a list of strings, or a string of words as a shell splits them");
   for (size_t i = 0; i < v->size(); ++i) {
     const Json& item = (*v)[i];
     if (!item.is_string() && !item.is_number()) {

@@ -33,7 +33,7 @@ struct TemplateSpec {
   std::string image;                 // "quader/python:3.11"
   std::string version = "Release";   // Release or Alpha
   std::string description;
-  std::vector<std::string> command;  // entrypoint: a list, or a string split on spaces
+  std::vector<std::string> command;  // entrypoint: a list, or a string split like shell words (command_words.h)
   std::string working_dir;
   std::map<std::string, std::string> env;       // an object, or "K=V" lines
   std::string volume_mount;                     // the project grammar, raw

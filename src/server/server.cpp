@@ -358,6 +358,9 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   http_opts.host = host;
   http_opts.port = port;
   http_opts.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
+  http_opts.access_log_path = cfg.access_log == "-"   ? ""
+                              : cfg.access_log.empty() ? (fs::path(cfg.data_dir) / "logs" / "access.log").string()
+                                                       : cfg.access_log;
   api::HttpServer http(http_opts, [&api](api::Request& req, std::string* route) {
     return api.Handle(req, route);
   }, metrics);
@@ -504,6 +507,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "log-level") cfg->log_level = v.as<std::string>();
       else if (key == "token-ttl") cfg->token_ttl_seconds = v.as<int64_t>();
       else if (key == "max-body") cfg->max_body_bytes = v.as<int64_t>();
+      else if (key == "access-log") cfg->access_log = v.as<std::string>();
       else if (key == "apply") cfg->apply_paths = v.as<std::vector<std::string>>();
       else if (key == "metrics-token-file") cfg->metrics_token_file = v.as<std::string>();
       else return errors::Invalid("config", path + ": unknown setting \"" + key + "\"");
@@ -574,6 +578,8 @@ int Run(int argc, char** argv) {
       ->check(CLI::Range(int64_t{60}, int64_t{365} * 24 * 3600))->capture_default_str();
   app.add_option("--max-body", cfg.max_body_bytes, "largest request body accepted, bytes")
       ->check(CLI::Range(int64_t{1024}, int64_t{1} << 30))->capture_default_str();
+  app.add_option("--access-log", cfg.access_log,
+                 "access log file, rotated at 64 MiB keeping 3 (default DATA/logs/access.log; - for stderr)");
   app.add_option("--apply", cfg.apply_paths, "apply the documents in this file or directory at start (as admin)");
   app.add_option("--metrics-token-file", cfg.metrics_token_file,
                  "file holding a token that may read /metrics as \"Authorization: Bearer TOKEN\" (else admins only)");

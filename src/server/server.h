@@ -42,6 +42,9 @@ struct ServerConfig {
   std::string log_level = "info";
   int64_t token_ttl_seconds = 7 * 24 * 3600;
   int64_t max_body_bytes = 8 * 1024 * 1024;
+  // The access log, rotated at 64 MiB keeping 3 old files (api/access_log.h);
+  // "" is DATA/logs/access.log, "-" the server's own log (stderr).
+  std::string access_log;
   std::vector<std::string> apply_paths;  // documents applied as admin at start
   std::string metrics_token_file;  // holds a bearer token that may read /metrics ("": admins only)
 };

@@ -1,13 +1,30 @@
 #pragma once
 // Small helpers shared by the table files (internal to store/).
 
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/store.h"
 
 namespace quader::store::internal {
+
+// Runs a caller's transaction function and turns anything it throws into
+// kInternal naming `what` ("write transaction") and the exception's text, so
+// a backend always reaches its rollback: a throw that skipped it would leave
+// the connection inside a transaction and fail every later one.
+inline Status CallTransactionFn(const std::function<Status(Tx&)>& fn, Tx& tx, std::string_view what) {
+  try {
+    return fn(tx);
+  } catch (const std::exception& e) {
+    return errors::Internal(std::string(what) + " failed with an exception: " + e.what());
+  } catch (...) {
+    return errors::Internal(std::string(what) + " failed with an unknown exception");
+  }
+}
 
 // " WHERE x.project_id IN (?, ?)" for the given ids; "" for all; a clause
 // matching nothing for no ids. `keyword` lets callers continue with AND.

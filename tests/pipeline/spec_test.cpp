@@ -127,6 +127,8 @@ TEST(TemplateSpecTest, RefusalsNameTheField) {
       {{{"name", "t"}, {"image", "i"}, {"volume_mount", "x(nfs):/x"}}, "volume_mount[0]: unknown mount kind"},
       {{{"name", "t"}, {"image", "i"}, {"working_dir", "rel/dir"}}, "working_dir: \"rel/dir\" must be an absolute path"},
       {{{"name", "t"}, {"image", "i"}, {"command", {{"a", 1}}}}, "command: must be a list of strings"},
+      {{{"name", "t"}, {"image", "i"}, {"command", "python3 -c 'print(1)"}},
+       "command: unclosed single quote opened at character 12"},
       {{{"name", "t"}, {"image", "i"}, {"args", {{"G", {{"--x", {{"type", "number"}}}}}}}},
        "args.G.--x.type: unknown type \"number\""},
       {Json::array(), "body: must be an object"},

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <stdexcept>
 #include <thread>
 
 #include "fakes/postgres_instance.h"
@@ -95,6 +97,55 @@ TEST_P(StoreTest, FailedWriteRollsBackEverything) {
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   Status get = store_->Read([&](Tx& tx) { return GetUser(tx, "carol").status(); });
   EXPECT_EQ(get.code(), Code::kNotFound);
+}
+
+// A function that throws inside a transaction must not leave the store
+// inside it: before, every later Write failed "cannot start a transaction
+// within a transaction" while the server still looked healthy.
+TEST_P(StoreTest, AThrowInsideAWriteRollsBackAndTheStoreStaysUsable) {
+  struct Case {
+    const char* why;
+    std::function<void()> raise;
+    const char* fragment;
+  } cases[] = {
+      {"a std::exception (nlohmann's dump of invalid UTF-8 throws one)",
+       [] { throw std::runtime_error("invalid UTF-8 byte"); }, "invalid UTF-8 byte"},
+      {"something that is no std::exception", [] { throw 42; }, "unknown exception"},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    std::string name = "thrower" + std::to_string(n++);
+    Status st = store_->Write([&](Tx& tx) -> Status {
+      UserRecord u;
+      u.username = name;
+      QUADER_RETURN_IF_ERROR(InsertUser(tx, u, 1).status());
+      c.raise();
+      return Status::Ok();
+    });
+    EXPECT_EQ(st.code(), Code::kInternal) << c.why << ": " << st.ToString();
+    EXPECT_NE(st.message().find(c.fragment), std::string::npos) << c.why << ": " << st.ToString();
+    Status gone = store_->Read([&](Tx& tx) { return GetUser(tx, name).status(); });
+    EXPECT_EQ(gone.code(), Code::kNotFound) << c.why << ": the insert before the throw was kept";
+    // The next write commits and reads back.
+    AddUser("after_" + name);
+    Status back = store_->Read([&](Tx& tx) { return GetUser(tx, "after_" + name).status(); });
+    EXPECT_TRUE(back.ok()) << c.why << ": " << back.ToString();
+  }
+}
+
+TEST_P(StoreTest, AThrowInsideAReadIsAnErrorAndReadsGoOn) {
+  AddUser("reader");
+  for (int i = 0; i < 20; ++i) {  // more than the idle reader pool holds
+    Status st = store_->Read([&](Tx& tx) -> Status {
+      QUADER_RETURN_IF_ERROR(GetUser(tx, "reader").status());
+      throw std::runtime_error("boom");
+    });
+    ASSERT_EQ(st.code(), Code::kInternal) << st.ToString();
+    EXPECT_NE(st.message().find("boom"), std::string::npos) << st.ToString();
+  }
+  Status ok = store_->Read([&](Tx& tx) { return GetUser(tx, "reader").status(); });
+  EXPECT_TRUE(ok.ok()) << ok.ToString();
+  AddUser("writer");
 }
 
 TEST_P(StoreTest, CommittedDataSurvivesReopen) {

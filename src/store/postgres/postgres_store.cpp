@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "store/sql_util.h"
+
 namespace quader::store {
 namespace {
 
@@ -223,7 +225,7 @@ Status PostgresStore::Write(const std::function<Status(Tx&)>& fn) {
   Status st;
   try {
     writer_->Begin(std::make_unique<pqxx::work>(writer_->conn()), /*savepoints=*/true);
-    st = fn(*writer_);
+    st = internal::CallTransactionFn(fn, *writer_, "write transaction");
     auto tx = writer_->End();
     if (st.ok()) {
       tx->commit();
@@ -232,8 +234,11 @@ Status PostgresStore::Write(const std::function<Status(Tx&)>& fn) {
       tx->abort();
     }
   } catch (const std::exception& e) {
-    (void)writer_->End();
+    (void)writer_->End();  // destroying an open pqxx transaction aborts it
     return FromPqxx(e, "write transaction");
+  } catch (...) {
+    (void)writer_->End();
+    return errors::Internal("write transaction failed with an unknown exception");
   }
   return st;
 }
@@ -244,12 +249,19 @@ Status PostgresStore::Read(const std::function<Status(Tx&)>& fn) {
   try {
     conn->Begin(std::make_unique<pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>>(conn->conn()),
                 /*savepoints=*/false);
-    st = fn(*conn);
+    st = internal::CallTransactionFn(fn, *conn, "read transaction");
     auto tx = conn->End();
-    tx->commit();
+    if (st.ok()) {
+      tx->commit();
+    } else {
+      tx->abort();
+    }
   } catch (const std::exception& e) {
     (void)conn->End();
     st = FromPqxx(e, "read transaction");
+  } catch (...) {
+    (void)conn->End();
+    st = errors::Internal("read transaction failed with an unknown exception");
   }
   ReturnReader(std::move(conn));
   return st;

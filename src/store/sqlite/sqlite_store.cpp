@@ -6,6 +6,8 @@
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
 
+#include "store/sql_util.h"
+
 namespace quader::store {
 namespace {
 
@@ -66,6 +68,9 @@ class SqliteConnection final : public Tx {
   }
 
   int64_t changes() const override { return changes_; }
+
+  // True while a transaction is open on this handle.
+  bool InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
   // Runs SQL text with no parameters, possibly several statements.
   Status ExecScript(const std::string& sql) {
@@ -181,8 +186,14 @@ void SqliteStore::ReturnReader(std::unique_ptr<SqliteConnection> conn) {
 
 Status SqliteStore::Write(const std::function<Status(Tx&)>& fn) {
   std::lock_guard<std::mutex> lock(write_mu_);
+  if (writer_->InTransaction()) {
+    // Never expected (every path below ends the transaction), but a handle
+    // left inside one would refuse every later BEGIN: end it here.
+    spdlog::error("[store] the write connection was left inside a transaction; rolling it back");
+    (void)writer_->ExecScript("ROLLBACK");
+  }
   QUADER_RETURN_IF_ERROR(writer_->ExecScript("BEGIN IMMEDIATE"));
-  Status st = fn(*writer_);
+  Status st = internal::CallTransactionFn(fn, *writer_, "write transaction");
   if (!st.ok()) {
     Status rb = writer_->ExecScript("ROLLBACK");
     if (!rb.ok()) spdlog::error("[store] rollback failed: {}", rb.ToString());
@@ -201,15 +212,20 @@ Status SqliteStore::Read(const std::function<Status(Tx&)>& fn) {
   if (in_memory_) {
     // Shared-cache memory databases serialise anyway; use the writer.
     std::lock_guard<std::mutex> lock(write_mu_);
-    return fn(*writer_);
+    return internal::CallTransactionFn(fn, *writer_, "read transaction");
   }
   auto conn = TakeReader();
   if (!conn) return errors::Unavailable("cannot open a read connection to " + path_);
   Status st = conn->ExecScript("BEGIN");
   if (st.ok()) {
-    st = fn(*conn);
-    Status end = conn->ExecScript("COMMIT");
+    st = internal::CallTransactionFn(fn, *conn, "read transaction");
+    Status end = conn->ExecScript(st.ok() ? "COMMIT" : "ROLLBACK");
     if (st.ok()) st = end;
+  }
+  if (conn->InTransaction()) {
+    // Pooling a handle inside a transaction would pin an old snapshot.
+    spdlog::error("[store] a read connection could not end its transaction; closing it");
+    return st;
   }
   ReturnReader(std::move(conn));
   return st;
