@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,13 @@ struct HttpServerOptions {
   int io_threads = 2;
   int worker_threads = 8;
 };
+
+// Reads one HTTP/1.1 request from `wire` with the limits of `options`, as a
+// connection does, into a Request (method, target, decoded path and query,
+// lower-cased headers, body). kPayloadTooLarge over a limit, kInvalidArgument
+// for a malformed or incomplete request. Bytes after the request are ignored.
+// For tests and fuzzing (fuzz/http_fuzz.cpp); connections use the same code.
+Result<Request> ParseRequest(std::string_view wire, const HttpServerOptions& options = {});
 
 // Produces the response and names the route for metrics. Runs on a worker.
 using RequestHandler = std::function<Response(Request&, std::string* route_label)>;
