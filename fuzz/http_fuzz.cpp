@@ -9,6 +9,7 @@
 // is sent as it is (and refused).
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -34,21 +35,28 @@ struct World {
   std::map<std::string, std::string> tokens;  // "admin", "dev" -> token
 };
 
+void Must(const Status& st, const char* what) {
+  if (st.ok()) return;
+  std::fprintf(stderr, "http_fuzz: %s: %s\n", what, st.ToString().c_str());
+  std::abort();
+}
+
 World* MakeWorld() {
   spdlog::set_level(spdlog::level::off);
   auto* w = new World;
   auto store = store::OpenStore("sqlite::memory:");
-  if (!store.ok()) __builtin_trap();
+  Must(store.status(), "open the store");
   w->store = std::move(*store);
+  Must(w->store->Migrate(), "migrate the store");
   std::string generated;
-  if (!auth::Bootstrap(*w->store, w->clock, "admin-password", &generated).ok()) __builtin_trap();
+  Must(auth::Bootstrap(*w->store, w->clock, "admin-password", &generated), "bootstrap");
   Status st = w->store->Write([&](store::Tx& tx) -> Status {
     return auth::CreateUser(tx, auth::NewUser{"dev", "dev-password", "", false}, 1).status();
   });
-  if (!st.ok()) __builtin_trap();
+  Must(st, "create the user dev");
   for (auto [user, password] : {std::pair{"admin", "admin-password"}, std::pair{"dev", "dev-password"}}) {
     auto session = auth::Login(*w->store, w->clock, user, password, 3600);
-    if (!session.ok()) __builtin_trap();
+    Must(session.status(), "log in");
     w->tokens[user] = session->token;
   }
   // A built UI to serve: static paths are resolved under it.
@@ -86,6 +94,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req->remote = "127.0.0.1";
   std::string route;
   api::Response res = world->api->Handle(*req, &route);
+  static const bool verbose = std::getenv("QUADER_FUZZ_VERBOSE") != nullptr;  // for writing seeds
+  if (verbose) std::fprintf(stderr, "%s %s -> %d (%s) %.200s\n", req->method.c_str(), req->target.c_str(), res.status,
+                            route.c_str(), res.body.c_str());
   if (res.status < 100 || res.status > 599) __builtin_trap();
   // A 500 here is a handler that threw or a store that failed: with an
   // in-memory store, neither should happen for any request.
