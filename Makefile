@@ -8,7 +8,7 @@ LISTEN ?= 127.0.0.1:8080
 
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: all deps build cpp web run test test-unit test-browser bench clean
+.PHONY: all deps build cpp web run test test-unit test-browser bench fuzz clean
 
 all: build
 
@@ -51,6 +51,28 @@ bench: build
 	bench/pipeline_dag.sh $(BUILD_DIR)/quader
 	bench/cron_precision.sh $(BUILD_DIR)/quader
 	bench/hpo_quality.sh $(BUILD_DIR)
+
+# libFuzzer harnesses (fuzz/README.md), not part of CI: clang, ASan and UBSan
+# in their own build directory, then each target for FUZZ_SECONDS (one core
+# each, one after another) from its seed corpus. New inputs go to
+# $(FUZZ_DIR)/corpus/TARGET, failing ones to $(FUZZ_DIR)/crashes/TARGET.
+# FUZZ_TARGETS picks some: make fuzz FUZZ_TARGETS="cron render" FUZZ_SECONDS=600
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= documents apply template_args cron search_space expand resources render http gateway_host docker kubernetes
+fuzz:
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DQUADER_FUZZ=ON -DQUADER_BUILD_TESTS=OFF
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@source fuzz/options.sh; status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
+	  $(FUZZ_DIR)/fuzz/fuzz_$$t $(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ $$(fuzz_options $$t) \
+	    > $(FUZZ_DIR)/fuzz_$$t.log 2>&1 || status=1; \
+	  grep -E "^#[0-9]+ +(DONE|INITED)|stat::number_of_executed_units|SUMMARY" $(FUZZ_DIR)/fuzz_$$t.log; \
+	  ls $(FUZZ_DIR)/crashes/$$t; \
+	done; exit $$status
 
 clean:
 	rm -rf $(BUILD_DIR) web/dist

@@ -53,6 +53,37 @@ class HttpServer::Impl {
 
 namespace {
 
+void ParseQuery(const std::string& q, Request* req) {
+  size_t pos = 0;
+  while (pos <= q.size()) {
+    size_t amp = q.find('&', pos);
+    if (amp == std::string::npos) amp = q.size();
+    std::string item = q.substr(pos, amp - pos);
+    if (!item.empty()) {
+      size_t eq = item.find('=');
+      std::string k = PercentDecode(item.substr(0, eq), true);
+      std::string v = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1), true);
+      req->query[k] = v;
+    }
+    pos = amp + 1;
+  }
+}
+
+// A parsed message as handlers see it (remote is the caller's business).
+void FillRequest(http::request<http::string_body>&& raw, Request* req) {
+  req->method = std::string(raw.method_string());
+  req->target = std::string(raw.target());
+  std::string path = req->target.substr(0, req->target.find('?'));
+  req->path = PercentDecode(path, false);
+  if (size_t q = req->target.find('?'); q != std::string::npos) ParseQuery(req->target.substr(q + 1), req);
+  for (const auto& f : raw) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req->headers[name] = std::string(f.value());
+  }
+  req->body = std::move(raw.body());
+}
+
 // One connection. Lives on its own strand; owned by the pending operation.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -98,19 +129,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto start = Clock::now();
     auto raw = parser_->release();
     auto req = std::make_shared<Request>();
-    req->method = std::string(raw.method_string());
-    req->target = std::string(raw.target());
-    req->remote = remote_;
-    std::string path = req->target.substr(0, req->target.find('?'));
-    req->path = PercentDecode(path, false);
-    if (size_t q = req->target.find('?'); q != std::string::npos) ParseQuery(req->target.substr(q + 1), req.get());
-    for (const auto& f : raw) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req->headers[name] = std::string(f.value());
-    }
-    req->body = std::move(raw.body());
     bool keep_alive = raw.keep_alive();
+    FillRequest(std::move(raw), req.get());
+    req->remote = remote_;
     // No timer while the handler runs: a streamed response may take long.
     stream_.expires_never();
     // Handlers may block on the store: run them on the worker pool, then
@@ -183,22 +204,6 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  static void ParseQuery(const std::string& q, Request* req) {
-    size_t pos = 0;
-    while (pos <= q.size()) {
-      size_t amp = q.find('&', pos);
-      if (amp == std::string::npos) amp = q.size();
-      std::string item = q.substr(pos, amp - pos);
-      if (!item.empty()) {
-        size_t eq = item.find('=');
-        std::string k = PercentDecode(item.substr(0, eq), true);
-        std::string v = eq == std::string::npos ? "" : PercentDecode(item.substr(eq + 1), true);
-        req->query[k] = v;
-      }
-      pos = amp + 1;
-    }
-  }
-
   using Clock = std::chrono::steady_clock;
 
   void Reply(Response res, const std::string& method, const std::string& target,
@@ -263,6 +268,34 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 }  // namespace
+
+Result<Request> ParseRequest(std::string_view wire, const HttpServerOptions& options) {
+  http::request_parser<http::string_body> parser;
+  parser.eager(true);
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  beast::error_code ec;
+  while (!parser.is_done()) {
+    size_t used = parser.put(asio::buffer(wire.data(), wire.size()), ec);
+    wire.remove_prefix(used);
+    if (ec == http::error::need_more && used > 0 && !wire.empty()) {
+      ec = {};
+      continue;
+    }
+    if (ec == http::error::need_more || (!ec && used == 0)) {
+      return errors::Invalid("request", "incomplete HTTP request");
+    }
+    if (ec == http::error::body_limit) {
+      return Status(Code::kPayloadTooLarge, "request body is larger than the limit of " +
+                                                std::to_string(options.max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) return Status(Code::kPayloadTooLarge, "request headers are too large");
+    if (ec) return errors::Invalid("request", "malformed HTTP request: " + ec.message());
+  }
+  Request req;
+  FillRequest(parser.release(), &req);
+  return req;
+}
 
 Status HttpServer::Impl::Start() {
   QUADER_ASSIGN_OR_RETURN(access_log_, AccessLog::Open(options_.access_log_path, options_.access_log_max_bytes,

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -37,6 +38,13 @@ struct HttpServerOptions {
   size_t access_log_max_bytes = kAccessLogMaxBytes;
   size_t access_log_max_files = kAccessLogMaxFiles;
 };
+
+// Reads one HTTP/1.1 request from `wire` with the limits of `options`, as a
+// connection does, into a Request (method, target, decoded path and query,
+// lower-cased headers, body). kPayloadTooLarge over a limit, kInvalidArgument
+// for a malformed or incomplete request. Bytes after the request are ignored.
+// For tests and fuzzing (fuzz/http_fuzz.cpp); connections use the same code.
+Result<Request> ParseRequest(std::string_view wire, const HttpServerOptions& options = {});
 
 // Produces the response and names the route for metrics. Runs on a worker.
 using RequestHandler = std::function<Response(Request&, std::string* route_label)>;

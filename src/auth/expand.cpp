@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdlib>
 #include <regex>
 #include <set>
 
@@ -82,7 +83,8 @@ Result<int64_t> ParseMemorySize(const std::string& field, const std::string& tex
   if (!std::regex_match(text, m, kSize)) {
     return errors::Invalid(field, "\"" + text + "\" is not a size such as 4G or 512M");
   }
-  double n = std::stod(m[1]);
+  // strtod, not stod: digits past a double's range give HUGE_VAL (refused below), not an exception.
+  double n = std::strtod(m[1].str().c_str(), nullptr);
   std::string unit = m[3];
   double mult = 1;
   if (!unit.empty()) {

@@ -578,7 +578,8 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
     fs::create_directories(dir, ec);
     for (const auto& [name, content] : w.files) {
       if (fs::exists(dir / name, ec)) continue;
-      WriteFileAtomically((dir / name).string(), [&](std::ofstream& f) { f << content; });
+      // clang 14 (make fuzz) cannot capture a structured binding: capture a reference to it.
+      WriteFileAtomically((dir / name).string(), [&text = content](std::ofstream& f) { f << text; });
     }
     add({runtime::MountKind::kVolume, dir.string(), kExperimentFilesDir, true, 0, "", ""});
   }

@@ -831,7 +831,8 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
     fs::create_directories(dir, ec);
     for (const auto& [name, content] : tmpl.files) {
       if (fs::exists(dir / name, ec)) continue;
-      WriteFileAtomically((dir / name).string(), [&](std::ofstream& f) { f << content; });
+      // clang 14 (make fuzz) cannot capture a structured binding: capture a reference to it.
+      WriteFileAtomically((dir / name).string(), [&text = content](std::ofstream& f) { f << text; });
     }
     runtime::Mount files;
     files.kind = runtime::MountKind::kVolume;

@@ -79,6 +79,11 @@ TEST(ParseMemorySizeTest, Units) {
   EXPECT_EQ(ParseMemorySize("m", "2048").value(), 2048);
   EXPECT_FALSE(ParseMemorySize("m", "0").ok());
   EXPECT_FALSE(ParseMemorySize("m", "G").ok());
+  // More digits than a double holds (fuzz/expand_fuzz.cpp: std::stod threw out_of_range).
+  auto huge = ParseMemorySize("m", "9999999999" + std::string(400, '0'));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("out of range"), std::string::npos);
+  EXPECT_FALSE(ParseMemorySize("m", std::string(400, '9') + ".5Ti").ok());
 }
 
 }  // namespace

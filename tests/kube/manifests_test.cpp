@@ -169,6 +169,44 @@ TEST(KubernetesManifests, StatusOfPods) {
   EXPECT_FALSE(ParseQuantity("12parsecs").has_value());
 }
 
+// Pods of the wrong shape (a broken or hostile API server; found by
+// fuzz/kubernetes_fuzz.cpp) read as missing fields, never as an exception.
+TEST(KubernetesManifests, StatusOfMisshapenPods) {
+  struct Case {
+    const char* pod;
+    WorkloadState state;
+    std::optional<int> exit_code;
+    const char* id;
+  } cases[] = {
+      {R"({"metadata": 1, "status": "x", "spec": []})", WorkloadState::kPending, std::nullopt, ""},
+      {R"({"metadata": {"name": 5, "labels": [1]}, "status": {"phase": 3}})", WorkloadState::kPending, std::nullopt, ""},
+      {R"({"spec": {"containers": [{"ports": [{"containerPort": 1e300, "protocol": 1}]}, 7]}})",
+       WorkloadState::kPending, std::nullopt, ""},
+      {R"({"metadata": {"name": "a"}, "status": {"phase": "Failed",
+          "containerStatuses": [{"state": {"terminated": {"exitCode": 1e300, "reason": []}}}]}})",
+       WorkloadState::kFailed, 0, "a"},
+      {R"({"status": {"phase": "Failed", "containerStatuses": [{"state": {"terminated": {"exitCode": 4294967298}}}]}})",
+       WorkloadState::kFailed, 0, ""},
+      {R"({"status": {"phase": "Running", "containerStatuses": [{"state": {"waiting": {"reason": "ErrImagePull",
+          "message": {}}}, "lastState": {"terminated": 3}}], "conditions": [1, {"type": "Ready", "status": 1}]}})",
+       WorkloadState::kFailed, std::nullopt, ""},
+      {R"([1, 2])", WorkloadState::kPending, std::nullopt, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.pod);
+    WorkloadStatus s = StatusOfPod(Json::parse(c.pod));
+    EXPECT_EQ(s.state, c.state);
+    EXPECT_EQ(s.exit_code, c.exit_code);
+    EXPECT_EQ(s.id, c.id);
+    EXPECT_FALSE(s.ready);
+  }
+  // Times past what a 64-bit nanosecond clock holds are no times.
+  Json late = {{"status", {{"startTime", "9999-01-01T00:00:00Z"}}}};
+  EXPECT_FALSE(StatusOfPod(late).started_at.has_value());
+  late["status"]["startTime"] = "2026-01-01T00:00:00Z";
+  EXPECT_TRUE(StatusOfPod(late).started_at.has_value());
+}
+
 // Every kind the runtime creates passes the official schemas (types,
 // required fields) and the validator's unknown-field check.
 TEST(KubernetesManifests, PassTheOfficialSchemas) {

@@ -297,6 +297,10 @@ TEST(ParseEngineTimeTest, Formats) {
   EXPECT_FALSE(ParseEngineTime("0001-01-01T00:00:00Z").has_value());
   EXPECT_FALSE(ParseEngineTime("").has_value());
   EXPECT_FALSE(ParseEngineTime("yesterday").has_value());
+  // Past what a 64-bit nanosecond clock holds (fuzz/docker_fuzz.cpp found the overflow).
+  EXPECT_FALSE(ParseEngineTime("4052-11-29T03:41:06.461102963Z").has_value());
+  EXPECT_FALSE(ParseEngineTime("9999-12-31T23:59:59-99:99").has_value());
+  EXPECT_TRUE(ParseEngineTime("2261-12-31T00:00:00Z").has_value());
 }
 
 TEST(StatsMathTest, CpuCores) {

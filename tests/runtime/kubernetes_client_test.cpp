@@ -113,6 +113,44 @@ TEST(KubernetesPathsTest, CollectionPathsOfCoreAndGroupKinds) {
   EXPECT_NE(bad.status().message().find("Frobnicator"), std::string::npos);
 }
 
+// A watch stream's lines, as the API sends them or as a broken server might
+// (fuzz/kubernetes_fuzz.cpp): never an exception, never a non-object object.
+TEST(KubernetesWatchEventTest, LinesBecomeEventsOrErrors) {
+  struct Case {
+    const char* line;
+    Code code;             // kOk: an event
+    const char* type;      // its type
+    const char* contains;  // in its object's dump, or in the error
+  } cases[] = {
+      {R"({"type": "ADDED", "object": {"metadata": {"name": "a"}}})", Code::kOk, "ADDED", "\"a\""},
+      {R"({"type": "BOOKMARK"})", Code::kOk, "BOOKMARK", "{}"},
+      {R"({"type": 7, "object": {}})", Code::kOk, "", "{}"},
+      {R"({"object": {"metadata": 1}})", Code::kOk, "", "\"metadata\":1"},
+      {R"({"type": "ADDED", "object": 5})", Code::kInternal, "", "not an object"},
+      {R"({"type": "ADDED", "object": null})", Code::kInternal, "", "not an object"},
+      {R"([1, 2])", Code::kInternal, "", "not JSON"},
+      {R"({"type": "ADDED", )", Code::kInternal, "", "not JSON"},
+      {R"({"type": "ERROR", "object": {"code": 410, "message": "too old"}})", Code::kConflict, "", "too old"},
+      {R"({"type": "ERROR", "object": {"code": "410", "message": 3}})", Code::kInternal, "", "WATCH"},
+      {R"({"type": "ERROR", "object": {"code": 1e300}})", Code::kInternal, "", "WATCH"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.line);
+    auto ev = ParseWatchEvent(c.line, kPods);
+    if (c.code == Code::kOk) {
+      ASSERT_TRUE(ev.ok()) << ev.status().ToString();
+      EXPECT_EQ(ev->type, c.type);
+      EXPECT_TRUE(ev->object.is_object());
+      EXPECT_NE(ev->object.dump().find(c.contains), std::string::npos) << ev->object.dump();
+    } else {
+      ASSERT_FALSE(ev.ok());
+      EXPECT_EQ(ev.status().code(), c.code) << ev.status().ToString();
+      EXPECT_NE(ev.status().message().find(c.contains), std::string::npos) << ev.status().message();
+    }
+  }
+  EXPECT_TRUE(IsGone(ParseWatchEvent(R"({"type": "ERROR", "object": {"code": 410}})", kPods).status()));
+}
+
 
 // --- objects -------------------------------------------------------------------------
 

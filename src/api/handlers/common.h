@@ -41,8 +41,9 @@ inline Result<int64_t> IdParam(const Request& req, const std::string& kind, cons
 }
 
 // Whether {id} is a number (else it is a name, with ?project=P).
+// At most 18 digits, so that std::stoll of it cannot throw (a longer one is a name).
 inline bool IsNumericId(const std::string& text) {
-  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  return !text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos;
 }
 
 // ?project=P, or the default project.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <set>
 #include <string>
 
@@ -367,6 +368,9 @@ std::optional<std::chrono::system_clock::time_point> ParseEngineTime(std::string
     return std::nullopt;
   }
   time_t seconds = timegm(&tm) - offset_seconds;
+  // The clock counts nanoseconds in 64 bits (about 1678 to 2262): later is no engine time.
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  if (seconds > kMaxSeconds || seconds < -kMaxSeconds) return std::nullopt;
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));

@@ -241,8 +241,8 @@ Status ApiError(int code, std::string_view method, const std::string& path, std:
   std::string message, reason;
   Json j = Json::parse(body, nullptr, false);
   if (j.is_object()) {
-    message = j.value("message", "");
-    reason = j.value("reason", "");
+    if (auto m = j.find("message"); m != j.end() && m->is_string()) message = m->get<std::string>();
+    if (auto r = j.find("reason"); r != j.end() && r->is_string()) reason = r->get<std::string>();
   }
   if (message.empty()) message = std::string(body.substr(0, 200));
   std::string what = std::string(method) + " " + path + ": " + message;
@@ -461,6 +461,24 @@ Status ApiClient::Delete(const std::string& api_version, const std::string& kind
   return done.status();
 }
 
+Result<WatchEvent> ParseWatchEvent(std::string_view line, const std::string& path) {
+  Json j = Json::parse(line, nullptr, false);
+  if (!j.is_object()) return errors::Internal("kubernetes API: a watch event is not JSON");
+  WatchEvent ev{"", Json::object()};
+  if (auto type = j.find("type"); type != j.end() && type->is_string()) ev.type = type->get<std::string>();
+  if (auto object = j.find("object"); object != j.end()) {
+    if (!object->is_object()) return errors::Internal("kubernetes API: a watch event's object is not an object");
+    ev.object = std::move(*object);
+  }
+  if (ev.type == "ERROR") {
+    int code = 500;
+    auto c = ev.object.find("code");
+    if (c != ev.object.end() && c->is_number_integer() && *c >= 100 && *c <= 599) code = c->get<int>();
+    return ApiError(code, "WATCH", path, ev.object.dump());
+  }
+  return ev;
+}
+
 Status ApiClient::Watch(const std::string& api_version, const std::string& kind, const std::string& label_selector,
                         const std::string& resource_version, const std::function<bool(const WatchEvent&)>& on_event,
                         int timeout_seconds, StreamCancel* cancel) const {
@@ -477,18 +495,12 @@ Status ApiClient::Watch(const std::string& api_version, const std::string& kind,
       std::string_view line(pending.data() + start, nl - start);
       start = nl + 1;
       if (line.empty()) continue;
-      Json j = Json::parse(line, nullptr, false);
-      if (!j.is_object()) {
-        result = errors::Internal("kubernetes API: a watch event is not JSON");
+      auto ev = ParseWatchEvent(line, path);
+      if (!ev.ok()) {
+        result = ev.status();
         return false;
       }
-      WatchEvent ev{j.value("type", ""), j.value("object", Json::object())};
-      if (ev.type == "ERROR") {
-        int code = ev.object.value("code", 0);
-        result = ApiError(code == 0 ? 500 : code, "WATCH", path, ev.object.dump());
-        return false;
-      }
-      if (!on_event(ev)) return false;
+      if (!on_event(*ev)) return false;
     }
     pending.erase(0, start);
     return true;

@@ -105,5 +105,11 @@ class ApiClient {
 // True for the kConflict Watch returns on 410 Gone.
 bool IsGone(const Status& status);
 
+// One line of a watch stream of `path` (a JSON object per line): the event
+// (a missing type is "", a missing object {}), or kInternal when the line is
+// not a JSON object or its object is not one; an ERROR event becomes its API
+// error (kConflict for 410 Gone). Never throws.
+Result<WatchEvent> ParseWatchEvent(std::string_view line, const std::string& path);
+
 
 }  // namespace quader::runtime::kubernetes

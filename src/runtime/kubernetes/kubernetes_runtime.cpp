@@ -19,16 +19,33 @@ bool Matches(const std::map<std::string, std::string>& labels, const std::map<st
   return true;
 }
 
+// metadata.KEY of an API object; null when missing or not there (never throws:
+// a broken API server must not stop an informer's thread).
+const Json& MetadataField(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return kNull;
+  auto it = meta->find(key);
+  return it == meta->end() ? kNull : *it;
+}
+
+std::string MetadataString(const Json& object, const char* key) {
+  const Json& v = MetadataField(object, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
 std::map<std::string, std::string> LabelsOf(const Json& object) {
   std::map<std::string, std::string> out;
-  const Json labels = object.value("metadata", Json::object()).value("labels", Json::object());
+  const Json& labels = MetadataField(object, "labels");
+  if (!labels.is_object()) return out;
   for (const auto& [k, v] : labels.items()) {
     if (v.is_string()) out[k] = v.get<std::string>();
   }
   return out;
 }
 
-std::string NameOf(const Json& object) { return object.value("metadata", Json::object()).value("name", ""); }
+std::string NameOf(const Json& object) { return MetadataString(object, "name"); }
 
 }  // namespace
 
@@ -124,8 +141,11 @@ void Informer::Loop() {
     {
       std::lock_guard lock(mu_);
       objects_.clear();
-      for (const auto& item : list->value("items", Json::array())) objects_[NameOf(item)] = item;
-      version_ = list->value("metadata", Json::object()).value("resourceVersion", "");
+      auto items = list->is_object() ? list->find("items") : list->end();
+      if (items != list->end() && items->is_array()) {
+        for (const auto& item : *items) objects_[NameOf(item)] = item;
+      }
+      version_ = MetadataString(*list, "resourceVersion");
       synced_ = true;
       lists_++;
     }
@@ -140,7 +160,7 @@ void Informer::Loop() {
             {
               std::lock_guard lock(mu_);
               if (stop_) return false;
-              std::string v = ev.object.value("metadata", Json::object()).value("resourceVersion", "");
+              std::string v = MetadataString(ev.object, "resourceVersion");
               if (!v.empty()) version_ = v;
               if (ev.type == "ADDED" || ev.type == "MODIFIED") {
                 objects_[NameOf(ev.object)] = ev.object;

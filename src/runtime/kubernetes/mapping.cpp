@@ -1,8 +1,10 @@
 #include "runtime/kubernetes/mapping.h"
 
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <set>
 
 #include "runtime/labels.h"
@@ -40,7 +42,40 @@ std::optional<std::chrono::system_clock::time_point> Time(const Json& v) {
   std::tm tm{};
   const std::string s = v.get<std::string>();
   if (!strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  time_t seconds = timegm(&tm);
+  // The clock counts nanoseconds in 64 bits (about 1678 to 2262): later is no API time.
+  constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  if (seconds > kMaxSeconds || seconds < -kMaxSeconds) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(seconds);
+}
+
+// Reading API objects without exceptions (a hostile or broken API server
+// must not take the server down): a field of the wrong type counts as missing.
+const Json& Child(const Json& object, const char* key) {
+  static const Json kNull;
+  if (!object.is_object()) return kNull;
+  auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+const Json& ArrayOr(const Json& object, const char* key) {
+  static const Json kEmpty = Json::array();
+  const Json& v = Child(object, key);
+  return v.is_array() ? v : kEmpty;
+}
+
+std::string StringOr(const Json& object, const char* key, const std::string& fallback = "") {
+  const Json& v = Child(object, key);
+  return v.is_string() ? v.get<std::string>() : fallback;
+}
+
+// An int field; a float, or an integer out of int's range, counts as missing.
+int IntOr(const Json& object, const char* key) {
+  const Json& v = Child(object, key);
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(INT_MAX) ? v.get<int>() : 0;
+  if (!v.is_number_integer()) return 0;
+  int64_t n = v.get<int64_t>();
+  return n < INT_MIN || n > INT_MAX ? 0 : static_cast<int>(n);
 }
 
 }  // namespace
@@ -188,45 +223,48 @@ std::optional<double> ParseQuantity(const std::string& text) {
 
 WorkloadStatus StatusOfPod(const Json& pod) {
   WorkloadStatus s;
-  const Json& meta = pod.value("metadata", Json::object());
-  const Json& status = pod.value("status", Json::object());
-  s.id = meta.value("name", "");
-  const Json labels = meta.value("labels", Json::object());
-  for (const auto& [k, v] : labels.items()) {
-    if (v.is_string()) s.labels[k] = v.get<std::string>();
-  }
-  s.name = s.labels.count(kLabelWorkload) ? s.labels[kLabelWorkload] : s.id;
-  s.node = pod.value("spec", Json::object()).value("nodeName", "");
-  s.address = status.value("podIP", "");
-  for (const auto& c : pod.value("spec", Json::object()).value("containers", Json::array())) {
-    for (const auto& p : c.value("ports", Json::array())) {
-      int port = p.value("containerPort", 0);
-      s.ports.push_back({port, port, p.value("protocol", "TCP") == "UDP" ? "udp" : "tcp"});
+  const Json& meta = Child(pod, "metadata");
+  const Json& status = Child(pod, "status");
+  const Json& spec = Child(pod, "spec");
+  s.id = StringOr(meta, "name");
+  const Json& labels = Child(meta, "labels");
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.items()) {
+      if (v.is_string()) s.labels[k] = v.get<std::string>();
     }
   }
-  s.started_at = Time(status.value("startTime", Json()));
-  std::string phase = status.value("phase", "Pending");
+  s.name = s.labels.count(kLabelWorkload) ? s.labels[kLabelWorkload] : s.id;
+  s.node = StringOr(spec, "nodeName");
+  s.address = StringOr(status, "podIP");
+  for (const auto& c : ArrayOr(spec, "containers")) {
+    for (const auto& p : ArrayOr(c, "ports")) {
+      int port = IntOr(p, "containerPort");
+      s.ports.push_back({port, port, StringOr(p, "protocol", "TCP") == "UDP" ? "udp" : "tcp"});
+    }
+  }
+  s.started_at = Time(Child(status, "startTime"));
+  std::string phase = StringOr(status, "phase", "Pending");
   s.state = phase == "Running"     ? WorkloadState::kRunning
             : phase == "Succeeded" ? WorkloadState::kSucceeded
             : phase == "Failed"    ? WorkloadState::kFailed
             : phase == "Pending"   ? WorkloadState::kPending
                                    : WorkloadState::kUnknown;
-  s.reason = status.value("message", "");
-  for (const auto& cs : status.value("containerStatuses", Json::array())) {
-    const Json& state = cs.value("state", Json::object());
+  s.reason = StringOr(status, "message");
+  for (const auto& cs : ArrayOr(status, "containerStatuses")) {
+    const Json& state = Child(cs, "state");
     if (state.contains("terminated")) {
-      const Json& t = state["terminated"];
-      s.exit_code = t.value("exitCode", 0);
-      s.oom_killed = t.value("reason", "") == "OOMKilled";
-      s.finished_at = Time(t.value("finishedAt", Json()));
+      const Json& t = Child(state, "terminated");
+      s.exit_code = IntOr(t, "exitCode");
+      s.oom_killed = StringOr(t, "reason") == "OOMKilled";
+      s.finished_at = Time(Child(t, "finishedAt"));
       if (s.reason.empty() && *s.exit_code != 0) {
-        s.reason = t.value("reason", "");
-        std::string message = t.value("message", "");
+        s.reason = StringOr(t, "reason");
+        std::string message = StringOr(t, "message");
         if (!message.empty()) s.reason += (s.reason.empty() ? "" : ": ") + message;
       }
     } else if (state.contains("waiting")) {
-      const Json& w = state["waiting"];
-      std::string why = w.value("reason", "");
+      const Json& w = Child(state, "waiting");
+      std::string why = StringOr(w, "reason");
       // Pods that cannot pull or configure their container wait forever:
       // for Quader that workload could not start.
       static const std::set<std::string> fatal = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName",
@@ -234,18 +272,18 @@ WorkloadStatus StatusOfPod(const Json& pod) {
                                                   "CreateContainerError"};
       if (fatal.count(why)) {
         s.state = WorkloadState::kFailed;
-        s.reason = why + (w.contains("message") ? ": " + w.value("message", "") : "");
-        const Json& last = cs.value("lastState", Json::object());
-        if (last.contains("terminated")) {
-          s.exit_code = last["terminated"].value("exitCode", 0);
-          s.oom_killed = last["terminated"].value("reason", "") == "OOMKilled";
+        s.reason = why + (w.contains("message") ? ": " + StringOr(w, "message") : "");
+        const Json& last = Child(Child(cs, "lastState"), "terminated");
+        if (last.is_object()) {
+          s.exit_code = IntOr(last, "exitCode");
+          s.oom_killed = StringOr(last, "reason") == "OOMKilled";
         }
       }
     }
     break;  // one container per pod
   }
-  for (const auto& c : status.value("conditions", Json::array())) {
-    if (c.value("type", "") == "Ready") s.ready = c.value("status", "") == "True";
+  for (const auto& c : ArrayOr(status, "conditions")) {
+    if (StringOr(c, "type") == "Ready") s.ready = StringOr(c, "status") == "True";
   }
   if (s.state != WorkloadState::kRunning) s.ready = false;
   if (s.state == WorkloadState::kSucceeded && !s.exit_code) s.exit_code = 0;
