@@ -122,7 +122,7 @@ TEST_F(CrossProjectE2ETest, CanaryAndShadowTargetsStayInTheProject) {
   Json iris = {{"kind", "InferenceService"}, {"project", "pa"}, {"service_type", "serving"},
                {"model_name", "iris"},       {"model_version", "v1"}, {"image", "x:1"},
                {"command", {"/bin/sleep", "600"}}};
-  Call("POST", "/api/v1/apply", iris.dump(), alice_, 200);
+  Call("POST", "/api/v1/inference-services", iris.dump(), alice_, 201);  // named serving-iris-1 by the guide's rule
   Call("POST", "/api/v1/inference-services/serving-iris-1/clear?project=pa", "", alice_, 200);
   Json mine = {{"kind", "InferenceService"}, {"project", "pb"}, {"service_type", "serving"},
                {"model_name", "rose"},       {"model_version", "v1"}, {"image", "x:1"}};
