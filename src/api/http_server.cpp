@@ -113,10 +113,15 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == http::error::body_limit) {
+      // The head was read: the access log names the request.
+      const auto& head = parser_->get();
+      std::string method(head.method_string());
+      std::string target(head.target());
       return Reply(ErrorReply({Code::kPayloadTooLarge,
                                "request body is larger than the limit of " +
                                    std::to_string(server_.options_.max_body_bytes) + " bytes"}),
-                   "POST", "?", "limit", /*keep_alive=*/false, Clock::now());
+                   method.empty() ? "?" : method, target.empty() ? "?" : target, "limit", /*keep_alive=*/false,
+                   Clock::now());
     }
     if (ec == http::error::header_limit) {
       return Reply(ErrorReply({Code::kPayloadTooLarge, "request headers are too large"}), "?", "?",

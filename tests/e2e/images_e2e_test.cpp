@@ -53,7 +53,10 @@ TEST_F(ImagesE2ETest, RegisterListAndHideFromNonMembers) {
   EXPECT_EQ(list["items"][0]["ref"], "python:3.11-slim");
   Call("GET", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 404, bob);
   Call("GET", "/api/v1/images?project=secret", "", 404, bob);
-  Json updated = Call("PUT", "/api/v1/images/" + std::to_string(img["id"].get<int64_t>()), R"({"description": "new"})", 200, bob);
+  // A public image is changed only by its creator (here the admin) or an admin.
+  Json denied = Call("PUT", "/api/v1/images/" + std::to_string(img["id"].get<int64_t>()), R"({"description": "mine"})", 403, bob);
+  EXPECT_NE(denied["error"]["message"].get<std::string>().find("only its creator or an admin"), std::string::npos);
+  Json updated = Call("PUT", "/api/v1/images/" + std::to_string(img["id"].get<int64_t>()), R"({"description": "new"})", 200);
   EXPECT_EQ(updated["description"], "new");
   Call("DELETE", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 200);
   Call("GET", "/api/v1/images/" + std::to_string(hidden["id"].get<int64_t>()), "", 404);

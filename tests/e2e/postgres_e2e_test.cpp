@@ -6,6 +6,8 @@
 // reason, where PostgreSQL is not installed.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -79,19 +81,24 @@ TEST_F(PostgresE2ETest, TwoServersShareTheStoreAndOnlyTheLeaderRunsWork) {
   ASSERT_FALSE(token.empty());
   EXPECT_EQ(200, b->Call("GET", "/api/v1/me", "", token).status);
 
-  // Each task appends a line to a file: how many times it really ran.
+  // Each task appends a line to a file: how many times it really ran. The
+  // file is in a host directory both servers' tasks mount (an admin's
+  // hostpath; sandboxed tasks see nothing else of the host), writable by
+  // the admin's workload uid.
   std::string counter = work_.File("ran");
+  chmod(work_.path().c_str(), 0777);
   std::string doc = R"(
 kind: JobTemplate
 name: shell
 image: quader/base:bookworm
 command: ["sh", "-c", "eval \"$SCRIPT\"", "shell"]
+volume_mount: ")" + work_.path() + R"((hostpath):/shared"
 ---
 kind: Pipeline
 name: count
 tasks:
-  - {name: one, template: shell, env: {SCRIPT: 'echo one >> )" + counter + R"('}}
-  - {name: two, template: shell, depends_on: [one], env: {SCRIPT: 'echo two >> )" + counter + R"('}}
+  - {name: one, template: shell, env: {SCRIPT: 'echo one >> /shared/ran'}}
+  - {name: two, template: shell, depends_on: [one], env: {SCRIPT: 'echo two >> /shared/ran'}}
 )";
   Call(*b, token, "POST", "/api/v1/apply", doc, 200);
   // Written through one server, read through the other.
