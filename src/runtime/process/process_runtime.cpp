@@ -127,10 +127,6 @@ std::string UnsearchableParent(const std::string& path) {
   return "";
 }
 
-bool Under(const std::string& dir, const std::string& path) {
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
-}
-
 std::string UserOf(const WorkloadSpec& spec) {
   auto it = spec.labels.find(kLabelUser);
   return it == spec.labels.end() ? "" : it->second;
