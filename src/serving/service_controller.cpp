@@ -474,7 +474,8 @@ void ServiceController::Reconcile() {
     routes.push_back(std::move(r));
   };
   for (size_t i = 0; i < routed.size(); ++i) {  // routed[i] is the service of upstreams[i]
-    const auto& [rec, plan] = routed[i];
+    const store::ServiceRecord* rec = routed[i].rec;  // a plain variable: lambdas capture it
+    const Plan& plan = routed[i].plan;
     if (upstreams[i].backends.empty()) continue;
     std::string self = UpstreamName(*rec);
     if (plan.inference && plan.stage != store::kStageOnline) {
