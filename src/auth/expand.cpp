@@ -39,7 +39,9 @@ bool HasDotDot(const std::string& path) {
 
 Result<VolumeMount> ParseOneMount(const std::string& field, const std::string& item) {
   static const std::regex kItem(R"(^(.+)\(([A-Za-z-]+)\):(.*)$)");
-  static const std::regex kVolume("^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$");
+  // A claim name is a DNS-1123 subdomain (dot-separated labels; no "..", so
+  // no path step either where it names a directory under the data dir).
+  static const std::regex kVolume(R"(^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$)");
   std::smatch m;
   if (!std::regex_match(item, m, kItem)) {
     return errors::Invalid(field, "\"" + item + "\" is not SOURCE(KIND):PATH");
@@ -50,9 +52,9 @@ Result<VolumeMount> ParseOneMount(const std::string& field, const std::string& i
   vm.mount_path = TrimSpace(m[3].str());
   if (kind == "pvc") {
     vm.kind = MountKind::kPvc;
-    if (!std::regex_match(vm.source, kVolume)) {
+    if (vm.source.size() > 253 || !std::regex_match(vm.source, kVolume)) {
       return errors::Invalid(field, "volume name \"" + vm.source +
-                                        "\" must be lower-case letters, digits, '-' and '.'");
+                                        "\" must be a DNS name: lower-case letters, digits, '-' and '.' between them");
     }
   } else if (kind == "hostpath") {
     vm.kind = MountKind::kHostPath;

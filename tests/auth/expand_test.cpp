@@ -36,6 +36,9 @@ TEST(ParseExpandTest, Table) {
       {R"({"volume_mount": "../etc(hostpath):/x"})", false, "must not contain .."},
       {R"({"volume_mount": "a(pvc):/mnt;b(pvc):/mnt"})", false, "mounted twice"},
       {R"({"volume_mount": "Big_Vol(pvc):/mnt"})", false, "volume name"},
+      {R"({"volume_mount": "a..b(pvc):/mnt"})", false, "volume name"},
+      {R"({"volume_mount": "a.-b(pvc):/mnt"})", false, "volume name"},
+      {R"({"volume_mount": "team.ws-1(pvc):/mnt"})", true, ""},
       {R"({"SERVICE_EXTERNAL_IP": "10.1.2"})", false, "\"10.1.2\" is not an IP address"},
       {R"({"SERVICE_EXTERNAL_IP": 7})", false, "must be an IP address or a list"},
   };

@@ -711,6 +711,25 @@ TEST_F(KubernetesRuntimeTest, StatsFromTheMetricsApi) {
   EXPECT_EQ(unknown.status().code(), Code::kNotFound);
 }
 
+// A broken or hostile metrics API (fields of the wrong type) reads as missing
+// figures, never as an exception on the server's thread.
+TEST_F(KubernetesRuntimeTest, StatsOfWrongTypedRepliesCountAsMissing) {
+  ASSERT_TRUE(runtime_->Start(Spec("s2")).ok());
+  SetPodStatus("s2", {{"phase", "Running"}});
+  WaitFor("pod/s2", WorkloadState::kRunning);
+  const std::string path = "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/s2";
+  for (const Json& containers :
+       {Json(42), Json::array({Json("main")}), Json::array({Json{{"usage", 7}}}),
+        Json::array({Json{{"usage", {{"cpu", 250}, {"memory", Json::array()}}}}})}) {
+    fake_.Put(path, {{"kind", "PodMetrics"}, {"containers", containers}});
+    Result<WorkloadStats> stats = Result<WorkloadStats>(errors::Internal("not called"));
+    EXPECT_NO_THROW(stats = runtime_->Stats("pod/s2")) << containers.dump();
+    ASSERT_TRUE(stats.ok()) << containers.dump() << ": " << stats.status().ToString();
+    EXPECT_EQ(stats->cpu_cores, 0) << containers.dump();
+    EXPECT_EQ(stats->memory_bytes, 0) << containers.dump();
+  }
+}
+
 TEST_F(KubernetesRuntimeTest, ExecIsNotSupported) {
   ASSERT_TRUE(runtime_->Start(Spec("e1")).ok());
   auto r = runtime_->Exec("pod/e1", {"true"}, 1s);

@@ -1,4 +1,5 @@
 #include "runtime/kubernetes/api_client.h"
+#include "runtime/kubernetes/mapping.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -408,15 +409,14 @@ Status ApiClient::Stream(const std::string& path, const std::function<bool(std::
 namespace {
 
 std::string NamespaceOf(const Json& object, const ClusterAccess& access) {
-  const Json& meta = object.value("metadata", Json::object());
-  std::string ns = meta.value("namespace", "");
+  std::string ns = StringOr(Child(object, "metadata"), "namespace");
   return ns.empty() ? access.ns : ns;
 }
 
 }  // namespace
 
 Result<Json> ApiClient::Create(const Json& object) const {
-  QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(object.value("apiVersion", ""), object.value("kind", ""),
+  QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(StringOr(object, "apiVersion"), StringOr(object, "kind"),
                                                            NamespaceOf(object, access_)));
   return Call("POST", path, object);
 }
@@ -424,16 +424,17 @@ Result<Json> ApiClient::Create(const Json& object) const {
 Result<Json> ApiClient::Apply(const Json& object, const Adjust& adjust) const {
   auto created = Create(object);
   if (created.ok() || created.status().code() != Code::kAlreadyExists) return created;
-  std::string name = object.value("metadata", Json::object()).value("name", "");
-  QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(object.value("apiVersion", ""), object.value("kind", ""),
+  std::string name = StringOr(Child(object, "metadata"), "name");
+  QUADER_ASSIGN_OR_RETURN(std::string path, CollectionPath(StringOr(object, "apiVersion"), StringOr(object, "kind"),
                                                            NamespaceOf(object, access_)));
   path += "/" + name;
   QUADER_ASSIGN_OR_RETURN(Json current, Call("GET", path));
   Json replacement = object;
-  replacement["metadata"]["resourceVersion"] = current["metadata"].value("resourceVersion", "");
+  replacement["metadata"]["resourceVersion"] = StringOr(Child(current, "metadata"), "resourceVersion");
   // A Service keeps the cluster IP it was given.
-  if (object.value("kind", "") == "Service" && current["spec"].contains("clusterIP")) {
-    replacement["spec"]["clusterIP"] = current["spec"]["clusterIP"];
+  const Json& cluster_ip = Child(Child(current, "spec"), "clusterIP");
+  if (StringOr(object, "kind") == "Service" && cluster_ip.is_string()) {
+    replacement["spec"]["clusterIP"] = cluster_ip;
   }
   if (adjust) QUADER_RETURN_IF_ERROR(adjust(current, replacement));
   return Call("PUT", path, replacement);

@@ -342,10 +342,10 @@ std::optional<WorkloadStatus> KubernetesRuntime::Cached(Cluster& c, const std::s
   } else {
     s.state = WorkloadState::kPending;
     s.reason = "no pod yet";
-    const Json& tpl = (*deployment)["spec"]["template"];
-    for (const auto& ct : tpl["spec"].value("containers", Json::array())) {
-      for (const auto& p : ct.value("ports", Json::array())) {
-        int port = p.value("containerPort", 0);
+    const Json& tpl = Child(Child(*deployment, "spec"), "template");
+    for (const auto& ct : ArrayOr(Child(tpl, "spec"), "containers")) {
+      for (const auto& p : ArrayOr(ct, "ports")) {
+        int port = IntOr(p, "containerPort");
         s.ports.push_back({port, port, "tcp"});
       }
     }
@@ -363,11 +363,11 @@ std::optional<Json> KubernetesRuntime::PodOf(Cluster& c, const Id& id) {
   int best_rank = -1;
   std::string best_created;
   for (const Json& pod : c.pods->Snapshot({{kLabelWorkload, id.name}})) {
-    const Json& meta = pod["metadata"];
-    bool terminating = meta.contains("deletionTimestamp");
-    std::string phase = pod.value("status", Json::object()).value("phase", "");
+    const Json& meta = Child(pod, "metadata");
+    bool terminating = !Child(meta, "deletionTimestamp").is_null();
+    std::string phase = StringOr(Child(pod, "status"), "phase");
     int rank = terminating ? 0 : phase == "Running" ? 2 : 1;
-    std::string created = meta.value("creationTimestamp", "");
+    std::string created = StringOr(meta, "creationTimestamp");
     if (rank > best_rank || (rank == best_rank && created > best_created)) {
       best = pod;
       best_rank = rank;
@@ -469,13 +469,13 @@ Result<WorkloadStats> KubernetesRuntime::Stats(const std::string& id) {
     return metrics.status();
   }
   WorkloadStats stats;
-  for (const auto& ct : metrics->value("containers", Json::array())) {
-    const Json& usage = ct.value("usage", Json::object());
-    stats.cpu_cores += ParseQuantity(usage.value("cpu", "0")).value_or(0);
-    stats.memory_bytes += static_cast<int64_t>(ParseQuantity(usage.value("memory", "0")).value_or(0));
+  for (const auto& ct : ArrayOr(*metrics, "containers")) {
+    const Json& usage = Child(ct, "usage");
+    stats.cpu_cores += ParseQuantity(StringOr(usage, "cpu", "0")).value_or(0);
+    stats.memory_bytes += static_cast<int64_t>(ParseQuantity(StringOr(usage, "memory", "0")).value_or(0));
   }
-  for (const auto& ct : (*pod)["spec"].value("containers", Json::array())) {
-    std::string limit = ct.value("resources", Json::object()).value("limits", Json::object()).value("memory", "");
+  for (const auto& ct : ArrayOr(Child(*pod, "spec"), "containers")) {
+    std::string limit = StringOr(Child(Child(ct, "resources"), "limits"), "memory");
     if (!limit.empty()) stats.memory_limit_bytes += static_cast<int64_t>(ParseQuantity(limit).value_or(0));
   }
   return stats;
@@ -513,7 +513,7 @@ Status KubernetesRuntime::Apply(const std::string& context, const std::vector<Js
   QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(context));
   for (const Json& object : objects) {
     auto applied = c->client->Apply(object, [&](const Json& current, Json& replacement) -> Status {
-      const std::string kind = object.value("kind", "");
+      const std::string kind = StringOr(object, "kind");
       auto ours = LabelsOf(object), theirs = LabelsOf(current);
       if (theirs[kLabelOwner] != ours[kLabelOwner] || theirs[kLabelKind] != ours[kLabelKind]) {
         return errors::Conflict(kind + " " + NameOf(object) + " in namespace " + c->client->access().ns +
@@ -521,11 +521,11 @@ Status KubernetesRuntime::Apply(const std::string& context, const std::vector<Js
                                 "\"): rename the service");
       }
       // An autoscaled Deployment keeps the count its HorizontalPodAutoscaler chose.
-      auto annotations = object.value("metadata", Json::object()).value("annotations", Json::object());
-      const Json spec = current.value("spec", Json::object());
-      if (kind == "Deployment" && annotations.value(kAnnotationAutoscaled, "") == "true" &&
-          spec.contains("replicas")) {
-        replacement["spec"]["replicas"] = spec["replicas"];
+      const Json& annotations = Child(Child(object, "metadata"), "annotations");
+      const Json& replicas = Child(Child(current, "spec"), "replicas");
+      if (kind == "Deployment" && StringOr(annotations, kAnnotationAutoscaled) == "true" &&
+          replicas.is_number_integer()) {
+        replacement["spec"]["replicas"] = replicas;
       }
       return Status::Ok();
     });

@@ -49,6 +49,8 @@ std::optional<std::chrono::system_clock::time_point> Time(const Json& v) {
   return std::chrono::system_clock::from_time_t(seconds);
 }
 
+}  // namespace
+
 // Reading API objects without exceptions (a hostile or broken API server
 // must not take the server down): a field of the wrong type counts as missing.
 const Json& Child(const Json& object, const char* key) {
@@ -64,7 +66,7 @@ const Json& ArrayOr(const Json& object, const char* key) {
   return v.is_array() ? v : kEmpty;
 }
 
-std::string StringOr(const Json& object, const char* key, const std::string& fallback = "") {
+std::string StringOr(const Json& object, const char* key, const std::string& fallback) {
   const Json& v = Child(object, key);
   return v.is_string() ? v.get<std::string>() : fallback;
 }
@@ -77,8 +79,6 @@ int IntOr(const Json& object, const char* key) {
   int64_t n = v.get<int64_t>();
   return n < INT_MIN || n > INT_MAX ? 0 : static_cast<int>(n);
 }
-
-}  // namespace
 
 bool IsLongLived(const WorkloadSpec& spec) {
   if (spec.restart == RestartPolicy::kAlways) return true;

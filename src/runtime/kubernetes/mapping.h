@@ -46,6 +46,17 @@ Json ServiceManifest(const WorkloadSpec& spec, const std::string& ns, const std:
 // bytes); nullopt when malformed.
 std::optional<double> ParseQuantity(const std::string& text);
 
+// Reading API objects without exceptions (a hostile or broken API server
+// must not take the server down): a field of the wrong type counts as missing.
+// The child `key` of an object (null when missing or `object` is no object).
+const Json& Child(const Json& object, const char* key);
+// An array child, or an empty array.
+const Json& ArrayOr(const Json& object, const char* key);
+// A string child, or `fallback`.
+std::string StringOr(const Json& object, const char* key, const std::string& fallback = "");
+// An int child; a float, or an integer out of int's range, counts as missing (0).
+int IntOr(const Json& object, const char* key);
+
 // The workload status of a pod: phase, container state (exit code, OOM,
 // image pull failures as kFailed), pod IP as `address`, container ports as
 // host ports, node name, start and finish times.
