@@ -75,9 +75,11 @@ Json VirtualService(const store::ServiceRecord& s, const std::string& ns, const 
     http["mirror"] = {{"host", ClusterHost(target, ns)}, {"port", {{"number", port}}}};
     http["mirrorPercentage"] = {{"value", percent}};
   }
+  std::map<std::string, std::string> route_labels = labels;
+  route_labels[kLabelRoute] = "true";
   return {{"apiVersion", "networking.istio.io/v1beta1"},
           {"kind", "VirtualService"},
-          {"metadata", Metadata(s.name, ns, labels)},
+          {"metadata", Metadata(s.name, ns, route_labels)},
           {"spec",
            {{"hosts", hosts}, {"gateways", Json::array({options.istio_gateway})}, {"http", Json::array({http})}}}};
 }

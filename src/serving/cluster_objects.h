@@ -32,6 +32,9 @@ struct ClusterObjectOptions {
   std::string istio_gateway = "istio-system/istio-ingressgateway";
 };
 
+// The label only a service's VirtualService carries (to delete it alone).
+inline constexpr const char* kLabelRoute = "quader.route";
+
 // The labels that find a service's objects and pods.
 std::map<std::string, std::string> OwnerLabels(const store::ServiceRecord& s, const std::string& instance);
 

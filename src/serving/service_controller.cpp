@@ -169,6 +169,18 @@ void ServiceController::Reconcile() {
   std::string node_name = gethostname(host_buf, sizeof(host_buf) - 1) == 0 ? host_buf : "localhost";
   ReplicaSite site{options_.data_dir, options_.instance, node_name, process_runtime};
 
+  // On a cluster, Istio routes a host to whichever VirtualService names it: a
+  // service gets one only for hosts its project owns (service_spec.h).
+  std::map<std::string, std::string> cluster_owners;
+  if (cluster && options_.istio) {
+    std::vector<HostClaim> claims;
+    for (const auto& s : services) {
+      auto plan = PlanOf(s, options_.service_domain);
+      if (plan.ok()) claims.push_back({s.project, plan->hosts});
+    }
+    cluster_owners = HostOwners(claims);
+  }
+
   for (const auto& s : services) {
     auto plan = PlanOf(s, options_.service_domain);
     if (!plan.ok()) {
@@ -183,7 +195,7 @@ void ServiceController::Reconcile() {
       auto owner = OwnerLabels(s, options_.instance);
       std::vector<ReplicaView> replicas;
       std::vector<gateway::Backend> backends;
-      std::string failure;
+      std::string failure, taken;
       if (p.replicas == 0) {
         if (applied_.count(s.id)) {
           Status gone = cluster->DeleteLabelled(project.cluster, owner);
@@ -193,11 +205,19 @@ void ServiceController::Reconcile() {
           }
         }
       } else {
+        taken = options_.istio ? TakenHost(p.hosts, s.project, cluster_owners) : "";
+        if (!taken.empty()) failure = "host " + taken + " belongs to another project; no VirtualService";
         ClusterObjectOptions o{cluster->Namespace(project.cluster), options_.instance, options_.data_dir,
-                               options_.istio, options_.istio_gateway};
+                               options_.istio && taken.empty(), options_.istio_gateway};
         std::vector<Json> objects = ServiceObjects(s, p, project, o);
         std::string digest = Json(objects).dump();
         if (applied_[s.id] != digest) {
+          if (!taken.empty()) {
+            // A VirtualService made before host ownership goes (data from older versions).
+            auto route = owner;
+            route[kLabelRoute] = "true";
+            (void)cluster->DeleteLabelled(project.cluster, route);
+          }
           Status applied = cluster->Apply(project.cluster, objects);
           if (applied.ok()) {
             applied_[s.id] = digest;
@@ -237,7 +257,7 @@ void ServiceController::Reconcile() {
       if (p.replicas == 0) {
         states[s.id] = {"stopped", p.inference ? "offline: deploy it to debug, test or prod" : "replicas: 0"};
       } else if (!backends.empty()) {
-        states[s.id] = {"running", ""};
+        states[s.id] = {"running", taken.empty() ? "" : failure};
       } else {
         states[s.id] = {"pending", failure.empty() ? "waiting for a ready pod" : failure};
       }

@@ -167,6 +167,40 @@ TEST_F(KubernetesE2ETest, AServiceBecomesClusterObjectsAndItsReadyPodsAreRouted)
   }));
 }
 
+// Istio routes a host to any VirtualService naming it, so on a cluster a
+// service gets one only for hosts its project owns. Apply refuses another
+// project's host; a service stored before host ownership (the database edited
+// here, as an older version could have left it) loses its VirtualService.
+TEST_F(KubernetesE2ETest, AVirtualServiceNamesOnlyHostsItsProjectOwns) {
+  Call("POST", "/api/v1/projects", R"({"name": "pa"})", 201);
+  Call("POST", "/api/v1/projects", R"({"name": "pb"})", 201);
+  auto doc = [](const std::string& project, const std::string& name) {
+    return "kind: Service\nproject: " + project + "\nname: " + name +
+           "\nimage: registry.example/echo:1\nports: [8080]\n";
+  };
+  Call("POST", "/api/v1/apply", doc("pa", "echo"), 200);
+  Call("POST", "/api/v1/apply", doc("pb", "thief"), 200);
+  const std::string vss = "/apis/networking.istio.io/v1beta1/namespaces/quader/virtualservices/";
+  ASSERT_TRUE(Eventually([&] { return fake_.Get(vss + "echo") && fake_.Get(vss + "thief"); })) << server_->Output();
+  EXPECT_EQ((*fake_.Get(vss + "thief"))["spec"]["hosts"][0], "thief.service.localhost");
+
+  // An older version let pb's service name pa's host.
+  std::string db = dir_.path() + "/data/quader.db";
+  std::string sql = "UPDATE services SET spec = json_set(spec, '$.host', 'echo.service.localhost'), "
+                    "generation = generation + 1 WHERE name = 'thief';";
+  ASSERT_EQ(std::system(("sqlite3 " + db + " \"" + sql + "\"").c_str()), 0);
+  EXPECT_TRUE(Eventually([&] { return !fake_.Get(vss + "thief").has_value(); }, 20))
+      << "the VirtualService naming another project's host stays: " << fake_.Get(vss + "thief")->dump();
+  ASSERT_TRUE(fake_.Get(vss + "echo").has_value());
+  EXPECT_EQ((*fake_.Get(vss + "echo"))["spec"]["hosts"][0], "echo.service.localhost");
+  // Its Deployment stays (it runs; it is not routed), and its state says why.
+  EXPECT_TRUE(fake_.Get("/apis/apps/v1/namespaces/quader/deployments/thief").has_value());
+  EXPECT_TRUE(Eventually([&] {
+    Json s = Call("GET", "/api/v1/services/thief?project=pb", "", 200);
+    return s.value("reason", "").find("belongs to another project") != std::string::npos;
+  }));
+}
+
 TEST_F(KubernetesE2ETest, ATaskRunsAsAPod) {
   Call("POST", "/api/v1/apply",
        "kind: JobTemplate\nname: hello\nimage: registry.example/base:1\ncommand: [\"sh\", \"-c\", \"echo hi\"]\n", 200);
