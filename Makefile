@@ -8,7 +8,7 @@ LISTEN ?= 127.0.0.1:8080
 
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.* web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: all deps build cpp web run test test-unit test-browser bench fuzz clean
+.PHONY: all deps build cpp server web run test test-unit test-browser bench fuzz clean
 
 all: build
 
@@ -38,10 +38,18 @@ $(BUILD_DIR)/CMakeCache.txt: CMakeLists.txt
 cpp: deps $(BUILD_DIR)/CMakeCache.txt
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Only what running needs: the server binary (the tests are built by `make test`).
+server: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS) --target quader
+
 build: cpp web
 
-run: build
-	$(BUILD_DIR)/quader server --data $(DATA) --listen $(LISTEN) --apply examples
+# RUNTIME=process runs work as sandboxed local processes even where a
+# container engine exists (default: auto). With an engine, the example images
+# are built in the background (scripts/run.sh).
+RUNTIME ?= auto
+run: server web
+	@scripts/run.sh $(BUILD_DIR) $(DATA) $(LISTEN) $(RUNTIME)
 
 test: build $(KUBE_VALIDATE)
 	@scripts/run-tests.sh $(BUILD_DIR)

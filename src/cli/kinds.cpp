@@ -29,6 +29,7 @@ constexpr Column kPipelineColumns[] = {
     {"NAME", "name"},
     {"PROJECT", "project"},
     {"SCHEDULE", "schedule.cron"},
+    {"ZONE", "schedule.timezone"},
     {"LAST-RUN", "last_run.state"},
 };
 constexpr Column kRunColumns[] = {

@@ -8,10 +8,11 @@
 
 #include "auth/expand.h"
 #include "auth/passwords.h"
-#include "auth/volumes.h"
 #include "core/files.h"
 #include "experiment/experiment_spec.h"
 #include "runtime/labels.h"
+#include "workload/image_wait.h"
+#include "workload/mounts.h"
 
 namespace quader::experiment {
 namespace {
@@ -561,16 +562,15 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
   // Trials call the API on the host's loopback (QUADER_API_URL).
   spec.host_network = true;
 
-  std::vector<runtime::Mount> mounts;
+  // Mounts: the user's, the project's, the trial template's (workload/mounts.h).
+  std::vector<runtime::Mount> mounts =
+      workload::ResolveMounts({options_.data_dir, user, true, false, {&e.project.volume_mounts, &w.mounts}});
   auto add = [&mounts](runtime::Mount m) {
     mounts.erase(std::remove_if(mounts.begin(), mounts.end(),
                                 [&](const runtime::Mount& x) { return x.target == m.target; }),
                  mounts.end());
     mounts.push_back(std::move(m));
   };
-  add(auth::PersonalWorkMount(options_.data_dir, user));
-  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, e.project.volume_mounts, user)) add(std::move(m));
-  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, w.mounts, user)) add(std::move(m));
   fs::path base = fs::path(options_.data_dir) / "experiments" / std::to_string(e.rec.id);
   std::error_code ec;
   if (!w.files.empty()) {
@@ -667,10 +667,23 @@ void ExperimentController::TrialThread(std::shared_ptr<TrialHandle> h) {
     }
   }
   if (!started) {
-    auto st = runtime_.Start(h->spec);
+    auto st = workload::StartWhenImageExists(
+        runtime_, h->spec, [&] { return abandoned() || h->cancel.load(); },
+        [&](const std::string& reason) {
+          WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << reason << "\n"; });
+        });
+    if (!st.ok() && abandoned()) {
+      forget();
+      return;  // the server is stopping: the next one starts the trial
+    }
     if (!st.ok()) {
       done.state = "failed";
       done.reason = "could not start: " + st.status().message();
+      if (h->cancel) {  // stopped while waiting for its image
+        std::lock_guard<std::mutex> lock(h->mu);
+        done.state = h->cancel_state.empty() ? "stopped" : h->cancel_state;
+        done.reason = h->cancel_reason;
+      }
       WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
       finish(false);
       return;

@@ -5,9 +5,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "auth/volumes.h"
 #include "images/build_spec.h"
 #include "runtime/labels.h"
+#include "workload/mounts.h"
 
 namespace quader::images {
 namespace fs = std::filesystem;
@@ -116,7 +116,7 @@ void BuildController::RunOne(const store::ImageBuildRecord& build) {
     else job.dockerfile = spec->FullDockerfile();
     job.memory_bytes = spec->config.memory_bytes;
     job.cpu = spec->config.cpu;
-    job.mounts = auth::ResolveVolumeMounts(data_dir_, spec->config.mounts, build.created_by);
+    job.mounts = workload::ResolveMounts({data_dir_, build.created_by, false, false, {&spec->config.mounts}});
     job.labels = {{runtime::kLabelManaged, "true"}, {runtime::kLabelKind, "build"},
                   {runtime::kLabelProject, build.project}, {runtime::kLabelOwner, std::to_string(build.id)}};
     sink("== building " + job.image.str() + " (build " + std::to_string(build.id) + ")\n");

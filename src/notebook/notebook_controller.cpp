@@ -9,11 +9,11 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/projects.h"
-#include "auth/volumes.h"
 #include "core/url.h"
 #include "notebook/notebook_spec.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
+#include "workload/mounts.h"
 
 namespace quader::notebook {
 namespace {
@@ -138,10 +138,7 @@ runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const Not
   w.resources = {spec.resources.cpu, spec.resources.memory_bytes, spec.resources.gpu};
   w.node_selector = project.node_selector;
   w.cluster = project.cluster;
-  w.mounts.push_back(auth::PersonalWorkMount(site.data_dir, user));
-  w.mounts.push_back(auth::PersonalArchiveMount(site.data_dir, user));
-  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, project.volume_mounts, user)) w.mounts.push_back(m);
-  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, spec.mounts, user)) w.mounts.push_back(m);
+  w.mounts = workload::ResolveMounts({site.data_dir, user, true, true, {&project.volume_mounts, &spec.mounts}});
   runtime::PortMapping m;
   m.container_port = port;
   if (site.local) m.host_port = port;
@@ -344,7 +341,10 @@ void NotebookController::Reconcile() {
           n, spec, projects[n.project_id],
           {options_.data_dir, options_.instance, process_runtime, process_runtime ? CodeServer() : "code-server"});
       auto started = runtime_.Start(w);
-      if (!started.ok()) {
+      std::string waiting = image_waits_.Waiting(std::to_string(n.id), started.status(), clock_.Now());
+      if (!waiting.empty()) {
+        u = {"pending", waiting, std::nullopt};  // tried again on the next pass
+      } else if (!started.ok()) {
         std::string why = started.status().message();
         if (spec.type == kTypeVscode && process_runtime) why += " (VS Code notebooks need scripts/install-code-server.sh)";
         u = {"failed", "could not start: " + why, std::nullopt};

@@ -47,6 +47,7 @@
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
 #include "store/store.h"
+#include "workload/image_wait.h"
 
 namespace quader::notebook {
 
@@ -146,6 +147,7 @@ class NotebookController {
   // Owned by the controller thread.
   std::map<int64_t, std::shared_ptr<Activity>> activity_;
   std::set<std::string> starting_;  // workloads started and not yet ready
+  workload::ImageWaits image_waits_;  // notebooks waiting for their image, by id
 };
 
 }  // namespace quader::notebook

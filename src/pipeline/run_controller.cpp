@@ -12,11 +12,12 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/expand.h"
-#include "auth/volumes.h"
 #include "core/files.h"
 #include "pipeline/render.h"
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
+#include "workload/image_wait.h"
+#include "workload/mounts.h"
 
 namespace quader::pipeline {
 namespace fs = std::filesystem;
@@ -638,6 +639,8 @@ void RunController::HandleEvents(std::vector<Event> events, Round& round) {
     }
     touched.insert(run.rec.id);
     if (!e.finished) {
+      // Started, or waiting for its image (a reason and no status).
+      t.rec.reason = e.reason;
       t.rec.node = e.status.node;
       if (e.status.started_at) t.rec.started_at = ToUnixMillis(*e.status.started_at);
       writes.push_back(WriteTask(t.rec));
@@ -797,17 +800,14 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
   if (res.gpu <= 0) platform["NVIDIA_VISIBLE_DEVICES"] = "none";
   for (auto& [k, v] : platform) spec.env[k] = v;
 
-  // Mounts, later ones replacing earlier ones at the same target.
-  std::vector<runtime::Mount> mounts;
+  // Mounts: the user's, the project's, the template's, the task's (workload/mounts.h).
+  std::vector<runtime::Mount> mounts = workload::ResolveMounts(
+      {options_.data_dir, user, true, false, {&run.project.volume_mounts, &tmpl.mounts, &ts.mounts}});
   auto add = [&mounts](runtime::Mount m) {
     mounts.erase(std::remove_if(mounts.begin(), mounts.end(), [&](const runtime::Mount& x) { return x.target == m.target; }),
                  mounts.end());
     mounts.push_back(std::move(m));
   };
-  add(auth::PersonalWorkMount(options_.data_dir, user));
-  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, run.project.volume_mounts, user)) add(std::move(m));
-  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, tmpl.mounts, user)) add(std::move(m));
-  for (auto& m : auth::ResolveVolumeMounts(options_.data_dir, ts.mounts, user)) add(std::move(m));
   std::error_code ec;
   runtime::Mount out;
   out.kind = runtime::MountKind::kVolume;
@@ -1038,10 +1038,22 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
       forget();
       return;
     }
-    auto st = runtime_.Start(h->spec);
+    auto st = workload::StartWhenImageExists(
+        runtime_, h->spec, [&] { return abandoned() || h->cancel.load(); },
+        [&](const std::string& reason) {
+          WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << reason << "\n"; });
+          Event waiting;
+          waiting.handle = h;
+          waiting.reason = reason;
+          Post(std::move(waiting));
+        });
+    if (!st.ok() && abandoned()) {
+      forget();
+      return;  // the server is stopping: the next one starts the task
+    }
     if (!st.ok()) {
-      done.state = "failed";
-      done.reason = "could not start: " + st.status().message();
+      done.state = h->cancel ? "stopped" : "failed";
+      done.reason = h->cancel ? "the run was stopped" : "could not start: " + st.status().message();
       WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
       finish();
       forget();

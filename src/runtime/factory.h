@@ -2,6 +2,7 @@
 // Picks and opens the runtime `quader server --runtime` asks for.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,9 @@ struct RuntimePolicy {
   // Whether `user`'s workloads may still run (the server: admins only).
   // Null: everyone's.
   std::function<bool(const std::string& user)> may_run_unisolated;
+  // The process runtime: files of Quader's own images, mounted in their place
+  // (process::ProcessRuntimeOptions::image_files).
+  std::map<std::string, std::vector<Mount>> image_files;
 };
 
 // `kind` is auto, docker, process or kubernetes. `auto` takes the docker-api

@@ -7,6 +7,14 @@
 
 namespace quader::runtime {
 
+Status MissingImage(const std::string& image, const std::string& detail) {
+  return {Code::kNotFound, "image \"" + image + "\" not found (" + detail + ")"};
+}
+
+bool IsMissingImage(const Status& status) {
+  return status.code() == Code::kNotFound && status.message().rfind("image \"", 0) == 0;
+}
+
 const char* StateName(WorkloadState s) {
   switch (s) {
     case WorkloadState::kPending: return "pending";

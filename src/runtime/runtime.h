@@ -84,6 +84,12 @@ enum class WorkloadState {
 };
 const char* StateName(WorkloadState s);
 
+// Start's error when the workload's image is not on this machine (kNotFound,
+// "image \"NAME\" not found (DETAIL)"). Work waits for such an image for a
+// while (workload/image_wait.h): a build or a pull may be making it.
+Status MissingImage(const std::string& image, const std::string& detail);
+bool IsMissingImage(const Status& status);
+
 struct WorkloadStatus {
   std::string id;    // runtime-specific (container id, pid, pod name)
   std::string name;  // WorkloadSpec::name

@@ -67,19 +67,39 @@ std::string DefaultWebDir(const char* argv0) {
   return "";
 }
 
-// The `nni` package trials import: $QUADER_SDK_DIR, else sdk/python in an
-// ancestor of the binary's directory (the source tree), else the installed copy.
-std::string DefaultSdkDir(const char* argv0) {
+// Where Quader's shared files are (sdk/python, images/): the ancestor of the
+// binary's directory holding them (the source tree), else the installed copy.
+std::string ShareDir(const char* argv0) {
   std::error_code ec;
-  if (const char* env = std::getenv("QUADER_SDK_DIR"); env && *env) return fs::absolute(env).string();
   fs::path exe = fs::canonical("/proc/self/exe", ec);
   if (ec) exe = fs::absolute(argv0);
   for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-    if (fs::is_regular_file(dir / "sdk/python/nni/__init__.py", ec)) return (dir / "sdk/python").string();
+    if (fs::is_regular_file(dir / "sdk/python/nni/__init__.py", ec)) return dir.string();
   }
-  if (fs::is_regular_file("/usr/local/share/quader/sdk/python/nni/__init__.py", ec)) return "/usr/local/share/quader/sdk/python";
+  if (fs::is_regular_file("/usr/local/share/quader/sdk/python/nni/__init__.py", ec)) return "/usr/local/share/quader";
+  return "";
+}
+
+// The `nni` package trials import: $QUADER_SDK_DIR, else SHARE/sdk/python.
+std::string DefaultSdkDir(const char* argv0) {
+  if (const char* env = std::getenv("QUADER_SDK_DIR"); env && *env) return fs::absolute(env).string();
+  std::string share = ShareDir(argv0);
+  if (!share.empty()) return share + "/sdk/python";
   spdlog::warn("[server] the nni package (sdk/python) was not found: trials cannot import nni");
   return "";
+}
+
+// On the process runtime, what Quader's own images add to the system, so that
+// work naming them runs the same there: quader/predict's /app (the predict
+// server of docs/model-serving.md).
+std::map<std::string, std::vector<runtime::Mount>> ImageFiles(const char* argv0) {
+  std::map<std::string, std::vector<runtime::Mount>> out;
+  std::string share = ShareDir(argv0);
+  std::error_code ec;
+  if (!share.empty() && fs::is_regular_file(share + "/images/predict/predict_server.py", ec)) {
+    out["quader/predict"] = {{runtime::MountKind::kHostPath, share + "/images/predict", "/app", true, 0, "", ""}};
+  }
+  return out;
 }
 
 // Applies every *.yaml/*.yml/*.json under `path` (or the file) as the admin.
@@ -204,6 +224,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     });
     return admin;
   };
+  policy.image_files = ImageFiles(argv0);
   auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir, policy);
   if (!opened.ok()) {
     std::cerr << "quader: --runtime " << cfg.runtime << ": " << opened.status().message() << "\n";

@@ -9,7 +9,6 @@
 
 #include "auth/expand.h"
 #include "auth/projects.h"
-#include "auth/volumes.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "serving/cluster_objects.h"
@@ -371,6 +370,14 @@ void ServiceController::Reconcile() {
       if (current_indexes.count(i)) continue;
       runtime::WorkloadSpec spec = ReplicaSpec(s, p, projects[s.project_id], site, i);
       auto started = runtime_.Start(spec);
+      std::string waiting = image_waits_.Waiting(std::to_string(s.id), started.status(), clock_.Now());
+      if (!waiting.empty()) {
+        // Not a failure yet: its image may be being built or pulled.
+        if (b.waiting_image.empty()) event(s.id, "waiting", waiting);
+        b.waiting_image = last_failure = waiting;
+        b.not_before_ms = now + 2000;
+        break;
+      }
       if (!started.ok()) {
         last_failure = "could not start: " + started.status().message();
         event(s.id, "replica-failed", "replica " + std::to_string(i) + " " + last_failure);
@@ -378,6 +385,7 @@ void ServiceController::Reconcile() {
         b.not_before_ms = now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
         break;
       }
+      b.waiting_image.clear();
       event(s.id, "replica-started", "replica " + std::to_string(i) + " of generation " +
                                          std::to_string(s.generation) + " (" + spec.name + ")");
       ReplicaView r;

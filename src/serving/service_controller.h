@@ -53,6 +53,7 @@
 #include "runtime/runtime.h"
 #include "store/services.h"
 #include "store/store.h"
+#include "workload/image_wait.h"
 
 namespace quader::serving {
 
@@ -122,6 +123,7 @@ class ServiceController {
   struct Backoff {
     int failures = 0;
     int64_t not_before_ms = 0;
+    std::string waiting_image;  // the reason while a replica waits for its image
   };
   struct Scaling {
     int64_t generation = 0;  // a new generation (deploy, change) starts afresh
@@ -145,6 +147,7 @@ class ServiceController {
 
   // Owned by the controller thread.
   std::map<int64_t, Backoff> backoff_;
+  workload::ImageWaits image_waits_;  // keyed by service id
   std::set<std::string> ready_;     // workloads seen ready (events once)
   std::map<std::string, int64_t> draining_;  // workload -> when to stop it (ms), out of the routes until then
   std::map<int64_t, Scaling> scaling_;

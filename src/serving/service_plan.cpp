@@ -1,8 +1,8 @@
 #include "serving/service_plan.h"
 
-#include "auth/volumes.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
+#include "workload/mounts.h"
 
 namespace quader::serving {
 
@@ -69,11 +69,8 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
   spec.node_selector = project.node_selector;
   spec.cluster = project.cluster;
   for (const auto& [k, v] : p.container.node_selector) spec.node_selector[k] = v;
-  spec.mounts.push_back(auth::PersonalWorkMount(site.data_dir, s.created_by));
-  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, project.volume_mounts, s.created_by))
-    spec.mounts.push_back(std::move(m));
-  for (auto& m : auth::ResolveVolumeMounts(site.data_dir, p.container.mounts, s.created_by))
-    spec.mounts.push_back(std::move(m));
+  spec.mounts = workload::ResolveMounts(
+      {site.data_dir, s.created_by, true, false, {&project.volume_mounts, &p.container.mounts}});
   for (size_t k = 0; k < p.container.ports.size(); ++k) {
     int port = p.container.ports[k];
     runtime::PortMapping m;
@@ -90,6 +87,10 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
     }
     spec.ports.push_back(m);
   }
+  // Local processes share the machine's network: LISTEN_HOST tells servers
+  // that read it (quader/predict's) to answer on the loopback, where the
+  // gateway reaches them, not beyond the machine.
+  if (site.local_ports && !spec.env.count("LISTEN_HOST")) spec.env["LISTEN_HOST"] = "127.0.0.1";
   // The K8S_* variables with their local meanings (docs/services.md).
   spec.env["USERNAME"] = s.created_by;
   spec.env["SERVICE_NAME"] = s.name;

@@ -146,7 +146,7 @@ TEST(KindsTest, PipelineKindsHaveTheirOwnColumns) {
   EXPECT_EQ(headers("template"),
             "NAME=name PROJECT=project IMAGE=image VERSION=version CREATED=created_at");
   EXPECT_EQ(headers("pipeline"),
-            "NAME=name PROJECT=project SCHEDULE=schedule.cron LAST-RUN=last_run.state");
+            "NAME=name PROJECT=project SCHEDULE=schedule.cron ZONE=schedule.timezone LAST-RUN=last_run.state");
   EXPECT_EQ(headers("run"),
             "ID=id PIPELINE=pipeline STATE=state TRIGGER=trigger RUNNER=runner "
             "STARTED=started_at FINISHED=finished_at");

@@ -109,13 +109,13 @@ class ModelServingE2ETest : public ::testing::Test {
     }, 240);
   }
 
-  // The example inference service, with one change. The process runtime
-  // ignores images (a replica is a local process in a sandbox that sees the
-  // host's system directories and its own mounts), so quader/predict:1's
-  // /app/predict_server.py does not exist here: run the same script, copied
-  // into the admin's /mnt/admin, instead. `python3` is found on the standard
-  // PATH the runtime gives every workload, so it is Debian's /usr/bin/python3
-  // with scikit-learn, as in the template tasks.
+  // The example inference service as written. The process runtime ignores
+  // images (a replica is a local process in a sandbox that sees the host's
+  // system directories and its own mounts) but mounts what Quader's own
+  // images add: quader/predict:1's /app (images/predict) holds the same
+  // predict_server.py. `python3` is found on the standard PATH the runtime
+  // gives every workload, so it is Debian's /usr/bin/python3 with
+  // scikit-learn, as in the template tasks.
   Json ExampleService() {
     auto docs = ParseDocuments(Source("examples/services/iris-model.yaml.example"));
     EXPECT_TRUE(docs.ok() && docs->size() == 1) << docs.status().ToString();
@@ -123,12 +123,6 @@ class ModelServingE2ETest : public ::testing::Test {
     Json doc = (*docs)[0];
     EXPECT_EQ(doc["image"], "quader/predict:1");
     EXPECT_EQ(doc["command"], "python3 /app/predict_server.py");
-    std::filesystem::create_directories(dir_.path() + "/users/admin/work");
-    std::filesystem::copy_file(std::string(QUADER_SOURCE_DIR) + "/images/predict/predict_server.py",
-                               dir_.path() + "/users/admin/work/predict_server.py",
-                               std::filesystem::copy_options::overwrite_existing);
-    doc["command"] = "python3 /mnt/admin/predict_server.py";
-    doc["env"]["LISTEN_HOST"] = "127.0.0.1";  // a local process need not listen beyond this machine
     return doc;
   }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "runtime/runtime.h"
 
@@ -19,6 +20,7 @@ class FakeRuntime final : public runtime::Runtime {
       fail_next_start_ = false;
       return errors::Unavailable("fake: start failed on request");
     }
+    if (missing_images_.count(spec.image)) return runtime::MissingImage(spec.image, "fake: no such image");
     if (workloads_.count(spec.name)) return errors::AlreadyExists("workload", spec.name);
     runtime::WorkloadStatus st;
     st.id = spec.name;
@@ -71,6 +73,13 @@ class FakeRuntime final : public runtime::Runtime {
     std::lock_guard<std::mutex> lock(mu_);
     return stopped_;
   }
+  // Start of a workload with `image` fails as the engines do for an image not
+  // on the machine, until it is set present again.
+  void SetImageMissing(const std::string& image, bool missing) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (missing) missing_images_.insert(image);
+    else missing_images_.erase(image);
+  }
   void FailNextStart() {
     std::lock_guard<std::mutex> lock(mu_);
     fail_next_start_ = true;
@@ -83,6 +92,7 @@ class FakeRuntime final : public runtime::Runtime {
   std::vector<runtime::WorkloadSpec> started_;
   std::vector<std::string> stopped_;
   bool fail_next_start_ = false;
+  std::set<std::string> missing_images_;
 };
 
 }  // namespace quader::testing

@@ -96,7 +96,7 @@ Status DockerRuntime::StartError(const WorkloadSpec& spec, const Status& engine_
       return errors::AlreadyExists("workload", spec.name);
     case Code::kNotFound:
       if (message.find("image") != std::string::npos) {
-        return {Code::kNotFound, "image \"" + spec.image + "\" not found (" + message + ")"};
+        return MissingImage(spec.image, message);
       }
       break;
     default:

@@ -581,7 +581,23 @@ Result<Cgroup> ProcessRuntime::MakeCgroup(const WorkloadSpec& spec, WorkloadReco
   return Cgroup();
 }
 
-Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& spec) {
+namespace {
+
+// "quader/predict:1" -> "quader/predict"; "host:5000/x" stays; a digest goes.
+std::string RepositoryOf(std::string image) {
+  image = image.substr(0, image.find('@'));
+  size_t colon = image.rfind(':'), slash = image.rfind('/');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return image;
+  return image.substr(0, colon);
+}
+
+}  // namespace
+
+Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
+  WorkloadSpec spec = requested;
+  if (auto files = options_.image_files.find(RepositoryOf(spec.image)); files != options_.image_files.end()) {
+    spec.mounts.insert(spec.mounts.begin(), files->second.begin(), files->second.end());
+  }
   QUADER_RETURN_IF_ERROR(ValidateSpec(spec));
   const std::string user = UserOf(spec);
   if (!isolated() && options_.may_run_unisolated && !options_.may_run_unisolated(user)) {

@@ -71,6 +71,10 @@ struct ProcessRuntimeOptions {
   // Where isolation is missing: whether `user`'s workloads may still run (as
   // the server's own user). Null: everyone's.
   std::function<bool(const std::string& user)> may_run_unisolated;
+  // Images are not run here (work runs on the host's system); the files
+  // Quader's own images add are mounted read-only instead, by repository
+  // ("quader/predict" -> images/predict at /app).
+  std::map<std::string, std::vector<Mount>> image_files;
 };
 
 class ProcessRuntime : public Runtime {
