@@ -106,6 +106,16 @@ runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const Not
                  "--NotebookApp.quit_button=False",
                  "--NotebookApp.shutdown_no_activity_timeout=0"};
     w.env["JUPYTER_TOKEN"] = n.server_token;  // NotebookApp.token, kept off the command line
+    if (dir == home) {
+      // Jupyter shows only what is under its directory: a link `archives` in
+      // /mnt/USER reaches /archives/USER from its file tree (made once, by the
+      // notebook itself, inside its sandbox; never over a file of the user's).
+      const std::string link = "'" + home + "/archives'";  // user names are [a-z0-9-]
+      w.command.insert(w.command.begin(), {"/bin/sh", "-c",
+                                           "[ -e " + link + " ] || [ -L " + link + " ] || ln -s '/archives/" + user +
+                                               "' " + link + " 2>/dev/null; exec \"$@\"",
+                                           "jupyter"});
+    }
   } else {
     // Its settings and state per notebook, extensions shared by the
     // user's notebooks, all under /mnt/$username (they survive a reset).

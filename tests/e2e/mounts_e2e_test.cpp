@@ -126,7 +126,7 @@ TEST_F(MountsE2ETest, EveryKindOfWorkSeesOneMntUserInTheGuidesProject) {
   EXPECT_EQ(served.status, 200) << served.body;
   EXPECT_EQ(served.body, "from-a-task");
 
-  // A Jupyter notebook lists it in its directory, and has /archives/admin too.
+  // A Jupyter notebook lists it in its directory.
   if (!fs::exists("/usr/bin/jupyter-notebook")) {
     std::printf("skipping the notebook part: jupyter-notebook is not installed\n");
     return;
@@ -138,7 +138,16 @@ TEST_F(MountsE2ETest, EveryKindOfWorkSeesOneMntUserInTheGuidesProject) {
   cli::HttpReply contents = Gateway("/notebook/ml-team/lab/api/contents/from-task", cookie);
   ASSERT_EQ(contents.status, 200) << contents.body.substr(0, 300);
   EXPECT_EQ(Json::parse(contents.body, nullptr, false).value("content", ""), "from-a-task") << contents.body;
-  EXPECT_TRUE(fs::is_directory(dir_.path() + "/users/admin/archives"));
+  // Its file tree reaches /archives/admin (the guide switches to it): through
+  // the link `archives` in /mnt/admin, a file saved there is in the archive directory.
+  cli::HttpReply archives = Gateway("/notebook/ml-team/lab/api/contents/archives", cookie);
+  ASSERT_EQ(archives.status, 200) << archives.body.substr(0, 300);
+  EXPECT_EQ(Json::parse(archives.body, nullptr, false).value("type", ""), "directory") << archives.body;
+  auto saved = cli::HttpRequest("PUT", server_->gateway() + "/notebook/ml-team/lab/api/contents/archives/kept.txt",
+                                R"({"type": "file", "format": "text", "content": "kept"})", cookie, 10);
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->status, 201) << saved->body.substr(0, 300);
+  EXPECT_EQ(ReadFile(dir_.path() + "/users/admin/archives/kept.txt"), "kept");
 }
 
 }  // namespace

@@ -97,9 +97,12 @@ TEST_F(BuildControllerTest, SuccessfulBuildRecordsTheImageAndItsLog) {
   EXPECT_EQ(job.dockerfile, "FROM quader/python:3.11\nRUN true\n");
   EXPECT_EQ(job.memory_bytes, 1LL << 30);
   ASSERT_EQ(job.mounts.size(), 2u);
-  // pvc: the user's own sub-directory of the volume, at PATH/$username.
-  EXPECT_EQ(job.mounts[0].source, dir_.path() + "/volumes/ws/admin");
+  // A pvc at /mnt is the user's own /mnt/$username (workload/mounts.h): the same
+  // host directory as the user's tasks and notebooks; the claim on a cluster.
+  EXPECT_EQ(job.mounts[0].source, dir_.path() + "/users/admin/work");
   EXPECT_EQ(job.mounts[0].target, "/mnt/admin");
+  EXPECT_EQ(job.mounts[0].claim, "ws");
+  EXPECT_EQ(job.mounts[0].sub_path, "admin");
   EXPECT_EQ(job.mounts[1].kind, runtime::MountKind::kMemory);
   std::vector<store::ImageRecord> images;
   ASSERT_TRUE(store_->Read([&](store::Tx& tx) -> Status {
