@@ -119,7 +119,9 @@ class ServicesE2ETest : public ::testing::Test {
 
 TEST_F(ServicesE2ETest, RoutesByHostToReadyReplicasAndUpgradesWithoutAFailedRequest) {
   Json created = Call("POST", "/api/v1/services", EchoService("echo", "v1", 2).dump(), 201);
-  EXPECT_EQ(created["url"], "http://echo.service.localhost/");
+  // The URL a browser opens: the host on the gateway's port (*.localhost is this machine).
+  const std::string gateway_port = server_->gateway().substr(server_->gateway().rfind(':'));
+  EXPECT_EQ(created["url"], "http://echo.service.localhost" + gateway_port + "/");
   Json s = WaitService("echo", [](const Json& s) { return ReadyOf(s, 1) == 2 && s["state"] == "running"; });
   // Routing by Host (port and case ignored); others get 404.
   auto r = Through("Echo.Service.Localhost:80");

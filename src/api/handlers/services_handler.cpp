@@ -58,6 +58,16 @@ Result<Parsed> ParseDoc(const KindInfo& k, const Json& doc, const std::string& d
   return p;
 }
 
+// ":PORT" of the gateway that serves the hosts, "" for port 80 (or unknown).
+std::string GatewayPort(const HandlerContext& ctx) {
+  size_t colon = ctx.gateway_url.rfind(':');
+  if (colon == std::string::npos || ctx.gateway_url.find("://") == std::string::npos || colon < 6) return "";
+  std::string port = ctx.gateway_url.substr(colon + 1);
+  while (!port.empty() && port.back() == '/') port.pop_back();
+  if (port.empty() || port == "80" || port.find_first_not_of("0123456789") != std::string::npos) return "";
+  return ":" + port;
+}
+
 Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceRecord& s, bool detail) {
   Json j = Json::parse(s.spec, nullptr, false);
   if (!j.is_object()) j = Json::object();
@@ -74,7 +84,7 @@ Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceR
   j["updated_at"] = FormatRfc3339(FromUnixSeconds(s.updated_at));
   auto hosts = ParseDoc(s.kind == "Service" ? kService : kInference, Json::parse(s.spec, nullptr, false), Domain(ctx));
   if (hosts.ok()) {
-    j["url"] = "http://" + hosts->hosts.production + "/";
+    j["url"] = "http://" + hosts->hosts.production + GatewayPort(ctx) + "/";
     Json list = Json::array({hosts->hosts.production});
     if (!hosts->hosts.test.empty()) list.push_back(hosts->hosts.test);
     if (!hosts->hosts.debug.empty()) list.push_back(hosts->hosts.debug);
