@@ -26,8 +26,10 @@
 // - each port of a running service is also exposed on SERVICE_EXTERNAL_IP
 //   at base + 10 × id + index (`$name-external`, raw TCP);
 // - online inference services with min < max replicas are autoscaled from
-//   the runtime's CPU and memory figures (serving/autoscaler.h), each
-//   decision recorded as a `scaled` event.
+//   the runtime's CPU and memory figures, and GPU figures where the runtime
+//   measures them (serving/autoscaler.h), each decision recorded as a
+//   `scaled` event; a `gpu` target the runtime cannot measure is named in an
+//   `autoscale-gpu-unmeasured` event instead of being silently ignored.
 //
 // On a cluster runtime (runtime::ClusterObjects: Kubernetes) the cluster
 // keeps the replicas instead: each service is applied as one Deployment
