@@ -18,9 +18,9 @@ namespace {
 
 // Every verb, in the order `--help` lists them.
 constexpr AddCommandFn kVerbs[] = {
-    AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDeleteCommand,
+    AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDescribeCommand, AddDeleteCommand,
     AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddTrialsCommand, AddDeployCommand,
-    AddNotebookCommand, AddRenderCommand, AddVersionCommand,
+    AddNotebookCommand, AddRenderCommand, AddVersionCommand, AddCompletionCommand,
 };
 
 // CLI11 would report a mistyped verb as "A subcommand is required"; name it.

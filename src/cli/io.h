@@ -20,6 +20,10 @@ struct Io {
   // Waits between two polls (`run --wait`, `logs -f`). Empty: really sleeps.
   // Tests pass one that returns at once and records the interval.
   std::function<void(std::chrono::milliseconds)> sleep = {};
+  // Commands that run until interrupted (`get --watch`) ask this between
+  // polls: true once the user asked them to stop. Empty: SIGINT or SIGTERM
+  // to the process (cli/interrupt.h). Tests pass one that counts polls.
+  std::function<bool()> interrupted = {};
 };
 
 inline void Pause(const Io& io, std::chrono::milliseconds interval) {

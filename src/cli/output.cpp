@@ -58,11 +58,22 @@ Result<Format> ParseFormat(std::string_view text) {
   if (text == "table") return Format::kTable;
   if (text == "json") return Format::kJson;
   if (text == "yaml") return Format::kYaml;
+  if (text == "name") return Format::kName;
   return errors::Invalid(
-      "-o", "unknown output format \"" + std::string(text) + "\" (use table, json or yaml)");
+      "-o", "unknown output format \"" + std::string(text) + "\" (use table, json, yaml or name)");
 }
 
-std::vector<std::string> FormatNames() { return {"table", "json", "yaml"}; }
+std::vector<std::string> FormatNames() { return {"table", "json", "yaml", "name"}; }
+
+std::string ObjectName(const Json& object) {
+  if (!object.is_object()) return "";
+  for (const char* field : {"name", "username", "id"}) {
+    auto it = object.find(field);
+    if (it == object.end() || it->is_null()) continue;
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  }
+  return "";
+}
 
 std::string CellText(const Json& row, const Column& column) {
   const Json* value = FieldOf(row, column.field);
@@ -101,6 +112,14 @@ std::string Render(Format format, std::span<const Column> columns, const Json& v
       return value.dump(2) + "\n";
     case Format::kYaml:
       return ToYaml(value);
+    case Format::kName: {
+      std::string out;
+      for (const Json& item : value.is_array() ? value : Json::array({value})) {
+        std::string name = ObjectName(item);
+        if (!name.empty()) out += OneLine(name) + "\n";
+      }
+      return out;
+    }
     case Format::kTable:
       break;
   }

@@ -17,9 +17,10 @@ enum class Format {
   kTable,  // aligned columns with a header row (the default)
   kJson,   // pretty JSON, two-space indent
   kYaml,   // block-style YAML
+  kName,   // one name (or id, for kinds without names) per line: for scripts and completion
 };
 
-// "table", "json" or "yaml"; anything else is kInvalidArgument naming it.
+// "table", "json", "yaml" or "name"; anything else is kInvalidArgument naming it.
 [[nodiscard]] Result<Format> ParseFormat(std::string_view text);
 
 // The words ParseFormat accepts, for `-o`'s validator and help.
@@ -36,6 +37,9 @@ std::string CellText(const Json& row, const Column& column);
 // cell (counted in UTF-8 characters) and separated by three spaces, with no
 // trailing spaces. Every line ends in '\n'.
 std::string RenderTable(std::span<const Column> columns, const std::vector<Json>& rows);
+
+// An object's name, or its id when it has no name ("12"), or "".
+std::string ObjectName(const Json& object);
 
 // Renders `value` (an object, or a list's items array) in `format`. For
 // kTable an array gives one row per element and an object a single row.

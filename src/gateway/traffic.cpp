@@ -189,7 +189,17 @@ Result<HpaSpec> ParseHpa(std::string_view value) {
     std::optional<int>* slot = key == "cpu" ? &spec.cpu : key == "mem" ? &spec.mem : key == "gpu" ? &spec.gpu : nullptr;
     if (!slot) return errors::Invalid("hpa", "unknown metric \"" + key + "\" (cpu, mem or gpu)");
     if (slot->has_value()) return errors::Invalid("hpa", "metric \"" + key + "\" is named twice");
-    QUADER_ASSIGN_OR_RETURN(int percent, ParsePercent("hpa", item.substr(sep + 1), 1, 100));
+    // cube-studio's own guide writes `mem:%50`: the sign may come first
+    // (its validator allows `%` anywhere), but only once.
+    std::string_view amount = Trim(item.substr(sep + 1));
+    if (!amount.empty() && amount.front() == '%') {
+      amount.remove_prefix(1);
+      if (!amount.empty() && amount.back() == '%') {
+        return errors::Invalid("hpa", "metric \"" + key + "\": " + Quote(item.substr(sep + 1)) +
+                                          " has two percent signs");
+      }
+    }
+    QUADER_ASSIGN_OR_RETURN(int percent, ParsePercent("hpa", amount, 1, 100));
     *slot = percent;
   }
   return spec;

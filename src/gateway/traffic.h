@@ -33,7 +33,8 @@ struct HealthSpec {
 // Empty input is an error here: callers treat an empty field as "no probe".
 Result<HealthSpec> ParseHealth(std::string_view value);
 
-// `hpa`: "cpu:50%,mem:50%,gpu:50%" (`,` or `;`; `:` or `=`; `%` optional);
+// `hpa`: "cpu:50%,mem:50%,gpu:50%" (`,` or `;`; `:` or `=`; `%` optional,
+// after the number or, as cube-studio's guide writes `mem:%50`, before it);
 // each target is 1-100 and appears at most once. Empty input: no autoscaling
 // metric (all unset).
 struct HpaSpec {

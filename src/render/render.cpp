@@ -15,7 +15,7 @@ namespace k8s = runtime::kubernetes;
 
 Result<std::vector<Json>> RenderService(const store::ServiceRecord& s, const auth::ProjectSettings& project,
                                         const RenderOptions& options) {
-  QUADER_ASSIGN_OR_RETURN(serving::Plan p, serving::PlanOf(s, options.service_domain));
+  QUADER_ASSIGN_OR_RETURN(serving::Plan p, serving::PlanOf(s, options.service_domain, options.kubeflow_area));
   return serving::ServiceObjects(s, p, project,
                                  {options.ns, options.instance, options.data_dir, options.istio, options.istio_gateway});
 }

@@ -13,6 +13,7 @@
 #include "auth/expand.h"
 #include "core/documents.h"
 #include "core/status.h"
+#include "serving/service_plan.h"
 #include "store/notebooks.h"
 #include "store/services.h"
 
@@ -23,6 +24,7 @@ struct RenderOptions {
   std::string instance;         // the runtime instance label
   std::string data_dir;         // where local runtimes keep volumes (hostPath sources)
   std::string service_domain;   // SERVICE_DOMAIN
+  std::string kubeflow_area = serving::kDefaultKubeflowArea;  // KUBEFLOW_AREA of inference replicas
   bool istio = false;           // add VirtualServices
   std::string istio_gateway = "istio-system/istio-ingressgateway";
 };

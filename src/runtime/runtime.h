@@ -114,6 +114,10 @@ struct WorkloadStats {
   double cpu_cores = 0;      // average over the last sample interval
   int64_t memory_bytes = 0;  // current resident use
   int64_t memory_limit_bytes = 0;
+  // Use of the workload's GPUs in percent (averaged over its devices), when
+  // the runtime can measure it. None of the built-in runtimes can yet, so the
+  // autoscaler's `gpu` target is not acted on there (serving/autoscaler.h).
+  std::optional<double> gpu_percent;
 };
 
 // Objects a cluster runtime keeps beside workloads: on Kubernetes a

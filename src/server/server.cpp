@@ -288,6 +288,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   svc_opts.data_dir = cfg.data_dir;
   svc_opts.instance = *instance;
   svc_opts.service_domain = cfg.service_domain;
+  svc_opts.kubeflow_area = cfg.kubeflow_area;
   svc_opts.istio = cfg.istio;
   svc_opts.istio_gateway = cfg.istio_gateway;
   svc_opts.external_ip = cfg.service_external_ip;
@@ -350,6 +351,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   render_defaults.instance = *instance;
   render_defaults.data_dir = cfg.data_dir;
   render_defaults.service_domain = cfg.service_domain;
+  render_defaults.kubeflow_area = cfg.kubeflow_area;
   render_defaults.istio = cfg.istio;
   render_defaults.istio_gateway = cfg.istio_gateway;
   if (auto* k8s = dynamic_cast<runtime::kubernetes::KubernetesRuntime*>(&rt)) render_defaults.ns = k8s->default_namespace();
@@ -514,6 +516,7 @@ Status LoadConfigFile(const std::string& path, ServerConfig* cfg) {
       else if (key == "listen") cfg->listen = v.as<std::string>();
       else if (key == "gateway-listen") cfg->gateway_listen = v.as<std::string>();
       else if (key == "service-domain") cfg->service_domain = v.as<std::string>();
+      else if (key == "kubeflow-area") cfg->kubeflow_area = v.as<std::string>();
       else if (key == "service-external-ip") cfg->service_external_ip = v.as<std::string>();
       else if (key == "webhook-allow") cfg->webhook_allow = v.as<std::string>();
       else if (key == "external-port-base") cfg->external_port_base = v.as<int>();
@@ -568,6 +571,9 @@ int Run(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--service-domain", cfg.service_domain,
                  "wildcard domain of services: they answer on NAME.DOMAIN at the gateway (SERVICE_DOMAIN)")
+      ->capture_default_str();
+  app.add_option("--kubeflow-area", cfg.kubeflow_area,
+                 "KUBEFLOW_AREA given to inference replicas (cube-studio: the region or cluster)")
       ->capture_default_str();
   app.add_flag("--istio", cfg.istio,
                "with --runtime kubernetes: an Istio VirtualService per service (hosts, canary split, mirror)");

@@ -18,6 +18,9 @@ struct ServerConfig {
   // SERVICE_DOMAIN: services answer on $name.<domain> through the gateway
   // (*.localhost resolves to this machine in browsers and curl).
   std::string service_domain = "service.localhost";
+  // KUBEFLOW_AREA, which inference replicas get (cube-studio: the region or
+  // cluster the platform runs in).
+  std::string kubeflow_area = "local";
   // SERVICE_EXTERNAL_IP: `$name-external` ports listen there (a project's
   // SERVICE_EXTERNAL_IP wins), at external_port_base + 10 × id + index;
   // a base of 0 turns IP exposure off.

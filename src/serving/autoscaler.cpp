@@ -15,6 +15,32 @@ std::string Percent(double v) {
 
 }  // namespace
 
+UtilizationSample SampleOf(const std::vector<runtime::WorkloadStats>& stats, double cpu_request,
+                           int64_t memory_request) {
+  UtilizationSample out;
+  double cores = 0, cores_asked = 0, memory = 0, memory_asked = 0, gpu = 0;
+  int gpu_measured = 0;
+  for (const auto& s : stats) {
+    out.ready++;
+    cores += s.cpu_cores;
+    cores_asked += cpu_request > 0 ? cpu_request : 1.0;
+    int64_t limit = memory_request > 0 ? memory_request : s.memory_limit_bytes;
+    if (limit > 0) {
+      memory += static_cast<double>(s.memory_bytes);
+      memory_asked += static_cast<double>(limit);
+    }
+    if (s.gpu_percent) {
+      gpu += *s.gpu_percent;
+      gpu_measured++;
+    }
+  }
+  if (out.ready == 0) return out;
+  out.cpu_percent = 100.0 * cores / cores_asked;
+  if (memory_asked > 0) out.mem_percent = 100.0 * memory / memory_asked;
+  if (gpu_measured == out.ready) out.gpu_percent = gpu / gpu_measured;
+  return out;
+}
+
 ScaleDecision Autoscaler::Decide(int64_t now_ms, int current, int min_replicas, int max_replicas,
                                  const gateway::HpaSpec& hpa, const UtilizationSample& sample) {
   ScaleDecision out;

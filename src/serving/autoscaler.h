@@ -15,8 +15,10 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "gateway/traffic.h"
+#include "runtime/runtime.h"
 
 namespace quader::serving {
 
@@ -33,6 +35,16 @@ struct UtilizationSample {
   std::optional<double> mem_percent;
   std::optional<double> gpu_percent;
 };
+
+// The sample of the ready replicas' `stats` (one entry per replica the
+// runtime could measure), in percent of what each asked for: CPU of
+// `cpu_request` cores (one core when 0: a replica without a request may use
+// one core before others suffer), memory of `memory_request` bytes (else
+// each replica's limit; unmeasured without either), GPU as the runtime
+// reports it, and only when it does for every replica (otherwise unset:
+// a `gpu` target then has nothing to act on).
+UtilizationSample SampleOf(const std::vector<runtime::WorkloadStats>& stats, double cpu_request,
+                           int64_t memory_request);
 
 struct ScaleDecision {
   int replicas = 0;     // the new count (equal to `current`: no change)

@@ -14,6 +14,7 @@
 #include "serving/cluster_objects.h"
 #include "serving/service_plan.h"
 #include "serving/service_spec.h"
+#include "serving/takeover.h"
 
 namespace quader::serving {
 namespace {
@@ -22,31 +23,67 @@ using std::chrono::milliseconds;
 
 std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
 
-// Utilization of the ready replicas, in percent of what each asked for: CPU
-// of `resources.cpu` cores (one core when unset, as a replica without a
-// request may use one core before others suffer), memory of
-// `resources.memory` (else the runtime's limit; unmeasured without either).
-// GPU use is not measured locally.
+// The autoscaler's sample of the ready replicas the runtime can measure.
 UtilizationSample Sample(runtime::Runtime& runtime, const std::vector<const runtime::WorkloadStatus*>& ready,
                          const pipeline::ResourceSpec& resources) {
-  UtilizationSample out;
-  double cores = 0, cpu_request = 0, memory = 0, memory_request = 0;
+  std::vector<runtime::WorkloadStats> stats;
   for (const auto* w : ready) {
-    auto stats = runtime.Stats(w->id);
-    if (!stats.ok()) continue;
-    out.ready++;
-    cores += stats->cpu_cores;
-    cpu_request += resources.cpu > 0 ? resources.cpu : 1.0;
-    int64_t limit = resources.memory_bytes > 0 ? resources.memory_bytes : stats->memory_limit_bytes;
-    if (limit > 0) {
-      memory += static_cast<double>(stats->memory_bytes);
-      memory_request += static_cast<double>(limit);
+    auto one = runtime.Stats(w->id);
+    if (one.ok()) stats.push_back(*one);
+  }
+  return SampleOf(stats, resources.cpu, resources.memory_bytes);
+}
+
+// The `autoscale-gpu-unmeasured` event: a gpu target is refused by name.
+std::string GpuUnmeasured(int target, const std::string& runtime) {
+  return "hpa gpu:" + std::to_string(target) + "%: the " + runtime +
+         " runtime cannot measure GPU use, so the gpu target is not acted on (cpu and mem are)";
+}
+
+// Why a service that wants no replicas is stopped.
+std::string StoppedReason(const Plan& p) {
+  if (p.inference) return "offline: deploy it to debug, test or prod";
+  if (p.stage == store::kStageOffline) {
+    return "offline: a newer service took its host (gray upgrade, see its events); change it to deploy it again";
+  }
+  return "replicas: 0";
+}
+
+HostService AsHostService(const store::ServiceRecord& s, const Plan& p) {
+  HostService h;
+  h.id = s.id;
+  h.project = s.project;
+  h.host = p.hosts.production;
+  h.deployed_at = s.updated_at;
+  h.online = p.stage == store::kStageOnline;
+  return h;
+}
+
+std::string NameOf(const std::vector<store::ServiceRecord>& services, int64_t id) {
+  for (const auto& s : services) {
+    if (s.id == id) return s.name;
+  }
+  return "service " + std::to_string(id);
+}
+
+// A host claimed by several services of its project goes to the most
+// recently deployed one with a route (serving/takeover.h).
+std::vector<gateway::Route> OneRoutePerHost(std::vector<std::pair<const HostService*, gateway::Route>> routes) {
+  std::map<std::string, size_t> by_host;
+  std::vector<const HostService*> winners;
+  std::vector<gateway::Route> unique;
+  for (auto& [service, route] : routes) {
+    auto it = by_host.find(route.host);
+    if (it == by_host.end()) {
+      by_host[route.host] = unique.size();
+      winners.push_back(service);
+      unique.push_back(std::move(route));
+    } else if (DeployedAfter(*service, *winners[it->second])) {
+      winners[it->second] = service;
+      unique[it->second] = std::move(route);
     }
   }
-  if (out.ready == 0) return out;
-  out.cpu_percent = 100.0 * cores / cpu_request;
-  if (memory_request > 0) out.mem_percent = 100.0 * memory / memory_request;
-  return out;
+  return unique;
 }
 
 int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
@@ -181,7 +218,7 @@ void ServiceController::Reconcile() {
   }
 
   for (const auto& s : services) {
-    auto plan = PlanOf(s, options_.service_domain);
+    auto plan = PlanOf(s, options_.service_domain, options_.kubeflow_area);
     if (!plan.ok()) {
       states[s.id] = {"failed", "cannot be run: " + plan.status().message()};
       continue;
@@ -223,6 +260,7 @@ void ServiceController::Reconcile() {
             std::string kinds;
             for (const auto& obj : objects) kinds += (kinds.empty() ? "" : ", ") + obj.value("kind", "");
             event(s.id, "applied", "generation " + std::to_string(s.generation) + " to namespace " + o.ns + ": " + kinds);
+            if (p.autoscaled && p.hpa.gpu) event(s.id, "autoscale-gpu-unmeasured", GpuUnmeasured(*p.hpa.gpu, runtime_.kind()));
           } else {
             applied_.erase(s.id);
             failure = "cannot apply: " + applied.message();
@@ -254,7 +292,7 @@ void ServiceController::Reconcile() {
       routed.push_back({&s, p});
       view[s.id] = replicas;
       if (p.replicas == 0) {
-        states[s.id] = {"stopped", p.inference ? "offline: deploy it to debug, test or prod" : "replicas: 0"};
+        states[s.id] = {"stopped", StoppedReason(p)};
       } else if (!backends.empty()) {
         states[s.id] = {"running", taken.empty() ? "" : failure};
       } else {
@@ -350,6 +388,11 @@ void ServiceController::Reconcile() {
       if (now >= sc.next_sample_ms && old_alive.empty() && current_ready == current_alive && current_ready > 0) {
         sc.next_sample_ms = now + options_.autoscale_period.count();
         UtilizationSample sample = Sample(runtime_, ready_workloads, p.container.resources);
+        if (p.hpa.gpu && !sample.gpu_percent && sample.ready > 0 && !sc.gpu_unmeasured_told) {
+          // Refused by name, once per generation, rather than silently ignored.
+          sc.gpu_unmeasured_told = true;
+          event(s.id, "autoscale-gpu-unmeasured", GpuUnmeasured(*p.hpa.gpu, runtime_.kind()));
+        }
         ScaleDecision d = sc.autoscaler.Decide(now, desired, p.min_replicas, p.max_replicas, p.hpa, sample);
         if (d.replicas != desired) {
           event(s.id, "scaled", d.reason);
@@ -471,7 +514,7 @@ void ServiceController::Reconcile() {
     routed.push_back({&s, p});
     view[s.id] = replicas;
     if (desired == 0) {
-      states[s.id] = {"stopped", p.inference ? "offline: deploy it to debug, test or prod" : "replicas: 0"};
+      states[s.id] = {"stopped", StoppedReason(p)};
     } else if (!backends.empty()) {
       states[s.id] = {"running", ""};
     } else if (b.failures >= 5) {
@@ -491,15 +534,20 @@ void ServiceController::Reconcile() {
   std::vector<HostClaim> claims;
   for (const auto& r : routed) claims.push_back({r.rec->project, r.plan.hosts});
   const std::map<std::string, std::string> owners = HostOwners(claims);
-  std::vector<gateway::Route> routes;
-  auto add_route = [&](const store::ServiceRecord& rec, gateway::Route r) {
+  // Each routed service as the gray upgrade by host sees it (serving/takeover.h).
+  std::vector<HostService> deployed;
+  for (size_t i = 0; i < routed.size(); ++i) deployed.push_back(AsHostService(*routed[i].rec, routed[i].plan));
+  std::vector<std::pair<const HostService*, gateway::Route>> routes;
+  auto add_route = [&](size_t i, gateway::Route r) {
+    const store::ServiceRecord& rec = *routed[i].rec;
     auto owner = owners.find(r.host);
     if (owner != owners.end() && owner->second != rec.project) {
       // Recorded on the service (only data from before host ownership can get here).
       states[rec.id] = {"failed", "host " + r.host + " belongs to another project; not routed"};
       return;
     }
-    routes.push_back(std::move(r));
+    if (r.host == routed[i].plan.hosts.production) deployed[i].live = deployed[i].online;
+    routes.push_back({&deployed[i], std::move(r)});
   };
   for (size_t i = 0; i < routed.size(); ++i) {  // routed[i] is the service of upstreams[i]
     const store::ServiceRecord* rec = routed[i].rec;  // a plain variable: lambdas capture it
@@ -511,7 +559,7 @@ void ServiceController::Reconcile() {
       gateway::Route r;
       r.host = plan.stage == store::kStageDebug ? plan.hosts.debug : plan.hosts.test;
       r.targets.push_back({self, 1});
-      if (!r.host.empty()) add_route(*rec, r);
+      if (!r.host.empty()) add_route(i, r);
       continue;
     }
     // Split and mirror targets take their share once they are ready.
@@ -527,20 +575,16 @@ void ServiceController::Reconcile() {
     prod.host = plan.hosts.production;
     prod.targets = gateway::TargetsFromCanary(self, live_targets(plan.canary));
     prod.mirrors = gateway::MirrorsFromShadow(live_targets(plan.shadow));
-    add_route(*rec, prod);
+    add_route(i, prod);
   }
-  // A host claimed by several services of its project goes to the newest (a new service
-  // sharing a host with older ones takes it once it is ready).
-  std::map<std::string, size_t> by_host;
-  std::vector<gateway::Route> unique;
-  for (auto& r : routes) {
-    auto it = by_host.find(r.host);
-    if (it == by_host.end()) {
-      by_host[r.host] = unique.size();
-      unique.push_back(std::move(r));
-    } else {
-      unique[it->second] = std::move(r);  // services are listed by id: later = newer
-    }
+  std::vector<gateway::Route> unique = OneRoutePerHost(std::move(routes));
+  // Once live there, the newest takes the older services on its host offline.
+  std::vector<Takeover> takeovers = Takeovers(deployed);
+  for (const Takeover& t : takeovers) {
+    std::string retired = NameOf(services, t.retired);
+    std::string by = NameOf(services, t.by);
+    event(t.retired, "offline", "taken offline: " + by + " is live on " + t.host + " (gray upgrade)");
+    event(t.by, "takeover", "live on " + t.host + ": took " + retired + " offline (gray upgrade)");
   }
   if (gateway_) {
     Status set = gateway_->SetRouteSet("services", upstreams, unique);
@@ -574,6 +618,9 @@ void ServiceController::Reconcile() {
   Status w = store_.Write([&](store::Tx& tx) -> Status {
     for (const auto& [id, ev] : events) QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, id, now, ev.first, ev.second));
     for (const auto& [id, replicas] : scaled) QUADER_RETURN_IF_ERROR(store::SetScaledReplicas(tx, id, replicas));
+    for (const Takeover& t : takeovers) {
+      QUADER_RETURN_IF_ERROR(store::SetServiceStage(tx, t.retired, store::kStageOffline, now / 1000));
+    }
     for (const auto& s : services) {
       auto it = states.find(s.id);
       if (it == states.end()) continue;

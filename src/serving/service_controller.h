@@ -18,11 +18,18 @@
 //   production host with canary split and shadow mirrors, or for an
 //   inference service the host of its deploy stage (debug., test., or
 //   production when online; none when offline);
+// - gray upgrade by host (serving/takeover.h): a host shared by services of
+//   one project goes to the most recently deployed one that is live, and
+//   once it is, the others on that host are taken offline (stage offline,
+//   replicas drained and stopped, an `offline` event on each and a
+//   `takeover` event on the new one);
 // - each port of a running service is also exposed on SERVICE_EXTERNAL_IP
 //   at base + 10 × id + index (`$name-external`, raw TCP);
 // - online inference services with min < max replicas are autoscaled from
-//   the runtime's CPU and memory figures (serving/autoscaler.h), each
-//   decision recorded as a `scaled` event.
+//   the runtime's CPU and memory figures, and GPU figures where the runtime
+//   measures them (serving/autoscaler.h), each decision recorded as a
+//   `scaled` event; a `gpu` target the runtime cannot measure is named in an
+//   `autoscale-gpu-unmeasured` event instead of being silently ignored.
 //
 // On a cluster runtime (runtime::ClusterObjects: Kubernetes) the cluster
 // keeps the replicas instead: each service is applied as one Deployment
@@ -61,6 +68,7 @@ struct ServiceControllerOptions {
   std::string data_dir;
   std::string instance;        // the runtime instance label
   std::string service_domain;  // SERVICE_DOMAIN: production hosts are $name.<domain>
+  std::string kubeflow_area = kDefaultKubeflowArea;  // KUBEFLOW_AREA of inference replicas
   std::chrono::milliseconds tick{1000};
   std::chrono::seconds stop_grace{5};
   std::chrono::milliseconds probe_timeout{500};
@@ -129,6 +137,7 @@ class ServiceController {
     int64_t generation = 0;  // a new generation (deploy, change) starts afresh
     int64_t next_sample_ms = 0;
     Autoscaler autoscaler{AutoscalerOptions{}};
+    bool gpu_unmeasured_told = false;  // the `autoscale-gpu-unmeasured` event was recorded
   };
 
   void Reconcile();

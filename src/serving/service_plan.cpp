@@ -9,7 +9,7 @@ namespace quader::serving {
 // KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
 std::string EnvName(const std::string& stage) { return stage == store::kStageOnline ? "prod" : stage; }
 
-Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
+Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain, const std::string& area) {
   Json doc = Json::parse(s.spec, nullptr, false);
   if (doc.is_discarded()) return errors::Internal("the stored spec is not JSON");
   Plan p;
@@ -45,13 +45,15 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain) {
                    {"KUBEFLOW_MODEL_VERSION", spec.model_version},
                    {"KUBEFLOW_MODEL_IMAGES", spec.container.image},
                    {"KUBEFLOW_MODEL_NAME", spec.model_name},
-                   {"KUBEFLOW_AREA", "local"}};
+                   {"KUBEFLOW_AREA", area}};
   } else {
     QUADER_ASSIGN_OR_RETURN(ServiceSpec spec, ParseServiceSpec(doc));
     QUADER_ASSIGN_OR_RETURN(p.hosts, ResolveHosts(spec, domain));
     p.container = spec.container;
-    p.replicas = spec.replicas;
     p.health = spec.health;
+    // Taken offline by a newer service on its host (serving/takeover.h).
+    p.stage = s.stage == store::kStageOffline ? store::kStageOffline : store::kStageOnline;
+    p.replicas = p.stage == store::kStageOffline ? 0 : spec.replicas;
   }
   return p;
 }

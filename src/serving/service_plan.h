@@ -37,8 +37,14 @@ struct Plan {
 // KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
 std::string EnvName(const std::string& stage);
 
-// The plan of a stored service; kInternal when its stored spec no longer parses.
-Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain);
+// KUBEFLOW_AREA given to inference replicas when the server sets none
+// (`--kubeflow-area`; cube-studio names the region or cluster there).
+inline constexpr char kDefaultKubeflowArea[] = "local";
+
+// The plan of a stored service; kInternal when its stored spec no longer
+// parses. `area` is the KUBEFLOW_AREA of inference replicas.
+Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain,
+                    const std::string& area = kDefaultKubeflowArea);
 
 // Where replicas run.
 struct ReplicaSite {

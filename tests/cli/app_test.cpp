@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "cli/exit_codes.h"
 #include "cli_fixture.h"
 #include "core/documents.h"
@@ -188,18 +190,69 @@ TEST_F(AppTest, ApplySendsTheTextUnchangedAndPrintsEachResult) {
   EXPECT_EQ(request.headers["content-type"], "application/yaml");
 }
 
-TEST_F(AppTest, ApplyTakesSeveralFilesInOrderAndDetectsJson) {
+TEST_F(AppTest, OneJsonFileIsSentAsItIs) {
   LogIn();
   server_.SetReply("POST", "/api/v1/apply", 200, R"({"results": []})");
   WriteFile(dir_.File("a.json"), R"(  {"kind": "Project", "name": "a"})");
-  WriteFile(dir_.File("b.yaml"), "kind: Project\nname: b\n");
-  RunResult r = Run({"apply", "-f", dir_.File("a.json"), "-f", dir_.File("b.yaml")});
+  RunResult r = Run({"apply", "-f", dir_.File("a.json")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   auto requests = server_.requests();
-  ASSERT_EQ(requests.size(), 2u);
+  ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].headers["content-type"], "application/json");
-  EXPECT_EQ(requests[1].headers["content-type"], "application/yaml");
-  EXPECT_EQ(requests[1].body, "kind: Project\nname: b\n");
+  EXPECT_EQ(requests[0].body, R"(  {"kind": "Project", "name": "a"})");
+}
+
+// Several files go in one request (one transaction), ordered by kind: what
+// others depend on first, each kind in the order of the files.
+TEST_F(AppTest, SeveralFilesAreOneRequestInDependencyOrder) {
+  LogIn();
+  server_.SetReply("POST", "/api/v1/apply", 200, R"({"results": []})");
+  WriteFile(dir_.File("a.yaml"), "kind: Pipeline\nname: p\n---\nkind: JobTemplate\nname: t1\n");
+  WriteFile(dir_.File("b.json"), R"([{"kind": "JobTemplate", "name": "t2"}, {"kind": "Project", "name": "x"}])");
+  RunResult r = Run({"apply", "-f", dir_.File("a.yaml"), "-f", dir_.File("b.json")});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto requests = server_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers["content-type"], "application/json");
+  Json sent = Json::parse(requests[0].body);
+  std::vector<std::string> order;
+  for (const Json& d : sent) order.push_back(d["name"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"x", "t1", "t2", "p"}));
+}
+
+TEST_F(AppTest, ADirectoryIsItsDocumentFilesSortedAndRecursiveWithR) {
+  LogIn();
+  server_.SetReply("POST", "/api/v1/apply", 200, R"({"results": []})");
+  std::filesystem::create_directories(dir_.File("docs/sub"));
+  WriteFile(dir_.File("docs/b.yml"), "kind: Project\nname: b\n");
+  WriteFile(dir_.File("docs/a.yaml"), "kind: Project\nname: a\n");
+  WriteFile(dir_.File("docs/README.md"), "not a document\n");
+  WriteFile(dir_.File("docs/c.yaml.example"), "kind: Project\nname: example\n");
+  WriteFile(dir_.File("docs/sub/d.json"), R"({"kind": "Project", "name": "d"})");
+  auto sent_names = [&](size_t i) {
+    std::vector<std::string> names;
+    for (const Json& d : Json::parse(server_.requests().at(i).body)) names.push_back(d["name"]);
+    return names;
+  };
+  RunResult flat = Run({"apply", "-f", dir_.File("docs")});
+  ASSERT_EQ(flat.code, kExitOk) << flat.err;
+  EXPECT_EQ(sent_names(0), (std::vector<std::string>{"a", "b"}));
+  RunResult deep = Run({"apply", "-R", "-f", dir_.File("docs/")});
+  ASSERT_EQ(deep.code, kExitOk) << deep.err;
+  EXPECT_EQ(sent_names(1), (std::vector<std::string>{"a", "b", "d"}));
+}
+
+TEST_F(AppTest, ServerErrorsOfSeveralFilesNameTheFileAndDocument) {
+  LogIn();
+  server_.SetReply("POST", "/api/v1/apply", 400,
+                   R"({"error": {"code": "invalid_argument",
+                       "message": "document 3 (Project \"b\"): colour: unknown field"}})");
+  WriteFile(dir_.File("a.yaml"), "kind: Project\nname: a\n");
+  WriteFile(dir_.File("b.yaml"), "kind: Project\nname: zero\n---\nkind: Project\nname: b\ncolour: red\n");
+  RunResult r = Run({"apply", "-f", dir_.File("a.yaml"), "-f", dir_.File("b.yaml")});
+  EXPECT_EQ(r.code, kExitFailure);
+  // Sent: a.yaml's document, then b.yaml's two; the third is b.yaml's second.
+  EXPECT_EQ(r.err, "error: " + dir_.File("b.yaml") + ": document 2 (Project \"b\"): colour: unknown field\n");
 }
 
 TEST_F(AppTest, ApplyFailuresNameTheFile) {

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -29,6 +31,7 @@ using testing::TempDir;
 using testing::WriteFile;
 
 constexpr char kBinary[] = QUADER_BINARY;
+constexpr char kSourceDir[] = QUADER_SOURCE_DIR;
 constexpr char kAdminPassword[] = "e2e-admin-Pa55";
 constexpr auto kStartDeadline = std::chrono::seconds(20);
 
@@ -273,6 +276,140 @@ TEST(CliBinaryTest, CommandsWithoutLoginExitOne) {
              home.File("config"));
   EXPECT_EQ(unreachable.exit_code, 1) << Describe(unreachable);
   EXPECT_NE(unreachable.err.find("cannot reach 127.0.0.1:1"), std::string::npos) << unreachable.err;
+}
+
+// --- the verbs kubectl users expect (docs/cli.md)
+
+// docs/pipelines.md: `quader apply -f examples/templates/`.
+TEST_F(CliE2eTest, ApplyAndDeleteADirectoryAsTheDocsSay) {
+  LogIn("admin", kAdminPassword);
+  std::string dir = std::string(kSourceDir) + "/examples/templates/";
+  ProcessResult applied = As("admin", {"apply", "-f", dir});
+  ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  EXPECT_EQ(applied.out,
+            "jobtemplate/evaluate-model created (project public)\n"
+            "jobtemplate/make-dataset created (project public)\n"
+            "jobtemplate/python-script created (project public)\n"
+            "jobtemplate/train-sklearn created (project public)\n");
+  ProcessResult again = As("admin", {"apply", "-f", dir});
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(std::count(again.out.begin(), again.out.end(), '\n'), 4) << again.out;
+  EXPECT_EQ(again.out.find("created"), std::string::npos) << again.out;
+
+  ProcessResult names = As("admin", {"get", "templates", "-o", "name"});
+  ASSERT_EQ(names.exit_code, 0) << Describe(names);
+  EXPECT_NE(names.out.find("python-script\n"), std::string::npos) << names.out;
+
+  ProcessResult deleted = As("admin", {"delete", "-f", dir});
+  ASSERT_EQ(deleted.exit_code, 0) << Describe(deleted);
+  EXPECT_NE(deleted.out.find("template/python-script deleted\n"), std::string::npos) << deleted.out;
+  // Deleting again: each reported not found, and that is no failure.
+  ProcessResult twice = As("admin", {"delete", "-f", dir});
+  EXPECT_EQ(twice.exit_code, 0) << Describe(twice);
+  EXPECT_NE(twice.out.find("template/python-script not found\n"), std::string::npos) << twice.out;
+}
+
+TEST_F(CliE2eTest, ADirectoryWithABadFileAppliesNothing) {
+  LogIn("admin", kAdminPassword);
+  std::string dir = home_.File("docs");
+  std::filesystem::create_directories(dir + "/nested");
+  WriteFile(dir + "/a.yaml", "kind: Project\nname: good-a\n");
+  WriteFile(dir + "/b.yaml", "kind: Project\nname: good-b\n---\nkind: Project\nname: bad\ncolour: red\n");
+  WriteFile(dir + "/nested/c.yaml", "kind: Project\nname: [unclosed\n");
+
+  ProcessResult bad = As("admin", {"apply", "-f", dir});
+  EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
+  EXPECT_NE(bad.err.find(dir + "/b.yaml: document 2 (Project \"bad\")"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("colour"), std::string::npos) << bad.err;
+  EXPECT_EQ(As("admin", {"get", "project", "good-a"}).exit_code, 1);  // nothing applied
+  EXPECT_EQ(As("admin", {"get", "project", "good-b"}).exit_code, 1);
+
+  // -R reads the nested file too: its syntax error is named before anything is sent.
+  ProcessResult deep = As("admin", {"apply", "-R", "-f", dir});
+  EXPECT_EQ(deep.exit_code, 1) << Describe(deep);
+  EXPECT_EQ(deep.err.rfind("error: " + dir + "/nested/c.yaml: malformed YAML at line", 0), 0u) << deep.err;
+
+  ProcessResult missing = As("admin", {"apply", "-f", home_.File("no-such-dir")});
+  EXPECT_EQ(missing.exit_code, 1) << Describe(missing);
+  EXPECT_EQ(missing.err, "error: " + home_.File("no-such-dir") + ": cannot read: no such file or directory\n");
+  EXPECT_EQ(As("admin", {"get", "project", "good-a"}).exit_code, 1);
+}
+
+TEST_F(CliE2eTest, AStrangerDescribingAnotherProjectsObjectGetsNotFound) {
+  LogIn("admin", kAdminPassword);
+  ProcessResult created = As("admin", {"apply", "-f", "-"}, std::string(kProjectDoc) +
+      "---\nkind: JobTemplate\nname: secret-step\nproject: e2e-team\nimage: python:3.11\ncommand: echo hi\n");
+  ASSERT_EQ(created.exit_code, 0) << Describe(created);
+  ProcessResult mine = As("admin", {"describe", "template", "secret-step", "--project", "e2e-team"});
+  ASSERT_EQ(mine.exit_code, 0) << Describe(mine);
+  EXPECT_NE(mine.out.find("Name:         secret-step\n"), std::string::npos) << mine.out;
+  EXPECT_NE(mine.out.find("Project:      e2e-team\n"), std::string::npos) << mine.out;
+  ProcessResult project = As("admin", {"describe", "project", "e2e-team"});
+  ASSERT_EQ(project.exit_code, 0) << Describe(project);
+  EXPECT_NE(project.out.find("Members:\n  USERNAME"), std::string::npos) << project.out;
+
+  CreateUser("bob", "bob-Pa55word");
+  LogIn("bob", "bob-Pa55word");
+  for (const std::vector<std::string>& what : {std::vector<std::string>{"template", "secret-step", "--project", "e2e-team"},
+                                                std::vector<std::string>{"project", "e2e-team"}}) {
+    std::vector<std::string> describe = {"describe"}, get = {"get"};
+    describe.insert(describe.end(), what.begin(), what.end());
+    get.insert(get.end(), what.begin(), what.end());
+    ProcessResult d = As("bob", describe);
+    ProcessResult g = As("bob", get);
+    EXPECT_EQ(d.exit_code, 1) << Describe(d);
+    EXPECT_NE(d.err.find("not found"), std::string::npos) << d.err;
+    EXPECT_EQ(d.err, g.err);  // the same answer as get: nothing more is learnt
+    EXPECT_EQ(d.out, "");
+  }
+}
+
+// Waits until the file holds `text`.
+bool WaitForText(const std::string& path, const std::string& text) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ReadFile(path).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(CliE2eTest, WatchPrintsChangesAndEndsCleanlyOnCtrlCAndWhenTheServerGoes) {
+  LogIn("admin", kAdminPassword);
+  std::vector<std::string> watch = {kBinary, "get", "projects", "-w", "--interval", "0.2"};
+  std::vector<std::string> env = Environment({"QUADER_CONFIG=" + home_.File("admin.config")});
+  std::string log = home_.File("watch.log");
+  {
+    BackgroundProcess watcher(watch, env, log);
+    ASSERT_TRUE(WaitForText(log, "\npublic ")) << ReadFile(log);
+    ASSERT_EQ(As("admin", {"apply", "-f", "-"}, kProjectDoc).exit_code, 0);
+    ASSERT_TRUE(WaitForText(log, "\ne2e-team ")) << ReadFile(log);
+    ASSERT_EQ(As("admin", {"delete", "project", "e2e-team"}).exit_code, 0);
+    ASSERT_TRUE(WaitForText(log, "(deleted)")) << ReadFile(log);
+    EXPECT_EQ(watcher.Stop(10, SIGINT), 0) << ReadFile(log);
+    EXPECT_EQ(ReadFile(log).find("error"), std::string::npos) << ReadFile(log);
+  }
+  std::string log2 = home_.File("watch2.log");
+  BackgroundProcess watcher(watch, env, log2);
+  ASSERT_TRUE(WaitForText(log2, "\npublic ")) << ReadFile(log2);
+  server_->Stop();
+  ASSERT_TRUE(WaitForText(log2, "error: stopped watching: the server at " + api_ + " went away"))
+      << ReadFile(log2);
+  EXPECT_EQ(watcher.Stop(10), 1);
+}
+
+TEST(CliBinaryTest, CompletionScriptLoadsInBash) {
+  TempDir home;
+  ProcessResult script = Quader({"completion", "bash"}, home.File("config"));
+  ASSERT_EQ(script.exit_code, 0) << Describe(script);
+  WriteFile(home.File("completion.bash"), script.out);
+  // Completing `quader des` and `quader get pipe` with the function the script defines.
+  std::string check = "source " + home.File("completion.bash") +
+                      " && COMP_WORDS=(quader des) && COMP_CWORD=1 && _quader && echo \"${COMPREPLY[*]}\""
+                      " && COMP_WORDS=(quader get pipe) && COMP_CWORD=2 && _quader && echo \"${COMPREPLY[*]}\"";
+  ProcessResult r = testing::RunProcess({"/bin/bash", "--norc", "-c", check}, Environment({}));
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(r.out, "describe\npipeline pipelines\n");
 }
 
 }  // namespace

@@ -138,9 +138,9 @@ bool BackgroundProcess::Running() {
   return true;
 }
 
-int BackgroundProcess::Stop(int grace_seconds) {
+int BackgroundProcess::Stop(int grace_seconds, int signal) {
   if (!Running()) return exit_code_;
-  kill(pid_, SIGTERM);
+  kill(pid_, signal);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace_seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!Running()) return exit_code_;

@@ -33,9 +33,10 @@ class BackgroundProcess {
 
   // False when fork failed or the process has already exited.
   bool Running();
-  // SIGTERM, up to `grace_seconds` to exit, then SIGKILL; reaps the child.
-  // Returns the exit code as RunProcess reports it (-1 if never started).
-  int Stop(int grace_seconds = 10);
+  // `signal` (SIGTERM by default), up to `grace_seconds` to exit, then
+  // SIGKILL; reaps the child. Returns the exit code as RunProcess reports
+  // it (-1 if never started).
+  int Stop(int grace_seconds = 10, int signal = 15);
 
  private:
   pid_t pid_ = -1;

@@ -173,6 +173,61 @@ TEST_F(ServicesE2ETest, RoutesByHostToReadyReplicasAndUpgradesWithoutAFailedRequ
   EXPECT_EQ(Through("echo.service.localhost").status, 404);
 }
 
+// cube-studio's gray upgrade by host: a new service on a host the project's
+// older service has takes it once ready, and takes the older one offline;
+// a client running throughout sees no failed request. Changing the older one
+// deploys it again, and it takes the host back the same way.
+TEST_F(ServicesE2ETest, ANewServiceOnTheSameHostTakesTheOlderOneOffline) {
+  const std::string host = "shared.service.localhost";
+  Json a = EchoService("echo-a", "a", 1);
+  a["host"] = host;
+  Call("POST", "/api/v1/services", a.dump(), 201);
+  WaitService("echo-a", [](const Json& s) { return s["state"] == "running"; });
+  ASSERT_EQ(Through(host).body.rfind("a ", 0), 0u);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, from_b{0};
+  std::string first_failure;
+  std::thread client([&] {
+    while (!stop) {
+      auto reply = Through(host);
+      if (reply.status == 200) {
+        ok++;
+        if (reply.body.rfind("b ", 0) == 0) from_b++;
+      } else if (failed++ == 0) {
+        first_failure = std::to_string(reply.status) + " " + reply.body;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  Json b = EchoService("echo-b", "b", 1);
+  b["host"] = host;
+  Call("POST", "/api/v1/services", b.dump(), 201);
+  Json old = WaitService("echo-a", [](const Json& s) {
+    return s["state"] == "stopped" && s["replica_states"].empty();
+  }, 60);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  client.join();
+  EXPECT_EQ(failed.load(), 0) << first_failure;
+  EXPECT_GT(from_b.load(), 0);
+  EXPECT_EQ(Through(host).body.rfind("b ", 0), 0u);
+  EXPECT_NE(old["reason"].get<std::string>().find("offline: a newer service took its host"), std::string::npos)
+      << old.dump(2);
+  EXPECT_NE(old["events"].dump().find("taken offline: echo-b is live on " + host), std::string::npos)
+      << old["events"].dump(2);
+  Json fresh = Call("GET", "/api/v1/services/echo-b", "", 200);
+  EXPECT_EQ(fresh["state"], "running");
+  EXPECT_NE(fresh["events"].dump().find("took echo-a offline"), std::string::npos) << fresh["events"].dump(2);
+
+  // Rollback: the older one, changed, is deployed again and takes the host back.
+  a = EchoService("echo-a", "a2", 1);
+  a["host"] = host;
+  Call("PUT", "/api/v1/services/echo-a", a.dump(), 200);
+  WaitService("echo-b", [](const Json& s) { return s["state"] == "stopped"; }, 60);
+  EXPECT_EQ(Through(host).body.rfind("a2 ", 0), 0u);
+}
+
 TEST_F(ServicesE2ETest, AReplicaThatDiesIsReplaced) {
   Call("POST", "/api/v1/services", EchoService("fragile", "ok", 1).dump(), 201);
   Json s = WaitService("fragile", [](const Json& s) { return ReadyOf(s, 1) == 1; });

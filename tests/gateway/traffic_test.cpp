@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 namespace quader::gateway {
 namespace {
 
@@ -70,6 +72,46 @@ TEST(ParseHpaTest, Metrics) {
     auto b = ParseHpa(bad);
     EXPECT_FALSE(b.ok()) << bad;
     EXPECT_EQ(0u, b.status().message().find("hpa: ")) << b.status().message();
+  }
+}
+
+// cube-studio's guide writes its example as `cpu:50%,mem:%50,gpu:50%`.
+TEST(ParseHpaTest, TheGuidesExampleAsWritten) {
+  for (const char* text : {"cpu:50%,mem:%50,gpu:50%", "gpu=%50; mem = % 50 ;cpu:50"}) {
+    auto h = ParseHpa(text);
+    ASSERT_TRUE(h.ok()) << text << ": " << h.status().ToString();
+    EXPECT_EQ(std::make_tuple(50, 50, 50), std::make_tuple(h->cpu.value(), h->mem.value(), h->gpu.value())) << text;
+  }
+}
+
+TEST(ParseHpaTest, MalformedStringsAreRefusedNamingTheItem) {
+  struct Row {
+    const char* input;
+    const char* fragment;  // in the message, after "hpa: "; empty: accepted
+  };
+  const Row rows[] = {
+      {"mem:%50%", "two percent signs"},          // the sign on both sides
+      {"mem:%", "is not a percentage"},           // a sign and no number
+      {"mem:%%50", "is not a percentage"},        // two signs in front
+      {"cpu:5%0", "is not a percentage"},         // a sign inside the number
+      {"cpu:-50%", "is not a percentage"},        // negative
+      {"cpu:50%,", ""},                           // a trailing separator is ignored (ok)
+      {"gpu:%0", "outside 1-100"},                // zero with the sign first
+      {"gpu:%101", "outside 1-100"},              // too much with the sign first
+      {"cpu50%", "is not metric:percent"},        // no separator
+      {"disk:%50", "unknown metric \"disk\""},  // unknown metric
+      {"mem:%50,mem:50%", "named twice"},         // the same metric twice, either form
+  };
+  for (const Row& row : rows) {
+    auto b = ParseHpa(row.input);
+    if (std::string(row.fragment).empty()) {
+      EXPECT_TRUE(b.ok()) << row.input << ": " << b.status().ToString();
+      continue;
+    }
+    ASSERT_FALSE(b.ok()) << row.input;
+    EXPECT_EQ(0u, b.status().message().find("hpa: ")) << b.status().message();
+    EXPECT_NE(std::string::npos, b.status().message().find(row.fragment))
+        << row.input << ": " << b.status().message();
   }
 }
 

@@ -81,5 +81,42 @@ TEST(AutoscalerTest, ACountOutsideTheRangeIsBroughtBackAtOnce) {
   EXPECT_EQ(Autoscaler().Decide(0, 1, 2, 5, Cpu(50), CpuSample(1, 0)).replicas, 2);
 }
 
+runtime::WorkloadStats Stats(double cores, int64_t memory, std::optional<double> gpu = std::nullopt) {
+  runtime::WorkloadStats w;
+  w.cpu_cores = cores;
+  w.memory_bytes = memory;
+  w.memory_limit_bytes = 1000;
+  w.gpu_percent = gpu;
+  return w;
+}
+
+TEST(SampleOfTest, AveragesOverTheReplicasInPercentOfTheirRequest) {
+  UtilizationSample s = SampleOf({Stats(0.5, 200), Stats(1.5, 600)}, 2.0, 0);
+  EXPECT_EQ(s.ready, 2);
+  EXPECT_DOUBLE_EQ(*s.cpu_percent, 50.0);  // 2 cores of 4 asked
+  EXPECT_DOUBLE_EQ(*s.mem_percent, 40.0);  // 800 of the limits' 2000
+  EXPECT_FALSE(s.gpu_percent.has_value());
+  EXPECT_FALSE(SampleOf({}, 1.0, 0).cpu_percent.has_value());
+}
+
+TEST(SampleOfTest, GpuOnlyWhenEveryReplicaReportsIt) {
+  EXPECT_DOUBLE_EQ(*SampleOf({Stats(1, 1, 80), Stats(1, 1, 40)}, 1, 0).gpu_percent, 60.0);
+  EXPECT_FALSE(SampleOf({Stats(1, 1, 80), Stats(1, 1)}, 1, 0).gpu_percent.has_value());
+}
+
+// The guide's `cpu:50%,mem:%50,gpu:50%`: gpu acts where GPU use is measured.
+TEST(AutoscalerTest, AGpuTargetActsWhereGpuUseIsMeasured) {
+  auto hpa = gateway::ParseHpa("cpu:50%,mem:%50,gpu:50%");
+  ASSERT_TRUE(hpa.ok()) << hpa.status().ToString();
+  // CPU and memory are idle; the GPUs are at 150% of the target.
+  UtilizationSample s = SampleOf({Stats(0.1, 100, 75), Stats(0.1, 100, 75)}, 1.0, 0);
+  ScaleDecision d = Autoscaler().Decide(0, 2, 1, 10, *hpa, s);
+  EXPECT_EQ(d.replicas, 3);
+  EXPECT_NE(d.reason.find("gpu 75% of 50% target on 2 replicas: 2 → 3"), std::string::npos) << d.reason;
+  // Unmeasured, the gpu target has nothing to say: idle CPU and memory rule.
+  UtilizationSample blind = SampleOf({Stats(0.1, 100), Stats(0.1, 100)}, 1.0, 0);
+  EXPECT_EQ(Autoscaler().Decide(0, 2, 1, 10, *hpa, blind).replicas, 1);
+}
+
 }  // namespace
 }  // namespace quader::serving

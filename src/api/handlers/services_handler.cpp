@@ -202,6 +202,13 @@ Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindI
     QUADER_RETURN_IF_ERROR(CheckPublicService(who, k, *existing));
     if (Json::parse(existing->spec, nullptr, false) == p.spec) return Change::kUnchanged;
     QUADER_RETURN_IF_ERROR(store::UpdateServiceSpec(tx, existing->id, text, now));
+    if (existing->kind == "Service" && existing->stage == store::kStageOffline) {
+      // Taken offline by a newer service on its host (gray upgrade): a
+      // change deploys it again, and once live it takes the host back.
+      QUADER_RETURN_IF_ERROR(store::SetServiceStage(tx, existing->id, store::kStageOnline, now));
+      QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, existing->id, now * 1000, "deploy",
+                                                    "deploy prod: " + who.username + " (changed)"));
+    }
     return Change::kUpdated;
   }
   store::ServiceRecord rec;

@@ -1,36 +1,29 @@
-// `quader apply -f FILE|-`: sends each file's text, unchanged, to
-// POST /api/v1/apply and prints one line per document the server applied.
+// `quader apply -f FILE|DIR|- [-f ...] [-R]`: applies documents through
+// POST /api/v1/apply, all in one request (one transaction: all or nothing),
+// and prints one line per document the server applied.
+//
+// One file is sent as its text, unchanged, documents in the file's order.
+// Several files (a directory, several -f) are read and checked here, then
+// sent together as one JSON list ordered by kind (document_files.h), so a
+// pipeline applies after the templates of another file, and one bad file
+// applies nothing. Errors name the file and the document.
 
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/client.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/document_files.h"
 
 namespace quader::cli {
 namespace {
 
 struct ApplyOptions {
   std::vector<std::string> files;
+  bool recursive = false;
 };
-
-Result<std::string> ReadInput(const std::string& file, Io& io) {
-  std::stringstream text;
-  if (file == "-") {
-    text << io.in.rdbuf();
-    return text.str();
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return errors::Invalid("", std::string("cannot read: ") + std::strerror(errno));
-  text << in.rdbuf();
-  return text.str();
-}
 
 // JSON when the text starts like a JSON value; YAML otherwise (YAML is a
 // superset of JSON, so the server accepts either way).
@@ -54,30 +47,38 @@ std::string ResultLine(const Json& result) {
   return line;
 }
 
-Status ApplyFile(const Client& client, const std::string& file, Io& io) {
-  QUADER_ASSIGN_OR_RETURN(std::string text, ReadInput(file, io));
-  bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
-  if (blank) return errors::Invalid("", "no documents to apply");
-  QUADER_ASSIGN_OR_RETURN(Json reply, client.PostText("/apply", text, ContentTypeOf(text)));
-  auto results = reply.find("results");
-  if (results == reply.end() || !results->is_array()) {
-    return errors::Internal("the apply reply has no results list");
-  }
-  for (const Json& result : *results) io.out << ResultLine(result) << "\n";
-  return Status::Ok();
-}
-
-// Files are applied one by one, in order; the first failure stops the rest.
 Outcome Apply(const ApplyOptions& opts, Io& io) {
+  auto loaded = LoadDocuments(opts.files, opts.recursive, io.in);
+  if (!loaded.ok()) return Outcome::FromStatus(loaded.status());
   auto client = Client::FromLogin();
   if (!client.ok()) return Outcome::FromStatus(client.status());
-  for (const std::string& file : opts.files) {
-    Status st = ApplyFile(client.value(), file, io);
-    if (!st.ok()) {
-      std::string label = file == "-" ? "<stdin>" : file;
-      return Outcome::FromStatus(Status(st.code(), label + ": " + st.message()));
-    }
+  const std::vector<SourceText>* sources = &loaded->sources;
+  std::vector<SourceDocument>* docs = &loaded->docs;
+
+  // One source: its text as it is. Several: one JSON list in apply order.
+  bool single = sources->size() == 1;
+  std::string body, content_type;
+  if (single) {
+    body = sources->front().text;
+    content_type = ContentTypeOf(body);
+  } else {
+    SortForApply(*docs);
+    Json list = Json::array();
+    for (const SourceDocument& d : *docs) list.push_back(d.doc);
+    body = list.dump();
+    content_type = "application/json";
   }
+  auto reply = client->PostText("/apply", body, content_type);
+  if (!reply.ok()) {
+    const Status& e = reply.status();
+    std::string message = single ? sources->front().source + ": " + e.message() : NameSource(e.message(), *docs);
+    return Outcome::FromStatus(Status(e.code(), message));
+  }
+  auto results = reply->find("results");
+  if (results == reply->end() || !results->is_array()) {
+    return Outcome::FromStatus(errors::Internal("the apply reply has no results list"));
+  }
+  for (const Json& result : *results) io.out << ResultLine(result) << "\n";
   return Outcome::Ok();
 }
 
@@ -87,9 +88,11 @@ void AddApplyCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   auto opts = std::make_shared<ApplyOptions>();
   CLI::App* sub = app.add_subcommand(
       "apply", "Create or update objects from YAML/JSON documents (several per file, ---)");
-  sub->add_option("-f,--filename", opts->files, "File to apply, or - for stdin (repeatable)")
+  sub->add_option("-f,--filename", opts->files,
+                  "File or directory to apply (its .yaml, .yml and .json files), or - for stdin (repeatable)")
       ->required()
       ->allow_extra_args(false);
+  sub->add_flag("-R,--recursive", opts->recursive, "With a directory: also the files of its subdirectories");
   commands.push_back({sub, [opts, &io] { return Apply(*opts, io); }});
 }
 

@@ -34,6 +34,8 @@ void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp
 void AddRenderCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // render.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
+void AddDescribeCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // describe.cpp
+void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // completion.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);

@@ -73,7 +73,8 @@ void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   sub->add_option("experiment", opts->experiment, "Experiment name (or id)")->required();
   sub->add_option("--project,-p", opts->project, "Project of the experiment (default: public)");
   sub->add_flag("--best", opts->best, "Best final value first (by the experiment's objective)");
-  sub->add_option("--output,-o", opts->output, "table, json or yaml")->check(CLI::IsMember(FormatNames()));
+  sub->add_option("--output,-o", opts->output, "table, json, yaml or name (trial ids)")
+      ->check(CLI::IsMember(FormatNames()));
   sub->footer("Read a trial's log with `quader logs --experiment NAME SEQ`.");
   commands.push_back({sub, [opts, &io] { return ListTrials(*opts, io); }});
 }

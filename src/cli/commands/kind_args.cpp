@@ -11,17 +11,17 @@ Status MissingProject(const KindSpec& kind, bool for_get) {
 
 }  // namespace
 
-void AddKindArgs(CLI::App& sub, KindArgs& args, bool name_required) {
+void AddKindArgs(CLI::App& sub, KindArgs& args, bool name_required, bool kind_required) {
   CLI::Validator known_kind(
       [](std::string& word) {
         auto kind = ResolveKind(word);
         return kind.ok() ? std::string() : kind.status().message();
       },
       "KIND");
-  sub.add_option("kind", args.kind,
-                 "Kind of object: " + KnownKindsText() + " (singular, plural or short forms)")
-      ->required()
-      ->check(known_kind);
+  CLI::Option* kind = sub.add_option("kind", args.kind,
+                                     "Kind of object: " + KnownKindsText() + " (singular, plural or short forms)");
+  kind->check(known_kind);
+  if (kind_required) kind->required();
   CLI::Option* name = sub.add_option("name", args.name, "Name of the object");
   if (name_required) name->required();
   sub.add_option("--project", args.project, "Project of the objects");

@@ -18,8 +18,9 @@ struct KindArgs {
 };
 
 // Adds the KIND positional (validated against cli/kinds.h, so an unknown
-// kind is a parse error), NAME (required or optional) and --project.
-void AddKindArgs(CLI::App& sub, KindArgs& args, bool name_required);
+// kind is a parse error; required unless `kind_required` is false), NAME
+// (required or optional) and --project.
+void AddKindArgs(CLI::App& sub, KindArgs& args, bool name_required, bool kind_required = true);
 
 // A path below /api/v1 and whether it names a list or a single object.
 struct Target {
