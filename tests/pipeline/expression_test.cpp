@@ -99,9 +99,11 @@ TEST_F(ExpressionTest, RefusesEverythingElseByName) {
 }
 
 TEST_F(ExpressionTest, DeepOrLongExpressionsAreRefusedNotOverflowed) {
-  std::string deep = std::string(5000, '(') + "1" + std::string(5000, ')');
+  std::string deep(5000, '(');
+  deep.append("1").append(5000, ')');
   EXPECT_FALSE(EvaluateExpression("f", deep, Lookup()).ok());
-  std::string nested = std::string(200, '(') + "1" + std::string(200, ')');
+  std::string nested(200, '(');
+  nested.append("1").append(200, ')');
   auto out = EvaluateExpression("f", nested, Lookup());
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("nested too deeply"), std::string::npos);
