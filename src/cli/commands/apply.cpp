@@ -20,6 +20,8 @@ struct ApplyOptions {
   std::vector<std::string> files;
 };
 
+}  // namespace
+
 Result<std::string> ReadInput(const std::string& file, Io& io) {
   std::stringstream text;
   if (file == "-") {
@@ -31,6 +33,8 @@ Result<std::string> ReadInput(const std::string& file, Io& io) {
   text << in.rdbuf();
   return text.str();
 }
+
+namespace {
 
 // JSON when the text starts like a JSON value; YAML otherwise (YAML is a
 // superset of JSON, so the server accepts either way).

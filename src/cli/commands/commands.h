@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "core/status.h"
 #include "cli/io.h"
 
 namespace quader::cli {
@@ -33,7 +34,12 @@ void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
 void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp
 void AddRenderCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // render.cpp
+void AddImportCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // import.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
+
+// The text of `file`, or of stdin for "-" (apply.cpp); kInvalidArgument
+// "cannot read: REASON" otherwise.
+Result<std::string> ReadInput(const std::string& file, Io& io);
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);
