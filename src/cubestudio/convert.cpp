@@ -108,6 +108,13 @@ ImportItem PipelineItem(const Json& item, const std::string& key, const std::str
   ImportItem out = Begin("Pipeline", p, {"name"}, key, project);
   if (out.name.empty()) return Refuse(std::move(out), "pipeline.name: is required");
   out.document["tasks"] = item["tasks"];
+  // cube-studio passes only the parameters a task's template declares: the
+  // others are kept, not passed (its published pipelines have such).
+  if (out.document["tasks"].is_array()) {
+    for (auto& task : out.document["tasks"]) {
+      if (task.is_object() && !task.contains("extra_args")) task["extra_args"] = "ignore";
+    }
+  }
   out.document["name"] = QuaderName(out.name, "p");
   return out;
 }

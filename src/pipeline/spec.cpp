@@ -354,12 +354,28 @@ Result<std::vector<std::string>> ParseDependsOn(const std::string& field, const 
   return out;
 }
 
+// A template's alias: any text of at most 100 characters, no control
+// characters or '/' (it is never used in paths, labels or hosts).
+Status CheckAliasText(const std::string& field, const std::string& alias) {
+  if (alias.size() > 100) return errors::Invalid(field, "is longer than 100 characters");
+  for (unsigned char c : alias) {
+    if (c < 0x20 || c == 0x7f || c == '/') {
+      return errors::Invalid(field, Quoted(alias) + " holds a control character or '/'");
+    }
+  }
+  return Status::Ok();
+}
+
+// A task's `template`: "name" or "project/name", the name being a
+// template's name or its alias.
 Status CheckTemplateRef(const std::string& field, const std::string& ref) {
   if (ref.empty()) return errors::Invalid(field, "is required");
   size_t slash = ref.find('/');
-  if (slash == std::string::npos) return ValidateObjectName(field, ref);
-  QUADER_RETURN_IF_ERROR(ValidateObjectName(field, ref.substr(0, slash)));
-  return ValidateObjectName(field, ref.substr(slash + 1));
+  std::string name = slash == std::string::npos ? ref : ref.substr(slash + 1);
+  if (slash != std::string::npos) QUADER_RETURN_IF_ERROR(ValidateObjectName(field, ref.substr(0, slash)));
+  if (ValidateObjectName(field, name).ok()) return Status::Ok();
+  if (name.empty() || !CheckAliasText(field, name).ok()) return ValidateObjectName(field, name);
+  return Status::Ok();
 }
 
 // resources {cpu, memory, gpu} and cube-studio's flat resource_* aliases.
@@ -414,7 +430,7 @@ Result<TaskSpec> ParseTask(const Json& original, size_t index) {
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"name", "label", "template", "args", "depends_on", "resources", "timeout",
                                            "retries", "retry", "retry_backoff", "node_selector", "volume_mount", "env",
                                            "working_dir", "command", "skip", "resource_cpu", "resource_memory",
-                                           "resource_gpu", "cube_studio"}));
+                                           "resource_gpu", "cube_studio", "extra_args"}));
   QUADER_ASSIGN_OR_RETURN(t.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(t.label, r.String("label", false));
   QUADER_ASSIGN_OR_RETURN(t.template_name, r.String("template", true));
@@ -448,6 +464,11 @@ Result<TaskSpec> ParseTask(const Json& original, size_t index) {
   QUADER_ASSIGN_OR_RETURN(t.working_dir, ParseWorkingDir(r.PathOf("working_dir"), FieldOrNull(v, "working_dir")));
   QUADER_ASSIGN_OR_RETURN(t.command, ParseCommand(r.PathOf("command"), FieldOrNull(v, "command")));
   QUADER_ASSIGN_OR_RETURN(t.skip, r.Bool("skip", false));
+  QUADER_ASSIGN_OR_RETURN(std::string extra, r.String("extra_args", false, "refuse"));
+  if (extra != "refuse" && extra != "ignore") {
+    return errors::Invalid(r.PathOf("extra_args"), Quoted(extra) + " is not refuse or ignore");
+  }
+  t.ignore_extra_args = extra == "ignore";
   return t;
 }
 
@@ -472,6 +493,7 @@ Json TaskToJson(const TaskSpec& t) {
           {"command", t.command},
           {"skip", t.skip}};
   if (!t.cube_studio.empty()) out["cube_studio"] = t.cube_studio;
+  if (t.ignore_extra_args) out["extra_args"] = "ignore";
   return out;
 }
 
@@ -599,16 +621,6 @@ Result<Json> NormaliseTemplateAliases(const Json& doc) {
   return out;
 }
 
-Status CheckAlias(const std::string& alias) {
-  if (alias.size() > 100) return errors::Invalid("alias", "is longer than 100 characters");
-  for (unsigned char c : alias) {
-    if (c < 0x20 || c == 0x7f || c == '/') {
-      return errors::Invalid("alias", Quoted(alias) + " holds a control character or '/'");
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<TemplateSpec> ParseTemplateSpec(const Json& original) {
@@ -624,7 +636,7 @@ Result<TemplateSpec> ParseTemplateSpec(const Json& original) {
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("name", s.name));
   QUADER_ASSIGN_OR_RETURN(s.alias, r.String("alias", false));
-  QUADER_RETURN_IF_ERROR(CheckAlias(s.alias));
+  QUADER_RETURN_IF_ERROR(CheckAliasText("alias", s.alias));
   if (s.alias == s.name) s.alias.clear();
   QUADER_ASSIGN_OR_RETURN(s.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(s.image, r.String("image", true));

@@ -100,6 +100,10 @@ struct TaskSpec {
   std::string working_dir;                // overrides the template's
   std::vector<std::string> command;       // overrides the template's entrypoint
   bool skip = false;                      // not run; downstream tasks proceed
+  // `extra_args: ignore`: arguments the template does not declare are kept in
+  // `args` but not passed (cube-studio's behaviour; its imports set it).
+  // Default `refuse`: such an argument is an error naming it.
+  bool ignore_extra_args = false;
   // cube-studio's task fields that mean nothing here (resource_rdma, outputs,
   // monitoring, expand, overwrite_entrypoint, namespace), kept as given.
   Json cube_studio = Json::object();
@@ -163,7 +167,9 @@ Status ValidatePipeline(const PipelineSpec& spec);
 // are checked against its template's schema (templates allowed) and stored
 // normalised back into `spec`. Errors name the task:
 // `tasks[2] (evaluate).template: job template "evl" not found`; a lookup
-// error other than kNotFound is returned as it is. The result maps each task
+// error other than kNotFound is returned as it is. A task with
+// `extra_args: ignore` has the arguments its template does not declare left
+// out (not refused). The result maps each task
 // name to its template; on error `spec` is left unchanged.
 using TemplateLookup = std::function<Result<TemplateSpec>(const std::string& template_name)>;
 Result<std::map<std::string, TemplateSpec>> ResolveTemplates(PipelineSpec* spec, const TemplateLookup& lookup);

@@ -31,7 +31,8 @@ const std::vector<std::pair<std::string, std::string>>& CommonFields() {
 // cube-studio's names for the fields (service_name only for a Service: an
 // inference service's name is derived), and its fields that mean nothing
 // here, moved into `cube_studio`. A `host` that is a path ("/v1/models/m")
-// is cube-studio's home path, a link and not a host: kept there too.
+// or a port and path (":8081/models") is cube-studio's home link, not a
+// host: kept there too.
 Result<Json> NormaliseServiceAliases(const Json& original, bool inference) {
   if (!original.is_object()) return original;
   Json doc = original;
@@ -44,8 +45,9 @@ Result<Json> NormaliseServiceAliases(const Json& original, bool inference) {
     doc.erase(alias);
     if (v) doc[key] = *v;
   }
-  if (const Json* host = FieldOrNull(doc, "host"); host && host->is_string() &&
-                                                   TrimSpace(host->get<std::string>()).rfind('/', 0) == 0) {
+  std::string host_text = FieldOrNull(doc, "host") && doc["host"].is_string() ? TrimSpace(doc["host"].get<std::string>()) : "";
+  if (!host_text.empty() && (host_text[0] == '/' || host_text[0] == ':')) {
+    const Json* host = FieldOrNull(doc, "host");
     Json path = *host;
     doc.erase("host");
     QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&doc, {}));

@@ -94,6 +94,28 @@ TEST_F(ConvertTest, PipelineTakesItsEdgesFromDagJson) {
   EXPECT_EQ(spec->cube_studio["parameter"]["demo"], "true");
   EXPECT_EQ(spec->cube_studio["project"], "public");  // the file's project, kept
   EXPECT_EQ(spec->tasks[0].cube_studio["resource_rdma"], "0");
+  EXPECT_TRUE(spec->tasks[0].ignore_extra_args);
+}
+
+// cube-studio passes only the arguments a template declares; its imports say
+// so, a hand-written task refuses the others.
+TEST_F(ConvertTest, UndeclaredArgumentsAreKeptNotPassedOnlyWhenTheTaskSaysSo) {
+  Json doc = Json::parse(R"json({"kind": "Pipeline", "name": "p", "tasks": [
+      {"name": "a", "template": "customize", "args": {"command": "true", "--old_flag": "x"}}]})json");
+  auto lookup = [](const std::string&) -> Result<pipeline::TemplateSpec> { return pipeline::CustomizeTemplate(); };
+  auto strict = pipeline::ParsePipelineSpec(doc);
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  auto refused = pipeline::ResolveTemplates(&*strict, lookup);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--old_flag"), std::string::npos) << refused.status().message();
+
+  doc["tasks"][0]["extra_args"] = "ignore";
+  auto lenient = pipeline::ParsePipelineSpec(doc);
+  ASSERT_TRUE(lenient.ok()) << lenient.status().ToString();
+  EXPECT_EQ(lenient->ToJson()["tasks"][0]["args"]["--old_flag"], "x");  // kept in the stored task
+  ASSERT_TRUE(pipeline::ResolveTemplates(&*lenient, lookup).ok());
+  EXPECT_FALSE(lenient->tasks[0].args.contains("--old_flag"));  // not passed
+  EXPECT_EQ(lenient->tasks[0].args["command"], "true");
 }
 
 TEST_F(ConvertTest, PipelineWithAnExpressionOutsideTheGrammarIsRefusedByName) {

@@ -268,6 +268,11 @@ TEST_F(CubeStudioE2ETest, PublishedObjectsImportCountedPerKind) {
   // the rest is kept.
   Json e = Call("GET", "/api/v1/experiments/test1?project=public", "", 200);
   EXPECT_EQ(e["spec"].value("objective_goal", 0.0), 0.99) << e.dump(2);
+  EXPECT_EQ(e["spec"]["objective_metric"], "accuracy");
+  EXPECT_EQ(e["spec"]["cube_studio"]["namespace"], "automl");
+  // Its tasks' arguments that their templates do not declare are kept, not passed.
+  Json ml = Call("GET", "/api/v1/pipelines/ml?project=public", "", 200);
+  EXPECT_EQ(ml["tasks"][0]["extra_args"], "ignore") << ml.dump(2);
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ Response ImportCubeStudio(HandlerContext& ctx, Request& req) {
     return auth::CheckProject(tx, req.who(), project, auth::ProjectAction::kView).status();
   });
   if (!access.ok()) return ErrorReply(access);
-  auto file = JsonBody(req);
+  // An object or a list (cube-studio's automl export is a list).
+  if (req.body.empty()) return ErrorReply(errors::Invalid("body", "is empty: send a cube-studio export file"));
+  auto file = ParseJson(req.body);
   if (!file.ok()) return ErrorReply(file.status());
   auto items = cubestudio::ConvertFile(*file, project);
   if (!items.ok()) return ErrorReply(items.status());
