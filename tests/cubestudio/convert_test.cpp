@@ -8,7 +8,9 @@
 #include <iostream>
 #include <map>
 
+#include "auth/projects.h"
 #include "experiment/experiment_spec.h"
+#include "notebook/notebook_spec.h"
 #include "pipeline/spec.h"
 #include "serving/service_spec.h"
 
@@ -194,6 +196,24 @@ TEST_F(ConvertTest, AutomlExperimentKeepsItsGoalAndMetric) {
   auto again = experiment::ParseExperimentSpec(spec->ToJson());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->ToJson(), spec->ToJson());
+}
+
+// The kinds the import does not bring also take cube-studio's names.
+TEST_F(ConvertTest, NotebooksAndProjectsTakeCubeStudioNames) {
+  auto nb = notebook::ParseNotebookSpec(Json::parse(R"json({"name": "lab", "describe": "mine", "ide_type": "theia",
+      "images": "me/ide:2", "namespace": "jupyter", "node_selector": "cpu=true", "resource_cpu": "2"})json"));
+  ASSERT_TRUE(nb.ok()) << nb.status().ToString();
+  EXPECT_EQ(nb->type, "vscode");
+  EXPECT_EQ(nb->cube_studio["namespace"], "jupyter");
+  EXPECT_EQ(nb->ToJson()["cube_studio"]["node_selector"], "cpu=true");
+
+  auto project = auth::ParseProjectSpec(
+      Json::parse(R"json({"name": "team", "describe": "a group", "type": "org", "expand": "{}"})json"), false);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  EXPECT_EQ(project->description, "a group");
+  auto category = auth::ParseProjectSpec(Json::parse(R"json({"name": "basic", "type": "job-template"})json"), false);
+  ASSERT_FALSE(category.ok());
+  EXPECT_NE(category.status().message().find("type"), std::string::npos) << category.status().message();
 }
 
 TEST_F(ConvertTest, UnknownObjectsAreRefusedWithAReason) {
