@@ -1,7 +1,8 @@
 // The `{{ }}` renderer of pipeline text (pipeline/render.h). The whole
 // input is rendered as a template, short variable names known (their value
 // is the name reversed, holding "{{" that must not be rendered again), long
-// ones unknown; the same input as JSON goes through RenderJson.
+// ones unknown, execution_date known so that `{{ datetime... }}` expressions
+// are evaluated; the same input as JSON goes through RenderJson.
 #include <algorithm>
 
 #include "fuzz/fuzz.h"
@@ -11,6 +12,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using quader::Json;
   std::string_view text = quader::fuzz::Bytes(data, size);
   auto lookup = [](const std::string& name) -> std::optional<std::string> {
+    // Known, so that datetime expressions reach the evaluator (expression.h);
+    // the value validation assumes, so results cannot differ from it.
+    if (name == "execution_date") return std::string("2000-01-01 00:00:00");
     if (name.size() > 8) return std::nullopt;
     std::string value(name.rbegin(), name.rend());
     return "<" + value + ">{{";  // a rendered value is not rendered again

@@ -19,6 +19,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterUserRoutes(router_, ctx_);
   RegisterProjectRoutes(router_, ctx_);
   RegisterApplyRoutes(router_, ctx_);
+  RegisterImportRoutes(router_, ctx_);
   RegisterImageRoutes(router_, ctx_);
   RegisterPipelineRoutes(router_, ctx_);
   RegisterExperimentRoutes(router_, ctx_);

@@ -1,5 +1,7 @@
 #include "api/apply.h"
 
+#include "core/names.h"
+
 namespace quader::api {
 
 void KindRegistry::Register(const std::string& kind, bool project_scoped, ApplyFn fn) {
@@ -12,11 +14,38 @@ std::vector<std::string> KindRegistry::kinds() const {
   return out;
 }
 
+namespace {
+
+// cube-studio's names of the header fields, where they mean the same: a
+// Service's service_name; a service's project_name (a job template's
+// project_name is its category, not a project). The kinds' parsers accept
+// the rest of cube-studio's names.
+void NormaliseHeaderAliases(const std::string& kind, Json* doc) {
+  auto move = [&](const char* key, const char* alias) {
+    if (doc->contains(key) || !doc->contains(alias) || !(*doc)[alias].is_string()) return;
+    (*doc)[key] = (*doc)[alias];
+    doc->erase(alias);
+  };
+  if (kind == "Service") move("name", "service_name");
+  if (kind == "Service" || kind == "InferenceService") move("project", "project_name");
+  if (kind == "JobTemplate" && !doc->contains("name") && doc->contains("job_template_name") &&
+      (*doc)["job_template_name"].is_string() && ValidateObjectName("name", (*doc)["job_template_name"]).ok()) {
+    (*doc)["name"] = (*doc)["job_template_name"];
+  }
+}
+
+}  // namespace
+
 Result<std::vector<ApplyResult>> KindRegistry::ApplyAll(store::Store& store,
                                                         const auth::Principal& who,
                                                         const std::string& text,
                                                         int64_t now) const {
   QUADER_ASSIGN_OR_RETURN(std::vector<Json> docs, ParseDocuments(text));
+  return ApplyDocuments(store, who, std::move(docs), now);
+}
+
+Result<std::vector<ApplyResult>> KindRegistry::ApplyDocuments(store::Store& store, const auth::Principal& who,
+                                                              std::vector<Json> docs, int64_t now) const {
   if (docs.empty()) return errors::Invalid("body", "holds no documents");
 
   // Check every document's header before touching the store.
@@ -29,6 +58,7 @@ Result<std::vector<ApplyResult>> KindRegistry::ApplyAll(store::Store& store,
       return errors::Invalid(where + ": kind", "is required (a string)");
     }
     std::string kind = doc["kind"];
+    NormaliseHeaderAliases(kind, &doc);
     auto it = kinds_.find(kind);
     if (it == kinds_.end()) {
       std::string known;

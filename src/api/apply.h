@@ -40,6 +40,11 @@ class KindRegistry {
   Result<std::vector<ApplyResult>> ApplyAll(store::Store& store, const auth::Principal& who,
                                             const std::string& text, int64_t now) const;
 
+  // The same for documents already parsed (the cube-studio import builds
+  // them); each is held to exactly the checks of ApplyAll.
+  Result<std::vector<ApplyResult>> ApplyDocuments(store::Store& store, const auth::Principal& who,
+                                                  std::vector<Json> docs, int64_t now) const;
+
   std::vector<std::string> kinds() const;
 
  private:

@@ -113,6 +113,21 @@ Json Schemas() {
                                  {"action", action}}}};
   s["ApplyResults"] = {{"type", "object"},
                        {"properties", {{"results", {{"type", "array"}, {"items", result}}}}}};
+  s["CubeStudioFile"] = {{"type", "object"},
+                         {"description", "a cube-studio export file (JSON): one object, a list, or an object of "
+                                         "objects by name (docs/cube-studio.md)"}};
+  Json import_result = {
+      {"type", "object"},
+      {"properties",
+       {{"kind", {{"type", "string"}}},
+        {"name", {{"type", "string"}, {"description", "the object's name in the file"}}},
+        {"quader_name", {{"type", "string"}}},
+        {"result", {{"type", "string"}, {"enum", {"created", "updated", "unchanged", "refused"}}}},
+        {"reason", {{"type", "string"}}}}}};
+  s["ImportResults"] = {{"type", "object"},
+                        {"properties",
+                         {{"results", {{"type", "array"}, {"items", import_result}}},
+                          {"counts", {{"type", "object"}, {"additionalProperties", {{"type", "integer"}}}}}}}};
   Json str = {{"type", "string"}};
   Json nullable_str = {{"type", "string"}, {"nullable", true}};
   s["Image"] = {{"type", "object"},

@@ -18,9 +18,22 @@ Result<std::string> NormalizedExpand(const Json& expand) {
 
 }  // namespace
 
-Result<ProjectSpec> ParseProjectSpec(const Json& body, bool allow_members) {
+Result<ProjectSpec> ParseProjectSpec(const Json& original, bool allow_members) {
+  FieldReader check(original, "");
+  QUADER_RETURN_IF_ERROR(check.CheckObject());
+  // cube-studio's names: `describe`; `type: org` (its project groups; its
+  // other types are job-template categories and the like, not projects).
+  Json body = original;
+  QUADER_ASSIGN_OR_RETURN(const Json* describe, FieldOrAlias(original, "description", "describe"));
+  body.erase("describe");
+  if (describe) body["description"] = *describe;
+  if (const Json* type = FieldOrNull(original, "type")) {
+    if (*type != "org") {
+      return errors::Invalid("type", "only cube-studio's project groups (type org) are projects here");
+    }
+    body.erase("type");
+  }
   FieldReader r(body, "");
-  QUADER_RETURN_IF_ERROR(r.CheckObject());
   if (allow_members) {
     QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"kind", "name", "description", "expand", "members"}));
   } else {

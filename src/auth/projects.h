@@ -29,6 +29,7 @@ struct ProjectSpec {
 };
 
 // Reads a spec from JSON, refusing unknown fields. `allow_members` for documents.
+// cube-studio's `describe` and `type: org` are accepted (docs/cube-studio.md).
 Result<ProjectSpec> ParseProjectSpec(const Json& body, bool allow_members);
 
 // Creates the project; `who` becomes its creator. Only admins may give a

@@ -20,16 +20,23 @@ namespace {
 constexpr AddCommandFn kVerbs[] = {
     AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDescribeCommand, AddDeleteCommand,
     AddRunCommand,    AddLogsCommand,   AddStopCommand,  AddTrialsCommand, AddDeployCommand,
-    AddNotebookCommand, AddRenderCommand, AddVersionCommand, AddCompletionCommand,
+    AddNotebookCommand, AddRenderCommand, AddImportCommand, AddVersionCommand, AddCompletionCommand,
 };
+
+// The verb a command belongs to: `import` for `import cube-studio`.
+std::string VerbOf(const CLI::App* command) {
+  while (command->get_parent() && command->get_parent()->get_parent()) command = command->get_parent();
+  return command->get_name();
+}
 
 // CLI11 would report a mistyped verb as "A subcommand is required"; name it.
 Outcome CheckVerb(const std::vector<std::string>& args, const std::vector<Command>& commands) {
   if (args.size() < 2 || args[1].empty() || args[1][0] == '-') return Outcome::Ok();
   std::string known;
   for (const Command& command : commands) {
-    if (command.app->get_name() == args[1]) return Outcome::Ok();
-    known += (known.empty() ? "" : ", ") + command.app->get_name();
+    std::string verb = VerbOf(command.app);
+    if (verb == args[1]) return Outcome::Ok();
+    if (known.find(verb) == std::string::npos) known += (known.empty() ? "" : ", ") + verb;
   }
   return Outcome::Usage("unknown command \"" + args[1] + "\" (commands: " + known + ")");
 }

@@ -1,4 +1,5 @@
 #include "core/documents.h"
+#include "core/ignored_fields.h"
 
 #include <cctype>
 #include <charconv>
@@ -571,6 +572,25 @@ Result<const Json*> FieldOrAlias(const Json& object, const std::string& key, con
     v = a;
   }
   return v;
+}
+
+Status KeepIgnoredFields(Json* doc, std::initializer_list<const char*> ignored) {
+  if (!doc->is_object()) return Status::Ok();
+  if (doc->contains("cube_studio") && !(*doc)["cube_studio"].is_object()) {
+    if ((*doc)["cube_studio"].is_null()) {
+      doc->erase("cube_studio");
+    } else {
+      return errors::Invalid("cube_studio", "must be an object (cube-studio's fields kept as given)");
+    }
+  }
+  for (const char* key : ignored) {
+    auto it = doc->find(key);
+    if (it == doc->end()) continue;
+    Json value = *it;
+    doc->erase(it);
+    (*doc)["cube_studio"][key] = std::move(value);
+  }
+  return Status::Ok();
 }
 
 std::string TrimSpace(std::string_view s) {

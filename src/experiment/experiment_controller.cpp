@@ -286,6 +286,7 @@ Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) 
     e->tuner->Observe(t->sequence, params, t->state == "succeeded" ? t->final_value : std::nullopt);
     if (e->active_assessor) e->active_assessor->TrialEnded(t->sequence, values[t->id], t->state == "succeeded");
     if (t->state == "failed") e->failed++;
+    if (t->state == "succeeded" && t->final_value) MaybeGoalReached(*e, t->sequence, *t->final_value);
   }
   for (const auto& t : trials) {
     e->next_sequence = std::max(e->next_sequence, t.sequence + 1);
@@ -301,6 +302,7 @@ Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) 
     e->running++;
     StartThread(*e, it->second, std::move(by_name), /*adopt=*/true);
   }
+  if (e->stopping) CancelRunning(*e, "stopped", "the experiment reached its objective_goal");
   spdlog::info("[hpo] experiment {} ({}/{}) loaded: {} trials so far, {} running", rec.id, rec.project, rec.name,
                trials.size(), e->running);
   experiments_[rec.id] = std::move(e);
@@ -396,12 +398,24 @@ void ExperimentController::TrialEnded(ExperimentState& e, TrialState& t, const s
   if (e.active_assessor) e.active_assessor->TrialEnded(t.rec.sequence, values, state == "succeeded");
   e.running--;
   if (state == "failed") e.failed++;
+  if (state == "succeeded" && final_value && MaybeGoalReached(e, t.rec.sequence, *final_value)) {
+    CancelRunning(e, "stopped", "the experiment reached its objective_goal");
+  }
   t.handle.reset();
   spdlog::info("[hpo] experiment {} trial {} {}{}{}", e.rec.id, t.rec.sequence, state,
                final_value ? " value " + FormatNumber(*final_value) : "", reason.empty() ? "" : ": " + reason);
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_.trials_finished++;
   if (state == "early_stopped") stats_.trials_early_stopped++;
+}
+
+bool ExperimentController::MaybeGoalReached(ExperimentState& e, int sequence, double value) {
+  if (e.stopping || !e.spec.GoalReached(value)) return false;
+  e.stopping = true;
+  e.final_state = "succeeded";
+  e.final_reason = "objective_goal " + FormatNumber(*e.spec.goal) + " reached by trial " + std::to_string(sequence) +
+                   " (" + e.spec.metric + " " + FormatNumber(value) + ")";
+  return true;
 }
 
 void ExperimentController::CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason) {
@@ -540,6 +554,8 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
       {"QUADER_API_URL", api_url},
       {"QUADER_TRIAL_TOKEN", token},
       {"QUADER_EXPERIMENT", e.rec.name},
+      // The key of a dict metric the SDK reports (objective_metric).
+      {"QUADER_OBJECTIVE_METRIC", e.spec.metric},
       {"NNI_PLATFORM", "quader"},
       {"NNI_EXP_ID", e.rec.key},
       {"NNI_TRIAL_JOB_ID", t.key},

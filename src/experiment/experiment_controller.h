@@ -110,6 +110,10 @@ class ExperimentController {
   void TrialEnded(ExperimentState& e, TrialState& t, const std::string& state, const std::string& reason,
                   std::optional<int> exit_code);
   void Finish(ExperimentState& e, const std::string& state, const std::string& reason);
+  // Marks the experiment as ending `succeeded` when `value` (trial `sequence`'s
+  // final result) reaches its objective_goal; false when it does not or it is
+  // already stopping. The caller cancels the running trials.
+  bool MaybeGoalReached(ExperimentState& e, int sequence, double value);
   void CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason);
   void Post(Event e);
   bool Stopping();

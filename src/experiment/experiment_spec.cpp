@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "core/names.h"
@@ -62,9 +63,14 @@ std::string NumberText(double d) {
 
 }  // namespace
 
+bool ExperimentSpec::GoalReached(double value) const {
+  if (!goal) return false;
+  return objective == hpo::OptimizeMode::kMaximize ? value >= *goal : value <= *goal;
+}
+
 Json ExperimentSpec::ToJson() const {
   Json t = trial.ToJson();
-  return {{"kind", "Experiment"},
+  Json out = {{"kind", "Experiment"},
           {"project", project},
           {"name", name},
           {"description", description},
@@ -87,6 +93,11 @@ Json ExperimentSpec::ToJson() const {
           {"max_failed_trials", max_failed_trials},
           {"trial_timeout", trial_timeout_seconds},
           {"seed", seed}};
+  // Only when set, so that documents stored before these fields compare equal.
+  if (goal) out["objective_goal"] = *goal;
+  if (metric != "default") out["objective_metric"] = metric;
+  if (!cube_studio.empty()) out["cube_studio"] = cube_studio;
+  return out;
 }
 
 Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
@@ -99,9 +110,14 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
       {"assessor_args", ""}, {"objective", "objective_type"}, {"max_trials", "max_trial_count"},
       {"parallelism", "parallel_trial_count"}, {"max_duration", "max_exec_duration"},
       {"max_failed_trials", "max_failed_trial_count"}, {"trial_timeout", ""}, {"seed", ""},
+      {"objective_goal", ""}, {"objective_metric", "objective_metric_name"}, {"cube_studio", ""},
   };
+  static const char* const kIgnored[] = {"job_type",     "namespace",  "job_json", "parallel_trial_type",
+                                         "algorithm_setting", "objective_additional_metric_names",
+                                         "alert_status", "expand",     "node_selector", "image_pull_policy"};
   for (const auto& [key, value] : doc.items()) {
     bool known = key == "resource_cpu" || key == "resource_memory" || key == "resource_gpu";
+    for (const char* ignored : kIgnored) known = known || key == ignored;
     for (const auto& [k, alias] : kFields) known = known || key == k || (!alias.empty() && key == alias);
     if (!known) return errors::Invalid(key, "unknown field of an Experiment");
   }
@@ -157,6 +173,31 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
     const Json& a = std::string(args) == "tuner_args" ? s.tuner_args : s.assessor_args;
     if (auto it = a.find("optimize_mode"); it != a.end() && *it != ModeName(s.objective))
       return errors::Invalid(std::string(args) + ".optimize_mode", "contradicts objective " + mode + "; set objective only");
+  }
+
+  if (const Json* goal = FieldOrNull(doc, "objective_goal")) {
+    std::optional<double> g;
+    if (goal->is_number()) g = goal->get<double>();
+    if (goal->is_string()) {
+      char* end = nullptr;
+      const std::string& text = goal->get_ref<const std::string&>();
+      double d = std::strtod(text.c_str(), &end);
+      if (!text.empty() && end == text.c_str() + text.size()) g = d;
+    }
+    if (!g || !std::isfinite(*g)) return errors::Invalid("objective_goal", "must be a number, e.g. 0.99");
+    s.goal = g;
+  }
+  QUADER_ASSIGN_OR_RETURN(const Json* metric, FieldOrAlias(doc, "objective_metric", "objective_metric_name"));
+  QUADER_ASSIGN_OR_RETURN(s.metric, Str("objective_metric", metric, "default"));
+  s.metric = TrimSpace(s.metric);
+  if (s.metric.empty()) s.metric = "default";
+  if (s.metric.size() > 100) return errors::Invalid("objective_metric", "is longer than 100 characters");
+  if (const Json* cs = FieldOrNull(doc, "cube_studio")) {
+    if (!cs->is_object()) return errors::Invalid("cube_studio", "must be an object");
+    s.cube_studio = *cs;
+  }
+  for (const char* ignored : kIgnored) {
+    if (doc.contains(ignored)) s.cube_studio[ignored] = doc[ignored];
   }
 
   QUADER_ASSIGN_OR_RETURN(const Json* v, FieldOrAlias(doc, "max_trials", "max_trial_count"));

@@ -6,10 +6,13 @@
 // cube-studio's field names are accepted as aliases (job_worker_image,
 // job_worker_command, parameters, algorithm_name, objective_type,
 // max_trial_count, parallel_trial_count, max_exec_duration,
-// max_failed_trial_count, resource_cpu/memory/gpu). Every error is
+// max_failed_trial_count, objective_goal, objective_metric_name,
+// resource_cpu/memory/gpu); the ones that mean nothing here are kept in
+// `cube_studio` (docs/cube-studio.md). Every error is
 // kInvalidArgument naming the field.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +36,26 @@ struct ExperimentSpec {
   std::string assessor;           // "" or "Medianstop"
   Json assessor_args = Json::object();
   hpo::OptimizeMode objective = hpo::OptimizeMode::kMaximize;
+  // The experiment ends `succeeded` once a trial's final result reaches it
+  // (>= when maximizing, <= when minimizing). Alias: objective_goal.
+  std::optional<double> goal;
+  // The key of a dict metric that is the objective (alias:
+  // objective_metric_name); "" or missing: "default", as in NNI.
+  std::string metric = "default";
   int max_trials = 12;            // 1..10000
   int parallelism = 3;            // 1..100
   int64_t max_duration_seconds = 3600;  // 0: none
   int max_failed_trials = 3;      // the experiment fails after more than this many failed trials
   int64_t trial_timeout_seconds = 0;    // 0: none
   uint64_t seed = 0;
+  // cube-studio's fields that mean nothing here (job_type, namespace,
+  // job_json, parallel_trial_type, algorithm_setting,
+  // objective_additional_metric_names, alert_status, expand,
+  // node_selector, image_pull_policy), kept as given.
+  Json cube_studio = Json::object();
+
+  // True when `value` reaches the goal in the objective's direction.
+  bool GoalReached(double value) const;
 
   // The normalised document as stored and shown.
   Json ToJson() const;

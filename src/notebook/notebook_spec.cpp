@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ignored_fields.h"
 #include "core/names.h"
 
 namespace quader::notebook {
@@ -13,7 +14,7 @@ const std::vector<std::pair<std::string, std::string>>& Fields() {
       {"kind", ""},          {"project", ""},      {"name", ""},          {"description", "describe"},
       {"type", "ide_type"},  {"image", "images"},  {"working_dir", ""},   {"env", ""},
       {"volume_mount", ""},  {"resources", ""},    {"resource_cpu", ""},  {"resource_memory", ""},
-      {"resource_gpu", ""},
+      {"resource_gpu", ""},  {"cube_studio", ""},
   };
   return kFields;
 }
@@ -38,11 +39,16 @@ Json NotebookSpec::ToJson() const {
   Json c = t.ToJson();
   Json j = {{"kind", "Notebook"}, {"project", project}, {"name", name}, {"description", description}, {"type", type}};
   for (const char* key : {"image", "working_dir", "env", "volume_mount", "resources"}) j[key] = c[key];
+  if (!cube_studio.empty()) j["cube_studio"] = cube_studio;
   return j;
 }
 
-Result<NotebookSpec> ParseNotebookSpec(const Json& doc) {
-  if (!doc.is_object()) return errors::Invalid("body", "must be an object");
+Result<NotebookSpec> ParseNotebookSpec(const Json& original) {
+  if (!original.is_object()) return errors::Invalid("body", "must be an object");
+  // cube-studio's notebook fields that mean nothing here, kept.
+  Json doc = original;
+  QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&doc, {"namespace", "node_selector", "image_pull_policy", "expand",
+                                                  "project_name", "created_by", "changed_by"}));
   for (const auto& [key, value] : doc.items()) {
     bool known = false;
     for (const auto& [k, alias] : Fields()) known = known || key == k || (!alias.empty() && key == alias);
@@ -84,6 +90,7 @@ Result<NotebookSpec> ParseNotebookSpec(const Json& doc) {
   s.volume_mount = std::move(t.volume_mount);
   s.mounts = std::move(t.mounts);
   s.resources = t.resources;
+  if (const Json* cs = FieldOrNull(doc, "cube_studio")) s.cube_studio = *cs;
   return s;
 }
 

@@ -4,6 +4,33 @@
 
 namespace quader::pipeline {
 
+namespace {
+
+// The template of `project_id` whose alias is `alias`, if any.
+Result<std::optional<store::TemplateRecord>> FindTemplateByAlias(store::Tx& tx, int64_t project_id,
+                                                                 const std::string& alias) {
+  QUADER_ASSIGN_OR_RETURN(auto templates, store::ListTemplates(tx, {project_id}, false));
+  for (auto& t : templates) {
+    Json spec = Json::parse(t.spec, nullptr, false);
+    if (spec.is_object() && spec.value("alias", "") == alias) return std::optional<store::TemplateRecord>(std::move(t));
+  }
+  return std::optional<store::TemplateRecord>();
+}
+
+// By name, then by alias, in one project.
+Result<std::optional<store::TemplateRecord>> FindIn(store::Tx& tx, int64_t project_id, const std::string& text) {
+  QUADER_ASSIGN_OR_RETURN(auto found, store::FindTemplate(tx, project_id, text));
+  if (found) return found;
+  return FindTemplateByAlias(tx, project_id, text);
+}
+
+bool IsCustomize(const std::string& text) {
+  return text == kCustomizeTemplate || text == kCustomizeTemplateAlias || text == std::string("public/") + kCustomizeTemplate ||
+         text == std::string("public/") + kCustomizeTemplateAlias;
+}
+
+}  // namespace
+
 Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std::string& text) {
   std::optional<store::TemplateRecord> found;
   size_t slash = text.find('/');
@@ -12,17 +39,18 @@ Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std
     // templates are "not found", the same as ones that do not exist.
     auto project = store::GetProject(tx, text.substr(0, slash));
     if (project.ok() && (project->id == project_id || project->name == "public")) {
-      QUADER_ASSIGN_OR_RETURN(found, store::FindTemplate(tx, project->id, text.substr(slash + 1)));
+      QUADER_ASSIGN_OR_RETURN(found, FindIn(tx, project->id, text.substr(slash + 1)));
     }
   } else {
-    QUADER_ASSIGN_OR_RETURN(found, store::FindTemplate(tx, project_id, text));
+    QUADER_ASSIGN_OR_RETURN(found, FindIn(tx, project_id, text));
     if (!found) {
       auto pub = store::GetProject(tx, "public");
       if (pub.ok()) {
-        QUADER_ASSIGN_OR_RETURN(found, store::FindTemplate(tx, pub->id, text));
+        QUADER_ASSIGN_OR_RETURN(found, FindIn(tx, pub->id, text));
       }
     }
   }
+  if (!found && IsCustomize(text)) return CustomizeTemplate();
   if (!found) return errors::NotFound("job template", text);
   Json j = Json::parse(found->spec, nullptr, false);
   return ParseTemplateSpec(j);

@@ -13,8 +13,10 @@
 namespace quader::pipeline {
 
 // A template named by a task: "name" (the pipeline's project, then public)
-// or "project/name" where project is the pipeline's own or public. kNotFound
-// naming it otherwise, also for another project's templates (no leak).
+// or "project/name" where project is the pipeline's own or public; in each
+// project a template's name first, then its alias (cube-studio's name).
+// Nothing stored: the built-in `customize` / `自定义镜像` (CustomizeTemplate).
+// kNotFound naming it otherwise, also for another project's templates (no leak).
 Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std::string& text);
 
 // Parses, validates and resolves a stored pipeline for a run by `runner`.

@@ -1,5 +1,7 @@
 #include "pipeline/render.h"
 
+#include "pipeline/expression.h"
+
 namespace quader::pipeline {
 namespace {
 
@@ -44,7 +46,14 @@ Result<std::vector<std::string>> VariablesIn(const std::string& field, std::stri
   QUADER_ASSIGN_OR_RETURN(std::vector<Occurrence> found, Scan(field, text));
   std::vector<std::string> names;
   names.reserve(found.size());
-  for (auto& o : found) names.push_back(std::move(o.name));
+  for (auto& o : found) {
+    if (IsPlainVariable(o.name)) {
+      names.push_back(std::move(o.name));
+      continue;
+    }
+    QUADER_ASSIGN_OR_RETURN(std::vector<std::string> read, ExpressionVariables(field, o.name));
+    names.insert(names.end(), read.begin(), read.end());
+  }
   return names;
 }
 
@@ -54,10 +63,16 @@ Result<std::string> Render(const std::string& field, std::string_view text, cons
   out.reserve(text.size());
   size_t pos = 0;
   for (const auto& o : found) {
-    std::optional<std::string> value = lookup(o.name);
-    if (!value) return errors::Invalid(field, "unknown variable {{" + o.name + "}}");
+    std::string value;
+    if (IsPlainVariable(o.name)) {
+      std::optional<std::string> found = lookup(o.name);
+      if (!found) return errors::Invalid(field, "unknown variable {{" + o.name + "}}");
+      value = std::move(*found);
+    } else {
+      QUADER_ASSIGN_OR_RETURN(value, EvaluateExpression(field, o.name, lookup));
+    }
     out.append(text.substr(pos, o.begin - pos));
-    out.append(*value);
+    out.append(value);
     pos = o.end;
   }
   out.append(text.substr(pos));

@@ -1,9 +1,10 @@
 #pragma once
 // `{{name}}` variables in pipeline text (global env, task args, env, command,
-// working dir), rendered once per run. Only plain substitution: no
-// expressions, no code (cube-studio renders everything through Jinja with
-// Python's datetime in reach; we do not). Whitespace inside the braces is
-// allowed: `{{ run_id }}`.
+// working dir), rendered once per run. Whitespace inside the braces is
+// allowed: `{{ run_id }}`. Text that is not a plain name is one of the safe
+// expressions of pipeline/expression.h (`{{ datetime.datetime.now().strftime('%Y') }}`);
+// nothing else is evaluated and no code runs (cube-studio renders everything
+// through Jinja with Python in reach; we do not).
 
 #include <functional>
 #include <optional>
@@ -16,15 +17,17 @@
 
 namespace quader::pipeline {
 
-// The variable names in `text`, in order of appearance (with duplicates).
-// kInvalidArgument naming `field` for an unclosed "{{" or an empty name.
+// The variable names in `text`, in order of appearance (with duplicates);
+// for an expression, the variables it reads (execution_date for datetime).
+// kInvalidArgument naming `field` for an unclosed "{{", an empty name or an
+// expression outside the grammar (refused by name).
 Result<std::vector<std::string>> VariablesIn(const std::string& field, std::string_view text);
 
 // Returns the value of a variable, or nullopt when it is unknown.
 using VariableLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
-// Replaces every {{name}} in `text`. kInvalidArgument naming `field` and the
-// variable when one is unknown.
+// Replaces every {{name}} in `text` and evaluates every expression.
+// kInvalidArgument naming `field` and the variable when one is unknown.
 Result<std::string> Render(const std::string& field, std::string_view text, const VariableLookup& lookup);
 
 // Renders every string inside a JSON value (object keys are left alone).

@@ -739,11 +739,24 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
   spec.image = values.contains("images") && values["images"].is_string() && !values["images"].get<std::string>().empty()
                    ? values["images"].get<std::string>()
                    : tmpl.image;
+  // A template's entrypoint may take parameters as {{args.NAME}} (the
+  // built-in customize runs `bash -c {{args.command}}`); those are not also
+  // passed as arguments.
+  Json argv_values = values;
+  VariableLookup command_lookup = [&](const std::string& name) -> std::optional<std::string> {
+    if (ts.command.empty() && name.rfind("args.", 0) == 0) {
+      std::string arg = name.substr(5);
+      if (!tmpl.args.Find(arg)) return std::nullopt;
+      argv_values.erase(arg);
+      return values.contains(arg) ? ValueText(values[arg]) : std::string();
+    }
+    return lookup(name);
+  };
   for (const auto& c : ts.command.empty() ? tmpl.command : ts.command) {
-    QUADER_ASSIGN_OR_RETURN(std::string part, Render(where + ".command", c, lookup));
+    QUADER_ASSIGN_OR_RETURN(std::string part, Render(where + ".command", c, command_lookup));
     spec.command.push_back(std::move(part));
   }
-  spec.args = RenderArgv(tmpl.args, values);
+  spec.args = RenderArgv(tmpl.args, argv_values);
   std::string wd = !ts.working_dir.empty() ? ts.working_dir
                    : values.contains("workdir") && values["workdir"].is_string() && !values["workdir"].get<std::string>().empty()
                        ? values["workdir"].get<std::string>()

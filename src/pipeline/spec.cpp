@@ -11,6 +11,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include "core/ignored_fields.h"
 #include "core/names.h"
 #include "cron/cron_expr.h"
 #include "pipeline/command_words.h"
@@ -353,12 +354,28 @@ Result<std::vector<std::string>> ParseDependsOn(const std::string& field, const 
   return out;
 }
 
+// A template's alias: any text of at most 100 characters, no control
+// characters or '/' (it is never used in paths, labels or hosts).
+Status CheckAliasText(const std::string& field, const std::string& alias) {
+  if (alias.size() > 100) return errors::Invalid(field, "is longer than 100 characters");
+  for (unsigned char c : alias) {
+    if (c < 0x20 || c == 0x7f || c == '/') {
+      return errors::Invalid(field, Quoted(alias) + " holds a control character or '/'");
+    }
+  }
+  return Status::Ok();
+}
+
+// A task's `template`: "name" or "project/name", the name being a
+// template's name or its alias.
 Status CheckTemplateRef(const std::string& field, const std::string& ref) {
   if (ref.empty()) return errors::Invalid(field, "is required");
   size_t slash = ref.find('/');
-  if (slash == std::string::npos) return ValidateObjectName(field, ref);
-  QUADER_RETURN_IF_ERROR(ValidateObjectName(field, ref.substr(0, slash)));
-  return ValidateObjectName(field, ref.substr(slash + 1));
+  std::string name = slash == std::string::npos ? ref : ref.substr(slash + 1);
+  if (slash != std::string::npos) QUADER_RETURN_IF_ERROR(ValidateObjectName(field, ref.substr(0, slash)));
+  if (ValidateObjectName(field, name).ok()) return Status::Ok();
+  if (name.empty() || !CheckAliasText(field, name).ok()) return ValidateObjectName(field, name);
+  return Status::Ok();
 }
 
 // resources {cpu, memory, gpu} and cube-studio's flat resource_* aliases.
@@ -393,18 +410,28 @@ Status ParseTaskResources(const Json& v, const FieldReader& r, TaskSpec* t) {
   return Status::Ok();
 }
 
-Result<TaskSpec> ParseTask(const Json& v, size_t index) {
+Result<TaskSpec> ParseTask(const Json& original, size_t index) {
   std::string base = "tasks[" + std::to_string(index) + "]";
-  FieldReader first(v, base);
+  FieldReader first(original, base);
   QUADER_RETURN_IF_ERROR(first.CheckObject());
   TaskSpec t;
   QUADER_ASSIGN_OR_RETURN(t.name, first.String("name", true));
   QUADER_RETURN_IF_ERROR(ValidateObjectName(base + ".name", t.name));
+  // cube-studio's spelling of `template` in its exports, and its task fields
+  // that mean nothing here.
+  Json v = original;
+  QUADER_ASSIGN_OR_RETURN(const Json* tmpl, FieldOrAlias(original, "template", "job_templete"));
+  v.erase("job_templete");
+  if (tmpl) v["template"] = *tmpl;
+  Status kept = KeepIgnoredFields(&v, {"resource_rdma", "outputs", "monitoring", "expand", "overwrite_entrypoint",
+                                       "namespace", "job_template"});
+  if (!kept.ok()) return errors::Invalid(base + ".cube_studio", "must be an object");
   FieldReader r(v, base + " (" + t.name + ")");
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"name", "label", "template", "args", "depends_on", "resources", "timeout",
                                            "retries", "retry", "retry_backoff", "node_selector", "volume_mount", "env",
                                            "working_dir", "command", "skip", "resource_cpu", "resource_memory",
-                                           "resource_gpu"}));
+                                           "resource_gpu", "cube_studio", "extra_args"}));
+  QUADER_ASSIGN_OR_RETURN(t.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(t.label, r.String("label", false));
   QUADER_ASSIGN_OR_RETURN(t.template_name, r.String("template", true));
   t.template_name = TrimSpace(t.template_name);
@@ -437,6 +464,11 @@ Result<TaskSpec> ParseTask(const Json& v, size_t index) {
   QUADER_ASSIGN_OR_RETURN(t.working_dir, ParseWorkingDir(r.PathOf("working_dir"), FieldOrNull(v, "working_dir")));
   QUADER_ASSIGN_OR_RETURN(t.command, ParseCommand(r.PathOf("command"), FieldOrNull(v, "command")));
   QUADER_ASSIGN_OR_RETURN(t.skip, r.Bool("skip", false));
+  QUADER_ASSIGN_OR_RETURN(std::string extra, r.String("extra_args", false, "refuse"));
+  if (extra != "refuse" && extra != "ignore") {
+    return errors::Invalid(r.PathOf("extra_args"), Quoted(extra) + " is not refuse or ignore");
+  }
+  t.ignore_extra_args = extra == "ignore";
   return t;
 }
 
@@ -445,7 +477,7 @@ Json TaskToJson(const TaskSpec& t) {
   if (t.cpu) resources["cpu"] = NumberJson(*t.cpu);
   if (t.memory_bytes) resources["memory"] = MemoryJson(*t.memory_bytes);
   if (t.gpu) resources["gpu"] = NumberJson(*t.gpu);
-  return {{"name", t.name},
+  Json out = {{"name", t.name},
           {"label", t.label},
           {"template", t.template_name},
           {"args", t.args},
@@ -460,6 +492,9 @@ Json TaskToJson(const TaskSpec& t) {
           {"working_dir", t.working_dir},
           {"command", t.command},
           {"skip", t.skip}};
+  if (!t.cube_studio.empty()) out["cube_studio"] = t.cube_studio;
+  if (t.ignore_extra_args) out["extra_args"] = "ignore";
+  return out;
 }
 
 }  // namespace
@@ -514,7 +549,7 @@ Result<int64_t> ParseDuration(const std::string& field, const Json& value) {
 Json TemplateSpec::ToJson() const {
   Json files_json = Json::object();
   for (const auto& [k, v] : files) files_json[k] = v;
-  return {{"kind", "JobTemplate"},
+  Json out = {{"kind", "JobTemplate"},
           {"project", project},
           {"name", name},
           {"image", image},
@@ -529,6 +564,10 @@ Json TemplateSpec::ToJson() const {
             {"gpu", NumberJson(resources.gpu)}}},
           {"files", files_json},
           {"args", args.ToJson()}};
+  // Only when set, so that documents stored before these fields compare equal.
+  if (!alias.empty()) out["alias"] = alias;
+  if (!cube_studio.empty()) out["cube_studio"] = cube_studio;
+  return out;
 }
 
 Status MergeResourceAliases(const Json& doc, Json* sub) {
@@ -546,16 +585,60 @@ Status MergeResourceAliases(const Json& doc, Json* sub) {
   return Status::Ok();
 }
 
-Result<TemplateSpec> ParseTemplateSpec(const Json& doc) {
+namespace {
+
+// A JobTemplate's fields and their cube-studio names.
+const std::pair<const char*, const char*> kTemplateAliases[] = {
+    {"image", "image_name"},           {"description", "job_template_describe"},
+    {"command", "job_template_command"}, {"working_dir", "job_template_workdir"},
+    {"env", "job_template_env"},       {"volume_mount", "job_template_volume"},
+    {"args", "job_template_args"},     {"version", "job_template_version"},
+};
+
+// `doc` with cube-studio's names replaced by ours and its meaningless fields
+// moved into `cube_studio`.
+Result<Json> NormaliseTemplateAliases(const Json& doc) {
+  if (!doc.is_object()) return doc;
+  Json out = doc;
+  for (const auto& [key, alias] : kTemplateAliases) {
+    QUADER_ASSIGN_OR_RETURN(const Json* v, FieldOrAlias(doc, key, alias));
+    out.erase(alias);
+    if (v) out[key] = *v;
+  }
+  QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&out, {"project_name", "gitpath", "image_describe", "job_template_expand",
+                                                  "job_template_account", "job_template_old_names"}));
+  if (const Json* cs_name = FieldOrNull(doc, "job_template_name")) {
+    if (!cs_name->is_string()) return errors::Invalid("job_template_name", "must be a string");
+    out.erase("job_template_name");
+    if (!out.contains("name")) out["name"] = *cs_name;
+    if (out["name"] != *cs_name) {
+      if (out.contains("alias") && out["alias"] != *cs_name) {
+        return errors::Invalid("job_template_name", "is an alias of alias; give only one of them");
+      }
+      out["alias"] = *cs_name;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<TemplateSpec> ParseTemplateSpec(const Json& original) {
+  QUADER_ASSIGN_OR_RETURN(Json doc, NormaliseTemplateAliases(original));
   FieldReader r(doc, "");
   QUADER_RETURN_IF_ERROR(r.CheckObject());
-  QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"kind", "name", "project", "image", "version", "description", "command",
-                                           "working_dir", "env", "volume_mount", "resources", "files", "args"}));
+  QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"kind", "name", "alias", "project", "image", "version", "description",
+                                           "command", "working_dir", "env", "volume_mount", "resources", "files",
+                                           "args", "cube_studio"}));
   TemplateSpec s;
   QUADER_ASSIGN_OR_RETURN(s.project, r.String("project", false, "public"));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("project", s.project));
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("name", s.name));
+  QUADER_ASSIGN_OR_RETURN(s.alias, r.String("alias", false));
+  QUADER_RETURN_IF_ERROR(CheckAliasText("alias", s.alias));
+  if (s.alias == s.name) s.alias.clear();
+  QUADER_ASSIGN_OR_RETURN(s.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(s.image, r.String("image", true));
   s.image = TrimSpace(s.image);
   if (s.image.empty()) return errors::Invalid("image", "is required");
@@ -580,6 +663,32 @@ Result<TemplateSpec> ParseTemplateSpec(const Json& doc) {
   return s;
 }
 
+const TemplateSpec& CustomizeTemplate() {
+  static const TemplateSpec* const kSpec = [] {
+    // Defaults as cube-studio's, except a plain public image.
+    Json doc = {
+        {"name", kCustomizeTemplate},
+        {"alias", kCustomizeTemplateAlias},
+        {"image", "ubuntu:22.04"},
+        {"description", "Runs `bash -c COMMAND` in any image (cube-studio's 自定义镜像 / customize)"},
+        {"command", Json::array({"bash", "-c", "{{args.command}}"})},
+        {"args",
+         {{"Task",
+           {{"images",
+             {{"type", "str"}, {"label", "Image"}, {"require", 1}, {"default", "ubuntu:22.04"},
+              {"describe", "The image to run in (ignored by the process runtime)"}}},
+            {"workdir",
+             {{"type", "str"}, {"label", "Working directory"}, {"require", 1}, {"default", "/mnt/{{creator}}/"},
+              {"describe", "Where the command starts"}}},
+            {"command",
+             {{"type", "str"}, {"label", "Command"}, {"require", 1}, {"default", "echo 'test'"},
+              {"describe", "Run as bash -c COMMAND"}}}}}}}};
+    auto parsed = ParseTemplateSpec(doc);
+    return new TemplateSpec(parsed.ok() ? std::move(parsed).value() : TemplateSpec{});
+  }();
+  return *kSpec;
+}
+
 const TaskSpec* PipelineSpec::Find(const std::string& task) const {
   for (const auto& t : tasks) {
     if (t.name == task) return &t;
@@ -600,7 +709,7 @@ Json PipelineSpec::ToJson() const {
   if (webhook) webhook_json = {{"url", webhook->url}, {"on", webhook->on}};
   Json tasks_json = Json::array();
   for (const auto& t : tasks) tasks_json.push_back(TaskToJson(t));
-  return {{"kind", "Pipeline"},
+  Json out = {{"kind", "Pipeline"},
           {"project", project},
           {"name", name},
           {"description", description},
@@ -612,15 +721,55 @@ Json PipelineSpec::ToJson() const {
           {"schedule", schedule_json},
           {"webhook", webhook_json},
           {"tasks", tasks_json}};
+  if (!cube_studio.empty()) out["cube_studio"] = cube_studio;
+  return out;
 }
 
-Result<PipelineSpec> ParsePipelineSpec(const Json& doc) {
+namespace {
+
+// cube-studio's `dag_json` ({"task": {"upstream": ["t1"]}}) as the tasks'
+// depends_on, for tasks that have none; `describe` as description; its
+// fields that mean nothing here into `cube_studio`.
+Result<Json> NormalisePipelineAliases(const Json& original) {
+  if (!original.is_object()) return original;
+  Json doc = original;
+  QUADER_ASSIGN_OR_RETURN(const Json* describe, FieldOrAlias(original, "description", "describe"));
+  doc.erase("describe");
+  if (describe) doc["description"] = *describe;
+  QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&doc, {"parameter", "expand", "namespace", "alert_status", "alert_user",
+                                                  "node_selector", "image_pull_policy", "priority", "type",
+                                                  "schedule_type", "cron_time", "cronjob_start_time", "project_name"}));
+  const Json* dag = FieldOrNull(original, "dag_json");
+  doc.erase("dag_json");
+  if (!dag) return doc;
+  Json graph = *dag;
+  if (dag->is_string()) graph = Json::parse(TrimSpace(dag->get<std::string>()).empty() ? "{}" : dag->get<std::string>(), nullptr, false);
+  if (!graph.is_object()) return errors::Invalid("dag_json", "must be an object {\"task\": {\"upstream\": [...]}}");
+  if (!doc.contains("tasks") || !doc["tasks"].is_array()) return doc;
+  for (const auto& [task, node] : graph.items()) {
+    const Json* up = node.is_object() ? FieldOrNull(node, "upstream") : nullptr;
+    if (!up) continue;
+    if (!up->is_array()) return errors::Invalid("dag_json." + task + ".upstream", "must be a list of task names");
+    // An entry naming no task is dropped, as cube-studio's fix_dag_json does.
+    for (auto& t : doc["tasks"]) {
+      if (!t.is_object() || t.value("name", Json()) != task) continue;
+      if (!FieldOrNull(t, "depends_on")) t["depends_on"] = *up;
+    }
+  }
+  return doc;
+}
+
+}  // namespace
+
+Result<PipelineSpec> ParsePipelineSpec(const Json& original) {
+  QUADER_ASSIGN_OR_RETURN(Json doc, NormalisePipelineAliases(original));
   FieldReader r(doc, "");
   QUADER_RETURN_IF_ERROR(r.CheckObject());
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"kind", "name", "project", "description", "global_env", "parallelism",
                                            "max_active_runs", "depends_on_past", "expired_limit", "schedule",
-                                           "webhook", "tasks"}));
+                                           "webhook", "tasks", "cube_studio"}));
   PipelineSpec s;
+  QUADER_ASSIGN_OR_RETURN(s.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(s.project, r.String("project", false, "public"));
   QUADER_RETURN_IF_ERROR(ValidateObjectName("project", s.project));
   QUADER_ASSIGN_OR_RETURN(s.name, r.String("name", true));

@@ -30,6 +30,10 @@ struct ResourceSpec {
 struct TemplateSpec {
   std::string project = "public";
   std::string name;                  // ValidateObjectName
+  // Another name tasks may use for it: cube-studio's name when that is not a
+  // Quader name ("自定义镜像"). Any text of at most 100 characters, no control
+  // characters or '/'; never used in paths, labels or hosts.
+  std::string alias;
   std::string image;                 // "quader/python:3.11"
   std::string version = "Release";   // Release or Alpha
   std::string description;
@@ -41,16 +45,35 @@ struct TemplateSpec {
   ResourceSpec resources;                       // defaults for tasks
   std::map<std::string, std::string> files;     // name -> content, mounted read-only at /template
   ArgSchema args;
+  // cube-studio's fields that mean nothing here (its category `project_name`,
+  // gitpath, image_describe, job_template_expand, job_template_account,
+  // job_template_old_names), kept as given (docs/cube-studio.md).
+  Json cube_studio = Json::object();
 
   // The normalised document as stored and shown (kind, name, project included).
   Json ToJson() const;
 };
 
 // Parses a JobTemplate document (`kind` may be present and is ignored).
-// Fields: name, project, image (required), version, description, command,
-// working_dir, env, volume_mount, resources {cpu, memory, gpu}, files, args.
+// Fields: name, alias, project, image (required), version, description,
+// command, working_dir, env, volume_mount, resources {cpu, memory, gpu},
+// files, args, cube_studio. cube-studio's names are accepted as aliases:
+// image_name, job_template_describe, job_template_command,
+// job_template_workdir, job_template_env, job_template_volume,
+// job_template_args, job_template_version, and job_template_name (the alias
+// when it differs from name); its meaningless fields go to `cube_studio`.
 // Unknown fields are refused. File names must be plain names (no '/').
+// A command may use `{{args.NAME}}`: the task's value of that parameter,
+// which is then not passed as an argument (pipeline/run_controller.cpp).
 Result<TemplateSpec> ParseTemplateSpec(const Json& doc);
+
+// The built-in template cube-studio users know as `自定义镜像` or `customize`:
+// args `images`, `workdir`, `command`; runs `bash -c COMMAND` in IMAGE at
+// WORKDIR. It always resolves (LookupTemplate) unless a stored template of
+// the same name shadows it.
+inline constexpr const char* kCustomizeTemplate = "customize";
+inline constexpr const char* kCustomizeTemplateAlias = "自定义镜像";
+const TemplateSpec& CustomizeTemplate();
 
 // cube-studio's flat `resource_cpu`, `resource_memory` and `resource_gpu`
 // fields of `doc`, moved into `sub["resources"]` (the JobTemplate form) for
@@ -77,6 +100,13 @@ struct TaskSpec {
   std::string working_dir;                // overrides the template's
   std::vector<std::string> command;       // overrides the template's entrypoint
   bool skip = false;                      // not run; downstream tasks proceed
+  // `extra_args: ignore`: arguments the template does not declare are kept in
+  // `args` but not passed (cube-studio's behaviour; its imports set it).
+  // Default `refuse`: such an argument is an error naming it.
+  bool ignore_extra_args = false;
+  // cube-studio's task fields that mean nothing here (resource_rdma, outputs,
+  // monitoring, expand, overwrite_entrypoint, namespace), kept as given.
+  Json cube_studio = Json::object();
 };
 
 struct ScheduleSpec {
@@ -105,6 +135,10 @@ struct PipelineSpec {
   std::optional<ScheduleSpec> schedule;
   std::optional<WebhookSpec> webhook;
   std::vector<TaskSpec> tasks;                    // in document order
+  // cube-studio's pipeline fields that mean nothing here (parameter, expand,
+  // namespace, alert_*, node_selector, image_pull_policy, priority, type,
+  // schedule_type, cron_time, cronjob_start_time), kept as given.
+  Json cube_studio = Json::object();
 
   const TaskSpec* Find(const std::string& task) const;
   Json ToJson() const;
@@ -112,6 +146,9 @@ struct PipelineSpec {
 
 // Parses a Pipeline document: fields and types only. Unknown fields are
 // refused. Durations accept seconds or "30s", "10m", "2h", "1d".
+// cube-studio's names are accepted: `describe`, `dag_json` (each task's
+// upstream list becomes its depends_on unless it has one), a task's
+// `job_templete`; the fields meaning nothing here go to `cube_studio`.
 Result<PipelineSpec> ParsePipelineSpec(const Json& doc);
 
 // The structure: at least one task; duplicate task names; depends_on naming
@@ -130,7 +167,9 @@ Status ValidatePipeline(const PipelineSpec& spec);
 // are checked against its template's schema (templates allowed) and stored
 // normalised back into `spec`. Errors name the task:
 // `tasks[2] (evaluate).template: job template "evl" not found`; a lookup
-// error other than kNotFound is returned as it is. The result maps each task
+// error other than kNotFound is returned as it is. A task with
+// `extra_args: ignore` has the arguments its template does not declare left
+// out (not refused). The result maps each task
 // name to its template; on error `spec` is left unchanged.
 using TemplateLookup = std::function<Result<TemplateSpec>(const std::string& template_name)>;
 Result<std::map<std::string, TemplateSpec>> ResolveTemplates(PipelineSpec* spec, const TemplateLookup& lookup);

@@ -259,7 +259,12 @@ Result<std::map<std::string, TemplateSpec>> ResolveTemplates(PipelineSpec* spec,
       }
       it = by_text.emplace(t.template_name, std::move(found).value()).first;
     }
-    QUADER_ASSIGN_OR_RETURN(args[i], ValidateTaskArgs(it->second.args, t.args, path + ".args",
+    Json given = t.args;
+    if (t.ignore_extra_args) {
+      // Kept in the stored task, not passed: as cube-studio does.
+      for (auto a = given.begin(); a != given.end();) a = it->second.args.Find(a.key()) ? std::next(a) : given.erase(a);
+    }
+    QUADER_ASSIGN_OR_RETURN(args[i], ValidateTaskArgs(it->second.args, given, path + ".args",
                                                       /*allow_templates=*/true));
     out[t.name] = it->second;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/ignored_fields.h"
 #include "core/names.h"
 
 // The container fields go through pipeline::ParseTemplateSpec on a
@@ -22,9 +23,40 @@ const std::vector<std::pair<std::string, std::string>>& CommonFields() {
       {"image", "images"},  {"command", ""},     {"working_dir", ""}, {"env", ""},
       {"volume_mount", ""}, {"resources", ""},   {"resource_cpu", ""}, {"resource_memory", ""},
       {"resource_gpu", ""}, {"node_selector", ""}, {"ports", ""},     {"host", ""},
-      {"health", ""},       {"expand", ""},
+      {"health", ""},       {"expand", ""},        {"cube_studio", ""},
   };
   return kFields;
+}
+
+// cube-studio's names for the fields (service_name only for a Service: an
+// inference service's name is derived), and its fields that mean nothing
+// here, moved into `cube_studio`. A `host` that is a path ("/v1/models/m")
+// or a port and path (":8081/models") is cube-studio's home link, not a
+// host: kept there too.
+Result<Json> NormaliseServiceAliases(const Json& original, bool inference) {
+  if (!original.is_object()) return original;
+  Json doc = original;
+  std::vector<std::pair<const char*, const char*>> renames = {
+      {"image", "image_name"}, {"description", "service_describe"}, {"working_dir", "workdir"},
+      {"project", "project_name"}};
+  if (!inference) renames.push_back({"name", "service_name"});
+  for (const auto& [key, alias] : renames) {
+    QUADER_ASSIGN_OR_RETURN(const Json* v, FieldOrAlias(original, key, alias));
+    doc.erase(alias);
+    if (v) doc[key] = *v;
+  }
+  std::string host_text = FieldOrNull(doc, "host") && doc["host"].is_string() ? TrimSpace(doc["host"].get<std::string>()) : "";
+  if (!host_text.empty() && (host_text[0] == '/' || host_text[0] == ':')) {
+    const Json* host = FieldOrNull(doc, "host");
+    Json path = *host;
+    doc.erase("host");
+    QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&doc, {}));
+    doc["cube_studio"]["host"] = path;
+  }
+  QUADER_RETURN_IF_ERROR(KeepIgnoredFields(&doc, {"namespace", "service_name", "inference_config", "deploy_time",
+                                                  "model_type", "model_input", "model_output", "transformer",
+                                                  "args", "created_by", "changed_by"}));
+  return doc;
 }
 
 // `what` names the kind with its article ("a Service").
@@ -351,10 +383,12 @@ Json ServiceSpec::ToJson() const {
   j["host"] = host;
   j["health"] = HealthText(health);
   j["expand"] = expand;
+  if (!cube_studio.empty()) j["cube_studio"] = cube_studio;
   return j;
 }
 
-Result<ServiceSpec> ParseServiceSpec(const Json& doc) {
+Result<ServiceSpec> ParseServiceSpec(const Json& original) {
+  QUADER_ASSIGN_OR_RETURN(Json doc, NormaliseServiceAliases(original, false));
   QUADER_RETURN_IF_ERROR(CheckKnownFields(doc, "a Service", {"replicas"}));
   ServiceSpec s;
   FieldReader r(doc, "");
@@ -370,6 +404,7 @@ Result<ServiceSpec> ParseServiceSpec(const Json& doc) {
   QUADER_ASSIGN_OR_RETURN(s.host, Str("host", FieldOrNull(doc, "host")));
   QUADER_ASSIGN_OR_RETURN(s.health, ParseHealthField(FieldOrNull(doc, "health"), ""));
   QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(FieldOrNull(doc, "expand")));
+  if (const Json* cs = FieldOrNull(doc, "cube_studio")) s.cube_studio = *cs;
   return s;
 }
 
@@ -393,6 +428,7 @@ Json InferenceServiceSpec::ToJson() const {
   j["shadow"] = TargetsText(shadow);
   j["health"] = HealthText(health);
   j["expand"] = expand;
+  if (!cube_studio.empty()) j["cube_studio"] = cube_studio;
   return j;
 }
 
@@ -468,7 +504,8 @@ Status ParseTraffic(const Json& doc, InferenceServiceSpec* s) {
 
 }  // namespace
 
-Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& doc) {
+Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& original) {
+  QUADER_ASSIGN_OR_RETURN(Json doc, NormaliseServiceAliases(original, true));
   if (doc.is_object()) {
     for (const char* state : {"model_status", "deploy_history"}) {
       if (doc.contains(state)) {
@@ -490,6 +527,7 @@ Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& doc) {
   QUADER_RETURN_IF_ERROR(ParseScaling(doc, &s));
   QUADER_RETURN_IF_ERROR(ParseTraffic(doc, &s));
   QUADER_ASSIGN_OR_RETURN(s.expand, ParseExpandObject(FieldOrNull(doc, "expand")));
+  if (const Json* cs = FieldOrNull(doc, "cube_studio")) s.cube_studio = *cs;
   return s;
 }
 

@@ -8,8 +8,12 @@
 // metrics, custom hosts, the inference naming rule) by gateway/traffic.h.
 // cube-studio's column names are accepted as aliases: `label` for
 // description, `images` for image, flat `resource_cpu` / `resource_memory` /
-// `resource_gpu` for `resources`. Unknown fields are refused. Every error is
-// kInvalidArgument, "field: reason".
+// `resource_gpu` for `resources`, `image_name`, `service_describe`, `workdir`,
+// `project_name`, and a Service's `service_name`. Its fields that mean
+// nothing here (namespace, inference_config, an inference service's
+// service_name, a `host` that is a path: cube-studio's home link, ...) are
+// kept in `cube_studio` (docs/cube-studio.md). Unknown fields are refused.
+// Every error is kInvalidArgument, "field: reason".
 
 #include <map>
 #include <optional>
@@ -60,6 +64,7 @@ struct ServiceSpec {
   std::string host;         // custom host as written; "" = $name.<service domain> (ResolveHosts)
   std::optional<gateway::HealthSpec> health;  // "port:/path" or "shell:command"; "" = none
   Json expand = Json::object();               // free-form settings (an object, or JSON text)
+  Json cube_studio = Json::object();          // cube-studio's fields that mean nothing here, kept
 
   // The normalised document as stored and shown; parses back to an equal spec.
   Json ToJson() const;
@@ -105,6 +110,7 @@ struct InferenceServiceSpec {
   std::map<std::string, int> canary;     // split: service -> percent; the sum is at most 100
   std::map<std::string, int> shadow;     // mirror: service -> percent
   Json expand = Json::object();
+  Json cube_studio = Json::object();     // cube-studio's fields that mean nothing here, kept
 
   // Percent of requests this service keeps: 100 minus the canary sum.
   int KeptPercent() const;

@@ -223,6 +223,9 @@ class AccessMatrixE2ETest : public ::testing::Test {
     if (key == "POST /api/v1/projects/{name}/members") return {{"username", "target"}, {"role", "dev"}};
     if (key == "PUT /api/v1/projects/{name}/members/{username}") return {{"role", "dev"}};
     if (key == "POST /api/v1/apply") return TemplateDoc("applied-" + role);
+    if (key == "POST /api/v1/projects/{name}/import/cube-studio") {
+      return {{"job_template_name", "imported-" + role}, {"image_name", "python:3.9"}};
+    }
     if (key == "POST /api/v1/templates") return TemplateDoc(n);
     if (key == "PUT /api/v1/templates/{id}") return TemplateDoc("tpl");
     if (key == "POST /api/v1/pipelines" || key == "POST /api/v1/pipelines/validate") return PipelineDoc(n);

@@ -100,6 +100,43 @@ class ExperimentsE2ETest : public ::testing::Test {
   std::string admin_;
 };
 
+// cube-studio's automl fields: objective_goal ends the experiment once a trial
+// reaches it; objective_metric_name names the dict metric's key that counts
+// (its "default" here is below the goal); job_type, namespace and job_json
+// mean nothing here and are kept.
+TEST_F(ExperimentsE2ETest, ObjectiveGoalEndsTheExperimentOnTheNamedMetric) {
+  std::string code =
+      "import nni\n"
+      "p = nni.get_next_parameter()\n"
+      "nni.report_final_result({'default': 0.0, 'accuracy': p['x']})\n";
+  Json doc = {{"kind", "Experiment"},
+              {"name", "goal"},
+              {"job_type", "Job"},
+              {"namespace", "automl"},
+              {"job_json", Json::object()},
+              {"describe", "cube-studio's field names"},
+              {"job_worker_image", "quader/python:3.11"},
+              {"job_worker_command", "/usr/bin/python3 main.py"},
+              {"files", {{"main.py", code}}},
+              {"parameters", R"({"x": {"_type": "choice", "_value": [0.97, 0.98]}})"},
+              {"algorithm_name", "Random"},
+              {"objective_type", "maximize"},
+              {"objective_goal", 0.95},
+              {"objective_metric_name", "accuracy"},
+              {"max_trial_count", 20},
+              {"parallel_trial_count", 1},
+              {"seed", 3}};
+  Call("POST", "/api/v1/apply", doc.dump(), 200);
+  Json e = WaitFinished("goal");
+  ASSERT_EQ(e["state"], "succeeded") << e.dump(2) << server_->Output();
+  EXPECT_EQ(e["reason"].get<std::string>().rfind("objective_goal 0.95 reached by trial 0 (accuracy 0.9", 0), 0u)
+      << e.dump(2);
+  EXPECT_EQ(e["trials"]["total"], 1);
+  EXPECT_EQ(e["spec"]["objective_metric"], "accuracy");
+  EXPECT_EQ(e["spec"]["cube_studio"]["namespace"], "automl");
+  EXPECT_EQ(e["spec"]["cube_studio"]["job_type"], "Job");
+}
+
 TEST_F(ExperimentsE2ETest, TrialsGetTheirValuesAsArgumentsAndThroughNni) {
   Json created = Call("POST", "/api/v1/experiments", QuickExperiment("quick", 5, 2, 3, 0.05).dump(), 201);
   EXPECT_EQ(created["key"].get<std::string>().size(), 8u);

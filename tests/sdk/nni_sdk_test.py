@@ -189,6 +189,15 @@ class TrialApiTest(unittest.TestCase):
         """)
         self.assertEqual(self.api.metrics, [("PERIODICAL", 0.25), ("FINAL", 93)])
 
+    def test_dict_metric_sends_the_objective_metric(self):
+        # cube-studio's objective_metric_name: the experiment names the key it optimises.
+        self.ok("""
+            import nni
+            nni.report_intermediate_result({"accuracy": 0.5, "loss": 1.5})
+            nni.report_final_result({"default": 1, "accuracy": 0.75})
+        """, extra_env={"QUADER_OBJECTIVE_METRIC": "accuracy"})
+        self.assertEqual(self.api.metrics, [("PERIODICAL", 0.5), ("FINAL", 0.75)])
+
     def test_bad_metrics_are_clear_errors(self):
         result = self.ok("""
             import nni

@@ -150,12 +150,20 @@ def _http_error(method, path, err):
 # ---- metrics ------------------------------------------------------------------------------
 
 def _metric_value(metric):
-    """The number a metric stands for: a number, or a dict's "default" number."""
+    """The number a metric stands for: a number, or a dict's objective number.
+
+    The objective is the experiment's ``objective_metric`` (``QUADER_OBJECTIVE_METRIC``,
+    cube-studio's ``objective_metric_name``) when the dict has that key, else ``"default"``.
+    """
     if isinstance(metric, dict):
-        if "default" not in metric:
-            raise ValueError("nni: a dict metric needs the key \"default\" holding the number "
-                             "the tuner optimises; got keys %s" % sorted(map(str, metric)))
-        return _number(metric["default"], 'the metric\'s "default"')
+        key = os.environ.get("QUADER_OBJECTIVE_METRIC") or "default"
+        if key not in metric:
+            key = "default"
+        if key not in metric:
+            raise ValueError("nni: a dict metric needs the key \"default\" (or the experiment's "
+                             "objective_metric) holding the number the tuner optimises; got keys %s"
+                             % sorted(map(str, metric)))
+        return _number(metric[key], 'the metric\'s "%s"' % key)
     return _number(metric, "a metric")
 
 

@@ -64,6 +64,7 @@ void RegisterSessionRoutes(Router& router, HandlerContext& ctx);  // login, logo
 void RegisterUserRoutes(Router& router, HandlerContext& ctx);
 void RegisterProjectRoutes(Router& router, HandlerContext& ctx);
 void RegisterApplyRoutes(Router& router, HandlerContext& ctx);
+void RegisterImportRoutes(Router& router, HandlerContext& ctx);  // cube-studio export files
 void RegisterImageRoutes(Router& router, HandlerContext& ctx);  // images, image-builds
 // templates, pipelines, runs, schedules (+ the JobTemplate and Pipeline kinds)
 void RegisterPipelineRoutes(Router& router, HandlerContext& ctx);

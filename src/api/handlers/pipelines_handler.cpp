@@ -41,10 +41,26 @@ Result<auth::ProjectAccess> CheckTemplateWrite(store::Tx& tx, const auth::Princi
   return a;
 }
 
+// A template's alias names only it in its project: no other template has it
+// as its name or alias (tasks find templates by either, pipeline/launch.h).
+Status CheckAliasFree(store::Tx& tx, int64_t project_id, const pipeline::TemplateSpec& spec) {
+  if (spec.alias.empty()) return Status::Ok();
+  QUADER_ASSIGN_OR_RETURN(auto templates, store::ListTemplates(tx, {project_id}, false));
+  for (const auto& t : templates) {
+    if (t.name == spec.name) continue;
+    Json other = Json::parse(t.spec, nullptr, false);
+    if (t.name == spec.alias || (other.is_object() && other.value("alias", "") == spec.alias)) {
+      return errors::Invalid("alias", "\"" + spec.alias + "\" already names job template " + t.name);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Change> PutTemplate(store::Tx& tx, const auth::Principal& who, const pipeline::TemplateSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, CheckTemplateWrite(tx, who, spec.project));
   QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", spec.mounts));
+  QUADER_RETURN_IF_ERROR(CheckAliasFree(tx, a.project.id, spec));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindTemplate(tx, a.project.id, spec.name));
   if (existing) {
@@ -86,6 +102,9 @@ Result<store::TemplateRecord> FindTemplateParam(store::Tx& tx, const Request& re
 // Pipelines that name `t` as a task's template.
 Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::TemplateRecord& t) {
   QUADER_ASSIGN_OR_RETURN(auto pipelines, store::ListPipelines(tx, {}, true));
+  Json spec_json = Json::parse(t.spec, nullptr, false);
+  // Tasks may name it by its alias too (cube-studio's name).
+  std::string alias = spec_json.is_object() ? spec_json.value("alias", "") : "";
   std::vector<std::string> users;
   for (const auto& p : pipelines) {
     Json spec = Json::parse(p.spec, nullptr, false);
@@ -94,7 +113,8 @@ Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::Temp
       std::string name = task.value("template", "");
       // Only the template's own project and public's users can reach it (pipeline/launch.h).
       bool reachable = p.project_id == t.project_id || t.project == auth::kPublicProject;
-      bool same = reachable && (name == t.project + "/" + t.name || name == t.name);
+      bool same = reachable && (name == t.project + "/" + t.name || name == t.name ||
+                                (!alias.empty() && (name == alias || name == t.project + "/" + alias)));
       if (same) {
         users.push_back(p.project + "/" + p.name);
         break;

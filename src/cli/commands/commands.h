@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/exit_codes.h"
+#include "core/status.h"
 #include "cli/io.h"
 
 namespace quader::cli {
@@ -33,6 +34,7 @@ void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
 void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp
 void AddRenderCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // render.cpp
+void AddImportCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // import.cpp
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 void AddDescribeCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // describe.cpp
 void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // completion.cpp
