@@ -67,7 +67,7 @@ bench: build
 # FUZZ_TARGETS picks some: make fuzz FUZZ_TARGETS="cron render" FUZZ_SECONDS=600
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= documents apply template_args cron search_space expand resources render http gateway_host docker kubernetes
+FUZZ_TARGETS ?= documents apply template_args cron search_space expand resources render http gateway_host docker kubernetes cubestudio
 fuzz:
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DQUADER_FUZZ=ON -DQUADER_BUILD_TESTS=OFF

@@ -100,6 +100,11 @@ Result<Param> ParseParam(const std::string& key, const Json& spec, const std::st
       return errors::Invalid(path, std::string(info->name) + " needs [low, high] with low < high");
     if (p.type == ParamType::kRandint && (p.low != std::floor(p.low) || p.high != std::floor(p.high)))
       return errors::Invalid(path, "randint needs integer low and high");
+    // Values are integers (int64): bounds past 2^53 are not exact as doubles
+    // and past 2^63 not integers of any kind (found by fuzz/search_space).
+    constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
+    if (p.type == ParamType::kRandint && (std::fabs(p.low) > kMaxExactInteger || std::fabs(p.high) > kMaxExactInteger))
+      return errors::Invalid(path, "randint bounds must be within ±2^53 (9007199254740992)");
     if (IsLog(p.type) && p.low <= 0)
       return errors::Invalid(path, std::string(info->name) + " needs low > 0");
   } else {

@@ -47,11 +47,6 @@ tasks:
   - {name: d, template: shell, depends_on: [b, c]}
 )";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 class ChaosE2ETest : public ::testing::Test {
  protected:
   void StartServer() {

@@ -54,11 +54,6 @@ constexpr char kPipeline[] = R"json({
   ]
 })json";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // The directory of cube-studio's published objects, or "" when absent.

@@ -20,11 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // A trial that reports `steps` intermediate values x*(i+1)/steps, sleeping
 // `pause` seconds between them, then x as its final value; it also appends
 // its sequence id to /mnt/admin/marks (to count executions).

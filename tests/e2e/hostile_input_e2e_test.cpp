@@ -25,13 +25,6 @@ std::string Repeat(std::string_view s, size_t n) {
   return out;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A JobTemplate document's head; each case adds its hostile part.
 std::string Template(const std::string& name) {
   return "kind: JobTemplate\nname: " + name + "\nproject: public\nimage: x\ncommand: \"true\"\n";

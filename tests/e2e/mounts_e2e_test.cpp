@@ -21,11 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 class MountsE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -34,11 +34,6 @@ args:
     --loud: {type: bool, default: false}
 )";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 class PipelinesE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -16,6 +16,11 @@
 
 namespace quader::testing {
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args,
                              std::map<std::string, std::string> env)
     : data_dir_(std::move(data_dir)), args_(std::move(extra_args)), env_(std::move(env)) {

@@ -13,6 +13,9 @@
 
 namespace quader::testing {
 
+// The whole file at `path` ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+
 class ServerProcess {
  public:
   // `data_dir` must exist. Extra flags are appended after the defaults

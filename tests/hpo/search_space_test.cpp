@@ -121,6 +121,7 @@ TEST(SearchSpaceTest, ErrorsNameKeyAndReason) {
   EXPECT_EQ(ParseError(spec("uniformm", {0, 1})), "lr: unknown _type \"uniformm\"");
   EXPECT_EQ(ParseError(spec("uniform", {1, 1})), "lr: uniform needs [low, high] with low < high");
   EXPECT_EQ(ParseError(spec("randint", {5, 2})), "lr: randint needs [low, high] with low < high");
+  EXPECT_EQ(ParseError(spec("randint", {0, 1.5e85})), "lr: randint bounds must be within ±2^53 (9007199254740992)");
   EXPECT_EQ(ParseError(spec("quniform", {0, 1})), "lr: quniform needs [low, high, q], got 2 values");
   EXPECT_EQ(ParseError(spec("normal", {0, 1, 2})), "lr: normal needs [mu, sigma], got 3 values");
   EXPECT_EQ(ParseError(spec("quniform", {0, 1, 0})), "lr: quniform needs q > 0");
