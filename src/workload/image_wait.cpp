@@ -4,9 +4,15 @@
 
 namespace quader::workload {
 
-std::string WaitingForImage(const std::string& image) {
-  return "waiting for image " + image +
-         ": it is not on this machine yet (being built or pulled?); the work starts once it exists";
+std::string WaitingForImage(const Status& missing) {
+  // `image "NAME" not found (DETAIL)`
+  const std::string& m = missing.message();
+  size_t q = m.find('"'), e = m.find('"', q + 1), open = m.find(" (", e);
+  std::string image = q == std::string::npos || e == std::string::npos ? "?" : m.substr(q + 1, e - q - 1);
+  std::string detail = open == std::string::npos ? "" : m.substr(open + 2, m.size() - open - 2);
+  if (!detail.empty() && detail.back() == ')') detail.pop_back();
+  return "waiting for image " + image + ": " + (detail.empty() ? "not on this machine" : detail) +
+         " (being built or pulled?); the work starts once it exists";
 }
 
 namespace {
@@ -26,15 +32,16 @@ Result<runtime::WorkloadStatus> StartWhenImageExists(runtime::Runtime& rt, const
                                                      std::chrono::milliseconds every) {
   using std::chrono::steady_clock;
   const auto deadline = steady_clock::now() + limit;
-  bool told = false;
+  std::string told;
   while (true) {
     auto started = rt.Start(spec);
     if (started.ok() || !runtime::IsMissingImage(started.status())) return started;
     if (steady_clock::now() >= deadline) {
       return Status(started.status().code(), started.status().message() + "; waited " + Minutes(limit));
     }
-    if (!told && waiting) waiting(WaitingForImage(spec.image));
-    told = true;
+    std::string reason = WaitingForImage(started.status());
+    if (reason != told && waiting) waiting(reason);
+    told = reason;
     auto next = std::min(deadline, steady_clock::now() + every);
     while (steady_clock::now() < next) {
       if (stop && stop()) return errors::Conflict("stopped while waiting for image " + spec.image);
@@ -50,9 +57,7 @@ std::string ImageWaits::Waiting(const std::string& key, const Status& status, st
   }
   auto it = since_.emplace(key, now).first;
   if (now - it->second >= limit_) return "";
-  size_t q = status.message().find('"'), e = status.message().find('"', q + 1);
-  std::string image = q == std::string::npos || e == std::string::npos ? "" : status.message().substr(q + 1, e - q - 1);
-  return WaitingForImage(image);
+  return WaitingForImage(status);
 }
 
 }  // namespace quader::workload

@@ -18,11 +18,12 @@ namespace quader::workload {
 
 inline constexpr std::chrono::minutes kImageWait{30};
 
-// The reason shown while waiting for `image`.
-std::string WaitingForImage(const std::string& image);
+// The reason shown while waiting, from Start's MissingImage error (its
+// image, and what the runtime does about it: "pulling it", "pulling it failed: …").
+std::string WaitingForImage(const Status& missing);
 
 // Starts `spec`. While Start fails only because the image is missing, calls
-// `waiting(reason)` once and tries again every `every`, until the image
+// `waiting(reason)` (again when the reason changes) and tries again every `every`, until the image
 // exists, `stop()` holds (kConflict "stopped while waiting for image …"), or
 // `limit` has passed (the missing-image error, saying how long it waited).
 Result<runtime::WorkloadStatus> StartWhenImageExists(runtime::Runtime& rt, const runtime::WorkloadSpec& spec,

@@ -316,6 +316,40 @@ TEST_F(DockerRuntimeTest, UnknownImageIsNotFoundAndLeavesNothing) {
   EXPECT_EQ(runtime_->Inspect(spec.name).status().code(), Code::kNotFound);
 }
 
+// A missing image is pulled in the background; while the pull runs Start
+// answers MissingImage (work waits). When a registry the image names cannot
+// give it, Start says so, naming the image and the registry's error, and
+// work fails at once; an image naming no registry may still be built here,
+// so work keeps waiting (with the pull's error in its reason).
+TEST_F(DockerRuntimeTest, AMissingImageIsPulledAndAFailedPullIsNamed) {
+  WorkloadSpec spec = Spec({"true"});
+  spec.image = "127.0.0.1:9/quader-test/nothing:1";  // the discard port: no registry there
+  auto first = runtime_->Start(spec);
+  ASSERT_FALSE(first.ok());
+  EXPECT_TRUE(IsMissingImage(first.status())) << first.status().ToString();
+  EXPECT_NE(first.status().message().find("pulling it"), std::string::npos) << first.status().ToString();
+  Status last = first.status();
+  for (auto until = std::chrono::steady_clock::now() + 30s;
+       IsMissingImage(last) && std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(200ms)) {
+    last = runtime_->Start(spec).status();
+  }
+  EXPECT_EQ(last.code(), Code::kUnavailable) << last.ToString();
+  EXPECT_NE(last.message().find("image \"" + spec.image + "\" cannot be pulled"), std::string::npos)
+      << last.ToString();
+  EXPECT_NE(last.message().find("127.0.0.1:9"), std::string::npos) << "names the registry: " << last.ToString();
+
+  spec.name += "-b";
+  spec.image = "quader-test-none/nothing:1";  // no registry named: could be built locally
+  for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(200ms)) {
+    last = runtime_->Start(spec).status();
+    if (last.message().find("pulling it failed") != std::string::npos) break;
+  }
+  EXPECT_TRUE(IsMissingImage(last)) << last.ToString();
+  EXPECT_NE(last.message().find("pulling it failed"), std::string::npos) << last.ToString();
+  EXPECT_TRUE(ListIds({{kTestLabel, label_}}).empty());
+}
+
 TEST_F(DockerRuntimeTest, UnrunnableCommandIsInvalidAndLeavesNothing) {
   WorkloadSpec spec = Spec({"/no/such/program"});
   auto started = runtime_->Start(spec);

@@ -6,6 +6,8 @@
 #include <thread>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "core/url.h"
 #include "runtime/docker/cgroup_memory.h"
 #include "runtime/docker/container_mapping.h"
@@ -89,15 +91,85 @@ Result<WorkloadStatus> DockerRuntime::Start(const WorkloadSpec& spec) {
   return status;
 }
 
-Status DockerRuntime::StartError(const WorkloadSpec& spec, const Status& engine_status) const {
+namespace {
+
+// Whether `image` names its registry ("registry.example.com/x:1",
+// "localhost:5000/x"): then nothing but that registry can make it appear.
+bool NamesRegistry(const std::string& image) {
+  size_t slash = image.find('/');
+  if (slash == std::string::npos) return false;
+  std::string first = image.substr(0, slash);
+  return first == "localhost" || first.find('.') != std::string::npos || first.find(':') != std::string::npos;
+}
+
+// POST /images/create for `image`: Ok when the engine pulled it; otherwise
+// the engine's or the registry's error (a stream of JSON progress lines may
+// carry it with a 200).
+Status PullImage(const EngineClient& engine, const std::string& image) {
+  std::string repo = image, tag;
+  size_t at = image.find('@'), colon = image.rfind(':'), slash = image.rfind('/');
+  if (at == std::string::npos && colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
+    repo = image.substr(0, colon);
+    tag = image.substr(colon + 1);
+  }
+  std::string error, pending;
+  Status st = engine.Send("POST",
+                          std::string("/") + EngineClient::kApiVersion + "/images/create?fromImage=" +
+                              PercentEncode(repo) + (tag.empty() ? "" : "&tag=" + PercentEncode(tag)),
+                          "", "", [&](std::string_view data) {
+                            pending.append(data);
+                            size_t nl;
+                            while ((nl = pending.find('\n')) != std::string::npos) {
+                              Json line = Json::parse(pending.substr(0, nl), nullptr, false);
+                              pending.erase(0, nl + 1);
+                              if (line.is_object() && line.contains("error") && line["error"].is_string()) {
+                                error = line["error"].get<std::string>();
+                              }
+                            }
+                            return pending.size() < (1 << 20);
+                          });
+  if (!st.ok()) return st;
+  Json last = Json::parse(pending, nullptr, false);
+  if (error.empty() && last.is_object() && last.contains("error") && last["error"].is_string()) {
+    error = last["error"].get<std::string>();
+  }
+  return error.empty() ? Status::Ok() : errors::Unavailable(error);
+}
+
+}  // namespace
+
+Status DockerRuntime::PullMissing(const std::string& image) {
+  using std::chrono::steady_clock;
+  std::lock_guard<std::mutex> lock(*pulls_mu_);
+  PullState& pull = (*pulls_)[image];
+  if (pull.running) return MissingImage(image, "not on this machine: pulling it");
+  if (!pull.error.empty() && steady_clock::now() - pull.finished < std::chrono::minutes(1)) {
+    if (NamesRegistry(image)) {
+      return errors::Unavailable("image \"" + image + "\" cannot be pulled: " + pull.error);
+    }
+    return MissingImage(image, "not on this machine, and pulling it failed: " + pull.error);
+  }
+  pull.running = true;
+  std::thread([engine = EngineClient(engine_->socket_path()), image, pulls = pulls_, mu = pulls_mu_] {
+    Status st = PullImage(engine, image);
+    if (!st.ok()) spdlog::warn("[runtime] pulling image {} failed: {}", image, st.message());
+    else spdlog::info("[runtime] pulled image {}", image);
+    std::lock_guard<std::mutex> lock(*mu);
+    PullState& p = (*pulls)[image];
+    p.running = false;
+    p.error = st.ok() ? "" : st.message();
+    p.finished = steady_clock::now();
+  }).detach();
+  return MissingImage(image, "not on this machine: pulling it");
+}
+
+Status DockerRuntime::StartError(const WorkloadSpec& spec, const Status& engine_status) {
   const std::string& message = engine_status.message();
   switch (engine_status.code()) {
     case Code::kAlreadyExists:
       return errors::AlreadyExists("workload", spec.name);
     case Code::kNotFound:
-      if (message.find("image") != std::string::npos) {
-        return MissingImage(spec.image, message);
-      }
+      if (message.find("image") != std::string::npos) return PullMissing(spec.image);
       break;
     default:
       // The engine cannot run the command (Docker: 400; Podman: 500 "... not found").

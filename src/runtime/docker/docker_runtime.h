@@ -11,6 +11,7 @@
 // heuristic needed for Podman.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -65,8 +66,20 @@ class DockerRuntime final : public Runtime {
   InspectFacts FactsFor(const Json& inspect);
   // Best-effort forced removal (cleanup after a failed Start).
   void RemoveQuietly(const std::string& id) const;
-  Status StartError(const WorkloadSpec& spec, const Status& engine_status) const;
+  Status StartError(const WorkloadSpec& spec, const Status& engine_status);
+  // Start found `image` missing: pulls it in the background (once at a time;
+  // a failed pull is tried again after a minute). kNotFound MissingImage while
+  // it may still come (callers wait, workload/image_wait.h); for an image
+  // naming its registry whose pull failed, kUnavailable naming the image and
+  // the registry's error, final.
+  Status PullMissing(const std::string& image);
   Result<Json> StatsSample(const std::string& id) const;
+
+  struct PullState {
+    bool running = false;
+    std::string error;  // of the last pull, "" when none failed
+    std::chrono::steady_clock::time_point finished;
+  };
 
   // Const after construction. service_ is declared first so it is destroyed last.
   const std::unique_ptr<PodmanService> service_;
@@ -76,6 +89,9 @@ class DockerRuntime final : public Runtime {
   std::mutex mu_;
   std::set<std::string> stop_requested_;  // guarded by mu_: full ids being stopped by us
   std::set<std::string> oom_seen_;        // guarded by mu_: full ids with oom_kill > 0 seen
+  // Pulls by image; shared with the (detached) pull threads, which outlive nothing else.
+  std::shared_ptr<std::map<std::string, PullState>> pulls_ = std::make_shared<std::map<std::string, PullState>>();
+  std::shared_ptr<std::mutex> pulls_mu_ = std::make_shared<std::mutex>();
 };
 
 struct DockerRuntimeOptions {
