@@ -131,13 +131,13 @@ TEST(OutputTest, DottedFieldsLookIntoNestedObjects) {
 
 TEST(OutputTest, PipelineTableShowsScheduleAndLastRun) {
   Json items = Json::array(
-      {{{"name", "iris"}, {"project", "public"}, {"schedule", {{"cron", "0 2 * * *"}}},
+      {{{"name", "iris"}, {"project", "public"}, {"schedule", {{"cron", "0 2 * * *"}, {"timezone", "Asia/Shanghai"}}},
         {"last_run", {{"id", 12}, {"state", "succeeded"}}}},
        {{"name", "adhoc"}, {"project", "team-a"}, {"schedule", nullptr}, {"last_run", nullptr}}});
   EXPECT_EQ(Render(Format::kTable, ColumnsOf("pipelines"), items),
-            "NAME    PROJECT   SCHEDULE    LAST-RUN\n"
-            "iris    public    0 2 * * *   succeeded\n"
-            "adhoc   team-a    -           -\n");
+            "NAME    PROJECT   SCHEDULE    ZONE            LAST-RUN\n"
+            "iris    public    0 2 * * *   Asia/Shanghai   succeeded\n"
+            "adhoc   team-a    -           -               -\n");
 }
 
 TEST(OutputTest, RunScheduleAndTemplateTables) {
