@@ -57,33 +57,36 @@ Status SplitHostPort(const std::string& field, const std::string& text, std::str
   return Status::Ok();
 }
 
-std::string DefaultWebDir(const char* argv0) {
+// The nearest ancestor of the binary's directory holding `file`; "" when none.
+std::string AncestorHolding(const char* argv0, const char* file) {
   std::error_code ec;
   fs::path exe = fs::canonical("/proc/self/exe", ec);
   if (ec) exe = fs::absolute(argv0);
   for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-    if (fs::is_regular_file(dir / "web/dist/index.html", ec)) return (dir / "web/dist").string();
+    if (fs::is_regular_file(dir / file, ec)) return dir.string();
   }
   return "";
+}
+
+std::string DefaultWebDir(const char* argv0) {
+  std::string dir = AncestorHolding(argv0, "web/dist/index.html");
+  return dir.empty() ? "" : dir + "/web/dist";
 }
 
 // Where Quader's shared files are (sdk/python, images/): the ancestor of the
 // binary's directory holding them (the source tree), else the installed copy.
 std::string ShareDir(const char* argv0) {
+  std::string dir = AncestorHolding(argv0, "sdk/python/nni/__init__.py");
   std::error_code ec;
-  fs::path exe = fs::canonical("/proc/self/exe", ec);
-  if (ec) exe = fs::absolute(argv0);
-  for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
-    if (fs::is_regular_file(dir / "sdk/python/nni/__init__.py", ec)) return dir.string();
+  if (dir.empty() && fs::is_regular_file("/usr/local/share/quader/sdk/python/nni/__init__.py", ec)) {
+    return "/usr/local/share/quader";
   }
-  if (fs::is_regular_file("/usr/local/share/quader/sdk/python/nni/__init__.py", ec)) return "/usr/local/share/quader";
-  return "";
+  return dir;
 }
 
 // The `nni` package trials import: $QUADER_SDK_DIR, else SHARE/sdk/python.
-std::string DefaultSdkDir(const char* argv0) {
+std::string DefaultSdkDir(const std::string& share) {
   if (const char* env = std::getenv("QUADER_SDK_DIR"); env && *env) return fs::absolute(env).string();
-  std::string share = ShareDir(argv0);
   if (!share.empty()) return share + "/sdk/python";
   spdlog::warn("[server] the nni package (sdk/python) was not found: trials cannot import nni");
   return "";
@@ -92,9 +95,8 @@ std::string DefaultSdkDir(const char* argv0) {
 // On the process runtime, what Quader's own images add to the system, so that
 // work naming them runs the same there: quader/predict's /app (the predict
 // server of docs/model-serving.md).
-std::map<std::string, std::vector<runtime::Mount>> ImageFiles(const char* argv0) {
+std::map<std::string, std::vector<runtime::Mount>> ImageFiles(const std::string& share) {
   std::map<std::string, std::vector<runtime::Mount>> out;
-  std::string share = ShareDir(argv0);
   std::error_code ec;
   if (!share.empty() && fs::is_regular_file(share + "/images/predict/predict_server.py", ec)) {
     out["quader/predict"] = {{runtime::MountKind::kHostPath, share + "/images/predict", "/app", true, 0, "", ""}};
@@ -224,7 +226,8 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     });
     return admin;
   };
-  policy.image_files = ImageFiles(argv0);
+  const std::string share = ShareDir(argv0);
+  policy.image_files = ImageFiles(share);
   auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir, policy);
   if (!opened.ok()) {
     std::cerr << "quader: --runtime " << cfg.runtime << ": " << opened.status().message() << "\n";
@@ -269,7 +272,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   experiment::ExperimentControllerOptions exp_opts;
   exp_opts.data_dir = cfg.data_dir;
   exp_opts.instance = *instance;
-  exp_opts.sdk_dir = DefaultSdkDir(argv0);
+  exp_opts.sdk_dir = DefaultSdkDir(share);
   experiment::ExperimentController experiments(**store, clock, rt, exp_opts);
 
   // Services (docs/services.md): replicas behind Quader's own gateway.

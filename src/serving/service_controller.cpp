@@ -205,20 +205,22 @@ void ServiceController::Reconcile() {
   std::string node_name = gethostname(host_buf, sizeof(host_buf) - 1) == 0 ? host_buf : "localhost";
   ReplicaSite site{options_.data_dir, options_.instance, node_name, process_runtime};
 
+  std::map<int64_t, Result<Plan>> plans;  // by service id, planned once per pass
+  for (const auto& s : services) plans.emplace(s.id, PlanOf(s, options_.service_domain, options_.kubeflow_area));
   // On a cluster, Istio routes a host to whichever VirtualService names it: a
   // service gets one only for hosts its project owns (service_spec.h).
   std::map<std::string, std::string> cluster_owners;
   if (cluster && options_.istio) {
     std::vector<HostClaim> claims;
     for (const auto& s : services) {
-      auto plan = PlanOf(s, options_.service_domain);
+      const Result<Plan>& plan = plans.at(s.id);
       if (plan.ok()) claims.push_back({s.project, plan->hosts});
     }
     cluster_owners = HostOwners(claims);
   }
 
   for (const auto& s : services) {
-    auto plan = PlanOf(s, options_.service_domain, options_.kubeflow_area);
+    const Result<Plan>& plan = plans.at(s.id);
     if (!plan.ok()) {
       states[s.id] = {"failed", "cannot be run: " + plan.status().message()};
       continue;

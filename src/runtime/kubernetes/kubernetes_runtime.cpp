@@ -21,14 +21,7 @@ bool Matches(const std::map<std::string, std::string>& labels, const std::map<st
 
 // metadata.KEY of an API object; null when missing or not there (never throws:
 // a broken API server must not stop an informer's thread).
-const Json& MetadataField(const Json& object, const char* key) {
-  static const Json kNull;
-  if (!object.is_object()) return kNull;
-  auto meta = object.find("metadata");
-  if (meta == object.end() || !meta->is_object()) return kNull;
-  auto it = meta->find(key);
-  return it == meta->end() ? kNull : *it;
-}
+const Json& MetadataField(const Json& object, const char* key) { return Child(Child(object, "metadata"), key); }
 
 std::string MetadataString(const Json& object, const char* key) {
   const Json& v = MetadataField(object, key);
