@@ -14,6 +14,7 @@
 #include "auth/expand.h"
 #include "core/files.h"
 #include "pipeline/render.h"
+#include "pipeline/states.h"
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
 #include "workload/image_wait.h"
@@ -27,11 +28,6 @@ using std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kMaxOutputsBytes = 64 * 1024;
-
-bool Terminal(const std::string& state) {
-  return state == "succeeded" || state == "failed" || state == "stopped" || state == "skipped" ||
-         state == "upstream_failed";
-}
 
 std::string RandomHex(size_t bytes) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -109,18 +105,16 @@ struct RunController::Event {
 struct RunController::Round {
   std::vector<std::function<Status(store::Tx&)>> writes;
   std::vector<std::shared_ptr<TaskHandle>> acks;  // finished attempts whose workloads may go
-  std::vector<std::pair<RunState*, int>> launches;
+  std::vector<std::pair<ActiveRun*, int>> launches;
   std::vector<runtime::WorkloadSpec> specs;       // one per launch
   std::vector<int64_t> finished;                  // runs that ended
 };
 
-struct RunController::TaskState {
+struct RunController::TaskEntry {
   store::RunTaskRecord rec;
   const TaskSpec* spec = nullptr;
   const TemplateSpec* tmpl = nullptr;
-  std::vector<int> up;
-  std::vector<int> down;
-  int waiting = 0;  // upstream tasks not yet succeeded or skipped
+  std::vector<int> up;  // upstream tasks in this run: their outputs are the task's inputs
   std::shared_ptr<TaskHandle> handle;
   Json outputs = Json::object();
 };
@@ -140,18 +134,15 @@ std::optional<std::string> BuiltinVariable(const store::RunRecord& rec, const st
 
 }  // namespace
 
-struct RunController::RunState {
+struct RunController::ActiveRun {
   store::RunRecord rec;
   PipelineSpec spec;
   std::map<std::string, TemplateSpec> templates;
   auth::ProjectSettings project;
-  std::vector<TaskState> tasks;
+  std::vector<TaskEntry> tasks;
   std::map<std::string, int> index;
-  std::deque<int> ready;
-  std::vector<int> delayed;  // retries waiting for their backoff
-  int running = 0;
-  bool stopping = false;
-  bool done = false;
+  std::unique_ptr<Plan> plan;  // what starts next and what an outcome means (pipeline/plan.h)
+  bool done = false;           // its end is recorded
   std::map<std::string, std::string> globals;  // rendered global_env
 };
 
@@ -287,7 +278,7 @@ bool RunController::OwnsWorkload(const runtime::WorkloadStatus& w) {
   bool owned = false;
   (void)store_.Read([&](store::Tx& tx) -> Status {
     auto run = store::GetRun(tx, run_id);
-    if (!run.ok() || Terminal(run->state)) return Status::Ok();
+    if (!run.ok() || IsTerminalWord(run->state)) return Status::Ok();
     auto task = store::FindRunTask(tx, run_id, task_label->second);
     owned = task.ok() && *task && (*task)->state == "running" && (*task)->workload == w.name;
     return Status::Ok();
@@ -320,11 +311,14 @@ std::function<Status(store::Tx&)> WriteTask(const store::RunTaskRecord& rec) {
   return [rec](store::Tx& tx) { return store::UpdateRunTask(tx, rec); };
 }
 
-std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, int64_t peak = 0) {
+// The attempt row of `rec`'s current attempt, in `state` (the attempt's own:
+// a failed attempt that will be retried leaves its task pending).
+std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, const std::string& state,
+                                               int64_t peak = 0) {
   store::AttemptRecord a;
   a.run_task_id = rec.id;
   a.attempt = rec.attempt;
-  a.state = rec.state == "pending" ? "failed" : rec.state;  // a retry's failed attempt
+  a.state = state;
   a.exit_code = rec.exit_code;
   a.oom_killed = rec.oom_killed;
   a.reason = rec.reason;
@@ -332,7 +326,7 @@ std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, 
   a.node = rec.node;
   a.peak_memory = peak ? peak : rec.peak_memory;
   a.started_at = rec.started_at;
-  a.finished_at = rec.state == "running" ? std::nullopt : rec.finished_at;
+  a.finished_at = state == "running" ? std::nullopt : rec.finished_at;
   return [a](store::Tx& tx) { return store::PutAttempt(tx, a); };
 }
 
@@ -350,9 +344,8 @@ void RunController::Loop() {
       auto next = steady_clock::now() + std::chrono::seconds(1);
       int64_t now = ToUnixMillis(clock_.Now());
       for (const auto& [id, run] : runs_) {
-        for (int i : run->delayed) {
-          int64_t due = run->tasks[i].rec.not_before.value_or(now);
-          next = std::min(next, steady_clock::now() + milliseconds(std::max<int64_t>(0, due - now)));
+        if (std::optional<int64_t> due = run->plan->NextRetryMs()) {
+          next = std::min(next, steady_clock::now() + milliseconds(std::max<int64_t>(0, *due - now)));
         }
       }
       wake_.wait_until(lock, next,
@@ -387,7 +380,7 @@ void RunController::Loop() {
     int64_t active = 0, running = 0;
     for (const auto& [id, run] : runs_) {
       active++;
-      running += run->running;
+      running += run->plan->running();
     }
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.active_runs = active;
@@ -419,7 +412,7 @@ void RunController::LoadRuns() {
       writes.push_back([&, id = rec.id](store::Tx& tx) -> Status {
         QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, id));
         for (auto& t : tasks) {
-          if (Terminal(t.state)) continue;
+          if (IsTerminalWord(t.state)) continue;
           t.state = "failed";
           t.reason = reason;
           t.finished_at = now;
@@ -433,7 +426,7 @@ void RunController::LoadRuns() {
 }
 
 Status RunController::LoadRun(const store::RunRecord& rec) {
-  auto run = std::make_unique<RunState>();
+  auto run = std::make_unique<ActiveRun>();
   run->rec = rec;
   Json snapshot = Json::parse(rec.snapshot, nullptr, false);
   if (!snapshot.is_object()) return errors::Internal("snapshot is not JSON");
@@ -453,7 +446,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   }));
   run->tasks.resize(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    TaskState& t = run->tasks[i];
+    TaskEntry& t = run->tasks[i];
     t.rec = records[i];
     t.spec = run->spec.Find(t.rec.name);
     if (!t.spec) return errors::Internal("task \"" + t.rec.name + "\" is not in the snapshot");
@@ -464,17 +457,9 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
     if (!t.outputs.is_object()) t.outputs = Json::object();
     run->index[t.rec.name] = static_cast<int>(i);
   }
-  for (size_t i = 0; i < run->tasks.size(); ++i) {
-    TaskState& t = run->tasks[i];
-    for (const auto& up : t.spec->depends_on) {
-      auto it = run->index.find(up);
-      if (it == run->index.end()) continue;  // a debug run holds one task
-      t.up.push_back(it->second);
-      run->tasks[it->second].down.push_back(static_cast<int>(i));
-      const std::string& s = run->tasks[it->second].rec.state;
-      if (s != "succeeded" && s != "skipped") t.waiting++;
-    }
-  }
+  QUADER_ASSIGN_OR_RETURN(std::vector<PlanTask> plan_tasks, PlanTasksOf(*run));
+  int64_t now = ToUnixMillis(clock_.Now());
+  run->plan = std::make_unique<Plan>(std::move(plan_tasks), run->spec.parallelism, now);
 
   // Rendered global env: global values may use the built-in variables only
   // (ValidatePipeline refuses anything else).
@@ -484,107 +469,107 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
     run->globals[k] = rendered.ok() ? *rendered : v;
   }
 
-  RunState& r = *run;
+  ActiveRun& r = *run;
   runs_[rec.id] = std::move(run);
   spdlog::info("[pipeline] run {} ({}/{}) loaded: {} tasks, state {}", rec.id, rec.project, rec.pipeline_name,
                r.tasks.size(), rec.state);
-  if (rec.stop_requested) r.stopping = true;
 
-  // Re-attach to what was running; queue what is ready.
-  int64_t now = ToUnixMillis(clock_.Now());
-  for (size_t i = 0; i < r.tasks.size(); ++i) {
-    TaskState& t = r.tasks[i];
-    if (t.rec.state == "running") {
-      auto spec = BuildSpec(r, t);
-      if (!spec.ok()) {
-        // The spec was built once already; fall back to attaching by name.
-        runtime::WorkloadSpec by_name;
-        by_name.name = t.rec.workload;
-        spec = by_name;
-      }
-      spec->name = t.rec.workload;
-      r.running++;
-      LaunchTaskThread(r, t, std::move(*spec), /*adopt=*/true);
-    } else if (t.rec.state == "pending" && t.waiting == 0) {
-      if (t.rec.not_before && *t.rec.not_before > now) r.delayed.push_back(static_cast<int>(i));
-      else r.ready.push_back(static_cast<int>(i));
+  // Re-attach to what was running; the plan queued what is ready.
+  for (TaskEntry& t : r.tasks) {
+    if (t.rec.state != "running") continue;
+    auto spec = BuildSpec(r, t);
+    if (!spec.ok()) {
+      // The spec was built once already; fall back to attaching by name.
+      runtime::WorkloadSpec by_name;
+      by_name.name = t.rec.workload;
+      spec = by_name;
     }
+    spec->name = t.rec.workload;
+    LaunchTaskThread(r, t, std::move(*spec), /*adopt=*/true);
   }
-  if (r.stopping) {
+  if (rec.stop_requested) {
+    r.plan->Stop(now);
     for (const auto& t : r.tasks) {
       if (t.handle) t.handle->cancel = true;
     }
   }
-  std::vector<std::function<Status(store::Tx&)>> writes;
-  FinishRunIfDone(r, now, &writes);
+  Writes writes;
+  if (Sync(r, now, &writes)) {
+    Commit(store_, &writes, nullptr);
+    runs_.erase(rec.id);
+    return Status::Ok();
+  }
   Commit(store_, &writes, nullptr);
-  if (r.done) runs_.erase(rec.id);
   return Status::Ok();
+}
+
+Result<std::vector<PlanTask>> RunController::PlanTasksOf(ActiveRun& run) {
+  std::vector<PlanTask> out(run.tasks.size());
+  for (size_t i = 0; i < run.tasks.size(); ++i) {
+    TaskEntry& t = run.tasks[i];
+    for (const auto& up : t.spec->depends_on) {
+      auto it = run.index.find(up);
+      if (it == run.index.end()) continue;  // a debug run holds one task
+      t.up.push_back(it->second);
+    }
+    std::optional<TaskState> state = ParseTaskState(t.rec.state);
+    if (!state) return errors::Internal("task \"" + t.rec.name + "\" has the unknown state \"" + t.rec.state + "\"");
+    PlanTask& p = out[i];
+    p.name = t.rec.name;
+    p.upstream = t.up;
+    p.skip = t.spec->skip;
+    p.max_attempts = t.rec.max_attempts;
+    p.retry_backoff_seconds = t.spec->retry_backoff_seconds;
+    p.state = *state;
+    p.attempt = t.rec.attempt;
+    p.not_before_ms = t.rec.not_before;
+    p.ready_at_ms = t.rec.ready_at;
+  }
+  return out;
 }
 
 void RunController::HandleStops(Round& round) {
   int64_t now = ToUnixMillis(clock_.Now());
-  auto& writes = round.writes;
-  auto& finished = round.finished;
   for (auto& [id, run] : runs_) {
-    if (!run->rec.stop_requested || run->stopping) continue;
-    run->stopping = true;
+    if (!run->rec.stop_requested || run->plan->stopping()) continue;
     spdlog::info("[pipeline] run {} ({}): stop requested", id, run->rec.pipeline_name);
+    run->plan->Stop(now);
     for (auto& t : run->tasks) {
-      if (t.handle) {
-        t.handle->cancel = true;
-      } else if (t.rec.state == "pending") {
-        t.rec.state = "stopped";
-        t.rec.reason = "the run was stopped";
-        t.rec.finished_at = now;
-        writes.push_back(WriteTask(t.rec));
-      }
+      if (t.handle) t.handle->cancel = true;
     }
-    run->ready.clear();
-    run->delayed.clear();
-    FinishRunIfDone(*run, now, &writes);
-    if (run->done) finished.push_back(id);
+    if (Sync(*run, now, &round.writes)) round.finished.push_back(id);
   }
 }
 
-void RunController::MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason,
-                                    int64_t now, std::vector<std::function<Status(store::Tx&)>>* writes) {
-  std::vector<int> stack(run.tasks[task].down.begin(), run.tasks[task].down.end());
-  while (!stack.empty()) {
-    int i = stack.back();
-    stack.pop_back();
-    TaskState& t = run.tasks[i];
-    if (t.rec.state != "pending" || t.handle) continue;
-    t.rec.state = state;
-    t.rec.reason = reason;
-    t.rec.finished_at = now;
-    writes->push_back(WriteTask(t.rec));
-    run.ready.erase(std::remove(run.ready.begin(), run.ready.end(), i), run.ready.end());
-    run.delayed.erase(std::remove(run.delayed.begin(), run.delayed.end(), i), run.delayed.end());
-    stack.insert(stack.end(), t.down.begin(), t.down.end());
+bool RunController::Sync(ActiveRun& run, int64_t now, Writes* writes) {
+  for (int i : run.plan->TakeChanged()) {
+    const PlanTaskStatus& s = run.plan->task(i);
+    store::RunTaskRecord& rec = run.tasks[i].rec;
+    // Ended without running now (skip, stop, upstream failure): the plan's
+    // time; an attempt's end keeps its workload's finish time.
+    if (IsTerminal(s.state) && (rec.state == "pending" || !rec.finished_at)) rec.finished_at = s.finished_at_ms;
+    rec.state = std::string(WireName(s.state));
+    rec.attempt = s.attempt;
+    rec.reason = s.reason;
+    rec.not_before = s.not_before_ms;
+    if (s.ready_at_ms) rec.ready_at = s.ready_at_ms;
+    writes->push_back(WriteTask(rec));
   }
+  if (run.rec.state == "pending" && run.plan->run_state() != RunState::kPending) {
+    run.rec.state = "running";
+    run.rec.started_at = now;
+    writes->push_back([id = run.rec.id, now](store::Tx& tx) {
+      return store::SetRunState(tx, id, "running", "", now, std::nullopt);
+    });
+  }
+  if (run.done || !run.plan->done()) return false;
+  FinishRun(run, now, writes);
+  return true;
 }
 
-void RunController::FinishRunIfDone(RunState& run, int64_t now,
-                                    std::vector<std::function<Status(store::Tx&)>>* writes) {
-  if (run.done || run.running > 0) return;
-  std::string failed_task, stopped_task;
-  for (const auto& t : run.tasks) {
-    if (!Terminal(t.rec.state)) return;
-    if (failed_task.empty() && t.rec.state == "failed") failed_task = t.rec.name;
-    if (stopped_task.empty() && t.rec.state == "stopped") stopped_task = t.rec.name;
-  }
-  std::string state = "succeeded", reason;
-  if (run.stopping) {
-    state = "stopped";
-    reason = "stopped on request";
-  } else if (!failed_task.empty()) {
-    state = "failed";
-    reason = "task " + failed_task + " failed";
-  } else if (!stopped_task.empty()) {
-    state = "stopped";
-    reason = "task " + stopped_task + " was stopped";
-  }
+void RunController::FinishRun(ActiveRun& run, int64_t now, Writes* writes) {
+  std::string state(WireName(run.plan->run_state()));
+  std::string reason = run.plan->run_reason();
   run.done = true;
   run.rec.state = state;
   run.rec.reason = reason;
@@ -598,115 +583,90 @@ void RunController::FinishRunIfDone(RunState& run, int64_t now,
     std::lock_guard<std::mutex> lock(stats_mu_);
     stats_.runs_finished++;
   }
-  if (run.spec.webhook) {
-    const auto& on = run.spec.webhook->on;
-    if (std::find(on.begin(), on.end(), state) != on.end()) {
-      Json payload = {{"event", "run." + state},
-                      {"run", {{"id", run.rec.id},
-                               {"project", run.rec.project},
-                               {"pipeline", run.rec.pipeline_name},
-                               {"state", state},
-                               {"reason", reason},
-                               {"trigger", run.rec.trigger},
-                               {"runner", run.rec.runner},
-                               {"execution_date", FormatExecutionDate(run.rec.execution_date, run.rec.timezone)}}}};
-      Json tasks = Json::array();
-      for (const auto& t : run.tasks) {
-        tasks.push_back({{"name", t.rec.name}, {"state", t.rec.state}, {"reason", t.rec.reason}});
-      }
-      payload["run"]["tasks"] = tasks;
-      SendWebhookAsync(run.spec.webhook->url, payload, options_.webhook_guard);
-    }
+  if (!run.spec.webhook) return;
+  const auto& on = run.spec.webhook->on;
+  if (std::find(on.begin(), on.end(), state) == on.end()) return;
+  Json payload = {{"event", "run." + state},
+                  {"run", {{"id", run.rec.id},
+                           {"project", run.rec.project},
+                           {"pipeline", run.rec.pipeline_name},
+                           {"state", state},
+                           {"reason", reason},
+                           {"trigger", run.rec.trigger},
+                           {"runner", run.rec.runner},
+                           {"execution_date", FormatExecutionDate(run.rec.execution_date, run.rec.timezone)}}}};
+  Json tasks = Json::array();
+  for (const auto& t : run.tasks) {
+    tasks.push_back({{"name", t.rec.name}, {"state", t.rec.state}, {"reason", t.rec.reason}});
   }
+  payload["run"]["tasks"] = tasks;
+  SendWebhookAsync(run.spec.webhook->url, payload, options_.webhook_guard);
 }
 
 void RunController::HandleEvents(std::vector<Event> events, Round& round) {
   int64_t now = ToUnixMillis(clock_.Now());
-  auto& writes = round.writes;
-  auto& acks = round.acks;
   std::set<int64_t> touched;
   for (Event& e : events) {
     auto it = runs_.find(e.handle->run_id);
-    if (it == runs_.end() || e.handle->task_index >= static_cast<int>(it->second->tasks.size())) {
-      if (e.finished) acks.push_back(e.handle);
+    if (it == runs_.end() || e.handle->task_index >= static_cast<int>(it->second->tasks.size()) ||
+        it->second->tasks[e.handle->task_index].handle != e.handle) {
+      if (e.finished) round.acks.push_back(e.handle);  // not ours any more: its workload may go
       continue;
     }
-    RunState& run = *it->second;
-    TaskState& t = run.tasks[e.handle->task_index];
-    if (t.handle != e.handle) {
-      if (e.finished) acks.push_back(e.handle);
-      continue;
-    }
+    ActiveRun& run = *it->second;
+    TaskEntry& t = run.tasks[e.handle->task_index];
     touched.insert(run.rec.id);
     if (!e.finished) {
       // Started, or waiting for its image (a reason and no status).
       t.rec.reason = e.reason;
       t.rec.node = e.status.node;
       if (e.status.started_at) t.rec.started_at = ToUnixMillis(*e.status.started_at);
-      writes.push_back(WriteTask(t.rec));
-      writes.push_back(WriteAttempt(t.rec));
+      round.writes.push_back(WriteTask(t.rec));
+      round.writes.push_back(WriteAttempt(t.rec, t.rec.state));
       continue;
     }
-    acks.push_back(e.handle);
-    t.handle.reset();
-    run.running--;
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      stats_.tasks_finished++;
-    }
-    if (!e.status.node.empty()) t.rec.node = e.status.node;
-    t.rec.exit_code = e.status.exit_code;
-    t.rec.oom_killed = e.status.oom_killed;
-    t.rec.peak_memory = std::max(t.rec.peak_memory, e.peak_memory);
-    t.rec.finished_at = e.status.finished_at ? ToUnixMillis(*e.status.finished_at) : now;
-    t.rec.reason = e.reason;
-    if (e.state == "succeeded") {
-      t.rec.state = "succeeded";
-      t.outputs = e.outputs;
-      t.rec.outputs = e.outputs.dump();
-      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
-      writes.push_back(WriteTask(t.rec));
-      for (int d : t.down) {
-        TaskState& dt = run.tasks[d];
-        if (--dt.waiting == 0 && dt.rec.state == "pending" && !run.stopping) {
-          dt.rec.ready_at = now;
-          run.ready.push_back(d);
-        }
-      }
-    } else if (e.state == "stopped" || run.stopping) {
-      t.rec.state = "stopped";
-      if (t.rec.reason.empty()) t.rec.reason = "the run was stopped";
-      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
-      writes.push_back(WriteTask(t.rec));
-      MarkDescendants(run, e.handle->task_index, "stopped", "the run was stopped", now, &writes);
-    } else if (t.rec.attempt < t.rec.max_attempts) {
-      int64_t backoff_s = t.spec->retry_backoff_seconds << std::min(t.rec.attempt - 1, 20);
-      backoff_s = std::min<int64_t>(backoff_s, 24 * 3600);
-      t.rec.state = "pending";  // the attempt row records the failure
-      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
-      t.rec.reason = "attempt " + std::to_string(t.rec.attempt) + " of " + std::to_string(t.rec.max_attempts) +
-                     " failed (" + e.reason + "); retrying in " + std::to_string(backoff_s) + "s";
-      t.rec.not_before = now + backoff_s * 1000;
-      t.rec.ready_at = *t.rec.not_before;
-      writes.push_back(WriteTask(t.rec));
-      run.delayed.push_back(e.handle->task_index);
-      spdlog::info("[pipeline] run {} task {}: {}", run.rec.id, t.rec.name, t.rec.reason);
-    } else {
-      t.rec.state = "failed";
-      writes.push_back(WriteAttempt(t.rec, e.peak_memory));
-      writes.push_back(WriteTask(t.rec));
-      MarkDescendants(run, e.handle->task_index, "upstream_failed", "upstream task " + t.rec.name + " failed", now,
-                      &writes);
-    }
+    round.acks.push_back(e.handle);
+    FinishAttempt(run, t, e, now, &round.writes);
   }
   for (int64_t id : touched) {
-    RunState& run = *runs_[id];
-    FinishRunIfDone(run, now, &writes);
-    if (run.done) round.finished.push_back(id);
+    if (Sync(*runs_[id], now, &round.writes)) round.finished.push_back(id);
   }
 }
 
-Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState& task) {
+void RunController::FinishAttempt(ActiveRun& run, TaskEntry& t, Event& e, int64_t now, Writes* writes) {
+  t.handle.reset();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.tasks_finished++;
+  }
+  if (!e.status.node.empty()) t.rec.node = e.status.node;
+  t.rec.exit_code = e.status.exit_code;
+  t.rec.oom_killed = e.status.oom_killed;
+  t.rec.peak_memory = std::max(t.rec.peak_memory, e.peak_memory);
+  t.rec.finished_at = e.status.finished_at ? ToUnixMillis(*e.status.finished_at) : now;
+  t.rec.reason = e.reason;
+  AttemptOutcome outcome = e.state == "succeeded" ? AttemptOutcome::kSucceeded
+                           : e.state == "stopped" ? AttemptOutcome::kStopped
+                                                  : AttemptOutcome::kFailed;
+  if (outcome == AttemptOutcome::kFailed && run.plan->stopping()) outcome = AttemptOutcome::kStopped;
+  if (outcome == AttemptOutcome::kSucceeded) {
+    t.outputs = e.outputs;
+    t.rec.outputs = e.outputs.dump();
+  }
+  std::string reason = e.reason;
+  if (outcome == AttemptOutcome::kStopped && reason.empty()) reason = "the run was stopped";
+  t.rec.reason = reason;
+  writes->push_back(WriteAttempt(t.rec, outcome == AttemptOutcome::kSucceeded ? "succeeded"
+                                        : outcome == AttemptOutcome::kStopped ? "stopped"
+                                                                               : "failed",
+                                 e.peak_memory));
+  run.plan->AttemptFinished(e.handle->task_index, outcome, reason, now);
+  if (run.plan->task(e.handle->task_index).state == TaskState::kPending) {
+    spdlog::info("[pipeline] run {} task {}: {}", run.rec.id, t.rec.name, run.plan->task(e.handle->task_index).reason);
+  }
+}
+
+Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry& task) {
   const TaskSpec& ts = *task.spec;
   const TemplateSpec& tmpl = *task.tmpl;
   const std::string where = "tasks[" + std::to_string(task.rec.position) + "] (" + ts.name + ")";
@@ -871,44 +831,12 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(RunState& run, TaskState&
 
 void RunController::StartReady(Round& round) {
   int64_t now = ToUnixMillis(clock_.Now());
-  auto& writes = round.writes;
-  auto& launches = round.launches;
-  auto& specs = round.specs;
-  auto& finished = round.finished;
   for (auto& [id, run_ptr] : runs_) {
-    RunState& run = *run_ptr;
-    if (run.stopping || run.done) continue;
-    // Retries whose backoff is over.
-    for (auto it = run.delayed.begin(); it != run.delayed.end();) {
-      if (run.tasks[*it].rec.not_before.value_or(0) <= now) {
-        run.ready.push_back(*it);
-        it = run.delayed.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    bool changed = false;
-    while (!run.ready.empty() && run.running < run.spec.parallelism) {
-      int i = run.ready.front();
-      run.ready.pop_front();
-      TaskState& t = run.tasks[i];
-      if (t.rec.state != "pending" || t.handle) continue;
-      changed = true;
-      if (t.spec->skip) {
-        t.rec.state = "skipped";
-        t.rec.reason = "skip is set on the task";
-        t.rec.finished_at = now;
-        writes.push_back(WriteTask(t.rec));
-        for (int d : t.down) {
-          TaskState& dt = run.tasks[d];
-          if (--dt.waiting == 0 && dt.rec.state == "pending") {
-            dt.rec.ready_at = now;
-            run.ready.push_back(d);
-          }
-        }
-        continue;
-      }
-      t.rec.attempt++;
+    ActiveRun& run = *run_ptr;
+    if (run.done) continue;
+    for (int i : run.plan->FindWork(now)) {
+      TaskEntry& t = run.tasks[i];
+      t.rec.attempt = run.plan->task(i).attempt;
       t.rec.not_before.reset();
       t.rec.exit_code.reset();
       t.rec.oom_killed = false;
@@ -918,14 +846,13 @@ void RunController::StartReady(Round& round) {
       t.rec.runtime = runtime_.kind();
       auto spec = BuildSpec(run, t);
       if (!spec.ok()) {
-        t.rec.state = "failed";
-        t.rec.reason = spec.status().message();
+        std::string why = spec.status().message();
         t.rec.finished_at = now;
-        writes.push_back(WriteTask(t.rec));
-        writes.push_back(WriteAttempt(t.rec));
+        t.rec.reason = why;
+        round.writes.push_back(WriteAttempt(t.rec, "failed"));
         WriteFileAtomically(LogPath(run.rec.id, t.rec.name, t.rec.attempt),
-                            [&](std::ofstream& f) { f << "== not started: " << t.rec.reason << "\n"; });
-        MarkDescendants(run, i, "upstream_failed", "upstream task " + t.rec.name + " failed", now, &writes);
+                            [&](std::ofstream& f) { f << "== not started: " << why << "\n"; });
+        run.plan->AttemptFinished(i, AttemptOutcome::kFailed, why, now, /*may_retry=*/false);
         continue;
       }
       t.rec.state = "running";
@@ -934,23 +861,11 @@ void RunController::StartReady(Round& round) {
       Json argv = spec->command;
       for (const auto& a : spec->args) argv.push_back(a);
       t.rec.argv = argv.dump();
-      writes.push_back(WriteTask(t.rec));
-      writes.push_back(WriteAttempt(t.rec));
-      run.running++;
-      launches.emplace_back(&run, i);
-      specs.push_back(std::move(*spec));
+      round.writes.push_back(WriteAttempt(t.rec, "running"));
+      round.launches.emplace_back(&run, i);
+      round.specs.push_back(std::move(*spec));
     }
-    if (changed && run.rec.state == "pending") {
-      run.rec.state = "running";
-      run.rec.started_at = now;
-      writes.push_back([id = run.rec.id, now](store::Tx& tx) {
-        return store::SetRunState(tx, id, "running", "", now, std::nullopt);
-      });
-    }
-    if (changed) {
-      FinishRunIfDone(run, now, &writes);
-      if (run.done) finished.push_back(id);
-    }
+    if (Sync(run, now, &round.writes)) round.finished.push_back(id);
   }
 }
 
@@ -978,7 +893,7 @@ void RunController::FinishRound(Round& round) {
   }
 }
 
-void RunController::LaunchTaskThread(RunState& run, TaskState& task, runtime::WorkloadSpec spec, bool adopt) {
+void RunController::LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt) {
   auto h = std::make_shared<TaskHandle>();
   h->run_id = run.rec.id;
   h->task_index = task.rec.position;
@@ -992,7 +907,7 @@ void RunController::LaunchTaskThread(RunState& run, TaskState& task, runtime::Wo
   }
   h->log_path = LogPath(run.rec.id, task.rec.name, task.rec.attempt);
   h->outputs_dir = OutputsDir(run.rec.id, task.rec.name);
-  h->cancel = run.stopping;
+  h->cancel = run.plan->stopping();
   task.handle = h;
   // Under mu_: the thread's forget() takes mu_ too, so it cannot move the
   // std::thread before it is assigned.
@@ -1215,8 +1130,8 @@ Status RunController::FollowLog(int64_t run_id, const std::string& task, int att
         if (st.ok() && (streamed_live || !follow)) return Status::Ok();
       }
     }
-    if (!follow || Terminal(run_state) || (a > 0 && a < rec->attempt) ||
-        (Terminal(rec->state) && a == rec->attempt)) {
+    if (!follow || IsTerminalWord(run_state) || (a > 0 && a < rec->attempt) ||
+        (IsTerminalWord(rec->state) && a == rec->attempt)) {
       return Status::Ok();
     }
     std::this_thread::sleep_for(milliseconds(200));

@@ -4,8 +4,9 @@
 // with parallelism, retries with backoff, timeouts, stop, artifacts, logs
 // per attempt, and a "pod view" of every task.
 //
-// Threads: one scheduler thread owns the in-memory state of active runs and
-// does every store write, batched per round. Each started task has a task
+// Threads: one scheduler thread owns the in-memory state of active runs (each
+// with its pure plan, pipeline/plan.h, which decides what starts and what a
+// finished attempt means) and does every store write, batched per round. Each started task has a task
 // thread that starts (or re-attaches to) its workload, waits for it, enforces
 // its timeout, samples its memory, saves its log and outputs, and, once the
 // scheduler has recorded the outcome, removes the workload.
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "pipeline/plan.h"
 #include "pipeline/spec.h"
 #include "pipeline/webhook.h"
 #include "runtime/runtime.h"
@@ -110,23 +112,28 @@ class RunController {
 
  private:
   struct TaskHandle;
-  struct TaskState;
-  struct RunState;
+  struct TaskEntry;
+  struct ActiveRun;
   struct Event;
   struct Round;
+  using Writes = std::vector<std::function<Status(store::Tx&)>>;
 
   void Loop();
   void LoadRuns();
   Status LoadRun(const store::RunRecord& rec);
+  // The run's tasks as its plan sees them (from their stored states); fills each task's `up`.
+  Result<std::vector<PlanTask>> PlanTasksOf(ActiveRun& run);
   void HandleStops(Round& round);
   void HandleEvents(std::vector<Event> events, Round& round);
   void StartReady(Round& round);
   void FinishRound(Round& round);
-  void FinishRunIfDone(RunState& run, int64_t now, std::vector<std::function<Status(store::Tx&)>>* writes);
-  void MarkDescendants(RunState& run, int task, const std::string& state, const std::string& reason, int64_t now,
-                       std::vector<std::function<Status(store::Tx&)>>* writes);
-  Result<runtime::WorkloadSpec> BuildSpec(RunState& run, TaskState& task);
-  void LaunchTaskThread(RunState& run, TaskState& task, runtime::WorkloadSpec spec, bool adopt);
+  // Records what the run's plan changed (tasks, the run's state) and, once
+  // the plan is done, the run's end. Returns true when the run ended.
+  bool Sync(ActiveRun& run, int64_t now, Writes* writes);
+  void FinishRun(ActiveRun& run, int64_t now, Writes* writes);
+  void FinishAttempt(ActiveRun& run, TaskEntry& task, Event& e, int64_t now, Writes* writes);
+  Result<runtime::WorkloadSpec> BuildSpec(ActiveRun& run, TaskEntry& task);
+  void LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
   void TaskThread(std::shared_ptr<TaskHandle> h);
   void Post(Event e);
   bool Stopping();
@@ -145,7 +152,7 @@ class RunController {
   std::vector<std::thread> done_threads_;          // guarded by mu_: ended, to be joined
 
   // Owned by the scheduler thread.
-  std::map<int64_t, std::unique_ptr<RunState>> runs_;
+  std::map<int64_t, std::unique_ptr<ActiveRun>> runs_;
   std::thread thread_;
 
   mutable std::mutex stats_mu_;
