@@ -74,6 +74,13 @@ jget() { "$PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(s
 
 mem_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/status"; }
 
+# CPU seconds of PID: "SELF CHILDREN" (utime+stime, and of the reaped
+# descendants: the workloads' wrappers, sandboxes and commands). Less skewed
+# by other work on the machine than wall time.
+cpu_s() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f %.3f\n", ($12 + $13) / hz, ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
 # --- the documents: the pipeline and the same DAG as build.ninja
 "$PY" - "$tasks" "$par" "$layer" "$work" <<'PY'
 import sys
@@ -137,6 +144,7 @@ echo "#         ninja: the same DAG, each edge runs 'sh -c true'"
 awk -v a="$t_apply" -v b="$t_applied" 'BEGIN { printf "apply (template + pipeline): %.2f s\n", b - a }'
 
 # --- the Quader run: poll the summarised run list (cheap), then read the whole run once.
+read -r cpu_self0 cpu_kids0 < <(cpu_s "$spid")
 t0=$(date +%s.%N)
 call POST /api/v1/pipelines/bench-dag/run "$work/run0.json" -H 'Content-Type: application/json' -d '{}'
 t_posted=$(date +%s.%N)
@@ -173,6 +181,7 @@ PY
 done
 t1=$(date +%s.%N)
 run_done=1
+read -r cpu_self1 cpu_kids1 < <(cpu_s "$spid")
 call GET "/api/v1/runs/$run_id" "$work/run.json"
 hwm_kb=$(mem_kb VmHWM "$spid")
 rss_kb=$(mem_kb VmRSS "$spid")
@@ -230,7 +239,7 @@ ninja -C "$work" -j "$par" -f build.ninja >"$work/ninja.out" 2>&1 || { tail -n 2
 n1=$(date +%s.%N)
 grep -q "^\[$tasks/$tasks\]" "$work/ninja.out" || die "ninja did not run $tasks edges: $(tail -n 2 "$work/ninja.out")"
 
-awk -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="$n1" -v n="$tasks" -v poll="$poll" \
+awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kids1" -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="$n1" -v n="$tasks" -v poll="$poll" \
   -v l50="$lat50" -v l99="$lat99" -v lmax="$latmax" -v ln="$latn" -v d50="$disp50" -v d99="$disp99" -v hwm="$hwm_kb" -v rp="$rss_peak_kb" -v hl="$hwm_login_kb" -v rss="$rss_kb" -v rb="$rss_before_kb" 'BEGIN {
   nw = n1 - n0
   printf "%-44s %10s %10s\n", "peer", "wall s", "tasks/s"
@@ -240,6 +249,7 @@ awk -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="
   printf "ratio quader/ninja: %.2f (goal <= 2.0)\n", q / nw
   getline la < "/proc/loadavg"; split(la, l, " ")
   printf "load average at the end: %s %s %s (other work on the machine skews both peers)\n", l[1], l[2], l[3]
+  printf "CPU per task: server %.2f ms, workloads (wrapper, sandbox, command) %.2f ms\n", (cs1 - cs0) * 1000 / n, (ck1 - ck0) * 1000 / n
   printf "POST run answered in %.0f ms\n", (cp - c0) * 1000
   printf "task ready->started latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d tasks; includes waiting for a slot)\n", l50, l99, lmax, ln
   printf "dispatch latency (ready and a slot free -> started): p50 %.1f ms, p99 %.1f ms\n", d50, d99

@@ -639,7 +639,7 @@ void ExperimentController::TrialThread(std::shared_ptr<TrialHandle> h) {
   done.type = Event::kEnded;
   done.trial_id = h->trial_id;
   done.handle = h;
-  auto save_log = [&](const std::string& trailer) { runtime::SaveLogs(runtime_, name, h->log_path, trailer); };
+  auto save_log = [&](const std::string& trailer) { runtime_.SaveLog(name, h->log_path, trailer); };
   auto forget = [&] {
     std::lock_guard<std::mutex> lock(mu_);
     handles_.erase(h);

@@ -921,7 +921,7 @@ void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
   Event done;
   done.handle = h;
   done.finished = true;
-  auto save_log = [&](const std::string& trailer) { runtime::SaveLogs(runtime_, name, h->log_path, trailer); };
+  auto save_log = [&](const std::string& trailer) { runtime_.SaveLog(name, h->log_path, trailer); };
   auto abandoned = [&] {
     std::lock_guard<std::mutex> lock(h->mu);
     return h->abandon;

@@ -47,9 +47,9 @@ Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::millise
   }
 }
 
-void SaveLogs(Runtime& runtime, const std::string& id, const std::string& path, const std::string& trailer) {
+void Runtime::SaveLog(const std::string& id, const std::string& path, const std::string& trailer) {
   WriteFileAtomically(path, [&](std::ofstream& f) {
-    (void)runtime.Logs(id, false, [&f](const std::string& chunk) {
+    (void)Logs(id, false, [&f](const std::string& chunk) {
       f << chunk;
       return true;
     });

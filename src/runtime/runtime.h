@@ -188,13 +188,15 @@ class Runtime {
   // quickly at first (short tasks end fast), then every 100 ms.
   virtual Result<WorkloadStatus> Wait(const std::string& id, std::chrono::milliseconds timeout);
 
+  // Saves the workload's whole log so far to `path` (atomically: a reader
+  // sees the old file or the whole new one), then `trailer` (a closing line
+  // such as "== killed: timed out after 60s\n"). The default
+  // copies what Logs returns; a runtime whose log is a file may link it.
+  virtual void SaveLog(const std::string& id, const std::string& path, const std::string& trailer);
+
   // Cluster runtimes keep services as cluster objects; null (the default):
   // controllers keep replicas as single workloads.
   virtual ClusterObjects* cluster_objects() { return nullptr; }
 };
-
-// Saves the workload's whole log so far to `path` (atomically), then
-// `trailer` (a closing line such as "== killed: timed out after 60s\n").
-void SaveLogs(Runtime& runtime, const std::string& id, const std::string& path, const std::string& trailer);
 
 }  // namespace quader::runtime

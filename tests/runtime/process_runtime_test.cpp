@@ -775,6 +775,7 @@ TEST_F(ProcessIsolationTest, ARecordSavedBeforeTheSpawnIsAdoptedNotStartedTwice)
   std::ofstream(dir_.File("state/ghost.json"), std::ios::trunc) << ghost;
   fs::remove(dir_.File("state/ghost.pid"));
   fs::remove(dir_.File("state/ghost.exit"));
+  rt_ = MakeRuntime({});  // a restarted server reads the files
   WorkloadStatus g = *rt_->Inspect("ghost");
   EXPECT_EQ(g.state, WorkloadState::kFailed);
   EXPECT_NE(g.reason.find("never started"), std::string::npos) << g.reason;

@@ -5,7 +5,9 @@
 #include <linux/nsfs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,7 +186,13 @@ void SignalAll(const WorkloadRecord& rec, const Cgroup& cg, int sig) {
 }
 
 bool AnyLeft(const WorkloadRecord& rec, const Cgroup& cg) {
-  if (rec.pid > 0 && !PidReused(rec.pid, rec.start_ticks) && !GroupMembers(rec.pid).empty()) {
+  // In a cgroup, its members are every process the workload made (a process
+  // cannot leave it): the leader and the cgroup say it all, with no walk
+  // over every process of the machine.
+  if (!cg.empty() && rec.pid > 0 && CheckLiveness(rec.pid, rec.start_ticks) == Liveness::kAlive) {
+    return true;
+  }
+  if (cg.empty() && rec.pid > 0 && !PidReused(rec.pid, rec.start_ticks) && !GroupMembers(rec.pid).empty()) {
     return true;
   }
   for (int pid : cg.Pids()) {
@@ -621,7 +629,7 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
 
   std::lock_guard<std::mutex> lock(mu_);
   QUADER_RETURN_IF_ERROR(state_.Ensure());
-  if (Result<WorkloadRecord> old = state_.Load(spec.name); old.ok()) {
+  if (Result<WorkloadRecord> old = LoadRecord(spec.name); old.ok()) {
     Refresh(&*old);
     if (!old->ended) {
       return errors::AlreadyExists("workload", spec.name);
@@ -630,7 +638,7 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   } else if (old.status().code() != Code::kNotFound) {
     return old.status();
   }
-  state_.Remove(spec.name);  // a stale log or exit file without a record
+  Forget(spec.name);  // a stale log or exit file without a record
   if (!sandboxed()) {
     std::error_code ec;
     fs::create_directories(working_dir, ec);
@@ -680,13 +688,13 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   }
   auto undo = [&](Status st) -> Status {
     (void)cg.Remove();
-    state_.Remove(spec.name);
+    Forget(spec.name);
     return st;
   };
   // The record comes first: a server killed from here on finds the process
   // through its pid file (see Refresh) instead of starting it a second time.
   rec.started_at_ms = NowMs();
-  if (Status st = state_.Save(rec); !st.ok()) return undo(st);
+  if (Status st = Remember(rec, /*persist=*/true); !st.ok()) return undo(st);
   int exit_fd = open(state_.ExitPath(spec.name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int pid_fd = open(state_.PidPath(spec.name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (exit_fd < 0 || pid_fd < 0) {
@@ -707,7 +715,7 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   // Our unreaped child cannot vanish from /proc, so its start time is there.
   std::optional<ProcStat> stat = ReadProcStat(rec.pid);
   rec.start_ticks = stat ? stat->start_ticks : 0;
-  if (Status st = state_.Save(rec); !st.ok()) {
+  if (Status st = Remember(rec, /*persist=*/true); !st.ok()) {
     kill(-rec.pid, SIGKILL);
     WaitUntilGone(rec, cg, kKillWait);
     return undo(st);
@@ -729,7 +737,7 @@ void ProcessRuntime::Refresh(WorkloadRecord* rec) {
     if (stat && HasMarker(*pid, rec->name)) {
       rec->pid = *pid;
       rec->start_ticks = stat->start_ticks;
-      if (Status st = state_.Save(*rec); !st.ok()) {
+      if (Status st = Remember(*rec, /*persist=*/true); !st.ok()) {
         spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
       }
     } else {
@@ -743,7 +751,7 @@ void ProcessRuntime::Refresh(WorkloadRecord* rec) {
         rec->reason = pid ? "ended without recording an exit code (its wrapper shell was killed)"
                           : "never started: the server stopped while starting it";
       }
-      if (Status st = state_.Save(*rec); !st.ok()) {
+      if (Status st = Remember(*rec, /*persist=*/true); !st.ok()) {
         spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
       }
       return;
@@ -769,16 +777,35 @@ void ProcessRuntime::Refresh(WorkloadRecord* rec) {
   rec->oom_killed =
       oom_kills > 0 || (rec->limit == LimitKind::kRlimit && rec->exit_code == 128 + SIGKILL);
   rec->reason = Reason(*rec);
-  if (Status st = state_.Save(*rec); !st.ok()) {
+  // The exit file and the cgroup say the same after a restart: the end needs
+  // writing only when it came from reaping the wrapper (no exit file).
+  if (Status st = Remember(*rec, /*persist=*/!recorded); !st.ok()) {
     spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
   }
+}
+
+Result<WorkloadRecord> ProcessRuntime::LoadRecord(const std::string& name) {
+  if (auto it = records_.find(name); it != records_.end()) return it->second;
+  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, state_.Load(name));
+  records_[name] = rec;
+  return rec;
+}
+
+Status ProcessRuntime::Remember(const WorkloadRecord& rec, bool persist) {
+  records_[rec.name] = rec;
+  return persist ? state_.Save(rec) : Status::Ok();
+}
+
+void ProcessRuntime::Forget(const std::string& name) {
+  records_.erase(name);
+  state_.Remove(name);
 }
 
 Result<WorkloadRecord> ProcessRuntime::LoadFresh(const std::string& id) {
   if (!ValidName(id)) {
     return errors::NotFound("workload", id);
   }
-  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, state_.Load(id));
+  QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, LoadRecord(id));
   Refresh(&rec);
   return rec;
 }
@@ -831,11 +858,11 @@ Status ProcessRuntime::Stop(const std::string& id, std::chrono::seconds grace) {
   QUADER_RETURN_IF_ERROR(Destroy(rec, grace));
   std::lock_guard<std::mutex> lock(mu_);
   samples_.erase(id);
-  Result<WorkloadRecord> now = state_.Load(id);
+  Result<WorkloadRecord> now = LoadRecord(id);
   if (now.ok() && (now->pid != rec.pid || now->start_ticks != rec.start_ticks)) {
     return Status::Ok();  // started again meanwhile: that one is not ours to remove
   }
-  state_.Remove(id);
+  Forget(id);
   return Status::Ok();
 }
 
@@ -843,6 +870,58 @@ Result<WorkloadStatus> ProcessRuntime::Inspect(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, LoadFresh(id));
   return ToStatus(rec);
+}
+
+void ProcessRuntime::SaveLog(const std::string& id, const std::string& path, const std::string& trailer) {
+  std::string log;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Result<WorkloadRecord> rec = LoadFresh(id);
+    if (rec.ok() && rec->ended) log = state_.LogPath(id);
+  }
+  if (!log.empty()) {
+    // A second name for the same file, moved into place: no copy, and no new
+    // inode (creating files is what ext4 makes slow under this churn).
+    const std::string tmp = path + ".link";
+    unlink(tmp.c_str());
+    std::error_code ec;
+    fs::create_directories(fs::path(path).parent_path(), ec);
+    if (link(log.c_str(), tmp.c_str()) == 0) {
+      bool ok = true;
+      if (!trailer.empty()) {
+        int fd = open(tmp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        ok = fd >= 0 && write(fd, trailer.data(), trailer.size()) == static_cast<ssize_t>(trailer.size());
+        if (fd >= 0) close(fd);
+      }
+      if (ok && rename(tmp.c_str(), path.c_str()) == 0) return;
+      unlink(tmp.c_str());
+    }
+  }
+  Runtime::SaveLog(id, path, trailer);
+}
+
+Result<WorkloadStatus> ProcessRuntime::Wait(const std::string& id, milliseconds timeout) {
+  const auto deadline = steady_clock::now() + timeout;
+  while (true) {
+    WorkloadRecord rec;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      QUADER_ASSIGN_OR_RETURN(rec, LoadFresh(id));
+    }
+    const auto now = steady_clock::now();
+    if (rec.ended || now >= deadline) return ToStatus(rec);
+    auto left = std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1);
+    int fd = rec.pid > 0 ? static_cast<int>(syscall(SYS_pidfd_open, rec.pid, 0)) : -1;
+    // The pidfd names the process it was opened on: checked against the
+    // record's start time, it cannot be a later process with the same number.
+    if (fd >= 0 && CheckLiveness(rec.pid, rec.start_ticks) == Liveness::kAlive) {
+      pollfd p{fd, POLLIN, 0};
+      (void)poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 60'000)));
+    } else if (fd < 0) {
+      std::this_thread::sleep_for(std::min(left, milliseconds(5)));
+    }
+    if (fd >= 0) close(fd);
+  }
 }
 
 Result<std::vector<WorkloadStatus>> ProcessRuntime::List(

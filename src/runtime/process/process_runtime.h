@@ -108,6 +108,10 @@ class ProcessRuntime : public Runtime {
   // after `grace`, then removes the cgroup and the state files.
   Status Stop(const std::string& id, std::chrono::seconds grace) override;
   Result<WorkloadStatus> Inspect(const std::string& id) override;
+  // Event-driven: sleeps on a pidfd of the workload's leader (its exit wakes
+  // the wait at once) instead of polling; polls every 5 ms only where the
+  // kernel has no pidfd_open.
+  Result<WorkloadStatus> Wait(const std::string& id, std::chrono::milliseconds timeout) override;
   Result<std::vector<WorkloadStatus>> List(
       const std::map<std::string, std::string>& selector) override;
   // Reads `<name>.log`; with follow, polls it until the wrapper has ended
@@ -117,6 +121,9 @@ class ProcessRuntime : public Runtime {
   // members of the process group (RSS, utime+stime). cpu_cores averages
   // since the previous Stats call (since start on the first).
   Result<WorkloadStats> Stats(const std::string& id) override;
+  // An ended workload's log file is linked to `path` (no copy, no new file);
+  // a running one's is copied (it still grows).
+  void SaveLog(const std::string& id, const std::string& path, const std::string& trailer) override;
   // With the workload's environment and working directory; when it is
   // isolated, inside its sandbox (its user, mount, pid, IPC and UTS
   // namespaces, entered with nsenter), as its uid and in its cgroup.
@@ -162,6 +169,10 @@ class ProcessRuntime : public Runtime {
 
   // Constant after construction.
   const StateDir state_;
+  // The records (records_ first, else the state file), requires mu_ held.
+  Result<WorkloadRecord> LoadRecord(const std::string& name);
+  Status Remember(const WorkloadRecord& rec, bool persist);
+  void Forget(const std::string& name);
   const ProcessRuntimeOptions options_;
   CgroupPaths layout_;
   std::string cgroup_note_;
@@ -179,6 +190,10 @@ class ProcessRuntime : public Runtime {
   // Serialises record writes and Start's check-then-create.
   std::mutex mu_;
   std::map<std::string, CpuSample> samples_;  // guarded by mu_
+  // Guarded by mu_: the latest record of each workload this runtime has
+  // seen; the state files are their crash-safe copies (what a restarted
+  // server reads), written where they could not be derived again.
+  std::map<std::string, WorkloadRecord> records_;
 };
 
 }  // namespace quader::runtime::process
