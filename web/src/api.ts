@@ -537,6 +537,22 @@ export interface Notebook extends NotebookDoc {
   server?: { workload: string; generation: number; ready: boolean; port?: number };
 }
 
+/** One object of a cube-studio import (POST /projects/{p}/import/cube-studio; docs/cube-studio.md). */
+export type ImportOutcome = 'created' | 'updated' | 'unchanged' | 'refused';
+export interface ImportResult {
+  kind: string;
+  /** Its name in the file (cube-studio's). */
+  name: string;
+  /** The Quader name it was imported as (absent when refused before conversion, or built in). */
+  quader_name?: string;
+  result: ImportOutcome | string;
+  reason?: string;
+}
+export interface ImportResults {
+  results: ImportResult[];
+  counts: Partial<Record<ImportOutcome, number>>;
+}
+
 export interface List<T> {
   items: T[];
 }
@@ -580,6 +596,8 @@ export function setUnauthorizedHandler(fn: (() => void) | null): void {
 interface RequestOptions {
   /** Do not treat a 401 as "session over" (used by the login form: 401 = wrong password). */
   noAuthRedirect?: boolean;
+  /** Send a string body as it is (JSON text read from a file), not JSON-encoded again. */
+  rawBody?: boolean;
 }
 
 export async function request<T>(
@@ -592,7 +610,7 @@ export async function request<T>(
   let payload: string | undefined;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
-    payload = JSON.stringify(body);
+    payload = opts.rawBody && typeof body === 'string' ? body : JSON.stringify(body);
   }
 
   let res: Response;
@@ -722,6 +740,9 @@ export const api = {
   updateProject: (name: string, p: { description?: string; expand?: unknown }) =>
     request<Project>('PUT', `/projects/${enc(name)}`, p),
   deleteProject: (name: string) => request<Record<string, never>>('DELETE', `/projects/${enc(name)}`),
+  /** Imports one cube-studio export file (its JSON text, sent as it is) into the project. */
+  importCubeStudio: (project: string, fileText: string) =>
+    request<ImportResults>('POST', `/projects/${enc(project)}/import/cube-studio`, fileText, { rawBody: true }),
 
   listMembers: (project: string) => request<List<Member>>('GET', `/projects/${enc(project)}/members`),
   addMember: (project: string, username: string, role: Role) =>

@@ -191,6 +191,31 @@ export async function newPage(browser) {
   return { context, page, errors };
 }
 
+/**
+ * The usual set-up of a test file: a fresh server, the browser, the admin's API token
+ * and a page signed in as admin (`errors` collects its page errors). `close()` ends
+ * them all; call it from `after` even when the set-up failed half-way.
+ */
+export async function startAdminSession() {
+  const session = { server: null, browser: null, adminToken: null, context: null, page: null, errors: [] };
+  session.close = async () => {
+    await session.context?.close().catch(() => undefined);
+    await session.browser?.close().catch(() => undefined);
+    await session.server?.stop();
+  };
+  try {
+    session.server = await startServer();
+    session.browser = await launchBrowser();
+    session.adminToken = await apiLogin(session.server.base, 'admin', session.server.password);
+    Object.assign(session, await newPage(session.browser));
+    await uiLogin(session.page, session.server.base, 'admin', session.server.password);
+  } catch (e) {
+    await session.close().catch(() => undefined);
+    throw e;
+  }
+  return session;
+}
+
 /** Picks an option of an antd <Select> found by its data-testid. */
 export async function pickSelect(page, testId, option) {
   await page.getByTestId(testId).click();

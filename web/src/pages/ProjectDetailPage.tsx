@@ -22,6 +22,7 @@ import { useCallback, useEffect, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, fmtTime, ROLES, type Member, type Project, type Role } from '../api';
 import { useAuth } from '../auth';
+import CubeStudioImport from '../components/CubeStudioImport';
 import ExpandEditor from '../components/ExpandEditor';
 import RoleTag from '../components/RoleTag';
 
@@ -68,6 +69,8 @@ export default function ProjectDetailPage() {
 
   const isAdmin = me?.user.admin ?? false;
   const canManage = isAdmin || project.role === 'creator';
+  // Creating things in a project takes any role in it (the server checks it on every call).
+  const canUse = isAdmin || project.role !== null;
 
   const remove = async () => {
     try {
@@ -129,6 +132,8 @@ export default function ProjectDetailPage() {
       </Card>
 
       <MembersCard project={project} canManage={canManage} onChanged={() => void refresh().catch(() => undefined)} />
+
+      {canUse && <CubeStudioImport project={project.name} />}
     </Space>
   );
 }
