@@ -268,6 +268,24 @@ TEST_F(CubeStudioE2ETest, PublishedObjectsImportCountedPerKind) {
   // Its tasks' arguments that their templates do not declare are kept, not passed.
   Json ml = Call("GET", "/api/v1/pipelines/ml?project=public", "", 200);
   EXPECT_EQ(ml["tasks"][0]["extra_args"], "ignore") << ml.dump(2);
+
+  // Run on the process runtime (no engine, images ignored), the published
+  // pipelines fail at their first task, and the reason names the image the
+  // command needed: the user sees why, not only the script's own error.
+  for (const char* name : {"ml", "yolov8"}) {
+    Json run = Call("POST", std::string("/api/v1/pipelines/") + name + "/run?project=public", "{}", 201);
+    ASSERT_TRUE(run.contains("id")) << run.dump();
+    Json done = WaitFinished(run["id"].get<int64_t>(), 120);
+    EXPECT_EQ(done["state"], "failed") << done.dump(2);
+    bool named = false;
+    for (const Json& t : done["tasks"]) {
+      if (t.value("state", "") != "failed") continue;
+      std::string reason = t.value("reason", "");
+      named = reason.find("without image \"ccr.ccs.tencentyun.com/cube-studio/") != std::string::npos;
+      EXPECT_TRUE(named) << name << " task " << t.value("name", "") << ": " << reason;
+    }
+    EXPECT_TRUE(named) << name << ": no failed task named its image: " << done.dump(2);
+  }
 }
 
 }  // namespace

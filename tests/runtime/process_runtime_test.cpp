@@ -276,6 +276,38 @@ TEST_P(ProcessRuntimeModesTest, FollowedLogsArriveWhileTheProcessRuns) {
   EXPECT_EQ(seen, "first\nsecond\n");
 }
 
+TEST_F(ProcessRuntimeTest, AFailureWithoutItsImageNamesTheImage) {
+  // The process runtime ignores images: a command that needed its image's
+  // files fails with the image named; quader/ images are this machine's own.
+  WorkloadSpec foreign = Shell("foreign", "exit 127");
+  foreign.image = "ccr.ccs.tencentyun.com/cube-studio/datax:20240501";
+  StartOk(foreign);
+  WorkloadSpec own = Shell("own", "exit 3");
+  own.image = "quader/python:3.11";
+  StartOk(own);
+  WorkloadSpec fine = Shell("fine", "true");
+  fine.image = foreign.image;
+  StartOk(fine);
+  // Event-driven Wait: returns at the exit, long before its timeout.
+  auto t0 = std::chrono::steady_clock::now();
+  Result<WorkloadStatus> f = rt_->Wait("foreign", std::chrono::seconds(30));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->state, WorkloadState::kFailed);
+  EXPECT_EQ(f->reason.rfind("exited with code 127; the process runtime ran the command on this machine without image "
+                            "\"ccr.ccs.tencentyun.com/cube-studio/datax:20240501\"", 0),
+            0u)
+      << f->reason;
+  WorkloadStatus o = WaitEnded("own");
+  EXPECT_EQ(o.reason, "exited with code 3");
+  WorkloadStatus ok = WaitEnded("fine");
+  EXPECT_EQ(ok.state, WorkloadState::kSucceeded);
+  EXPECT_EQ(ok.reason, "");
+  // A restarted server reads the same from the state files.
+  rt_ = MakeRuntime({});
+  EXPECT_NE(rt_->Inspect("foreign")->reason.find("without image"), std::string::npos);
+}
+
 TEST_F(ProcessRuntimeTest, FollowStopsWhenSinkDeclines) {
   StartOk(Shell("chatty", "while :; do echo line; sleep 0.02; done"));
   int chunks = 0;

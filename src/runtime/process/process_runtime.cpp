@@ -171,6 +171,11 @@ std::string Reason(const WorkloadRecord& r) {
     why += " (signal " + std::to_string(*r.exit_code - 128) +
            (abbrev != nullptr ? std::string(", SIG") + abbrev : std::string()) + ")";
   }
+  if (!r.foreign_image.empty()) {
+    why += "; the process runtime ran the command on this machine without image \"" + r.foreign_image +
+           "\" (the image's files are not here: run it on a container engine, or use a program this "
+           "machine has)";
+  }
   return why;
 }
 
@@ -662,6 +667,10 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   rec.memory_limit_bytes = spec.resources.memory_bytes;
   rec.cpu = spec.resources.cpu;
   rec.sandboxed = sandboxed();
+  if (!spec.image.empty() && spec.image.rfind("quader/", 0) != 0 &&
+      options_.image_files.find(RepositoryOf(spec.image)) == options_.image_files.end()) {
+    rec.foreign_image = spec.image;
+  }
   if (identity) {
     rec.uid = identity->uid;
     rec.gid = identity->gid;

@@ -57,6 +57,7 @@ json ToJson(const WorkloadRecord& r) {
             {"memory_limit_bytes", r.memory_limit_bytes},
             {"cpu", r.cpu},
             {"sandboxed", r.sandboxed},
+            {"foreign_image", r.foreign_image},
             {"uid", r.uid},
             {"gid", r.gid},
             {"ended", r.ended},
@@ -93,6 +94,7 @@ WorkloadRecord FromJson(const json& j) {  // throws json::exception on a bad sha
   r.memory_limit_bytes = j.value("memory_limit_bytes", int64_t{0});
   r.cpu = j.value("cpu", 0.0);
   r.sandboxed = j.value("sandboxed", false);
+  r.foreign_image = j.value("foreign_image", "");
   r.uid = j.value("uid", -1);
   r.gid = j.value("gid", -1);
   r.ended = j.value("ended", false);

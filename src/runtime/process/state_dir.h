@@ -37,6 +37,9 @@ struct WorkloadRecord {
   int64_t memory_limit_bytes = 0;
   double cpu = 0;
   bool sandboxed = false;  // runs under bubblewrap
+  // The image the spec named when its files are not on this machine (not a
+  // quader/ image, none of the runtime's image_files): a failure says so.
+  std::string foreign_image;
   int uid = -1;            // the host uid it runs as; -1: the server's own
   int gid = -1;
   // Set once the end was observed.
