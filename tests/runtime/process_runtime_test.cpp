@@ -116,11 +116,7 @@ class ProcessRuntimeFixture {
   }
 
   // The process group the runtime recorded for `name` (host pids).
-  int PgidOf(const std::string& name) {
-    std::string record = ReadAll(dir_.File("state/" + name + ".json"));
-    size_t at = record.find("\"pgid\":");
-    return at == std::string::npos ? 0 : std::atoi(record.c_str() + at + 7);
-  }
+  int PgidOf(const std::string& name) { return std::atoi(ReadAll(dir_.File("state/" + name + ".pid")).c_str()); }
 
   // Host pids in the workload's cgroup (its memory hierarchy).
   std::vector<int> CgroupPidsOf(const std::string& name) {
@@ -440,8 +436,7 @@ TEST_F(ProcessRuntimeTest, AdoptsWorkloadsOfAServerProcessThatExited) {
   EXPECT_EQ(orphan.exit_code, 7) << "read from the exit file the wrapper wrote";
 
   // Killing the wrapper too loses the code: failed, and the reason says why.
-  std::string record = ReadAll(dir_.File("state/victim.json"));
-  int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+  int pgid = std::atoi(ReadAll(dir_.File("state/victim.pid")).c_str());
   ASSERT_GT(pgid, 1);
   kill(-pgid, SIGKILL);
   WorkloadStatus victim = WaitEnded("victim");
@@ -641,8 +636,7 @@ class ProcessIsolationTest : public ProcessRuntimeFixture, public ::testing::Tes
 
   // The host uid of the workload's innermost process (the command).
   int HostUidOf(const std::string& name) {
-    std::string record = ReadAll(dir_.File("state/" + name + ".json"));
-    int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+    int pgid = std::atoi(ReadAll(dir_.File("state/" + name + ".pid")).c_str());
     int uid = -1;
     for (const ProcStat& s : GroupMembers(pgid)) {
       std::istringstream status(ReadAll("/proc/" + std::to_string(s.pid) + "/status"));
@@ -753,8 +747,7 @@ TEST_F(ProcessIsolationTest, ForkBombIsBoundedAndStopRemovesEverything) {
   ASSERT_TRUE(Eventually([&] { return LogsOf("bomb").find("forked") != std::string::npos; }, milliseconds(30000)))
       << LogsOf("bomb");
   EXPECT_NE(LogsOf("bomb").find("fork refused"), std::string::npos) << LogsOf("bomb");
-  std::string record = ReadAll(dir_.File("state/bomb.json"));
-  int pgid = std::atoi(record.substr(record.find("\"pgid\":") + 7).c_str());
+  int pgid = std::atoi(ReadAll(dir_.File("state/bomb.pid")).c_str());
   EXPECT_LE(GroupMembers(pgid).size(), 64u + 2) << "pids.max 64 (the wrapper shell and bwrap outside it)";
   ASSERT_TRUE(rt_->Stop("bomb", seconds(0)).ok());
   EXPECT_TRUE(Eventually([&] { return GroupMembers(pgid).empty(); }));

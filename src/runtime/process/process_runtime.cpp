@@ -724,11 +724,10 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   // Our unreaped child cannot vanish from /proc, so its start time is there.
   std::optional<ProcStat> stat = ReadProcStat(rec.pid);
   rec.start_ticks = stat ? stat->start_ticks : 0;
-  if (Status st = Remember(rec, /*persist=*/true); !st.ok()) {
-    kill(-rec.pid, SIGKILL);
-    WaitUntilGone(rec, cg, kKillWait);
-    return undo(st);
-  }
+  // Not written again: the pid file the process wrote, with the marker in
+  // its command line, is how a restarted server finds it (see Refresh); one
+  // file fewer per start (creating files is slow on ext4 under this churn).
+  (void)Remember(rec, /*persist=*/false);
   samples_.erase(spec.name);
   return ToStatus(rec);
 }
