@@ -8,6 +8,10 @@
 // observed exit (the figure to quote), and the time Stop took for all N.
 // These machines are shared and noisy: compare modes within one run.
 
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +20,8 @@
 #include <vector>
 
 #include "runtime/process/process_runtime.h"
+
+extern char** environ;
 
 namespace {
 
@@ -86,6 +92,70 @@ Row RunMode(const std::string& mode, ProcessRuntimeOptions options, int n) {
   return row;
 }
 
+double Percentile(std::vector<double> xs, double p) {
+  if (xs.empty()) return 0;
+  std::sort(xs.begin(), xs.end());
+  size_t k = static_cast<size_t>(p / 100.0 * static_cast<double>(xs.size() - 1) + 0.5);
+  return xs[std::min(k, xs.size() - 1)];
+}
+
+// One full-isolation workload at a time (sandbox, cgroup, the user's own
+// host uid): Start, Wait for its exit, Stop; milliseconds per cycle.
+std::vector<double> SerialCycles(int n) {
+  std::vector<double> ms;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "quader-bench-XXXXXX").string();
+  std::string dir = mkdtemp(tmpl.data());
+  ProcessRuntime rt(dir + "/state", ProcessRuntimeOptions{});
+  if (!rt.sandboxed()) {
+    std::filesystem::remove_all(dir);
+    return ms;
+  }
+  for (int i = 0; i < n; ++i) {
+    WorkloadSpec spec;
+    spec.name = "cycle-" + std::to_string(i);
+    spec.command = {"true"};
+    spec.labels = {{"quader.user", "bench"}};
+    auto t0 = Clock::now();
+    if (!rt.Start(spec).ok()) break;
+    auto st = rt.Wait(spec.name, std::chrono::seconds(30));
+    (void)rt.Stop(spec.name, std::chrono::seconds(0));
+    if (!st.ok() || st->state != WorkloadState::kSucceeded) break;
+    ms.push_back(Seconds(Clock::now() - t0) * 1000);
+  }
+  std::filesystem::remove_all(dir);
+  return ms;
+}
+
+// The same sandbox started bare, one at a time: the wrapper shell around
+// bubblewrap (namespaces, the read-only system, /proc, /dev, tmpfs) around
+// `true`, posix_spawn and waitpid; milliseconds per cycle.
+std::vector<double> BareCycles(int n) {
+  std::vector<std::string> args = {"/bin/sh", "-c", "\"$@\"; echo $? >/dev/null", "quader-workload",
+                                   "/usr/bin/bwrap", "--unshare-user", "--unshare-pid", "--unshare-ipc",
+                                   "--unshare-uts", "--unshare-cgroup-try", "--hostname", "quader",
+                                   "--symlink", "usr/bin", "/bin", "--ro-bind", "/etc", "/etc",
+                                   "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+                                   "--ro-bind", "/opt", "/opt", "--symlink", "usr/sbin", "/sbin",
+                                   "--ro-bind", "/usr", "/usr", "--ro-bind", "/sys", "/sys",
+                                   "--tmpfs", "/sys/fs/cgroup", "--proc", "/proc", "--dev", "/dev",
+                                   "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var",
+                                   "--tmpfs", "/var/tmp", "--tmpfs", "/home", "--chdir", "/",
+                                   "--clearenv", "--", "/usr/bin/true"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = Clock::now();
+    pid_t pid = 0;
+    if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) break;
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) break;
+    ms.push_back(Seconds(Clock::now() - t0) * 1000);
+  }
+  return ms;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,5 +186,24 @@ int main(int argc, char** argv) {
                 n / r.finish_s, r.stop_s, r.ok ? "" : "  (FAILED)");
     failed += r.ok ? 0 : 1;
   }
+
+  // One at a time: the latency of a full-isolation start and exit, and the
+  // same sandbox started bare, alternating so both see the same machine.
+  std::vector<double> full, bare;
+  for (int round = 0; round < 4; ++round) {
+    for (double x : SerialCycles(n / 4)) full.push_back(x);
+    for (double x : BareCycles(n / 4)) bare.push_back(x);
+  }
+  if (full.empty() || bare.empty()) {
+    std::printf("\nserial cycles: no sandbox here (bubblewrap missing or unusable)\n");
+    return failed == 0 ? 0 : 1;
+  }
+  std::printf("\none at a time, start to observed exit (ms)   median      p99   starts/s\n");
+  std::printf("%-40s %9.2f %8.2f %10.0f\n", "quader: sandbox + cgroup + own uid", Percentile(full, 50),
+              Percentile(full, 99), 1000 / Percentile(full, 50));
+  std::printf("%-40s %9.2f %8.2f %10.0f\n", "bare: wrapper + the same bwrap", Percentile(bare, 50),
+              Percentile(bare, 99), 1000 / Percentile(bare, 50));
+  std::printf("quader's starts/s as a share of the bare loop: %.0f%% (goal >= 80%%); median %.2f ms (goal <= 10)\n",
+              100 * Percentile(bare, 50) / Percentile(full, 50), Percentile(full, 50));
   return failed == 0 ? 0 : 1;
 }
