@@ -11,7 +11,7 @@
 #include "core/files.h"
 #include "experiment/experiment_spec.h"
 #include "runtime/labels.h"
-#include "workload/image_wait.h"
+#include "workload/attempt.h"
 #include "workload/mounts.h"
 
 namespace quader::experiment {
@@ -34,23 +34,13 @@ std::string FormatNumber(double v) {
 
 }  // namespace
 
+// A started trial: the controller's handle on its supervisor.
 struct ExperimentController::TrialHandle {
   int64_t experiment_id = 0;
   int64_t trial_id = 0;
   int sequence = 0;
-  runtime::WorkloadSpec spec;
-  bool adopt = false;
-  std::string log_path;
-  int64_t deadline_ms = 0;  // 0: no timeout
-  int64_t timeout_seconds = 0;
-  std::atomic<bool> cancel{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  std::string cancel_state;   // guarded by mu: stopped or early_stopped
-  std::string cancel_reason;  // guarded by mu
-  bool persisted = false;     // guarded by mu: the outcome is stored; remove the workload
-  bool abandon = false;       // guarded by mu: the server is stopping; leave the workload
-  std::thread thread;
+  std::string cancel_state;  // controller thread only: stopped or early_stopped, once canceled
+  std::unique_ptr<workload::Attempt> attempt;
 };
 
 struct ExperimentController::TrialState {
@@ -81,7 +71,7 @@ struct ExperimentController::Event {
   enum Type { kEnded, kMetric } type = kEnded;
   int64_t trial_id = 0;
   std::shared_ptr<TrialHandle> handle;  // kEnded
-  std::string state;                    // kEnded: succeeded, failed, stopped, early_stopped
+  std::string state;                    // kEnded: succeeded, failed; "" when canceled (see cancel_state)
   std::string reason;
   std::optional<int> exit_code;
   bool lost = false;  // the workload was gone after a restart
@@ -106,30 +96,24 @@ void ExperimentController::Start() {
 }
 
 void ExperimentController::Stop() {
-  std::set<std::shared_ptr<TrialHandle>> handles;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    handles = handles_;
   }
   wake_.notify_all();
-  for (const auto& h : handles) {
-    std::lock_guard<std::mutex> lock(h->mu);
-    h->abandon = true;
-    h->cv.notify_all();
-  }
   if (thread_.joinable()) thread_.join();
   // Trial threads leave their workloads running and end.
-  while (true) {
-    std::vector<std::thread> threads;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, milliseconds(100), [&] { return handles_.empty() || !done_threads_.empty(); });
-      threads.swap(done_threads_);
-      if (threads.empty() && handles_.empty()) break;
-    }
-    for (auto& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [raw, h] : handles_) h->attempt->Abandon();
   }
+  std::vector<std::shared_ptr<TrialHandle>> done;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, [&] { return handles_.empty(); });
+    done.swap(done_);
+  }
+  done.clear();  // joins
   experiments_.clear();
 }
 
@@ -180,16 +164,16 @@ void ExperimentController::RemoveExperimentFiles(int64_t experiment_id) const {
 void ExperimentController::Loop() {
   while (true) {
     std::vector<Event> events;
-    std::vector<std::thread> finished_threads;
+    std::vector<std::shared_ptr<TrialHandle>> finished;
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_ || !events_.empty(); });
       if (stopping_) return;
       notified_ = false;
       events.swap(events_);
-      finished_threads.swap(done_threads_);
+      finished.swap(done_);
     }
-    for (auto& t : finished_threads) t.join();
+    finished.clear();  // their threads have ended: joined here
     LoadExperiments();
     HandleEvents(std::move(events));
     for (auto it = experiments_.begin(); it != experiments_.end();) {
@@ -327,17 +311,14 @@ void ExperimentController::HandleEvents(std::vector<Event> events) {
     }
     if (!trial) {
       // Its experiment is gone: nothing to record, remove the workload.
-      std::lock_guard<std::mutex> lock(ev.handle->mu);
-      ev.handle->persisted = true;
-      ev.handle->cv.notify_all();
+      ev.handle->attempt->Persisted();
       continue;
     }
     std::string state = ev.state, reason = ev.reason;
+    if (state.empty()) state = ev.handle->cancel_state.empty() ? "stopped" : ev.handle->cancel_state;
     TrialEnded(*exp, *trial, state, reason, ev.exit_code);
     if (ev.lost) spdlog::warn("[hpo] trial {} of experiment {}: {}", trial->rec.sequence, exp->rec.id, reason);
-    std::lock_guard<std::mutex> lock(ev.handle->mu);
-    ev.handle->persisted = true;
-    ev.handle->cv.notify_all();
+    ev.handle->attempt->Persisted();
   }
 }
 
@@ -347,7 +328,7 @@ void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
     QUADER_ASSIGN_OR_RETURN(metrics, store::ListMetrics(tx, t.rec.id));
     return Status::Ok();
   });
-  if (!st.ok() || !e.active_assessor || t.handle->cancel) return;
+  if (!st.ok() || !e.active_assessor || t.handle->attempt->canceled()) return;
   std::vector<double> values;
   for (const auto& m : metrics) values.push_back(m.value);
   while (t.assessed < values.size()) {
@@ -357,12 +338,8 @@ void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
       std::string reason = "stopped early by " + e.active_assessor->name() + " at step " + std::to_string(t.assessed) +
                            " (latest " + FormatNumber(prefix.back()) + ")";
       spdlog::info("[hpo] experiment {} trial {}: {}", e.rec.id, t.rec.sequence, reason);
-      {
-        std::lock_guard<std::mutex> lock(t.handle->mu);
-        t.handle->cancel_state = "early_stopped";
-        t.handle->cancel_reason = reason;
-      }
-      t.handle->cancel = true;
+      if (!t.handle->attempt->canceled()) t.handle->cancel_state = "early_stopped";
+      t.handle->attempt->Cancel(reason, "early_stopped: " + reason);
       break;
     }
   }
@@ -420,13 +397,9 @@ bool ExperimentController::MaybeGoalReached(ExperimentState& e, int sequence, do
 
 void ExperimentController::CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason) {
   for (auto& [id, t] : e.trials) {
-    if (!t.handle) continue;
-    {
-      std::lock_guard<std::mutex> lock(t.handle->mu);
-      t.handle->cancel_state = state;
-      t.handle->cancel_reason = reason;
-    }
-    t.handle->cancel = true;
+    if (!t.handle || t.handle->attempt->canceled()) continue;
+    t.handle->cancel_state = state;
+    t.handle->attempt->Cancel(reason, state + (reason.empty() ? "" : ": " + reason));
   }
 }
 
@@ -622,142 +595,49 @@ void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtim
   h->experiment_id = e.rec.id;
   h->trial_id = t.rec.id;
   h->sequence = t.rec.sequence;
-  h->spec = std::move(spec);
-  h->adopt = adopt;
-  h->log_path = LogPath(e.rec.id, t.rec.sequence);
-  h->timeout_seconds = e.spec.trial_timeout_seconds;
-  if (h->timeout_seconds > 0) h->deadline_ms = t.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + h->timeout_seconds * 1000;
-  t.handle = h;
-  std::lock_guard<std::mutex> lock(mu_);
-  handles_.insert(h);
-  h->thread = std::thread([this, h] { TrialThread(h); });
-}
-
-void ExperimentController::TrialThread(std::shared_ptr<TrialHandle> h) {
-  const std::string& name = h->spec.name;
-  Event done;
-  done.type = Event::kEnded;
-  done.trial_id = h->trial_id;
-  done.handle = h;
-  auto save_log = [&](const std::string& trailer) { runtime_.SaveLog(name, h->log_path, trailer); };
-  auto forget = [&] {
+  workload::AttemptOptions o;
+  o.log_path = LogPath(e.rec.id, t.rec.sequence);
+  o.adopt = adopt;
+  o.start_if_missing = false;  // a trial whose workload is gone after a restart failed
+  o.timeout_seconds = e.spec.trial_timeout_seconds;
+  if (o.timeout_seconds > 0) {
+    o.deadline_ms = t.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + o.timeout_seconds * 1000;
+  }
+  o.stop_grace = options_.stop_grace;
+  o.tag = "experiment " + std::to_string(e.rec.id) + " trial " + std::to_string(t.rec.sequence);
+  std::weak_ptr<TrialHandle> weak = h;
+  TrialHandle* raw = h.get();
+  workload::AttemptHooks hooks;
+  hooks.ended = [this, weak, trial_id = t.rec.id](workload::AttemptEnd end) {
+    Event done;
+    done.type = Event::kEnded;
+    done.trial_id = trial_id;
+    done.handle = weak.lock();
+    done.state = end.how == workload::AttemptEnd::How::kSucceeded ? "succeeded"
+                 : end.how == workload::AttemptEnd::How::kFailed  ? "failed"
+                                                                   : "";
+    done.reason = std::move(end.reason);
+    done.exit_code = end.status.exit_code;
+    done.lost = end.lost;
+    Post(std::move(done));
+  };
+  hooks.exited = [this, raw] {
+    // No shared_ptr to the handle may live on here: its last owner joins this thread.
     std::lock_guard<std::mutex> lock(mu_);
-    handles_.erase(h);
-    done_threads_.push_back(std::move(h->thread));
+    auto it = handles_.find(raw);
+    if (it != handles_.end()) {
+      done_.push_back(std::move(it->second));
+      handles_.erase(it);
+    }
     wake_.notify_all();
   };
-  // Posts the outcome, waits until it is stored, then removes the workload.
-  auto finish = [&](bool remove_workload) {
-    Post(std::move(done));
-    std::unique_lock<std::mutex> lock(h->mu);
-    h->cv.wait(lock, [&] { return h->persisted || h->abandon; });
-    bool remove = h->persisted && remove_workload;
-    lock.unlock();
-    if (remove) {
-      Status st = runtime_.Stop(name, std::chrono::seconds(0));
-      if (!st.ok()) spdlog::warn("[hpo] removing workload {} failed: {}", name, st.ToString());
-    }
-    forget();
-  };
-  auto abandoned = [&] {
-    std::lock_guard<std::mutex> lock(h->mu);
-    return h->abandon;
-  };
-
-  bool started = false;
-  if (h->adopt) {
-    auto st = runtime_.Inspect(name);
-    if (st.ok()) {
-      started = true;
-      spdlog::info("[hpo] experiment {} trial {}: re-attached to workload {} ({})", h->experiment_id, h->sequence,
-                   name, runtime::StateName(st->state));
-    } else {
-      done.state = "failed";
-      done.reason = "the trial's workload was gone after a server restart";
-      done.lost = true;
-      if (!std::filesystem::exists(h->log_path)) {
-        WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
-      }
-      finish(false);
-      return;
-    }
+  h->attempt = std::make_unique<workload::Attempt>(runtime_, clock_, std::move(spec), std::move(o), std::move(hooks));
+  t.handle = h;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handles_[raw] = h;
   }
-  if (!started) {
-    auto st = workload::StartWhenImageExists(
-        runtime_, h->spec, [&] { return abandoned() || h->cancel.load(); },
-        [&](const std::string& reason) {
-          WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << reason << "\n"; });
-        });
-    if (!st.ok() && abandoned()) {
-      forget();
-      return;  // the server is stopping: the next one starts the trial
-    }
-    if (!st.ok()) {
-      done.state = "failed";
-      done.reason = "could not start: " + st.status().message();
-      if (h->cancel) {  // stopped while waiting for its image
-        std::lock_guard<std::mutex> lock(h->mu);
-        done.state = h->cancel_state.empty() ? "stopped" : h->cancel_state;
-        done.reason = h->cancel_reason;
-      }
-      WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
-      finish(false);
-      return;
-    }
-  }
-  int errors_in_a_row = 0;
-  while (true) {
-    if (abandoned()) {
-      forget();
-      return;  // the server is stopping: the workload keeps running for the next one
-    }
-    if (h->cancel) {
-      {
-        std::lock_guard<std::mutex> lock(h->mu);
-        done.state = h->cancel_state.empty() ? "stopped" : h->cancel_state;
-        done.reason = h->cancel_reason;
-      }
-      save_log("== " + done.state + (done.reason.empty() ? "" : ": " + done.reason) + "\n");
-      (void)runtime_.Stop(name, options_.stop_grace);
-      finish(false);
-      return;
-    }
-    if (h->deadline_ms > 0 && ToUnixMillis(clock_.Now()) >= h->deadline_ms) {
-      done.state = "failed";
-      done.reason = "timed out after " + std::to_string(h->timeout_seconds) + "s";
-      save_log("== killed: " + done.reason + "\n");
-      (void)runtime_.Stop(name, options_.stop_grace);
-      finish(false);
-      return;
-    }
-    auto st = runtime_.Wait(name, milliseconds(250));
-    if (!st.ok()) {
-      if (st.status().code() == Code::kNotFound || ++errors_in_a_row > 20) {
-        done.state = "failed";
-        done.reason = "the runtime lost the workload: " + st.status().message();
-        finish(false);
-        return;
-      }
-      std::this_thread::sleep_for(milliseconds(200));
-      continue;
-    }
-    errors_in_a_row = 0;
-    if (st->state == runtime::WorkloadState::kPending || st->state == runtime::WorkloadState::kRunning) continue;
-    done.exit_code = st->exit_code;
-    if (st->state == runtime::WorkloadState::kSucceeded) {
-      done.state = "succeeded";
-      save_log("");
-    } else {
-      done.state = "failed";
-      done.reason = st->oom_killed ? "killed: out of memory"
-                    : !st->reason.empty() ? st->reason
-                    : st->exit_code ? "exited with code " + std::to_string(*st->exit_code)
-                                    : "failed";
-      save_log("== " + done.reason + "\n");
-    }
-    finish(true);
-    return;
-  }
+  raw->attempt->Start();
 }
 
 bool ExperimentController::OwnsWorkload(const runtime::WorkloadStatus& w) {

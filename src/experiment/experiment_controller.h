@@ -105,8 +105,9 @@ class ExperimentController {
   void Advance(ExperimentState& e);
   Status LaunchTrial(ExperimentState& e);
   runtime::WorkloadSpec BuildSpec(const ExperimentState& e, const store::TrialRecord& t, const std::string& token);
+  // Starts (or, with `adopt`, re-attaches to) the trial's attempt: a
+  // workload::Attempt whose thread reports its end as an event.
   void StartThread(ExperimentState& e, TrialState& t, runtime::WorkloadSpec spec, bool adopt);
-  void TrialThread(std::shared_ptr<TrialHandle> h);
   void TrialEnded(ExperimentState& e, TrialState& t, const std::string& state, const std::string& reason,
                   std::optional<int> exit_code);
   void Finish(ExperimentState& e, const std::string& state, const std::string& reason);
@@ -128,8 +129,8 @@ class ExperimentController {
   bool stopping_ = false;                           // guarded by mu_
   bool notified_ = true;                            // guarded by mu_
   std::vector<Event> events_;                       // guarded by mu_
-  std::set<std::shared_ptr<TrialHandle>> handles_;  // guarded by mu_
-  std::vector<std::thread> done_threads_;           // guarded by mu_
+  std::map<TrialHandle*, std::shared_ptr<TrialHandle>> handles_;  // guarded by mu_: attempts whose threads run
+  std::vector<std::shared_ptr<TrialHandle>> done_;                // guarded by mu_: their threads ended: to join
   std::string api_url_;                             // guarded by mu_
 
   // Owned by the controller thread.

@@ -17,7 +17,7 @@
 #include "pipeline/states.h"
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
-#include "workload/image_wait.h"
+#include "workload/attempt.h"
 #include "workload/mounts.h"
 
 namespace quader::pipeline {
@@ -70,25 +70,12 @@ std::string FormatExecutionDate(int64_t unix_seconds, const std::string& timezon
   }
 }
 
-// One started attempt: shared between the scheduler and the task's thread.
+// One started attempt: the scheduler's handle on its supervisor.
 struct RunController::TaskHandle {
   int64_t run_id = 0;
   int task_index = 0;
-  std::string task_name;
-  int attempt = 0;
-  runtime::WorkloadSpec spec;
-  bool adopt = false;
-  int64_t timeout_ms = 0;  // absolute deadline (Unix ms); 0: none
-  int64_t timeout_seconds = 0;
-  std::string log_path;
-  std::string outputs_dir;
-  std::atomic<bool> cancel{false};  // the run is being stopped
-
-  std::mutex mu;
-  std::condition_variable cv;
-  bool persisted = false;  // guarded by mu: the outcome is in the store; remove the workload
-  bool abandon = false;    // guarded by mu: the controller is stopping; leave the workload be
-  std::thread thread;
+  Json outputs = Json::object();  // set by the attempt's thread before it reports a success
+  std::unique_ptr<workload::Attempt> attempt;
 };
 
 struct RunController::Event {
@@ -98,7 +85,6 @@ struct RunController::Event {
   std::string state;  // succeeded, failed, stopped (finished)
   std::string reason;
   int64_t peak_memory = 0;
-  Json outputs = Json::object();
 };
 
 // Everything one scheduler round decided: written in one transaction, then acted on.
@@ -216,32 +202,26 @@ void RunController::Start() {
 }
 
 void RunController::Stop() {
-  std::set<std::shared_ptr<TaskHandle>> handles;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    handles = handles_;
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  for (const auto& h : handles) {
-    {
-      std::lock_guard<std::mutex> lock(h->mu);
-      h->abandon = true;
-    }
-    h->cv.notify_all();
+  // Running workloads keep running (the next server adopts them); each
+  // attempt's thread leaves handles_ as its last act, then all are joined.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [raw, h] : handles_) h->attempt->Abandon();
   }
-  // Each task thread leaves handles_ as its last act; then all can be joined.
-  std::vector<std::thread> threads;
+  std::vector<std::shared_ptr<TaskHandle>> done;
   {
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait(lock, [this] { return handles_.empty(); });
-    threads.swap(done_threads_);
+    done.swap(done_);
   }
-  for (auto& t : threads) {
-    if (t.joinable()) t.join();
-  }
+  done.clear();  // joins
 }
 
 void RunController::Notify() {
@@ -334,7 +314,7 @@ std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, 
 
 void RunController::Loop() {
   std::atomic<bool> quit{false};
-  std::vector<std::thread> finished_threads;
+  std::vector<std::shared_ptr<TaskHandle>> finished;
   auto next_shared_load = steady_clock::now();
   while (true) {
     std::vector<Event> events;
@@ -349,7 +329,7 @@ void RunController::Loop() {
         }
       }
       wake_.wait_until(lock, next,
-                       [this] { return stopping_ || notified_ || !events_.empty() || !done_threads_.empty(); });
+                       [this] { return stopping_ || notified_ || !events_.empty() || !done_.empty(); });
       if (stopping_) {
         quit = true;
         return;
@@ -357,12 +337,9 @@ void RunController::Loop() {
       events.swap(events_);
       notified = notified_;
       notified_ = false;
-      finished_threads.swap(done_threads_);
+      finished.swap(done_);
     }
-    for (auto& t : finished_threads) {
-      if (t.joinable()) t.join();
-    }
-    finished_threads.clear();
+    finished.clear();  // their threads have ended: joined here
     Round round;
     // On a store shared with other servers (PostgreSQL), runs and stop
     // requests also arrive through their APIs: look every second.
@@ -490,7 +467,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   if (rec.stop_requested) {
     r.plan->Stop(now);
     for (const auto& t : r.tasks) {
-      if (t.handle) t.handle->cancel = true;
+      if (t.handle) t.handle->attempt->Cancel("the run was stopped", "stopped: the run was stopped");
     }
   }
   Writes writes;
@@ -535,7 +512,7 @@ void RunController::HandleStops(Round& round) {
     spdlog::info("[pipeline] run {} ({}): stop requested", id, run->rec.pipeline_name);
     run->plan->Stop(now);
     for (auto& t : run->tasks) {
-      if (t.handle) t.handle->cancel = true;
+      if (t.handle) t.handle->attempt->Cancel("the run was stopped", "stopped: the run was stopped");
     }
     if (Sync(*run, now, &round.writes)) round.finished.push_back(id);
   }
@@ -650,8 +627,8 @@ void RunController::FinishAttempt(ActiveRun& run, TaskEntry& t, Event& e, int64_
                                                   : AttemptOutcome::kFailed;
   if (outcome == AttemptOutcome::kFailed && run.plan->stopping()) outcome = AttemptOutcome::kStopped;
   if (outcome == AttemptOutcome::kSucceeded) {
-    t.outputs = e.outputs;
-    t.rec.outputs = e.outputs.dump();
+    t.outputs = e.handle->outputs;
+    t.rec.outputs = e.handle->outputs.dump();
   }
   std::string reason = e.reason;
   if (outcome == AttemptOutcome::kStopped && reason.empty()) reason = "the run was stopped";
@@ -871,13 +848,7 @@ void RunController::StartReady(Round& round) {
 
 void RunController::FinishRound(Round& round) {
   Commit(store_, &round.writes, nullptr);
-  for (const auto& h : round.acks) {
-    {
-      std::lock_guard<std::mutex> lock(h->mu);
-      h->persisted = true;
-    }
-    h->cv.notify_all();
-  }
+  for (const auto& h : round.acks) h->attempt->Persisted();
   for (size_t k = 0; k < round.launches.size(); ++k) {
     auto [run, task] = round.launches[k];
     LaunchTaskThread(*run, run->tasks[task], std::move(round.specs[k]), false);
@@ -897,201 +868,86 @@ void RunController::LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::W
   auto h = std::make_shared<TaskHandle>();
   h->run_id = run.rec.id;
   h->task_index = task.rec.position;
-  h->task_name = task.rec.name;
-  h->attempt = task.rec.attempt;
-  h->spec = std::move(spec);
-  h->adopt = adopt;
+  workload::AttemptOptions o;
+  o.log_path = LogPath(run.rec.id, task.rec.name, task.rec.attempt);
+  o.adopt = adopt;
+  o.start_if_missing = true;  // recorded running before its workload started
   if (task.spec->timeout_seconds > 0) {
-    h->timeout_ms = task.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + task.spec->timeout_seconds * 1000;
-    h->timeout_seconds = task.spec->timeout_seconds;
+    o.deadline_ms = task.rec.started_at.value_or(ToUnixMillis(clock_.Now())) + task.spec->timeout_seconds * 1000;
+    o.timeout_seconds = task.spec->timeout_seconds;
   }
-  h->log_path = LogPath(run.rec.id, task.rec.name, task.rec.attempt);
-  h->outputs_dir = OutputsDir(run.rec.id, task.rec.name);
-  h->cancel = run.plan->stopping();
-  task.handle = h;
-  // Under mu_: the thread's forget() takes mu_ too, so it cannot move the
-  // std::thread before it is assigned.
-  std::lock_guard<std::mutex> lock(mu_);
-  handles_.insert(h);
-  h->thread = std::thread([this, h] { TaskThread(h); });
-}
-
-void RunController::TaskThread(std::shared_ptr<TaskHandle> h) {
-  const std::string& name = h->spec.name;
-  Event done;
-  done.handle = h;
-  done.finished = true;
-  auto save_log = [&](const std::string& trailer) { runtime_.SaveLog(name, h->log_path, trailer); };
-  auto abandoned = [&] {
-    std::lock_guard<std::mutex> lock(h->mu);
-    return h->abandon;
+  o.stop_grace = options_.stop_grace;
+  o.stats_interval = options_.stats_interval;
+  o.tag = "run " + std::to_string(run.rec.id) + " task " + task.rec.name;
+  std::weak_ptr<TaskHandle> weak = h;
+  TaskHandle* raw = h.get();
+  workload::AttemptHooks hooks;
+  hooks.started = [this, weak](const runtime::WorkloadStatus& status) {
+    Event e;
+    e.handle = weak.lock();
+    e.status = status;
+    Post(std::move(e));
   };
-  auto finish = [&] {
-    Post(std::move(done));
-    std::unique_lock<std::mutex> lock(h->mu);
-    h->cv.wait(lock, [&] { return h->persisted || h->abandon; });
-    bool remove = h->persisted;
-    lock.unlock();
-    if (remove) {
-      Status st = runtime_.Stop(name, std::chrono::seconds(0));
-      if (!st.ok()) spdlog::warn("[pipeline] removing workload {} failed: {}", name, st.ToString());
-    }
+  hooks.waiting = [this, weak](const std::string& reason) {
+    Event e;
+    e.handle = weak.lock();
+    e.reason = reason;
+    Post(std::move(e));
   };
-  auto forget = [&] {
+  hooks.check = [raw, dir = OutputsDir(run.rec.id, task.rec.name)](workload::AttemptEnd& end) {
+    CheckOutputs(dir, &end, &raw->outputs);
+  };
+  hooks.ended = [this, weak](workload::AttemptEnd end) {
+    Event e;
+    e.handle = weak.lock();
+    e.finished = true;
+    e.state = end.how == workload::AttemptEnd::How::kSucceeded  ? "succeeded"
+              : end.how == workload::AttemptEnd::How::kCanceled ? "stopped"
+                                                                 : "failed";
+    e.reason = std::move(end.reason);
+    e.status = std::move(end.status);
+    e.peak_memory = end.peak_memory;
+    Post(std::move(e));
+  };
+  hooks.exited = [this, raw] {
+    // No shared_ptr to the handle may live on here: its last owner joins this thread.
     std::lock_guard<std::mutex> lock(mu_);
-    handles_.erase(h);
-    done_threads_.push_back(std::move(h->thread));  // joined by the scheduler
+    auto it = handles_.find(raw);
+    if (it != handles_.end()) {
+      done_.push_back(std::move(it->second));
+      handles_.erase(it);
+    }
     wake_.notify_all();
   };
+  h->attempt = std::make_unique<workload::Attempt>(runtime_, clock_, std::move(spec), std::move(o), std::move(hooks));
+  if (run.plan->stopping()) h->attempt->Cancel("the run was stopped", "stopped: the run was stopped");
+  task.handle = h;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handles_[raw] = h;
+  }
+  raw->attempt->Start();
+}
 
-  runtime::WorkloadStatus status;
-  bool started = false;
-  if (h->adopt) {
-    auto st = runtime_.Inspect(name);
-    if (st.ok()) {
-      status = *st;
-      started = true;
-      spdlog::info("[pipeline] run {} task {}: re-attached to workload {} ({})", h->run_id, h->task_name, name,
-                   runtime::StateName(st->state));
-    } else if (st.status().code() != Code::kNotFound) {
-      spdlog::warn("[pipeline] run {} task {}: inspecting {} failed: {}", h->run_id, h->task_name, name,
-                   st.status().ToString());
+// A succeeded task's outputs.json, written by the workload: read without
+// following links (a link to a server file must not come back as the task's
+// outputs). A bad one fails the task.
+void RunController::CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs) {
+  Result<std::string> text = ReadWorkloadFile((fs::path(dir) / "outputs.json").string(), kMaxOutputsBytes);
+  if (!text.ok() && text.status().code() != Code::kNotFound) {
+    end->how = workload::AttemptEnd::How::kFailed;
+    end->reason = text.status().message().find("larger than") != std::string::npos
+                      ? "outputs.json is larger than 64 KiB: keep big results as files in /outputs"
+                      : "outputs.json must be a regular file (not a link)";
+  } else if (text.ok()) {
+    Json j = Json::parse(*text, nullptr, false);
+    if (!j.is_object()) {
+      end->how = workload::AttemptEnd::How::kFailed;
+      end->reason = "outputs.json is not a JSON object";
+    } else {
+      *outputs = std::move(j);
     }
   }
-  if (!started) {
-    if (h->spec.command.empty() && h->spec.image.empty()) {
-      done.state = "failed";
-      done.reason = "the task's workload could not be rebuilt after a restart";
-      finish();
-      forget();
-      return;
-    }
-    auto st = workload::StartWhenImageExists(
-        runtime_, h->spec, [&] { return abandoned() || h->cancel.load(); },
-        [&](const std::string& reason) {
-          WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << reason << "\n"; });
-          Event waiting;
-          waiting.handle = h;
-          waiting.reason = reason;
-          Post(std::move(waiting));
-        });
-    if (!st.ok() && abandoned()) {
-      forget();
-      return;  // the server is stopping: the next one starts the task
-    }
-    if (!st.ok()) {
-      done.state = h->cancel ? "stopped" : "failed";
-      done.reason = h->cancel ? "the run was stopped" : "could not start: " + st.status().message();
-      WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
-      finish();
-      forget();
-      return;
-    }
-    status = *st;
-  }
-  Event started_event;
-  started_event.handle = h;
-  started_event.status = status;
-  Post(std::move(started_event));
-
-  int64_t peak = 0;
-  auto next_stats = steady_clock::now() + milliseconds(500);
-  int errors_in_a_row = 0;
-  std::string trailer;
-  while (true) {
-    if (abandoned()) {
-      forget();
-      return;  // the server is stopping: the workload keeps running for the next one
-    }
-    if (h->cancel) {
-      save_log("== stopped: the run was stopped\n");
-      (void)runtime_.Stop(name, options_.stop_grace);
-      done.state = "stopped";
-      done.reason = "the run was stopped";
-      done.status = status;
-      done.status.finished_at = clock_.Now();
-      done.peak_memory = peak;
-      finish();
-      forget();
-      return;
-    }
-    int64_t now = ToUnixMillis(clock_.Now());
-    if (h->timeout_ms > 0 && now >= h->timeout_ms) {
-      std::string why = "timed out after " + std::to_string(h->timeout_seconds) + "s";
-      save_log("== killed: " + why + "\n");
-      (void)runtime_.Stop(name, options_.stop_grace);
-      done.state = "failed";
-      done.reason = why;
-      done.status = status;
-      done.status.finished_at = clock_.Now();
-      done.peak_memory = peak;
-      finish();
-      forget();
-      return;
-    }
-    int64_t wait_ms = 250;
-    if (h->timeout_ms > 0) wait_ms = std::max<int64_t>(1, std::min<int64_t>(wait_ms, h->timeout_ms - now));
-    auto w = runtime_.Wait(name, milliseconds(wait_ms));
-    if (!w.ok()) {
-      if (w.status().code() == Code::kNotFound || ++errors_in_a_row > 40) {
-        done.state = "failed";
-        done.reason = "the workload disappeared: " + w.status().message();
-        done.status = status;
-        done.peak_memory = peak;
-        WriteFileAtomically(h->log_path, [&](std::ofstream& f) { f << "== " << done.reason << "\n"; });
-        finish();
-        forget();
-        return;
-      }
-      std::this_thread::sleep_for(milliseconds(200));
-      continue;
-    }
-    errors_in_a_row = 0;
-    status = *w;
-    if (status.state == runtime::WorkloadState::kSucceeded || status.state == runtime::WorkloadState::kFailed ||
-        status.state == runtime::WorkloadState::kUnknown) {
-      break;
-    }
-    if (steady_clock::now() >= next_stats) {
-      auto s = runtime_.Stats(name);
-      if (s.ok()) peak = std::max(peak, s->memory_bytes);
-      next_stats = steady_clock::now() + options_.stats_interval;
-    }
-  }
-
-  // Finished: save the log and the outputs, then report.
-  done.status = status;
-  done.peak_memory = peak;
-  if (status.state == runtime::WorkloadState::kSucceeded) {
-    done.state = "succeeded";
-    // Written by the workload: read without following links (a link to a
-    // server file must not come back as the task's outputs).
-    Result<std::string> text = ReadWorkloadFile((fs::path(h->outputs_dir) / "outputs.json").string(), kMaxOutputsBytes);
-    if (!text.ok() && text.status().code() != Code::kNotFound) {
-      done.state = "failed";
-      done.reason = text.status().message().find("larger than") != std::string::npos
-                        ? "outputs.json is larger than 64 KiB: keep big results as files in /outputs"
-                        : "outputs.json must be a regular file (not a link)";
-    } else if (text.ok()) {
-      Json j = Json::parse(*text, nullptr, false);
-      if (!j.is_object()) {
-        done.state = "failed";
-        done.reason = "outputs.json is not a JSON object";
-      } else {
-        done.outputs = std::move(j);
-      }
-    }
-  } else {
-    done.state = "failed";
-    // The runtime's own words when it has them ("exited with code 3", the OOM note).
-    if (status.oom_killed) done.reason = "killed: out of memory (OOM)";
-    else if (!status.reason.empty()) done.reason = status.reason;
-    else if (status.exit_code) done.reason = "exit code " + std::to_string(*status.exit_code);
-    else done.reason = "failed";
-  }
-  save_log(done.state == "succeeded" ? "" : "== " + done.reason + "\n");
-  finish();
-  forget();
 }
 
 Status RunController::FollowLog(int64_t run_id, const std::string& task, int attempt, bool follow,

@@ -37,6 +37,7 @@
 #include "runtime/runtime.h"
 #include "store/pipelines.h"
 #include "store/store.h"
+#include "workload/attempt.h"
 
 namespace quader::pipeline {
 
@@ -133,8 +134,10 @@ class RunController {
   void FinishRun(ActiveRun& run, int64_t now, Writes* writes);
   void FinishAttempt(ActiveRun& run, TaskEntry& task, Event& e, int64_t now, Writes* writes);
   Result<runtime::WorkloadSpec> BuildSpec(ActiveRun& run, TaskEntry& task);
+  // Starts (or, with `adopt`, re-attaches to) the task's attempt: a
+  // workload::Attempt whose thread reports through events.
   void LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
-  void TaskThread(std::shared_ptr<TaskHandle> h);
+  static void CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs);
   void Post(Event e);
   bool Stopping();
 
@@ -148,8 +151,8 @@ class RunController {
   bool stopping_ = false;          // guarded by mu_
   bool notified_ = true;           // guarded by mu_
   std::vector<Event> events_;      // guarded by mu_: task threads' reports
-  std::set<std::shared_ptr<TaskHandle>> handles_;  // guarded by mu_: live task threads
-  std::vector<std::thread> done_threads_;          // guarded by mu_: ended, to be joined
+  std::map<TaskHandle*, std::shared_ptr<TaskHandle>> handles_;  // guarded by mu_: attempts whose threads run
+  std::vector<std::shared_ptr<TaskHandle>> done_;               // guarded by mu_: their threads ended: to join
 
   // Owned by the scheduler thread.
   std::map<int64_t, std::unique_ptr<ActiveRun>> runs_;

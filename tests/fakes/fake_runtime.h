@@ -80,6 +80,29 @@ class FakeRuntime final : public runtime::Runtime {
     if (missing) missing_images_.insert(image);
     else missing_images_.erase(image);
   }
+  // Ends a running workload as if its process exited with `exit_code`.
+  void End(const std::string& id, int exit_code, bool oom_killed = false) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = workloads_.find(id);
+    if (it == workloads_.end()) return;
+    it->second.state = exit_code == 0 && !oom_killed ? runtime::WorkloadState::kSucceeded : runtime::WorkloadState::kFailed;
+    it->second.exit_code = exit_code;
+    it->second.oom_killed = oom_killed;
+    if (exit_code != 0) it->second.reason = "exited with code " + std::to_string(exit_code);
+  }
+  // The workload vanishes without being stopped (a lost container, a reboot).
+  void Lose(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    workloads_.erase(id);
+  }
+  void AppendLog(const std::string& id, const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    logs_[id] += text;
+  }
+  bool Exists(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return workloads_.count(id) > 0;
+  }
   void FailNextStart() {
     std::lock_guard<std::mutex> lock(mu_);
     fail_next_start_ = true;

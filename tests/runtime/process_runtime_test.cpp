@@ -801,9 +801,12 @@ TEST_F(ProcessIsolationTest, ARecordSavedBeforeTheSpawnIsAdoptedNotStartedTwice)
   fs::remove(dir_.File("state/ghost.pid"));
   fs::remove(dir_.File("state/ghost.exit"));
   rt_ = MakeRuntime({});  // a restarted server reads the files
-  WorkloadStatus g = *rt_->Inspect("ghost");
-  EXPECT_EQ(g.state, WorkloadState::kFailed);
-  EXPECT_NE(g.reason.find("never started"), std::string::npos) << g.reason;
+  Result<WorkloadStatus> g = rt_->Inspect("ghost");
+  EXPECT_EQ(g.status().code(), Code::kNotFound) << "no workload: whoever adopts it starts it";
+  EXPECT_NE(g.status().message().find("stopped before starting it"), std::string::npos) << g.status().ToString();
+  EXPECT_FALSE(fs::exists(dir_.File("state/ghost.json"))) << "the record is gone";
+  StartOk(As("alice", "ghost", "true"));  // and it can be started under its name
+  EXPECT_EQ(WaitEnded("ghost").state, WorkloadState::kSucceeded);
 }
 
 TEST_F(ProcessIsolationTest, MountsUnderAPrivateParentAreReachedThroughABind) {

@@ -38,6 +38,9 @@ namespace {
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr milliseconds kPollInterval{20};
 constexpr milliseconds kKillWait{5000};  // after SIGKILL, for the kernel to finish
+// A record without a pid is a process still being made for this long (a
+// killed server's child writes its pid within microseconds of its birth).
+constexpr milliseconds kStartGrace{2000};
 constexpr milliseconds kLogPoll{50};
 
 int64_t NowMs() {
@@ -741,6 +744,13 @@ void ProcessRuntime::Refresh(WorkloadRecord* rec) {
     // pid: the new process wrote it, and its marker tells it apart from a
     // later process that reused the number.
     std::optional<int> pid = state_.ReadPid(rec->name);
+    // No pid yet: a killed server's child may be a moment from writing it
+    // (its first act), or no process was ever made. Rare (a restart within
+    // the grace of a start), so waiting here, lock held, is acceptable.
+    while (!pid && NowMs() - rec->started_at_ms < kStartGrace.count()) {
+      std::this_thread::sleep_for(kPollInterval);
+      pid = state_.ReadPid(rec->name);
+    }
     std::optional<ProcStat> stat = pid ? ReadProcStat(*pid) : std::nullopt;
     if (stat && HasMarker(*pid, rec->name)) {
       rec->pid = *pid;
@@ -749,15 +759,19 @@ void ProcessRuntime::Refresh(WorkloadRecord* rec) {
         spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
       }
     } else {
+      std::optional<std::pair<int, int64_t>> recorded = state_.ReadExit(rec->name);
+      if (!pid && !recorded) {
+        rec->never_started = true;
+        return;
+      }
       rec->ended = true;
       rec->finished_at_ms = NowMs();
       rec->exit_code.reset();
-      if (std::optional<std::pair<int, int64_t>> recorded = state_.ReadExit(rec->name)) {
+      if (recorded) {
         rec->exit_code = recorded->first;
         rec->reason = Reason(*rec);
       } else {
-        rec->reason = pid ? "ended without recording an exit code (its wrapper shell was killed)"
-                          : "never started: the server stopped while starting it";
+        rec->reason = "ended without recording an exit code (its wrapper shell was killed)";
       }
       if (Status st = Remember(*rec, /*persist=*/true); !st.ok()) {
         spdlog::warn("[runtime] workload {}: {}", rec->name, st.message());
@@ -815,6 +829,13 @@ Result<WorkloadRecord> ProcessRuntime::LoadFresh(const std::string& id) {
   }
   QUADER_ASSIGN_OR_RETURN(WorkloadRecord rec, LoadRecord(id));
   Refresh(&rec);
+  if (rec.never_started) {
+    // Its server was killed between saving the record and the spawn: there
+    // is no workload, so whoever adopts it starts it (it never ran).
+    (void)Cgroup(rec.cgroup).Remove();
+    Forget(id);
+    return errors::NotFound("workload", id + " (its server stopped before starting it)");
+  }
   return rec;
 }
 

@@ -74,14 +74,16 @@ size_t FormatPid(pid_t pid, char* buf) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   char pid_text[16];
   size_t pid_len = FormatPid(getpid(), pid_text);
-  for (int fd : cgroup_fds) {
-    if (write(fd, pid_text, pid_len) < 0) {
-      ChildFail(status_fd, kStepCgroup);
-    }
-  }
+  // The pid first: a server killed from here on finds this process by it
+  // (joining a cgroup can take milliseconds).
   if (req.pid_fd >= 0) {
     if (write(req.pid_fd, pid_text, pid_len) != static_cast<ssize_t>(pid_len)) {
       ChildFail(status_fd, kStepPid);
+    }
+  }
+  for (int fd : cgroup_fds) {
+    if (write(fd, pid_text, pid_len) < 0) {
+      ChildFail(status_fd, kStepCgroup);
     }
   }
   if (req.address_space_limit > 0) {

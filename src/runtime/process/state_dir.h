@@ -48,6 +48,9 @@ struct WorkloadRecord {
   bool oom_killed = false;
   int64_t finished_at_ms = 0;
   std::string reason;
+  // Not saved: the record was written before a spawn that never happened
+  // (its server was killed in between): the workload does not exist.
+  bool never_started = false;
 };
 
 class StateDir {
