@@ -643,39 +643,125 @@ void RunController::FinishAttempt(ActiveRun& run, TaskEntry& t, Event& e, int64_
   }
 }
 
+namespace {
+
+// A value of the task's validated arguments, when it is a non-empty string.
+std::optional<std::string> StringArg(const Json& values, const char* name) {
+  if (!values.contains(name) || !values[name].is_string() || values[name].get<std::string>().empty()) return std::nullopt;
+  return values[name].get<std::string>();
+}
+
+// The platform's variables (docs/pipelines.md "Variables"): cube-studio's KFJ_* and Quader's own.
+std::map<std::string, std::string> PlatformEnv(const store::RunRecord& run, const store::RunTaskRecord& task,
+                                               const std::string& image, const runtime::Resources& res,
+                                               const std::string& node_selector, const std::string& volume_mount) {
+  std::map<std::string, std::string> env = {
+      {"KFJ_PIPELINE_ID", std::to_string(run.pipeline_id.value_or(0))},
+      {"KFJ_PIPELINE_NAME", run.pipeline_name},
+      {"KFJ_RUN_ID", run.run_key},
+      {"KFJ_CREATOR", run.creator},
+      {"KFJ_RUNNER", run.runner},
+      {"KFJ_NAMESPACE", run.project},
+      {"KFJ_TASK_ID", std::to_string(task.id)},
+      {"KFJ_TASK_NAME", task.name},
+      {"KFJ_TASK_PROJECT_NAME", run.project},
+      {"KFJ_TASK_IMAGES", image},
+      {"KFJ_TASK_VOLUME_MOUNT", volume_mount},
+      {"KFJ_TASK_NODE_SELECTOR", node_selector},
+      {"KFJ_TASK_RESOURCE_CPU", FormatCpu(res.cpu)},
+      {"KFJ_TASK_RESOURCE_MEMORY", FormatMemory(res.memory_bytes)},
+      {"KFJ_TASK_RESOURCE_GPU", FormatCpu(res.gpu)},
+      {"KFJ_EXECUTION_DATE", FormatExecutionDate(run.execution_date, run.timezone)},
+      {"USERNAME", run.runner},
+      {"QUADER_OUTPUTS", "/outputs"},
+      {"QUADER_INPUTS", "/inputs"},
+      {"QUADER_ATTEMPT", std::to_string(task.attempt)},
+  };
+  if (res.gpu <= 0) env["NVIDIA_VISIBLE_DEVICES"] = "none";
+  return env;
+}
+
+// Adds `m`, replacing a mount at the same target.
+void AddMount(std::vector<runtime::Mount>* mounts, runtime::Mount m) {
+  mounts->erase(std::remove_if(mounts->begin(), mounts->end(),
+                               [&](const runtime::Mount& x) { return x.target == m.target; }),
+                mounts->end());
+  mounts->push_back(std::move(m));
+}
+
+}  // namespace
+
 Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry& task) {
   const TaskSpec& ts = *task.spec;
   const TemplateSpec& tmpl = *task.tmpl;
   const std::string where = "tasks[" + std::to_string(task.rec.position) + "] (" + ts.name + ")";
-  std::set<std::string> referenced;
-  VariableLookup lookup = [&](const std::string& name) -> std::optional<std::string> {
-    if (auto v = BuiltinVariable(run.rec, name)) return v;
-    if (auto g = run.globals.find(name); g != run.globals.end()) return g->second;
-    constexpr std::string_view kPrefix = "tasks.";
-    if (name.rfind(kPrefix, 0) == 0) {
-      size_t dot = name.find(".outputs.", kPrefix.size());
-      if (dot == std::string::npos) return std::nullopt;
-      std::string up = name.substr(kPrefix.size(), dot - kPrefix.size());
-      std::string key = name.substr(dot + 9);
-      auto it = run.index.find(up);
-      if (it == run.index.end()) return std::nullopt;
-      const Json& outs = run.tasks[it->second].outputs;
-      if (!outs.contains(key)) return std::nullopt;
-      referenced.insert(up);
-      return ValueText(outs[key]);
-    }
-    return std::nullopt;
-  };
-
+  std::set<std::string> referenced;  // upstream tasks whose outputs the task's text uses
+  VariableLookup lookup = [&](const std::string& name) { return LookupVariable(run, name, &referenced); };
   QUADER_ASSIGN_OR_RETURN(Json rendered, RenderJson(where + ".args", ts.args, lookup));
   QUADER_ASSIGN_OR_RETURN(Json values, ValidateTaskArgs(tmpl.args, rendered, where + ".args", false));
 
   runtime::WorkloadSpec spec;
   spec.name = "q" + options_.instance.substr(0, 8) + "-r" + std::to_string(run.rec.id) + "-t" +
               std::to_string(task.rec.id) + "-a" + std::to_string(task.rec.attempt);
-  spec.image = values.contains("images") && values["images"].is_string() && !values["images"].get<std::string>().empty()
-                   ? values["images"].get<std::string>()
-                   : tmpl.image;
+  spec.image = StringArg(values, "images").value_or(tmpl.image);
+  QUADER_RETURN_IF_ERROR(RenderEntrypoint(ts, tmpl, values, lookup, where, &spec));
+  for (const auto& [k, v] : tmpl.env) {
+    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render("template " + tmpl.name + " env." + k, v, lookup));
+  }
+  for (const auto& [k, v] : run.globals) spec.env[k] = v;
+  for (const auto& [k, v] : ts.env) {
+    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render(where + ".env." + k, v, lookup));
+  }
+
+  spec.resources.cpu = ts.cpu.value_or(tmpl.resources.cpu);
+  spec.resources.memory_bytes = ts.memory_bytes.value_or(tmpl.resources.memory_bytes);
+  spec.resources.gpu = ts.gpu.value_or(tmpl.resources.gpu);
+  for (const auto& [k, v] : run.project.node_selector) spec.node_selector[k] = v;
+  for (const auto& [k, v] : ts.node_selector) spec.node_selector[k] = v;
+  spec.cluster = run.project.cluster;
+  std::string node_selector, volume_mount;
+  for (const auto& [k, v] : spec.node_selector) node_selector += (node_selector.empty() ? "" : ",") + k + "=" + v;
+  for (const auto* text : {&tmpl.volume_mount, &ts.volume_mount}) {
+    if (!text->empty()) volume_mount += (volume_mount.empty() ? "" : ";") + *text;
+  }
+  for (auto& [k, v] : PlatformEnv(run.rec, task.rec, spec.image, spec.resources, node_selector, volume_mount)) {
+    spec.env[k] = v;
+  }
+  spec.mounts = TaskMounts(run, task, referenced);
+  spec.labels = {{runtime::kLabelManaged, "true"},
+                 {runtime::kLabelInstance, options_.instance},
+                 {runtime::kLabelProject, run.rec.project},
+                 {runtime::kLabelUser, run.rec.runner},
+                 {runtime::kLabelKind, "task"},
+                 {runtime::kLabelOwner, std::to_string(run.rec.id)},
+                 {runtime::kLabelRun, std::to_string(run.rec.id)},
+                 {runtime::kLabelTask, ts.name},
+                 {runtime::kLabelAttempt, std::to_string(task.rec.attempt)}};
+  spec.restart = runtime::RestartPolicy::kNever;
+  return spec;
+}
+
+std::optional<std::string> RunController::LookupVariable(const ActiveRun& run, const std::string& name,
+                                                         std::set<std::string>* referenced) {
+  if (auto v = BuiltinVariable(run.rec, name)) return v;
+  if (auto g = run.globals.find(name); g != run.globals.end()) return g->second;
+  constexpr std::string_view kPrefix = "tasks.";  // tasks.NAME.outputs.KEY
+  if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
+  size_t dot = name.find(".outputs.", kPrefix.size());
+  if (dot == std::string::npos) return std::nullopt;
+  std::string up = name.substr(kPrefix.size(), dot - kPrefix.size());
+  std::string key = name.substr(dot + 9);
+  auto it = run.index.find(up);
+  if (it == run.index.end()) return std::nullopt;
+  const Json& outs = run.tasks[it->second].outputs;
+  if (!outs.contains(key)) return std::nullopt;
+  referenced->insert(up);
+  return ValueText(outs[key]);
+}
+
+Status RunController::RenderEntrypoint(const TaskSpec& ts, const TemplateSpec& tmpl, const Json& values,
+                                       const VariableLookup& lookup, const std::string& where,
+                                       runtime::WorkloadSpec* spec) {
   // A template's entrypoint may take parameters as {{args.NAME}} (the
   // built-in customize runs `bash -c {{args.command}}`); those are not also
   // passed as arguments.
@@ -691,82 +777,30 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry
   };
   for (const auto& c : ts.command.empty() ? tmpl.command : ts.command) {
     QUADER_ASSIGN_OR_RETURN(std::string part, Render(where + ".command", c, command_lookup));
-    spec.command.push_back(std::move(part));
+    spec->command.push_back(std::move(part));
   }
-  spec.args = RenderArgv(tmpl.args, argv_values);
-  std::string wd = !ts.working_dir.empty() ? ts.working_dir
-                   : values.contains("workdir") && values["workdir"].is_string() && !values["workdir"].get<std::string>().empty()
-                       ? values["workdir"].get<std::string>()
-                       : tmpl.working_dir;
-  QUADER_ASSIGN_OR_RETURN(spec.working_dir, Render(where + ".working_dir", wd, lookup));
+  spec->args = RenderArgv(tmpl.args, argv_values);
+  std::string wd = !ts.working_dir.empty() ? ts.working_dir : StringArg(values, "workdir").value_or(tmpl.working_dir);
+  QUADER_ASSIGN_OR_RETURN(spec->working_dir, Render(where + ".working_dir", wd, lookup));
+  return Status::Ok();
+}
 
-  for (const auto& [k, v] : tmpl.env) {
-    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render("template " + tmpl.name + " env." + k, v, lookup));
-  }
-  for (const auto& [k, v] : run.globals) spec.env[k] = v;
-  for (const auto& [k, v] : ts.env) {
-    QUADER_ASSIGN_OR_RETURN(spec.env[k], Render(where + ".env." + k, v, lookup));
-  }
-
-  runtime::Resources res;
-  res.cpu = ts.cpu.value_or(tmpl.resources.cpu);
-  res.memory_bytes = ts.memory_bytes.value_or(tmpl.resources.memory_bytes);
-  res.gpu = ts.gpu.value_or(tmpl.resources.gpu);
-  spec.resources = res;
-
-  std::string node_selector;
-  for (const auto& [k, v] : run.project.node_selector) spec.node_selector[k] = v;
-  spec.cluster = run.project.cluster;
-  for (const auto& [k, v] : ts.node_selector) spec.node_selector[k] = v;
-  for (const auto& [k, v] : spec.node_selector) node_selector += (node_selector.empty() ? "" : ",") + k + "=" + v;
-  std::string volume_mount;
-  for (const auto* text : {&tmpl.volume_mount, &ts.volume_mount}) {
-    if (!text->empty()) volume_mount += (volume_mount.empty() ? "" : ";") + *text;
-  }
-
-  const std::string& user = run.rec.runner;
-  std::map<std::string, std::string> platform = {
-      {"KFJ_PIPELINE_ID", std::to_string(run.rec.pipeline_id.value_or(0))},
-      {"KFJ_PIPELINE_NAME", run.rec.pipeline_name},
-      {"KFJ_RUN_ID", run.rec.run_key},
-      {"KFJ_CREATOR", run.rec.creator},
-      {"KFJ_RUNNER", run.rec.runner},
-      {"KFJ_NAMESPACE", run.rec.project},
-      {"KFJ_TASK_ID", std::to_string(task.rec.id)},
-      {"KFJ_TASK_NAME", ts.name},
-      {"KFJ_TASK_PROJECT_NAME", run.rec.project},
-      {"KFJ_TASK_IMAGES", spec.image},
-      {"KFJ_TASK_VOLUME_MOUNT", volume_mount},
-      {"KFJ_TASK_NODE_SELECTOR", node_selector},
-      {"KFJ_TASK_RESOURCE_CPU", FormatCpu(res.cpu)},
-      {"KFJ_TASK_RESOURCE_MEMORY", FormatMemory(res.memory_bytes)},
-      {"KFJ_TASK_RESOURCE_GPU", FormatCpu(res.gpu)},
-      {"KFJ_EXECUTION_DATE", FormatExecutionDate(run.rec.execution_date, run.rec.timezone)},
-      {"USERNAME", user},
-      {"QUADER_OUTPUTS", "/outputs"},
-      {"QUADER_INPUTS", "/inputs"},
-      {"QUADER_ATTEMPT", std::to_string(task.rec.attempt)},
-  };
-  if (res.gpu <= 0) platform["NVIDIA_VISIBLE_DEVICES"] = "none";
-  for (auto& [k, v] : platform) spec.env[k] = v;
-
-  // Mounts: the user's, the project's, the template's, the task's (workload/mounts.h).
+std::vector<runtime::Mount> RunController::TaskMounts(const ActiveRun& run, const TaskEntry& task,
+                                                      const std::set<std::string>& referenced) const {
+  const TaskSpec& ts = *task.spec;
+  const TemplateSpec& tmpl = *task.tmpl;
+  // The user's, the project's, the template's, the task's (workload/mounts.h).
   std::vector<runtime::Mount> mounts = workload::ResolveMounts(
-      {options_.data_dir, user, true, false, {&run.project.volume_mounts, &tmpl.mounts, &ts.mounts}});
-  auto add = [&mounts](runtime::Mount m) {
-    mounts.erase(std::remove_if(mounts.begin(), mounts.end(), [&](const runtime::Mount& x) { return x.target == m.target; }),
-                 mounts.end());
-    mounts.push_back(std::move(m));
-  };
+      {options_.data_dir, run.rec.runner, true, false, {&run.project.volume_mounts, &tmpl.mounts, &ts.mounts}});
   std::error_code ec;
   runtime::Mount out;
   out.kind = runtime::MountKind::kVolume;
   out.source = OutputsDir(run.rec.id, ts.name);
   out.target = "/outputs";
   fs::create_directories(out.source, ec);
-  add(out);
+  AddMount(&mounts, out);
   std::set<int> inputs(task.up.begin(), task.up.end());
-  for (const auto& name : referenced) inputs.insert(run.index[name]);
+  for (const auto& name : referenced) inputs.insert(run.index.at(name));
   for (int up : inputs) {
     runtime::Mount in;
     in.kind = runtime::MountKind::kVolume;
@@ -774,7 +808,7 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry
     in.target = "/inputs/" + run.tasks[up].rec.name;
     in.read_only = true;
     fs::create_directories(in.source, ec);
-    add(in);
+    AddMount(&mounts, in);
   }
   if (!tmpl.files.empty()) {
     fs::path dir = fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run.rec.id) / ".templates" / ts.name;
@@ -789,21 +823,9 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry
     files.source = dir.string();
     files.target = "/template";
     files.read_only = true;
-    add(files);
+    AddMount(&mounts, files);
   }
-  spec.mounts = std::move(mounts);
-
-  spec.labels = {{runtime::kLabelManaged, "true"},
-                 {runtime::kLabelInstance, options_.instance},
-                 {runtime::kLabelProject, run.rec.project},
-                 {runtime::kLabelUser, user},
-                 {runtime::kLabelKind, "task"},
-                 {runtime::kLabelOwner, std::to_string(run.rec.id)},
-                 {runtime::kLabelRun, std::to_string(run.rec.id)},
-                 {runtime::kLabelTask, ts.name},
-                 {runtime::kLabelAttempt, std::to_string(task.rec.attempt)}};
-  spec.restart = runtime::RestartPolicy::kNever;
-  return spec;
+  return mounts;
 }
 
 void RunController::StartReady(Round& round) {

@@ -32,6 +32,7 @@
 
 #include "core/clock.h"
 #include "pipeline/plan.h"
+#include "pipeline/render.h"
 #include "pipeline/spec.h"
 #include "pipeline/webhook.h"
 #include "runtime/runtime.h"
@@ -133,7 +134,18 @@ class RunController {
   bool Sync(ActiveRun& run, int64_t now, Writes* writes);
   void FinishRun(ActiveRun& run, int64_t now, Writes* writes);
   void FinishAttempt(ActiveRun& run, TaskEntry& task, Event& e, int64_t now, Writes* writes);
+  // The task's workload spec for its current attempt (rendered arguments,
+  // entrypoint, env, resources, mounts, labels); kInvalidArgument naming the
+  // field when its text cannot be rendered.
   Result<runtime::WorkloadSpec> BuildSpec(ActiveRun& run, TaskEntry& task);
+  // A variable of the task's text: built-ins, globals, tasks.NAME.outputs.KEY
+  // (recording NAME in `referenced`).
+  static std::optional<std::string> LookupVariable(const ActiveRun& run, const std::string& name,
+                                                   std::set<std::string>* referenced);
+  static Status RenderEntrypoint(const TaskSpec& ts, const TemplateSpec& tmpl, const Json& values,
+                                 const VariableLookup& lookup, const std::string& where, runtime::WorkloadSpec* spec);
+  std::vector<runtime::Mount> TaskMounts(const ActiveRun& run, const TaskEntry& task,
+                                         const std::set<std::string>& referenced) const;
   // Starts (or, with `adopt`, re-attaches to) the task's attempt: a
   // workload::Attempt whose thread reports through events.
   void LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);

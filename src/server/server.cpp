@@ -162,134 +162,119 @@ Status WriteServerJson(const std::string& data_dir, const std::string& api_url, 
   return Status::Ok();
 }
 
-int Serve(const ServerConfig& cfg, const char* argv0) {
+// Start-up failed: says why on stderr; exit code 2 for a bad setting, else 1.
+int Fail(const std::string& message, int code = 1) {
+  std::cerr << "quader: " << message << "\n";
+  return code;
+}
+
+int Fail(const Status& st) { return Fail(st.message(), st.code() == Code::kInvalidArgument ? 2 : 1); }
+
+// The process is ready to serve: logging, malloc arenas, libsodium, and the
+// data directory (it exists, only the server may list it, no stale server.json).
+Status PrepareProcess(const ServerConfig& cfg) {
   // Task threads come and go by the thousand; a few malloc arenas keep
   // freed memory reusable instead of spread over one arena per thread.
   mallopt(M_ARENA_MAX, 4);
   SetUpLogging(cfg.log_level);
+  QUADER_RETURN_IF_ERROR(auth::InitCrypto());
+  const std::string& data_dir = cfg.data_dir;
   std::error_code ec;
-  fs::create_directories(cfg.data_dir, ec);
-  if (ec) {
-    std::cerr << "quader: cannot create data directory " << cfg.data_dir << ": " << ec.message() << "\n";
-    return 1;
-  }
+  fs::create_directories(data_dir, ec);
+  if (ec) return errors::Internal("cannot create data directory " + data_dir + ": " + ec.message());
   // Workloads' uids pass through the data directory to their own
   // directories; nobody but the server may list it (docs/security.md).
-  chmod(cfg.data_dir.c_str(), 0711);
-  fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
-  std::string host;
-  uint16_t port = 0;
-  if (Status st = SplitHostPort("listen", cfg.listen, &host, &port); !st.ok()) {
-    std::cerr << "quader: " << st.message() << "\n";
-    return 2;
-  }
-  if (Status st = auth::InitCrypto(); !st.ok()) {
-    std::cerr << "quader: " << st.message() << "\n";
-    return 1;
-  }
+  chmod(data_dir.c_str(), 0711);
+  fs::remove(fs::path(data_dir) / "server.json", ec);
+  return Status::Ok();
+}
 
+// The store (--db, else SQLite in the data directory), migrated; SQLite's files are the server's alone.
+Result<std::unique_ptr<store::Store>> OpenServerStore(const ServerConfig& cfg) {
   std::string db = cfg.db.empty() ? "sqlite:" + (fs::path(cfg.data_dir) / "quader.db").string() : cfg.db;
-  auto store = store::OpenStore(db);
-  if (!store.ok()) {
-    std::cerr << "quader: " << store.status().message() << "\n";
-    return 1;
-  }
-  if (Status st = (*store)->Migrate(); !st.ok()) {
-    std::cerr << "quader: " << st.message() << "\n";
-    return 1;
-  }
+  QUADER_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, store::OpenStore(db));
+  QUADER_RETURN_IF_ERROR(store->Migrate());
   if (cfg.db.empty()) {
     // The store holds password hashes and tokens: the server's alone.
     for (const char* suffix : {"", "-wal", "-shm"}) {
       chmod(((fs::path(cfg.data_dir) / "quader.db").string() + suffix).c_str(), 0600);
     }
   }
-  SystemClock clock;
-  const char* pw_env = std::getenv("QUADER_ADMIN_PASSWORD");
-  std::string generated;
-  if (Status st = auth::Bootstrap(**store, clock, pw_env ? pw_env : "", &generated); !st.ok()) {
-    std::cerr << "quader: cannot create the admin user: " << st.message() << "\n";
-    return 1;
-  }
+  return store;
+}
 
-  // Where work runs, then recovery: workloads of this instance that no
-  // owner claims any more are removed (STYLE.md "Recover before serving").
-  // Where workloads cannot be kept apart, only admins' work runs
-  // (docs/security.md).
+// Where workloads cannot be kept apart, only admins' work runs (docs/security.md).
+runtime::RuntimePolicy WorkloadPolicy(store::Store& store, const std::string& share) {
   runtime::RuntimePolicy policy;
-  policy.may_run_unisolated = [&st = **store](const std::string& user) {
+  policy.may_run_unisolated = [&store](const std::string& user) {
     bool admin = false;
-    (void)st.Read([&](store::Tx& tx) -> Status {
+    (void)store.Read([&](store::Tx& tx) -> Status {
       auto u = store::GetUser(tx, user);
       admin = u.ok() && u->is_admin && u->active;
       return Status::Ok();
     });
     return admin;
   };
-  const std::string share = ShareDir(argv0);
   policy.image_files = ImageFiles(share);
-  auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir, policy);
-  if (!opened.ok()) {
-    std::cerr << "quader: --runtime " << cfg.runtime << ": " << opened.status().message() << "\n";
-    return 1;
-  }
-  runtime::Runtime& rt = *opened->runtime;
-  auto instance = runtime::InstanceId(cfg.data_dir);
-  if (!instance.ok()) {
-    std::cerr << "quader: " << instance.status().message() << "\n";
-    return 1;
-  }
-  // Pipeline runs and the cron (docs/pipelines.md). The run controller
-  // claims the task workloads it still records as running.
+  return policy;
+}
+
+// Everything that runs work, wired; built in dependency order.
+struct Controllers {
+  std::shared_ptr<pipeline::WebhookGuard> webhook_guard;
+  std::unique_ptr<pipeline::RunController> runs;
   std::unique_ptr<cron::ScheduleController> schedules;
+  std::unique_ptr<experiment::ExperimentController> experiments;
+  std::unique_ptr<gateway::Gateway> gateway;
+  std::string gateway_host;  // as --gateway-listen names it
+  std::unique_ptr<serving::ServiceController> services;
+  std::unique_ptr<notebook::NotebookController> notebooks;
+  std::unique_ptr<images::ImageBuilder> builder;
+  std::unique_ptr<images::BuildController> builds;
+};
+
+Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, store::Store& store, const Clock& clock,
+                                                     runtime::Runtime& rt, const std::string& instance,
+                                                     const std::string& share, api::Metrics& metrics) {
+  auto c = std::make_unique<Controllers>();
+  // Pipeline runs and the cron (docs/pipelines.md).
+  QUADER_ASSIGN_OR_RETURN(auto allow, pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow));
+  c->webhook_guard = std::make_shared<pipeline::WebhookGuard>(std::move(allow));
   pipeline::RunControllerOptions run_opts;
-  auto webhook_allow = pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow);
-  if (!webhook_allow.ok()) {
-    std::cerr << "quader: " << webhook_allow.status().message() << "\n";
-    return 2;
-  }
-  auto webhook_guard = std::make_shared<pipeline::WebhookGuard>(std::move(webhook_allow).value());
-  run_opts.webhook_guard = webhook_guard;
+  run_opts.webhook_guard = c->webhook_guard;
   run_opts.data_dir = cfg.data_dir;
-  run_opts.instance = *instance;
-  run_opts.on_run_finished = [&schedules] {
-    if (schedules) schedules->Notify();
+  run_opts.instance = instance;
+  Controllers* wired = c.get();
+  run_opts.on_run_finished = [wired] {
+    if (wired->schedules) wired->schedules->Notify();
   };
-  pipeline::RunController runs(**store, clock, rt, run_opts);
-  schedules = std::make_unique<cron::ScheduleController>(
-      **store, clock,
+  c->runs = std::make_unique<pipeline::RunController>(store, clock, rt, run_opts);
+  c->schedules = std::make_unique<cron::ScheduleController>(
+      store, clock,
       [&clock](store::Tx& tx, const store::PipelineRecord& p, int64_t execution_date,
                int64_t schedule_id) -> Result<int64_t> {
         QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, pipeline::PrepareRun(tx, p, p.created_by, "schedule"));
         run.execution_date = execution_date;
         run.schedule_id = schedule_id;
-        int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock.Now().time_since_epoch()).count();
-        return pipeline::RunController::CreateRun(tx, run, now_ms);
+        return pipeline::RunController::CreateRun(tx, run, ToUnixMillis(clock.Now()));
       },
-      [&runs] { runs.Notify(); });
+      [wired] { wired->runs->Notify(); });
 
   // Hyperparameter-search experiments (docs/hpo.md): trials are workloads too.
   experiment::ExperimentControllerOptions exp_opts;
   exp_opts.data_dir = cfg.data_dir;
-  exp_opts.instance = *instance;
+  exp_opts.instance = instance;
   exp_opts.sdk_dir = DefaultSdkDir(share);
-  experiment::ExperimentController experiments(**store, clock, rt, exp_opts);
+  c->experiments = std::make_unique<experiment::ExperimentController>(store, clock, rt, exp_opts);
 
   // Services (docs/services.md): replicas behind Quader's own gateway.
-  std::string gw_host;
-  uint16_t gw_port = 0;
-  if (Status st = SplitHostPort("gateway-listen", cfg.gateway_listen, &gw_host, &gw_port); !st.ok()) {
-    std::cerr << "quader: " << st.message() << "\n";
-    return 2;
-  }
-  api::Metrics metrics;
   gateway::GatewayOptions gw_opts;
-  gw_opts.host = gw_host;
-  gw_opts.port = gw_port;
-  gateway::Gateway gateway(gw_opts, &metrics.registry());
+  QUADER_RETURN_IF_ERROR(SplitHostPort("gateway-listen", cfg.gateway_listen, &gw_opts.host, &gw_opts.port));
+  c->gateway_host = gw_opts.host;
+  c->gateway = std::make_unique<gateway::Gateway>(gw_opts, &metrics.registry());
   serving::ServiceControllerOptions svc_opts;
   svc_opts.data_dir = cfg.data_dir;
-  svc_opts.instance = *instance;
+  svc_opts.instance = instance;
   svc_opts.service_domain = cfg.service_domain;
   svc_opts.kubeflow_area = cfg.kubeflow_area;
   svc_opts.istio = cfg.istio;
@@ -298,119 +283,78 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   svc_opts.external_port_base = cfg.external_port_base;
   svc_opts.autoscale_period = std::chrono::milliseconds(cfg.autoscale_period_ms);
   svc_opts.scale_down_window = std::chrono::milliseconds(cfg.scale_down_window_ms);
-  serving::ServiceController services(**store, clock, rt, &gateway, svc_opts);
+  c->services = std::make_unique<serving::ServiceController>(store, clock, rt, c->gateway.get(), svc_opts);
 
   // Notebooks (docs/notebooks.md): Jupyter or code-server behind the gateway's login check.
   notebook::NotebookControllerOptions nb_opts;
   nb_opts.data_dir = cfg.data_dir;
-  nb_opts.instance = *instance;
+  nb_opts.instance = instance;
   nb_opts.idle_timeout = std::chrono::milliseconds(cfg.notebook_idle_timeout_ms);
-  notebook::NotebookController notebooks(**store, clock, rt, &gateway, nb_opts);
+  c->notebooks = std::make_unique<notebook::NotebookController>(store, clock, rt, c->gateway.get(), nb_opts);
 
   // Image builds need a container engine.
-  images::NoEngineBuilder no_engine(
-      "no container engine is available to this server: image builds need Podman or Docker "
-      "(see docs/runtimes.md)");
-  std::unique_ptr<images::ImageBuilder> engine_builder = images::NewEngineBuilder(rt);
-  images::ImageBuilder& builder = engine_builder ? *engine_builder : static_cast<images::ImageBuilder&>(no_engine);
-  images::BuildController builds(**store, clock, builder, cfg.data_dir);
+  c->builder = images::NewEngineBuilder(rt);
+  if (!c->builder) {
+    c->builder = std::make_unique<images::NoEngineBuilder>(
+        "no container engine is available to this server: image builds need Podman or Docker "
+        "(see docs/runtimes.md)");
+  }
+  c->builds = std::make_unique<images::BuildController>(store, clock, *c->builder, cfg.data_dir);
+  return c;
+}
 
-  // Several servers may share one PostgreSQL store; only the leader runs the
-  // controllers, so no two start the same task or fire the same schedule
-  // (docs/server.md "Several servers"). The others serve the API and take
-  // over when the leader goes. With SQLite this server always leads.
-  auto leadership = (*store)->TryLead();
-  if (!leadership.ok()) {
-    std::cerr << "quader: " << leadership.status().message() << "\n";
-    return 1;
+// What a new leader does first: adopt the workloads it owns, remove
+// orphans, and settle image builds that were running.
+Status RecoverWork(Controllers& c, runtime::Runtime& rt, const std::string& instance) {
+  auto adoption = runtime::AdoptWorkloads(
+      rt, instance,
+      {{"task", [&c](const runtime::WorkloadStatus& w) { return c.runs->OwnsWorkload(w); }},
+       {"trial", [&c](const runtime::WorkloadStatus& w) { return c.experiments->OwnsWorkload(w); }},
+       {"service", [&c](const runtime::WorkloadStatus& w) { return c.services->OwnsWorkload(w); }},
+       {"notebook", [&c](const runtime::WorkloadStatus& w) { return c.notebooks->OwnsWorkload(w); }}});
+  if (!adoption.ok()) {
+    spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
+  } else if (adoption->adopted + adoption->removed > 0) {
+    spdlog::info("[server] adopted {} workloads, removed {} orphans", adoption->adopted, adoption->removed);
   }
-  std::unique_ptr<store::Leadership> lease = std::move(leadership).value();
-  // What a new leader does first: adopt the workloads it owns, remove
-  // orphans, and settle image builds that were running.
-  auto recover = [&]() -> Status {
-    auto adoption = runtime::AdoptWorkloads(
-        rt, *instance,
-        {{"task", [&runs](const runtime::WorkloadStatus& w) { return runs.OwnsWorkload(w); }},
-         {"trial", [&experiments](const runtime::WorkloadStatus& w) { return experiments.OwnsWorkload(w); }},
-         {"service", [&services](const runtime::WorkloadStatus& w) { return services.OwnsWorkload(w); }},
-         {"notebook", [&notebooks](const runtime::WorkloadStatus& w) { return notebooks.OwnsWorkload(w); }}});
-    if (!adoption.ok()) {
-      spdlog::warn("[server] listing workloads for adoption failed: {}", adoption.status().ToString());
-    } else if (adoption->adopted + adoption->removed > 0) {
-      spdlog::info("[server] adopted {} workloads, removed {} orphans", adoption->adopted, adoption->removed);
-    }
-    Status st = builds.Recover();
-    return st.ok() ? st : errors::Internal("recovering image builds: " + st.message());
-  };
-  if (lease) {
-    if (Status st = recover(); !st.ok()) {
-      std::cerr << "quader: " << st.message() << "\n";
-      return 1;
-    }
-  }
+  Status st = c.builds->Recover();
+  return st.ok() ? st : errors::Internal("recovering image builds: " + st.message());
+}
 
-  std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  render::RenderOptions render_defaults;
-  render_defaults.instance = *instance;
-  render_defaults.data_dir = cfg.data_dir;
-  render_defaults.service_domain = cfg.service_domain;
-  render_defaults.kubeflow_area = cfg.kubeflow_area;
-  render_defaults.istio = cfg.istio;
-  render_defaults.istio_gateway = cfg.istio_gateway;
-  if (auto* k8s = dynamic_cast<runtime::kubernetes::KubernetesRuntime*>(&rt)) render_defaults.ns = k8s->default_namespace();
-  // The gateway listens before the API is built: notebooks' URLs name its port.
-  if (Status st = gateway.Start(); !st.ok()) {
-    std::cerr << "quader: --gateway-listen " << cfg.gateway_listen << ": " << st.message() << "\n";
-    return 1;
-  }
-  std::string gateway_url = "http://" + (gw_host == "0.0.0.0" ? std::string("127.0.0.1") : gw_host) + ":" +
-                            std::to_string(gateway.port());
-  auto metrics_token = cfg.metrics_token_file.empty() ? Result<std::string>(std::string()) : api::ReadMetricsToken(cfg.metrics_token_file);
-  if (!metrics_token.ok()) {
-    std::cerr << "quader: " << metrics_token.status().message() << "\n";
-    return 2;
-  }
-  api::Api api(**store, clock, metrics,
-               {cfg.token_ttl_seconds, web_dir, &builds, &runs, schedules.get(), &experiments, &services, &notebooks,
-                gateway_url, render_defaults, *metrics_token, opened->isolation_missing});
-  for (const auto& path : cfg.apply_paths) {
-    if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) {
-      std::cerr << "quader: --apply " << st.message() << "\n";
-      return 1;
-    }
-  }
+void StartControllers(Controllers& c, const std::string& api_url) {
+  c.builds->Start();
+  c.runs->Start();
+  c.schedules->Start();
+  c.experiments->SetApiUrl(api_url);
+  c.experiments->Start();
+  c.services->Start();
+  c.notebooks->Start();
+}
 
-  api::HttpServerOptions http_opts;
-  http_opts.host = host;
-  http_opts.port = port;
-  http_opts.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
-  http_opts.access_log_path = cfg.access_log == "-"   ? ""
-                              : cfg.access_log.empty() ? (fs::path(cfg.data_dir) / "logs" / "access.log").string()
-                                                       : cfg.access_log;
-  api::HttpServer http(http_opts, [&api](api::Request& req, std::string* route) {
-    return api.Handle(req, route);
-  }, metrics);
-  if (Status st = http.Start(); !st.ok()) {
-    std::cerr << "quader: " << st.message() << "\n";
-    return 1;
-  }
-  std::string shown_host = host == "0.0.0.0" ? "127.0.0.1" : host;
-  if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";
-  std::string url = "http://" + shown_host + ":" + std::to_string(http.port());
-  notebooks.SetLoginPort(http.port());
-  webhook_guard->AddOwnPort(http.port());
-  webhook_guard->AddOwnPort(gateway.port());
-  if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
+void StopControllers(Controllers& c) {
+  c.schedules->Stop();
+  c.experiments->Stop();
+  c.services->Stop();
+  c.notebooks->Stop();
+  c.gateway->Stop();
+  c.runs->Stop();
+  c.builds->Stop();
+}
 
+// What the server tells its starter: where it serves, and how to sign in.
+void PrintBanner(const ServerConfig& cfg, const std::string& url, const std::string& gateway_url,
+                 const store::Store& store, const std::string& web_dir, const runtime::OpenedRuntime& opened,
+                 const std::string& generated, bool password_from_env) {
   std::cout << "Quader " << kVersion << " is serving on " << url << "\n"
             << "  gateway: " << gateway_url << " (services on NAME." << cfg.service_domain << ")\n"
-            << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << (*store)->dialect()
+            << "  data: " << fs::absolute(cfg.data_dir).string() << "  store: " << store.dialect()
             << "  web UI: " << (web_dir.empty() ? "not built (run make build)" : web_dir) << "\n"
-            << "  runtime: " << opened->description << "\n";
-  if (!opened->isolation_missing.empty()) {
+            << "  runtime: " << opened.description << "\n";
+  if (!opened.isolation_missing.empty()) {
     std::cout << "  WARNING: workloads cannot be isolated from each other here (missing: "
-              << opened->isolation_missing << "); only admins' work will run (docs/security.md)\n";
+              << opened.isolation_missing << "); only admins' work will run (docs/security.md)\n";
   }
+  std::error_code ec;
   fs::path password_file = fs::path(cfg.data_dir) / "admin-password";
   if (!generated.empty()) {
     // Kept (owner-only) so a lost terminal does not lock the owner out.
@@ -424,79 +368,167 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   } else if (fs::exists(password_file, ec)) {
     std::cout << "  sign in as admin: the generated password is in " << password_file.string() << "\n";
   } else {
-    std::cout << "  sign in as admin" << (pw_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
+    std::cout << "  sign in as admin" << (password_from_env ? " with QUADER_ADMIN_PASSWORD" : "") << "\n";
   }
-  auto start_controllers = [&] {
-    builds.Start();
-    runs.Start();
-    schedules->Start();
-    experiments.SetApiUrl(url);
-    experiments.Start();
-    services.Start();
-    notebooks.Start();
-  };
-  if (lease) {
-    start_controllers();
-  } else {
-    std::cout << "  follower: another server sharing this store runs the work; this one serves the API "
-                 "and takes over when it goes\n";
-  }
-  std::cout.flush();
-  spdlog::info("[server] serving api={} runtime={} role={}", url, opened->description, lease ? "leader" : "follower");
+}
 
-  // Housekeeping until a stop signal: expired tokens are removed hourly.
+// Until `stopping`: expired tokens are removed hourly; a follower takes the
+// lead when the leader goes (recover, then start); a leader that lost its
+// lease stops the server, so no two servers run the same work.
+void Housekeep(store::Store& store, const Clock& clock, std::unique_ptr<store::Leadership>& lease,
+               const std::function<Status()>& recover, const std::function<void()>& start,
+               const std::atomic<bool>& stopping) {
+  int64_t next = 0;
+  auto next_lead_check = std::chrono::steady_clock::now();
+  while (!stopping) {
+    int64_t now = ToUnixSeconds(clock.Now());
+    if (now >= next) {
+      next = now + 3600;
+      (void)store.Write([&](store::Tx& tx) { return store::DeleteExpiredTokens(tx, now).status(); });
+    }
+    if (std::chrono::steady_clock::now() >= next_lead_check) {
+      next_lead_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      if (lease && !lease->Held()) {
+        spdlog::critical("[server] leadership lost: stopping so that no two servers run the same work");
+        kill(getpid(), SIGTERM);
+        return;
+      }
+      if (!lease) {
+        auto got = store.TryLead();
+        if (got.ok() && *got) {
+          lease = std::move(got).value();
+          spdlog::info("[server] leading now: the previous leader has gone");
+          if (Status st = recover(); !st.ok()) {
+            spdlog::critical("[server] {}: stopping", st.message());
+            kill(getpid(), SIGTERM);
+            return;
+          }
+          start();
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// How Kubernetes manifests are rendered by default (`quader render`, the API).
+render::RenderOptions RenderDefaults(const ServerConfig& cfg, const std::string& instance, runtime::Runtime& rt) {
+  render::RenderOptions r;
+  r.instance = instance;
+  r.data_dir = cfg.data_dir;
+  r.service_domain = cfg.service_domain;
+  r.kubeflow_area = cfg.kubeflow_area;
+  r.istio = cfg.istio;
+  r.istio_gateway = cfg.istio_gateway;
+  if (auto* k8s = dynamic_cast<runtime::kubernetes::KubernetesRuntime*>(&rt)) r.ns = k8s->default_namespace();
+  return r;
+}
+
+std::string ShownUrl(const std::string& host, uint16_t port) {
+  std::string shown = host == "0.0.0.0" ? "127.0.0.1" : host;
+  if (shown.find(':') != std::string::npos) shown = "[" + shown + "]";
+  return "http://" + shown + ":" + std::to_string(port);
+}
+
+api::HttpServerOptions HttpOptions(const ServerConfig& cfg, const std::string& host, uint16_t port) {
+  api::HttpServerOptions o;
+  o.host = host;
+  o.port = port;
+  o.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
+  o.access_log_path = cfg.access_log == "-"   ? ""
+                      : cfg.access_log.empty() ? (fs::path(cfg.data_dir) / "logs" / "access.log").string()
+                                               : cfg.access_log;
+  return o;
+}
+
+// Blocks until SIGINT or SIGTERM (blocked in every thread since start-up).
+void WaitForStopSignal() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  std::atomic<bool> stopping{false};
-  std::thread housekeeping([&] {
-    int64_t next = 0;
-    auto next_lead_check = std::chrono::steady_clock::now();
-    while (!stopping) {
-      int64_t now = ToUnixSeconds(clock.Now());
-      if (now >= next) {
-        next = now + 3600;
-        (void)(*store)->Write([&](store::Tx& tx) { return store::DeleteExpiredTokens(tx, now).status(); });
-      }
-      if (std::chrono::steady_clock::now() >= next_lead_check) {
-        next_lead_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        if (lease && !lease->Held()) {
-          // Another server may lead now: stop rather than run work twice.
-          spdlog::critical("[server] leadership lost: stopping so that no two servers run the same work");
-          kill(getpid(), SIGTERM);
-          break;
-        }
-        if (!lease) {
-          auto got = (*store)->TryLead();
-          if (got.ok() && *got) {
-            lease = std::move(got).value();
-            spdlog::info("[server] leading now: the previous leader has gone");
-            if (Status st = recover(); !st.ok()) {
-              spdlog::critical("[server] {}: stopping", st.message());
-              kill(getpid(), SIGTERM);
-              break;
-            }
-            start_controllers();
-          }
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  });
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("[server] signal {} received: stopping", sig);
+}
+
+int Serve(const ServerConfig& cfg, const char* argv0) {
+  std::string host;
+  uint16_t port = 0;
+  if (Status st = SplitHostPort("listen", cfg.listen, &host, &port); !st.ok()) return Fail(st.message(), 2);
+  if (Status st = PrepareProcess(cfg); !st.ok()) return Fail(st.message());
+  auto store = OpenServerStore(cfg);
+  if (!store.ok()) return Fail(store.status().message());
+  SystemClock clock;
+  const char* pw_env = std::getenv("QUADER_ADMIN_PASSWORD");
+  std::string generated;
+  if (Status st = auth::Bootstrap(**store, clock, pw_env ? pw_env : "", &generated); !st.ok()) {
+    return Fail("cannot create the admin user: " + st.message());
+  }
+
+  // Where work runs, then recovery: workloads of this instance that no
+  // owner claims any more are removed (STYLE.md "Recover before serving").
+  const std::string share = ShareDir(argv0);
+  auto opened = runtime::OpenRuntime(cfg.runtime, cfg.data_dir, WorkloadPolicy(**store, share));
+  if (!opened.ok()) return Fail("--runtime " + cfg.runtime + ": " + opened.status().message());
+  runtime::Runtime& rt = *opened->runtime;
+  auto instance = runtime::InstanceId(cfg.data_dir);
+  if (!instance.ok()) return Fail(instance.status().message());
+  api::Metrics metrics;
+  auto made = MakeControllers(cfg, **store, clock, rt, *instance, share, metrics);
+  if (!made.ok()) return Fail(made.status());
+  Controllers& c = **made;
+
+  // Several servers may share one PostgreSQL store; only the leader runs the
+  // controllers, so no two start the same task or fire the same schedule
+  // (docs/server.md "Several servers"). The others serve the API and take
+  // over when the leader goes. With SQLite this server always leads.
+  auto leadership = (*store)->TryLead();
+  if (!leadership.ok()) return Fail(leadership.status().message());
+  std::unique_ptr<store::Leadership> lease = std::move(leadership).value();
+  auto recover = [&] { return RecoverWork(c, rt, *instance); };
+  if (lease) {
+    if (Status st = recover(); !st.ok()) return Fail(st.message());
+  }
+
+  // The gateway listens before the API is built: notebooks' URLs name its port.
+  if (Status st = c.gateway->Start(); !st.ok()) return Fail("--gateway-listen " + cfg.gateway_listen + ": " + st.message());
+  std::string gateway_url = ShownUrl(c.gateway_host, c.gateway->port());
+  auto metrics_token = cfg.metrics_token_file.empty() ? Result<std::string>(std::string()) : api::ReadMetricsToken(cfg.metrics_token_file);
+  if (!metrics_token.ok()) return Fail(metrics_token.status().message(), 2);
+  std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
+  api::Api api(**store, clock, metrics,
+               {cfg.token_ttl_seconds, web_dir, c.builds.get(), c.runs.get(), c.schedules.get(), c.experiments.get(),
+                c.services.get(), c.notebooks.get(), gateway_url, RenderDefaults(cfg, *instance, rt), *metrics_token,
+                opened->isolation_missing});
+  for (const auto& path : cfg.apply_paths) {
+    if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) return Fail("--apply " + st.message());
+  }
+
+  api::HttpServer http(HttpOptions(cfg, host, port),
+                       [&api](api::Request& req, std::string* route) { return api.Handle(req, route); }, metrics);
+  if (Status st = http.Start(); !st.ok()) return Fail(st.message());
+  std::string url = ShownUrl(host, http.port());
+  c.notebooks->SetLoginPort(http.port());
+  c.webhook_guard->AddOwnPort(http.port());
+  c.webhook_guard->AddOwnPort(c.gateway->port());
+  if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
+  PrintBanner(cfg, url, gateway_url, **store, web_dir, *opened, generated, pw_env != nullptr);
+  auto start = [&] { StartControllers(c, url); };
+  if (lease) start();
+  else std::cout << "  follower: another server sharing this store runs the work; this one serves the API "
+                    "and takes over when it goes\n";
+  std::cout.flush();
+  spdlog::info("[server] serving api={} runtime={} role={}", url, opened->description, lease ? "leader" : "follower");
+
+  std::atomic<bool> stopping{false};
+  std::thread housekeeping([&] { Housekeep(**store, clock, lease, recover, start, stopping); });
+  WaitForStopSignal();
   stopping = true;
   http.Stop();
-  schedules->Stop();
-  experiments.Stop();
-  services.Stop();
-  notebooks.Stop();
-  gateway.Stop();
-  runs.Stop();
-  builds.Stop();
+  StopControllers(c);
   housekeeping.join();
+  std::error_code ec;
   fs::remove(fs::path(cfg.data_dir) / "server.json", ec);
   return 0;
 }
