@@ -140,7 +140,32 @@ class ServiceController {
     bool gpu_unmeasured_told = false;  // the `autoscale-gpu-unmeasured` event was recorded
   };
 
+  struct Pass;
+  struct Observed;
+
+  // One pass over every service: load, reconcile each (on a cluster or with
+  // local replicas), publish routes and external ports, record.
   void Reconcile();
+  bool LoadPass(Pass* pass);
+  void RemoveOrphan(const runtime::WorkloadStatus& w, int64_t service_id);
+  void ReconcileOnCluster(Pass& pass, const store::ServiceRecord& s, const Plan& p);
+  void ApplyClusterObjects(Pass& pass, const store::ServiceRecord& s, const Plan& p, const std::string& taken,
+                           std::string* failure);
+  void ReconcileReplicas(Pass& pass, const store::ServiceRecord& s, const Plan& p);
+  Observed ObserveReplicas(Pass& pass, const store::ServiceRecord& s, const Plan& p,
+                           const std::vector<runtime::WorkloadStatus>& mine);
+  void ReplicaEnded(Pass& pass, const store::ServiceRecord& s, const runtime::WorkloadStatus& w, int index,
+                    Observed* o);
+  bool ProbeReplica(const runtime::WorkloadStatus& w, const Plan& p, ReplicaView* r);
+  // The replica count to aim for: the plan's, or the autoscaler's decision.
+  int Autoscale(Pass& pass, const store::ServiceRecord& s, const Plan& p, const Observed& o);
+  void StartMissing(Pass& pass, const store::ServiceRecord& s, const Plan& p, int desired, Observed* o);
+  void Retire(Pass& pass, const store::ServiceRecord& s, const runtime::WorkloadStatus& w, const std::string& why,
+              std::vector<gateway::Backend>* backends);
+  void Expose(Pass& pass, const store::ServiceRecord& s, const Plan& p, const Observed& o);
+  void PublishRoutes(Pass& pass);
+  void PublishExposures(Pass& pass);
+  void Record(Pass& pass);
 
   store::Store& store_;
   const Clock& clock_;
