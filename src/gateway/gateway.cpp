@@ -159,6 +159,15 @@ bool IsUpgrade(const http::request_header<>& req) {
 
 thread_local std::mt19937 tls_rng{std::random_device{}()};
 
+// Why a request is answered by the gateway itself.
+struct Rejection {
+  http::status status;
+  std::string text;
+  std::string reason;  // the rejected_total label
+  bool keep = false;   // the client connection may carry another request
+  std::string location;
+};
+
 }  // namespace
 
 class Gateway::Impl {
@@ -182,6 +191,20 @@ class Gateway::Impl {
   awaitable<bool> HandleOne(beast::tcp_stream& client, beast::flat_buffer& buf,
                             http::request_parser<http::empty_body>& hp, int thread,
                             const std::string& remote, std::vector<char>& chunk, beast::flat_buffer& ubuf);
+  // HandleOne's steps, in order, over one Exchange.
+  struct Exchange;
+  std::optional<Rejection> Admit(http::request_header<>& head, const Active& active, bool keep_if_rejected,
+                                 std::string* host_header, const RouteTable::CompiledRoute** route);
+  void PickMirrors(Exchange& x, std::uint64_t content_length);
+  void DropMirrors(Exchange& x);
+  void RewriteRequest(Exchange& x, const std::string& remote, const std::string& host_header);
+  awaitable<bool> ConnectAndSendHead(Exchange& x);
+  awaitable<bool> StreamRequestBody(Exchange& x);
+  void SendMirrors(Exchange& x, std::string body);
+  awaitable<bool> ReadResponseHead(Exchange& x, std::optional<http::response_parser<http::buffer_body>>& rpo);
+  void CountResponse(BackendState* backend, int status);
+  awaitable<void> TunnelUpgrade(Exchange& x, http::response<http::buffer_body>& res, int status);
+  awaitable<bool> StreamResponse(Exchange& x, http::response_parser<http::buffer_body>& rp, int status);
   awaitable<void> Reply(beast::tcp_stream& s, http::status status, std::string text, bool keep_alive,
                         const std::string& reason, std::string location = {});
   awaitable<std::optional<beast::tcp_stream>> Connect(BackendState* b, std::chrono::milliseconds timeout);
@@ -501,117 +524,104 @@ void Gateway::Impl::PutIdle(int thread, const std::string& address, beast::tcp_s
   v.push_back({std::move(stream), Clock::now()});
 }
 
-awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_buffer& buf,
-                                         http::request_parser<http::empty_body>& hp, int thread,
-                                         const std::string& remote, std::vector<char>& chunk,
-                                         beast::flat_buffer& ubuf) {
-  ubuf.clear();  // the upstream read buffer, reused across requests
-  requests_.fetch_add(1, std::memory_order_relaxed);
-  auto start = Clock::now();
-  auto& head = hp.get();
-  bool has_body = hp.chunked() || (hp.content_length() && *hp.content_length() > 0);
-  // After answering without reading the body, the connection cannot be reused.
-  bool keep_if_rejected = head.keep_alive() && !has_body;
+// One request on its way through the gateway: what HandleOne's steps share.
+struct Gateway::Impl::Exchange {
+  Exchange(beast::tcp_stream& c, beast::flat_buffer& b, std::vector<char>& ch, beast::flat_buffer& ub, int t)
+      : client(c), buf(b), chunk(ch), ubuf(ub), thread(t) {}
+  beast::tcp_stream& client;
+  beast::flat_buffer& buf;   // the client's read buffer
+  std::vector<char>& chunk;  // body bytes in flight, either way
+  beast::flat_buffer& ubuf;  // the upstream's read buffer
+  const int thread;
+  Clock::time_point start;
+  std::shared_ptr<const Active> active;
+  const RouteTable::CompiledRoute* route = nullptr;
+  UpstreamRuntime* up = nullptr;
+  bool upgrade = false, client_keep = false, is_head = false, keep_if_rejected = false;
+  std::vector<int> mirrors;                                   // mirror upstreams this request goes to
+  std::shared_ptr<http::request<http::string_body>> mirror_req;
+  std::optional<http::request_parser<http::buffer_body>> bp;  // the request, streamed
+  bool bodiless_request = false;
+  std::optional<http::request_serializer<http::buffer_body>> sr;
+  std::optional<beast::tcp_stream> upstream;
+  BackendState* backend = nullptr;
+  bool reused = false;  // the upstream connection came from the idle pool
+  beast::error_code ec;
+};
 
+
+std::optional<Rejection> Gateway::Impl::Admit(http::request_header<>& head, const Active& active,
+                                              bool keep_if_rejected, std::string* host_header,
+                                              const RouteTable::CompiledRoute** route) {
   if (head.count(http::field::host) != 1) {
-    co_await Reply(client, http::status::bad_request,
-                   head.count(http::field::host) ? "more than one Host header" : "missing Host header", false,
-                   "bad_request");
-    co_return false;
+    return Rejection{http::status::bad_request,
+                     head.count(http::field::host) ? "more than one Host header" : "missing Host header",
+                     "bad_request"};
   }
-  std::string host_header(head[http::field::host]);
-  auto host = NormalizeHostHeader(host_header);
-  if (!host) {
-    co_await Reply(client, http::status::bad_request, "malformed Host header", false, "bad_request");
-    co_return false;
-  }
+  *host_header = std::string(head[http::field::host]);
+  auto host = NormalizeHostHeader(*host_header);
+  if (!host) return Rejection{http::status::bad_request, "malformed Host header", "bad_request"};
   std::string_view target(head.target().data(), head.target().size());
   if (target.empty() || target.front() != '/') {
-    co_await Reply(client, http::status::bad_request, "request target must be a path", false, "bad_request");
-    co_return false;
+    return Rejection{http::status::bad_request, "request target must be a path", "bad_request"};
   }
   std::string_view path = target.substr(0, target.find('?'));
-  auto active = active_.load();
-  const auto* route = active->table->Match(*host, path);
-  if (!route) {
-    co_await Reply(client, http::status::not_found, "no service for host " + *host, keep_if_rejected,
-                   "unknown_host");
-    co_return keep_if_rejected;
+  *route = active.table->Match(*host, path);
+  if (!*route) return Rejection{http::status::not_found, "no service for host " + *host, "unknown_host", keep_if_rejected};
+  if (!(*route)->route.access) return std::nullopt;
+  AccessDecision d = (*route)->route.access(
+      AccessRequest{std::string_view(head.method_string().data(), head.method_string().size()), target, *host, head});
+  switch (d.verdict) {
+    case AccessDecision::Verdict::kAllow:
+      return std::nullopt;
+    case AccessDecision::Verdict::kNotFound:
+      return Rejection{http::status::not_found, "not found", "denied", keep_if_rejected};
+    case AccessDecision::Verdict::kForbidden:
+      return Rejection{http::status::forbidden, "forbidden", "denied", keep_if_rejected};
+    case AccessDecision::Verdict::kRedirect:
+      return Rejection{http::status::found, "see " + d.location, "redirect", keep_if_rejected, d.location};
   }
-  if (route->route.access) {
-    AccessDecision d = route->route.access(AccessRequest{std::string_view(head.method_string().data(), head.method_string().size()), target, *host, head});
-    switch (d.verdict) {
-      case AccessDecision::Verdict::kAllow: break;
-      case AccessDecision::Verdict::kNotFound:
-        co_await Reply(client, http::status::not_found, "not found", keep_if_rejected, "denied");
-        co_return keep_if_rejected;
-      case AccessDecision::Verdict::kForbidden:
-        co_await Reply(client, http::status::forbidden, "forbidden", keep_if_rejected, "denied");
-        co_return keep_if_rejected;
-      case AccessDecision::Verdict::kRedirect:
-        co_await Reply(client, http::status::found, "see " + d.location, keep_if_rejected, "redirect", d.location);
-        co_return keep_if_rejected;
-    }
-  }
+  return std::nullopt;
+}
 
-  int64_t now_ns = NowNs();
-  int pick = route->picker->Pick([&](int i) {
-    return active->upstreams[route->target_upstreams[i]]->AnyHealthy(now_ns);
-  });
-  if (pick < 0) {
-    co_await Reply(client, http::status::service_unavailable, "no healthy backend", keep_if_rejected, "no_healthy");
-    co_return keep_if_rejected;
-  }
-  UpstreamRuntime* up = active->upstreams[route->target_upstreams[pick]].get();
+void Gateway::Impl::DropMirrors(Exchange& x) {
+  for (int m : x.mirrors) x.active->upstreams[m]->metrics.mirrors_dropped->Increment();
+  mirrors_dropped_.fetch_add(x.mirrors.size(), std::memory_order_relaxed);
+  x.mirrors.clear();
+}
 
-  const bool upgrade = IsUpgrade(head);
-  const bool client_keep = head.keep_alive() && !upgrade;
-  const bool is_head = head.method() == http::verb::head;
-  beast::error_code ec;
-  if (http::token_list(head[http::field::expect]).exists("100-continue")) {
-    head.erase(http::field::expect);
-    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
-    client.expires_after(opt_.body_timeout);
-    co_await asio::async_write(client, asio::buffer(k100.data(), k100.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return false;
-  }
-
-  // Mirrors chosen now; their copies go out once the request body is known.
-  std::vector<int> mirrors;
-  for (size_t i = 0; i < route->route.mirrors.size(); ++i) {
-    int percent = route->route.mirrors[i].percent;
-    if (percent <= 0 || upgrade) continue;
+void Gateway::Impl::PickMirrors(Exchange& x, std::uint64_t content_length) {
+  // Chosen now; their copies go out once the request body is known.
+  for (size_t i = 0; i < x.route->route.mirrors.size(); ++i) {
+    int percent = x.route->route.mirrors[i].percent;
+    if (percent <= 0 || x.upgrade) continue;
     if (percent < 100 && static_cast<int>(tls_rng() % 100) >= percent) continue;
-    mirrors.push_back(route->mirror_upstreams[i]);
+    x.mirrors.push_back(x.route->mirror_upstreams[i]);
   }
-  auto drop_mirrors = [&] {
-    for (int m : mirrors) active->upstreams[m]->metrics.mirrors_dropped->Increment();
-    mirrors_dropped_.fetch_add(mirrors.size(), std::memory_order_relaxed);
-    mirrors.clear();
-  };
-  if (!mirrors.empty() && hp.content_length() && *hp.content_length() > opt_.mirror_max_body_bytes) drop_mirrors();
+  if (!x.mirrors.empty() && content_length > opt_.mirror_max_body_bytes) DropMirrors(x);
+}
 
-  // The request as the upstream sees it: same message, hop-by-hop removed.
-  http::request_parser<http::buffer_body> bp{std::move(hp)};
-  bp.body_limit(std::numeric_limits<std::uint64_t>::max());
-  auto& req = bp.get();
-  const bool bodiless_request = bp.is_done();
-  StripHopByHop(req, upgrade);
+// The request as the upstream sees it: same message, hop-by-hop removed,
+// forwarding headers added, the route's header and cookie changes and
+// prefix strip applied.
+void Gateway::Impl::RewriteRequest(Exchange& x, const std::string& remote, const std::string& host_header) {
+  const Route& route = x.route->route;
+  auto& req = x.bp->get();
+  StripHopByHop(req, x.upgrade);
   std::string xff(req["X-Forwarded-For"]);
   req.set("X-Forwarded-For", xff.empty() ? remote : xff + ", " + remote);
   if (req["X-Forwarded-Host"].empty()) req.set("X-Forwarded-Host", host_header);
   if (req["X-Forwarded-Proto"].empty()) req.set("X-Forwarded-Proto", "http");
-  for (const auto& [name, value] : route->route.set_headers) {
+  for (const auto& [name, value] : route.set_headers) {
     if (value.empty()) {
       req.erase(name);
     } else {
       req.set(name, value);
     }
   }
-  if ((!route->route.drop_cookies.empty() && req.count(http::field::cookie)) || !route->route.set_cookies.empty()) {
-    std::vector<std::string> dropped = route->route.drop_cookies;
-    for (const auto& [name, value] : route->route.set_cookies) dropped.push_back(name);
+  if ((!route.drop_cookies.empty() && req.count(http::field::cookie)) || !route.set_cookies.empty()) {
+    std::vector<std::string> dropped = route.drop_cookies;
+    for (const auto& [name, value] : route.set_cookies) dropped.push_back(name);
     std::string kept;
     auto cookies = req.equal_range(http::field::cookie);
     for (auto f = cookies.first; f != cookies.second; ++f) {
@@ -619,194 +629,186 @@ awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_
       if (part.empty()) continue;
       kept += kept.empty() ? part : "; " + part;
     }
-    for (const auto& [name, value] : route->route.set_cookies) {
-      kept += (kept.empty() ? "" : "; ") + name + "=" + value;
-    }
+    for (const auto& [name, value] : route.set_cookies) kept += (kept.empty() ? "" : "; ") + name + "=" + value;
     req.erase(http::field::cookie);
     if (!kept.empty()) req.set(http::field::cookie, kept);
   }
-  if (route->route.strip_prefix && !route->route.path_prefix.empty()) {
+  if (route.strip_prefix && !route.path_prefix.empty()) {
     std::string_view original(req.target().data(), req.target().size());
-    std::string rest(original.substr(std::min(original.size(), route->route.path_prefix.size())));
+    std::string rest(original.substr(std::min(original.size(), route.path_prefix.size())));
     if (rest.empty() || rest.front() != '/') rest.insert(rest.begin(), '/');
     req.target(rest);
   }
   req.version(11);
-  if (upgrade) {
-    req.set(http::field::connection, "Upgrade");
+  if (x.upgrade) req.set(http::field::connection, "Upgrade");
+  if (!x.mirrors.empty()) {
+    x.mirror_req = std::make_shared<http::request<http::string_body>>(req.base());
+    x.mirror_req->erase(http::field::transfer_encoding);
+    x.mirror_req->erase(http::field::content_length);
   }
-  std::shared_ptr<http::request<http::string_body>> mirror_req;
-  if (!mirrors.empty()) {
-    mirror_req = std::make_shared<http::request<http::string_body>>(req.base());
-    mirror_req->erase(http::field::transfer_encoding);
-    mirror_req->erase(http::field::content_length);
-  }
+}
 
+awaitable<bool> Gateway::Impl::ConnectAndSendHead(Exchange& x) {
   // Connect, retrying other backends on failure; reuse idle connections.
-  std::optional<beast::tcp_stream> upstream;
-  BackendState* backend = nullptr;
-  bool reused = false;
+  auto& req = x.bp->get();
   std::vector<BackendState*> tried;
-  std::optional<http::request_serializer<http::buffer_body>> sr;
-  sr.emplace(req);
+  x.sr.emplace(req);
   req.body().data = nullptr;
   req.body().size = 0;
-  req.body().more = !bp.is_done();
-  for (int attempt = 0; attempt < std::max(1, opt_.connect_attempts) + 1 && !upstream; ++attempt) {
-    backend = up->PickHealthy(NowNs(), tried);
-    if (!backend) break;
-    reused = false;
-    if (!upgrade) {
-      if (auto idle = TakeIdle(thread, backend->address)) upstream.emplace(std::move(*idle));
-      reused = upstream.has_value();
+  req.body().more = !x.bp->is_done();
+  for (int attempt = 0; attempt < std::max(1, opt_.connect_attempts) + 1 && !x.upstream; ++attempt) {
+    x.backend = x.up->PickHealthy(NowNs(), tried);
+    if (!x.backend) break;
+    x.reused = false;
+    if (!x.upgrade) {
+      if (auto idle = TakeIdle(x.thread, x.backend->address)) x.upstream.emplace(std::move(*idle));
+      x.reused = x.upstream.has_value();
     }
-    if (!upstream) {
-      auto fresh = co_await Connect(backend, opt_.connect_timeout);
-      if (fresh) upstream.emplace(std::move(*fresh));
+    if (!x.upstream) {
+      auto fresh = co_await Connect(x.backend, opt_.connect_timeout);
+      if (fresh) x.upstream.emplace(std::move(*fresh));
     }
-    if (!upstream) {
-      MarkPassiveDown(backend);
-      tried.push_back(backend);
+    if (!x.upstream) {
+      MarkPassiveDown(x.backend);
+      tried.push_back(x.backend);
       retries_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    upstream->expires_after(opt_.body_timeout);
-    if (bp.is_done()) {
+    x.upstream->expires_after(opt_.body_timeout);
+    if (x.bp->is_done()) {
       // No body: the whole request in one write.
-      co_await http::async_write(*upstream, *sr, asio::redirect_error(asio::use_awaitable, ec));
-    } else if (buf.size() == 0) {
-      co_await http::async_write_header(*upstream, *sr, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_write(*x.upstream, *x.sr, asio::redirect_error(asio::use_awaitable, x.ec));
+    } else if (x.buf.size() == 0) {
+      co_await http::async_write_header(*x.upstream, *x.sr, asio::redirect_error(asio::use_awaitable, x.ec));
     }  // else the header leaves with the first body bytes, already buffered
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) {
       // A stale pooled connection: try again on a fresh one (nothing of the
       // body has been read yet). A fresh one failing counts as a connect failure.
-      upstream.reset();
-      if (!reused) {
-        MarkPassiveDown(backend);
-        tried.push_back(backend);
+      x.ec = {};
+      x.upstream.reset();
+      if (!x.reused) {
+        MarkPassiveDown(x.backend);
+        tried.push_back(x.backend);
       }
-      sr.emplace(req);
+      x.sr.emplace(req);
       continue;
     }
   }
-  if (!upstream) {
-    Reject("upstream_unavailable");
-    up->metrics.by_class[5]->Increment();
-    up->metrics.errors_5xx->Increment();
-    drop_mirrors();
-    bool none_healthy = !up->AnyHealthy(NowNs());
-    co_await Reply(client, none_healthy ? http::status::service_unavailable : http::status::bad_gateway,
-                   "upstream " + up->name + " is unavailable", keep_if_rejected, "upstream_unavailable");
-    co_return keep_if_rejected;
-  }
+  co_return x.upstream.has_value();
+}
 
-  // Request body, streamed chunk by chunk.
+awaitable<bool> Gateway::Impl::StreamRequestBody(Exchange& x) {
+  // The request body, chunk by chunk, copied for the mirrors up to their limit.
+  auto& req = x.bp->get();
   std::string mirror_body;
   bool request_ok = true;
-  while (!bp.is_done()) {
-    req.body().data = chunk.data();
-    req.body().size = chunk.size();
-    client.expires_after(opt_.body_timeout);
-    co_await http::async_read_some(client, buf, bp, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;  // the client went away mid-body
-    size_t n = chunk.size() - req.body().size;
-    req.body().data = chunk.data();
+  while (!x.bp->is_done()) {
+    req.body().data = x.chunk.data();
+    req.body().size = x.chunk.size();
+    x.client.expires_after(opt_.body_timeout);
+    co_await http::async_read_some(x.client, x.buf, *x.bp, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) co_return false;  // the client went away mid-body
+    size_t n = x.chunk.size() - req.body().size;
+    req.body().data = x.chunk.data();
     req.body().size = n;
-    req.body().more = !bp.is_done();
-    if (!mirrors.empty()) {
+    req.body().more = !x.bp->is_done();
+    if (!x.mirrors.empty()) {
       if (mirror_body.size() + n > opt_.mirror_max_body_bytes) {
-        drop_mirrors();
+        DropMirrors(x);
         mirror_body.clear();
       } else {
-        mirror_body.append(chunk.data(), n);
+        mirror_body.append(x.chunk.data(), n);
       }
     }
     if (n == 0 && req.body().more) continue;
-    upstream->expires_after(opt_.body_timeout);
-    co_await http::async_write(*upstream, *sr, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
+    x.upstream->expires_after(opt_.body_timeout);
+    co_await http::async_write(*x.upstream, *x.sr, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) {
       request_ok = false;
       break;
     }
   }
-  if (request_ok && !sr->is_done()) {
+  if (request_ok && !x.sr->is_done()) {
     req.body().data = nullptr;
     req.body().size = 0;
     req.body().more = false;
-    co_await http::async_write(*upstream, *sr, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) request_ok = false;
+    co_await http::async_write(*x.upstream, *x.sr, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) request_ok = false;
   }
   if (!request_ok) {
-    MarkPassiveDown(backend);
-    Observe(up, 502, start);
-    co_await Reply(client, http::status::bad_gateway, "upstream " + up->name + " failed while sending the request",
-                   false, "upstream_error");
+    MarkPassiveDown(x.backend);
+    Observe(x.up, 502, x.start);
+    co_await Reply(x.client, http::status::bad_gateway,
+                   "upstream " + x.up->name + " failed while sending the request", false, "upstream_error");
     co_return false;
   }
-  if (!mirrors.empty()) {
-    mirror_req->body() = std::move(mirror_body);
-    mirror_req->prepare_payload();
-    for (int m : mirrors) {
-      if (mirrors_in_flight_.fetch_add(1) >= opt_.max_mirrors_in_flight) {
-        mirrors_in_flight_.fetch_sub(1);
-        active->upstreams[m]->metrics.mirrors_dropped->Increment();
-        mirrors_dropped_.fetch_add(1, std::memory_order_relaxed);
-        continue;
-      }
-      asio::co_spawn(*iocs_[thread], Mirror(active, m, mirror_req, thread), LogException{"mirror"});
-    }
-  }
+  SendMirrors(x, std::move(mirror_body));
+  co_return true;
+}
 
-  // Response header (skipping interim 100 Continue).
-  std::optional<http::response_parser<http::buffer_body>> rpo;
+void Gateway::Impl::SendMirrors(Exchange& x, std::string body) {
+  if (x.mirrors.empty()) return;
+  x.mirror_req->body() = std::move(body);
+  x.mirror_req->prepare_payload();
+  for (int m : x.mirrors) {
+    if (mirrors_in_flight_.fetch_add(1) >= opt_.max_mirrors_in_flight) {
+      mirrors_in_flight_.fetch_sub(1);
+      x.active->upstreams[m]->metrics.mirrors_dropped->Increment();
+      mirrors_dropped_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    asio::co_spawn(*iocs_[x.thread], Mirror(x.active, m, x.mirror_req, x.thread), LogException{"mirror"});
+  }
+}
+
+awaitable<bool> Gateway::Impl::ReadResponseHead(Exchange& x, std::optional<http::response_parser<http::buffer_body>>& rpo) {
+  // The response header, skipping interim 100 Continue.
+  auto& req = x.bp->get();
   for (bool retried = false;;) {
     rpo.emplace();
     rpo->body_limit(std::numeric_limits<std::uint64_t>::max());
-    if (is_head) rpo->skip(true);
-    upstream->expires_after(opt_.response_timeout);
-    co_await http::async_read_header(*upstream, ubuf, *rpo, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec && rpo->get().result() == http::status::continue_) continue;
-    bool stale = ec == http::error::end_of_stream || ec == asio::error::eof ||
-                 ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
-    if (stale && reused && !retried && bodiless_request && ubuf.size() == 0) {
-      // The pooled connection had been closed by the upstream: send the
-      // (bodiless, so repeatable) request again on a fresh connection.
-      retried = true;
-      reused = false;
-      upstream.reset();
-      auto fresh = co_await Connect(backend, opt_.connect_timeout);
-      if (!fresh) break;
-      upstream.emplace(std::move(*fresh));
-      sr.emplace(req);
-      req.body().data = nullptr;
-      req.body().size = 0;
-      req.body().more = false;
-      upstream->expires_after(opt_.body_timeout);
-      co_await http::async_write(*upstream, *sr, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) break;
-      continue;
-    }
-    break;
+    if (x.is_head) rpo->skip(true);
+    x.upstream->expires_after(opt_.response_timeout);
+    co_await http::async_read_header(*x.upstream, x.ubuf, *rpo, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (!x.ec && rpo->get().result() == http::status::continue_) continue;
+    bool stale = x.ec == http::error::end_of_stream || x.ec == asio::error::eof ||
+                 x.ec == asio::error::connection_reset || x.ec == asio::error::broken_pipe;
+    if (!(stale && x.reused && !retried && x.bodiless_request && x.ubuf.size() == 0)) break;
+    // The pooled connection had been closed by the upstream: send the
+    // (bodiless, so repeatable) request again on a fresh connection.
+    retried = true;
+    x.reused = false;
+    x.upstream.reset();
+    auto fresh = co_await Connect(x.backend, opt_.connect_timeout);
+    if (!fresh) break;
+    x.upstream.emplace(std::move(*fresh));
+    x.sr.emplace(req);
+    req.body().data = nullptr;
+    req.body().size = 0;
+    req.body().more = false;
+    x.upstream->expires_after(opt_.body_timeout);
+    co_await http::async_write(*x.upstream, *x.sr, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) break;
   }
-  auto& rp = *rpo;
-  if (ec) {
-    spdlog::debug("[gateway] upstream {} response header: {}", backend->address, ec.message());
-    bool timeout = ec == beast::error::timeout;
-    if (!timeout) MarkPassiveDown(backend);
-    int code = timeout ? 504 : 502;
-    Observe(up, code, start);
-    co_await Reply(client, timeout ? http::status::gateway_timeout : http::status::bad_gateway,
-                   "upstream " + up->name + (timeout ? " timed out" : " closed the connection"), false,
-                   "upstream_error");
-    co_return false;
-  }
-  auto& res = rp.get();
-  int status = res.result_int();
+  if (!x.ec && x.upstream) co_return true;
+  if (!x.ec) x.ec = asio::error::connection_reset;  // no fresh connection for the retry
+  spdlog::debug("[gateway] upstream {} response header: {}", x.backend->address, x.ec.message());
+  bool timeout = x.ec == beast::error::timeout;
+  if (!timeout) MarkPassiveDown(x.backend);
+  Observe(x.up, timeout ? 504 : 502, x.start);
+  co_await Reply(x.client, timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+                 "upstream " + x.up->name + (timeout ? " timed out" : " closed the connection"), false,
+                 "upstream_error");
+  co_return false;
+}
+
+void Gateway::Impl::CountResponse(BackendState* backend, int status) {
+  // Passive health: a run of 5xx answers takes the backend out for a while.
   if (status >= 500) {
     if (backend->consecutive_5xx.fetch_add(1) + 1 >= opt_.passive_5xx_threshold) {
       backend->consecutive_5xx.store(0);
@@ -815,88 +817,156 @@ awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_
   } else if (backend->consecutive_5xx.load(std::memory_order_relaxed) != 0) {
     backend->consecutive_5xx.store(0);
   }
+}
 
-  if (upgrade && status == 101) {
-    // Hand both sockets to a byte tunnel; leftovers go first.
-    http::response_serializer<http::buffer_body> rs{res};
-    client.expires_after(opt_.body_timeout);
-    co_await http::async_write_header(client, rs, asio::redirect_error(asio::use_awaitable, ec));
-    Observe(up, status, start);
-    if (ec) co_return false;
-    client.expires_never();
-    upstream->expires_never();
-    if (buf.size()) {
-      co_await asio::async_write(*upstream, buf.data(), asio::redirect_error(asio::use_awaitable, ec));
-      buf.consume(buf.size());
-    }
-    if (ubuf.size()) {
-      co_await asio::async_write(client, ubuf.data(), asio::redirect_error(asio::use_awaitable, ec));
-      ubuf.consume(ubuf.size());
-    }
-    if (ec) co_return false;
-    auto c = std::make_shared<beast::tcp_stream>(std::move(client));
-    auto u = std::make_shared<beast::tcp_stream>(std::move(*upstream));
-    co_await Tunnel(c, u);
-    co_return false;
+awaitable<void> Gateway::Impl::TunnelUpgrade(Exchange& x, http::response<http::buffer_body>& res, int status) {
+  // Hand both sockets to a byte tunnel; leftovers go first.
+  http::response_serializer<http::buffer_body> rs{res};
+  x.client.expires_after(opt_.body_timeout);
+  co_await http::async_write_header(x.client, rs, asio::redirect_error(asio::use_awaitable, x.ec));
+  Observe(x.up, status, x.start);
+  if (x.ec) co_return;
+  x.client.expires_never();
+  x.upstream->expires_never();
+  if (x.buf.size()) {
+    co_await asio::async_write(*x.upstream, x.buf.data(), asio::redirect_error(asio::use_awaitable, x.ec));
+    x.buf.consume(x.buf.size());
   }
+  if (x.ubuf.size()) {
+    co_await asio::async_write(x.client, x.ubuf.data(), asio::redirect_error(asio::use_awaitable, x.ec));
+    x.ubuf.consume(x.ubuf.size());
+  }
+  if (x.ec) co_return;
+  auto c = std::make_shared<beast::tcp_stream>(std::move(x.client));
+  auto u = std::make_shared<beast::tcp_stream>(std::move(*x.upstream));
+  co_await Tunnel(c, u);
+}
 
-  bool upstream_reusable = res.keep_alive() && !upgrade;
+awaitable<bool> Gateway::Impl::StreamResponse(Exchange& x, http::response_parser<http::buffer_body>& rp, int status) {
+  auto& res = rp.get();
+  bool upstream_reusable = res.keep_alive() && !x.upgrade;
   StripHopByHop(res, false);
-  bool bodiless = is_head || status / 100 == 1 || status == 204 || status == 304;
+  bool bodiless = x.is_head || status / 100 == 1 || status == 204 || status == 304;
   if (!bodiless && !res.chunked() && !res.has_content_length()) {
     // Body delimited by the upstream closing: re-frame as chunked.
     res.chunked(true);
     upstream_reusable = false;
   }
-  res.keep_alive(client_keep);
+  res.keep_alive(x.client_keep);
   res.version(11);
   http::response_serializer<http::buffer_body> rs{res};
   res.body().data = nullptr;
   res.body().size = 0;
   res.body().more = !rp.is_done();
-  if (!rp.is_done() && ubuf.size() == 0) {
+  if (!rp.is_done() && x.ubuf.size() == 0) {
     // The body is not here yet (maybe a slow stream): the header goes now.
     // Otherwise it leaves together with the first body bytes, in one write.
-    client.expires_after(opt_.body_timeout);
-    co_await http::async_write_header(client, rs, asio::redirect_error(asio::use_awaitable, ec));
+    x.client.expires_after(opt_.body_timeout);
+    co_await http::async_write_header(x.client, rs, asio::redirect_error(asio::use_awaitable, x.ec));
   }
-  bool client_ok = !ec;
+  bool client_ok = !x.ec;
   bool upstream_ok = true;
   while (client_ok && !rp.is_done()) {
-    res.body().data = chunk.data();
-    res.body().size = chunk.size();
-    upstream->expires_after(opt_.body_timeout);
-    co_await http::async_read_some(*upstream, ubuf, rp, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) {
+    res.body().data = x.chunk.data();
+    res.body().size = x.chunk.size();
+    x.upstream->expires_after(opt_.body_timeout);
+    co_await http::async_read_some(*x.upstream, x.ubuf, rp, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) {
       upstream_ok = false;
       break;
     }
-    size_t n = chunk.size() - res.body().size;
-    res.body().data = chunk.data();
+    size_t n = x.chunk.size() - res.body().size;
+    res.body().data = x.chunk.data();
     res.body().size = n;
     res.body().more = !rp.is_done();
     if (n == 0 && res.body().more) continue;
-    client.expires_after(opt_.body_timeout);
-    co_await http::async_write(client, rs, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) client_ok = false;
+    x.client.expires_after(opt_.body_timeout);
+    co_await http::async_write(x.client, rs, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) client_ok = false;
   }
   if (client_ok && upstream_ok && !rs.is_done()) {
     res.body().data = nullptr;
     res.body().size = 0;
     res.body().more = false;
-    co_await http::async_write(client, rs, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) client_ok = false;
+    co_await http::async_write(x.client, rs, asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec == http::error::need_buffer) x.ec = {};
+    if (x.ec) client_ok = false;
   }
-  Observe(up, status, start);
-  if (upstream_ok && client_ok && upstream_reusable && rp.is_done() && ubuf.size() == 0) {
-    PutIdle(thread, backend->address, std::move(*upstream));
+  Observe(x.up, status, x.start);
+  if (upstream_ok && client_ok && upstream_reusable && rp.is_done() && x.ubuf.size() == 0) {
+    PutIdle(x.thread, x.backend->address, std::move(*x.upstream));
   }
   // An upstream failing mid-body cannot be reported with a status any more:
   // closing the client connection tells it the response is truncated.
-  co_return client_ok && upstream_ok && client_keep;
+  co_return client_ok && upstream_ok && x.client_keep;
+}
+
+awaitable<bool> Gateway::Impl::HandleOne(beast::tcp_stream& client, beast::flat_buffer& buf,
+                                         http::request_parser<http::empty_body>& hp, int thread,
+                                         const std::string& remote, std::vector<char>& chunk,
+                                         beast::flat_buffer& ubuf) {
+  ubuf.clear();  // the upstream read buffer, reused across requests
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  Exchange x(client, buf, chunk, ubuf, thread);
+  x.start = Clock::now();
+  auto& head = hp.get();
+  bool has_body = hp.chunked() || (hp.content_length() && *hp.content_length() > 0);
+  // After answering without reading the body, the connection cannot be reused.
+  x.keep_if_rejected = head.keep_alive() && !has_body;
+  x.active = active_.load();
+  std::string host_header;
+  if (std::optional<Rejection> r = Admit(head, *x.active, x.keep_if_rejected, &host_header, &x.route)) {
+    co_await Reply(client, r->status, r->text, r->keep, r->reason, r->location);
+    co_return r->keep;
+  }
+  int64_t now_ns = NowNs();
+  int pick = x.route->picker->Pick([&](int i) {
+    return x.active->upstreams[x.route->target_upstreams[i]]->AnyHealthy(now_ns);
+  });
+  if (pick < 0) {
+    co_await Reply(client, http::status::service_unavailable, "no healthy backend", x.keep_if_rejected, "no_healthy");
+    co_return x.keep_if_rejected;
+  }
+  x.up = x.active->upstreams[x.route->target_upstreams[pick]].get();
+  x.upgrade = IsUpgrade(head);
+  x.client_keep = head.keep_alive() && !x.upgrade;
+  x.is_head = head.method() == http::verb::head;
+  if (http::token_list(head[http::field::expect]).exists("100-continue")) {
+    head.erase(http::field::expect);
+    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+    client.expires_after(opt_.body_timeout);
+    co_await asio::async_write(client, asio::buffer(k100.data(), k100.size()),
+                               asio::redirect_error(asio::use_awaitable, x.ec));
+    if (x.ec) co_return false;
+  }
+  PickMirrors(x, hp.content_length().value_or(0));
+  x.bp.emplace(std::move(hp));
+  x.bp->body_limit(std::numeric_limits<std::uint64_t>::max());
+  x.bodiless_request = x.bp->is_done();
+  RewriteRequest(x, remote, host_header);
+
+  if (!co_await ConnectAndSendHead(x)) {
+    Reject("upstream_unavailable");
+    x.up->metrics.by_class[5]->Increment();
+    x.up->metrics.errors_5xx->Increment();
+    DropMirrors(x);
+    bool none_healthy = !x.up->AnyHealthy(NowNs());
+    co_await Reply(client, none_healthy ? http::status::service_unavailable : http::status::bad_gateway,
+                   "upstream " + x.up->name + " is unavailable", x.keep_if_rejected, "upstream_unavailable");
+    co_return x.keep_if_rejected;
+  }
+  if (!co_await StreamRequestBody(x)) co_return false;
+  std::optional<http::response_parser<http::buffer_body>> rpo;
+  if (!co_await ReadResponseHead(x, rpo)) co_return false;
+  int status = rpo->get().result_int();
+  CountResponse(x.backend, status);
+  if (x.upgrade && status == 101) {
+    co_await TunnelUpgrade(x, rpo->get(), status);
+    co_return false;
+  }
+  co_return co_await StreamResponse(x, *rpo, status);
 }
 
 awaitable<void> Gateway::Impl::Pump(std::shared_ptr<beast::tcp_stream> from, std::shared_ptr<beast::tcp_stream> to) {
