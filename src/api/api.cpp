@@ -15,6 +15,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
         return auth::Authenticate(store, clock, TokenOf(req, &from_cookie));
       }),
       static_(options.web_dir) {
+  ctx_.snapshots = &snapshots_;
   RegisterSessionRoutes(router_, ctx_);
   RegisterUserRoutes(router_, ctx_);
   RegisterProjectRoutes(router_, ctx_);

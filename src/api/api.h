@@ -10,6 +10,7 @@
 #include "api/handlers/handlers.h"
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/snapshot_cache.h"
 #include "api/static_files.h"
 
 namespace quader::api {
@@ -48,6 +49,7 @@ class Api {
   ResponseCache lists_;
   auth::LoginLimiter login_limiter_;
   auth::PasswordWorkers password_workers_;
+  SnapshotCache snapshots_;
   HandlerContext ctx_;
   Router router_;
   StaticFiles static_;

@@ -338,6 +338,21 @@ Result<std::vector<RunTaskRecord>> ListRunTasks(Tx& tx, int64_t run_id) {
       tx.Query(std::string("SELECT ") + kTaskCols + " WHERE run_id = ? ORDER BY position", {run_id}), TaskFromRow);
 }
 
+Result<std::vector<RunTaskRecord>> ListRunTasks(Tx& tx, int64_t run_id, int64_t offset, int64_t limit) {
+  return Map<RunTaskRecord>(
+      tx.Query(std::string("SELECT ") + kTaskCols + " WHERE run_id = ? AND position >= ? AND position < ? ORDER BY position",
+               {run_id, offset, offset + limit}),
+      TaskFromRow);
+}
+
+Result<std::map<std::string, int64_t>> CountRunTaskStates(Tx& tx, int64_t run_id) {
+  QUADER_ASSIGN_OR_RETURN(Rows rows,
+                          tx.Query("SELECT state, COUNT(*) FROM run_tasks WHERE run_id = ? GROUP BY state", {run_id}));
+  std::map<std::string, int64_t> out;
+  for (const auto& row : rows) out[row.Str(0)] = row.Int(1);
+  return out;
+}
+
 Result<std::optional<RunTaskRecord>> FindRunTask(Tx& tx, int64_t run_id, const std::string& name) {
   QUADER_ASSIGN_OR_RETURN(
       Rows rows, tx.Query(std::string("SELECT ") + kTaskCols + " WHERE run_id = ? AND name = ?", {run_id, name}));
@@ -375,6 +390,16 @@ Result<std::vector<AttemptRecord>> ListAttempts(Tx& tx, int64_t run_id) {
                "a.node, a.peak_memory, a.started_at, a.finished_at FROM task_attempts a "
                "JOIN run_tasks t ON t.id = a.run_task_id WHERE t.run_id = ? ORDER BY t.position, a.attempt",
                {run_id}),
+      AttemptFromRow);
+}
+
+Result<std::vector<AttemptRecord>> ListAttempts(Tx& tx, int64_t run_id, int64_t offset, int64_t limit) {
+  return Map<AttemptRecord>(
+      tx.Query("SELECT a.id, a.run_task_id, a.attempt, a.state, a.exit_code, a.oom_killed, a.reason, a.workload, "
+               "a.node, a.peak_memory, a.started_at, a.finished_at FROM task_attempts a "
+               "JOIN run_tasks t ON t.id = a.run_task_id WHERE t.run_id = ? AND t.position >= ? AND t.position < ? "
+               "ORDER BY t.position, a.attempt",
+               {run_id, offset, offset + limit}),
       AttemptFromRow);
 }
 

@@ -3,6 +3,7 @@
 // schedule_records tables. Every function runs on a caller's Tx. Specs are
 // JSON text validated by pipeline/spec.h before they get here.
 
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -150,12 +151,18 @@ Status DeleteRun(Tx& tx, int64_t id);
 
 // --- run tasks and attempts
 Result<std::vector<RunTaskRecord>> ListRunTasks(Tx& tx, int64_t run_id);
+// The tasks at positions [offset, offset + limit) in run order.
+Result<std::vector<RunTaskRecord>> ListRunTasks(Tx& tx, int64_t run_id, int64_t offset, int64_t limit);
+// How many tasks of the run are in each state.
+Result<std::map<std::string, int64_t>> CountRunTaskStates(Tx& tx, int64_t run_id);
 Result<std::optional<RunTaskRecord>> FindRunTask(Tx& tx, int64_t run_id, const std::string& name);
 // Writes every mutable column of the task.
 Status UpdateRunTask(Tx& tx, const RunTaskRecord& t);
 // Inserts or replaces the attempt (run_task_id, attempt).
 Status PutAttempt(Tx& tx, const AttemptRecord& a);
 Result<std::vector<AttemptRecord>> ListAttempts(Tx& tx, int64_t run_id);
+// The attempts of the tasks at positions [offset, offset + limit).
+Result<std::vector<AttemptRecord>> ListAttempts(Tx& tx, int64_t run_id, int64_t offset, int64_t limit);
 
 // --- schedule records
 // Inserts; kAlreadyExists when (pipeline, execution_date) has a record.

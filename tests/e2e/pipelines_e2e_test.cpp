@@ -248,6 +248,41 @@ tasks:
   EXPECT_EQ(argv.back(), "flaky");
 }
 
+// docs/api.md "Runs": a big run's tasks come in pages; the summary counts
+// come with every answer; bad page parameters are refused by name.
+TEST_F(PipelinesE2ETest, ARunsTasksComeInPages) {
+  std::string doc = "kind: Pipeline\nname: five\nparallelism: 5\ntasks:\n";
+  for (int i = 0; i < 5; ++i) {
+    doc += "  - {name: t" + std::to_string(i) + ", template: shell, retries: 1, retry_backoff: 0, env: {SCRIPT: '[ \"$QUADER_ATTEMPT\" -ge 2 ]'}}\n";
+  }
+  Call("POST", "/api/v1/apply", doc, 200);
+  int64_t id = RunPipeline("five");
+  Json all = WaitFinished(id);
+  ASSERT_EQ(all["state"], "succeeded") << all.dump(2);
+  ASSERT_EQ(all["tasks"].size(), 5u) << "without a page: every task";
+  EXPECT_EQ(all["task_count"], 5);
+  EXPECT_EQ(all["task_states"]["succeeded"], 5);
+  const std::string base = "/api/v1/runs/" + std::to_string(id);
+  Json first = Call("GET", base + "?tasks_limit=2", "", 200);
+  ASSERT_EQ(first["tasks"].size(), 2u);
+  EXPECT_EQ(first["tasks"][0]["name"], "t0");
+  EXPECT_EQ(first["tasks"][1]["name"], "t1");
+  EXPECT_EQ(first["tasks"][1]["attempts"].size(), 2u) << "each task with its own attempts";
+  EXPECT_EQ(first["tasks_next_offset"], 2);
+  EXPECT_EQ(first["task_count"], 5);
+  Json last = Call("GET", base + "?tasks_offset=4&tasks_limit=2", "", 200);
+  ASSERT_EQ(last["tasks"].size(), 1u);
+  EXPECT_EQ(last["tasks"][0]["name"], "t4");
+  EXPECT_TRUE(last["tasks_next_offset"].is_null());
+  Json summary = Call("GET", base + "?tasks_limit=0", "", 200);
+  EXPECT_TRUE(summary["tasks"].empty());
+  EXPECT_EQ(summary["task_states"]["succeeded"], 5);
+  for (const char* bad : {"?tasks_limit=-1", "?tasks_limit=two", "?tasks_offset=1x"}) {
+    Json e = Call("GET", base + bad, "", 400);
+    EXPECT_NE(e.dump().find("tasks_"), std::string::npos) << bad << ": " << e.dump();
+  }
+}
+
 TEST_F(PipelinesE2ETest, TimeoutKillsStopEndsAndDebugRunsOneTask) {
   Call("POST", "/api/v1/apply", R"(
 kind: Pipeline

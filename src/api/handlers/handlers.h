@@ -35,6 +35,8 @@ class NotebookController;
 
 namespace quader::api {
 
+class SnapshotCache;
+
 // What handlers share. Outlives the router; every member is thread-safe.
 struct HandlerContext {
   store::Store& store;
@@ -55,6 +57,7 @@ struct HandlerContext {
   auth::PasswordWorkers* password_workers = nullptr;  // null: hashing on the request's worker
   std::string metrics_token;  // a bearer token that may read /metrics; "": admins only
   std::string isolation_missing;  // what keeps users' workloads apart and is missing; "": nothing
+  SnapshotCache* snapshots = nullptr;  // parsed run snapshots; null: parsed per request
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }

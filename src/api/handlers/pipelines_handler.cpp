@@ -1,10 +1,12 @@
 // /api/v1/templates, /pipelines, /runs, /schedules (SPEC §5,
 // docs/pipelines.md), and the JobTemplate and Pipeline kinds.
 #include <algorithm>
+#include <unordered_map>
 
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
+#include "api/snapshot_cache.h"
 #include "cron/cron_expr.h"
 #include "cron/schedule_controller.h"
 #include "pipeline/launch.h"
@@ -424,8 +426,9 @@ Result<std::optional<int64_t>> PipelineFilter(store::Tx& tx, const Request& req)
   return std::optional<int64_t>(p->id);
 }
 
+// `attempts`: the task's own, in order.
 Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* spec,
-                 const std::vector<store::AttemptRecord>& attempts) {
+                 const std::vector<const store::AttemptRecord*>& attempts) {
   Json j = {{"name", t.name},
             {"state", t.state},
             {"attempt", t.attempt},
@@ -458,8 +461,8 @@ Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* sp
     j["timeout"] = ts->timeout_seconds;
   }
   Json list = Json::array();
-  for (const auto& a : attempts) {
-    if (a.run_task_id != t.id) continue;
+  for (const store::AttemptRecord* p : attempts) {
+    const store::AttemptRecord& a = *p;
     list.push_back({{"attempt", a.attempt},
                     {"state", a.state},
                     {"exit_code", a.exit_code ? Json(*a.exit_code) : Json(nullptr)},
@@ -475,8 +478,38 @@ Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* sp
   return j;
 }
 
-// `detail`: tasks with attempts (one run); else a summary count per state (lists).
-Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail) {
+// Which of a run's tasks a detailed answer lists: all, or a page of them.
+struct TaskPage {
+  int64_t offset = 0;
+  std::optional<int64_t> limit;  // none: every task
+};
+
+// `?tasks_offset=N&tasks_limit=M` (docs/api.md "Runs"): a page of a big run's tasks.
+Result<TaskPage> TaskPageParam(const Request& req) {
+  TaskPage page;
+  for (const char* name : {"tasks_offset", "tasks_limit"}) {
+    auto it = req.query.find(name);
+    if (it == req.query.end()) continue;
+    int64_t v = 0;
+    try {
+      size_t used = 0;
+      v = std::stoll(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument(name);
+    } catch (const std::exception&) {
+      return errors::Invalid(name, "\"" + it->second + "\" is not a whole number");
+    }
+    if (v < 0) return errors::Invalid(name, "must not be negative, got " + it->second);
+    if (std::string(name) == "tasks_offset") page.offset = v;
+    else page.limit = std::min<int64_t>(v, 1000);
+  }
+  if (page.offset > 0 && !page.limit) page.limit = 1000;
+  return page;
+}
+
+// `detail`: tasks with attempts (one run: all, or `page` of them); else a
+// summary count per state (lists). Both carry task_count and task_states.
+Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail, const TaskPage& page = {},
+                     SnapshotCache* snapshots = nullptr) {
   Json j = {{"id", r.id},
             {"project", r.project},
             {"pipeline", r.pipeline_name},
@@ -492,31 +525,42 @@ Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail) {
             {"created_at", FormatRfc3339Ms(r.created_at)},
             {"started_at", MsOrNull(r.started_at)},
             {"finished_at", MsOrNull(r.finished_at)}};
-  std::optional<pipeline::PipelineSpec> spec;
+  std::shared_ptr<const pipeline::PipelineSpec> spec;
   if (detail) {
-    Json snapshot = Json::parse(r.snapshot, nullptr, false);
-    if (snapshot.is_object()) {
-      auto s = pipeline::ParsePipelineSpec(snapshot.value("pipeline", Json::object()));
-      if (s.ok()) spec = std::move(*s);
-    }
+    SnapshotCache uncached(1);
+    spec = (snapshots ? snapshots : &uncached)->Get(r.id, r.snapshot);
   }
   j["execution_date"] = pipeline::FormatExecutionDate(r.execution_date, r.timezone);
   j["timezone"] = r.timezone;
-  QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, r.id));
-  if (detail) {
-    QUADER_ASSIGN_OR_RETURN(auto attempts, store::ListAttempts(tx, r.id));
-    Json list = Json::array();
-    for (const auto& t : tasks) list.push_back(TaskRunJson(t, spec ? &*spec : nullptr, attempts));
-    j["tasks"] = list;
-    if (spec) {
-      j["parallelism"] = spec->parallelism;
-      j["global_env"] = spec->global_env;
-    }
+  QUADER_ASSIGN_OR_RETURN(auto counts, store::CountRunTaskStates(tx, r.id));
+  int64_t count = 0;
+  for (const auto& [state, n] : counts) count += n;
+  j["task_states"] = counts;
+  j["task_count"] = count;
+  if (!detail) return j;
+  std::vector<store::RunTaskRecord> tasks;
+  std::vector<store::AttemptRecord> attempts;
+  if (page.limit) {
+    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id, page.offset, *page.limit));
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id, page.offset, *page.limit));
+    j["tasks_offset"] = page.offset;
+    j["tasks_next_offset"] = page.offset + *page.limit < count ? Json(page.offset + *page.limit) : Json(nullptr);
   } else {
-    Json counts = Json::object();
-    for (const auto& t : tasks) counts[t.state] = counts.value(t.state, 0) + 1;
-    j["task_states"] = counts;
-    j["task_count"] = tasks.size();
+    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id));
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id));
+  }
+  Json list = Json::array();
+  std::unordered_map<int64_t, std::vector<const store::AttemptRecord*>> by_task;
+  for (const auto& a : attempts) by_task[a.run_task_id].push_back(&a);
+  const std::vector<const store::AttemptRecord*> none;
+  for (const auto& t : tasks) {
+    auto it = by_task.find(t.id);
+    list.push_back(TaskRunJson(t, spec.get(), it == by_task.end() ? none : it->second));
+  }
+  j["tasks"] = std::move(list);
+  if (spec) {
+    j["parallelism"] = spec->parallelism;
+    j["global_env"] = spec->global_env;
   }
   return j;
 }
@@ -588,7 +632,8 @@ Response GetRun(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kView));
-    QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true));
+    QUADER_ASSIGN_OR_RETURN(TaskPage page, TaskPageParam(req));
+    QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true, page, ctx.snapshots));
     return Status::Ok();
   });
   return st.ok() ? JsonReply(out) : ErrorReply(st);
