@@ -12,6 +12,8 @@
 #include "experiment/experiment_spec.h"
 #include "runtime/labels.h"
 #include "workload/attempt.h"
+#include "workload/log_follow.h"
+#include "workload/ownership.h"
 #include "workload/mounts.h"
 
 namespace quader::experiment {
@@ -641,60 +643,38 @@ void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtim
 }
 
 bool ExperimentController::OwnsWorkload(const runtime::WorkloadStatus& w) {
-  auto owner = w.labels.find(runtime::kLabelOwner);
-  auto seq = w.labels.find(runtime::kLabelTrial);
-  if (owner == w.labels.end() || seq == w.labels.end()) return false;
-  bool owned = false;
-  (void)store_.Read([&](store::Tx& tx) -> Status {
-    int64_t id = 0;
+  return workload::Owns(store_, w, [&w](store::Tx& tx, const workload::Owner& o) -> Result<bool> {
     int sequence = 0;
     try {
-      id = std::stoll(owner->second);
-      sequence = std::stoi(seq->second);
+      sequence = std::stoi(o.member);
     } catch (const std::exception&) {
-      return Status::Ok();
+      return false;
     }
-    QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, id, sequence));
-    owned = t && t->state == "running" && t->workload == w.name;
-    return Status::Ok();
+    QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, o.id, sequence));
+    return t && t->state == "running" && t->workload == w.name;
   });
-  return owned;
 }
 
 Status ExperimentController::FollowLog(int64_t experiment_id, int sequence, bool follow,
                                        const std::function<bool(std::string_view)>& write) {
-  auto deadline = steady_clock::now() + std::chrono::hours(24);
-  bool streamed_live = false;
-  std::string path = LogPath(experiment_id, sequence);
-  while (steady_clock::now() < deadline) {
-    if (Stopping()) return Status::Ok();
+  auto look = [&]() -> Result<workload::LogSource> {
     std::optional<store::TrialRecord> rec;
     QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
       QUADER_ASSIGN_OR_RETURN(rec, store::FindTrial(tx, experiment_id, sequence));
       return Status::Ok();
     }));
     if (!rec) return errors::NotFound("trial", std::to_string(sequence));
-    std::error_code ec;
-    if (Terminal(rec->state) && fs::exists(path, ec)) {
-      if (streamed_live) return Status::Ok();
-      std::ifstream in(path, std::ios::binary);
-      std::string buf(64 * 1024, '\0');
-      while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-        if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return Status::Ok();
-      }
-      return Status::Ok();
+    workload::LogSource source;
+    source.saved_path = LogPath(experiment_id, sequence);
+    if (Terminal(rec->state)) {
+      source.phase = workload::LogSource::Phase::kEnded;
+    } else if (rec->state == "running") {
+      source.phase = workload::LogSource::Phase::kRunning;
+      source.workload = rec->workload;
     }
-    if (rec->state == "running" && !streamed_live) {
-      Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
-        if (!chunk.empty()) streamed_live = true;
-        return write(chunk);
-      });
-      if (st.ok() && (streamed_live || !follow)) return Status::Ok();
-    }
-    if (!follow || Terminal(rec->state)) return Status::Ok();
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-  return Status::Ok();
+    return source;
+  };
+  return workload::FollowLog(runtime_, look, write, [this] { return Stopping(); }, {follow});
 }
 
 Result<store::TrialRecord> AuthenticateTrial(store::Tx& tx, const std::string& token) {

@@ -14,6 +14,7 @@
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "workload/mounts.h"
+#include "workload/ownership.h"
 
 namespace quader::notebook {
 namespace {
@@ -216,14 +217,9 @@ Status NotebookController::Logs(int64_t notebook_id, bool follow,
 }
 
 bool NotebookController::OwnsWorkload(const runtime::WorkloadStatus& w) {
-  int id = LabelInt(w, runtime::kLabelOwner);
-  if (id <= 0) return false;
-  bool exists = false;
-  (void)store_.Read([&](store::Tx& tx) -> Status {
-    exists = store::GetNotebook(tx, id).ok();
-    return Status::Ok();
+  return workload::Owns(store_, w, [](store::Tx& tx, const workload::Owner& o) -> Result<bool> {
+    return store::GetNotebook(tx, o.id).ok();
   });
-  return exists;
 }
 
 std::string NotebookController::CodeServer() const {

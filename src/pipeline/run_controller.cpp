@@ -18,6 +18,8 @@
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
 #include "workload/attempt.h"
+#include "workload/log_follow.h"
+#include "workload/ownership.h"
 #include "workload/mounts.h"
 
 namespace quader::pipeline {
@@ -246,24 +248,12 @@ void RunController::Post(Event e) {
 }
 
 bool RunController::OwnsWorkload(const runtime::WorkloadStatus& w) {
-  auto run_label = w.labels.find(runtime::kLabelRun);
-  auto task_label = w.labels.find(runtime::kLabelTask);
-  if (run_label == w.labels.end() || task_label == w.labels.end()) return false;
-  int64_t run_id = 0;
-  try {
-    run_id = std::stoll(run_label->second);
-  } catch (const std::exception&) {
-    return false;
-  }
-  bool owned = false;
-  (void)store_.Read([&](store::Tx& tx) -> Status {
-    auto run = store::GetRun(tx, run_id);
-    if (!run.ok() || IsTerminalWord(run->state)) return Status::Ok();
-    auto task = store::FindRunTask(tx, run_id, task_label->second);
-    owned = task.ok() && *task && (*task)->state == "running" && (*task)->workload == w.name;
-    return Status::Ok();
+  return workload::Owns(store_, w, [&w](store::Tx& tx, const workload::Owner& o) -> Result<bool> {
+    auto run = store::GetRun(tx, o.id);
+    if (!run.ok() || IsTerminalWord(run->state)) return false;
+    QUADER_ASSIGN_OR_RETURN(auto task, store::FindRunTask(tx, o.id, o.member));
+    return task && task->state == "running" && task->workload == w.name;
   });
-  return owned;
 }
 
 // --- the scheduler thread
@@ -974,10 +964,7 @@ void RunController::CheckOutputs(const std::string& dir, workload::AttemptEnd* e
 
 Status RunController::FollowLog(int64_t run_id, const std::string& task, int attempt, bool follow,
                                 const std::function<bool(std::string_view)>& write) {
-  auto deadline = steady_clock::now() + std::chrono::hours(24);
-  bool streamed_live = false;
-  while (steady_clock::now() < deadline) {
-    if (Stopping()) return Status::Ok();
+  auto look = [&]() -> Result<workload::LogSource> {
     std::optional<store::RunTaskRecord> rec;
     std::string run_state;
     QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
@@ -987,34 +974,18 @@ Status RunController::FollowLog(int64_t run_id, const std::string& task, int att
       return Status::Ok();
     }));
     if (!rec) return errors::NotFound("task", task);
+    workload::LogSource source;
     int a = attempt > 0 ? attempt : rec->attempt;
-    if (a > 0) {
-      std::string path = LogPath(run_id, task, a);
-      std::error_code ec;
-      if (fs::exists(path, ec)) {
-        std::ifstream in(path, std::ios::binary);
-        if (streamed_live) return Status::Ok();  // already sent while it ran
-        std::string buf(64 * 1024, '\0');
-        while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-          if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return Status::Ok();
-        }
-        return Status::Ok();
-      }
-      if (a == rec->attempt && rec->state == "running" && !rec->workload.empty() && !streamed_live) {
-        Status st = runtime_.Logs(rec->workload, follow, [&](const std::string& chunk) {
-          if (!chunk.empty()) streamed_live = true;
-          return write(chunk);
-        });
-        if (st.ok() && (streamed_live || !follow)) return Status::Ok();
-      }
+    source.saved_path = a > 0 ? LogPath(run_id, task, a) : "";
+    if (a > 0 && a == rec->attempt && rec->state == "running" && !rec->workload.empty()) {
+      source.phase = workload::LogSource::Phase::kRunning;
+      source.workload = rec->workload;
+    } else if (IsTerminalWord(run_state) || (a > 0 && a < rec->attempt) || (a > 0 && a == rec->attempt)) {
+      source.phase = workload::LogSource::Phase::kEnded;  // a past attempt, or the last one is over
     }
-    if (!follow || IsTerminalWord(run_state) || (a > 0 && a < rec->attempt) ||
-        (IsTerminalWord(rec->state) && a == rec->attempt)) {
-      return Status::Ok();
-    }
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-  return Status::Ok();
+    return source;
+  };
+  return workload::FollowLog(runtime_, look, write, [this] { return Stopping(); }, {follow});
 }
 
 }  // namespace quader::pipeline

@@ -15,6 +15,7 @@
 #include "serving/service_plan.h"
 #include "serving/service_spec.h"
 #include "serving/takeover.h"
+#include "workload/ownership.h"
 
 namespace quader::serving {
 namespace {
@@ -155,14 +156,9 @@ std::vector<ExternalPort> ServiceController::External(int64_t service_id) const 
 }
 
 bool ServiceController::OwnsWorkload(const runtime::WorkloadStatus& w) {
-  int id = LabelInt(w, runtime::kLabelOwner);
-  if (id <= 0) return false;
-  bool exists = false;
-  (void)store_.Read([&](store::Tx& tx) -> Status {
-    exists = store::GetService(tx, id).ok();
-    return Status::Ok();
+  return workload::Owns(store_, w, [](store::Tx& tx, const workload::Owner& o) -> Result<bool> {
+    return store::GetService(tx, o.id).ok();
   });
-  return exists;
 }
 
 // What one pass reads and decides: filled by its steps, then published.

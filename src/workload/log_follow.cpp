@@ -1,0 +1,61 @@
+#include "workload/log_follow.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace quader::workload {
+namespace {
+
+// Sends the whole file; false when the reader went away. A missing file sends nothing.
+bool SendFile(const std::string& path, const std::function<bool(std::string_view)>& write) {
+  std::ifstream in(path, std::ios::binary);
+  std::string buf(64 * 1024, '\0');
+  while (in && (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)) {
+    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource>()>& look,
+                 const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
+                 FollowOptions options) {
+  const auto deadline = std::chrono::steady_clock::now() + options.limit;
+  bool streamed_live = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (stopping()) return Status::Ok();
+    QUADER_ASSIGN_OR_RETURN(LogSource source, look());
+    switch (source.phase) {
+      case LogSource::Phase::kEnded:
+        // Already sent while it ran: the saved file holds the same bytes.
+        if (!streamed_live) SendFile(source.saved_path, write);
+        return Status::Ok();
+      case LogSource::Phase::kRunning:
+        if (!streamed_live) {
+          Status st = runtime.Logs(source.workload, options.follow, [&](const std::string& chunk) {
+            if (!chunk.empty()) streamed_live = true;
+            return write(chunk);
+          });
+          if (st.ok() && (streamed_live || !options.follow)) return Status::Ok();
+          if (!st.ok() && !options.follow) {
+            SendFile(source.saved_path, write);  // not started yet (its image?): the line about it
+            return Status::Ok();
+          }
+        }
+        break;
+      case LogSource::Phase::kWaiting:
+        if (!options.follow) {
+          SendFile(source.saved_path, write);
+          return Status::Ok();
+        }
+        break;
+    }
+    if (!options.follow) return Status::Ok();
+    std::this_thread::sleep_for(options.poll);
+  }
+  return Status::Ok();
+}
+
+}  // namespace quader::workload

@@ -1,0 +1,43 @@
+#pragma once
+// The one log follower of an attempt (a pipeline task's, a trial's): the
+// runtime's log while the workload runs, the saved file once it has ended
+// (workload/attempt.h saves it before the end is stored), and nothing twice.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "runtime/runtime.h"
+
+namespace quader::workload {
+
+// Where an attempt's log is, as its owner's records say now.
+struct LogSource {
+  enum class Phase {
+    kWaiting,  // not started yet (or waiting for its image): its saved file may hold a line about it
+    kRunning,  // `workload` runs: the runtime has the log
+    kEnded,    // over: the saved file has the whole log
+  };
+  Phase phase = Phase::kWaiting;
+  std::string workload;    // kRunning
+  std::string saved_path;  // the saved log
+};
+
+struct FollowOptions {
+  bool follow = false;  // until the attempt ends; else what there is now
+  std::chrono::milliseconds poll{200};
+  std::chrono::hours limit{24};
+};
+
+// Streams the log to `write` (false: the reader has gone; stop). `look`
+// reads the attempt's records each round (its errors end the follow);
+// `stopping` ends it early (the server stops). With `follow`, a live stream
+// is followed to its end; an attempt that ends before any live byte was
+// sent is read from its saved file.
+Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource>()>& look,
+                 const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
+                 FollowOptions options);
+
+}  // namespace quader::workload
