@@ -20,7 +20,7 @@ struct ApiOptions {
   std::string web_dir;  // built UI; empty or missing: a page explains how to build it
   images::BuildController* builds = nullptr;  // runs image builds; null: none
   pipeline::RunController* runs = nullptr;    // executes runs; null: none
-  cron::ScheduleController* schedules = nullptr;  // the cron; null: none
+  pipeline::ScheduleController* schedules = nullptr;  // the cron; null: none
   experiment::ExperimentController* experiments = nullptr;  // runs experiments; null: none
   serving::ServiceController* services = nullptr;            // runs services; null: none
   notebook::NotebookController* notebooks = nullptr;         // runs notebooks; null: none

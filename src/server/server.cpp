@@ -21,7 +21,7 @@
 #include "auth/users.h"
 #include "images/build_controller.h"
 #include "images/engine_builder.h"
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 #include "pipeline/launch.h"
 #include "experiment/experiment_controller.h"
 #include "gateway/gateway.h"
@@ -223,7 +223,7 @@ runtime::RuntimePolicy WorkloadPolicy(store::Store& store, const std::string& sh
 struct Controllers {
   std::shared_ptr<pipeline::WebhookGuard> webhook_guard;
   std::unique_ptr<pipeline::RunController> runs;
-  std::unique_ptr<cron::ScheduleController> schedules;
+  std::unique_ptr<pipeline::ScheduleController> schedules;
   std::unique_ptr<experiment::ExperimentController> experiments;
   std::unique_ptr<gateway::Gateway> gateway;
   std::string gateway_host;  // as --gateway-listen names it
@@ -249,7 +249,7 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
     if (wired->schedules) wired->schedules->Notify();
   };
   c->runs = std::make_unique<pipeline::RunController>(store, clock, rt, run_opts);
-  c->schedules = std::make_unique<cron::ScheduleController>(
+  c->schedules = std::make_unique<pipeline::ScheduleController>(
       store, clock,
       [&clock](store::Tx& tx, const store::PipelineRecord& p, int64_t execution_date,
                int64_t schedule_id) -> Result<int64_t> {

@@ -1,6 +1,6 @@
 // POST /api/v1/apply: the documents `quader apply -f` sends.
 #include "api/handlers/handlers.h"
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 #include "experiment/experiment_controller.h"
 #include "notebook/notebook_controller.h"
 #include "serving/service_controller.h"

@@ -19,8 +19,6 @@ class BuildController;
 }
 namespace quader::pipeline {
 class RunController;
-}
-namespace quader::cron {
 class ScheduleController;
 }
 namespace quader::experiment {
@@ -47,7 +45,7 @@ struct HandlerContext {
   int64_t token_ttl_seconds;
   images::BuildController* builds;  // null: builds are not run by this server
   pipeline::RunController* runs;    // null: runs are recorded but not executed (tests)
-  cron::ScheduleController* schedules;  // null: no cron
+  pipeline::ScheduleController* schedules;  // null: no cron
   experiment::ExperimentController* experiments;  // null: experiments are recorded but not run (tests)
   serving::ServiceController* services;  // null: services are recorded but not run (tests)
   notebook::NotebookController* notebooks;  // null: notebooks are recorded but not run (tests)

@@ -3,7 +3,7 @@
 // path, each in its own transaction, so an object is created whole or
 // refused with the reason, and never half-made.
 #include "api/handlers/handlers.h"
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 #include "cubestudio/convert.h"
 #include "experiment/experiment_controller.h"
 #include "serving/service_controller.h"

@@ -8,7 +8,7 @@
 #include "api/handlers/mount_check.h"
 #include "api/snapshot_cache.h"
 #include "cron/cron_expr.h"
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 #include "pipeline/launch.h"
 #include "pipeline/run_controller.h"
 #include "pipeline/spec.h"
@@ -250,7 +250,7 @@ Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
   j["created_by"] = p.created_by;
   j["created_at"] = FormatRfc3339(FromUnixSeconds(p.created_at));
   j["updated_at"] = FormatRfc3339(FromUnixSeconds(p.updated_at));
-  j["next_fire"] = TimeOrNull(cron::NextFireTime(tx, p));
+  j["next_fire"] = TimeOrNull(pipeline::NextFireTime(tx, p));
   auto last = store::LastRun(tx, p.id);
   j["last_run"] = last.ok() && *last ? Json{{"id", (*last)->id}, {"state", (*last)->state}} : Json(nullptr);
   return j;

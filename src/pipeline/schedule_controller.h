@@ -21,7 +21,7 @@
 #include "store/pipelines.h"
 #include "store/store.h"
 
-namespace quader::cron {
+namespace quader::pipeline {
 
 // The next fire time (Unix seconds) of `pipeline`'s enabled schedule after
 // the fires already recorded; nullopt without one. What the API shows as
@@ -82,4 +82,4 @@ class ScheduleController {
   std::deque<int64_t> fire_errors_;  // guarded by errors_mu_
 };
 
-}  // namespace quader::cron
+}  // namespace quader::pipeline

@@ -1,4 +1,4 @@
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 
 #include <gtest/gtest.h>
 
@@ -18,7 +18,7 @@
 #include "store/pipelines.h"
 #include "store/projects.h"
 
-namespace quader::cron {
+namespace quader::pipeline {
 namespace {
 
 using States = std::vector<std::string>;
@@ -519,4 +519,4 @@ TEST_F(ScheduleControllerTest, LauncherErrorSkipsTheRecordAndKeepsNothingOfTheRu
 }
 
 }  // namespace
-}  // namespace quader::cron
+}  // namespace quader::pipeline

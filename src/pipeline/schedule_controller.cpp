@@ -1,4 +1,4 @@
-#include "cron/schedule_controller.h"
+#include "pipeline/schedule_controller.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 #include "cron/cron_expr.h"
 #include "pipeline/spec.h"
 
-namespace quader::cron {
+namespace quader::pipeline {
 namespace {
 
 using std::chrono::milliseconds;
@@ -18,7 +18,7 @@ constexpr size_t kMaxFireErrors = 10000;
 
 struct Schedule {
   pipeline::PipelineSpec spec;
-  CronExpr cron;
+  cron::CronExpr cron;
   const date::time_zone* zone;
 };
 
@@ -26,8 +26,8 @@ struct Schedule {
 std::optional<Schedule> ScheduleOf(const store::PipelineRecord& p) {
   auto spec = pipeline::ParsePipelineSpec(Json::parse(p.spec, nullptr, false));
   if (!spec.ok() || !spec->schedule || !spec->schedule->enabled) return std::nullopt;
-  auto cron = CronExpr::Parse("schedule.cron", spec->schedule->cron);
-  auto zone = LoadZone("schedule.timezone", spec->schedule->timezone);
+  auto cron = cron::CronExpr::Parse("schedule.cron", spec->schedule->cron);
+  auto zone = cron::LoadZone("schedule.timezone", spec->schedule->timezone);
   if (!cron.ok() || !zone.ok()) return std::nullopt;
   return Schedule{std::move(*spec), std::move(*cron), *zone};
 }
@@ -297,4 +297,4 @@ void ScheduleController::DecideWaiting(int64_t pipeline_id) {
   if (launched > 0 && launched_) launched_();
 }
 
-}  // namespace quader::cron
+}  // namespace quader::pipeline
