@@ -35,53 +35,34 @@ Status BuildController::Recover() {
   });
 }
 
-void BuildController::Start() { thread_ = std::thread([this] { Loop(); }); }
+void BuildController::Start() {
+  stopping_ = false;
+  loop_.Start([this] { Pass(); }, [] { return std::chrono::milliseconds(2000); });
+}
 
 void BuildController::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
+  stopping_ = true;
   cancel_running_ = true;
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
 }
 
-void BuildController::Notify() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    notified_ = true;
-  }
-  wake_.notify_all();
-}
+void BuildController::Notify() { loop_.Notify(); }
 
 void BuildController::Cancel(int64_t build_id) {
   std::lock_guard<std::mutex> lock(mu_);
   if (running_id_ == build_id) cancel_running_ = true;
 }
 
-void BuildController::Loop() {
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_ || notified_; });
-      if (stopping_) return;
-      notified_ = false;
-    }
-    std::vector<store::ImageBuildRecord> pending;
-    Status st = store_.Read([&](store::Tx& tx) -> Status {
-      QUADER_ASSIGN_OR_RETURN(pending, store::ListImageBuildsInState(tx, "pending"));
-      return Status::Ok();
-    });
-    if (!st.ok()) spdlog::error("[images] listing pending builds failed: {}", st.ToString());
-    for (const auto& b : pending) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_) return;
-      }
-      RunOne(b);
-    }
+void BuildController::Pass() {
+  std::vector<store::ImageBuildRecord> pending;
+  Status st = store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(pending, store::ListImageBuildsInState(tx, "pending"));
+    return Status::Ok();
+  });
+  if (!st.ok()) spdlog::error("[images] listing pending builds failed: {}", st.ToString());
+  for (const auto& b : pending) {
+    if (stopping_) return;
+    RunOne(b);
   }
 }
 
@@ -177,11 +158,7 @@ Status BuildController::FollowLog(int64_t id, bool follow, const std::function<b
       }
       in.clear();  // at EOF: keep the position for the next round
     }
-    if (finished) return Status::Ok();
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (stopping_) return Status::Ok();
-    }
+    if (finished || stopping_) return Status::Ok();
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
   return Status::Ok();

@@ -15,6 +15,7 @@
 
 #include "auth/expand.h"
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "images/builder.h"
 #include "store/images.h"
 #include "store/store.h"
@@ -43,7 +44,8 @@ class BuildController {
   Status FollowLog(int64_t id, bool follow, const std::function<bool(std::string_view)>& write);
 
  private:
-  void Loop();
+  // One pass of the loop: runs the pending builds, one at a time.
+  void Pass();
   void RunOne(const store::ImageBuildRecord& build);
   bool Finished(int64_t id);
 
@@ -52,13 +54,11 @@ class BuildController {
   ImageBuilder& builder_;
   const std::string data_dir_;
 
+  WakeLoop loop_;
+  std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;      // guarded by mu_
-  bool notified_ = false;      // guarded by mu_
   int64_t running_id_ = 0;     // guarded by mu_
   std::atomic<bool> cancel_running_{false};
-  std::thread thread_;
 };
 
 }  // namespace quader::images
