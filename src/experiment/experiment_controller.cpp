@@ -10,6 +10,7 @@
 #include "auth/passwords.h"
 #include "core/files.h"
 #include "experiment/experiment_spec.h"
+#include "experiment/states.h"
 #include "runtime/labels.h"
 #include "workload/attempt.h"
 #include "workload/log_follow.h"
@@ -23,9 +24,9 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-bool Terminal(const std::string& state) {
-  return state == "succeeded" || state == "failed" || state == "stopped" || state == "early_stopped";
-}
+bool Terminal(const std::string& state) { return IsTerminalTrialWord(state); }
+
+bool Is(const std::string& word, TrialState state) { return ParseTrialState(word) == state; }
 
 
 std::string FormatNumber(double v) {
@@ -41,11 +42,11 @@ struct ExperimentController::TrialHandle {
   int64_t experiment_id = 0;
   int64_t trial_id = 0;
   int sequence = 0;
-  std::string cancel_state;  // controller thread only: stopped or early_stopped, once canceled
+  std::optional<TrialState> cancel_state;  // controller thread only: stopped or early_stopped, once canceled
   std::unique_ptr<workload::Attempt> attempt;
 };
 
-struct ExperimentController::TrialState {
+struct ExperimentController::ActiveTrial {
   store::TrialRecord rec;
   Json params;
   size_t assessed = 0;  // intermediate results the assessor has seen
@@ -59,7 +60,7 @@ struct ExperimentController::ExperimentState {
   std::unique_ptr<hpo::Assessor> assessor;
   hpo::Assessor* active_assessor = nullptr;  // the tuner's (Hyperband) or the configured one
   auth::ProjectSettings project;
-  std::map<int64_t, TrialState> trials;  // by trial id
+  std::map<int64_t, ActiveTrial> trials;  // by trial id
   int next_sequence = 0;
   int running = 0;
   int failed = 0;
@@ -73,7 +74,7 @@ struct ExperimentController::Event {
   enum Type { kEnded, kMetric } type = kEnded;
   int64_t trial_id = 0;
   std::shared_ptr<TrialHandle> handle;  // kEnded
-  std::string state;                    // kEnded: succeeded, failed; "" when canceled (see cancel_state)
+  std::optional<TrialState> state;      // kEnded: succeeded or failed; none when canceled (see cancel_state)
   std::string reason;
   std::optional<int> exit_code;
   bool lost = false;  // the workload was gone after a restart
@@ -219,7 +220,7 @@ void ExperimentController::LoadExperiments() {
     // Deleted: its trials are stopped and nothing more is recorded.
     spdlog::info("[hpo] experiment {} ({}) was deleted: stopping its trials", id, e->rec.name);
     e->done = true;
-    CancelRunning(*e, "stopped", "the experiment was deleted");
+    CancelRunning(*e, TrialState::kStopped, "the experiment was deleted");
   }
   for (const auto& rec : active) {
     if (experiments_.count(rec.id)) continue;
@@ -269,15 +270,16 @@ Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) 
   });
   for (const auto* t : ended) {
     Json params = Json::parse(t->params, nullptr, false);
-    e->tuner->Observe(t->sequence, params, t->state == "succeeded" ? t->final_value : std::nullopt);
-    if (e->active_assessor) e->active_assessor->TrialEnded(t->sequence, values[t->id], t->state == "succeeded");
-    if (t->state == "failed") e->failed++;
-    if (t->state == "succeeded" && t->final_value) MaybeGoalReached(*e, t->sequence, *t->final_value);
+    const bool succeeded = Is(t->state, TrialState::kSucceeded);
+    e->tuner->Observe(t->sequence, params, succeeded ? t->final_value : std::nullopt);
+    if (e->active_assessor) e->active_assessor->TrialEnded(t->sequence, values[t->id], succeeded);
+    if (Is(t->state, TrialState::kFailed)) e->failed++;
+    if (succeeded && t->final_value) MaybeGoalReached(*e, t->sequence, *t->final_value);
   }
   for (const auto& t : trials) {
     e->next_sequence = std::max(e->next_sequence, t.sequence + 1);
     if (Terminal(t.state)) continue;
-    TrialState ts;
+    ActiveTrial ts;
     ts.rec = t;
     ts.params = Json::parse(t.params, nullptr, false);
     e->tuner->Resumed(t.sequence, ts.params);
@@ -288,7 +290,7 @@ Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) 
     e->running++;
     StartThread(*e, it->second, std::move(by_name), /*adopt=*/true);
   }
-  if (e->stopping) CancelRunning(*e, "stopped", "the experiment reached its objective_goal");
+  if (e->stopping) CancelRunning(*e, TrialState::kStopped, "the experiment reached its objective_goal");
   spdlog::info("[hpo] experiment {} ({}/{}) loaded: {} trials so far, {} running", rec.id, rec.project, rec.name,
                trials.size(), e->running);
   experiments_[rec.id] = std::move(e);
@@ -298,7 +300,7 @@ Status ExperimentController::LoadExperiment(const store::ExperimentRecord& rec) 
 void ExperimentController::HandleEvents(std::vector<Event> events) {
   for (auto& ev : events) {
     ExperimentState* exp = nullptr;
-    TrialState* trial = nullptr;
+    ActiveTrial* trial = nullptr;
     for (auto& [id, e] : experiments_) {
       auto it = e->trials.find(ev.trial_id);
       if (it != e->trials.end()) {
@@ -316,15 +318,15 @@ void ExperimentController::HandleEvents(std::vector<Event> events) {
       ev.handle->attempt->Persisted();
       continue;
     }
-    std::string state = ev.state, reason = ev.reason;
-    if (state.empty()) state = ev.handle->cancel_state.empty() ? "stopped" : ev.handle->cancel_state;
+    std::string reason = ev.reason;
+    TrialState state = ev.state.value_or(ev.handle->cancel_state.value_or(TrialState::kStopped));
     TrialEnded(*exp, *trial, state, reason, ev.exit_code);
     if (ev.lost) spdlog::warn("[hpo] trial {} of experiment {}: {}", trial->rec.sequence, exp->rec.id, reason);
     ev.handle->attempt->Persisted();
   }
 }
 
-void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
+void ExperimentController::Assess(ExperimentState& e, ActiveTrial& t) {
   std::vector<store::MetricRecord> metrics;
   Status st = store_.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(metrics, store::ListMetrics(tx, t.rec.id));
@@ -340,16 +342,16 @@ void ExperimentController::Assess(ExperimentState& e, TrialState& t) {
       std::string reason = "stopped early by " + e.active_assessor->name() + " at step " + std::to_string(t.assessed) +
                            " (latest " + FormatNumber(prefix.back()) + ")";
       spdlog::info("[hpo] experiment {} trial {}: {}", e.rec.id, t.rec.sequence, reason);
-      if (!t.handle->attempt->canceled()) t.handle->cancel_state = "early_stopped";
+      if (!t.handle->attempt->canceled()) t.handle->cancel_state = TrialState::kEarlyStopped;
       t.handle->attempt->Cancel(reason, "early_stopped: " + reason);
       break;
     }
   }
 }
 
-void ExperimentController::TrialEnded(ExperimentState& e, TrialState& t, const std::string& state_in,
+void ExperimentController::TrialEnded(ExperimentState& e, ActiveTrial& t, TrialState state,
                                       const std::string& reason_in, std::optional<int> exit_code) {
-  std::string state = state_in, reason = reason_in;
+  std::string reason = reason_in;
   int64_t now = ToUnixMillis(clock_.Now());
   std::vector<double> values;
   std::optional<double> final_value;
@@ -361,31 +363,32 @@ void ExperimentController::TrialEnded(ExperimentState& e, TrialState& t, const s
     return Status::Ok();
   });
   if (!st.ok()) spdlog::warn("[hpo] reading trial {} failed: {}", t.rec.id, st.ToString());
-  if (state == "succeeded" && !final_value) reason = "exited 0 without reporting a final result";
-  if (state == "failed" && final_value && exit_code.value_or(0) == 0) {
+  if (state == TrialState::kSucceeded && !final_value) reason = "exited 0 without reporting a final result";
+  if (state == TrialState::kFailed && final_value && exit_code.value_or(0) == 0) {
     // Lost in a restart after it had reported its result.
-    state = "succeeded";
+    state = TrialState::kSucceeded;
   }
-  t.rec.state = state;
+  t.rec.state = std::string(WireName(state));
   t.rec.reason = reason;
   t.rec.exit_code = exit_code;
   t.rec.finished_at = now;
   t.rec.final_value = final_value;
   Status w = store_.Write([&](store::Tx& tx) { return store::UpdateTrial(tx, t.rec); });
   if (!w.ok()) spdlog::error("[hpo] recording trial {} failed: {}", t.rec.id, w.ToString());
-  e.tuner->Observe(t.rec.sequence, t.params, state == "succeeded" ? final_value : std::nullopt);
-  if (e.active_assessor) e.active_assessor->TrialEnded(t.rec.sequence, values, state == "succeeded");
+  const bool succeeded = state == TrialState::kSucceeded;
+  e.tuner->Observe(t.rec.sequence, t.params, succeeded ? final_value : std::nullopt);
+  if (e.active_assessor) e.active_assessor->TrialEnded(t.rec.sequence, values, succeeded);
   e.running--;
-  if (state == "failed") e.failed++;
-  if (state == "succeeded" && final_value && MaybeGoalReached(e, t.rec.sequence, *final_value)) {
-    CancelRunning(e, "stopped", "the experiment reached its objective_goal");
+  if (state == TrialState::kFailed) e.failed++;
+  if (succeeded && final_value && MaybeGoalReached(e, t.rec.sequence, *final_value)) {
+    CancelRunning(e, TrialState::kStopped, "the experiment reached its objective_goal");
   }
   t.handle.reset();
-  spdlog::info("[hpo] experiment {} trial {} {}{}{}", e.rec.id, t.rec.sequence, state,
+  spdlog::info("[hpo] experiment {} trial {} {}{}{}", e.rec.id, t.rec.sequence, t.rec.state,
                final_value ? " value " + FormatNumber(*final_value) : "", reason.empty() ? "" : ": " + reason);
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_.trials_finished++;
-  if (state == "early_stopped") stats_.trials_early_stopped++;
+  if (state == TrialState::kEarlyStopped) stats_.trials_early_stopped++;
 }
 
 bool ExperimentController::MaybeGoalReached(ExperimentState& e, int sequence, double value) {
@@ -397,11 +400,11 @@ bool ExperimentController::MaybeGoalReached(ExperimentState& e, int sequence, do
   return true;
 }
 
-void ExperimentController::CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason) {
+void ExperimentController::CancelRunning(ExperimentState& e, TrialState state, const std::string& reason) {
   for (auto& [id, t] : e.trials) {
     if (!t.handle || t.handle->attempt->canceled()) continue;
     t.handle->cancel_state = state;
-    t.handle->attempt->Cancel(reason, state + (reason.empty() ? "" : ": " + reason));
+    t.handle->attempt->Cancel(reason, std::string(WireName(state)) + (reason.empty() ? "" : ": " + reason));
   }
 }
 
@@ -433,19 +436,19 @@ void ExperimentController::Advance(ExperimentState& e) {
       e.stopping = true;
       e.final_state = "stopped";
       e.final_reason = "stopped on request";
-      CancelRunning(e, "stopped", "the experiment was stopped");
+      CancelRunning(e, TrialState::kStopped, "the experiment was stopped");
     } else if (e.failed > s.max_failed_trials) {
       e.stopping = true;
       e.final_state = "failed";
       e.final_reason = std::to_string(e.failed) + " trials failed (max_failed_trials is " +
                        std::to_string(s.max_failed_trials) + ")";
-      CancelRunning(e, "stopped", "the experiment failed");
+      CancelRunning(e, TrialState::kStopped, "the experiment failed");
     } else if (s.max_duration_seconds > 0 && e.rec.started_at &&
                now - *e.rec.started_at >= s.max_duration_seconds * 1000) {
       e.stopping = true;
       e.final_state = "succeeded";
       e.final_reason = "max_duration reached (" + std::to_string(s.max_duration_seconds) + "s)";
-      CancelRunning(e, "stopped", "the experiment reached its max_duration");
+      CancelRunning(e, TrialState::kStopped, "the experiment reached its max_duration");
     }
   }
   if (e.stopping) {
@@ -480,7 +483,7 @@ Status ExperimentController::LaunchTrial(ExperimentState& e) {
   rec.key = NewTrialKey();
   rec.token_hash = auth::HashToken(token);
   rec.params = params->dump();
-  rec.state = "running";
+  rec.state = std::string(WireName(TrialState::kRunning));
   rec.workload = "q" + options_.instance.substr(0, 8) + "-e" + std::to_string(e.rec.id) + "-s" + std::to_string(sequence);
   rec.created_at = ToUnixMillis(clock_.Now());
   rec.started_at = rec.created_at;
@@ -493,7 +496,7 @@ Status ExperimentController::LaunchTrial(ExperimentState& e) {
     return Status::Ok();
   }));
   e.next_sequence++;
-  TrialState ts;
+  ActiveTrial ts;
   ts.rec = rec;
   ts.params = *params;
   auto [it, _] = e.trials.emplace(rec.id, std::move(ts));
@@ -592,7 +595,7 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
   return spec;
 }
 
-void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtime::WorkloadSpec spec, bool adopt) {
+void ExperimentController::StartThread(ExperimentState& e, ActiveTrial& t, runtime::WorkloadSpec spec, bool adopt) {
   auto h = std::make_shared<TrialHandle>();
   h->experiment_id = e.rec.id;
   h->trial_id = t.rec.id;
@@ -615,9 +618,8 @@ void ExperimentController::StartThread(ExperimentState& e, TrialState& t, runtim
     done.type = Event::kEnded;
     done.trial_id = trial_id;
     done.handle = weak.lock();
-    done.state = end.how == workload::AttemptEnd::How::kSucceeded ? "succeeded"
-                 : end.how == workload::AttemptEnd::How::kFailed  ? "failed"
-                                                                   : "";
+    if (end.how == workload::AttemptEnd::How::kSucceeded) done.state = TrialState::kSucceeded;
+    if (end.how == workload::AttemptEnd::How::kFailed) done.state = TrialState::kFailed;
     done.reason = std::move(end.reason);
     done.exit_code = end.status.exit_code;
     done.lost = end.lost;
@@ -651,7 +653,7 @@ bool ExperimentController::OwnsWorkload(const runtime::WorkloadStatus& w) {
       return false;
     }
     QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, o.id, sequence));
-    return t && t->state == "running" && t->workload == w.name;
+    return t && Is(t->state, TrialState::kRunning) && t->workload == w.name;
   });
 }
 
@@ -668,7 +670,7 @@ Status ExperimentController::FollowLog(int64_t experiment_id, int sequence, bool
     source.saved_path = LogPath(experiment_id, sequence);
     if (Terminal(rec->state)) {
       source.phase = workload::LogSource::Phase::kEnded;
-    } else if (rec->state == "running") {
+    } else if (Is(rec->state, TrialState::kRunning)) {
       source.phase = workload::LogSource::Phase::kRunning;
       source.workload = rec->workload;
     }

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "experiment/states.h"
 #include "runtime/runtime.h"
 #include "store/experiments.h"
 #include "store/store.h"
@@ -93,7 +94,7 @@ class ExperimentController {
 
  private:
   struct TrialHandle;
-  struct TrialState;
+  struct ActiveTrial;
   struct ExperimentState;
   struct Event;
 
@@ -101,21 +102,21 @@ class ExperimentController {
   void LoadExperiments();
   Status LoadExperiment(const store::ExperimentRecord& rec);
   void HandleEvents(std::vector<Event> events);
-  void Assess(ExperimentState& e, TrialState& t);
+  void Assess(ExperimentState& e, ActiveTrial& t);
   void Advance(ExperimentState& e);
   Status LaunchTrial(ExperimentState& e);
   runtime::WorkloadSpec BuildSpec(const ExperimentState& e, const store::TrialRecord& t, const std::string& token);
   // Starts (or, with `adopt`, re-attaches to) the trial's attempt: a
   // workload::Attempt whose thread reports its end as an event.
-  void StartThread(ExperimentState& e, TrialState& t, runtime::WorkloadSpec spec, bool adopt);
-  void TrialEnded(ExperimentState& e, TrialState& t, const std::string& state, const std::string& reason,
+  void StartThread(ExperimentState& e, ActiveTrial& t, runtime::WorkloadSpec spec, bool adopt);
+  void TrialEnded(ExperimentState& e, ActiveTrial& t, TrialState state, const std::string& reason,
                   std::optional<int> exit_code);
   void Finish(ExperimentState& e, const std::string& state, const std::string& reason);
   // Marks the experiment as ending `succeeded` when `value` (trial `sequence`'s
   // final result) reaches its objective_goal; false when it does not or it is
   // already stopping. The caller cancels the running trials.
   bool MaybeGoalReached(ExperimentState& e, int sequence, double value);
-  void CancelRunning(ExperimentState& e, const std::string& state, const std::string& reason);
+  void CancelRunning(ExperimentState& e, TrialState state, const std::string& reason);
   void Post(Event e);
   bool Stopping();
 

@@ -4,6 +4,8 @@
 
 #include "pipeline/plan.h"
 
+#include "experiment/states.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -359,6 +361,18 @@ TEST(StatesTest, WireNamesRoundTrip) {
   EXPECT_TRUE(IsTerminalWord("upstream_failed"));
   EXPECT_FALSE(IsTerminalWord("running"));
   EXPECT_FALSE(IsTerminalWord("nonsense"));
+}
+
+TEST(StatesTest, TrialWordsRoundTrip) {
+  using experiment::TrialState;
+  for (TrialState s : {TrialState::kRunning, TrialState::kSucceeded, TrialState::kFailed, TrialState::kStopped,
+                       TrialState::kEarlyStopped}) {
+    EXPECT_EQ(experiment::ParseTrialState(experiment::WireName(s)), s);
+  }
+  EXPECT_EQ(experiment::WireName(TrialState::kEarlyStopped), "early_stopped");
+  EXPECT_TRUE(experiment::IsTerminalTrialWord("early_stopped"));
+  EXPECT_FALSE(experiment::IsTerminalTrialWord("running"));
+  EXPECT_FALSE(experiment::IsTerminalTrialWord("upstream_failed"));
 }
 
 }  // namespace
