@@ -285,9 +285,7 @@ void NotebookController::Reconcile() {
     spdlog::warn("[notebooks] reading notebooks failed: {}", st.ToString());
     return;
   }
-  auto listed = runtime_.List({{runtime::kLabelManaged, "true"},
-                               {runtime::kLabelInstance, options_.instance},
-                               {runtime::kLabelKind, "notebook"}});
+  auto listed = workload::ListByOwner(runtime_, options_.instance, "notebook");
   if (!listed.ok()) {
     spdlog::warn("[notebooks] listing servers failed: {}", listed.status().ToString());
     return;
@@ -298,15 +296,16 @@ void NotebookController::Reconcile() {
   // Deleted, stopped, reset or changed: the server goes, once its route is
   // gone (so nobody is sent to a server on its way out).
   std::vector<runtime::WorkloadStatus> to_stop;
-  for (auto& w : *listed) {
-    int id = LabelInt(w, runtime::kLabelOwner);
+  for (auto& [id, servers] : *listed) {
     auto it = by_id.find(id);
-    if (it == by_id.end() || it->second->desired != store::kNotebookRunning ||
-        LabelInt(w, kLabelGeneration) != it->second->generation) {
-      to_stop.push_back(std::move(w));
-      continue;
+    for (auto& w : servers) {
+      if (it == by_id.end() || it->second->desired != store::kNotebookRunning ||
+          LabelInt(w, kLabelGeneration) != it->second->generation) {
+        to_stop.push_back(std::move(w));
+      } else {
+        mine[id].push_back(std::move(w));
+      }
     }
-    mine[id].push_back(std::move(w));
   }
 
   struct Update {

@@ -244,21 +244,18 @@ bool ServiceController::LoadPass(Pass* pass) {
     spdlog::warn("[serving] reading services failed: {}", st.ToString());
     return false;
   }
-  auto listed = runtime_.List({{runtime::kLabelManaged, "true"},
-                               {runtime::kLabelInstance, options_.instance},
-                               {runtime::kLabelKind, "service"}});
+  auto listed = workload::ListByOwner(runtime_, options_.instance, "service");
   if (!listed.ok()) {
     spdlog::warn("[serving] listing replicas failed: {}", listed.status().ToString());
     return false;
   }
   std::set<int64_t> known;
   for (const auto& s : pass->services) known.insert(s.id);
-  for (auto& w : *listed) {
-    int id = LabelInt(w, runtime::kLabelOwner);
+  for (auto& [id, replicas] : *listed) {
     if (known.count(id)) {
-      pass->by_service[id].push_back(std::move(w));
+      pass->by_service[id] = std::move(replicas);
     } else {
-      RemoveOrphan(w, id);  // its service was deleted
+      for (const auto& w : replicas) RemoveOrphan(w, id);  // its service was deleted
     }
   }
   char host_buf[256] = {0};

@@ -48,4 +48,19 @@ bool Owns(store::Store& store, const runtime::WorkloadStatus& w,
   return st.ok() && owned;
 }
 
+Result<std::map<int64_t, std::vector<runtime::WorkloadStatus>>> ListByOwner(runtime::Runtime& runtime,
+                                                                          const std::string& instance,
+                                                                          const std::string& kind) {
+  QUADER_ASSIGN_OR_RETURN(std::vector<runtime::WorkloadStatus> listed,
+                          runtime.List({{runtime::kLabelManaged, "true"},
+                                        {runtime::kLabelInstance, instance},
+                                        {runtime::kLabelKind, kind}}));
+  std::map<int64_t, std::vector<runtime::WorkloadStatus>> out;
+  for (auto& w : listed) {
+    std::optional<Owner> owner = OwnerOf(w);
+    out[owner ? owner->id : 0].push_back(std::move(w));
+  }
+  return out;
+}
+
 }  // namespace quader::workload

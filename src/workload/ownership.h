@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -29,5 +31,12 @@ std::optional<Owner> OwnerOf(const runtime::WorkloadStatus& w);
 // error, or a claim's error.
 bool Owns(store::Store& store, const runtime::WorkloadStatus& w,
           const std::function<Result<bool>(store::Tx& tx, const Owner& owner)>& claims);
+
+// The runtime's workloads of `kind` started by server `instance`, grouped by
+// their owner's id (key 0: those whose labels name no owner, to be removed).
+// The first step of every controller's pass over its workloads.
+Result<std::map<int64_t, std::vector<runtime::WorkloadStatus>>> ListByOwner(runtime::Runtime& runtime,
+                                                                          const std::string& instance,
+                                                                          const std::string& kind);
 
 }  // namespace quader::workload

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fakes/fake_runtime.h"
 #include "runtime/labels.h"
 
 namespace quader::workload {
@@ -44,6 +45,37 @@ TEST(OwnerOfTest, ReadsKindIdAndMemberFromTheLabels) {
     EXPECT_EQ(o->id, row.id);
     EXPECT_EQ(o->member, row.member);
   }
+}
+
+TEST(ListByOwnerTest, GroupsThisInstancesWorkloadsOfOneKindByOwner) {
+  using namespace runtime;
+  quader::testing::FakeRuntime rt;
+  auto start = [&](const std::string& name, std::map<std::string, std::string> labels) {
+    WorkloadSpec spec;
+    spec.name = name;
+    spec.command = {"true"};
+    spec.labels = std::move(labels);
+    ASSERT_TRUE(rt.Start(spec).ok());
+  };
+  std::map<std::string, std::string> base = {{kLabelManaged, "true"}, {kLabelInstance, "i1"}, {kLabelKind, "service"}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    auto l = base;
+    for (auto& [k, v] : extra) l[k] = v;
+    return l;
+  };
+  start("a0", with({{kLabelOwner, "7"}, {kLabelReplica, "0"}}));
+  start("a1", with({{kLabelOwner, "7"}, {kLabelReplica, "1"}}));
+  start("b0", with({{kLabelOwner, "9"}}));
+  start("stray", with({}));                                         // no owner: key 0
+  start("other-kind", with({{kLabelKind, "notebook"}, {kLabelOwner, "7"}}));
+  start("other-server", with({{kLabelInstance, "i2"}, {kLabelOwner, "7"}}));
+  auto grouped = ListByOwner(rt, "i1", "service");
+  ASSERT_TRUE(grouped.ok()) << grouped.status().ToString();
+  ASSERT_EQ(grouped->size(), 3u);
+  EXPECT_EQ(grouped->at(7).size(), 2u);
+  EXPECT_EQ(grouped->at(9).size(), 1u);
+  ASSERT_EQ(grouped->at(0).size(), 1u);
+  EXPECT_EQ(grouped->at(0)[0].name, "stray");
 }
 
 }  // namespace
