@@ -105,18 +105,7 @@ void ExperimentController::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // Trial threads leave their workloads running and end.
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [raw, h] : handles_) h->attempt->Abandon();
-  }
-  std::vector<std::shared_ptr<TrialHandle>> done;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait(lock, [&] { return handles_.empty(); });
-    done.swap(done_);
-  }
-  done.clear();  // joins
+  attempts_.AbandonAll();  // trials' workloads keep running: the next server adopts them
   experiments_.clear();
 }
 
@@ -167,16 +156,14 @@ void ExperimentController::RemoveExperimentFiles(int64_t experiment_id) const {
 void ExperimentController::Loop() {
   while (true) {
     std::vector<Event> events;
-    std::vector<std::shared_ptr<TrialHandle>> finished;
     {
       std::unique_lock<std::mutex> lock(mu_);
       wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_ || !events_.empty(); });
       if (stopping_) return;
       notified_ = false;
       events.swap(events_);
-      finished.swap(done_);
     }
-    finished.clear();  // their threads have ended: joined here
+    attempts_.Reap();
     LoadExperiments();
     HandleEvents(std::move(events));
     for (auto it = experiments_.begin(); it != experiments_.end();) {
@@ -625,23 +612,10 @@ void ExperimentController::StartThread(ExperimentState& e, ActiveTrial& t, runti
     done.lost = end.lost;
     Post(std::move(done));
   };
-  hooks.exited = [this, raw] {
-    // No shared_ptr to the handle may live on here: its last owner joins this thread.
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = handles_.find(raw);
-    if (it != handles_.end()) {
-      done_.push_back(std::move(it->second));
-      handles_.erase(it);
-    }
-    wake_.notify_all();
-  };
+  hooks.exited = attempts_.ExitHook(raw);
   h->attempt = std::make_unique<workload::Attempt>(runtime_, clock_, std::move(spec), std::move(o), std::move(hooks));
   t.handle = h;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    handles_[raw] = h;
-  }
-  raw->attempt->Start();
+  attempts_.Start(std::move(h));
 }
 
 bool ExperimentController::OwnsWorkload(const runtime::WorkloadStatus& w) {

@@ -36,6 +36,7 @@
 
 #include "core/clock.h"
 #include "experiment/states.h"
+#include "workload/attempt_set.h"
 #include "runtime/runtime.h"
 #include "store/experiments.h"
 #include "store/store.h"
@@ -130,8 +131,7 @@ class ExperimentController {
   bool stopping_ = false;                           // guarded by mu_
   bool notified_ = true;                            // guarded by mu_
   std::vector<Event> events_;                       // guarded by mu_
-  std::map<TrialHandle*, std::shared_ptr<TrialHandle>> handles_;  // guarded by mu_: attempts whose threads run
-  std::vector<std::shared_ptr<TrialHandle>> done_;                // guarded by mu_: their threads ended: to join
+  workload::AttemptSet<TrialHandle> attempts_;  // the trials' attempts until their threads are joined
   std::string api_url_;                             // guarded by mu_
 
   // Owned by the controller thread.

@@ -1,34 +1,22 @@
 #include "experiment/states.h"
 
-#include <array>
-#include <utility>
+#include "core/words.h"
 
 namespace quader::experiment {
 namespace {
 
-constexpr std::array<std::pair<TrialState, std::string_view>, 5> kWords = {{
+constexpr WordMap<TrialState, 5> kWords({{
     {TrialState::kRunning, "running"},
     {TrialState::kSucceeded, "succeeded"},
     {TrialState::kFailed, "failed"},
     {TrialState::kStopped, "stopped"},
     {TrialState::kEarlyStopped, "early_stopped"},
-}};
+}});
 
 }  // namespace
 
-std::string_view WireName(TrialState s) {
-  for (const auto& [state, word] : kWords) {
-    if (state == s) return word;
-  }
-  return "unknown";
-}
-
-std::optional<TrialState> ParseTrialState(std::string_view s) {
-  for (const auto& [state, word] : kWords) {
-    if (word == s) return state;
-  }
-  return std::nullopt;
-}
+std::string_view WireName(TrialState s) { return kWords.Name(s); }
+std::optional<TrialState> ParseTrialState(std::string_view s) { return kWords.Parse(s); }
 
 bool IsTerminal(TrialState s) { return s != TrialState::kRunning; }
 

@@ -84,7 +84,7 @@ struct RunController::Event {
   std::shared_ptr<TaskHandle> handle;
   bool finished = false;  // false: the workload started
   runtime::WorkloadStatus status;
-  std::string state;  // succeeded, failed, stopped (finished)
+  AttemptOutcome outcome = AttemptOutcome::kFailed;  // finished: how the attempt ended
   std::string reason;
   int64_t peak_memory = 0;
 };
@@ -211,19 +211,7 @@ void RunController::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // Running workloads keep running (the next server adopts them); each
-  // attempt's thread leaves handles_ as its last act, then all are joined.
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [raw, h] : handles_) h->attempt->Abandon();
-  }
-  std::vector<std::shared_ptr<TaskHandle>> done;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait(lock, [this] { return handles_.empty(); });
-    done.swap(done_);
-  }
-  done.clear();  // joins
+  attempts_.AbandonAll();  // running workloads keep running: the next server adopts them
 }
 
 void RunController::Notify() {
@@ -262,7 +250,7 @@ namespace {
 
 // Runs the writes in one transaction, retrying while the store fails: the
 // in-memory state already moved on, so giving up would lose it.
-void Commit(store::Store& store, std::vector<std::function<Status(store::Tx&)>>* writes, const std::atomic<bool>* quit) {
+void Commit(store::Store& store, std::vector<std::function<Status(store::Tx&)>>* writes) {
   if (writes->empty()) return;
   for (int attempt = 1;; ++attempt) {
     Status st = store.Write([&](store::Tx& tx) -> Status {
@@ -271,7 +259,6 @@ void Commit(store::Store& store, std::vector<std::function<Status(store::Tx&)>>*
     });
     if (st.ok()) break;
     spdlog::error("[pipeline] recording run progress failed (attempt {}): {}", attempt, st.ToString());
-    if (quit && quit->load()) break;
     std::this_thread::sleep_for(std::chrono::seconds(std::min(attempt, 5)));
   }
   writes->clear();
@@ -283,12 +270,12 @@ std::function<Status(store::Tx&)> WriteTask(const store::RunTaskRecord& rec) {
 
 // The attempt row of `rec`'s current attempt, in `state` (the attempt's own:
 // a failed attempt that will be retried leaves its task pending).
-std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, const std::string& state,
+std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, TaskState state,
                                                int64_t peak = 0) {
   store::AttemptRecord a;
   a.run_task_id = rec.id;
   a.attempt = rec.attempt;
-  a.state = state;
+  a.state = std::string(WireName(state));
   a.exit_code = rec.exit_code;
   a.oom_killed = rec.oom_killed;
   a.reason = rec.reason;
@@ -296,15 +283,13 @@ std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, 
   a.node = rec.node;
   a.peak_memory = peak ? peak : rec.peak_memory;
   a.started_at = rec.started_at;
-  a.finished_at = state == "running" ? std::nullopt : rec.finished_at;
+  a.finished_at = state == TaskState::kRunning ? std::nullopt : rec.finished_at;
   return [a](store::Tx& tx) { return store::PutAttempt(tx, a); };
 }
 
 }  // namespace
 
 void RunController::Loop() {
-  std::atomic<bool> quit{false};
-  std::vector<std::shared_ptr<TaskHandle>> finished;
   auto next_shared_load = steady_clock::now();
   while (true) {
     std::vector<Event> events;
@@ -319,17 +304,13 @@ void RunController::Loop() {
         }
       }
       wake_.wait_until(lock, next,
-                       [this] { return stopping_ || notified_ || !events_.empty() || !done_.empty(); });
-      if (stopping_) {
-        quit = true;
-        return;
-      }
+                       [this] { return stopping_ || notified_ || !events_.empty(); });
+      if (stopping_) return;
       events.swap(events_);
       notified = notified_;
       notified_ = false;
-      finished.swap(done_);
     }
-    finished.clear();  // their threads have ended: joined here
+    attempts_.Reap();
     Round round;
     // On a store shared with other servers (PostgreSQL), runs and stop
     // requests also arrive through their APIs: look every second.
@@ -387,7 +368,7 @@ void RunController::LoadRuns() {
         }
         return store::SetRunState(tx, id, "failed", reason, std::nullopt, now);
       });
-      Commit(store_, &writes, nullptr);
+      Commit(store_, &writes);
     }
   }
 }
@@ -452,7 +433,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
       spec = by_name;
     }
     spec->name = t.rec.workload;
-    LaunchTaskThread(r, t, std::move(*spec), /*adopt=*/true);
+    LaunchAttempt(r, t, std::move(*spec), /*adopt=*/true);
   }
   if (rec.stop_requested) {
     r.plan->Stop(now);
@@ -462,11 +443,11 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   }
   Writes writes;
   if (Sync(r, now, &writes)) {
-    Commit(store_, &writes, nullptr);
+    Commit(store_, &writes);
     runs_.erase(rec.id);
     return Status::Ok();
   }
-  Commit(store_, &writes, nullptr);
+  Commit(store_, &writes);
   return Status::Ok();
 }
 
@@ -589,7 +570,7 @@ void RunController::HandleEvents(std::vector<Event> events, Round& round) {
       t.rec.node = e.status.node;
       if (e.status.started_at) t.rec.started_at = ToUnixMillis(*e.status.started_at);
       round.writes.push_back(WriteTask(t.rec));
-      round.writes.push_back(WriteAttempt(t.rec, t.rec.state));
+      round.writes.push_back(WriteAttempt(t.rec, TaskState::kRunning));
       continue;
     }
     round.acks.push_back(e.handle);
@@ -611,10 +592,7 @@ void RunController::FinishAttempt(ActiveRun& run, TaskEntry& t, Event& e, int64_
   t.rec.oom_killed = e.status.oom_killed;
   t.rec.peak_memory = std::max(t.rec.peak_memory, e.peak_memory);
   t.rec.finished_at = e.status.finished_at ? ToUnixMillis(*e.status.finished_at) : now;
-  t.rec.reason = e.reason;
-  AttemptOutcome outcome = e.state == "succeeded" ? AttemptOutcome::kSucceeded
-                           : e.state == "stopped" ? AttemptOutcome::kStopped
-                                                  : AttemptOutcome::kFailed;
+  AttemptOutcome outcome = e.outcome;
   if (outcome == AttemptOutcome::kFailed && run.plan->stopping()) outcome = AttemptOutcome::kStopped;
   if (outcome == AttemptOutcome::kSucceeded) {
     t.outputs = e.handle->outputs;
@@ -623,10 +601,10 @@ void RunController::FinishAttempt(ActiveRun& run, TaskEntry& t, Event& e, int64_
   std::string reason = e.reason;
   if (outcome == AttemptOutcome::kStopped && reason.empty()) reason = "the run was stopped";
   t.rec.reason = reason;
-  writes->push_back(WriteAttempt(t.rec, outcome == AttemptOutcome::kSucceeded ? "succeeded"
-                                        : outcome == AttemptOutcome::kStopped ? "stopped"
-                                                                               : "failed",
-                                 e.peak_memory));
+  const TaskState ended = outcome == AttemptOutcome::kSucceeded ? TaskState::kSucceeded
+                          : outcome == AttemptOutcome::kStopped  ? TaskState::kStopped
+                                                                  : TaskState::kFailed;
+  writes->push_back(WriteAttempt(t.rec, ended, e.peak_memory));
   run.plan->AttemptFinished(e.handle->task_index, outcome, reason, now);
   if (run.plan->task(e.handle->task_index).state == TaskState::kPending) {
     spdlog::info("[pipeline] run {} task {}: {}", run.rec.id, t.rec.name, run.plan->task(e.handle->task_index).reason);
@@ -838,7 +816,7 @@ void RunController::StartReady(Round& round) {
         std::string why = spec.status().message();
         t.rec.finished_at = now;
         t.rec.reason = why;
-        round.writes.push_back(WriteAttempt(t.rec, "failed"));
+        round.writes.push_back(WriteAttempt(t.rec, TaskState::kFailed));
         WriteFileAtomically(LogPath(run.rec.id, t.rec.name, t.rec.attempt),
                             [&](std::ofstream& f) { f << "== not started: " << why << "\n"; });
         run.plan->AttemptFinished(i, AttemptOutcome::kFailed, why, now, /*may_retry=*/false);
@@ -850,7 +828,7 @@ void RunController::StartReady(Round& round) {
       Json argv = spec->command;
       for (const auto& a : spec->args) argv.push_back(a);
       t.rec.argv = argv.dump();
-      round.writes.push_back(WriteAttempt(t.rec, "running"));
+      round.writes.push_back(WriteAttempt(t.rec, TaskState::kRunning));
       round.launches.emplace_back(&run, i);
       round.specs.push_back(std::move(*spec));
     }
@@ -859,11 +837,11 @@ void RunController::StartReady(Round& round) {
 }
 
 void RunController::FinishRound(Round& round) {
-  Commit(store_, &round.writes, nullptr);
+  Commit(store_, &round.writes);
   for (const auto& h : round.acks) h->attempt->Persisted();
   for (size_t k = 0; k < round.launches.size(); ++k) {
     auto [run, task] = round.launches[k];
-    LaunchTaskThread(*run, run->tasks[task], std::move(round.specs[k]), false);
+    LaunchAttempt(*run, run->tasks[task], std::move(round.specs[k]), false);
   }
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
@@ -876,7 +854,7 @@ void RunController::FinishRound(Round& round) {
   }
 }
 
-void RunController::LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt) {
+void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt) {
   auto h = std::make_shared<TaskHandle>();
   h->run_id = run.rec.id;
   h->task_index = task.rec.position;
@@ -913,32 +891,19 @@ void RunController::LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::W
     Event e;
     e.handle = weak.lock();
     e.finished = true;
-    e.state = end.how == workload::AttemptEnd::How::kSucceeded  ? "succeeded"
-              : end.how == workload::AttemptEnd::How::kCanceled ? "stopped"
-                                                                 : "failed";
+    e.outcome = end.how == workload::AttemptEnd::How::kSucceeded  ? AttemptOutcome::kSucceeded
+                : end.how == workload::AttemptEnd::How::kCanceled ? AttemptOutcome::kStopped
+                                                                   : AttemptOutcome::kFailed;
     e.reason = std::move(end.reason);
     e.status = std::move(end.status);
     e.peak_memory = end.peak_memory;
     Post(std::move(e));
   };
-  hooks.exited = [this, raw] {
-    // No shared_ptr to the handle may live on here: its last owner joins this thread.
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = handles_.find(raw);
-    if (it != handles_.end()) {
-      done_.push_back(std::move(it->second));
-      handles_.erase(it);
-    }
-    wake_.notify_all();
-  };
+  hooks.exited = attempts_.ExitHook(raw);
   h->attempt = std::make_unique<workload::Attempt>(runtime_, clock_, std::move(spec), std::move(o), std::move(hooks));
   if (run.plan->stopping()) h->attempt->Cancel("the run was stopped", "stopped: the run was stopped");
   task.handle = h;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    handles_[raw] = h;
-  }
-  raw->attempt->Start();
+  attempts_.Start(std::move(h));
 }
 
 // A succeeded task's outputs.json, written by the workload: read without

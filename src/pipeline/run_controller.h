@@ -39,6 +39,7 @@
 #include "store/pipelines.h"
 #include "store/store.h"
 #include "workload/attempt.h"
+#include "workload/attempt_set.h"
 
 namespace quader::pipeline {
 
@@ -148,7 +149,7 @@ class RunController {
                                          const std::set<std::string>& referenced) const;
   // Starts (or, with `adopt`, re-attaches to) the task's attempt: a
   // workload::Attempt whose thread reports through events.
-  void LaunchTaskThread(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
+  void LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
   static void CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs);
   void Post(Event e);
   bool Stopping();
@@ -163,8 +164,7 @@ class RunController {
   bool stopping_ = false;          // guarded by mu_
   bool notified_ = true;           // guarded by mu_
   std::vector<Event> events_;      // guarded by mu_: task threads' reports
-  std::map<TaskHandle*, std::shared_ptr<TaskHandle>> handles_;  // guarded by mu_: attempts whose threads run
-  std::vector<std::shared_ptr<TaskHandle>> done_;               // guarded by mu_: their threads ended: to join
+  workload::AttemptSet<TaskHandle> attempts_;  // the tasks' attempts until their threads are joined
 
   // Owned by the scheduler thread.
   std::map<int64_t, std::unique_ptr<ActiveRun>> runs_;

@@ -1,12 +1,11 @@
 #include "pipeline/states.h"
 
-#include <array>
-#include <utility>
+#include "core/words.h"
 
 namespace quader::pipeline {
 namespace {
 
-constexpr std::array<std::pair<TaskState, std::string_view>, 7> kTaskWords = {{
+constexpr WordMap<TaskState, 7> kTaskWords({{
     {TaskState::kPending, "pending"},
     {TaskState::kRunning, "running"},
     {TaskState::kSucceeded, "succeeded"},
@@ -14,45 +13,22 @@ constexpr std::array<std::pair<TaskState, std::string_view>, 7> kTaskWords = {{
     {TaskState::kSkipped, "skipped"},
     {TaskState::kUpstreamFailed, "upstream_failed"},
     {TaskState::kStopped, "stopped"},
-}};
+}});
 
-constexpr std::array<std::pair<RunState, std::string_view>, 5> kRunWords = {{
+constexpr WordMap<RunState, 5> kRunWords({{
     {RunState::kPending, "pending"},
     {RunState::kRunning, "running"},
     {RunState::kSucceeded, "succeeded"},
     {RunState::kFailed, "failed"},
     {RunState::kStopped, "stopped"},
-}};
+}});
 
 }  // namespace
 
-std::string_view WireName(TaskState s) {
-  for (const auto& [state, word] : kTaskWords) {
-    if (state == s) return word;
-  }
-  return "unknown";
-}
-
-std::string_view WireName(RunState s) {
-  for (const auto& [state, word] : kRunWords) {
-    if (state == s) return word;
-  }
-  return "unknown";
-}
-
-std::optional<TaskState> ParseTaskState(std::string_view s) {
-  for (const auto& [state, word] : kTaskWords) {
-    if (word == s) return state;
-  }
-  return std::nullopt;
-}
-
-std::optional<RunState> ParseRunState(std::string_view s) {
-  for (const auto& [state, word] : kRunWords) {
-    if (word == s) return state;
-  }
-  return std::nullopt;
-}
+std::string_view WireName(TaskState s) { return kTaskWords.Name(s); }
+std::string_view WireName(RunState s) { return kRunWords.Name(s); }
+std::optional<TaskState> ParseTaskState(std::string_view s) { return kTaskWords.Parse(s); }
+std::optional<RunState> ParseRunState(std::string_view s) { return kRunWords.Parse(s); }
 
 bool IsTerminal(TaskState s) { return s != TaskState::kPending && s != TaskState::kRunning; }
 

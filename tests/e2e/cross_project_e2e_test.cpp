@@ -61,10 +61,7 @@ class CrossProjectE2ETest : public ::testing::Test {
   // The reply's JSON, asserting its HTTP status.
   Json Call(const std::string& method, const std::string& path, const std::string& body, const std::string& token,
             int status) {
-    auto r = server_->Call(method, path, body, token);
-    EXPECT_EQ(r.status, status) << method << " " << path << " " << body << ": " << r.body;
-    Json j = Json::parse(r.body, nullptr, false);
-    return j.is_discarded() ? Json(r.body) : j;
+    return CallJson(*server_, method, path, body, status, token);
   }
 
   // The error message of a refused call.

@@ -31,10 +31,7 @@ class SandboxE2ETest : public ::testing::Test {
 
   Json Call(const std::string& method, const std::string& path, const std::string& body, int status,
             const std::string& token) {
-    auto r = server_->Call(method, path, body, token);
-    EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
-    Json j = Json::parse(r.body, nullptr, false);
-    return j.is_discarded() ? Json(r.body) : j;
+    return CallJson(*server_, method, path, body, status, token);
   }
 
   Json WaitFinished(int64_t id, const std::string& token) {

@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 namespace quader::testing {
 
 std::string ReadFile(const std::string& path) {
@@ -185,6 +187,14 @@ std::string ServerProcess::Login(const std::string& user, const std::string& pas
   auto r = Call("POST", "/api/v1/login", body.dump());
   if (r.status != 200) return "";
   return Json::parse(r.body).value("token", "");
+}
+
+Json CallJson(const ServerProcess& server, const std::string& method, const std::string& path,
+              const std::string& body, int status, const std::string& token) {
+  auto r = server.Call(method, path, body, token);
+  EXPECT_EQ(r.status, status) << method << " " << path << ": " << r.body;
+  Json j = Json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? Json(r.body) : j;
 }
 
 }  // namespace quader::testing

@@ -16,6 +16,14 @@ namespace quader::testing {
 // The whole file at `path` ("" when it cannot be read).
 std::string ReadFile(const std::string& path);
 
+class ServerProcess;
+
+// Calls `server` and expects `status` (a different one is a test failure
+// naming the call and the answer); returns the body as JSON, or as a JSON
+// string when it is not JSON.
+Json CallJson(const ServerProcess& server, const std::string& method, const std::string& path,
+              const std::string& body, int status, const std::string& token);
+
 class ServerProcess {
  public:
   // `data_dir` must exist. Extra flags are appended after the defaults

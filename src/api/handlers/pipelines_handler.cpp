@@ -532,22 +532,27 @@ Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail, cons
   }
   j["execution_date"] = pipeline::FormatExecutionDate(r.execution_date, r.timezone);
   j["timezone"] = r.timezone;
-  QUADER_ASSIGN_OR_RETURN(auto counts, store::CountRunTaskStates(tx, r.id));
+  std::vector<store::RunTaskRecord> tasks;
+  std::vector<store::AttemptRecord> attempts;
+  std::map<std::string, int64_t> counts;
+  if (detail && !page.limit) {
+    // Every task is read anyway: the counts come from them.
+    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id));
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id));
+    for (const auto& t : tasks) counts[t.state]++;
+  } else {
+    QUADER_ASSIGN_OR_RETURN(counts, store::CountRunTaskStates(tx, r.id));
+  }
   int64_t count = 0;
   for (const auto& [state, n] : counts) count += n;
   j["task_states"] = counts;
   j["task_count"] = count;
   if (!detail) return j;
-  std::vector<store::RunTaskRecord> tasks;
-  std::vector<store::AttemptRecord> attempts;
   if (page.limit) {
     QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id, page.offset, *page.limit));
     QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id, page.offset, *page.limit));
     j["tasks_offset"] = page.offset;
     j["tasks_next_offset"] = page.offset + *page.limit < count ? Json(page.offset + *page.limit) : Json(nullptr);
-  } else {
-    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id));
-    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id));
   }
   Json list = Json::array();
   std::unordered_map<int64_t, std::vector<const store::AttemptRecord*>> by_task;
