@@ -185,7 +185,7 @@ call POST /api/v1/pipelines/bench-dag/run "$work/run0.json" -H 'Content-Type: ap
 t_posted=$(date +%s.%N)
 run_id=$(jget "$work/run0.json" 'j["id"]')
 pipeline_id=$(jget "$work/run0.json" 'j["pipeline_id"]')
-last_progress='' last_change=$(date +%s) rss_peak_kb=0
+last_progress='' last_change=$(date +%s) rss_peak_kb=0 rss_1k_kb=0
 while :; do
   call GET "/api/v1/runs?pipeline=$pipeline_id&limit=1" "$work/poll.json"
   read -r state progress < <("$PY" - "$work/poll.json" "$run_id" <<'PY'
@@ -201,6 +201,11 @@ PY
 )
   r=$(mem_kb VmRSS "$spid")
   ((r > rss_peak_kb)) && rss_peak_kb=$r
+  # Resident memory once 1,000 tasks have finished (for the flatness figure).
+  if ((rss_1k_kb == 0)); then
+    done_count=$(awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] != "pending" && kv[1] != "running" && kv[1] != "-") n += kv[2] } print n}' <<<"$progress")
+    ((done_count >= 1000)) && rss_1k_kb=$r
+  fi
   case $state in
     succeeded | failed | stopped) break ;;
     pending | running) ;;
@@ -217,6 +222,7 @@ done
 t1=$(date +%s.%N)
 run_done=1
 read -r cpu_self1 cpu_kids1 < <(cpu_s "$spid")
+rss_end_kb=$(mem_kb VmRSS "$spid")  # every task finished, before the run is read
 call GET "/api/v1/runs/$run_id" "$work/run.json"
 # GET /runs/{id} as a poller uses it: the whole run once, a page of 100 tasks and
 # the counts alone 20 times each (seconds and bytes per answer).
@@ -291,7 +297,7 @@ s1=$(date +%s.%N)
 grep -q "^\[$tasks/$tasks\]" "$work/sandbox.out" || die "ninja (sandboxed) did not run $tasks edges: $(tail -n 2 "$work/sandbox.out")"
 
 awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kids1" -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="$n1" -v s0="$s0" -v s1="$s1" -v ga="$get_all_p50" -v gab="$get_all_bytes" -v gp50="$get_page_p50" -v gp99="$get_page_p99" -v gpb="$get_page_bytes" -v gs99="$get_sum_p99" -v gsb="$get_sum_bytes" -v n="$tasks" -v poll="$poll" \
-  -v l50="$lat50" -v l99="$lat99" -v lmax="$latmax" -v ln="$latn" -v d50="$disp50" -v d99="$disp99" -v hwm="$hwm_kb" -v rp="$rss_peak_kb" -v hl="$hwm_login_kb" -v rss="$rss_kb" -v rb="$rss_before_kb" 'BEGIN {
+  -v l50="$lat50" -v l99="$lat99" -v lmax="$latmax" -v ln="$latn" -v d50="$disp50" -v d99="$disp99" -v hwm="$hwm_kb" -v rp="$rss_peak_kb" -v hl="$hwm_login_kb" -v rss="$rss_kb" -v rb="$rss_before_kb" -v r1k="$rss_1k_kb" -v rend="$rss_end_kb" 'BEGIN {
   nw = n1 - n0
   printf "%-44s %10s %10s\n", "peer", "wall s", "tasks/s"
   printf "%-44s %10.2f %10.0f\n", "quader run (finished_at - created_at)", q, n / q
@@ -309,5 +315,6 @@ awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kid
   printf "task ready->started latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d tasks; includes waiting for a slot)\n", l50, l99, lmax, ln
   printf "dispatch latency (ready and a slot free -> started): p50 %.1f ms, p99 %.1f ms\n", d50, d99
   printf "server memory: resident %.1f MB before the run, %.1f MB at most during it (sampled at each poll), %.1f MB after it\n", rb / 1024, rp / 1024, rss / 1024
+  if (r1k > 0) printf "               %.1f MB once 1,000 tasks had finished, %.1f MB once all had (before the run was read): +%.1f MB (goal <= +20)\n", r1k / 1024, rend / 1024, (rend - r1k) / 1024
   printf "               peak (VmHWM) %.1f MB over the process life, %.1f MB of it already reached at the login\n", hwm / 1024, hl / 1024
 }'

@@ -148,6 +148,12 @@ std::string ExperimentController::LogPath(int64_t experiment_id, int sequence) c
       .string();
 }
 
+std::string ExperimentController::OutputsDir(int64_t experiment_id, int sequence) const {
+  return (fs::path(options_.data_dir) / "experiments" / std::to_string(experiment_id) / "trials" /
+          std::to_string(sequence) / "output")
+      .string();
+}
+
 void ExperimentController::RemoveExperimentFiles(int64_t experiment_id) const {
   std::error_code ec;
   fs::remove_all(fs::path(options_.data_dir) / "experiments" / std::to_string(experiment_id), ec);
@@ -564,7 +570,7 @@ runtime::WorkloadSpec ExperimentController::BuildSpec(const ExperimentState& e, 
     }
     add({runtime::MountKind::kVolume, dir.string(), kExperimentFilesDir, true, 0, "", ""});
   }
-  fs::path out = base / "trials" / std::to_string(t.sequence) / "output";
+  fs::path out = OutputsDir(e.rec.id, t.sequence);
   fs::create_directories(out, ec);
   add({runtime::MountKind::kVolume, out.string(), "/outputs", false, 0, "", ""});
   if (!options_.sdk_dir.empty()) add({runtime::MountKind::kHostPath, options_.sdk_dir, kSdkMountPath, true, 0, "", ""});

@@ -88,6 +88,8 @@ class ExperimentController {
   Status FollowLog(int64_t experiment_id, int sequence, bool follow,
                    const std::function<bool(std::string_view)>& write);
   std::string LogPath(int64_t experiment_id, int sequence) const;
+  // Where a trial's /outputs is kept (its artifacts).
+  std::string OutputsDir(int64_t experiment_id, int sequence) const;
   // Removes an experiment's files (after DeleteExperiment).
   void RemoveExperimentFiles(int64_t experiment_id) const;
 

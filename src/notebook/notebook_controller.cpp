@@ -4,6 +4,7 @@
 #include <ctime>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -15,24 +16,14 @@
 #include "runtime/probe.h"
 #include "workload/mounts.h"
 #include "workload/ownership.h"
+#include "workload/replica_set.h"
 
 namespace quader::notebook {
 namespace {
 
-constexpr const char* kLabelGeneration = "quader.generation";
 constexpr int kJupyterPort = 8888;   // inside a container
 constexpr int kVscodePort = 8080;
 constexpr const char* kDefaultCodeServer = "/opt/quader/code-server/code-server";
-
-int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
-  auto it = w.labels.find(key);
-  if (it == w.labels.end()) return -1;
-  try {
-    return std::stoi(it->second);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
 
 // "2026-11-29T16:20:00.123456Z" (Jupyter's last_activity) -> Unix ms; 0 when unreadable.
 int64_t ParseIsoMillis(const std::string& text) {
@@ -160,7 +151,7 @@ runtime::WorkloadSpec NotebookWorkload(const store::NotebookRecord& n, const Not
               {runtime::kLabelUser, user},
               {runtime::kLabelKind, "notebook"},
               {runtime::kLabelOwner, std::to_string(n.id)},
-              {kLabelGeneration, std::to_string(n.generation)}};
+              {runtime::kLabelGeneration, std::to_string(n.generation)}};
   return w;
 }
 
@@ -211,9 +202,19 @@ std::map<std::string, int> NotebookController::StateCounts() const {
 Status NotebookController::Logs(int64_t notebook_id, bool follow,
                                 const std::function<bool(std::string_view)>& write) {
   auto view = View(notebook_id);
-  if (!view || view->workload.empty()) return errors::NotFound("notebook server", std::to_string(notebook_id));
-  return runtime_.Logs(view->workload_id.empty() ? view->workload : view->workload_id, follow,
-                       [&](const std::string& chunk) { return write(chunk); });
+  if (view && !view->workload.empty()) {
+    return runtime_.Logs(view->workload_id.empty() ? view->workload : view->workload_id, follow,
+                         [&](const std::string& chunk) { return write(chunk); });
+  }
+  // No server runs: the kept log of the last one that ended (why it failed).
+  const std::string path = replicas_.PreviousLogPath(notebook_id, 0);
+  std::ifstream in(path, std::ios::binary);
+  if (path.empty() || !in) return errors::NotFound("notebook server", std::to_string(notebook_id) + " (it is not running)");
+  std::string buf(64 * 1024, '\0');
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) break;
+  }
+  return Status::Ok();
 }
 
 bool NotebookController::OwnsWorkload(const runtime::WorkloadStatus& w) {
@@ -269,216 +270,255 @@ gateway::AccessHook NotebookController::AccessHookFor(const store::NotebookRecor
   };
 }
 
-void NotebookController::Reconcile() {
-  int64_t now = ToUnixMillis(clock_.Now());
+// What one pass reads and decides: filled by its steps, then published.
+struct NotebookController::Pass {
+  int64_t now = 0;
+  bool local = false;  // the process runtime
   std::vector<store::NotebookRecord> notebooks;
   std::map<int64_t, auth::ProjectSettings> projects;
+  std::map<int64_t, std::vector<runtime::WorkloadStatus>> servers;  // of each existing notebook
+  // Deleted, stopped, reset or changed: these servers go once the routes
+  // no longer name them (so nobody is sent to a server on its way out).
+  std::vector<runtime::WorkloadStatus> to_stop;
+  std::map<int64_t, Update> updates;
+  std::map<int64_t, int64_t> activities;  // notebook -> its last activity seen (Unix ms)
+  std::vector<int64_t> idle_stops;
+  std::vector<gateway::Upstream> upstreams;
+  std::vector<gateway::Route> routes;
+  std::map<int64_t, NotebookView> views;
+};
+
+// One notebook in a pass.
+struct NotebookController::One {
+  Update u;
+  NotebookView view;
+  gateway::Upstream up;
+};
+
+void NotebookController::Reconcile() {
+  Pass pass;
+  pass.now = ToUnixMillis(clock_.Now());
+  pass.local = runtime_.kind() == "process";
+  if (!LoadPass(&pass)) return;
+  std::set<int64_t> ids;
+  for (const auto& n : pass.notebooks) {
+    ReconcileOne(pass, n);
+    ids.insert(n.id);
+  }
+  for (auto it = activity_.begin(); it != activity_.end();) it = ids.count(it->first) ? ++it : activity_.erase(it);
+  replicas_.Keep(ids);
+  Publish(pass);
+  Record(pass);
+  if (!pass.idle_stops.empty()) Notify();
+}
+
+bool NotebookController::LoadPass(Pass* pass) {
   Status st = store_.Read([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(notebooks, store::ListNotebooks(tx, {}, true, ""));
-    for (const auto& n : notebooks) {
-      if (projects.count(n.project_id)) continue;
-      QUADER_ASSIGN_OR_RETURN(projects[n.project_id], auth::StoredProjectSettings(tx, n.project_id));
+    QUADER_ASSIGN_OR_RETURN(pass->notebooks, store::ListNotebooks(tx, {}, true, ""));
+    for (const auto& n : pass->notebooks) {
+      if (pass->projects.count(n.project_id)) continue;
+      QUADER_ASSIGN_OR_RETURN(pass->projects[n.project_id], auth::StoredProjectSettings(tx, n.project_id));
     }
     return Status::Ok();
   });
   if (!st.ok()) {
     spdlog::warn("[notebooks] reading notebooks failed: {}", st.ToString());
-    return;
+    return false;
   }
   auto listed = workload::ListByOwner(runtime_, options_.instance, "notebook");
   if (!listed.ok()) {
     spdlog::warn("[notebooks] listing servers failed: {}", listed.status().ToString());
+    return false;
+  }
+  std::set<int64_t> known;
+  for (const auto& n : pass->notebooks) known.insert(n.id);
+  for (auto& [id, servers] : *listed) {
+    if (known.count(id)) {
+      pass->servers[id] = std::move(servers);
+    } else {
+      for (auto& w : servers) pass->to_stop.push_back(std::move(w));  // its notebook was deleted
+    }
+  }
+  return true;
+}
+
+void NotebookController::ReconcileOne(Pass& pass, const store::NotebookRecord& n) {
+  auto& activity = activity_[n.id];
+  if (!activity) activity = std::make_shared<Activity>();
+  auto parsed = ParseNotebookSpec(Json::parse(n.spec, nullptr, false));
+  if (!parsed.ok()) {
+    pass.updates[n.id] = {"failed", "cannot be run: " + parsed.status().message(), std::nullopt};
     return;
   }
-  std::map<int64_t, const store::NotebookRecord*> by_id;
-  for (const auto& n : notebooks) by_id[n.id] = &n;
-  std::map<int64_t, std::vector<runtime::WorkloadStatus>> mine;
-  // Deleted, stopped, reset or changed: the server goes, once its route is
-  // gone (so nobody is sent to a server on its way out).
-  std::vector<runtime::WorkloadStatus> to_stop;
-  for (auto& [id, servers] : *listed) {
-    auto it = by_id.find(id);
-    for (auto& w : servers) {
-      if (it == by_id.end() || it->second->desired != store::kNotebookRunning ||
-          LabelInt(w, kLabelGeneration) != it->second->generation) {
-        to_stop.push_back(std::move(w));
-      } else {
-        mine[id].push_back(std::move(w));
-      }
-    }
+  One one;
+  one.u = {n.state, n.reason, n.started_at};
+  one.view.generation = n.generation;
+  one.up.name = UpstreamName(n);
+  std::vector<runtime::WorkloadStatus>& mine = pass.servers[n.id];
+  if (n.desired != store::kNotebookRunning) {
+    for (const auto& w : mine) pass.to_stop.push_back(w);
+    one.u = {"stopped", n.reason.rfind("stopped", 0) == 0 ? n.reason : "stopped", std::nullopt};
+  } else {
+    workload::Census census = workload::TakeCensus(mine, n.generation);
+    for (const auto& r : census.old) pass.to_stop.push_back(*r.workload);
+    Serve(pass, n, *parsed, census, *activity, &one);
+    StopWhenIdle(pass, n, &one);
+    pass.upstreams.push_back(one.up);
+    pass.routes.push_back(RouteOf(n, *parsed, activity));
   }
+  pass.views[n.id] = one.view;
+  pass.updates[n.id] = one.u;
+}
 
-  struct Update {
-    std::string state, reason;
-    std::optional<int64_t> started_at;
-  };
-  std::map<int64_t, Update> updates;
-  std::map<int64_t, int64_t> activities;
-  std::vector<int64_t> idle_stops;
-  std::vector<gateway::Upstream> upstreams;
-  std::vector<gateway::Route> routes;
-  std::map<int64_t, NotebookView> views;
-  bool process_runtime = runtime_.kind() == "process";
-
-  for (const auto& n : notebooks) {
-    auto& activity = activity_[n.id];
-    if (!activity) activity = std::make_shared<Activity>();
-    Update u{n.state, n.reason, n.started_at};
-    auto parsed = ParseNotebookSpec(Json::parse(n.spec, nullptr, false));
-    if (!parsed.ok()) {
-      updates[n.id] = {"failed", "cannot be run: " + parsed.status().message(), std::nullopt};
+void NotebookController::Serve(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec,
+                               const workload::Census& census, Activity& activity, One* one) {
+  for (const workload::Replica& r : census.ended) {
+    if (r.generation != n.generation) {
+      pass.to_stop.push_back(*r.workload);
       continue;
     }
-    const NotebookSpec& spec = *parsed;
-    std::string path = NotebookPath(n.project, n.name);
-    gateway::Upstream up;
-    up.name = UpstreamName(n);
-    NotebookView view;
-    view.generation = n.generation;
-
-    if (n.desired != store::kNotebookRunning) {
-      u = {"stopped", n.reason.rfind("stopped", 0) == 0 ? n.reason : "stopped", std::nullopt};
-    } else if (mine[n.id].empty() && n.state == "failed") {
-      // Stays failed until a reset (a new generation clears the state).
-    } else if (mine[n.id].empty()) {
-      // Start the server of this generation.
-      runtime::WorkloadSpec w = NotebookWorkload(
-          n, spec, projects[n.project_id],
-          {options_.data_dir, options_.instance, process_runtime, process_runtime ? CodeServer() : "code-server"});
-      auto started = runtime_.Start(w);
-      std::string waiting = image_waits_.Waiting(std::to_string(n.id), started.status(), clock_.Now());
-      if (!waiting.empty()) {
-        u = {"pending", waiting, std::nullopt};  // tried again on the next pass
-      } else if (!started.ok()) {
-        std::string why = started.status().message();
-        if (spec.type == kTypeVscode && process_runtime) why += " (VS Code notebooks need scripts/install-code-server.sh)";
-        u = {"failed", "could not start: " + why, std::nullopt};
-        spdlog::warn("[notebooks] notebook {}: {}", n.id, u.reason);
-      } else {
-        spdlog::info("[notebooks] notebook {} ({}/{}): started {} (generation {})", n.id, n.project, n.name, w.name,
-                     n.generation);
-        starting_.insert(w.name);
-        view.workload = w.name;
-        view.workload_id = started->id;
-        view.host_port = started->ports.empty() ? 0 : started->ports[0].host_port;
-        u = {"pending", "starting " + spec.type, std::nullopt};
-      }
-    } else {
-      const runtime::WorkloadStatus& w = mine[n.id].front();
-      view.workload = w.name;
-      view.workload_id = w.id;
-      view.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
-      if (w.state == runtime::WorkloadState::kFailed || w.state == runtime::WorkloadState::kSucceeded ||
-          w.state == runtime::WorkloadState::kUnknown) {
-        std::string why = w.oom_killed ? "killed: out of memory"
-                          : !w.reason.empty() ? w.reason
-                          : w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
-                                        : "ended";
-        u = {"failed", "the " + spec.type + " server " + why + "; reset it to start it again", std::nullopt};
-        spdlog::warn("[notebooks] notebook {}: {}", n.id, u.reason);
-        (void)runtime_.Stop(w.id, std::chrono::seconds(0));
-        starting_.erase(w.name);
-      } else if (w.state == runtime::WorkloadState::kRunning && view.host_port > 0) {
-        runtime::HttpProbeResult probe =
-            spec.type == kTypeJupyter
-                ? runtime::HttpGet(runtime::AddressOf(w.address), view.host_port, path + "api/status",
-                                   {{"Authorization", "token " + n.server_token}}, options_.probe_timeout, 4096)
-                : runtime::HttpGet(runtime::AddressOf(w.address), view.host_port, "/healthz", {},
-                                   options_.probe_timeout, 4096);
-        view.ready = probe.status == 200;
-        if (view.ready) {
-          u.state = "running";
-          u.reason = "";
-          if (!u.started_at || n.state != "running") u.started_at = now;
-          int64_t reported = ReportedActivity(spec.type, probe.body);
-          int64_t seen = std::max(reported, activity->last_request_ms.load(std::memory_order_relaxed));
-          if (seen > 0) activities[n.id] = seen;
-          starting_.erase(w.name);
-        } else {
-          u.state = "pending";
-          u.reason = "waiting for the " + spec.type + " server to answer";
-        }
-      } else {
-        u = {"pending", "waiting for the server to start", std::nullopt};
-      }
-      up.backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(view.host_port)});
-      if (!view.ready) up.backends.clear();
-    }
-
-    // Idle: nothing through the gateway and nothing reported for that long.
-    if (options_.idle_timeout.count() > 0 && u.state == "running" && u.started_at) {
-      int64_t last = std::max({*u.started_at, activities.count(n.id) ? activities[n.id] : 0,
-                               n.last_activity.value_or(0)});
-      if (now - last >= options_.idle_timeout.count()) {
-        idle_stops.push_back(n.id);
-        u = {"stopped",
-             "stopped after " + std::to_string(options_.idle_timeout.count() / 60000) + " min without activity",
-             std::nullopt};
-        view.ready = false;
-        up.backends.clear();
-      }
-    }
-
-    if (n.desired == store::kNotebookRunning) {
-      gateway::Route r;
-      r.host = gateway::kAnyHost;
-      r.path_prefix = path.substr(0, path.size() - 1);  // "/notebook/p/n" and everything under it
-      r.targets.push_back({up.name, 1});
-      r.access = AccessHookFor(n, activity);
-      r.drop_cookies = {auth::kSessionCookie};
-      if (spec.type == kTypeJupyter) {
-        r.set_headers.push_back({"Authorization", "token " + n.server_token});
-      } else {
-        r.set_headers.push_back({"Authorization", ""});  // the platform's token stays out of the IDE
-        r.set_cookies.push_back({"code-server-session", n.server_token});
-        r.strip_prefix = true;
-      }
-      upstreams.push_back(up);
-      routes.push_back(std::move(r));
-    }
-    views[n.id] = view;
-    updates[n.id] = u;
+    std::string why = replicas_.RemoveEnded(n.id, n.generation, r);
+    one->u = {"failed", "the " + spec.type + " server " + why + "; reset it to start it again", std::nullopt};
+    spdlog::warn("[notebooks] notebook {}: {}", n.id, one->u.reason);
+    starting_.erase(r.workload->name);
   }
-  for (auto it = activity_.begin(); it != activity_.end();) it = by_id.count(it->first) ? ++it : activity_.erase(it);
+  if (!census.current.empty()) {
+    Watch(pass, n, spec, *census.current.front().workload, activity, one);
+  } else if (one->u.state != "failed") {  // a failed one stays failed until a reset (a new generation)
+    StartServer(pass, n, spec, one);
+  }
+}
 
+void NotebookController::StartServer(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec, One* one) {
+  const NotebookSite site{options_.data_dir, options_.instance, pass.local, pass.local ? CodeServer() : "code-server"};
+  auto starts = replicas_.StartMissing(n.id, n.generation, 1, {}, [&](int) {
+    return NotebookWorkload(n, spec, pass.projects[n.project_id], site);
+  });
+  if (!starts.waiting.empty()) {
+    one->u = {"pending", starts.waiting, std::nullopt};  // tried again on a later pass
+  } else if (!starts.failure.empty()) {
+    std::string why = starts.failure;
+    if (spec.type == kTypeVscode && pass.local) why += " (VS Code notebooks need scripts/install-code-server.sh)";
+    one->u = {"failed", why, std::nullopt};
+    spdlog::warn("[notebooks] notebook {}: {}", n.id, why);
+  } else if (!starts.started.empty()) {
+    const workload::ReplicaSet::Started& w = starts.started.front();
+    spdlog::info("[notebooks] notebook {} ({}/{}): started {} (generation {})", n.id, n.project, n.name, w.spec.name,
+                 n.generation);
+    starting_.insert(w.spec.name);
+    one->view.workload = w.spec.name;
+    one->view.workload_id = w.status.id;
+    one->view.host_port = w.status.ports.empty() ? 0 : w.status.ports[0].host_port;
+    one->u = {"pending", "starting " + spec.type, std::nullopt};
+  }
+}
+
+void NotebookController::Watch(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec,
+                               const runtime::WorkloadStatus& w, Activity& activity, One* one) {
+  one->view.workload = w.name;
+  one->view.workload_id = w.id;
+  one->view.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
+  if (w.state != runtime::WorkloadState::kRunning || one->view.host_port <= 0) {
+    one->u = {"pending", "waiting for the server to start", std::nullopt};
+  } else {
+    const std::string path = NotebookPath(n.project, n.name);
+    runtime::HttpProbeResult probe =
+        spec.type == kTypeJupyter
+            ? runtime::HttpGet(runtime::AddressOf(w.address), one->view.host_port, path + "api/status",
+                               {{"Authorization", "token " + n.server_token}}, options_.probe_timeout, 4096)
+            : runtime::HttpGet(runtime::AddressOf(w.address), one->view.host_port, "/healthz", {},
+                               options_.probe_timeout, 4096);
+    one->view.ready = probe.status == 200;
+    if (one->view.ready) {
+      one->u.state = "running";
+      one->u.reason = "";
+      if (!one->u.started_at || n.state != "running") one->u.started_at = pass.now;
+      int64_t reported = ReportedActivity(spec.type, probe.body);
+      int64_t seen = std::max(reported, activity.last_request_ms.load(std::memory_order_relaxed));
+      if (seen > 0) pass.activities[n.id] = seen;
+      starting_.erase(w.name);
+    } else {
+      one->u.state = "pending";
+      one->u.reason = "waiting for the " + spec.type + " server to answer";
+    }
+  }
+  if (one->view.ready) {
+    one->up.backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(one->view.host_port)});
+  }
+}
+
+void NotebookController::StopWhenIdle(Pass& pass, const store::NotebookRecord& n, One* one) {
+  // Idle: nothing through the gateway and nothing reported for that long.
+  if (options_.idle_timeout.count() <= 0 || one->u.state != "running" || !one->u.started_at) return;
+  auto seen = pass.activities.find(n.id);
+  int64_t last =
+      std::max({*one->u.started_at, seen == pass.activities.end() ? 0 : seen->second, n.last_activity.value_or(0)});
+  if (pass.now - last < options_.idle_timeout.count()) return;
+  pass.idle_stops.push_back(n.id);
+  one->u = {"stopped", "stopped after " + std::to_string(options_.idle_timeout.count() / 60000) + " min without activity",
+            std::nullopt};
+  one->view.ready = false;
+  one->up.backends.clear();
+}
+
+gateway::Route NotebookController::RouteOf(const store::NotebookRecord& n, const NotebookSpec& spec,
+                                           std::shared_ptr<Activity> activity) {
+  const std::string path = NotebookPath(n.project, n.name);
+  gateway::Route r;
+  r.host = gateway::kAnyHost;
+  r.path_prefix = path.substr(0, path.size() - 1);  // "/notebook/p/n" and everything under it
+  r.targets.push_back({UpstreamName(n), 1});
+  r.access = AccessHookFor(n, std::move(activity));
+  r.drop_cookies = {auth::kSessionCookie};
+  if (spec.type == kTypeJupyter) {
+    r.set_headers.push_back({"Authorization", "token " + n.server_token});
+  } else {
+    r.set_headers.push_back({"Authorization", ""});  // the platform's token stays out of the IDE
+    r.set_cookies.push_back({"code-server-session", n.server_token});
+    r.strip_prefix = true;
+  }
+  return r;
+}
+
+void NotebookController::Publish(Pass& pass) {
   if (gateway_) {
-    Status set = gateway_->SetRouteSet("notebooks", upstreams, routes);
+    Status set = gateway_->SetRouteSet("notebooks", pass.upstreams, pass.routes);
     if (!set.ok()) spdlog::error("[notebooks] route table refused: {}", set.ToString());
   }
-  for (const auto& w : to_stop) {
-    spdlog::info("[notebooks] stopping {} (notebook {})", w.name, LabelInt(w, runtime::kLabelOwner));
+  for (const auto& w : pass.to_stop) {
+    spdlog::info("[notebooks] stopping {} (notebook {})", w.name, workload::LabelNumber(w, runtime::kLabelOwner));
     (void)runtime_.Stop(w.id, options_.stop_grace);
     starting_.erase(w.name);
   }
-  {
-    std::map<std::string, int> counts = {{"pending", 0}, {"running", 0}, {"failed", 0}, {"stopped", 0}};
-    for (const auto& [id, u] : updates) counts[u.state]++;
-    std::lock_guard<std::mutex> lock(view_mu_);
-    view_ = std::move(views);
-    state_counts_ = std::move(counts);
-  }
+  std::map<std::string, int> counts = {{"pending", 0}, {"running", 0}, {"failed", 0}, {"stopped", 0}};
+  for (const auto& [id, u] : pass.updates) counts[u.state]++;
+  std::lock_guard<std::mutex> lock(view_mu_);
+  view_ = std::move(pass.views);
+  state_counts_ = std::move(counts);
+}
+
+void NotebookController::Record(Pass& pass) {
   Status w = store_.Write([&](store::Tx& tx) -> Status {
-    for (const auto& n : notebooks) {
-      auto it = updates.find(n.id);
-      if (it == updates.end()) continue;
+    for (const auto& n : pass.notebooks) {
+      auto it = pass.updates.find(n.id);
+      if (it == pass.updates.end()) continue;
       const Update& u = it->second;
       if (u.state != n.state || u.reason != n.reason || u.started_at != n.started_at) {
         QUADER_RETURN_IF_ERROR(store::SetNotebookState(tx, n.id, u.state, u.reason, u.started_at));
       }
-      auto a = activities.find(n.id);
+      auto a = pass.activities.find(n.id);
       // Activity is written when it moved by more than a few seconds.
-      if (a != activities.end() && a->second > n.last_activity.value_or(0) + 5000) {
+      if (a != pass.activities.end() && a->second > n.last_activity.value_or(0) + 5000) {
         QUADER_RETURN_IF_ERROR(store::SetNotebookActivity(tx, n.id, a->second));
       }
     }
-    for (int64_t id : idle_stops) {
-      QUADER_RETURN_IF_ERROR(store::SetNotebookDesired(tx, id, store::kNotebookStopped, false, now / 1000));
+    for (int64_t id : pass.idle_stops) {
+      QUADER_RETURN_IF_ERROR(store::SetNotebookDesired(tx, id, store::kNotebookStopped, false, pass.now / 1000));
       spdlog::info("[notebooks] notebook {} stopped: idle for {} ms", id, options_.idle_timeout.count());
     }
     return Status::Ok();
   });
   if (!w.ok()) spdlog::warn("[notebooks] recording notebook states failed: {}", w.ToString());
-  if (!idle_stops.empty()) Notify();
 }
 
 }  // namespace quader::notebook

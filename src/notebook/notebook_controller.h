@@ -47,7 +47,7 @@
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
 #include "store/store.h"
-#include "workload/image_wait.h"
+#include "workload/replica_set.h"
 
 namespace quader::notebook {
 
@@ -117,7 +117,8 @@ class NotebookController {
   // stopped) at the last reconciliation; for /metrics.
   std::map<std::string, int> StateCounts() const;
   // Streams the output of the notebook's server; with `follow`, until it
-  // ends or `write` returns false. kNotFound when no server runs.
+  // ends or `write` returns false. When no server runs, the kept log of the
+  // last one that ended; kNotFound when there is none.
   Status Logs(int64_t notebook_id, bool follow, const std::function<bool(std::string_view)>& write);
 
  private:
@@ -125,7 +126,28 @@ class NotebookController {
     std::atomic<int64_t> last_request_ms{0};
   };
 
+  struct Update {
+    std::string state, reason;
+    std::optional<int64_t> started_at;
+  };
+  struct Pass;
+  struct One;
+
+  // One pass over every notebook: load, reconcile each (its server started,
+  // watched or stopped, its route), publish routes and stop what goes, record.
   void Reconcile();
+  bool LoadPass(Pass* pass);
+  void ReconcileOne(Pass& pass, const store::NotebookRecord& n);
+  void Serve(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec, const workload::Census& census,
+             Activity& activity, One* one);
+  void StartServer(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec, One* one);
+  // Probes a running server: ready, and its last activity.
+  void Watch(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec, const runtime::WorkloadStatus& w,
+             Activity& activity, One* one);
+  void StopWhenIdle(Pass& pass, const store::NotebookRecord& n, One* one);
+  gateway::Route RouteOf(const store::NotebookRecord& n, const NotebookSpec& spec, std::shared_ptr<Activity> activity);
+  void Publish(Pass& pass);
+  void Record(Pass& pass);
   gateway::AccessHook AccessHookFor(const store::NotebookRecord& n, std::shared_ptr<Activity> activity);
   std::string CodeServer() const;
 
@@ -147,7 +169,9 @@ class NotebookController {
   // Owned by the controller thread.
   std::map<int64_t, std::shared_ptr<Activity>> activity_;
   std::set<std::string> starting_;  // workloads started and not yet ready
-  workload::ImageWaits image_waits_;  // notebooks waiting for their image, by id
+  // Each notebook's server, by notebook id; an ended server's log is kept under DATA/logs/notebooks.
+  workload::ReplicaSet replicas_{runtime_, clock_,
+                                 options_.data_dir.empty() ? "" : options_.data_dir + "/logs/notebooks"};
 };
 
 }  // namespace quader::notebook

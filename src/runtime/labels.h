@@ -16,5 +16,6 @@ inline constexpr const char* kLabelTask = "quader.task";
 inline constexpr const char* kLabelAttempt = "quader.attempt";
 inline constexpr const char* kLabelReplica = "quader.replica";
 inline constexpr const char* kLabelTrial = "quader.trial";      // a trial's sequence in its experiment
+inline constexpr const char* kLabelGeneration = "quader.generation";  // a replica's spec generation
 
 }  // namespace quader::runtime

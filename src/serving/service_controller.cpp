@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "serving/service_spec.h"
 #include "serving/takeover.h"
 #include "workload/ownership.h"
+#include "workload/replica_set.h"
 
 namespace quader::serving {
 namespace {
@@ -115,16 +117,6 @@ std::vector<gateway::Route> RoutesOf(const store::ServiceRecord& rec, const Plan
   return {prod};
 }
 
-int LabelInt(const runtime::WorkloadStatus& w, const char* key) {
-  auto it = w.labels.find(key);
-  if (it == w.labels.end()) return -1;
-  try {
-    return std::stoi(it->second);
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
 }  // namespace
 
 ServiceController::ServiceController(store::Store& store, const Clock& clock, runtime::Runtime& runtime,
@@ -147,6 +139,46 @@ std::vector<ReplicaView> ServiceController::Replicas(int64_t service_id) const {
   std::lock_guard<std::mutex> lock(view_mu_);
   auto it = view_.find(service_id);
   return it == view_.end() ? std::vector<ReplicaView>{} : it->second;
+}
+
+Status ServiceController::Logs(int64_t service_id, int index, bool previous, bool follow,
+                               const std::function<bool(std::string_view)>& write) {
+  std::string workload_id;
+  int shown = index < 0 ? 0 : index;
+  if (!previous) {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    auto it = view_.find(service_id);
+    // The newest generation's instance of that index (or the lowest index).
+    const ReplicaView* pick = nullptr;
+    auto better = [&](const ReplicaView& r) {
+      return pick == nullptr || r.generation > pick->generation ||
+             (r.generation == pick->generation && r.index < pick->index);
+    };
+    if (it != view_.end()) {
+      for (const ReplicaView& r : it->second) {
+        if ((index < 0 || r.index == index) && !r.workload_id.empty() && better(r)) pick = &r;
+      }
+    }
+    if (pick != nullptr) {
+      workload_id = pick->workload_id;
+      shown = pick->index;
+    }
+  }
+  if (!workload_id.empty()) {
+    return runtime_.Logs(workload_id, follow, [&](const std::string& chunk) { return write(chunk); });
+  }
+  // None runs now: the kept log of the last one that ended.
+  const std::string path = replicas_.PreviousLogPath(service_id, shown);
+  std::ifstream in(path, std::ios::binary);
+  if (path.empty() || !in) {
+    return errors::NotFound("replica log", "replica " + std::to_string(shown) +
+                                               (previous ? " has no previous instance" : " is not running"));
+  }
+  std::string buf(64 * 1024, '\0');
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) break;
+  }
+  return Status::Ok();
 }
 
 std::vector<ExternalPort> ServiceController::External(int64_t service_id) const {
@@ -209,7 +241,7 @@ struct ServiceController::Observed {
   int current_alive = 0, current_ready = 0;
   std::vector<const runtime::WorkloadStatus*> old_alive;        // of earlier generations
   std::vector<const runtime::WorkloadStatus*> ready_workloads;  // passing their health probe
-  std::string last_failure;
+  std::string waiting;  // set while a start waits for its image
 };
 
 void ServiceController::Reconcile() {
@@ -251,6 +283,7 @@ bool ServiceController::LoadPass(Pass* pass) {
   }
   std::set<int64_t> known;
   for (const auto& s : pass->services) known.insert(s.id);
+  replicas_.Keep(known);
   for (auto& [id, replicas] : *listed) {
     if (known.count(id)) {
       pass->by_service[id] = std::move(replicas);
@@ -315,7 +348,7 @@ void ServiceController::ReconcileOnCluster(Pass& pass, const store::ServiceRecor
       ReplicaView r;
       r.workload = pod.name;
       r.index = index++;
-      r.generation = LabelInt(pod, kLabelGeneration);
+      r.generation = workload::LabelNumber(pod, runtime::kLabelGeneration);
       r.host_port = pod.ports.empty() ? 0 : pod.ports[0].host_port;
       r.state = pod.state == runtime::WorkloadState::kFailed ? "failed" : pod.ready ? "ready" : "starting";
       r.reason = pod.reason;
@@ -377,79 +410,74 @@ void ServiceController::ReconcileReplicas(Pass& pass, const store::ServiceRecord
     Retire(pass, s, *o.old_alive[k], "replaced by generation " + std::to_string(s.generation), &o.backends);
   }
   for (const auto& w : mine) {
-    int idx = LabelInt(w, runtime::kLabelReplica);
-    if (LabelInt(w, kLabelGeneration) == s.generation && idx >= desired && w.state == runtime::WorkloadState::kRunning) {
+    int64_t idx = workload::LabelNumber(w, runtime::kLabelReplica);
+    if (workload::LabelNumber(w, runtime::kLabelGeneration) == s.generation && idx >= desired &&
+        w.state == runtime::WorkloadState::kRunning) {
       Retire(pass, s, w, "scaled to " + std::to_string(desired), &o.backends);
     }
   }
   if (exposure_ && desired > 0 && (!p.inference || p.stage == store::kStageOnline)) Expose(pass, s, p, o);
   bool serving = !o.backends.empty();
   pass.Publish(s, p, std::move(o.backends), std::move(o.replicas));
-  const Backoff& b = backoff_[s.id];
+  const std::string last_failure = replicas_.last_failure(s.id, s.generation);
   if (desired == 0) {
     pass.states[s.id] = {"stopped", StoppedReason(p)};
   } else if (serving) {
     pass.states[s.id] = {"running", ""};
-  } else if (b.failures >= 5) {
-    pass.states[s.id] = {"failed", "replicas keep failing: " + o.last_failure};
+  } else if (replicas_.failures(s.id, s.generation) >= 5) {
+    pass.states[s.id] = {"failed", "replicas keep failing: " + last_failure};
+  } else if (!o.waiting.empty()) {
+    pass.states[s.id] = {"pending", o.waiting};
   } else {
-    pass.states[s.id] = {"pending", o.last_failure.empty() ? "waiting for a ready replica" : o.last_failure};
+    pass.states[s.id] = {"pending", last_failure.empty() ? "waiting for a ready replica" : last_failure};
   }
 }
 
 ServiceController::Observed ServiceController::ObserveReplicas(Pass& pass, const store::ServiceRecord& s, const Plan& p,
                                                                const std::vector<runtime::WorkloadStatus>& mine) {
   Observed o;
-  for (const auto& w : mine) {
-    ReplicaView r;
-    r.workload = w.name;
-    r.index = LabelInt(w, runtime::kLabelReplica);
-    r.generation = LabelInt(w, kLabelGeneration);
-    r.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
-    if (w.state == runtime::WorkloadState::kFailed || w.state == runtime::WorkloadState::kSucceeded ||
-        w.state == runtime::WorkloadState::kUnknown) {
-      ReplicaEnded(pass, s, w, r.index, &o);
-      continue;
+  workload::Census census = workload::TakeCensus(mine, s.generation);
+  for (const workload::Replica& r : census.ended) ReplicaEnded(pass, s, r);
+  o.current_indexes = census.CurrentIndexes();
+  o.current_alive = static_cast<int>(census.current.size());
+  for (const auto* group : {&census.current, &census.old}) {
+    for (const workload::Replica& replica : *group) {
+      const runtime::WorkloadStatus& w = *replica.workload;
+      ReplicaView r;
+      r.workload = w.name;
+      r.workload_id = w.id;
+      r.index = replica.index;
+      r.generation = replica.generation;
+      r.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
+      bool ready = ProbeReplica(w, p, &r);
+      r.state = ready ? "ready" : "starting";
+      if (ready && ready_.insert(w.name).second) {
+        pass.Event(s.id, "replica-ready", "replica " + std::to_string(r.index) + " of generation " +
+                                              std::to_string(r.generation) + " is ready on port " +
+                                              std::to_string(r.host_port));
+        replicas_.Ready(s.id, r.generation);
+      }
+      if (ready) {
+        o.backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(r.host_port)});
+        o.ready_workloads.push_back(&w);
+      } else if (ready_.erase(w.name)) {
+        pass.Event(s.id, "replica-unready", "replica " + std::to_string(r.index) + " stopped passing its health probe");
+      }
+      if (group == &census.current) {
+        if (ready) o.current_ready++;
+      } else {
+        o.old_alive.push_back(&w);
+      }
+      o.replicas.push_back(r);
     }
-    bool ready = ProbeReplica(w, p, &r);
-    r.state = ready ? "ready" : "starting";
-    if (ready && ready_.insert(w.name).second) {
-      pass.Event(s.id, "replica-ready", "replica " + std::to_string(r.index) + " of generation " +
-                                            std::to_string(r.generation) + " is ready on port " +
-                                            std::to_string(r.host_port));
-      backoff_[s.id].failures = 0;
-    }
-    if (ready) {
-      o.backends.push_back({runtime::AddressOf(w.address), static_cast<uint16_t>(r.host_port)});
-      o.ready_workloads.push_back(&w);
-    } else if (ready_.erase(w.name)) {
-      pass.Event(s.id, "replica-unready", "replica " + std::to_string(r.index) + " stopped passing its health probe");
-    }
-    if (r.generation == s.generation) {
-      o.current_alive++;
-      if (ready) o.current_ready++;
-      o.current_indexes.insert(r.index);
-    } else {
-      o.old_alive.push_back(&w);
-    }
-    o.replicas.push_back(r);
   }
   return o;
 }
 
-void ServiceController::ReplicaEnded(Pass& pass, const store::ServiceRecord& s, const runtime::WorkloadStatus& w,
-                                     int index, Observed* o) {
-  std::string why = w.oom_killed ? "killed: out of memory"
-                    : !w.reason.empty() ? w.reason
-                    : w.exit_code ? "exited with code " + std::to_string(*w.exit_code)
-                                  : "ended";
-  pass.Event(s.id, "replica-failed", "replica " + std::to_string(index) + " (" + w.name + ") " + why);
-  o->last_failure = why;
-  (void)runtime_.Stop(w.id, std::chrono::seconds(0));
-  ready_.erase(w.name);
-  Backoff& b = backoff_[s.id];
-  b.failures++;
-  b.not_before_ms = pass.now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
+void ServiceController::ReplicaEnded(Pass& pass, const store::ServiceRecord& s, const workload::Replica& r) {
+  std::string why = replicas_.RemoveEnded(s.id, s.generation, r);
+  pass.Event(s.id, "replica-failed", "replica " + std::to_string(r.index) + " (" + r.workload->name + ") " + why);
+  ready_.erase(r.workload->name);
 }
 
 bool ServiceController::ProbeReplica(const runtime::WorkloadStatus& w, const Plan& p, ReplicaView* r) {
@@ -510,41 +538,31 @@ void ServiceController::StartMissing(Pass& pass, const store::ServiceRecord& s, 
                                      Observed* o) {
   // The current generation up to the desired count; during a rollout one new
   // replica at a time.
-  Backoff& b = backoff_[s.id];
   int to_start = desired - o->current_alive;
   if (!o->old_alive.empty()) to_start = std::min(to_start, o->current_alive == o->current_ready ? 1 : 0);
-  for (int i = 0; to_start > 0 && pass.now >= b.not_before_ms; ++i) {
-    if (o->current_indexes.count(i)) continue;
-    runtime::WorkloadSpec spec = ReplicaSpec(s, p, pass.projects[s.project_id], pass.site, i);
-    auto started = runtime_.Start(spec);
-    std::string waiting = image_waits_.Waiting(std::to_string(s.id), started.status(), clock_.Now());
-    if (!waiting.empty()) {
-      // Not a failure yet: its image may be being built or pulled.
-      if (b.waiting_image.empty()) pass.Event(s.id, "waiting", waiting);
-      b.waiting_image = o->last_failure = waiting;
-      b.not_before_ms = pass.now + 2000;
-      return;
-    }
-    if (!started.ok()) {
-      o->last_failure = "could not start: " + started.status().message();
-      pass.Event(s.id, "replica-failed", "replica " + std::to_string(i) + " " + o->last_failure);
-      b.failures++;
-      b.not_before_ms = pass.now + std::min<int64_t>(60000, 1000LL << std::min(b.failures, 6));
-      return;
-    }
-    b.waiting_image.clear();
-    pass.Event(s.id, "replica-started", "replica " + std::to_string(i) + " of generation " +
-                                            std::to_string(s.generation) + " (" + spec.name + ")");
+  if (to_start <= 0) return;
+  workload::ReplicaSet::Starts starts =
+      replicas_.StartMissing(s.id, s.generation, to_start, o->current_indexes, [&](int i) {
+        return ReplicaSpec(s, p, pass.projects[s.project_id], pass.site, i);
+      });
+  o->waiting = starts.waiting;  // not a failure yet: its image may be being built or pulled
+  if (starts.waiting_began) pass.Event(s.id, "waiting", starts.waiting);
+  if (!starts.failure.empty()) {
+    pass.Event(s.id, "replica-failed", "replica " + std::to_string(starts.failed_index) + " " + starts.failure);
+  }
+  for (const workload::ReplicaSet::Started& started : starts.started) {
+    pass.Event(s.id, "replica-started", "replica " + std::to_string(started.index) + " of generation " +
+                                            std::to_string(s.generation) + " (" + started.spec.name + ")");
     ReplicaView r;
-    r.workload = spec.name;
-    r.index = i;
+    r.workload = started.spec.name;
+    r.workload_id = started.status.id;
+    r.index = started.index;
     r.generation = s.generation;
     r.state = "starting";
-    r.host_port = started->ports.empty() ? 0 : started->ports[0].host_port;
+    r.host_port = started.status.ports.empty() ? 0 : started.status.ports[0].host_port;
     o->replicas.push_back(r);
-    o->current_indexes.insert(i);
+    o->current_indexes.insert(started.index);
     o->current_alive++;
-    to_start--;
   }
 }
 
@@ -556,8 +574,8 @@ void ServiceController::Retire(Pass& pass, const store::ServiceRecord& s, const 
   backends->erase(std::remove_if(backends->begin(), backends->end(),
                                  [&](const gateway::Backend& x) { return x.port == port; }),
                   backends->end());
-  const std::string which = "replica " + std::to_string(LabelInt(w, runtime::kLabelReplica)) + " of generation " +
-                            std::to_string(LabelInt(w, kLabelGeneration));
+  const std::string which = "replica " + std::to_string(workload::LabelNumber(w, runtime::kLabelReplica)) +
+                            " of generation " + std::to_string(workload::LabelNumber(w, runtime::kLabelGeneration));
   auto it = draining_.find(w.name);
   if (it == draining_.end()) {
     draining_[w.name] = pass.now + 1500;

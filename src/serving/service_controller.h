@@ -60,7 +60,7 @@
 #include "runtime/runtime.h"
 #include "store/services.h"
 #include "store/store.h"
-#include "workload/image_wait.h"
+#include "workload/replica_set.h"
 
 namespace quader::serving {
 
@@ -96,7 +96,8 @@ struct ExternalPort {
 
 // A replica as the controller sees it.
 struct ReplicaView {
-  std::string workload;
+  std::string workload;     // its name
+  std::string workload_id;  // the runtime's id
   int index = 0;
   int64_t generation = 0;
   std::string state;  // starting, ready, failed
@@ -123,16 +124,17 @@ class ServiceController {
 
   // The replicas of a service at the last reconciliation.
   std::vector<ReplicaView> Replicas(int64_t service_id) const;
+  // Streams the log of replica `index` (-1: the lowest alive) of a service
+  // with local replicas; with `follow`, until it ends or `write` returns
+  // false. `previous`: the kept log of its last instance that ended (and
+  // the same when no instance runs now). kNotFound when there is neither.
+  Status Logs(int64_t service_id, int index, bool previous, bool follow,
+              const std::function<bool(std::string_view)>& write);
   // Its ports on the external IP at the last reconciliation.
   std::vector<ExternalPort> External(int64_t service_id) const;
   const std::string& service_domain() const { return options_.service_domain; }
 
  private:
-  struct Backoff {
-    int failures = 0;
-    int64_t not_before_ms = 0;
-    std::string waiting_image;  // the reason while a replica waits for its image
-  };
   struct Scaling {
     int64_t generation = 0;  // a new generation (deploy, change) starts afresh
     int64_t next_sample_ms = 0;
@@ -154,8 +156,7 @@ class ServiceController {
   void ReconcileReplicas(Pass& pass, const store::ServiceRecord& s, const Plan& p);
   Observed ObserveReplicas(Pass& pass, const store::ServiceRecord& s, const Plan& p,
                            const std::vector<runtime::WorkloadStatus>& mine);
-  void ReplicaEnded(Pass& pass, const store::ServiceRecord& s, const runtime::WorkloadStatus& w, int index,
-                    Observed* o);
+  void ReplicaEnded(Pass& pass, const store::ServiceRecord& s, const workload::Replica& r);
   bool ProbeReplica(const runtime::WorkloadStatus& w, const Plan& p, ReplicaView* r);
   // The replica count to aim for: the plan's, or the autoscaler's decision.
   int Autoscale(Pass& pass, const store::ServiceRecord& s, const Plan& p, const Observed& o);
@@ -180,8 +181,9 @@ class ServiceController {
   std::map<int64_t, std::vector<ExternalPort>> external_view_;  // guarded by view_mu_
 
   // Owned by the controller thread.
-  std::map<int64_t, Backoff> backoff_;
-  workload::ImageWaits image_waits_;  // keyed by service id
+  // Each service's replicas, by service id; ended ones' logs kept under DATA/logs/services.
+  workload::ReplicaSet replicas_{runtime_, clock_,
+                                 options_.data_dir.empty() ? "" : options_.data_dir + "/logs/services"};
   std::set<std::string> ready_;     // workloads seen ready (events once)
   std::map<std::string, int64_t> draining_;  // workload -> when to stop it (ms), out of the routes until then
   std::map<int64_t, Scaling> scaling_;

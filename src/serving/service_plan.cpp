@@ -109,7 +109,7 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
                  {runtime::kLabelKind, "service"},
                  {runtime::kLabelOwner, std::to_string(s.id)},
                  {runtime::kLabelReplica, std::to_string(i)},
-                 {kLabelGeneration, std::to_string(s.generation)}};
+                 {runtime::kLabelGeneration, std::to_string(s.generation)}};
   return spec;
 }
 

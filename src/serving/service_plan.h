@@ -15,9 +15,6 @@
 
 namespace quader::serving {
 
-// The label holding a replica's spec generation.
-inline constexpr const char* kLabelGeneration = "quader.generation";
-
 // What a service asks for, whichever its kind.
 struct Plan {
   ContainerSpec container;

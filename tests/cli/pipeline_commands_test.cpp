@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <streambuf>
 
@@ -15,6 +16,7 @@
 namespace quader::cli {
 namespace {
 
+using testing::ReadFile;
 using testing::RunResult;
 using std::chrono::milliseconds;
 
@@ -182,6 +184,88 @@ TEST_F(PipelineCommandsTest, LogsOfOneTaskPrintsItsBody) {
   ASSERT_EQ(second.code, kExitOk) << second.err;
   EXPECT_EQ(second.out, "second try\n");
   EXPECT_EQ(server_.requests().at(0).headers["authorization"], "Bearer qdr_test");
+}
+
+TEST_F(PipelineCommandsTest, LogsOfTrialsReplicasAndNotebooks) {
+  server_.SetStreamReply("GET", "/api/v1/experiments/tune/trials/3/logs?project=team-a", {"trial 3\n"});
+  server_.SetStreamReply("GET", "/api/v1/services/echo/logs?replica=1&previous=1", {"boom\n"});
+  server_.SetStreamReply("GET", "/api/v1/inference-services/iris-v1/logs?follow=1", {"serving\n"});
+  server_.SetStreamReply("GET", "/api/v1/notebooks/lab/logs?project=team-a", {"jupyter\n"});
+  RunResult trial = Run({"logs", "--experiment", "tune", "3", "-p", "team-a"});
+  ASSERT_EQ(trial.code, kExitOk) << trial.err;
+  EXPECT_EQ(trial.out, "trial 3\n");
+  RunResult previous = Run({"logs", "--service", "echo", "--replica", "1", "--previous"});
+  ASSERT_EQ(previous.code, kExitOk) << previous.err;
+  EXPECT_EQ(previous.out, "boom\n");
+  RunResult live = Run({"logs", "--inference-service", "iris-v1", "-f"});
+  ASSERT_EQ(live.code, kExitOk) << live.err;
+  EXPECT_EQ(live.out, "serving\n");
+  RunResult notebook = Run({"logs", "--notebook", "lab", "--project", "team-a"});
+  ASSERT_EQ(notebook.code, kExitOk) << notebook.err;
+  EXPECT_EQ(notebook.out, "jupyter\n");
+  // Mixed up: refused before anything is asked.
+  size_t asked = server_.requests().size();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"logs"},
+           {"logs", "--experiment", "tune"},
+           {"logs", "--service", "a", "--notebook", "b"},
+           {"logs", "12", "--service", "a"},
+           {"logs", "12", "train", "--previous"},
+           {"logs", "--service", "a", "--replica", "-1"}}) {
+    RunResult r = Run(args);
+    EXPECT_EQ(r.code, kExitUsage) << args.size() << " " << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+  EXPECT_EQ(server_.requests().size(), asked);
+}
+
+TEST_F(PipelineCommandsTest, ArtifactsListsAndCpCopiesFilesAndDirectories) {
+  const std::string list = R"({"items": [
+    {"path": "leak", "type": "link", "modified_at": "2026-12-07T10:00:00.000Z"},
+    {"path": "model.txt", "type": "file", "size": 6, "modified_at": "2026-12-07T10:00:00.000Z"},
+    {"path": "plots", "type": "directory", "modified_at": "2026-12-07T10:00:00.000Z"},
+    {"path": "plots/a.csv", "type": "file", "size": 4, "modified_at": "2026-12-07T10:00:00.000Z"},
+    {"path": "plots/deep/b.csv", "type": "file", "size": 4, "modified_at": "2026-12-07T10:00:00.000Z"}],
+    "truncated": false, "total_bytes": 14})";
+  server_.SetReply("GET", "/api/v1/runs/12/tasks/train/artifacts", 200, list);
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/artifact?path=model.txt&download=1", {"MODEL\n"});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/artifact?path=plots%2Fa.csv&download=1", {"a,b\n"});
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/artifact?path=plots%2Fdeep%2Fb.csv&download=1", {"c,d\n"});
+  RunResult table = Run({"artifacts", "12/train"});
+  ASSERT_EQ(table.code, kExitOk) << table.err;
+  EXPECT_NE(table.out.find("PATH"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("plots/deep/b.csv"), std::string::npos) << table.out;
+  RunResult names = Run({"artifacts", "12/train", "-o", "name"});
+  EXPECT_EQ(names.out, "leak\nmodel.txt\nplots\nplots/a.csv\nplots/deep/b.csv\n");
+
+  // One file into a directory, to a file name, to standard output.
+  const std::string out = dir_.File("out");
+  std::filesystem::create_directories(out);
+  RunResult one = Run({"cp", "12/train:model.txt", out});
+  ASSERT_EQ(one.code, kExitOk) << one.err;
+  EXPECT_EQ(ReadFile(out + "/model.txt"), "MODEL\n");
+  ASSERT_EQ(Run({"cp", "12/train:/outputs/model.txt", dir_.File("renamed.txt")}).code, kExitOk);
+  EXPECT_EQ(ReadFile(dir_.File("renamed.txt")), "MODEL\n");
+  RunResult printed = Run({"cp", "12/train:model.txt", "-"});
+  EXPECT_EQ(printed.out, "MODEL\n");
+  // A directory, with everything under it.
+  RunResult tree = Run({"cp", "12/train:plots", out});
+  ASSERT_EQ(tree.code, kExitOk) << tree.err;
+  EXPECT_EQ(ReadFile(out + "/plots/a.csv"), "a,b\n");
+  EXPECT_EQ(ReadFile(out + "/plots/deep/b.csv"), "c,d\n");
+  // What is not there, a link, bad sources.
+  EXPECT_EQ(Run({"cp", "12/train:nothing.txt", out}).code, kExitFailure);
+  EXPECT_EQ(Run({"cp", "12/train:leak", out}).code, kExitFailure);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"cp", "12/train", out}, {"cp", "train:model.txt", out}, {"cp", "x/y/z:model.txt", out},
+           {"artifacts", "12/train:model.txt"}, {"artifacts", "experiment/tune/x"}}) {
+    RunResult r = Run(args);
+    EXPECT_EQ(r.code, kExitUsage) << args[1] << " " << r.err;
+  }
+  // A trial's, with its project.
+  server_.SetReply("GET", "/api/v1/experiments/tune/trials/3/artifacts?project=team-a", 200,
+                   R"({"items": [], "truncated": false, "total_bytes": 0})");
+  EXPECT_EQ(Run({"artifacts", "experiment/tune/3", "-p", "team-a"}).code, kExitOk);
 }
 
 TEST_F(PipelineCommandsTest, LogsWithoutTaskPrintsEachTaskUnderAHeader) {

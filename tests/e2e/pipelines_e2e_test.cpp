@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <netinet/in.h>
@@ -379,6 +380,77 @@ tasks:
   // Templates of public are only written by admins.
   Json denied = Call("POST", "/api/v1/apply", R"({"kind": "JobTemplate", "name": "mine", "image": "x"})", 403, eve);
   WaitFinished(run["id"]);
+}
+
+// What a task leaves in /outputs is listed and read through the API (and
+// `quader cp`), for members only, and never through a link it planted.
+TEST_F(PipelinesE2ETest, ArtifactsAreListedAndReadWithoutFollowingLinks) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: arts
+tasks:
+  - name: make
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs/plots && printf 'a,b\n1,2\n' > /outputs/plots/t.csv &&
+        echo MODEL > /outputs/model.txt && ln -s /etc/passwd /outputs/leak && ln -s / /outputs/root &&
+        printf '<script>alert(1)</script>' > /outputs/page.html
+)", 200);
+  int64_t id = RunPipeline("arts");
+  Json run = WaitFinished(id);
+  ASSERT_EQ(run["state"], "succeeded") << run.dump(2);
+  const std::string base = "/api/v1/runs/" + std::to_string(id) + "/tasks/make/";
+  Json list = Call("GET", base + "artifacts", "", 200);
+  std::map<std::string, std::string> types;
+  for (const auto& item : list["items"]) types[item["path"]] = item["type"];
+  EXPECT_EQ(types, (std::map<std::string, std::string>{{"leak", "link"},
+                                                       {"model.txt", "file"},
+                                                       {"page.html", "file"},
+                                                       {"plots", "directory"},
+                                                       {"plots/t.csv", "file"},
+                                                       {"root", "link"}}))
+      << list.dump(2);
+  EXPECT_FALSE(list["truncated"].get<bool>());
+
+  cli::HttpReply model = server_->Call("GET", base + "artifact?path=model.txt", "", admin_);
+  EXPECT_EQ(model.status, 200);
+  EXPECT_EQ(model.body, "MODEL\n");
+  EXPECT_EQ(model.headers["content-type"].rfind("text/plain", 0), 0u);
+  cli::HttpReply csv = server_->Call("GET", base + "artifact?path=plots/t.csv", "", admin_);
+  EXPECT_EQ(csv.body, "a,b\n1,2\n");
+  EXPECT_EQ(csv.headers["content-type"].rfind("text/csv", 0), 0u);
+  // A page the task wrote is a download, never a page of the UI's origin.
+  cli::HttpReply page = server_->Call("GET", base + "artifact?path=page.html", "", admin_);
+  EXPECT_EQ(page.headers["content-type"], "application/octet-stream");
+  EXPECT_EQ(page.headers["content-disposition"].rfind("attachment", 0), 0u);
+  EXPECT_EQ(page.headers["x-content-type-options"], "nosniff");
+  // Links are not followed, and nothing outside /outputs can be named.
+  Call("GET", base + "artifact?path=leak", "", 404);
+  Call("GET", base + "artifact?path=root/etc/passwd", "", 404);
+  Call("GET", base + "artifact?path=..%2F..%2F..%2F..%2Fquader.db", "", 400);
+  Call("GET", base + "artifact?path=%2Fetc%2Fpasswd", "", 400);
+  Call("GET", base + "artifact?path=plots", "", 400);
+  Call("GET", base + "artifact", "", 400);
+  Call("GET", base + "artifact?path=missing.txt", "", 404);
+  Call("GET", "/api/v1/runs/" + std::to_string(id) + "/tasks/nope/artifacts", "", 404);
+  // Strangers see nothing.
+  Call("POST", "/api/v1/users", R"({"username": "eve", "password": "password-eve"})", 201);
+  std::string eve = server_->Login("eve", "password-eve");
+  Call("POST", "/api/v1/projects", R"({"name": "team"})", 201);
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: secret-arts
+project: team
+tasks:
+  - {name: make, template: shell, env: {SCRIPT: 'echo SECRET > /outputs/s.txt'}}
+)", 200);
+  Json team_run = Call("POST", "/api/v1/pipelines/secret-arts/run?project=team", "{}", 201);
+  std::string team_base = "/api/v1/runs/" + std::to_string(team_run["id"].get<int64_t>()) + "/tasks/make/";
+  WaitFinished(team_run["id"]);
+  EXPECT_EQ(Text(team_base + "artifact?path=s.txt"), "SECRET\n");
+  Call("GET", team_base + "artifacts", "", 404, eve);
+  Call("GET", team_base + "artifact?path=s.txt", "", 404, eve);
 }
 
 // A one-shot HTTP receiver on a free loopback port: keeps the first request

@@ -239,6 +239,44 @@ TEST_F(ServicesE2ETest, AReplicaThatDiesIsReplaced) {
   EXPECT_NE(s["events"].dump().find("replica-failed"), std::string::npos) << s["events"].dump(2);
 }
 
+// A replica that exits at once is restarted with a growing back-off; the
+// service says why it fails long after the pass that saw it end, and a
+// corrected spec (a new generation) starts at once instead of waiting out
+// the crashing one's back-off.
+TEST_F(ServicesE2ETest, ACrashLoopingServiceSaysWhyAndItsCorrectionStartsAtOnce) {
+  Json crashy = EchoService("crashy", "fixed", 1);
+  crashy["command"] = {"/usr/bin/python3", "-c", "import sys; print('boom'); sys.exit(3)"};
+  Call("POST", "/api/v1/services", crashy.dump(), 201);
+  auto failures = [](const Json& s) {
+    int n = 0;
+    for (const auto& e : s["events"]) n += e.value("kind", "") == "replica-failed";
+    return n;
+  };
+  Json s = WaitService("crashy", [](const Json& s) { return s["state"] == "failed"; }, 90);
+  EXPECT_GE(failures(s), 5) << s["events"].dump(2);
+  EXPECT_NE(s["reason"].get<std::string>().find("replicas keep failing: exited with code 3; last output: boom"),
+            std::string::npos)
+      << s.dump(2);
+  // The log of the instance that ended is kept, and said to be how it ended.
+  cli::HttpReply kept = server_->Call("GET", "/api/v1/services/crashy/logs?previous=1", "", admin_);
+  EXPECT_EQ(kept.status, 200) << kept.body;
+  EXPECT_NE(kept.body.find("boom\n"), std::string::npos) << kept.body;
+  EXPECT_NE(kept.body.find("ended: exited with code 3"), std::string::npos) << kept.body;
+  EXPECT_EQ(server_->Call("GET", "/api/v1/services/crashy/logs?replica=7", "", admin_).status, 404);
+  EXPECT_EQ(server_->Call("GET", "/api/v1/services/crashy/logs?replica=x", "", admin_).status, 400);
+  // The next start would be 16 s away; the corrected spec does not wait.
+  auto fixed_at = steady_clock::now();
+  Call("PUT", "/api/v1/services/crashy", EchoService("crashy", "fixed", 1).dump(), 200);
+  s = WaitService("crashy", [](const Json& s) { return s["state"] == "running"; }, 40);
+  double seconds = std::chrono::duration<double>(steady_clock::now() - fixed_at).count();
+  EXPECT_LT(seconds, 12.0) << "the corrected service waited for the old back-off";
+  EXPECT_EQ(Through("crashy.service.localhost").body.rfind("fixed ", 0), 0u);
+  // The running replica's own log now (the HTTP server logs nothing: empty, not the kept one).
+  cli::HttpReply live = server_->Call("GET", "/api/v1/services/crashy/logs", "", admin_);
+  EXPECT_EQ(live.status, 200);
+  EXPECT_EQ(live.body.find("boom"), std::string::npos) << live.body;
+}
+
 // An inference service (model iris v1) of echo replicas.
 Json InferenceEcho(const std::string& reply, int min_replicas, int max_replicas) {
   Json a = EchoService("unused", reply, 1);

@@ -360,6 +360,20 @@ export interface IntermediatePoint {
   at: string;
 }
 
+/** One entry of a task's or a trial's /outputs (GET .../artifacts). */
+export interface Artifact {
+  path: string;
+  type: 'file' | 'directory' | 'link' | 'other';
+  size?: number;
+  modified_at: string;
+}
+
+export interface ArtifactList {
+  items: Artifact[];
+  truncated: boolean;
+  total_bytes: number;
+}
+
 export interface Trial {
   id: number;
   sequence: number;
@@ -642,6 +656,18 @@ function authHeaders(accept: string): Record<string, string> {
   return headers;
 }
 
+/** The ApiError for a failed reply whose body is still unread (an error object, or anything). */
+async function failedReply(res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  return failure(res, data);
+}
+
 /** The ApiError for a failed reply (its parsed body in `data`); a 401 also ends the session. */
 function failure(res: Response, data: unknown, opts: RequestOptions = {}): ApiError {
   const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
@@ -676,16 +702,7 @@ export async function streamText(path: string, onText: (text: string) => void, s
     if (signal.aborted) return;
     throw new ApiError(0, 'network', `Cannot reach the server: ${errorText(e)}`);
   }
-  if (!res.ok) {
-    const text = await res.text().catch(() => '');
-    let data: unknown = undefined;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      data = undefined;
-    }
-    throw failure(res, data);
-  }
+  if (!res.ok) throw await failedReply(res);
   if (!res.body) {
     // No streaming support: take the whole text at once.
     onText(await res.text());
@@ -708,6 +725,18 @@ export async function streamText(path: string, onText: (text: string) => void, s
   } finally {
     reader.releaseLock();
   }
+}
+
+/** A file as a Blob (an artifact for a preview or a download), with the caller's credentials. */
+export async function fetchBlob(path: string): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, { method: 'GET', headers: authHeaders('*/*'), credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'network', `Cannot reach the server: ${errorText(e)}`);
+  }
+  if (!res.ok) throw await failedReply(res);
+  return res.blob();
 }
 
 const enc = encodeURIComponent;
@@ -791,6 +820,13 @@ export const api = {
   followTaskLog: (run: number | string, task: string, attempt: number, onText: (text: string) => void, signal: AbortSignal) =>
     streamText(`/runs/${enc(String(run))}/tasks/${enc(task)}/logs?follow=1&attempt=${attempt}`, onText, signal),
 
+  /** Where a task's outputs are read: `${base}/artifacts`, `${base}/artifact?path=`. */
+  taskArtifactsBase: (run: number | string, task: string) => `/runs/${enc(String(run))}/tasks/${enc(task)}`,
+  trialArtifactsBase: (experiment: number | string, sequence: number) =>
+    `/experiments/${enc(String(experiment))}/trials/${sequence}`,
+  listArtifacts: (base: string) => request<ArtifactList>('GET', `${base}/artifacts`),
+  fetchArtifact: (base: string, path: string) => fetchBlob(`${base}/artifact?path=${enc(path)}`),
+
   listSchedules: (q: { project?: string; pipeline?: string; limit?: number } = {}) =>
     request<List<ScheduleRecord>>('GET', `/schedules${query(q)}`),
 
@@ -811,6 +847,20 @@ export const api = {
   listServices: (coll: ServiceCollection, project?: string) =>
     request<List<Service>>('GET', project ? `/${coll}?project=${enc(project)}` : `/${coll}`),
   getService: (coll: ServiceCollection, id: number | string) => request<Service>('GET', `/${coll}/${enc(String(id))}`),
+  /** A replica's log: followed while it runs, or (`previous`) the kept log of its last instance that ended. */
+  followReplicaLog: (
+    coll: ServiceCollection,
+    id: number | string,
+    replica: number,
+    previous: boolean,
+    onText: (text: string) => void,
+    signal: AbortSignal,
+  ) =>
+    streamText(
+      `/${coll}/${enc(String(id))}/logs?replica=${replica}${previous ? '&previous=1' : '&follow=1'}`,
+      onText,
+      signal,
+    ),
   createService: (coll: ServiceCollection, doc: Record<string, unknown>) => request<Service>('POST', `/${coll}`, doc),
   /** Replaces the document; the server rolls the replicas one by one. */
   updateService: (coll: ServiceCollection, id: number, doc: Record<string, unknown>) => request<Service>('PUT', `/${coll}/${id}`, doc),

@@ -170,6 +170,58 @@ describe('runs', () => {
     assert.deepEqual(errors, []);
   });
 
+  test("a task's artifacts: listed, previewed (text, CSV as a table, JSON) and downloaded; links not followed", async () => {
+    const r = await apiApply(
+      server.base,
+      adminToken,
+      `
+kind: JobTemplate
+name: writer
+project: public
+image: quader/python:3.11
+command: ["sh", "-c", "mkdir -p /outputs/plots && printf 'name,score\\nann,3\\nbob,5\\n' > /outputs/plots/scores.csv && echo MODEL-BYTES > /outputs/model.txt && echo '{\\"accuracy\\": 0.9}' > /outputs/metrics.json && ln -s /etc/passwd /outputs/leak"]
+`,
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const p = await call('POST', '/pipelines', { name: 'arts', project: 'public', tasks: [{ name: 'write', template: 'writer' }] }, 201);
+    const run = await call('POST', `/pipelines/${p.id}/run`, {}, 201);
+    await page.goto(`${server.base}/runs/${run.id}?task=write`);
+    await page.locator('[data-testid="run-task-write"][data-state="succeeded"]').waitFor({ state: 'attached', timeout: TASK_TIMEOUT });
+    const table = page.getByTestId('task-artifacts');
+    await table.getByTestId('artifact-row-model.txt').waitFor({ timeout: 10_000 });
+    const api = await call('GET', `/runs/${run.id}/tasks/write/artifacts`);
+    for (const a of api.items) await table.getByTestId(`artifact-row-${a.path}`).waitFor();
+    assert.match(await table.getByTestId('artifact-row-leak').textContent(), /link: not followed/);
+    assert.equal(await table.getByTestId('artifact-download-leak').count(), 0);
+
+    // Previews: text as it is, CSV as a table, JSON indented.
+    const closePreview = async () => {
+      await page.locator('.ant-modal-close').click();
+      await page.getByTestId('artifact-preview').waitFor({ state: 'detached' });
+    };
+    await page.getByTestId('artifact-preview-model.txt').click();
+    await page.getByTestId('artifact-preview-text').waitFor();
+    assert.equal((await page.getByTestId('artifact-preview-text').textContent()).trim(), 'MODEL-BYTES');
+    await closePreview();
+    await page.getByTestId('artifact-preview-plots/scores.csv').click();
+    const csv = page.getByTestId('artifact-preview-table');
+    await csv.waitFor();
+    assert.deepEqual(await csv.locator('th').allTextContents(), ['name', 'score']);
+    assert.deepEqual(await csv.locator('tbody td').allTextContents(), ['ann', '3', 'bob', '5']);
+    await closePreview();
+    await page.getByTestId('artifact-preview-metrics.json').click();
+    await page.waitForFunction(() => /"accuracy": 0.9/.test(document.querySelector('[data-testid="artifact-preview-text"]')?.textContent ?? ''));
+    await closePreview();
+
+    // A download is the file's bytes.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('artifact-download-model.txt').click()]);
+    assert.equal(download.suggestedFilename(), 'model.txt');
+    const path = await download.path();
+    const { readFile } = await import('node:fs/promises');
+    assert.equal(await readFile(path, 'utf8'), 'MODEL-BYTES\n');
+    assert.deepEqual(errors, []);
+  });
+
   test('a scheduled pipeline: cron and time zone in the lists, next fire, schedule records page', async () => {
     const p = await call(
       'POST',

@@ -299,6 +299,38 @@ describe('services', () => {
     assert.deepEqual(errors, []);
   });
 
+  test("a replica's log: live, and after a crash its previous instance's log says why", async () => {
+    // The first instance says why it dies and exits 3; its replacement serves.
+    const script =
+      'if [ ! -e /mnt/admin/crashed-once ]; then touch /mnt/admin/crashed-once; echo "first instance: no model found"; exit 3; fi; ' +
+      'echo "second instance serving"; exec /usr/bin/python3 -c "$CODE"';
+    const created = await call('POST', '/services', serviceDoc('phoenix', 'public', { replicas: 1, command: ['sh', '-c', script], env: { CODE } }), 201);
+    await page.goto(`${server.base}/services/${created.id}`);
+    await waitOrExplain(page.locator('[data-testid="replica-row-0"][data-state="ready"]'), created.id);
+    // The reason of its crash names the exit and the last output.
+    const svc = await call('GET', `/services/${created.id}`);
+    const failed = svc.events.find((e) => e.kind === 'replica-failed');
+    assert.ok(failed, JSON.stringify(svc.events));
+    assert.match(failed.message, /exited with code 3; last output: first instance: no model found/);
+
+    const card = page.getByTestId('replica-log-card');
+    await page.waitForFunction(() => /second instance serving/.test(document.querySelector('[data-testid="replica-log"]')?.textContent ?? ''), null, {
+      timeout: READY_TIMEOUT,
+    });
+    await card.getByTestId('replica-log-live').waitFor();
+    assert.doesNotMatch(await card.getByTestId('replica-log').textContent(), /first instance/);
+    await card.getByTestId('replica-log-previous').click();
+    await card.getByTestId('replica-log-ended').waitFor();
+    await page.waitForFunction(() => /first instance: no model found/.test(document.querySelector('[data-testid="replica-log"]')?.textContent ?? ''));
+    assert.match(await card.getByTestId('replica-log').textContent(), /ended: exited with code 3/);
+    const api = await fetch(`${server.base}/api/v1/services/${created.id}/logs?replica=0&previous=1`, {
+      headers: { Authorization: `Bearer ${adminToken}` },
+    });
+    assert.equal(await card.getByTestId('replica-log').textContent(), await api.text());
+    await call('DELETE', `/services/${created.id}`, undefined, 204);
+    assert.deepEqual(errors, []);
+  });
+
   test('a user who is not a member of the project gets no access to its services', async () => {
     await call('POST', '/projects', { name: 'svc-private', description: 'services of a closed team' }, 201);
     const x = await call('POST', '/services', serviceDoc('private-echo', 'svc-private', { replicas: 1 }), 201);

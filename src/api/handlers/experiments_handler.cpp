@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "api/handlers/artifacts_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
@@ -252,27 +253,44 @@ Response GetTrial(HandlerContext& ctx, Request& req) {
   return st.ok() ? JsonReply(out) : ErrorReply(st);
 }
 
-Response TrialLogs(HandlerContext& ctx, Request& req) {
-  int64_t id = 0;
-  int seq = 0;
-  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+// A trial the caller may see, of an experiment this server runs.
+struct TrialRef {
+  int64_t experiment = 0;
+  int sequence = 0;
+};
+Result<TrialRef> FindTrialRef(HandlerContext& ctx, Request& req) {
+  TrialRef ref;
+  QUADER_RETURN_IF_ERROR(ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto e, FindExperimentParam(tx, req, auth::ProjectAction::kView));
-    QUADER_ASSIGN_OR_RETURN(seq, SequenceParam(req));
-    QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, e.id, seq));
-    if (!t) return errors::NotFound("trial", std::to_string(seq));
-    id = e.id;
+    QUADER_ASSIGN_OR_RETURN(ref.sequence, SequenceParam(req));
+    QUADER_ASSIGN_OR_RETURN(auto t, store::FindTrial(tx, e.id, ref.sequence));
+    if (!t) return errors::NotFound("trial", std::to_string(ref.sequence));
+    ref.experiment = e.id;
     return Status::Ok();
-  });
-  if (!st.ok()) return ErrorReply(st);
-  if (!ctx.experiments) return ErrorReply(errors::Unavailable("experiments are not run by this server"));
+  }));
+  if (!ctx.experiments) return errors::Unavailable("experiments are not run by this server");
+  return ref;
+}
+
+Response TrialLogs(HandlerContext& ctx, Request& req) {
+  auto ref = FindTrialRef(ctx, req);
+  if (!ref.ok()) return ErrorReply(ref.status());
   bool follow = FlagParam(req, "follow");
   Response r;
   r.content_type = "text/plain; charset=utf-8";
   experiment::ExperimentController* experiments = ctx.experiments;
-  r.stream = [experiments, id, seq, follow](const ChunkWriter& write) {
-    (void)experiments->FollowLog(id, seq, follow, write);
+  r.stream = [experiments, ref = *ref, follow](const ChunkWriter& write) {
+    (void)experiments->FollowLog(ref.experiment, ref.sequence, follow, write);
   };
   return r;
+}
+
+// A trial's /outputs: the listing, or (`file`) one file of it.
+Response TrialArtifacts(HandlerContext& ctx, Request& req, bool file) {
+  auto ref = FindTrialRef(ctx, req);
+  if (!ref.ok()) return ErrorReply(ref.status());
+  const std::string dir = ctx.experiments->OutputsDir(ref->experiment, ref->sequence);
+  return file ? ArtifactFileReply(req, dir) : ArtifactListReply(dir);
 }
 
 // --- the trial API (the `nni` module): authenticated by the trial's own token
@@ -355,6 +373,13 @@ void RegisterExperimentRoutes(Router& router, HandlerContext& ctx) {
              {"One trial with its intermediate results", "experiments", "", "Trial"});
   router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}/logs", Access::kSignedIn, bind(TrialLogs),
              {"A trial's log (?follow=1 streams it while the trial runs)", "experiments", "", "Text"});
+  router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}/artifacts", Access::kSignedIn,
+             [&ctx](Request& req) { return TrialArtifacts(ctx, req, false); },
+             {"The files a trial left in /outputs: {items: [{path, type, size, modified_at}], truncated}",
+              "experiments", "", ""});
+  router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}/artifact", Access::kSignedIn,
+             [&ctx](Request& req) { return TrialArtifacts(ctx, req, true); },
+             {"One file of a trial's /outputs (?path=P; ?download=1 as an attachment)", "experiments", "", ""});
   router.Add("GET", "/api/v1/trial/parameters", Access::kPublic, bind(TrialParameters),
              {"For trials (nni.get_next_parameter): this trial's parameters; Bearer QUADER_TRIAL_TOKEN", "trials",
               "", "TrialParameters"});

@@ -253,7 +253,8 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                });
                if (!st.ok()) return ErrorReply(st);
                if (!ctx.notebooks) return ErrorReply(errors::Unavailable("notebooks are not run by this server"));
-               if (auto view = ctx.notebooks->View(id); !view || view->workload.empty()) {
+               // Looked for before the answer starts (one chunk read), so a missing log is a 404.
+               if (Status found = ctx.notebooks->Logs(id, false, [](std::string_view) { return false; }); !found.ok()) {
                  return ErrorReply(errors::NotFound("notebook server", req.Param("id") + " (it is not running)"));
                }
                bool follow = FlagParam(req, "follow");
@@ -265,7 +266,8 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                };
                return r;
              },
-             {"The output of a notebook's server (?follow=1 streams)", "notebooks", "", "Text"});
+             {"The output of a notebook's server (?follow=1 streams); when none runs, the kept log of the last one that "
+              "ended", "notebooks", "", "Text"});
   if (ctx.notebooks) {
     auto& gauges = prometheus::BuildGauge()
                        .Name("quader_notebooks")

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "api/handlers/artifacts_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
@@ -673,18 +674,24 @@ Response DeleteRun(HandlerContext& ctx, Request& req) {
   return JsonReply(Json::object());
 }
 
-Response TaskLogs(HandlerContext& ctx, Request& req) {
+// A task of a run the caller may see, of a server that executes runs: the run's id.
+Result<int64_t> FindTaskRun(HandlerContext& ctx, Request& req, const std::string& task) {
   int64_t id = 0;
-  std::string task = req.Param("task");
-  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+  QUADER_RETURN_IF_ERROR(ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kView));
     QUADER_ASSIGN_OR_RETURN(auto t, store::FindRunTask(tx, r.id, task));
     if (!t) return errors::NotFound("task", task);
     id = r.id;
     return Status::Ok();
-  });
-  if (!st.ok()) return ErrorReply(st);
-  if (!ctx.runs) return ErrorReply(errors::Unavailable("runs are not executed by this server"));
+  }));
+  if (!ctx.runs) return errors::Unavailable("runs are not executed by this server");
+  return id;
+}
+
+Response TaskLogs(HandlerContext& ctx, Request& req) {
+  std::string task = req.Param("task");
+  auto run = FindTaskRun(ctx, req, task);
+  if (!run.ok()) return ErrorReply(run.status());
   int attempt = 0;
   if (auto it = req.query.find("attempt"); it != req.query.end() && !it->second.empty()) {
     try {
@@ -697,10 +704,19 @@ Response TaskLogs(HandlerContext& ctx, Request& req) {
   Response r;
   r.content_type = "text/plain; charset=utf-8";
   pipeline::RunController* runs = ctx.runs;
-  r.stream = [runs, id, task, attempt, follow](const ChunkWriter& write) {
+  r.stream = [runs, id = *run, task, attempt, follow](const ChunkWriter& write) {
     (void)runs->FollowLog(id, task, attempt, follow, write);
   };
   return r;
+}
+
+// A task's /outputs: the listing, or (`file`) one file of it.
+Response TaskArtifacts(HandlerContext& ctx, Request& req, bool file) {
+  std::string task = req.Param("task");
+  auto run = FindTaskRun(ctx, req, task);
+  if (!run.ok()) return ErrorReply(run.status());
+  const std::string dir = ctx.runs->OutputsDir(*run, task);
+  return file ? ArtifactFileReply(req, dir) : ArtifactListReply(dir);
 }
 
 // --- schedules
@@ -786,6 +802,13 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
              {"Delete a finished run with its logs and artifacts", "pipelines", "", "Empty"});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/logs", Access::kSignedIn, bind(TaskLogs),
              {"A task's log (?attempt=N; ?follow=1 streams until the attempt ends)", "pipelines", "", "Text"});
+  router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/artifacts", Access::kSignedIn,
+             [&ctx](Request& req) { return TaskArtifacts(ctx, req, false); },
+             {"The files a task left in /outputs: {items: [{path, type, size, modified_at}], truncated}", "pipelines",
+              "", ""});
+  router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/artifact", Access::kSignedIn,
+             [&ctx](Request& req) { return TaskArtifacts(ctx, req, true); },
+             {"One file of a task's /outputs (?path=P; ?download=1 as an attachment)", "pipelines", "", ""});
 
   router.Add("GET", "/api/v1/schedules", Access::kSignedIn, bind(ListSchedules),
              {"Schedule records, newest first (?project=P&pipeline=NAME&limit=N)", "pipelines", "",

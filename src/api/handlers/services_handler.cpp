@@ -334,6 +334,40 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
              },
              {"A " + noun + " with its replicas, hosts and events (id, or name with ?project=P)", k.collection, "",
               "Service"});
+  router.Add("GET", base + "/{id}/logs", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               int64_t id = 0;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kView));
+                 id = s.id;
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               if (!ctx.services) return ErrorReply(errors::Unavailable("services are not run by this server"));
+               int index = -1;
+               if (auto it = req.query.find("replica"); it != req.query.end()) {
+                 const std::string& v = it->second;
+                 if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+                   return ErrorReply(errors::Invalid("replica", "\"" + v + "\" is not a replica index (0, 1, ...)"));
+                 }
+                 index = std::stoi(v);
+               }
+               bool previous = FlagParam(req, "previous");
+               bool follow = FlagParam(req, "follow") && !previous;
+               // Looked for before the answer starts (reading one chunk), so a
+               // missing log is a 404, not an empty 200.
+               serving::ServiceController* services = ctx.services;
+               Status found = services->Logs(id, index, previous, false, [](std::string_view) { return false; });
+               if (!found.ok()) return ErrorReply(found);
+               Response r;
+               r.content_type = "text/plain; charset=utf-8";
+               r.stream = [services, id, index, previous, follow](const ChunkWriter& write) {
+                 (void)services->Logs(id, index, previous, follow, write);
+               };
+               return r;
+             },
+             {"The log of a " + noun + "'s replica (?replica=N, default the lowest; ?previous=1 its last instance "
+              "that ended, kept after a restart; ?follow=1 streams)", k.collection, "", "Text"});
   router.Add("GET", base + "/{id}/manifests", Access::kSignedIn,
              [&ctx, k](Request& req) {
                std::optional<store::ServiceRecord> rec;

@@ -38,6 +38,7 @@ void AddImportCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // version.cpp
 void AddDescribeCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // describe.cpp
 void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // completion.cpp
+void AddArtifactsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // artifacts.cpp: artifacts, cp
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);

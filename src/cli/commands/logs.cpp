@@ -1,7 +1,10 @@
 // `quader logs RUN [TASK] [-f] [--attempt N]`: prints a task's log, or
 // every task's log in the run's task order, each under a header line.
 // With -f, follows the log while the task runs (and, without TASK, each
-// task in turn until the run ends).
+// task in turn until the run ends). The logs of other workloads:
+// `--experiment NAME SEQ` (a trial), `--service NAME` and
+// `--inference-service NAME` (a replica: --replica N, --previous),
+// `--notebook NAME` (its server).
 
 #include <memory>
 #include <string>
@@ -14,11 +17,57 @@ namespace quader::cli {
 namespace {
 
 struct LogsOptions {
-  std::string run_id;
-  std::string task;  // empty: every task
+  std::string run_id;  // with --experiment: the trial's sequence
+  std::string task;    // empty: every task
   bool follow = false;
   int attempt = 0;  // 0: the latest
+  // Another kind of workload instead of a run's task.
+  std::string experiment, service, inference_service, notebook;
+  std::string project;
+  int replica = -1;  // -1: the lowest
+  bool previous = false;
 };
+
+// `?project=P&follow=1...` from what is set; "" when nothing is.
+std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    if (!v.empty()) q += (q.empty() ? "?" : "&") + k + "=" + EscapeComponent(v);
+  }
+  return q;
+}
+
+// The path of the log `opts` names other than a run's task; "" when it names a run's task.
+Result<std::string> OtherLogPath(const LogsOptions& opts) {
+  int kinds = !opts.experiment.empty() + !opts.service.empty() + !opts.inference_service.empty() +
+              !opts.notebook.empty();
+  if (kinds > 1) return errors::Invalid("logs", "give one of --experiment, --service, --inference-service, --notebook");
+  if (kinds == 0) {
+    if (opts.run_id.empty()) return errors::Invalid("logs", "give a run id (or --experiment, --service, --notebook)");
+    if (opts.replica >= 0 || opts.previous) return errors::Invalid("logs", "--replica and --previous are for services");
+    return std::string();
+  }
+  const std::string follow = opts.follow ? "1" : "";
+  if (!opts.experiment.empty()) {
+    if (opts.run_id.empty() || !opts.task.empty()) {
+      return errors::Invalid("logs", "--experiment NAME takes one trial sequence: quader logs --experiment NAME SEQ");
+    }
+    return "/experiments/" + EscapeComponent(opts.experiment) + "/trials/" + EscapeComponent(opts.run_id) + "/logs" +
+           Query({{"project", opts.project}, {"follow", follow}});
+  }
+  if (!opts.run_id.empty()) return errors::Invalid("logs", "a run id goes with no --service or --notebook");
+  if (!opts.notebook.empty()) {
+    return "/notebooks/" + EscapeComponent(opts.notebook) + "/logs" +
+           Query({{"project", opts.project}, {"follow", follow}});
+  }
+  const bool inference = !opts.inference_service.empty();
+  return std::string(inference ? "/inference-services/" : "/services/") +
+         EscapeComponent(inference ? opts.inference_service : opts.service) + "/logs" +
+         Query({{"project", opts.project},
+                {"replica", opts.replica >= 0 ? std::to_string(opts.replica) : ""},
+                {"previous", opts.previous ? "1" : ""},
+                {"follow", follow}});
+}
 
 std::string LogPath(const std::string& run_id, const std::string& task, int attempt,
                     bool follow) {
@@ -133,11 +182,16 @@ Status FollowAll(const Client& client, const LogsOptions& opts, LogWriter& write
 }
 
 Outcome Logs(const LogsOptions& opts, Io& io) {
+  auto path = OtherLogPath(opts);
+  if (!path.ok()) return Outcome::Usage(path.status().message());
+  const std::string other_path = *path;
   auto client = Client::FromLogin();
   if (!client.ok()) return Outcome::FromStatus(client.status());
   LogWriter writer(io.out);
   Status status;
-  if (!opts.task.empty()) {
+  if (!other_path.empty()) {
+    status = client->GetStream(other_path, writer.Sink());
+  } else if (!opts.task.empty()) {
     status = client->GetStream(LogPath(opts.run_id, opts.task, opts.attempt, opts.follow),
                                writer.Sink());
   } else if (opts.follow) {
@@ -152,14 +206,30 @@ Outcome Logs(const LogsOptions& opts, Io& io) {
 
 void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   auto opts = std::make_shared<LogsOptions>();
-  CLI::App* sub = app.add_subcommand("logs", "Print the log of a run's task, or of every task");
-  AddRunIdArg(*sub, opts->run_id);
+  CLI::App* sub = app.add_subcommand(
+      "logs", "Print the log of a run's task (or of every task), a trial, a service replica or a notebook");
+  CLI::Validator is_number(
+      [](std::string& text) {
+        return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string()
+                   : "\"" + text + "\" is not a run id or trial sequence (a number)";
+      },
+      "RUN");
+  sub->add_option("run", opts->run_id, "Run id (with --experiment: the trial's sequence)")->check(is_number);
   sub->add_option("task", opts->task, "Task name (default: every task, in order)");
   sub->add_flag("-f,--follow", opts->follow,
-                "Keep printing while the task runs (without TASK: each task in turn, until "
-                "the run ends)");
+                "Keep printing while it runs (a run without TASK: each task in turn, until the run ends)");
   sub->add_option("--attempt", opts->attempt, "Attempt number (default: the latest)")
       ->check(CLI::PositiveNumber);
+  sub->add_option("--experiment,-e", opts->experiment, "A trial's log: quader logs --experiment NAME SEQ");
+  sub->add_option("--service", opts->service, "A service replica's log");
+  sub->add_option("--inference-service", opts->inference_service, "An inference service replica's log");
+  sub->add_option("--notebook", opts->notebook, "A notebook server's log");
+  sub->add_option("--project,-p", opts->project, "Project of the experiment, service or notebook (default: public)");
+  sub->add_option("--replica", opts->replica, "Which replica (default: the lowest index)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_flag("--previous", opts->previous,
+                "The replica's last instance that ended (its log is kept after a restart)");
   commands.push_back({sub, [opts, &io] { return Logs(*opts, io); }});
 }
 

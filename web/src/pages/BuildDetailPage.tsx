@@ -4,6 +4,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNo
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, FINAL_BUILD_STATES, fmtTime, type ImageBuild } from '../api';
 import { BuildStateTag, MONO } from '../components/images';
+import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 
 /** The most log text kept in the page; older output is dropped beyond it. */
 const MAX_LOG_CHARS = 4 * 1024 * 1024;
@@ -307,21 +308,7 @@ function BuildLog({ build, onEnded }: { build: ImageBuild; onEnded: () => Promis
           const el = e.currentTarget;
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
         }}
-        style={{
-          margin: 0,
-          minHeight: 120,
-          maxHeight: 520,
-          overflow: 'auto',
-          padding: 12,
-          background: '#141414',
-          color: '#e6e6e6',
-          borderRadius: 6,
-          fontFamily: MONO,
-          fontSize: 12.5,
-          lineHeight: 1.5,
-          whiteSpace: 'pre-wrap',
-          wordBreak: 'break-all',
-        }}
+        style={{ ...CODE_BLOCK_STYLE, minHeight: 120, maxHeight: 520 }}
       >
         {log}
       </pre>

@@ -30,8 +30,10 @@ import {
   type Experiment,
   type Trial,
 } from '../api';
+import { Artifacts } from '../components/Artifacts';
 import LineChart, { fmtNumber, PALETTE, type ChartSeries } from '../components/LineChart';
 import { MONO } from '../components/images';
+import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 
 const none = <Typography.Text type="secondary">—</Typography.Text>;
@@ -544,6 +546,7 @@ function TrialView({ exp, trial, color }: { exp: Experiment; trial: Trial; color
         </Col>
       </Row>
       <TrialLog exp={exp} trial={trial} />
+      <Artifacts base={api.trialArtifactsBase(exp.id, trial.sequence)} refresh={trial.state} testId="trial-artifacts" />
     </div>
   );
 }
@@ -668,21 +671,7 @@ function TrialLog({ exp, trial }: { exp: Experiment; trial: Trial }) {
             const el = e.currentTarget;
             stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
           }}
-          style={{
-            margin: 0,
-            minHeight: 100,
-            maxHeight: 420,
-            overflow: 'auto',
-            padding: 12,
-            background: '#141414',
-            color: '#e6e6e6',
-            borderRadius: 6,
-            fontFamily: MONO,
-            fontSize: 12.5,
-            lineHeight: 1.5,
-            whiteSpace: 'pre-wrap',
-            wordBreak: 'break-all',
-          }}
+          style={{ ...CODE_BLOCK_STYLE, minHeight: 100, maxHeight: 420 }}
         >
           {log}
         </pre>

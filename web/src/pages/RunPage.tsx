@@ -20,8 +20,10 @@ import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlo
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, ApiError, errorText, FINAL_RUN_STATES, FINAL_TASK_STATES, type Run, type TaskAttempt, type TaskRun } from '../api';
+import { Artifacts } from '../components/Artifacts';
 import { layeredLayout, loadPositions } from '../components/dag';
 import { MONO } from '../components/images';
+import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import { RunTaskNode, type RunNode } from '../components/TaskNodes';
 
@@ -398,6 +400,9 @@ function TaskView({ run, task }: { run: Run; task: TaskRun }) {
         />
       )}
       <TaskLog run={run} task={task} />
+      {task.attempt > 0 && (
+        <Artifacts base={api.taskArtifactsBase(run.id, task.name)} refresh={`${task.state}/${task.attempt}`} testId="task-artifacts" />
+      )}
     </Card>
   );
 }
@@ -558,21 +563,7 @@ function TaskLog({ run, task }: { run: Run; task: TaskRun }) {
             const el = e.currentTarget;
             stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
           }}
-          style={{
-            margin: 0,
-            minHeight: 120,
-            maxHeight: 520,
-            overflow: 'auto',
-            padding: 12,
-            background: '#141414',
-            color: '#e6e6e6',
-            borderRadius: 6,
-            fontFamily: MONO,
-            fontSize: 12.5,
-            lineHeight: 1.5,
-            whiteSpace: 'pre-wrap',
-            wordBreak: 'break-all',
-          }}
+          style={{ ...CODE_BLOCK_STYLE, minHeight: 120, maxHeight: 520 }}
         >
           {log}
         </pre>

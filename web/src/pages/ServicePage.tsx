@@ -1,9 +1,10 @@
-import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Space, Spin, Table, Typography } from 'antd';
+import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Switch, Table, Typography } from 'antd';
 import { DeleteOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
-import { useCallback, useEffect, useMemo, useState, type HTMLAttributes } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, type ReplicaState, type Service, type ServiceCollection, type ServiceEvent } from '../api';
 import { MONO } from '../components/images';
+import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import {
   desiredReplicas,
@@ -321,6 +322,7 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
           ]}
         />
       </Card>
+      <ReplicaLog coll={info.coll} serviceId={svc.id} replicas={replicas} />
       {inference && (
         <Card title="Deploy history" size="small" extra={<Typography.Text type="secondary">last 10, newest first</Typography.Text>}>
           <Table<{ at: string; message: string }>
@@ -365,5 +367,112 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
         }}
       />
     </Space>
+  );
+}
+
+/** The most of a log the page keeps (the end of it). */
+const MAX_REPLICA_LOG_CHARS = 512 * 1024;
+
+/**
+ * The log of one replica (GET /{coll}/{id}/logs?replica=N&follow=1, streamed), or with
+ * "Previous instance" the kept log of its last instance that ended: why it crashed.
+ */
+function ReplicaLog({ coll, serviceId, replicas }: { coll: ServiceCollection; serviceId: number; replicas: ReplicaState[] }) {
+  const indexes = useMemo(() => [...new Set(replicas.map((r) => r.index))].sort((a, b) => a - b), [replicas]);
+  const [picked, setPicked] = useState<number | null>(null);
+  const replica = picked ?? indexes[0] ?? 0;
+  const [previous, setPrevious] = useState(false);
+  const [log, setLog] = useState('');
+  const [state, setState] = useState<'live' | 'ended' | 'none'>('ended');
+  const [error, setError] = useState<string | null>(null);
+  const [again, setAgain] = useState(0);
+  const preRef = useRef<HTMLPreElement>(null);
+  // Whether an instance of it runs now (a restarted one keeps its workload name).
+  const alive = replicas.some((r) => r.index === replica && (r.state === 'ready' || r.state === 'starting'));
+
+  useEffect(() => {
+    setLog('');
+    setError(null);
+    const ctrl = new AbortController();
+    setState(previous ? 'ended' : 'live');
+    api
+      .followReplicaLog(
+        coll,
+        serviceId,
+        replica,
+        previous,
+        (text) => setLog((prev) => (prev + text).slice(-MAX_REPLICA_LOG_CHARS)),
+        ctrl.signal,
+      )
+      .then(() => {
+        if (!ctrl.signal.aborted) setState('ended');
+      })
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        if (e instanceof ApiError && e.status === 404) {
+          setState('none');
+        } else {
+          setState('ended');
+          setError(errorText(e));
+        }
+      });
+    return () => ctrl.abort();
+  }, [coll, serviceId, replica, previous, again]);
+
+  // The stream ended (the instance ended, or none ran) while an instance runs: follow it.
+  useEffect(() => {
+    if (previous || state === 'live' || !alive) return;
+    const t = setTimeout(() => setAgain((n) => n + 1), 2000);
+    return () => clearTimeout(t);
+  }, [previous, state, alive]);
+
+  useLayoutEffect(() => {
+    const el = preRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [log]);
+
+  return (
+    <Card
+      title="Replica log"
+      size="small"
+      data-testid="replica-log-card"
+      extra={
+        <Space>
+          <Select
+            size="small"
+            data-testid="replica-log-index"
+            value={replica}
+            style={{ minWidth: 120 }}
+            options={(indexes.length ? indexes : [0]).map((i) => ({ value: i, label: `replica ${i}` }))}
+            onChange={(v: number) => setPicked(v)}
+          />
+          <Switch size="small" checked={previous} onChange={setPrevious} data-testid="replica-log-previous" />
+          <Typography.Text type="secondary">previous instance</Typography.Text>
+          <Button size="small" icon={<ReloadOutlined />} onClick={() => setAgain((n) => n + 1)} data-testid="replica-log-reload">
+            Reload
+          </Button>
+        </Space>
+      }
+    >
+      {error && <Alert type="error" showIcon role="alert" style={{ marginBottom: 8 }} message={error} />}
+      {state === 'none' ? (
+        <Typography.Text type="secondary" data-testid="replica-log-none">
+          {previous ? 'No earlier instance of this replica has ended.' : 'This replica is not running and has no kept log.'}
+        </Typography.Text>
+      ) : (
+        <>
+          <Typography.Text type="secondary" data-testid={`replica-log-${state}`}>
+            {state === 'live' ? 'live' : 'end of log'}
+          </Typography.Text>
+          <pre
+            ref={preRef}
+            data-testid="replica-log"
+            style={{ ...CODE_BLOCK_STYLE, minHeight: 80, maxHeight: 420, margin: '8px 0 0' }}
+          >
+            {log}
+          </pre>
+        </>
+      )}
+    </Card>
   );
 }

@@ -1,0 +1,57 @@
+#include "api/handlers/artifacts_reply.h"
+
+#include <unistd.h>
+
+#include <memory>
+
+#include "api/handlers/common.h"
+#include "workload/artifacts.h"
+
+namespace quader::api {
+
+Response ArtifactListReply(const std::string& root) {
+  auto list = workload::ListArtifacts(root);
+  if (!list.ok()) return ErrorReply(list.status());
+  Json items = Json::array();
+  for (const auto& e : list->entries) {
+    Json item = {{"path", e.path},
+                 {"type", workload::ArtifactTypeName(e.type)},
+                 {"modified_at", FormatRfc3339Ms(e.modified_ms)}};
+    if (e.type == workload::ArtifactEntry::Type::kFile) item["size"] = e.size;
+    items.push_back(std::move(item));
+  }
+  return JsonReply({{"items", std::move(items)}, {"truncated", list->truncated}, {"total_bytes", list->total_bytes}});
+}
+
+Response ArtifactFileReply(const Request& req, const std::string& root) {
+  auto it = req.query.find("path");
+  if (it == req.query.end()) return ErrorReply(errors::Invalid("path", "give the file: ?path=model.joblib"));
+  const std::string path = it->second;
+  auto opened = workload::OpenArtifact(root, path);
+  if (!opened.ok()) return ErrorReply(opened.status());
+  auto fd = std::shared_ptr<int>(new int(opened->fd), [](int* p) {
+    close(*p);
+    delete p;
+  });
+  Response r;
+  r.content_type = workload::ArtifactContentType(path);
+  const bool attachment = FlagParam(req, "download") || r.content_type == "application/octet-stream";
+  std::string name = path.substr(path.rfind('/') + 1);
+  std::string quoted;
+  for (char c : name) quoted += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) ? '_' : c;
+  r.headers.push_back({"Content-Disposition", std::string(attachment ? "attachment" : "inline") + "; filename=\"" +
+                                                  quoted + "\""});
+  r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+  r.headers.push_back({"Content-Security-Policy", "sandbox; default-src 'none'"});
+  r.headers.push_back({"X-Artifact-Size", std::to_string(opened->size)});
+  r.stream = [fd](const ChunkWriter& write) {
+    std::string buf(64 * 1024, '\0');
+    for (;;) {
+      ssize_t n = read(*fd, buf.data(), buf.size());
+      if (n <= 0 || !write(std::string_view(buf.data(), static_cast<size_t>(n)))) return;
+    }
+  };
+  return r;
+}
+
+}  // namespace quader::api

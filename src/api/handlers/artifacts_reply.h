@@ -1,0 +1,21 @@
+#pragma once
+// The answers about a workload's outputs (workload/artifacts.h) that tasks
+// and trials share, after their handlers' access checks:
+//   GET .../artifacts           -> {items: [{path, type, size, modified_at}], truncated, total_bytes}
+//   GET .../artifact?path=P     -> the file (?download=1: as an attachment)
+
+#include <string>
+
+#include "api/http.h"
+
+namespace quader::api {
+
+// The listing of the outputs directory `root`.
+Response ArtifactListReply(const std::string& root);
+
+// One file of `root`, named by `?path=`, streamed; previewable types (text,
+// CSV, JSON, images) inline, anything else (and with ?download=1) as an
+// attachment, never sniffed or run as a page.
+Response ArtifactFileReply(const Request& req, const std::string& root);
+
+}  // namespace quader::api
