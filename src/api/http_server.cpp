@@ -1,5 +1,6 @@
 #include "api/http_server.h"
 
+#include <malloc.h>
 #include <poll.h>
 
 #include <boost/asio/dispatch.hpp>
@@ -52,6 +53,9 @@ class HttpServer::Impl {
 };
 
 namespace {
+
+// Answers at least this big are followed by malloc_trim (see Reply).
+constexpr size_t kTrimAfterBytes = 4 << 20;
 
 void ParseQuery(const std::string& q, Request* req) {
   size_t pos = 0;
@@ -231,6 +235,12 @@ class Session : public std::enable_shared_from_this<Session> {
                                   res.status, msg->body().size(), seconds * 1000, user));
 
     http::async_write(stream_, *msg, [self = shared_from_this(), msg](beast::error_code ec, size_t) {
+      if (msg->body().size() >= kTrimAfterBytes) {
+        // A big answer (every task of a huge run) came from a big transient
+        // tree of JSON: give the freed memory back, not to the allocator's pools.
+        std::string().swap(msg->body());
+        malloc_trim(0);
+      }
       if (ec) return self->Close();
       if (!msg->keep_alive()) return self->Linger();
       self->Read();

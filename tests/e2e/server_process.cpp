@@ -75,10 +75,18 @@ ServerProcess::~ServerProcess() {
     if (entry.path().extension() != ".json") continue;
     std::ifstream in(entry.path());
     Json record = Json::parse(in, nullptr, false);
-    if (!record.is_object() || record.value("pid", 0) <= 1 || record.value("ended", false)) continue;
+    if (!record.is_object() || record.value("ended", false)) continue;
     int pid = record.value("pid", 0);
-    std::string ticks = std::to_string(record.value("start_ticks", uint64_t{0}));
-    if (StartTicksOf(pid) == ticks) Leftovers().push_back({pid, ticks});
+    uint64_t start_ticks = record.value("start_ticks", uint64_t{0});
+    if (pid <= 0) {
+      // Saved before the spawn (pid 0): the process wrote its pid next to it.
+      std::ifstream pid_file(entry.path().parent_path() / (entry.path().stem().string() + ".pid"));
+      if (!(pid_file >> pid)) continue;
+      start_ticks = 0;
+    }
+    if (pid <= 1) continue;
+    std::string ticks = start_ticks > 0 ? std::to_string(start_ticks) : StartTicksOf(pid);  // alive now: its own
+    if (!ticks.empty() && StartTicksOf(pid) == ticks) Leftovers().push_back({pid, ticks});
   }
 }
 
