@@ -56,10 +56,118 @@ Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std
   return ParseTemplateSpec(j);
 }
 
+namespace {
+
+// An env value of an override: a string, or a number's or boolean's JSON text.
+Result<std::string> EnvValue(const std::string& field, const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number() || v.is_boolean()) return v.dump();
+  return errors::Invalid(field, "must be a string, a number or a boolean");
+}
+
+Result<std::map<std::string, std::string>> EnvOf(const std::string& field, const Json& j) {
+  if (!j.is_object()) return errors::Invalid(field, "must be an object of NAME: value");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : j.items()) {
+    if (k.empty() || k.size() > 256 || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
+      return errors::Invalid(field, "\"" + k + "\" is not a variable name");
+    }
+    QUADER_ASSIGN_OR_RETURN(out[k], EnvValue(field + "." + k, v));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RunOverrides> ParseRunOverrides(const Json& body) {
+  RunOverrides o;
+  if (body.is_null()) return o;
+  if (!body.is_object()) return errors::Invalid("body", "must be a JSON object ({} for none)");
+  for (const auto& [key, value] : body.items()) {
+    if (key == "global_env") {
+      QUADER_ASSIGN_OR_RETURN(o.global_env, EnvOf("global_env", value));
+    } else if (key == "tasks") {
+      if (!value.is_object()) return errors::Invalid("tasks", "must be an object of TASK: {args, env}");
+      for (const auto& [task, t] : value.items()) {
+        const std::string field = "tasks." + task;
+        if (!t.is_object()) return errors::Invalid(field, "must be an object with args and/or env");
+        TaskOverride& to = o.tasks[task];
+        for (const auto& [k, v] : t.items()) {
+          if (k == "args") {
+            if (!v.is_object()) return errors::Invalid(field + ".args", "must be an object of ARG: value");
+            to.args = v;
+          } else if (k == "env") {
+            QUADER_ASSIGN_OR_RETURN(to.env, EnvOf(field + ".env", v));
+          } else {
+            return errors::Invalid(field + "." + k, "is not an override (args, env)");
+          }
+        }
+      }
+    } else {
+      return errors::Invalid(key, "is not an override of a run (global_env, tasks)");
+    }
+  }
+  return o;
+}
+
+Status ApplyOverrides(const RunOverrides& overrides, PipelineSpec* spec) {
+  for (const auto& [k, v] : overrides.global_env) spec->global_env[k] = v;
+  for (const auto& [name, o] : overrides.tasks) {
+    TaskSpec* task = nullptr;
+    for (TaskSpec& t : spec->tasks) {
+      if (t.name == name) task = &t;
+    }
+    if (task == nullptr) return errors::Invalid("tasks." + name, "the pipeline has no such task");
+    for (const auto& [k, v] : o.args.items()) task->args[k] = v;
+    for (const auto& [k, v] : o.env) task->env[k] = v;
+  }
+  return Status::Ok();
+}
+
+Result<NewRun> PrepareRerun(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner,
+                            const RunOverrides& overrides) {
+  Json snapshot = Json::parse(earlier.snapshot, nullptr, false);
+  if (!snapshot.is_object()) return errors::Internal("run " + std::to_string(earlier.id) + " has no snapshot");
+  NewRun run;
+  QUADER_ASSIGN_OR_RETURN(run.spec, ParsePipelineSpec(snapshot.value("pipeline", Json::object())));
+  QUADER_RETURN_IF_ERROR(ApplyOverrides(overrides, &run.spec));
+  QUADER_RETURN_IF_ERROR(ValidatePipeline(run.spec));
+  const Json templates = snapshot.value("templates", Json::object());  // a named object: items() refers into it
+  for (const auto& [task, t] : templates.items()) {
+    QUADER_ASSIGN_OR_RETURN(TemplateSpec ts, ParseTemplateSpec(t));
+    run.templates.emplace(task, std::move(ts));
+  }
+  run.project_id = earlier.project_id;
+  run.project = earlier.project;
+  run.project_expand = snapshot.value("project_expand", Json::object()).dump();
+  run.pipeline_id = earlier.pipeline_id;
+  run.trigger = "rerun";
+  run.runner = runner;
+  run.creator = earlier.creator;
+  return run;
+}
+
+Result<NewRun> PrepareRetry(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner) {
+  if (earlier.state != "failed" && earlier.state != "stopped") {
+    return errors::Conflict("run " + std::to_string(earlier.id) + " is " + earlier.state +
+                            ": only a failed or stopped run is retried from its failed tasks");
+  }
+  QUADER_ASSIGN_OR_RETURN(NewRun run, PrepareRerun(tx, earlier, runner));
+  run.trigger = "retry";
+  run.retry_of = earlier.id;
+  QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, earlier.id));
+  for (auto& t : tasks) {
+    if (t.state == "succeeded") run.carried[t.name] = std::move(t);
+  }
+  return run;
+}
+
 Result<NewRun> PrepareRun(store::Tx& tx, const store::PipelineRecord& pipeline, const std::string& runner,
-                          const std::string& trigger, const std::string& only_task) {
+                          const std::string& trigger, const std::string& only_task,
+                          const RunOverrides& overrides) {
   NewRun run;
   QUADER_ASSIGN_OR_RETURN(run.spec, ParsePipelineSpec(Json::parse(pipeline.spec, nullptr, false)));
+  QUADER_RETURN_IF_ERROR(ApplyOverrides(overrides, &run.spec));
   if (!only_task.empty()) {
     const TaskSpec* task = run.spec.Find(only_task);
     if (!task) return errors::NotFound("task", only_task);

@@ -3,6 +3,7 @@
 // and its project's settings. Shared by POST /pipelines/{id}/run, the debug
 // run of one task and the cron.
 
+#include <map>
 #include <string>
 
 #include "pipeline/run_controller.h"
@@ -19,10 +20,45 @@ namespace quader::pipeline {
 // kNotFound naming it otherwise, also for another project's templates (no leak).
 Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std::string& text);
 
+// Parameters of one run that differ from its pipeline's, without editing
+// it (the body of POST /pipelines/{id}/run and /runs/{id}/rerun):
+//   {"global_env": {"K": "v"}, "tasks": {"train": {"args": {"--lr": 0.1}, "env": {"K": "v"}}}}
+// Each value replaces (or adds) the one of that name; the run's snapshot
+// records the result, so its page shows what ran.
+struct TaskOverride {
+  Json args = Json::object();
+  std::map<std::string, std::string> env;
+};
+struct RunOverrides {
+  std::map<std::string, std::string> global_env;
+  std::map<std::string, TaskOverride> tasks;
+  bool empty() const { return global_env.empty() && tasks.empty(); }
+};
+
+// Reads overrides from a request body ({} or absent fields: none). Values
+// of env are strings, numbers or booleans (numbers and booleans as their
+// JSON text); args values anything a template argument takes. Unknown
+// fields are refused by name.
+Result<RunOverrides> ParseRunOverrides(const Json& body);
+
+// Applies `overrides` to `spec`: kInvalidArgument naming a task it does not have.
+Status ApplyOverrides(const RunOverrides& overrides, PipelineSpec* spec);
+
 // Parses, validates and resolves a stored pipeline for a run by `runner`.
 // `only_task`: a debug run of that task alone (its depends_on dropped;
 // refused when its arguments use upstream outputs).
 Result<NewRun> PrepareRun(store::Tx& tx, const store::PipelineRecord& pipeline, const std::string& runner,
-                          const std::string& trigger, const std::string& only_task = "");
+                          const std::string& trigger, const std::string& only_task = "",
+                          const RunOverrides& overrides = {});
+
+// A new run of what an earlier run ran (its snapshot: the pipeline and
+// templates as they were then), with `overrides`: POST /runs/{id}/rerun.
+Result<NewRun> PrepareRerun(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner,
+                            const RunOverrides& overrides = {});
+
+// A retry of an ended run from its failed tasks: PrepareRerun, with the
+// tasks that succeeded carried over (state, outputs), so only the others
+// run. kConflict unless `earlier` ended without succeeding (failed or stopped).
+Result<NewRun> PrepareRetry(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner);
 
 }  // namespace quader::pipeline

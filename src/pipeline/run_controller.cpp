@@ -17,6 +17,7 @@
 #include "pipeline/states.h"
 #include "pipeline/webhook.h"
 #include "runtime/labels.h"
+#include "workload/artifacts.h"
 #include "workload/attempt.h"
 #include "workload/log_follow.h"
 #include "workload/ownership.h"
@@ -150,6 +151,13 @@ std::string RunController::OutputsDir(int64_t run_id, const std::string& task) c
   return (fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run_id) / task).string();
 }
 
+Status RunController::CarryOutputs(int64_t from_run, int64_t to_run, const std::vector<std::string>& tasks) const {
+  for (const std::string& task : tasks) {
+    QUADER_RETURN_IF_ERROR(workload::LinkArtifacts(OutputsDir(from_run, task), OutputsDir(to_run, task)));
+  }
+  return Status::Ok();
+}
+
 void RunController::RemoveRunFiles(int64_t run_id) const {
   std::error_code ec;
   fs::remove_all(fs::path(options_.data_dir) / "logs" / "runs" / std::to_string(run_id), ec);
@@ -194,6 +202,20 @@ Result<int64_t> RunController::CreateRun(store::Tx& tx, const NewRun& run, int64
     auto tmpl = run.templates.find(t.name);
     if (tmpl != run.templates.end()) r.image = tmpl->second.image;
     if (t.depends_on.empty()) r.ready_at = now_ms;
+    if (auto done = run.carried.find(t.name); done != run.carried.end()) {
+      // Succeeded in the run retried: done here too, with its outputs (its
+      // files are linked in by CarryOutputs); its log stays with that run.
+      const store::RunTaskRecord& was = done->second;
+      r.state = "succeeded";
+      r.reason = "succeeded in run " + std::to_string(*run.retry_of) + " (not run again)";
+      r.outputs = was.outputs;
+      r.exit_code = was.exit_code;
+      r.image = was.image;
+      r.runtime = was.runtime;
+      r.argv = was.argv;
+      r.started_at = was.started_at;
+      r.finished_at = was.finished_at;
+    }
     tasks.push_back(std::move(r));
   }
   return store::InsertRun(tx, rec, &tasks);

@@ -66,6 +66,10 @@ struct NewRun {
   int64_t execution_date = 0;                     // Unix seconds
   std::string timezone = "UTC";                   // for {{execution_date}}
   std::optional<int64_t> schedule_id;
+  // A retry of an earlier run: its tasks that succeeded, carried over as
+  // succeeded (with their outputs) instead of running again.
+  std::optional<int64_t> retry_of;
+  std::map<std::string, store::RunTaskRecord> carried;  // task name -> its record in that run
 };
 
 // Observable counters (exported on /metrics by the API).
@@ -105,6 +109,10 @@ class RunController {
 
   std::string LogPath(int64_t run_id, const std::string& task, int attempt) const;
   std::string OutputsDir(int64_t run_id, const std::string& task) const;
+  // A retry's carried tasks: their /outputs of `from_run` linked into `to_run`'s
+  // (hard links, never following a link the task left), so the tasks after
+  // them read the same inputs.
+  Status CarryOutputs(int64_t from_run, int64_t to_run, const std::vector<std::string>& tasks) const;
   // Removes a finished run's logs and artifacts (after DeleteRun).
   void RemoveRunFiles(int64_t run_id) const;
 

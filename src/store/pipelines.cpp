@@ -260,9 +260,12 @@ Result<int64_t> InsertRun(Tx& tx, const RunRecord& run, std::vector<RunTaskRecor
     t.run_id = id;
     QUADER_ASSIGN_OR_RETURN(
         Rows ids, tx.Query("INSERT INTO run_tasks (run_id, name, position, state, attempt, max_attempts, reason, "
-                           "image, argv, ready_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?) RETURNING id",
+                           "image, argv, ready_at, runtime, exit_code, outputs, started_at, finished_at) "
+                           "VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                            {id, t.name, static_cast<int64_t>(t.position), t.state,
-                            static_cast<int64_t>(t.max_attempts), t.reason, t.image, t.argv, Nullable(t.ready_at)}));
+                            static_cast<int64_t>(t.max_attempts), t.reason, t.image, t.argv, Nullable(t.ready_at),
+                            t.runtime, OptIntValue(t.exit_code), t.outputs, Nullable(t.started_at),
+                            Nullable(t.finished_at)}));
     t.id = ids.at(0).Int(0);
   }
   return id;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace quader::workload {
 namespace {
@@ -154,6 +155,37 @@ Result<OpenedArtifact> OpenArtifact(const std::string& root, const std::string& 
     dir = next;
     start = end + 1;
   }
+}
+
+Status LinkArtifacts(const std::string& from, const std::string& to) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return errors::Internal("cannot create " + to + ": " + ec.message());
+  QUADER_ASSIGN_OR_RETURN(ArtifactList list, ListArtifacts(from, 1'000'000));
+  for (const ArtifactEntry& e : list.entries) {
+    const std::string src = from + "/" + e.path, dst = to + "/" + e.path;
+    switch (e.type) {
+      case ArtifactEntry::Type::kDirectory:
+        fs::create_directory(dst, ec);
+        break;
+      case ArtifactEntry::Type::kFile:
+        // linkat without AT_SYMLINK_FOLLOW: the entry itself, as listed.
+        if (linkat(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), 0) != 0) {
+          fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
+        }
+        break;
+      case ArtifactEntry::Type::kLink: {
+        char target[4096];
+        ssize_t n = readlink(src.c_str(), target, sizeof(target) - 1);
+        if (n > 0) (void)!symlink(std::string(target, static_cast<size_t>(n)).c_str(), dst.c_str());
+        break;
+      }
+      case ArtifactEntry::Type::kOther:
+        break;
+    }
+  }
+  return Status::Ok();
 }
 
 std::string ArtifactContentType(const std::string& relative) {

@@ -54,6 +54,12 @@ struct OpenedArtifact {
 // path or what is not a regular file.
 Result<OpenedArtifact> OpenArtifact(const std::string& root, const std::string& relative);
 
+// Recreates the tree under `from` at `to` (created): directories made,
+// files hard-linked (copied where a link cannot be made), links recreated
+// as links (never followed), anything else left out. For a retried run's
+// carried tasks.
+Status LinkArtifacts(const std::string& from, const std::string& to);
+
 // The Content-Type an artifact is served with for a preview, by its name:
 // text, CSV, JSON, PNG, JPEG, GIF and WebP images; anything else (HTML and
 // SVG included, which could run script in the UI's origin) is

@@ -81,6 +81,33 @@ TEST_F(PipelineCommandsTest, RunTaskStartsADebugRunOfThatTask) {
   EXPECT_EQ(r.out, "run 12 started (pipeline iris, 1 task)\n");
 }
 
+TEST_F(PipelineCommandsTest, OverridesRerunAndRetrySendWhatWasAsked) {
+  Json run = RunOf("pending", {Task("train", "pending", 0, 1)});
+  server_.SetReply("POST", "/api/v1/pipelines/iris/run", 201, run.dump());
+  server_.SetReply("POST", "/api/v1/runs/12/rerun", 201, run.dump());
+  server_.SetReply("POST", "/api/v1/runs/12/retry", 201, run.dump());
+  RunResult r = Run({"run", "iris", "--env", "DAY=monday", "--env", "EMPTY=", "--set", "train.--lr=0.1", "--set",
+                     "train.--model=svm", "--task-env", "train.SEED=7"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(Json::parse(server_.requests().back().body),
+            Json::parse(R"({"global_env": {"DAY": "monday", "EMPTY": ""},
+                            "tasks": {"train": {"args": {"--lr": 0.1, "--model": "svm"}, "env": {"SEED": "7"}}}})"));
+  ASSERT_EQ(Run({"rerun", "12", "--env", "DAY=tuesday"}).code, kExitOk);
+  EXPECT_EQ(server_.requests().back().target, "/api/v1/runs/12/rerun");
+  EXPECT_EQ(Json::parse(server_.requests().back().body), Json::parse(R"({"global_env": {"DAY": "tuesday"}})"));
+  RunResult retried = Run({"retry", "12"});
+  ASSERT_EQ(retried.code, kExitOk) << retried.err;
+  EXPECT_EQ(server_.requests().back().target, "/api/v1/runs/12/retry");
+  EXPECT_EQ(retried.out, "run 12 started (pipeline iris, 1 task)\n");
+  size_t asked = server_.requests().size();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"run", "iris", "--env", "NOVALUE"}, {"run", "iris", "--set", "train=1"}, {"run", "iris", "--set", ".x=1"},
+           {"run", "iris", "--task-env", "train.=1"}, {"retry", "abc"}, {"rerun"}}) {
+    EXPECT_EQ(Run(args).code, kExitUsage) << args.back();
+  }
+  EXPECT_EQ(server_.requests().size(), asked);
+}
+
 TEST_F(PipelineCommandsTest, RunWaitPrintsEachTaskChangeAndExitsZeroWhenTheRunSucceeds) {
   Json make_data_done = Task("make-data", "succeeded", 1, 1, Times("10:00:00.000", "10:00:02.500"));
   ServeRun(RunOf("pending", {Task("make-data", "pending", 0, 1), Task("train", "pending", 0, 3)}),

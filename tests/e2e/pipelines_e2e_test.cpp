@@ -382,6 +382,80 @@ tasks:
   WaitFinished(run["id"]);
 }
 
+// A failed run is retried from its failed tasks (the ones that succeeded are
+// carried over with their outputs and files); a run is run again with
+// parameters overridden, without editing the pipeline.
+TEST_F(PipelinesE2ETest, RetryRunsOnlyTheFailedTasksAndRerunTakesOverrides) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: mend
+global_env: {G: "from-pipeline"}
+tasks:
+  - name: a
+    template: shell
+    env: {SCRIPT: 'echo ran-a >> /mnt/admin/a-count; echo A-DATA > /outputs/data.txt; echo "{\"v\": \"x\"}" > /outputs/outputs.json'}
+  - name: b
+    template: shell
+    depends_on: [a]
+    env: {SCRIPT: 'cat /inputs/a/data.txt; echo "G=$G GREETING=$GREETING"; [ -e /mnt/admin/fixed ] || exit 4; echo b-ok'}
+  - {name: c, template: shell, depends_on: [b], env: {SCRIPT: 'echo c-ok'}}
+)", 200);
+  int64_t first = RunPipeline("mend");
+  Json failed = WaitFinished(first);
+  ASSERT_EQ(failed["state"], "failed") << failed.dump(2);
+  EXPECT_EQ(TaskOf(failed, "c")["state"], "upstream_failed");
+  // A run that does not exist is not found.
+  Call("POST", "/api/v1/runs/999999/retry", "{}", 404);
+
+  std::ofstream(dir_.path() + "/users/admin/work/fixed") << "yes";
+  Json retry = Call("POST", "/api/v1/runs/" + std::to_string(first) + "/retry", "{}", 201);
+  EXPECT_EQ(retry["trigger"], "retry");
+  Json done = WaitFinished(retry["id"]);
+  ASSERT_EQ(done["state"], "succeeded") << done.dump(2);
+  const Json& a = TaskOf(done, "a");
+  EXPECT_EQ(a["state"], "succeeded");
+  EXPECT_EQ(a["attempt"], 0) << "carried over, not run again";
+  EXPECT_NE(a["reason"].get<std::string>().find("succeeded in run " + std::to_string(first)), std::string::npos);
+  EXPECT_EQ(a["outputs"]["v"], "x") << TaskOf(failed, "a").dump() << "\n" << a.dump();
+  EXPECT_EQ(ReadFile(dir_.path() + "/users/admin/work/a-count"), "ran-a\n") << "a ran once";
+  std::string b_log = Text("/api/v1/runs/" + std::to_string(retry["id"].get<int64_t>()) + "/tasks/b/logs");
+  EXPECT_NE(b_log.find("A-DATA"), std::string::npos) << "a's files are b's inputs: " << b_log;
+  EXPECT_NE(b_log.find("b-ok"), std::string::npos) << b_log;
+  EXPECT_EQ(Text("/api/v1/runs/" + std::to_string(retry["id"].get<int64_t>()) + "/tasks/a/artifact?path=data.txt"),
+            "A-DATA\n");
+  Json again = Call("POST", "/api/v1/runs/" + std::to_string(retry["id"].get<int64_t>()) + "/retry", "{}", 409);
+  EXPECT_NE(again["error"]["message"].get<std::string>().find("only a failed or stopped run"), std::string::npos);
+
+  // Re-run with overrides: what ran is what the run shows.
+  Json rerun = Call("POST", "/api/v1/runs/" + std::to_string(first) + "/rerun",
+                    R"({"global_env": {"G": "overridden"}, "tasks": {"b": {"env": {"GREETING": "hi"}}}})", 201);
+  EXPECT_EQ(rerun["trigger"], "rerun");
+  EXPECT_EQ(rerun["global_env"]["G"], "overridden");
+  Json rerun_done = WaitFinished(rerun["id"]);
+  ASSERT_EQ(rerun_done["state"], "succeeded") << rerun_done.dump(2);
+  std::string rb = Text("/api/v1/runs/" + std::to_string(rerun["id"].get<int64_t>()) + "/tasks/b/logs");
+  EXPECT_NE(rb.find("G=overridden GREETING=hi"), std::string::npos) << rb;
+  // The same on the pipeline's own run; the pipeline itself is unchanged.
+  Json run = Call("POST", "/api/v1/pipelines/mend/run", R"({"global_env": {"G": 7}})", 201);
+  EXPECT_EQ(run["global_env"]["G"], "7");
+  WaitFinished(run["id"]);
+  EXPECT_EQ(Call("GET", "/api/v1/pipelines/mend", "", 200)["global_env"]["G"], "from-pipeline");
+  // Bad overrides change nothing and name the problem.
+  size_t runs_before = Call("GET", "/api/v1/runs?pipeline=mend", "", 200)["items"].size();
+  struct Bad {
+    const char* body;
+    const char* names;
+  };
+  for (const Bad& bad : {Bad{R"({"tasks": {"nope": {"env": {"K": "v"}}}})", "tasks.nope"},
+                         Bad{R"({"bogus": 1})", "bogus"}, Bad{R"({"global_env": {"K": [1]}})", "global_env.K"},
+                         Bad{R"({"tasks": {"b": {"image": "x"}}})", "tasks.b.image"}, Bad{"[1]", "body"},
+                         Bad{"{not json", "body"}}) {
+    Json e = Call("POST", "/api/v1/pipelines/mend/run", bad.body, 400);
+    EXPECT_NE(e["error"]["message"].get<std::string>().find(bad.names), std::string::npos) << bad.body << " " << e;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/runs?pipeline=mend", "", 200)["items"].size(), runs_before);
+}
+
 // What a task leaves in /outputs is listed and read through the API (and
 // `quader cp`), for members only, and never through a link it planted.
 TEST_F(PipelinesE2ETest, ArtifactsAreListedAndReadWithoutFollowingLinks) {

@@ -815,6 +815,10 @@ export const api = {
     request<List<Run>>('GET', `/runs${query(q)}`),
   getRun: (id: number | string) => request<Run>('GET', `/runs/${enc(String(id))}`),
   stopRun: (id: number) => request<Run>('POST', `/runs/${id}/stop`, {}),
+  /** A new run of what `id` ran (its snapshot). */
+  rerunRun: (id: number) => request<Run>('POST', `/runs/${id}/rerun`, {}),
+  /** A new run of a failed or stopped run in which its succeeded tasks are carried over. */
+  retryRun: (id: number) => request<Run>('POST', `/runs/${id}/retry`, {}),
   deleteRun: (id: number) => request<Record<string, never>>('DELETE', `/runs/${id}`),
   /** Streams one attempt of a task's log (`?follow=1`) until the attempt ends; see streamText. */
   followTaskLog: (run: number | string, task: string, attempt: number, onText: (text: string) => void, signal: AbortSignal) =>

@@ -222,6 +222,54 @@ command: ["sh", "-c", "mkdir -p /outputs/plots && printf 'name,score\\nann,3\\nb
     assert.deepEqual(errors, []);
   });
 
+  test('a failed run: the banner leads to the failed task; Retry failed tasks runs only those; Re-run runs all', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const r = await apiApply(
+      server.base,
+      adminToken,
+      `
+kind: JobTemplate
+name: needs-flag
+project: public
+image: quader/python:3.11
+command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME\\" = first ] || [ -e /mnt/admin/flag ] || { echo no flag yet; exit 5; }"]
+`,
+    );
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const p = await call('POST', '/pipelines', {
+      name: 'mendable', project: 'public',
+      tasks: [{ name: 'first', template: 'needs-flag' }, { name: 'second', template: 'needs-flag', depends_on: ['first'] }],
+    }, 201);
+    const run = await call('POST', `/pipelines/${p.id}/run`, {}, 201);
+    await page.goto(`${server.base}/runs/${run.id}`);
+    await page.locator('[data-testid="run-state"][data-state="failed"]').waitFor({ timeout: TASK_TIMEOUT });
+    await page.getByTestId('run-failed-task-link').click();
+    await page.waitForURL(new RegExp(`/runs/${run.id}\\?task=second$`));
+    await page.waitForFunction(() => /no flag yet/.test(document.querySelector('[data-testid="task-log"]')?.textContent ?? ''));
+
+    await writeFile(`${server.dataDir}/users/admin/work/flag`, 'yes');
+    await page.getByTestId('retry-run').click();
+    await page.waitForURL((u) => /\/runs\/\d+$/.test(u.pathname) && u.pathname !== `/runs/${run.id}`);
+    const retryId = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: TASK_TIMEOUT });
+    const retried = await call('GET', `/runs/${retryId}`);
+    assert.equal(retried.trigger, 'retry');
+    const first = retried.tasks.find((t) => t.name === 'first');
+    assert.equal(first.attempt, 0, 'first was carried over, not run again');
+    assert.match(first.reason, new RegExp(`succeeded in run ${run.id}`));
+    assert.equal(retried.tasks.find((t) => t.name === 'second').attempt, 1);
+    assert.equal(await page.getByTestId('retry-run').count(), 0, 'a succeeded run has nothing to retry');
+
+    await page.getByTestId('rerun-run').click();
+    await page.waitForURL((u) => /\/runs\/\d+$/.test(u.pathname) && u.pathname !== `/runs/${retryId}`);
+    await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: TASK_TIMEOUT });
+    const rerunId = Number(new URL(page.url()).pathname.split('/').pop());
+    const rerun = await call('GET', `/runs/${rerunId}`);
+    assert.equal(rerun.trigger, 'rerun');
+    assert.ok(rerun.tasks.every((t) => t.attempt === 1), 'a rerun runs every task');
+    assert.deepEqual(errors, []);
+  });
+
   test('a scheduled pipeline: cron and time zone in the lists, next fire, schedule records page', async () => {
     const p = await call(
       'POST',

@@ -590,14 +590,27 @@ Result<store::RunRecord> FindRunToChange(store::Tx& tx, const Request& req) {
   return r;
 }
 
-Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_task) {
+// The overrides in a request's body (docs/pipelines.md "Overrides"); none for an empty body.
+Result<pipeline::RunOverrides> OverridesParam(const Request& req) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return pipeline::RunOverrides{};
+  QUADER_ASSIGN_OR_RETURN(Json body, JsonBody(req));
+  return pipeline::ParseRunOverrides(body);
+}
+
+// Stores `run` (made in `tx` by `prepare`) and answers with it: 201 Run.
+Response CreateRunReply(HandlerContext& ctx, const std::function<Result<pipeline::NewRun>(store::Tx&)>& prepare) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineToChange(tx, req));
-    QUADER_ASSIGN_OR_RETURN(auto run, pipeline::PrepareRun(tx, p, req.who().username,
-                                                           only_task.empty() ? "manual" : "debug", only_task));
+    QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, prepare(tx));
     run.execution_date = ctx.now();
     QUADER_ASSIGN_OR_RETURN(int64_t id, pipeline::RunController::CreateRun(tx, run, ctx.now_ms()));
+    if (run.retry_of && !run.carried.empty()) {
+      // Before the run can be seen: the tasks after the carried ones read their files.
+      if (!ctx.runs) return errors::Unavailable("runs are not executed by this server");
+      std::vector<std::string> carried;
+      for (const auto& [name, rec] : run.carried) carried.push_back(name);
+      QUADER_RETURN_IF_ERROR(ctx.runs->CarryOutputs(*run.retry_of, id, carried));
+    }
     QUADER_ASSIGN_OR_RETURN(auto rec, store::GetRun(tx, id));
     QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, rec, true));
     return Status::Ok();
@@ -607,8 +620,36 @@ Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_tas
   return JsonReply(out, 201);
 }
 
+Response StartRun(HandlerContext& ctx, Request& req, const std::string& only_task) {
+  auto overrides = OverridesParam(req);
+  if (!overrides.ok()) return ErrorReply(overrides.status());
+  return CreateRunReply(ctx, [&](store::Tx& tx) -> Result<pipeline::NewRun> {
+    QUADER_ASSIGN_OR_RETURN(auto p, FindPipelineToChange(tx, req));
+    return pipeline::PrepareRun(tx, p, req.who().username, only_task.empty() ? "manual" : "debug", only_task,
+                                *overrides);
+  });
+}
+
 Response RunPipeline(HandlerContext& ctx, Request& req) { return StartRun(ctx, req, ""); }
 Response RunOneTask(HandlerContext& ctx, Request& req) { return StartRun(ctx, req, req.Param("task")); }
+
+// POST /runs/{id}/rerun: what that run ran (its snapshot), again, with the body's overrides.
+Response RerunRun(HandlerContext& ctx, Request& req) {
+  auto overrides = OverridesParam(req);
+  if (!overrides.ok()) return ErrorReply(overrides.status());
+  return CreateRunReply(ctx, [&](store::Tx& tx) -> Result<pipeline::NewRun> {
+    QUADER_ASSIGN_OR_RETURN(auto earlier, FindRunToChange(tx, req));
+    return pipeline::PrepareRerun(tx, earlier, req.who().username, *overrides);
+  });
+}
+
+// POST /runs/{id}/retry: a failed or stopped run again from its failed tasks.
+Response RetryRun(HandlerContext& ctx, Request& req) {
+  return CreateRunReply(ctx, [&](store::Tx& tx) -> Result<pipeline::NewRun> {
+    QUADER_ASSIGN_OR_RETURN(auto earlier, FindRunToChange(tx, req));
+    return pipeline::PrepareRetry(tx, earlier, req.who().username);
+  });
+}
 
 Response ListRuns(HandlerContext& ctx, Request& req) {
   Json items = Json::array();
@@ -788,7 +829,8 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
   router.Add("DELETE", "/api/v1/pipelines/{id}", Access::kSignedIn, bind(DeletePipeline),
              {"Delete a pipeline (its active runs are stopped; runs are kept)", "pipelines", "", "Empty"});
   router.Add("POST", "/api/v1/pipelines/{id}/run", Access::kSignedIn, bind(RunPipeline),
-             {"Run a pipeline now", "pipelines", "", "Run", 201});
+             {"Run a pipeline now; the body may override parameters for this run: {global_env, tasks: {TASK: "
+              "{args, env}}}", "pipelines", "", "Run", 201});
   router.Add("POST", "/api/v1/pipelines/{id}/tasks/{task}/run", Access::kSignedIn, bind(RunOneTask),
              {"Run one task of a pipeline alone (debug)", "pipelines", "", "Run", 201});
 
@@ -798,6 +840,14 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
              {"Get a run with its tasks and attempts", "pipelines", "", "Run"});
   router.Add("POST", "/api/v1/runs/{id}/stop", Access::kSignedIn, bind(StopRun),
              {"Stop a run: kills its tasks and removes their workloads", "pipelines", "", "Run"});
+  router.Add("POST", "/api/v1/runs/{id}/rerun", Access::kSignedIn, bind(RerunRun),
+             {"Run again what a run ran (its pipeline and templates as they were then); the body may override "
+              "parameters: {global_env, tasks: {TASK: {args, env}}}",
+              "pipelines", "", "Run", 201});
+  router.Add("POST", "/api/v1/runs/{id}/retry", Access::kSignedIn, bind(RetryRun),
+             {"Retry a failed or stopped run from its failed tasks: a new run in which the tasks that succeeded "
+              "are carried over with their outputs",
+              "pipelines", "", "Run", 201});
   router.Add("DELETE", "/api/v1/runs/{id}", Access::kSignedIn, bind(DeleteRun),
              {"Delete a finished run with its logs and artifacts", "pipelines", "", "Empty"});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/logs", Access::kSignedIn, bind(TaskLogs),

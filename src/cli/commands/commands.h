@@ -30,6 +30,7 @@ void AddDeleteCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   
 void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // run.cpp
 void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // logs.cpp
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands);     // run.cpp
+void AddRerunCommands(CLI::App& app, Io& io, std::vector<Command>& commands);   // run.cpp: rerun, retry
 void AddTrialsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // experiments.cpp
 void AddDeployCommand(CLI::App& app, Io& io, std::vector<Command>& commands);   // deploy.cpp
 void AddNotebookCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // notebook.cpp

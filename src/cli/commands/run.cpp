@@ -23,11 +23,53 @@ constexpr int kMaxUnreachablePolls = 60;
 constexpr size_t kStateWidth = 9;
 
 struct RunOptions {
-  std::string pipeline;
+  std::string pipeline;  // or, for rerun and retry, the run's id
   std::string project;
   std::string task;
   bool wait = false;
+  // Overrides of this run's parameters (docs/pipelines.md "Overrides").
+  std::vector<std::string> env;       // K=V: global_env
+  std::vector<std::string> set;       // TASK.ARG=VALUE: a task's argument
+  std::vector<std::string> task_env;  // TASK.K=V: a task's env
 };
+
+// A value given on the command line: JSON when it reads as a number or a
+// boolean ("0.1", "3", "true"), else the text itself.
+Json ArgValue(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_discarded() && (j.is_number() || j.is_boolean())) return j;
+  return text;
+}
+
+// The request body of a run with the options' overrides ({} when none).
+Result<Json> OverridesBody(const RunOptions& opts) {
+  Json body = Json::object();
+  for (const std::string& kv : opts.env) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return errors::Invalid("--env", "\"" + kv + "\" is not NAME=VALUE");
+    body["global_env"][kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  auto per_task = [&](const std::vector<std::string>& items, const char* flag, const char* field) -> Status {
+    for (const std::string& kv : items) {
+      size_t dot = kv.find('.'), eq = kv.find('=');
+      if (dot == std::string::npos || dot == 0 || eq == std::string::npos || eq < dot + 2) {
+        return errors::Invalid(flag, "\"" + kv + "\" is not TASK.NAME=VALUE");
+      }
+      Json value = std::string(field) == "args" ? ArgValue(kv.substr(eq + 1)) : Json(kv.substr(eq + 1));
+      body["tasks"][kv.substr(0, dot)][field][kv.substr(dot + 1, eq - dot - 1)] = value;
+    }
+    return Status::Ok();
+  };
+  QUADER_RETURN_IF_ERROR(per_task(opts.set, "--set", "args"));
+  QUADER_RETURN_IF_ERROR(per_task(opts.task_env, "--task-env", "env"));
+  return body;
+}
+
+void AddOverrideOptions(CLI::App& sub, RunOptions& opts) {
+  sub.add_option("--env", opts.env, "NAME=VALUE: a global_env value for this run only (repeat it)");
+  sub.add_option("--set", opts.set, "TASK.ARG=VALUE: a task's argument for this run only (--set train.--lr=0.1)");
+  sub.add_option("--task-env", opts.task_env, "TASK.NAME=VALUE: a task's env value for this run only");
+}
 
 std::string StartPath(const RunOptions& opts) {
   std::string path = "/pipelines/" + EscapeComponent(opts.pipeline);
@@ -185,10 +227,13 @@ Outcome Wait(const Client& client, Json run, Io& io) {
   return Finished(run, io);
 }
 
-Outcome StartRun(const RunOptions& opts, Io& io) {
+// Starts a run by POSTing to `path` (a pipeline's run, or a run's rerun or retry).
+Outcome StartRunAt(const std::string& path, const RunOptions& opts, Io& io) {
+  auto body = OverridesBody(opts);
+  if (!body.ok()) return Outcome::Usage(body.status().message());
   auto client = Client::FromLogin();
   if (!client.ok()) return Outcome::FromStatus(client.status());
-  auto run = client->Post(StartPath(opts), Json::object());
+  auto run = client->Post(path, *body);
   if (!run.ok()) return Outcome::FromStatus(run.status());
   if (TextOf(*run, "id").empty()) {
     return Outcome::FromStatus(errors::Internal("the run reply has no id"));
@@ -228,7 +273,24 @@ void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   sub->footer(
       "With --wait, Ctrl-C stops waiting, not the run: stop it with `quader stop RUN`.\n"
       "Read the tasks' output with `quader logs RUN [TASK] [-f]`.");
-  commands.push_back({sub, [opts, &io] { return StartRun(*opts, io); }});
+  AddOverrideOptions(*sub, *opts);
+  commands.push_back({sub, [opts, &io] { return StartRunAt(StartPath(*opts), *opts, io); }});
+}
+
+void AddRerunCommands(CLI::App& app, Io& io, std::vector<Command>& commands) {
+  auto rerun = std::make_shared<RunOptions>();
+  CLI::App* sub = app.add_subcommand("rerun", "Run again what a run ran (its pipeline and templates as then)");
+  AddRunIdArg(*sub, rerun->pipeline);
+  sub->add_flag("--wait,-w", rerun->wait, "Follow the new run to its end; exit 1 unless it succeeds");
+  AddOverrideOptions(*sub, *rerun);
+  commands.push_back({sub, [rerun, &io] { return StartRunAt(RunPath(rerun->pipeline) + "/rerun", *rerun, io); }});
+
+  auto retry = std::make_shared<RunOptions>();
+  CLI::App* again = app.add_subcommand(
+      "retry", "Retry a failed or stopped run from its failed tasks (the ones that succeeded are not run again)");
+  AddRunIdArg(*again, retry->pipeline);
+  again->add_flag("--wait,-w", retry->wait, "Follow the new run to its end; exit 1 unless it succeeds");
+  commands.push_back({again, [retry, &io] { return StartRunAt(RunPath(retry->pipeline) + "/retry", *retry, io); }});
 }
 
 void AddStopCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {

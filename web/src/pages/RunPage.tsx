@@ -15,7 +15,7 @@ import {
   Table,
   Typography,
 } from 'antd';
-import { DeleteOutlined, LoadingOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
+import { DeleteOutlined, LoadingOutlined, RedoOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
 import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlowProvider, type Edge, type NodeChange } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
@@ -133,7 +133,19 @@ export default function RunPage() {
     }
   };
 
+  /** Starts a rerun or a retry and goes to the new run. */
+  const again = async (how: 'rerun' | 'retry') => {
+    try {
+      const next = how === 'retry' ? await api.retryRun(run.id) : await api.rerunRun(run.id);
+      message.success(`Run #${next.id} started (${how === 'retry' ? 'retrying the failed tasks' : 'a rerun'} of #${run.id})`);
+      navigate(`/runs/${next.id}`);
+    } catch (e) {
+      message.error(errorText(e));
+    }
+  };
+
   const task = run.tasks.find((t) => t.name === taskName) ?? null;
+  const failedTask = run.tasks.find((t) => t.state === 'failed') ?? null;
   const runsOfPipeline = `/runs?project=${encodeURIComponent(run.project)}&pipeline=${encodeURIComponent(run.pipeline)}`;
 
   return (
@@ -172,6 +184,18 @@ export default function RunPage() {
                 </Button>
               </Popconfirm>
             ) : (
+              <>
+                {(run.state === 'failed' || run.state === 'stopped') && (
+                  <Button icon={<RedoOutlined />} onClick={() => void again('retry')} data-testid="retry-run">
+                    Retry failed tasks
+                  </Button>
+                )}
+                <Button icon={<ReloadOutlined />} onClick={() => void again('rerun')} data-testid="rerun-run">
+                  Re-run
+                </Button>
+              </>
+            )}
+            {!active && (
               <Popconfirm
                 title={`Delete run #${run.id}?`}
                 description="Its logs and artifacts are deleted too."
@@ -193,6 +217,13 @@ export default function RunPage() {
             showIcon
             style={{ marginBottom: 16 }}
             message={<span data-testid="run-reason" style={{ whiteSpace: 'pre-wrap' }}>{run.reason}</span>}
+            description={
+              failedTask && failedTask.name !== taskName ? (
+                <Link to={`/runs/${run.id}?task=${encodeURIComponent(failedTask.name)}`} data-testid="run-failed-task-link">
+                  Show {failedTask.name}: its log and details
+                </Link>
+              ) : undefined
+            }
           />
         )}
         <Descriptions column={{ xs: 1, md: 3 }} size="small" bordered data-testid="run-fields">
