@@ -153,6 +153,73 @@ describe('pipelines', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('Run with unsaved edits asks first: the saved version or save and run; leaving asks too', async () => {
+    const created = await apiCall(server.base, adminToken, 'POST', '/pipelines', {
+      name: 'asks-first', project: 'public', description: 'as saved',
+      tasks: [{ name: 'only', template: 'echo-hello', args: { '--message': 'hi' } }],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id;
+    await page.goto(`${server.base}/pipelines/${id}`);
+    await page.getByTestId('task-node-only').waitFor();
+    await page.getByTestId('tab-pipeline').click();
+    await page.getByTestId('pipeline-description').fill('edited, not saved');
+    await page.getByTestId('unsaved').waitFor();
+
+    // Run the saved version: the edit is neither saved nor run, and stays in the editor.
+    await page.getByTestId('run-button').click();
+    await page.getByTestId('run-saved-version').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    let runId = Number(new URL(page.url()).pathname.split('/').pop());
+    let run = await get(`/runs/${runId}`);
+    assert.equal((await get(`/pipelines/${id}`)).description, 'as saved');
+    assert.equal(run.pipeline, 'asks-first');
+
+    // Save and run: saved first.
+    await page.goto(`${server.base}/pipelines/${id}`);
+    await page.getByTestId('task-node-only').waitFor();
+    await page.getByTestId('tab-pipeline').click();
+    await page.getByTestId('pipeline-description').fill('edited and saved');
+    await page.getByTestId('run-button').click();
+    await page.getByTestId('run-cancel').click(); // Cancel: nothing happens
+    assert.equal((await get(`/pipelines/${id}`)).description, 'as saved');
+    await page.getByTestId('run-button').click();
+    await page.getByTestId('run-save-and-run').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    assert.equal((await get(`/pipelines/${id}`)).description, 'edited and saved');
+
+    // Leaving with unsaved edits: the menu asks; dismissed, the editor stays.
+    await page.goto(`${server.base}/pipelines/${id}`);
+    await page.getByTestId('task-node-only').waitFor();
+    await page.getByTestId('tab-pipeline').click();
+    await page.getByTestId('pipeline-description').fill('edited again');
+    let asked = '';
+    page.once('dialog', (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await page.getByRole('menuitem', { name: /Runs/ }).click();
+    assert.match(asked, /unsaved changes/);
+    assert.match(page.url(), new RegExp(`/pipelines/${id}$`));
+    assert.equal(await page.getByTestId('pipeline-description').inputValue(), 'edited again');
+    // Accepted, it goes; a saved editor does not ask.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('menuitem', { name: /Runs/ }).click();
+    await page.waitForURL(`${server.base}/runs`);
+    await page.goto(`${server.base}/pipelines/${id}`);
+    await page.getByTestId('task-node-only').waitFor();
+    let unexpected = false;
+    page.once('dialog', (d) => {
+      unexpected = true;
+      void d.accept();
+    });
+    await page.getByRole('menuitem', { name: /Runs/ }).click();
+    await page.waitForURL(`${server.base}/runs`);
+    assert.equal(unexpected, false, 'nothing to lose: no question');
+    page.removeAllListeners('dialog');
+    assert.deepEqual(errors, []);
+  });
+
   test('a cycle drawn on the canvas: Validate names it, Save refuses it', async () => {
     const before = await savedPipeline();
     assert.ok(before, 'the pipeline of the previous test');

@@ -4,6 +4,7 @@ import type { MenuProps } from 'antd';
 import { Outlet, useLocation, useNavigate } from 'react-router';
 import { AREAS, areaOf } from '../areas';
 import { useAuth } from '../auth';
+import { confirmLeave } from './leaveGuard';
 
 const { Header, Sider, Content } = Layout;
 
@@ -38,7 +39,7 @@ export default function AppLayout() {
       <Sider width={256} theme="light" breakpoint="lg" collapsedWidth={0} style={{ borderRight: '1px solid #f0f0f0' }}>
         <div
           style={{ height: 56, display: 'flex', alignItems: 'center', padding: '0 24px', cursor: 'pointer' }}
-          onClick={() => navigate('/projects')}
+          onClick={() => confirmLeave() && navigate('/projects')}
         >
           <Typography.Title level={4} style={{ margin: 0 }}>
             Quader
@@ -52,7 +53,7 @@ export default function AppLayout() {
           items={items}
           onClick={({ key }) => {
             const area = AREAS.find((a) => a.key === key);
-            if (area?.available) navigate(area.path);
+            if (area?.available && confirmLeave()) navigate(area.path);
           }}
           style={{ borderInlineEnd: 'none' }}
         />

@@ -9,6 +9,7 @@ import {
   Form,
   Input,
   InputNumber,
+  Modal,
   Result,
   Select,
   Space,
@@ -53,6 +54,7 @@ import {
   type TaskDraft,
 } from '../components/pipelineDraft';
 import { resolveTemplate, schemaEntries, schemaOf, templateRef } from '../components/pipelines';
+import { setLeaveGuard } from '../components/leaveGuard';
 import { EditorTaskNode, type EditorNode } from '../components/TaskNodes';
 
 const nodeTypes = { task: EditorTaskNode };
@@ -193,6 +195,14 @@ function Editor({ id }: { id?: string }) {
     }
   }, [settings, nodes, edges, templates]);
   const dirty = !('doc' in current) || savedJson === null || JSON.stringify(current.doc) !== savedJson;
+  const [askRun, setAskRun] = useState(false);
+
+  // Leaving with unsaved edits asks first (the menu, links, reload, closing the tab).
+  useEffect(() => {
+    const work = pipeline !== null || nodes.length > 0; // an untouched new pipeline has nothing to lose
+    setLeaveGuard(dirty && work && !loading ? 'The pipeline has unsaved changes. Leave without saving them?' : null);
+  }, [dirty, loading, pipeline, nodes.length]);
+  useEffect(() => () => setLeaveGuard(null), []);
 
   // Templates of the pipeline's own project (when the first list did not include them).
   useEffect(() => {
@@ -333,18 +343,27 @@ function Editor({ id }: { id?: string }) {
     if (wasNew) navigate(`/pipelines/${p.id}`, { replace: true });
   };
 
-  const onRun = async () => {
+  /** Runs the saved pipeline, saving the edits first when `withEdits`. */
+  const runIt = async (withEdits: boolean) => {
+    setAskRun(false);
     setBusy('run');
     try {
-      const p = dirty || !pipeline ? await save('run') : pipeline;
+      const p = withEdits || !pipeline ? await save('run') : pipeline;
       if (!p) return;
       const run = await api.runPipeline(p.id);
+      setLeaveGuard(null); // leaving for the run is what was asked for
       navigate(`/runs/${run.id}`);
     } catch (e) {
       setNotice({ type: 'error', text: errorText(e), source: 'run' });
     } finally {
       setBusy(null);
     }
+  };
+
+  // Unsaved edits are never saved behind the user's back: Run asks first.
+  const onRun = () => {
+    if (dirty) setAskRun(true);
+    else void runIt(false);
   };
 
   // --- render
@@ -416,14 +435,43 @@ function Editor({ id }: { id?: string }) {
             <Button icon={<SaveOutlined />} onClick={() => void onSave()} loading={busy === 'save'} data-testid="save-button">
               Save
             </Button>
-            <Tooltip title={dirty ? 'Saves, then runs' : undefined}>
-              <Button type="primary" icon={<PlayCircleOutlined />} onClick={() => void onRun()} loading={busy === 'run'} data-testid="run-button">
+            <Tooltip title={dirty ? 'Asks whether to save the changes first' : undefined}>
+              <Button type="primary" icon={<PlayCircleOutlined />} onClick={onRun} loading={busy === 'run'} data-testid="run-button">
                 Run
               </Button>
             </Tooltip>
           </Space>
         }
       >
+        <Modal
+          open={askRun}
+          title={pipeline ? 'Run with your unsaved changes?' : 'Save the new pipeline and run it?'}
+          onCancel={() => setAskRun(false)}
+          data-testid="run-unsaved-dialog"
+          footer={[
+            <Button key="cancel" onClick={() => setAskRun(false)} data-testid="run-cancel">
+              Cancel
+            </Button>,
+            pipeline && (
+              <Button key="saved" onClick={() => void runIt(false)} data-testid="run-saved-version">
+                Run the saved version
+              </Button>
+            ),
+            <Button key="save" type="primary" onClick={() => void runIt(true)} data-testid="run-save-and-run">
+              Save and run
+            </Button>,
+          ]}
+        >
+          {pipeline ? (
+            <span>
+              The editor has changes that are not saved. <b>Save and run</b> saves them into the pipeline
+              {pipeline.schedule?.enabled ? ' (its schedule runs them from then on)' : ''} first; <b>Run the saved version</b>{' '}
+              runs the pipeline as it was last saved and keeps your edits here.
+            </span>
+          ) : (
+            <span>A run is of a saved pipeline: this one is saved first.</span>
+          )}
+        </Modal>
         {notice && (
           <Alert
             type={notice.type}
