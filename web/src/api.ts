@@ -810,6 +810,8 @@ export const api = {
   validatePipeline: (doc: PipelineDoc) => request<{ ok: boolean }>('POST', '/pipelines/validate', doc),
   deletePipeline: (id: number) => request<Record<string, never>>('DELETE', `/pipelines/${id}`),
   runPipeline: (id: number) => request<Run>('POST', `/pipelines/${id}/run`, {}),
+  /** A debug run of one task of the saved pipeline, alone. */
+  runTask: (id: number, task: string) => request<Run>('POST', `/pipelines/${id}/tasks/${enc(task)}/run`, {}),
 
   listRuns: (q: { project?: string; pipeline?: string; state?: string; limit?: number } = {}) =>
     request<List<Run>>('GET', `/runs${query(q)}`),

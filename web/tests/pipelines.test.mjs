@@ -220,6 +220,25 @@ describe('pipelines', () => {
     assert.deepEqual(errors, []);
   });
 
+  test("a task's Debug run runs it alone, as saved", async () => {
+    const created = await apiCall(server.base, adminToken, 'POST', '/pipelines', {
+      name: 'debug-one', project: 'public',
+      tasks: [
+        { name: 'prep', template: 'echo-hello', args: { '--message': 'prep' } },
+        { name: 'solo', template: 'echo-hello', depends_on: ['prep'], args: { '--message': 'alone' } },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await page.goto(`${server.base}/pipelines/${created.body.id}`);
+    await page.getByTestId('task-node-solo').click();
+    await page.getByTestId('debug-run-task').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const run = await get(`/runs/${Number(new URL(page.url()).pathname.split('/').pop())}`);
+    assert.equal(run.trigger, 'debug');
+    assert.deepEqual(run.tasks.map((t) => t.name), ['solo']);
+    assert.deepEqual(errors, []);
+  });
+
   test('a cycle drawn on the canvas: Validate names it, Save refuses it', async () => {
     const before = await savedPipeline();
     assert.ok(before, 'the pipeline of the previous test');

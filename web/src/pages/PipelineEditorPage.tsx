@@ -20,7 +20,7 @@ import {
   Tooltip,
   Typography,
 } from 'antd';
-import { CheckCircleOutlined, DeleteOutlined, PlayCircleOutlined, SaveOutlined, SearchOutlined } from '@ant-design/icons';
+import { BugOutlined, CheckCircleOutlined, DeleteOutlined, PlayCircleOutlined, SaveOutlined, SearchOutlined } from '@ant-design/icons';
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -195,7 +195,8 @@ function Editor({ id }: { id?: string }) {
     }
   }, [settings, nodes, edges, templates]);
   const dirty = !('doc' in current) || savedJson === null || JSON.stringify(current.doc) !== savedJson;
-  const [askRun, setAskRun] = useState(false);
+  // Run asked with unsaved edits: of the whole pipeline (''), or a debug run of that task.
+  const [askRun, setAskRun] = useState<string | null>(null);
 
   // Leaving with unsaved edits asks first (the menu, links, reload, closing the tab).
   useEffect(() => {
@@ -343,14 +344,14 @@ function Editor({ id }: { id?: string }) {
     if (wasNew) navigate(`/pipelines/${p.id}`, { replace: true });
   };
 
-  /** Runs the saved pipeline, saving the edits first when `withEdits`. */
-  const runIt = async (withEdits: boolean) => {
-    setAskRun(false);
+  /** Runs the saved pipeline (or, with `task`, that task alone), saving the edits first when `withEdits`. */
+  const runIt = async (withEdits: boolean, task = '') => {
+    setAskRun(null);
     setBusy('run');
     try {
       const p = withEdits || !pipeline ? await save('run') : pipeline;
       if (!p) return;
-      const run = await api.runPipeline(p.id);
+      const run = task ? await api.runTask(p.id, task) : await api.runPipeline(p.id);
       setLeaveGuard(null); // leaving for the run is what was asked for
       navigate(`/runs/${run.id}`);
     } catch (e) {
@@ -361,9 +362,9 @@ function Editor({ id }: { id?: string }) {
   };
 
   // Unsaved edits are never saved behind the user's back: Run asks first.
-  const onRun = () => {
-    if (dirty) setAskRun(true);
-    else void runIt(false);
+  const onRun = (task = '') => {
+    if (dirty) setAskRun(task);
+    else void runIt(false, task);
   };
 
   // --- render
@@ -436,7 +437,7 @@ function Editor({ id }: { id?: string }) {
               Save
             </Button>
             <Tooltip title={dirty ? 'Asks whether to save the changes first' : undefined}>
-              <Button type="primary" icon={<PlayCircleOutlined />} onClick={onRun} loading={busy === 'run'} data-testid="run-button">
+              <Button type="primary" icon={<PlayCircleOutlined />} onClick={() => onRun()} loading={busy === 'run'} data-testid="run-button">
                 Run
               </Button>
             </Tooltip>
@@ -444,20 +445,23 @@ function Editor({ id }: { id?: string }) {
         }
       >
         <Modal
-          open={askRun}
-          title={pipeline ? 'Run with your unsaved changes?' : 'Save the new pipeline and run it?'}
-          onCancel={() => setAskRun(false)}
+          open={askRun !== null}
+          title={
+            (pipeline ? 'Run with your unsaved changes?' : 'Save the new pipeline and run it?') +
+            (askRun ? ` (a debug run of ${askRun})` : '')
+          }
+          onCancel={() => setAskRun(null)}
           data-testid="run-unsaved-dialog"
           footer={[
-            <Button key="cancel" onClick={() => setAskRun(false)} data-testid="run-cancel">
+            <Button key="cancel" onClick={() => setAskRun(null)} data-testid="run-cancel">
               Cancel
             </Button>,
             pipeline && (
-              <Button key="saved" onClick={() => void runIt(false)} data-testid="run-saved-version">
+              <Button key="saved" onClick={() => void runIt(false, askRun ?? '')} data-testid="run-saved-version">
                 Run the saved version
               </Button>
             ),
-            <Button key="save" type="primary" onClick={() => void runIt(true)} data-testid="run-save-and-run">
+            <Button key="save" type="primary" onClick={() => void runIt(true, askRun ?? '')} data-testid="run-save-and-run">
               Save and run
             </Button>,
           ]}
@@ -540,6 +544,8 @@ function Editor({ id }: { id?: string }) {
                       onChange={(patch) => updateTask(selected.id, patch)}
                       onDeps={(ups) => setDeps(selected.id, ups)}
                       onRemove={() => void rf.deleteElements({ nodes: [{ id: selected.id }] })}
+                      onDebugRun={() => onRun(selected.data.task.name)}
+                      debugBusy={busy === 'run'}
                     />
                   ) : (
                     <Empty
@@ -656,6 +662,9 @@ function TaskPanel(props: {
   onChange: (patch: Partial<TaskDraft>) => void;
   onDeps: (upstream: string[]) => void;
   onRemove: () => void;
+  /** A debug run of this task alone (docs/pipelines.md). */
+  onDebugRun: () => void;
+  debugBusy: boolean;
 }) {
   const task = props.node.data.task;
   const tpl = resolveTemplate(props.templates, task.template, props.project);
@@ -689,9 +698,16 @@ function TaskPanel(props: {
             <Typography.Text code>{task.template}</Typography.Text>
           )}
         </Typography.Text>
-        <Button size="small" danger icon={<DeleteOutlined />} onClick={props.onRemove} data-testid="remove-task">
-          Remove
-        </Button>
+        <Space>
+          <Tooltip title="Run this task alone, with the pipeline's settings (its upstream tasks do not run)">
+            <Button size="small" icon={<BugOutlined />} onClick={props.onDebugRun} loading={props.debugBusy} data-testid="debug-run-task">
+              Debug run
+            </Button>
+          </Tooltip>
+          <Button size="small" danger icon={<DeleteOutlined />} onClick={props.onRemove} data-testid="remove-task">
+            Remove
+          </Button>
+        </Space>
       </Space>
       {!tpl && (
         <Alert
