@@ -115,6 +115,33 @@ describe('runs', () => {
     await page.waitForFunction(() => /hello from first/.test(document.querySelector('[data-testid="task-log"]')?.textContent ?? ''));
     assert.match(await page.getByTestId('task-log').textContent(), /message: one/);
 
+    // At 1280×800 the graph and the clicked task's details sit side by side, both in view;
+    // the timeline shows second after first.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.base}/runs/${runId}`);
+    await page.getByTestId('run-task-second').click();
+    await page.getByTestId('task-view').waitFor();
+    const dag = await page.getByTestId('run-tasks-card').boundingBox();
+    const view = await page.getByTestId('task-view').boundingBox();
+    assert.ok(view.x >= dag.x + dag.width - 1, `task details right of the graph: ${JSON.stringify({ dag, view })}`);
+    assert.ok(view.y < 800 - 100 && dag.y < 800 - 100, `both start in view: ${JSON.stringify({ dag, view })}`);
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'no scrolling needed');
+    await page.getByTestId('run-tab-timeline').click();
+    const firstBar = page.getByTestId('timeline-bar-first');
+    const secondBar = page.getByTestId('timeline-bar-second');
+    await secondBar.waitFor();
+    const f = { from: Number(await firstBar.getAttribute('data-from')), width: Number(await firstBar.getAttribute('data-width')) };
+    const s2 = Number(await secondBar.getAttribute('data-from'));
+    assert.ok(s2 >= f.from + f.width - 0.02, `second starts after first ends: ${JSON.stringify({ f, s2 })}`);
+    await page.getByTestId('timeline-row-first').click();
+    await page.waitForURL(new RegExp(`/runs/${runId}\\?task=first$`));
+    // On a phone-sized screen nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no horizontal scroll at 390 px: ${overflow} px too wide`);
+    await page.setViewportSize({ width: 1600, height: 1000 });
+
     // The runs list, filtered by pipeline, and the pipelines list's "last run".
     await page.getByRole('menuitem', { name: /Runs/ }).click();
     await page.waitForURL(`${server.base}/runs`);

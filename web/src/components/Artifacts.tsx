@@ -153,6 +153,7 @@ export function Artifacts({ base, refresh, testId = 'artifacts' }: { base: strin
           size="small"
           rowKey="path"
           pagination={items.length > 20 ? { pageSize: 20 } : false}
+          scroll={{ x: 'max-content' }}
           dataSource={items}
           onRow={(a) => ({ 'data-testid': `artifact-row-${a.path}` }) as React.HTMLAttributes<HTMLElement>}
           columns={[

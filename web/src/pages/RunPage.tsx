@@ -5,10 +5,12 @@ import {
   Breadcrumb,
   Button,
   Card,
+  Col,
   Descriptions,
   Empty,
   Popconfirm,
   Result,
+  Row,
   Select,
   Space,
   Spin,
@@ -85,6 +87,7 @@ export default function RunPage() {
     return () => clearInterval(t);
   }, [active]);
 
+  const [view, setView] = useState<'graph' | 'timeline'>('graph');
   const selectTask = (name: string | null) => {
     const next = new URLSearchParams(params);
     if (name) next.set('task', name);
@@ -226,7 +229,7 @@ export default function RunPage() {
             }
           />
         )}
-        <Descriptions column={{ xs: 1, md: 3 }} size="small" bordered data-testid="run-fields">
+        <Descriptions column={{ xs: 1, md: 3, xxl: 5 }} size="small" bordered data-testid="run-fields">
           <Descriptions.Item label="Pipeline">
             {run.pipeline_id ? (
               <Link to={`/pipelines/${run.pipeline_id}`} data-testid="run-pipeline">
@@ -256,16 +259,116 @@ export default function RunPage() {
           <Descriptions.Item label="Duration">{duration(run.started_at, run.finished_at) || none}</Descriptions.Item>
         </Descriptions>
       </Card>
-      <Card title="Tasks" size="small" extra={<Typography.Text type="secondary">click a task for its details and log</Typography.Text>}>
-        <ReactFlowProvider>
-          <RunDag run={run} selected={taskName} onSelect={selectTask} />
-        </ReactFlowProvider>
-      </Card>
       {taskName && !task && <Alert type="warning" showIcon message={`This run has no task named ${taskName}.`} />}
-      {task && <TaskView key={task.name} run={run} task={task} />}
+      {/* The graph and the selected task side by side on a wide screen, one above the other on a narrow one. */}
+      <Row gutter={[16, 16]} align="top" data-testid="run-work-area">
+        <Col xs={24} lg={task ? 10 : 24}>
+          <Card
+            size="small"
+            data-testid="run-tasks-card"
+            tabList={[
+              { key: 'graph', tab: <span data-testid="run-tab-graph">Graph</span> },
+              { key: 'timeline', tab: <span data-testid="run-tab-timeline">Timeline</span> },
+            ]}
+            activeTabKey={view}
+            onTabChange={(k) => setView(k as 'graph' | 'timeline')}
+            tabBarExtraContent={<Typography.Text type="secondary">click a task for its details and log</Typography.Text>}
+          >
+            {view === 'graph' ? (
+              <ReactFlowProvider>
+                <RunDag run={run} selected={taskName} onSelect={selectTask} />
+              </ReactFlowProvider>
+            ) : (
+              <RunTimeline run={run} selected={taskName} onSelect={selectTask} />
+            )}
+          </Card>
+        </Col>
+        {task && (
+          <Col xs={24} lg={14}>
+            <TaskView key={task.name} run={run} task={task} />
+          </Col>
+        )}
+      </Row>
     </Space>
   );
 }
+
+/** Milliseconds of an RFC 3339 time; null when absent. */
+function msOf(t: string | null | undefined): number | null {
+  return t ? Date.parse(t) : null;
+}
+
+/**
+ * A Gantt view of the run: each task that started as a bar from its start to its end (or
+ * now, while it runs) on the run's time axis, in start order, colored by state, with its
+ * duration; tasks that never started are listed at the end.
+ */
+function RunTimeline({ run, selected, onSelect }: { run: Run; selected: string | null; onSelect: (name: string) => void }) {
+  const now = Date.now();
+  const started = run.tasks
+    .filter((t) => t.started_at)
+    .sort((a, b) => (msOf(a.started_at) ?? 0) - (msOf(b.started_at) ?? 0));
+  const origin = msOf(run.started_at) ?? (started.length ? msOf(started[0].started_at)! : now);
+  const end = Math.max(origin + 1, msOf(run.finished_at) ?? now, ...started.map((t) => msOf(t.finished_at) ?? now));
+  const span = end - origin;
+  const never = run.tasks.filter((t) => !t.started_at);
+  return (
+    <div data-testid="run-timeline" style={{ maxHeight: 560, overflow: 'auto' }}>
+      <Typography.Text type="secondary" style={{ display: 'block', marginBottom: 8 }}>
+        0 to {fmtSeconds(Math.round(span / 100) / 10)} from the run's start
+      </Typography.Text>
+      {started.map((t) => {
+        const from = (msOf(t.started_at)! - origin) / span;
+        const to = ((msOf(t.finished_at) ?? now) - origin) / span;
+        const width = Math.max(0.004, to - from);
+        return (
+          <div
+            key={t.name}
+            data-testid={`timeline-row-${t.name}`}
+            onClick={() => onSelect(t.name)}
+            style={{ display: 'flex', alignItems: 'center', gap: 8, cursor: 'pointer', padding: '2px 0', background: t.name === selected ? '#e6f4ff' : undefined }}
+          >
+            <Typography.Text ellipsis style={{ width: 120, flex: 'none', fontFamily: MONO, fontSize: 12 }}>
+              {t.name}
+            </Typography.Text>
+            <div style={{ position: 'relative', flex: 1, height: 14, background: '#fafafa' }}>
+              <div
+                data-testid={`timeline-bar-${t.name}`}
+                data-from={from.toFixed(4)}
+                data-width={width.toFixed(4)}
+                title={`${t.name}: ${t.state}, ${duration(t.started_at, t.finished_at) || 'running'}`}
+                style={{
+                  position: 'absolute',
+                  left: `${(from * 100).toFixed(2)}%`,
+                  width: `${(width * 100).toFixed(2)}%`,
+                  top: 2,
+                  bottom: 2,
+                  borderRadius: 3,
+                  background: TIMELINE_COLORS[t.state] ?? '#8c8c8c',
+                }}
+              />
+            </div>
+            <Typography.Text type="secondary" style={{ width: 70, flex: 'none', fontSize: 12, textAlign: 'right' }}>
+              {duration(t.started_at, t.finished_at) || 'running'}
+            </Typography.Text>
+          </div>
+        );
+      })}
+      {never.length > 0 && (
+        <Typography.Text type="secondary" style={{ display: 'block', marginTop: 8 }} data-testid="timeline-never">
+          never started: {never.map((t) => `${t.name} (${t.state})`).join(', ')}
+        </Typography.Text>
+      )}
+    </div>
+  );
+}
+
+const TIMELINE_COLORS: Record<string, string> = {
+  succeeded: '#52c41a',
+  failed: '#ff4d4f',
+  running: '#1677ff',
+  stopped: '#faad14',
+};
 
 function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null; onSelect: (name: string | null) => void }) {
   const structure = run.tasks.map((t) => `${t.name}<${(t.depends_on ?? []).join(',')}`).join(';');
@@ -344,8 +447,15 @@ function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null
 function TaskView({ run, task }: { run: Run; task: TaskRun }) {
   const attempts = task.attempts ?? [];
   const outputs = task.outputs && Object.keys(task.outputs).length > 0 ? JSON.stringify(task.outputs, null, 2) : '';
+  // A task just picked is brought into view (below the graph on a narrow screen).
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const top = ref.current?.getBoundingClientRect().top ?? 0;
+    if (top > window.innerHeight - 120) ref.current?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+  }, []);
   return (
     <Card
+      ref={ref}
       data-testid="task-view"
       title={
         <Space>
@@ -417,6 +527,7 @@ function TaskView({ run, task }: { run: Run; task: TaskRun }) {
           rowKey="attempt"
           data-testid="task-attempts"
           pagination={false}
+          scroll={{ x: 'max-content' }}
           dataSource={attempts}
           columns={[
             { title: 'Attempt', dataIndex: 'attempt' },
