@@ -239,6 +239,41 @@ describe('pipelines', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('the graph gets the room: at 1280x800 the canvas takes most of the width; the panels fold and open', async () => {
+    const created = await apiCall(server.base, adminToken, 'POST', '/pipelines', {
+      name: 'roomy', project: 'public', tasks: [{ name: 'one', template: 'echo-hello', args: { '--message': 'x' } }],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      await page.goto(`${server.base}/pipelines/${created.body.id}`);
+      await page.getByTestId('task-node-one').waitFor();
+      let canvas = await page.getByTestId('pipeline-canvas').boundingBox();
+      assert.ok(canvas.width >= 0.6 * 1280, `canvas ${canvas.width} px of 1280`);
+      assert.ok(canvas.y + canvas.height <= 800 + 1, `the canvas fits the screen: ${JSON.stringify(canvas)}`);
+      // Picking a task opens its settings; folding them gives the room back.
+      await page.getByTestId('task-node-one').click();
+      await page.getByTestId('task-form').waitFor();
+      assert.ok(await page.getByTestId('side-panel').isVisible());
+      await page.getByTestId('side-panel').getByTestId('toggle-side-panel').click();
+      await page.getByTestId('side-panel').waitFor({ state: 'hidden' });
+      canvas = await page.getByTestId('pipeline-canvas').boundingBox();
+      assert.ok(canvas.width >= 0.6 * 1280);
+      // The templates open from their strip, and the list is there to add from.
+      await page.getByTestId('toggle-templates').click();
+      await page.getByTestId('template-panel').waitFor();
+      // Narrow: the canvas is still there.
+      await page.setViewportSize({ width: 390, height: 800 });
+      await page.goto(`${server.base}/pipelines/${created.body.id}`);
+      await page.getByTestId('task-node-one').waitFor();
+      canvas = await page.getByTestId('pipeline-canvas').boundingBox();
+      assert.ok(canvas.width >= 200, `canvas ${canvas.width} px at 390`);
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 1000 });
+    }
+    assert.deepEqual(errors, []);
+  });
+
   test('a cycle drawn on the canvas: Validate names it, Save refuses it', async () => {
     const before = await savedPipeline();
     assert.ok(before, 'the pipeline of the previous test');

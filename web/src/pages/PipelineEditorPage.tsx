@@ -20,7 +20,16 @@ import {
   Tooltip,
   Typography,
 } from 'antd';
-import { BugOutlined, CheckCircleOutlined, DeleteOutlined, PlayCircleOutlined, SaveOutlined, SearchOutlined } from '@ant-design/icons';
+import {
+  BugOutlined,
+  CheckCircleOutlined,
+  DeleteOutlined,
+  MenuFoldOutlined,
+  MenuUnfoldOutlined,
+  PlayCircleOutlined,
+  SaveOutlined,
+  SearchOutlined,
+} from '@ant-design/icons';
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -238,10 +247,16 @@ function Editor({ id }: { id?: string }) {
     void rf.fitView({ maxZoom: 1, padding: 0.15 });
   }, [fitPending, nodes, rf]);
 
+  // The side panels fold away to give the graph the room; open at first on a wide screen.
+  const [leftOpen, setLeftOpen] = useState(() => window.innerWidth >= 1500);
+  const [rightOpen, setRightOpen] = useState(() => window.innerWidth >= 1500);
   const selectedNodes = nodes.filter((n) => n.selected);
   const selected = selectedNodes.length === 1 ? selectedNodes[0] : null;
   useEffect(() => {
-    if (selected) setTab('task');
+    if (selected) {
+      setTab('task');
+      setRightOpen(true);
+    }
   }, [selected?.id]);
 
   // --- canvas events
@@ -490,7 +505,14 @@ function Editor({ id }: { id?: string }) {
           />
         )}
         <div style={{ display: 'flex', gap: 12, height: 'calc(100vh - 260px)', minHeight: 520 }}>
-          <TemplatePanel templates={usable} onAdd={(t) => addTask(t)} />
+          {leftOpen ? (
+            <div style={{ display: 'flex', flexShrink: 0 }}>
+              <TemplatePanel templates={usable} onAdd={(t) => addTask(t)} />
+              <PanelToggle side="left" open onToggle={() => setLeftOpen(false)} testId="toggle-templates" />
+            </div>
+          ) : (
+            <PanelToggle side="left" open={false} onToggle={() => setLeftOpen(true)} testId="toggle-templates" label="Templates" />
+          )}
           <div
             data-testid="pipeline-canvas"
             style={{ flex: 1, minWidth: 0, border: '1px solid #f0f0f0', borderRadius: 8, position: 'relative' }}
@@ -524,7 +546,16 @@ function Editor({ id }: { id?: string }) {
               </div>
             )}
           </div>
-          <div style={{ width: 380, flexShrink: 0, overflow: 'auto', borderLeft: '1px solid #f0f0f0', paddingLeft: 12 }} data-testid="side-panel">
+          {!rightOpen && (
+            <PanelToggle side="right" open={false} onToggle={() => setRightOpen(true)} testId="toggle-side-panel" label="Settings" />
+          )}
+          <div
+            style={{ width: 380, flexShrink: 0, overflow: 'auto', borderLeft: '1px solid #f0f0f0', paddingLeft: 12, display: rightOpen ? 'block' : 'none' }}
+            data-testid="side-panel"
+          >
+            <div style={{ display: 'flex', justifyContent: 'flex-end' }}>
+              <PanelToggle side="right" open onToggle={() => setRightOpen(false)} testId="toggle-side-panel" />
+            </div>
             <Tabs
               activeKey={tab}
               onChange={(k) => setTab(k as 'task' | 'pipeline')}
@@ -591,6 +622,26 @@ function autoPlace(nodes: EditorNode[], edges: Edge[]): EditorNode[] {
     if (!p || (p.x === n.position.x && p.y === n.position.y)) return n;
     return { ...n, position: p };
   });
+}
+
+/** The button that folds a side panel away (a thin strip with its name when folded) or opens it. */
+function PanelToggle(props: { side: 'left' | 'right'; open: boolean; onToggle: () => void; testId: string; label?: string }) {
+  const icon = (props.side === 'left') === props.open ? <MenuFoldOutlined /> : <MenuUnfoldOutlined />;
+  if (props.open) {
+    return (
+      <Tooltip title="Fold this panel away">
+        <Button type="text" size="small" icon={icon} onClick={props.onToggle} data-testid={props.testId} aria-label="Fold the panel" />
+      </Tooltip>
+    );
+  }
+  return (
+    <div style={{ width: 32, flexShrink: 0, display: 'flex', flexDirection: 'column', alignItems: 'center', gap: 8 }}>
+      <Button type="text" size="small" icon={icon} onClick={props.onToggle} data-testid={props.testId} aria-label={`Open ${props.label}`} />
+      <span style={{ writingMode: 'vertical-rl', color: '#8c8c8c', cursor: 'pointer', userSelect: 'none' }} onClick={props.onToggle}>
+        {props.label}
+      </span>
+    </div>
+  );
 }
 
 function TemplatePanel({ templates, onAdd }: { templates: JobTemplate[]; onAdd: (t: JobTemplate) => void }) {
