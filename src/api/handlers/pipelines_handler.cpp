@@ -10,6 +10,7 @@
 #include "api/snapshot_cache.h"
 #include "cron/cron_expr.h"
 #include "pipeline/schedule_controller.h"
+#include "pipeline/catalog.h"
 #include "pipeline/launch.h"
 #include "pipeline/run_controller.h"
 #include "pipeline/spec.h"
@@ -44,26 +45,12 @@ Result<auth::ProjectAccess> CheckTemplateWrite(store::Tx& tx, const auth::Princi
   return a;
 }
 
-// A template's alias names only it in its project: no other template has it
-// as its name or alias (tasks find templates by either, pipeline/launch.h).
-Status CheckAliasFree(store::Tx& tx, int64_t project_id, const pipeline::TemplateSpec& spec) {
-  if (spec.alias.empty()) return Status::Ok();
-  QUADER_ASSIGN_OR_RETURN(auto templates, store::ListTemplates(tx, {project_id}, false));
-  for (const auto& t : templates) {
-    if (t.name == spec.name) continue;
-    Json other = Json::parse(t.spec, nullptr, false);
-    if (t.name == spec.alias || (other.is_object() && other.value("alias", "") == spec.alias)) {
-      return errors::Invalid("alias", "\"" + spec.alias + "\" already names job template " + t.name);
-    }
-  }
-  return Status::Ok();
-}
-
 Result<Change> PutTemplate(store::Tx& tx, const auth::Principal& who, const pipeline::TemplateSpec& spec,
                            bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, CheckTemplateWrite(tx, who, spec.project));
   QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "volume_mount", spec.mounts));
-  QUADER_RETURN_IF_ERROR(CheckAliasFree(tx, a.project.id, spec));
+  QUADER_ASSIGN_OR_RETURN(auto project_templates, store::ListTemplates(tx, {a.project.id}, false));
+  QUADER_RETURN_IF_ERROR(pipeline::CheckAliasFree(project_templates, spec));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindTemplate(tx, a.project.id, spec.name));
   if (existing) {
@@ -100,31 +87,6 @@ Result<store::TemplateRecord> FindTemplateParam(store::Tx& tx, const Request& re
     return errors::NotFound("job template", text);
   }
   return *rec;
-}
-
-// Pipelines that name `t` as a task's template.
-Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::TemplateRecord& t) {
-  QUADER_ASSIGN_OR_RETURN(auto pipelines, store::ListPipelines(tx, {}, true));
-  Json spec_json = Json::parse(t.spec, nullptr, false);
-  // Tasks may name it by its alias too (cube-studio's name).
-  std::string alias = spec_json.is_object() ? spec_json.value("alias", "") : "";
-  std::vector<std::string> users;
-  for (const auto& p : pipelines) {
-    Json spec = Json::parse(p.spec, nullptr, false);
-    if (!spec.is_object() || !spec.contains("tasks")) continue;
-    for (const auto& task : spec["tasks"]) {
-      std::string name = task.value("template", "");
-      // Only the template's own project and public's users can reach it (pipeline/launch.h).
-      bool reachable = p.project_id == t.project_id || t.project == auth::kPublicProject;
-      bool same = reachable && (name == t.project + "/" + t.name || name == t.name ||
-                                (!alias.empty() && (name == alias || name == t.project + "/" + alias)));
-      if (same) {
-        users.push_back(p.project + "/" + p.name);
-        break;
-      }
-    }
-  }
-  return users;
 }
 
 Response ListTemplates(HandlerContext& ctx, Request& req) {
@@ -199,7 +161,7 @@ Response DeleteTemplate(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto t, FindTemplateParam(tx, req));
     QUADER_RETURN_IF_ERROR(CheckTemplateWrite(tx, req.who(), t.project).status());
-    QUADER_ASSIGN_OR_RETURN(auto users, PipelinesUsing(tx, t));
+    QUADER_ASSIGN_OR_RETURN(auto users, pipeline::PipelinesUsing(tx, t));
     if (!users.empty()) {
       std::string list;
       for (const auto& u : users) list += (list.empty() ? "" : ", ") + u;
@@ -258,12 +220,6 @@ Json PipelineJson(store::Tx& tx, const store::PipelineRecord& p) {
 }
 
 // The schedule fields that, when changed, restart the cron's count from now.
-Json ScheduleKey(const pipeline::PipelineSpec& spec) {
-  if (!spec.schedule || !spec.schedule->enabled) return nullptr;
-  return {spec.schedule->cron, spec.schedule->timezone,
-          spec.schedule->start_time ? Json(*spec.schedule->start_time) : Json(nullptr)};
-}
-
 // Validates the pipeline fully (DAG, variables, cron, templates) without writing.
 Status CheckPipeline(const HandlerContext& ctx, store::Tx& tx, const auth::Principal& who,
                      const pipeline::PipelineSpec& spec, int64_t* project_id) {
@@ -290,14 +246,14 @@ Result<Change> PutPipeline(const HandlerContext& ctx, store::Tx& tx, const auth:
   QUADER_RETURN_IF_ERROR(CheckPipeline(ctx, tx, who, spec, &project_id));
   std::string text = spec.ToJson().dump();
   QUADER_ASSIGN_OR_RETURN(auto existing, store::FindPipeline(tx, project_id, spec.name));
-  std::optional<int64_t> since = spec.schedule ? std::optional<int64_t>(now) : std::nullopt;
   if (existing) {
     *id = existing->id;
     if (must_be_new) return errors::AlreadyExists("pipeline", spec.name);
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(who, spec.project, existing->created_by, "pipeline", spec.name));
     if (Json::parse(existing->spec, nullptr, false) == Json::parse(text)) return Change::kUnchanged;
     auto old = pipeline::ParsePipelineSpec(Json::parse(existing->spec, nullptr, false));
-    if (old.ok() && ScheduleKey(*old) == ScheduleKey(spec) && existing->schedule_since) since = existing->schedule_since;
+    auto since = pipeline::ScheduleSince(spec, old.ok() ? std::optional<pipeline::PipelineSpec>(*old) : std::nullopt,
+                                         existing->schedule_since, now);
     QUADER_RETURN_IF_ERROR(store::UpdatePipeline(tx, existing->id, text, since, now));
     return Change::kUpdated;
   }
@@ -306,7 +262,7 @@ Result<Change> PutPipeline(const HandlerContext& ctx, store::Tx& tx, const auth:
   rec.name = spec.name;
   rec.spec = text;
   rec.created_by = who.username;
-  rec.schedule_since = since;
+  rec.schedule_since = pipeline::ScheduleSince(spec, std::nullopt, std::nullopt, now);
   QUADER_ASSIGN_OR_RETURN(rec, store::InsertPipeline(tx, rec, now));
   *id = rec.id;
   return Change::kCreated;
