@@ -92,10 +92,11 @@ void ExperimentController::SetApiUrl(const std::string& url) {
 }
 
 void ExperimentController::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = false;
+  }
+  loop_.Start([this] { Pass(); }, [this] { return options_.tick; });
 }
 
 void ExperimentController::Stop() {
@@ -103,8 +104,7 @@ void ExperimentController::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   attempts_.AbandonAll();  // trials' workloads keep running: the next server adopts them
   experiments_.clear();
 }
@@ -114,7 +114,7 @@ void ExperimentController::Notify() {
     std::lock_guard<std::mutex> lock(mu_);
     notified_ = true;
   }
-  wake_.notify_all();
+  loop_.Notify();
 }
 
 void ExperimentController::MetricReported(int64_t trial_id) {
@@ -129,7 +129,7 @@ void ExperimentController::Post(Event e) {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(std::move(e));
   }
-  wake_.notify_all();
+  loop_.Notify();
 }
 
 bool ExperimentController::Stopping() {
@@ -159,33 +159,29 @@ void ExperimentController::RemoveExperimentFiles(int64_t experiment_id) const {
   fs::remove_all(fs::path(options_.data_dir) / "experiments" / std::to_string(experiment_id), ec);
 }
 
-void ExperimentController::Loop() {
-  while (true) {
-    std::vector<Event> events;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, options_.tick, [&] { return stopping_ || notified_ || !events_.empty(); });
-      if (stopping_) return;
-      notified_ = false;
-      events.swap(events_);
-    }
-    attempts_.Reap();
-    LoadExperiments();
-    HandleEvents(std::move(events));
-    for (auto it = experiments_.begin(); it != experiments_.end();) {
-      Advance(*it->second);
-      if (it->second->done && it->second->running == 0) {
-        it = experiments_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.active_experiments = static_cast<int64_t>(experiments_.size());
-    int64_t running = 0;
-    for (const auto& [id, e] : experiments_) running += e->running;
-    stats_.running_trials = running;
+void ExperimentController::Pass() {
+  std::vector<Event> events;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = false;
+    events.swap(events_);
   }
+  attempts_.Reap();
+  LoadExperiments();
+  HandleEvents(std::move(events));
+  for (auto it = experiments_.begin(); it != experiments_.end();) {
+    Advance(*it->second);
+    if (it->second->done && it->second->running == 0) {
+      it = experiments_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.active_experiments = static_cast<int64_t>(experiments_.size());
+  int64_t running = 0;
+  for (const auto& [id, e] : experiments_) running += e->running;
+  stats_.running_trials = running;
 }
 
 // Picks up new experiments, stop requests and deletions from the store.

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "experiment/states.h"
 #include "workload/attempt_set.h"
 #include "runtime/runtime.h"
@@ -101,7 +102,8 @@ class ExperimentController {
   struct ExperimentState;
   struct Event;
 
-  void Loop();
+  // One pass (core/wake_loop.h): new experiments and stops, trial events, then each experiment advanced.
+  void Pass();
   void LoadExperiments();
   Status LoadExperiment(const store::ExperimentRecord& rec);
   void HandleEvents(std::vector<Event> events);
@@ -128,8 +130,8 @@ class ExperimentController {
   runtime::Runtime& runtime_;
   ExperimentControllerOptions options_;
 
+  WakeLoop loop_;  // its thread: a pass every tick, or when notified or an event arrives
   std::mutex mu_;
-  std::condition_variable wake_;
   bool stopping_ = false;                           // guarded by mu_
   bool notified_ = true;                            // guarded by mu_
   std::vector<Event> events_;                       // guarded by mu_
@@ -138,7 +140,6 @@ class ExperimentController {
 
   // Owned by the controller thread.
   std::map<int64_t, std::unique_ptr<ExperimentState>> experiments_;
-  std::thread thread_;
 
   mutable std::mutex stats_mu_;
   ExperimentControllerStats stats_;  // guarded by stats_mu_

@@ -222,7 +222,7 @@ Result<int64_t> RunController::CreateRun(store::Tx& tx, const NewRun& run, int64
 }
 
 void RunController::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start([this] { Pass(); }, [this] { return UntilNextPass(); });
 }
 
 void RunController::Stop() {
@@ -231,8 +231,7 @@ void RunController::Stop() {
     if (stopping_) return;
     stopping_ = true;
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  loop_.Stop();
   attempts_.AbandonAll();  // running workloads keep running: the next server adopts them
 }
 
@@ -241,7 +240,7 @@ void RunController::Notify() {
     std::lock_guard<std::mutex> lock(mu_);
     notified_ = true;
   }
-  wake_.notify_all();
+  loop_.Notify();
 }
 
 bool RunController::Stopping() {
@@ -254,7 +253,7 @@ void RunController::Post(Event e) {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(std::move(e));
   }
-  wake_.notify_all();
+  loop_.Notify();
 }
 
 bool RunController::OwnsWorkload(const runtime::WorkloadStatus& w) {
@@ -311,51 +310,50 @@ std::function<Status(store::Tx&)> WriteAttempt(const store::RunTaskRecord& rec, 
 
 }  // namespace
 
-void RunController::Loop() {
-  auto next_shared_load = steady_clock::now();
-  while (true) {
-    std::vector<Event> events;
-    bool notified = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto next = steady_clock::now() + std::chrono::seconds(1);
-      int64_t now = ToUnixMillis(clock_.Now());
-      for (const auto& [id, run] : runs_) {
-        if (std::optional<int64_t> due = run->plan->NextRetryMs()) {
-          next = std::min(next, steady_clock::now() + milliseconds(std::max<int64_t>(0, *due - now)));
-        }
-      }
-      wake_.wait_until(lock, next,
-                       [this] { return stopping_ || notified_ || !events_.empty(); });
-      if (stopping_) return;
-      events.swap(events_);
-      notified = notified_;
-      notified_ = false;
+std::chrono::milliseconds RunController::UntilNextPass() const {
+  // At least every second; sooner when a retry's backoff ends.
+  milliseconds wait = std::chrono::seconds(1);
+  int64_t now = ToUnixMillis(clock_.Now());
+  for (const auto& [id, run] : runs_) {
+    if (std::optional<int64_t> due = run->plan->NextRetryMs()) {
+      wait = std::min(wait, milliseconds(std::max<int64_t>(0, *due - now)));
     }
-    attempts_.Reap();
-    Round round;
-    // On a store shared with other servers (PostgreSQL), runs and stop
-    // requests also arrive through their APIs: look every second.
-    if (!notified && store_.dialect() == "postgresql" && steady_clock::now() >= next_shared_load) {
-      notified = true;
-    }
-    if (notified) {
-      next_shared_load = steady_clock::now() + std::chrono::seconds(1);
-      LoadRuns();
-      HandleStops(round);
-    }
-    if (!events.empty()) HandleEvents(std::move(events), round);
-    StartReady(round);
-    FinishRound(round);
-    int64_t active = 0, running = 0;
-    for (const auto& [id, run] : runs_) {
-      active++;
-      running += run->plan->running();
-    }
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.active_runs = active;
-    stats_.running_tasks = running;
   }
+  return wait;
+}
+
+void RunController::Pass() {
+  std::vector<Event> events;
+  bool notified = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    events.swap(events_);
+    notified = notified_;
+    notified_ = false;
+  }
+  attempts_.Reap();
+  Round round;
+  // On a store shared with other servers (PostgreSQL), runs and stop
+  // requests also arrive through their APIs: look every second.
+  if (!notified && store_.dialect() == "postgresql" && steady_clock::now() >= next_shared_load_) {
+    notified = true;
+  }
+  if (notified) {
+    next_shared_load_ = steady_clock::now() + std::chrono::seconds(1);
+    LoadRuns();
+    HandleStops(round);
+  }
+  if (!events.empty()) HandleEvents(std::move(events), round);
+  StartReady(round);
+  FinishRound(round);
+  int64_t active = 0, running = 0;
+  for (const auto& [id, run] : runs_) {
+    active++;
+    running += run->plan->running();
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.active_runs = active;
+  stats_.running_tasks = running;
 }
 
 void RunController::LoadRuns() {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "pipeline/plan.h"
 #include "pipeline/render.h"
 #include "pipeline/spec.h"
@@ -129,7 +130,10 @@ class RunController {
   struct Round;
   using Writes = std::vector<std::function<Status(store::Tx&)>>;
 
-  void Loop();
+  // One scheduling round (core/wake_loop.h): events, stops, starts, one commit.
+  void Pass();
+  // How long the loop may sleep: a second, or until a retry's backoff ends.
+  std::chrono::milliseconds UntilNextPass() const;
   void LoadRuns();
   Status LoadRun(const store::RunRecord& rec);
   // The run's tasks as its plan sees them (from their stored states); fills each task's `up`.
@@ -167,8 +171,8 @@ class RunController {
   runtime::Runtime& runtime_;
   const RunControllerOptions options_;
 
+  WakeLoop loop_;
   std::mutex mu_;
-  std::condition_variable wake_;
   bool stopping_ = false;          // guarded by mu_
   bool notified_ = true;           // guarded by mu_
   std::vector<Event> events_;      // guarded by mu_: task threads' reports
@@ -176,7 +180,7 @@ class RunController {
 
   // Owned by the scheduler thread.
   std::map<int64_t, std::unique_ptr<ActiveRun>> runs_;
-  std::thread thread_;
+  std::chrono::steady_clock::time_point next_shared_load_{};  // loop thread: next look at a shared store
 
   mutable std::mutex stats_mu_;
   RunControllerStats stats_;  // guarded by stats_mu_

@@ -81,25 +81,17 @@ ScheduleController::ScheduleController(store::Store& store, const Clock& clock, 
 ScheduleController::~ScheduleController() { Stop(); }
 
 void ScheduleController::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  loop_.Start([this] { Pass(); }, [this] { return UntilNextPass(); });
 }
 
-void ScheduleController::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ScheduleController::Stop() { loop_.Stop(); }
 
 void ScheduleController::Notify() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     notified_ = true;
   }
-  wake_.notify_all();
+  loop_.Notify();
 }
 
 std::vector<int64_t> ScheduleController::FireErrors() const {
@@ -107,52 +99,46 @@ std::vector<int64_t> ScheduleController::FireErrors() const {
   return {fire_errors_.begin(), fire_errors_.end()};
 }
 
-void ScheduleController::Loop() {
-  std::optional<int64_t> earliest;
-  bool first_pass = true;
+std::chrono::milliseconds ScheduleController::UntilNextPass() const {
   // On a store shared with other servers (PostgreSQL), pipelines also change
   // through their APIs: plan again every few seconds.
-  const bool shared = store_.dialect() == "postgresql";
-  while (true) {
-    bool notified = false;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      auto until = std::chrono::system_clock::now() + std::chrono::seconds(shared ? 5 : 60);
-      if (earliest) until = std::min(until, std::chrono::system_clock::time_point(std::chrono::seconds(*earliest)));
-      // A fire time already past means the last pass could not record it (the
-      // store failed): retry, but not in a tight loop.
-      if (until + std::chrono::seconds(1) <= std::chrono::system_clock::now() && !first_pass) {
-        until = std::chrono::system_clock::now() + std::chrono::milliseconds(500);
-      }
-      first_pass = false;
-      wake_.wait_until(lock, until, [this] { return stopping_ || notified_; });
-      if (stopping_) return;
-      notified = notified_;
-      notified_ = false;
-    }
-    int64_t now_ms = ToUnixMillis(clock_.Now());
-    if (shared) notified = true;
-    if (notified || next_fire_.empty()) {
-      Replan();
-      std::vector<int64_t> waiting;
-      Status st = store_.Read([&](store::Tx& tx) -> Status {
-        QUADER_ASSIGN_OR_RETURN(waiting, store::PipelinesWithComedRecords(tx));
-        return Status::Ok();
-      });
-      if (!st.ok()) spdlog::error("[cron] listing waiting records failed: {}", st.ToString());
-      for (int64_t id : waiting) DecideWaiting(id);
-    }
-    std::vector<int64_t> due;
-    for (auto& [id, next] : next_fire_) {
-      if (next * 1000 <= now_ms) due.push_back(id);
-    }
-    if (!due.empty()) {
-      FireAll(due, now_ms);
-      earliest = Replan();  // the fired pipelines' cursors moved
-    } else {
-      earliest.reset();
-      for (const auto& [id, next] : next_fire_) earliest = earliest ? std::min(*earliest, next) : next;
-    }
+  auto now = std::chrono::system_clock::now();
+  auto until = now + std::chrono::seconds(shared_ ? 5 : 60);
+  if (earliest_) until = std::min(until, std::chrono::system_clock::time_point(std::chrono::seconds(*earliest_)));
+  // A fire time already past means the last pass could not record it (the
+  // store failed): retry, but not in a tight loop.
+  if (until + std::chrono::seconds(1) <= now) return std::chrono::milliseconds(500);
+  return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(until - now));
+}
+
+void ScheduleController::Pass() {
+  bool notified = shared_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified = notified || notified_;
+    notified_ = false;
+  }
+  int64_t now_ms = ToUnixMillis(clock_.Now());
+  if (notified || next_fire_.empty()) {
+    Replan();
+    std::vector<int64_t> waiting;
+    Status st = store_.Read([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(waiting, store::PipelinesWithComedRecords(tx));
+      return Status::Ok();
+    });
+    if (!st.ok()) spdlog::error("[cron] listing waiting records failed: {}", st.ToString());
+    for (int64_t id : waiting) DecideWaiting(id);
+  }
+  std::vector<int64_t> due;
+  for (auto& [id, next] : next_fire_) {
+    if (next * 1000 <= now_ms) due.push_back(id);
+  }
+  if (!due.empty()) {
+    FireAll(due, now_ms);
+    earliest_ = Replan();  // the fired pipelines' cursors moved
+  } else {
+    earliest_.reset();
+    for (const auto& [id, next] : next_fire_) earliest_ = earliest_ ? std::min(*earliest_, next) : next;
   }
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/wake_loop.h"
 #include "store/pipelines.h"
 #include "store/store.h"
 
@@ -52,11 +53,10 @@ class ScheduleController {
   std::vector<int64_t> FireErrors() const;
 
  private:
-  struct Plan {
-    int64_t pipeline_id = 0;
-    int64_t next_fire = 0;  // Unix seconds
-  };
-  void Loop();
+  // One pass (core/wake_loop.h): plans again when pipelines changed, fires what is due.
+  void Pass();
+  // How long the loop may sleep: until the next fire time, at most a minute (5 s on a shared store).
+  std::chrono::milliseconds UntilNextPass() const;
   // Recomputes every enabled schedule's next fire time; returns the earliest.
   std::optional<int64_t> Replan();
   // Produces the records due for these pipelines up to `now` (one
@@ -69,14 +69,15 @@ class ScheduleController {
   Launcher launch_;
   std::function<void()> launched_;
 
+  const bool shared_ = store_.dialect() == "postgresql";  // other servers change pipelines too
+
+  WakeLoop loop_;
   std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  bool notified_ = true;   // guarded by mu_
-  std::thread thread_;
+  bool notified_ = true;  // guarded by mu_: pipelines changed since the last pass
 
   // Owned by the loop thread.
   std::map<int64_t, int64_t> next_fire_;  // pipeline id -> Unix seconds
+  std::optional<int64_t> earliest_;       // the next fire time, Unix seconds
 
   mutable std::mutex errors_mu_;
   std::deque<int64_t> fire_errors_;  // guarded by errors_mu_
