@@ -12,6 +12,7 @@
 #include "auth/projects.h"
 #include "core/url.h"
 #include "notebook/notebook_spec.h"
+#include "notebook/states.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "workload/mounts.h"
@@ -347,17 +348,17 @@ void NotebookController::ReconcileOne(Pass& pass, const store::NotebookRecord& n
   if (!activity) activity = std::make_shared<Activity>();
   auto parsed = ParseNotebookSpec(Json::parse(n.spec, nullptr, false));
   if (!parsed.ok()) {
-    pass.updates[n.id] = {"failed", "cannot be run: " + parsed.status().message(), std::nullopt};
+    pass.updates[n.id] = {NotebookState::kFailed, "cannot be run: " + parsed.status().message(), std::nullopt};
     return;
   }
   One one;
-  one.u = {n.state, n.reason, n.started_at};
+  one.u = {ParseNotebookState(n.state).value_or(NotebookState::kPending), n.reason, n.started_at};
   one.view.generation = n.generation;
   one.up.name = UpstreamName(n);
   std::vector<runtime::WorkloadStatus>& mine = pass.servers[n.id];
   if (n.desired != store::kNotebookRunning) {
     for (const auto& w : mine) pass.to_stop.push_back(w);
-    one.u = {"stopped", n.reason.rfind("stopped", 0) == 0 ? n.reason : "stopped", std::nullopt};
+    one.u = {NotebookState::kStopped, n.reason.rfind("stopped", 0) == 0 ? n.reason : "stopped", std::nullopt};
   } else {
     workload::Census census = workload::TakeCensus(mine, n.generation);
     for (const auto& r : census.old) pass.to_stop.push_back(*r.workload);
@@ -378,13 +379,14 @@ void NotebookController::Serve(Pass& pass, const store::NotebookRecord& n, const
       continue;
     }
     std::string why = replicas_.RemoveEnded(n.id, n.generation, r);
-    one->u = {"failed", "the " + spec.type + " server " + why + "; reset it to start it again", std::nullopt};
+    one->u = {NotebookState::kFailed, "the " + spec.type + " server " + why + "; reset it to start it again",
+              std::nullopt};
     spdlog::warn("[notebooks] notebook {}: {}", n.id, one->u.reason);
     starting_.erase(r.workload->name);
   }
   if (!census.current.empty()) {
     Watch(pass, n, spec, *census.current.front().workload, activity, one);
-  } else if (one->u.state != "failed") {  // a failed one stays failed until a reset (a new generation)
+  } else if (one->u.state != NotebookState::kFailed) {  // a failed one stays failed until a reset (a new generation)
     StartServer(pass, n, spec, one);
   }
 }
@@ -395,11 +397,11 @@ void NotebookController::StartServer(Pass& pass, const store::NotebookRecord& n,
     return NotebookWorkload(n, spec, pass.projects[n.project_id], site);
   });
   if (!starts.waiting.empty()) {
-    one->u = {"pending", starts.waiting, std::nullopt};  // tried again on a later pass
+    one->u = {NotebookState::kPending, starts.waiting, std::nullopt};  // tried again on a later pass
   } else if (!starts.failure.empty()) {
     std::string why = starts.failure;
     if (spec.type == kTypeVscode && pass.local) why += " (VS Code notebooks need scripts/install-code-server.sh)";
-    one->u = {"failed", why, std::nullopt};
+    one->u = {NotebookState::kFailed, why, std::nullopt};
     spdlog::warn("[notebooks] notebook {}: {}", n.id, why);
   } else if (!starts.started.empty()) {
     const workload::ReplicaSet::Started& w = starts.started.front();
@@ -409,7 +411,7 @@ void NotebookController::StartServer(Pass& pass, const store::NotebookRecord& n,
     one->view.workload = w.spec.name;
     one->view.workload_id = w.status.id;
     one->view.host_port = w.status.ports.empty() ? 0 : w.status.ports[0].host_port;
-    one->u = {"pending", "starting " + spec.type, std::nullopt};
+    one->u = {NotebookState::kPending, "starting " + spec.type, std::nullopt};
   }
 }
 
@@ -419,7 +421,7 @@ void NotebookController::Watch(Pass& pass, const store::NotebookRecord& n, const
   one->view.workload_id = w.id;
   one->view.host_port = w.ports.empty() ? 0 : w.ports[0].host_port;
   if (w.state != runtime::WorkloadState::kRunning || one->view.host_port <= 0) {
-    one->u = {"pending", "waiting for the server to start", std::nullopt};
+    one->u = {NotebookState::kPending, "waiting for the server to start", std::nullopt};
   } else {
     const std::string path = NotebookPath(n.project, n.name);
     runtime::HttpProbeResult probe =
@@ -430,15 +432,15 @@ void NotebookController::Watch(Pass& pass, const store::NotebookRecord& n, const
                                options_.probe_timeout, 4096);
     one->view.ready = probe.status == 200;
     if (one->view.ready) {
-      one->u.state = "running";
+      one->u.state = NotebookState::kRunning;
       one->u.reason = "";
-      if (!one->u.started_at || n.state != "running") one->u.started_at = pass.now;
+      if (!one->u.started_at || ParseNotebookState(n.state) != NotebookState::kRunning) one->u.started_at = pass.now;
       int64_t reported = ReportedActivity(spec.type, probe.body);
       int64_t seen = std::max(reported, activity.last_request_ms.load(std::memory_order_relaxed));
       if (seen > 0) pass.activities[n.id] = seen;
       starting_.erase(w.name);
     } else {
-      one->u.state = "pending";
+      one->u.state = NotebookState::kPending;
       one->u.reason = "waiting for the " + spec.type + " server to answer";
     }
   }
@@ -449,13 +451,13 @@ void NotebookController::Watch(Pass& pass, const store::NotebookRecord& n, const
 
 void NotebookController::StopWhenIdle(Pass& pass, const store::NotebookRecord& n, One* one) {
   // Idle: nothing through the gateway and nothing reported for that long.
-  if (options_.idle_timeout.count() <= 0 || one->u.state != "running" || !one->u.started_at) return;
+  if (options_.idle_timeout.count() <= 0 || one->u.state != NotebookState::kRunning || !one->u.started_at) return;
   auto seen = pass.activities.find(n.id);
   int64_t last =
       std::max({*one->u.started_at, seen == pass.activities.end() ? 0 : seen->second, n.last_activity.value_or(0)});
   if (pass.now - last < options_.idle_timeout.count()) return;
   pass.idle_stops.push_back(n.id);
-  one->u = {"stopped", "stopped after " + std::to_string(options_.idle_timeout.count() / 60000) + " min without activity",
+  one->u = {NotebookState::kStopped, "stopped after " + std::to_string(options_.idle_timeout.count() / 60000) + " min without activity",
             std::nullopt};
   one->view.ready = false;
   one->up.backends.clear();
@@ -490,8 +492,11 @@ void NotebookController::Publish(Pass& pass) {
     (void)runtime_.Stop(w.id, options_.stop_grace);
     starting_.erase(w.name);
   }
-  std::map<std::string, int> counts = {{"pending", 0}, {"running", 0}, {"failed", 0}, {"stopped", 0}};
-  for (const auto& [id, u] : pass.updates) counts[u.state]++;
+  std::map<std::string, int> counts;
+  for (auto s : {NotebookState::kPending, NotebookState::kRunning, NotebookState::kFailed, NotebookState::kStopped}) {
+    counts[std::string(WireName(s))] = 0;
+  }
+  for (const auto& [id, u] : pass.updates) counts[std::string(WireName(u.state))]++;
   std::lock_guard<std::mutex> lock(view_mu_);
   view_ = std::move(pass.views);
   state_counts_ = std::move(counts);
@@ -503,8 +508,9 @@ void NotebookController::Record(Pass& pass) {
       auto it = pass.updates.find(n.id);
       if (it == pass.updates.end()) continue;
       const Update& u = it->second;
-      if (u.state != n.state || u.reason != n.reason || u.started_at != n.started_at) {
-        QUADER_RETURN_IF_ERROR(store::SetNotebookState(tx, n.id, u.state, u.reason, u.started_at));
+      const std::string word(WireName(u.state));
+      if (word != n.state || u.reason != n.reason || u.started_at != n.started_at) {
+        QUADER_RETURN_IF_ERROR(store::SetNotebookState(tx, n.id, word, u.reason, u.started_at));
       }
       auto a = pass.activities.find(n.id);
       // Activity is written when it moved by more than a few seconds.

@@ -44,6 +44,7 @@
 #include "auth/expand.h"
 #include "gateway/gateway.h"
 #include "notebook/notebook_spec.h"
+#include "notebook/states.h"
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
 #include "store/store.h"
@@ -127,7 +128,8 @@ class NotebookController {
   };
 
   struct Update {
-    std::string state, reason;
+    NotebookState state = NotebookState::kPending;
+    std::string reason;
     std::optional<int64_t> started_at;
   };
   struct Pass;

@@ -1,5 +1,6 @@
 #include "pipeline/launch.h"
 
+#include "pipeline/states.h"
 #include "store/projects.h"
 
 namespace quader::pipeline {
@@ -148,7 +149,7 @@ Result<NewRun> PrepareRerun(store::Tx& tx, const store::RunRecord& earlier, cons
 }
 
 Result<NewRun> PrepareRetry(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner) {
-  if (earlier.state != "failed" && earlier.state != "stopped") {
+  if (!IsRunState(earlier.state, RunState::kFailed) && !IsRunState(earlier.state, RunState::kStopped)) {
     return errors::Conflict("run " + std::to_string(earlier.id) + " is " + earlier.state +
                             ": only a failed or stopped run is retried from its failed tasks");
   }
@@ -157,7 +158,7 @@ Result<NewRun> PrepareRetry(store::Tx& tx, const store::RunRecord& earlier, cons
   run.retry_of = earlier.id;
   QUADER_ASSIGN_OR_RETURN(auto tasks, store::ListRunTasks(tx, earlier.id));
   for (auto& t : tasks) {
-    if (t.state == "succeeded") run.carried[t.name] = std::move(t);
+    if (IsTaskState(t.state, TaskState::kSucceeded)) run.carried[t.name] = std::move(t);
   }
   return run;
 }

@@ -261,7 +261,7 @@ bool RunController::OwnsWorkload(const runtime::WorkloadStatus& w) {
     auto run = store::GetRun(tx, o.id);
     if (!run.ok() || IsTerminalWord(run->state)) return false;
     QUADER_ASSIGN_OR_RETURN(auto task, store::FindRunTask(tx, o.id, o.member));
-    return task && task->state == "running" && task->workload == w.name;
+    return task && IsTaskState(task->state, TaskState::kRunning) && task->workload == w.name;
   });
 }
 
@@ -444,7 +444,7 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
 
   // Re-attach to what was running; the plan queued what is ready.
   for (TaskEntry& t : r.tasks) {
-    if (t.rec.state != "running") continue;
+    if (!IsTaskState(t.rec.state, TaskState::kRunning)) continue;
     auto spec = BuildSpec(r, t);
     if (!spec.ok()) {
       // The spec was built once already; fall back to attaching by name.
@@ -515,7 +515,9 @@ bool RunController::Sync(ActiveRun& run, int64_t now, Writes* writes) {
     store::RunTaskRecord& rec = run.tasks[i].rec;
     // Ended without running now (skip, stop, upstream failure): the plan's
     // time; an attempt's end keeps its workload's finish time.
-    if (IsTerminal(s.state) && (rec.state == "pending" || !rec.finished_at)) rec.finished_at = s.finished_at_ms;
+    if (IsTerminal(s.state) && (IsTaskState(rec.state, TaskState::kPending) || !rec.finished_at)) {
+      rec.finished_at = s.finished_at_ms;
+    }
     rec.state = std::string(WireName(s.state));
     rec.attempt = s.attempt;
     rec.reason = s.reason;
@@ -523,7 +525,7 @@ bool RunController::Sync(ActiveRun& run, int64_t now, Writes* writes) {
     if (s.ready_at_ms) rec.ready_at = s.ready_at_ms;
     writes->push_back(WriteTask(rec));
   }
-  if (run.rec.state == "pending" && run.plan->run_state() != RunState::kPending) {
+  if (IsRunState(run.rec.state, RunState::kPending) && run.plan->run_state() != RunState::kPending) {
     run.rec.state = "running";
     run.rec.started_at = now;
     writes->push_back([id = run.rec.id, now](store::Tx& tx) {
@@ -962,7 +964,7 @@ Status RunController::FollowLog(int64_t run_id, const std::string& task, int att
     workload::LogSource source;
     int a = attempt > 0 ? attempt : rec->attempt;
     source.saved_path = a > 0 ? LogPath(run_id, task, a) : "";
-    if (a > 0 && a == rec->attempt && rec->state == "running" && !rec->workload.empty()) {
+    if (a > 0 && a == rec->attempt && IsTaskState(rec->state, TaskState::kRunning) && !rec->workload.empty()) {
       source.phase = workload::LogSource::Phase::kRunning;
       source.workload = rec->workload;
     } else if (IsTerminalWord(run_state) || (a > 0 && a < rec->attempt) || (a > 0 && a == rec->attempt)) {

@@ -6,6 +6,7 @@
 
 #include "cron/cron_expr.h"
 #include "pipeline/spec.h"
+#include "pipeline/states.h"
 
 namespace quader::pipeline {
 namespace {
@@ -247,8 +248,8 @@ void ScheduleController::DecideWaiting(int64_t pipeline_id) {
       if (spec->depends_on_past) {
         QUADER_ASSIGN_OR_RETURN(auto last, PreviousRun(tx, pipeline_id));
         if (last) {
-          if (last->state == "pending" || last->state == "running") break;  // wait for it
-          if (last->state != "succeeded") {
+          if (IsActiveRunWord(last->state)) break;  // wait for it
+          if (!IsRunState(last->state, RunState::kSucceeded)) {
             QUADER_RETURN_IF_ERROR(decide("skipped: depends_on_past"));
             continue;
           }

@@ -40,4 +40,14 @@ bool IsTerminal(RunState s);
 // For stored words: true for the terminal words of either kind.
 bool IsTerminalWord(std::string_view s);
 
+// For stored words: whether a record's word is that state (false for any
+// word that is no state): IsTaskState(rec.state, TaskState::kRunning).
+inline bool IsTaskState(std::string_view word, TaskState s) { return ParseTaskState(word) == s; }
+inline bool IsRunState(std::string_view word, RunState s) { return ParseRunState(word) == s; }
+// A run recorded pending or running: it can still be stopped.
+inline bool IsActiveRunWord(std::string_view word) {
+  auto s = ParseRunState(word);
+  return s && !IsTerminal(*s);
+}
+
 }  // namespace quader::pipeline

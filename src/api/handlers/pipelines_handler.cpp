@@ -14,6 +14,7 @@
 #include "pipeline/launch.h"
 #include "pipeline/run_controller.h"
 #include "pipeline/spec.h"
+#include "pipeline/states.h"
 #include "store/pipelines.h"
 #include "store/projects.h"
 
@@ -359,7 +360,7 @@ Response DeletePipeline(HandlerContext& ctx, Request& req) {
     f.limit = 100000;
     QUADER_ASSIGN_OR_RETURN(auto runs, store::ListRuns(tx, f));
     for (const auto& r : runs) {
-      if (r.state == "pending" || r.state == "running") QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
+      if (pipeline::IsActiveRunWord(r.state)) QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
     }
     return store::DeletePipeline(tx, p.id);
   });
@@ -646,7 +647,7 @@ Response StopRun(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto r, FindRunToChange(tx, req));
-    if (r.state == "pending" || r.state == "running") QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
+    if (pipeline::IsActiveRunWord(r.state)) QUADER_RETURN_IF_ERROR(store::RequestRunStop(tx, r.id));
     QUADER_ASSIGN_OR_RETURN(r, store::GetRun(tx, r.id));
     QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, r, true));
     return Status::Ok();
@@ -660,7 +661,7 @@ Response DeleteRun(HandlerContext& ctx, Request& req) {
   int64_t id = 0;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto r, FindRunToChange(tx, req));
-    if (r.state == "pending" || r.state == "running") {
+    if (pipeline::IsActiveRunWord(r.state)) {
       return errors::Conflict("run " + std::to_string(r.id) + " is " + r.state + "; stop it first");
     }
     id = r.id;
