@@ -7,6 +7,7 @@
 
 #include "images/build_spec.h"
 #include "runtime/labels.h"
+#include "workload/log_follow.h"
 #include "workload/mounts.h"
 
 namespace quader::images {
@@ -142,26 +143,8 @@ bool BuildController::Finished(int64_t id) {
 }
 
 Status BuildController::FollowLog(int64_t id, bool follow, const std::function<bool(std::string_view)>& write) {
-  std::ifstream in;
-  std::string buf(64 * 1024, '\0');
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(6);
-  while (std::chrono::steady_clock::now() < deadline) {
-    // Read whether it finished *before* draining, so no last line is missed.
-    bool finished = !follow || Finished(id);
-    if (!in.is_open()) in.open(LogPath(id));
-    if (in.is_open()) {
-      while (true) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        std::streamsize n = in.gcount();
-        if (n > 0 && !write(std::string_view(buf.data(), static_cast<size_t>(n)))) return Status::Ok();
-        if (n < static_cast<std::streamsize>(buf.size())) break;
-      }
-      in.clear();  // at EOF: keep the position for the next round
-    }
-    if (finished || stopping_) return Status::Ok();
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  }
-  return Status::Ok();
+  return workload::FollowFile(
+      LogPath(id), [&] { return !follow || Finished(id); }, write, [this] { return stopping_.load(); });
 }
 
 }  // namespace quader::images

@@ -58,4 +58,29 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
   return Status::Ok();
 }
 
+Status FollowFile(const std::string& path, const std::function<bool()>& finished,
+                  const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
+                  std::chrono::milliseconds poll, std::chrono::hours limit) {
+  std::ifstream in;
+  std::string buf(64 * 1024, '\0');
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    // Whether it finished is read *before* draining, so no last line is missed.
+    bool done = finished();
+    if (!in.is_open()) in.open(path, std::ios::binary);
+    if (in.is_open()) {
+      while (true) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        std::streamsize n = in.gcount();
+        if (n > 0 && !write(std::string_view(buf.data(), static_cast<size_t>(n)))) return Status::Ok();
+        if (n < static_cast<std::streamsize>(buf.size())) break;
+      }
+      in.clear();  // at the end: keep the position for the next round
+    }
+    if (done || stopping()) return Status::Ok();
+    std::this_thread::sleep_for(poll);
+  }
+  return Status::Ok();
+}
+
 }  // namespace quader::workload

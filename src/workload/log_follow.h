@@ -40,4 +40,14 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
                  const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
                  FollowOptions options);
 
+// Streams a log file its writer (this server: an image build) is still
+// appending to: what is there, then what is added, until `finished()` held
+// before a round that found nothing new (so no last line is missed),
+// `stopping()` holds, `write` returns false, or `limit` passes. A missing
+// file is waited for.
+Status FollowFile(const std::string& path, const std::function<bool()>& finished,
+                  const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
+                  std::chrono::milliseconds poll = std::chrono::milliseconds(150),
+                  std::chrono::hours limit = std::chrono::hours(6));
+
 }  // namespace quader::workload

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "fakes/fake_runtime.h"
 #include "fakes/temp_dir.h"
@@ -96,6 +98,40 @@ TEST_F(LogFollowTest, AReaderThatLeavesStopsIt) {
                         {true, 1ms});
   EXPECT_TRUE(st.ok());
   EXPECT_EQ(got, 64u * 1024) << "one chunk, then it stopped";
+}
+
+
+// A file its writer is still appending to (an image build's log): followed
+// to the end, the last lines written before it finished included.
+TEST(FollowFileTest, FollowsAGrowingFileUntilItsWriterIsDone) {
+  quader::testing::TempDir dir;
+  const std::string path = dir.File("build.log");
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 5; ++i) {
+      std::ofstream(path, std::ios::app) << "step " << i << "\n";
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::ofstream(path, std::ios::app) << "== done\n";
+    done = true;
+  });
+  std::string got;
+  Status st = FollowFile(
+      path, [&] { return done.load(); }, [&](std::string_view s) { got.append(s); return true; }, [] { return false; },
+      std::chrono::milliseconds(5));
+  writer.join();
+  EXPECT_TRUE(st.ok());
+  EXPECT_EQ(got, "step 0\nstep 1\nstep 2\nstep 3\nstep 4\n== done\n");
+  // Not following: what is there now; a reader that leaves ends it; stopping ends it.
+  std::string once;
+  FollowFile(path, [] { return true; }, [&](std::string_view s) { once.append(s); return true; }, [] { return false; });
+  EXPECT_EQ(once, got);
+  int calls = 0;
+  FollowFile(path, [] { return false; }, [&](std::string_view) { return ++calls > 5; }, [] { return false; });
+  EXPECT_EQ(calls, 1);
+  auto start = std::chrono::steady_clock::now();
+  FollowFile(dir.File("never.log"), [] { return false; }, [](std::string_view) { return true; }, [] { return true; });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 }  // namespace
