@@ -801,6 +801,9 @@ export const api = {
     request<List<JobTemplate>>('GET', project ? `/templates?project=${enc(project)}` : '/templates'),
   getTemplate: (id: number | string) => request<JobTemplate>('GET', `/templates/${enc(String(id))}`),
   deleteTemplate: (id: number) => request<Record<string, never>>('DELETE', `/templates/${id}`),
+  /** A template document (validated by the server as by `quader apply`). */
+  createTemplate: (doc: unknown) => request<JobTemplate>('POST', '/templates', doc),
+  updateTemplate: (id: number, doc: unknown) => request<JobTemplate>('PUT', `/templates/${id}`, doc),
 
   listPipelines: (project?: string) =>
     request<List<Pipeline>>('GET', project ? `/pipelines?project=${enc(project)}` : '/pipelines'),

@@ -274,6 +274,54 @@ describe('pipelines', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('a job template is created and edited in the UI; the server names what is wrong and saves nothing', async () => {
+    await page.goto(`${server.base}/templates`);
+    await page.getByTestId('new-template').click();
+    const text = page.getByTestId('template-editor-text');
+    await text.waitFor();
+    const doc = JSON.parse(await text.inputValue());
+    assert.equal(doc.kind, 'JobTemplate');
+    assert.ok(doc.args.Parameters['--message'], 'starts from a schema to edit');
+    // A bad schema: the server's error names the field; nothing is created.
+    doc.name = 'ui-made';
+    doc.args.Parameters['--message'].type = 'colour';
+    await text.fill(JSON.stringify(doc, null, 2));
+    await page.getByTestId('template-editor-save').click();
+    const error = page.getByTestId('template-editor-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /args\.Parameters\.--message\.type|colour/);
+    assert.equal((await get('/templates?project=public')).items.filter((t) => t.name === 'ui-made').length, 0);
+    // Fixed: created, and its page shows its parameter form.
+    doc.args.Parameters['--message'].type = 'str';
+    await text.fill(JSON.stringify(doc, null, 2));
+    await page.getByTestId('template-editor-save').click();
+    await page.waitForURL(/\/templates\/\d+$/);
+    assert.equal((await page.getByTestId('template-name').textContent()).trim(), 'ui-made');
+    // Edited: a new parameter, saved, shown at once and stored.
+    await page.getByTestId('edit-template').click();
+    const edit = page.getByTestId('template-editor-text');
+    await edit.waitFor();
+    const stored = JSON.parse(await edit.inputValue());
+    assert.equal(stored.id, undefined, 'the server-set fields are not part of the document');
+    stored.args.Parameters['--count'] = { type: 'int', default: 2 };
+    stored.description = 'edited in the UI';
+    await edit.fill(JSON.stringify(stored, null, 2));
+    await page.getByTestId('template-editor-save').click();
+    await page.getByTestId('template-editor-text').waitFor({ state: 'detached' });
+    const after = (await get('/templates?project=public')).items.find((t) => t.name === 'ui-made');
+    assert.equal(after.description, 'edited in the UI');
+    assert.deepEqual(after.args.Parameters['--count'].type, 'int');
+    // A rename is refused by name.
+    await page.getByTestId('edit-template').click();
+    const again = JSON.parse(await page.getByTestId('template-editor-text').inputValue());
+    again.name = 'renamed';
+    await page.getByTestId('template-editor-text').fill(JSON.stringify(again));
+    await page.getByTestId('template-editor-save').click();
+    assert.match(await page.getByTestId('template-editor-error').textContent(), /cannot be renamed/);
+    await page.getByTestId('template-editor-cancel').click();
+    assert.deepEqual(errors, []);
+  });
+
   test('a cycle drawn on the canvas: Validate names it, Save refuses it', async () => {
     const before = await savedPipeline();
     assert.ok(before, 'the pipeline of the previous test');

@@ -1,10 +1,11 @@
 import { App, Breadcrumb, Button, Card, Collapse, Descriptions, Form, Popconfirm, Result, Space, Spin, Tag, Typography } from 'antd';
-import { DeleteOutlined } from '@ant-design/icons';
+import { DeleteOutlined, EditOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, fmtTime, type JobTemplate } from '../api';
 import ArgsFields from '../components/ArgsForm';
 import { MONO } from '../components/images';
+import { TemplateEditor } from '../components/TemplateEditor';
 import { argsToFields, envToText, schemaOf, shellQuote } from '../components/pipelines';
 
 const none = <Typography.Text type="secondary">—</Typography.Text>;
@@ -17,6 +18,7 @@ export default function TemplateDetailPage() {
   const { message } = App.useApp();
   const [tpl, setTpl] = useState<JobTemplate | null>(null);
   const [loadError, setLoadError] = useState<Error | null>(null);
+  const [editing, setEditing] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -70,6 +72,17 @@ export default function TemplateDetailPage() {
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }}>
       <Breadcrumb items={[{ title: <Link to="/templates">Job templates</Link> }, { title: `${tpl.project}/${tpl.name}` }]} />
+      <TemplateEditor
+        open={editing}
+        template={tpl}
+        project={tpl.project}
+        onClose={() => setEditing(false)}
+        onSaved={(t) => {
+          setEditing(false);
+          setTpl(t);
+          message.success(`Job template ${t.name} saved`);
+        }}
+      />
       <Card
         title={
           <Space>
@@ -80,6 +93,10 @@ export default function TemplateDetailPage() {
           </Space>
         }
         extra={
+          <Space>
+          <Button icon={<EditOutlined />} onClick={() => setEditing(true)} data-testid="edit-template">
+            Edit
+          </Button>
           <Popconfirm
             title={`Delete job template ${tpl.name}?`}
             description="The server refuses while a pipeline uses it."
@@ -91,6 +108,7 @@ export default function TemplateDetailPage() {
               Delete
             </Button>
           </Popconfirm>
+          </Space>
         }
       >
         <Descriptions column={{ xs: 1, md: 2 }} size="small" bordered data-testid="template-fields">

@@ -1,10 +1,11 @@
 import { Alert, Button, Card, Space, Table, Tag, Typography } from 'antd';
-import { ReloadOutlined } from '@ant-design/icons';
+import { PlusOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useState, type HTMLAttributes } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { api, errorText, fmtTime, type JobTemplate } from '../api';
 import { useAuth } from '../auth';
-import { ALL_PROJECTS, ProjectFilter } from '../components/images';
+import { ALL_PROJECTS, defaultProject, ProjectFilter } from '../components/images';
+import { TemplateEditor } from '../components/TemplateEditor';
 
 /**
  * The Job templates area: the templates of the caller's projects (public's included).
@@ -18,6 +19,8 @@ export default function TemplatesPage() {
   const [items, setItems] = useState<JobTemplate[]>([]);
   const [loading, setLoading] = useState(true);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  const navigate = useNavigate();
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -52,9 +55,21 @@ export default function TemplatesPage() {
           <Typography.Text type="secondary">Project</Typography.Text>
           <ProjectFilter me={me} value={project} onChange={setProject} testId="templates-project-filter" />
           <Button icon={<ReloadOutlined />} onClick={() => void load()} aria-label="Reload templates" />
+          <Button type="primary" icon={<PlusOutlined />} onClick={() => setCreating(true)} data-testid="new-template">
+            New template
+          </Button>
         </Space>
       }
     >
+      <TemplateEditor
+        open={creating}
+        project={defaultProject(me, project) ?? 'public'}
+        onClose={() => setCreating(false)}
+        onSaved={(t) => {
+          setCreating(false);
+          navigate(`/templates/${t.id}`);
+        }}
+      />
       <Typography.Paragraph type="secondary">
         A job template is a reusable task type: an image, a command, a typed parameter schema, resources, env and mounts.
         Write them with <Typography.Text code>quader apply -f template.yaml</Typography.Text> (
