@@ -441,6 +441,9 @@ Status RunController::LoadRun(const store::RunRecord& rec) {
   runs_[rec.id] = std::move(run);
   spdlog::info("[pipeline] run {} ({}/{}) loaded: {} tasks, state {}", rec.id, rec.project, rec.pipeline_name,
                r.tasks.size(), rec.state);
+  // Reading a big run's snapshot and tasks left a lot of freed memory behind
+  // (parsed JSON, rows): give it back rather than keep it for the run's life.
+  if (r.tasks.size() >= 1000) malloc_trim(0);
 
   // Re-attach to what was running; the plan queued what is ready.
   for (TaskEntry& t : r.tasks) {
