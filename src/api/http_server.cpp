@@ -1,7 +1,14 @@
 #include "api/http_server.h"
 
 #include <malloc.h>
+#include <sys/socket.h>
 #include <poll.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,6 +44,25 @@ class HttpServer::Impl {
     if (access_log_) access_log_->Write(line);
   }
 
+  // A slot for one more stream of `user`; false when the limits are reached.
+  bool AcquireStream(const std::string& user) {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    if (stopped_streams_ || streams_ >= options_.max_streams ||
+        streams_by_user_[user] >= options_.max_streams_per_user) {
+      return false;
+    }
+    streams_++;
+    streams_by_user_[user]++;
+    return true;
+  }
+  // The stream's last touch of this object: Stop() may return right after.
+  void ReleaseStream(const std::string& user) {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    streams_--;
+    if (--streams_by_user_[user] <= 0) streams_by_user_.erase(user);
+    streams_cv_.notify_all();
+  }
+
   const HttpServerOptions options_;
   const RequestHandler handler_;
   Metrics& metrics_;
@@ -47,6 +73,11 @@ class HttpServer::Impl {
   std::unique_ptr<AccessLog> access_log_;  // set by Start()
   uint16_t port_ = 0;
   bool stopped_ = false;
+  std::mutex streams_mu_;
+  std::condition_variable streams_cv_;
+  int streams_ = 0;                                 // guarded by streams_mu_
+  std::map<std::string, int> streams_by_user_;      // guarded by streams_mu_
+  bool stopped_streams_ = false;                    // guarded by streams_mu_
 
  private:
   void Accept();
@@ -157,7 +188,7 @@ class Session : public std::enable_shared_from_this<Session> {
         spdlog::error("[http] handler threw something that is no std::exception");
         res = ErrorReply(errors::Internal("internal error"));
       }
-      if (res.stream) return self->Stream(std::move(res), *req, route, keep_alive, start);
+      if (res.stream) return self->StartStream(std::move(res), req, route, keep_alive, start);
       asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
                                                 res = std::move(res), route]() mutable {
         std::string user = req->principal ? req->principal->username : "-";
@@ -166,8 +197,52 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Runs on a worker thread. The connection is idle on its strand (no read or
-  // write is pending until we post back), so writing to the socket
+  // Hands a streamed answer to a thread of its own (within the limits), so
+  // that long streams never hold the workers other requests need.
+  void StartStream(Response res, std::shared_ptr<Request> req, const std::string& route, bool keep_alive,
+                   std::chrono::steady_clock::time_point start) {
+    const std::string user = req->principal ? req->principal->username : "-";
+    if (!server_.AcquireStream(user)) {
+      Response busy = ErrorReply(errors::Unavailable(
+          "too many open streams (followed logs, downloads): at most " +
+          std::to_string(server_.options_.max_streams_per_user) + " per user and " +
+          std::to_string(server_.options_.max_streams) + " in all; close some and try again"));
+      asio::post(stream_.get_executor(), [self = shared_from_this(), req, keep_alive, start, route,
+                                          busy = std::move(busy), user]() mutable {
+        self->Reply(std::move(busy), req->method, req->target, route, keep_alive, start, user);
+      });
+      return;
+    }
+    std::thread([self = shared_from_this(), res = std::move(res), req, route, keep_alive, start, user]() mutable {
+      self->Stream(std::move(res), *req, route, keep_alive, start);
+      HttpServer::Impl& server = self->server_;
+      self.reset();
+      server.ReleaseStream(user);
+    }).detach();
+  }
+
+  // Writes all of `data`, giving up when the client takes nothing for the
+  // stream write timeout (one that stops reading cannot hold a thread).
+  bool SendAll(std::string_view data) {
+    const int fd = stream_.socket().native_handle();
+    const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(server_.options_.stream_write_timeout);
+    while (!data.empty()) {
+      ssize_t n = ::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+      pollfd p{fd, POLLOUT, 0};
+      int ready = poll(&p, 1, static_cast<int>(timeout.count()));
+      if (ready <= 0 || (p.revents & (POLLERR | POLLHUP))) return false;
+    }
+    return true;
+  }
+
+  // Runs on the stream's own thread. The connection is idle on its strand (no
+  // read or write is pending until we post back), so writing to the socket
   // synchronously here is safe.
   void Stream(Response res, const Request& req, const std::string& route, bool keep_alive,
               std::chrono::steady_clock::time_point start) {
@@ -194,14 +269,12 @@ class Session : public std::enable_shared_from_this<Session> {
           if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) alive = false;
           return alive;
         }
-        asio::write(socket, http::make_chunk(asio::const_buffer(chunk.data(), chunk.size())), ec);
-        alive = !ec;
+        alive = SendAll(fmt::format("{:x}\r\n", chunk.size())) && SendAll(chunk) && SendAll("\r\n");
         bytes += chunk.size();
         return alive;
       });
     }
-    if (alive) asio::write(socket, http::make_chunk_last(), ec);
-    alive = alive && !ec;
+    if (alive) alive = SendAll("0\r\n\r\n");
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     server_.metrics_.ObserveRequest(req.method, route, res.status, seconds);
     server_.LogAccess(fmt::format("[http] {} \"{} {}\" {} {}B {:.2f}ms user={} (streamed)", remote_, req.method,
@@ -238,7 +311,8 @@ class Session : public std::enable_shared_from_this<Session> {
       if (msg->body().size() >= kTrimAfterBytes) {
         // A big answer (every task of a huge run) came from a big transient
         // tree of JSON: give the freed memory back, not to the allocator's pools.
-        std::string().swap(msg->body());
+        msg->body().clear();
+        msg->body().shrink_to_fit();
         malloc_trim(0);
       }
       if (ec) return self->Close();
@@ -349,6 +423,12 @@ void HttpServer::Impl::Stop() {
     acceptor_.close(ec);
   });
   workers_.join();
+  {
+    // Streams end with their source (a workload, the server's stopping) or their client.
+    std::unique_lock<std::mutex> lock(streams_mu_);
+    stopped_streams_ = true;
+    streams_cv_.wait(lock, [this] { return streams_ == 0; });
+  }
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
 }

@@ -32,6 +32,13 @@ struct HttpServerOptions {
   std::chrono::seconds read_timeout{30};
   int io_threads = 2;
   int worker_threads = 8;
+  // Streamed answers (followed logs, downloads) each run on a thread of their
+  // own, not on the workers, so open streams never starve other requests; at
+  // most this many at once, and this many per user (more: 503). A client that
+  // takes no bytes for `stream_write_timeout` is dropped.
+  int max_streams = 256;
+  int max_streams_per_user = 16;
+  std::chrono::seconds stream_write_timeout{30};
   // Where the access log goes (access_log.h): a file rotated by size, or
   // "" for the server's own log.
   std::string access_log_path;

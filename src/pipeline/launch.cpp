@@ -70,9 +70,8 @@ Result<std::map<std::string, std::string>> EnvOf(const std::string& field, const
   if (!j.is_object()) return errors::Invalid(field, "must be an object of NAME: value");
   std::map<std::string, std::string> out;
   for (const auto& [k, v] : j.items()) {
-    if (k.empty() || k.size() > 256 || k.find('=') != std::string::npos || k.find('\0') != std::string::npos) {
-      return errors::Invalid(field, "\"" + k + "\" is not a variable name");
-    }
+    if (k.size() > 256) return errors::Invalid(field, "a variable name is longer than 256 characters");
+    QUADER_RETURN_IF_ERROR(CheckEnvKey(field, k));
     QUADER_ASSIGN_OR_RETURN(out[k], EnvValue(field + "." + k, v));
   }
   return out;
@@ -84,6 +83,12 @@ Result<RunOverrides> ParseRunOverrides(const Json& body) {
   RunOverrides o;
   if (body.is_null()) return o;
   if (!body.is_object()) return errors::Invalid("body", "must be a JSON object ({} for none)");
+  // Overrides are parameters, not payloads: what a command line and an
+  // environment can carry.
+  if (body.dump().size() > kMaxOverrideBytes) {
+    return errors::Invalid("body", "overrides are larger than " + std::to_string(kMaxOverrideBytes / 1024) +
+                                       " KiB: keep big inputs in files");
+  }
   for (const auto& [key, value] : body.items()) {
     if (key == "global_env") {
       QUADER_ASSIGN_OR_RETURN(o.global_env, EnvOf("global_env", value));
@@ -140,7 +145,10 @@ Result<NewRun> PrepareRerun(store::Tx& tx, const store::RunRecord& earlier, cons
   }
   run.project_id = earlier.project_id;
   run.project = earlier.project;
-  run.project_expand = snapshot.value("project_expand", Json::object()).dump();
+  // The project's settings (mounts, placement) as they are now, not as they
+  // were: access an admin has withdrawn since is not kept by running again.
+  QUADER_ASSIGN_OR_RETURN(store::ProjectRecord project, store::GetProject(tx, earlier.project));
+  run.project_expand = project.expand;
   run.pipeline_id = earlier.pipeline_id;
   run.trigger = "rerun";
   run.runner = runner;

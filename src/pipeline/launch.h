@@ -39,6 +39,7 @@ struct RunOverrides {
 // of env are strings, numbers or booleans (numbers and booleans as their
 // JSON text); args values anything a template argument takes. Unknown
 // fields are refused by name.
+inline constexpr size_t kMaxOverrideBytes = 64 * 1024;
 Result<RunOverrides> ParseRunOverrides(const Json& body);
 
 // Applies `overrides` to `spec`: kInvalidArgument naming a task it does not have.
@@ -52,7 +53,8 @@ Result<NewRun> PrepareRun(store::Tx& tx, const store::PipelineRecord& pipeline, 
                           const RunOverrides& overrides = {});
 
 // A new run of what an earlier run ran (its snapshot: the pipeline and
-// templates as they were then), with `overrides`: POST /runs/{id}/rerun.
+// templates as they were then; the project's settings as they are now),
+// with `overrides`: POST /runs/{id}/rerun.
 Result<NewRun> PrepareRerun(store::Tx& tx, const store::RunRecord& earlier, const std::string& runner,
                             const RunOverrides& overrides = {});
 

@@ -151,11 +151,34 @@ std::string RunController::OutputsDir(int64_t run_id, const std::string& task) c
   return (fs::path(options_.data_dir) / "artifacts" / "runs" / std::to_string(run_id) / task).string();
 }
 
-Status RunController::CarryOutputs(int64_t from_run, int64_t to_run, const std::vector<std::string>& tasks) const {
+Result<std::string> RunController::StageCarried(int64_t from_run, const std::vector<std::string>& tasks) const {
+  const std::string staging =
+      (fs::path(options_.data_dir) / "artifacts" / "staging" / ("retry-" + std::to_string(from_run) + "-" + RandomHex(8)))
+          .string();
   for (const std::string& task : tasks) {
-    QUADER_RETURN_IF_ERROR(workload::LinkArtifacts(OutputsDir(from_run, task), OutputsDir(to_run, task)));
+    Status st = workload::LinkArtifacts(OutputsDir(from_run, task), staging + "/" + task);
+    if (!st.ok()) {
+      DropStaged(staging);
+      return Status(st.code(), "task " + task + "'s outputs: " + st.message() + "; re-run the whole run instead");
+    }
+  }
+  return staging;
+}
+
+Status RunController::AdoptStaged(const std::string& staging, int64_t to_run, const std::vector<std::string>& tasks) const {
+  for (const std::string& task : tasks) {
+    const fs::path target = OutputsDir(to_run, task);
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    fs::rename(fs::path(staging) / task, target, ec);
+    if (ec) return errors::Internal("cannot move the carried outputs of " + task + ": " + ec.message());
   }
   return Status::Ok();
+}
+
+void RunController::DropStaged(const std::string& staging) const {
+  std::error_code ec;
+  fs::remove_all(staging, ec);
 }
 
 void RunController::RemoveRunFiles(int64_t run_id) const {

@@ -110,10 +110,15 @@ class RunController {
 
   std::string LogPath(int64_t run_id, const std::string& task, int attempt) const;
   std::string OutputsDir(int64_t run_id, const std::string& task) const;
-  // A retry's carried tasks: their /outputs of `from_run` linked into `to_run`'s
-  // (hard links, never following a link the task left), so the tasks after
-  // them read the same inputs.
-  Status CarryOutputs(int64_t from_run, int64_t to_run, const std::vector<std::string>& tasks) const;
+  // A retry's carried tasks, in two steps so that no transaction waits on
+  // the file system: StageCarried links their /outputs of `from_run` into a
+  // new staging directory (hard links, never following a link a task left;
+  // workload::LinkArtifacts) and returns it; AdoptStaged, in the retry's
+  // transaction, moves each into `to_run`'s place (renames). DropStaged
+  // removes what is left of a staging directory.
+  Result<std::string> StageCarried(int64_t from_run, const std::vector<std::string>& tasks) const;
+  Status AdoptStaged(const std::string& staging, int64_t to_run, const std::vector<std::string>& tasks) const;
+  void DropStaged(const std::string& staging) const;
   // Removes a finished run's logs and artifacts (after DeleteRun).
   void RemoveRunFiles(int64_t run_id) const;
 

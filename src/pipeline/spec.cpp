@@ -98,7 +98,7 @@ Result<double> ParseGpu(const std::string& field, const Json& v) {
   return *gpu;
 }
 
-Status CheckEnvKey(const std::string& field, const std::string& key) {
+Status CheckEnvKeyImpl(const std::string& field, const std::string& key) {
   static const std::regex kKey(R"(^[A-Za-z_][A-Za-z0-9_.-]*$)");
   if (!std::regex_match(key, kKey)) {
     return errors::Invalid(field, Quoted(key) + " is not a valid variable name (letters, digits, '_', '.', '-'; "
@@ -113,7 +113,7 @@ Result<std::map<std::string, std::string>> ParseEnv(const std::string& field, co
   if (!v) return out;
   if (v->is_object()) {
     for (const auto& [key, value] : v->items()) {
-      QUADER_RETURN_IF_ERROR(CheckEnvKey(field, key));
+      QUADER_RETURN_IF_ERROR(CheckEnvKeyImpl(field, key));
       if (value.is_structured()) return errors::Invalid(field + "." + key, "must be a string");
       out[key] = ScalarText(value);
     }
@@ -131,7 +131,7 @@ Result<std::map<std::string, std::string>> ParseEnv(const std::string& field, co
     size_t eq = line.find('=');
     if (eq == std::string::npos) return errors::Invalid(where, Quoted(line) + " is not KEY=VALUE");
     std::string key = TrimSpace(line.substr(0, eq));
-    QUADER_RETURN_IF_ERROR(CheckEnvKey(where, key));
+    QUADER_RETURN_IF_ERROR(CheckEnvKeyImpl(where, key));
     if (out.count(key)) return errors::Invalid(where, key + " is set twice");
     out[key] = TrimSpace(line.substr(eq + 1));
   }
@@ -796,5 +796,7 @@ Result<PipelineSpec> ParsePipelineSpec(const Json& original) {
   }
   return s;
 }
+
+Status CheckEnvKey(const std::string& field, const std::string& key) { return CheckEnvKeyImpl(field, key); }
 
 }  // namespace quader::pipeline

@@ -162,6 +162,10 @@ Result<PipelineSpec> ParsePipelineSpec(const Json& doc);
 // (through cron/cron_expr.h).
 Status ValidatePipeline(const PipelineSpec& spec);
 
+// kInvalidArgument naming `field` unless `key` is a variable name: letters,
+// digits, '_', '.', '-', not starting with a digit.
+Status CheckEnvKey(const std::string& field, const std::string& key);
+
 // Every task's template, resolved. `lookup` finds a template by the task's
 // `template` text (returning kNotFound when there is none). Each task's args
 // are checked against its template's schema (templates allowed) and stored

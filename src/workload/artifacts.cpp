@@ -14,6 +14,7 @@ namespace quader::workload {
 namespace {
 
 constexpr int kMaxDepth = 32;
+constexpr size_t kMaxCarriedEntries = 100'000;
 
 int64_t MillisOf(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
@@ -26,31 +27,46 @@ ArtifactEntry::Type TypeOf(mode_t mode) {
   return ArtifactEntry::Type::kOther;
 }
 
+// What a listing may hold: entries, and the bytes of their paths (a tree of
+// long names must not make a listing, or its JSON, huge).
+struct Budget {
+  size_t entries;
+  size_t path_bytes;
+};
+
 // Lists the directory open at `dir` (owned: closed here) into `out` under
-// `prefix`, descending into subdirectories; false once the limit is reached.
-bool ListDir(int dir, const std::string& prefix, int depth, size_t limit, ArtifactList* out) {
+// `prefix`, descending into subdirectories; false once the budget is spent.
+bool ListDir(int dir, const std::string& prefix, int depth, Budget& budget, ArtifactList* out) {
   DIR* d = fdopendir(dir);
   if (d == nullptr) {
     close(dir);
     return true;
   }
   std::vector<std::string> names;
+  size_t name_bytes = 0;
   while (dirent* e = readdir(d)) {
     std::string name = e->d_name;
     if (name == "." || name == "..") continue;
-    if (names.size() > limit) break;  // only the first `limit` can be listed anyway
+    name_bytes += name.size();
+    if (names.size() > budget.entries || name_bytes > budget.path_bytes) {  // only these could be listed anyway
+      out->truncated = true;
+      break;
+    }
     names.push_back(std::move(name));
   }
   std::sort(names.begin(), names.end());
   bool more = true;
   for (const std::string& name : names) {
-    if (out->entries.size() >= limit) {
+    const size_t cost = prefix.size() + name.size();
+    if (budget.entries == 0 || cost > budget.path_bytes) {
       out->truncated = true;
       more = false;
       break;
     }
     struct stat st {};
     if (fstatat(dirfd(d), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // gone meanwhile
+    budget.entries--;
+    budget.path_bytes -= cost;
     ArtifactEntry entry;
     entry.path = prefix + name;
     entry.type = TypeOf(st.st_mode);
@@ -58,16 +74,79 @@ bool ListDir(int dir, const std::string& prefix, int depth, size_t limit, Artifa
     entry.modified_ms = MillisOf(st);
     out->total_bytes += entry.size;
     out->entries.push_back(entry);
-    if (entry.type != ArtifactEntry::Type::kDirectory || depth + 1 >= kMaxDepth) continue;
+    if (entry.type != ArtifactEntry::Type::kDirectory) continue;
+    if (depth + 1 >= kMaxDepth) {
+      out->truncated = true;  // what is deeper is not listed
+      continue;
+    }
     int sub = openat(dirfd(d), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0) continue;  // replaced by a link meanwhile: not followed
-    if (!ListDir(sub, entry.path + "/", depth + 1, limit, out)) {
+    if (!ListDir(sub, entry.path + "/", depth + 1, budget, out)) {
       more = false;
       break;
     }
   }
   closedir(d);
   return more;
+}
+
+// Recreates the directory open at `from` in the one open at `to` (both owned:
+// closed here), entry by entry as read (nothing collected), spending
+// `*entries`; an error names the entry (`prefix` + name).
+Status LinkDir(int from, int to, const std::string& prefix, int depth, size_t* entries) {
+  DIR* d = fdopendir(from);
+  if (d == nullptr) {
+    close(from);
+    close(to);
+    return errors::Internal("cannot read " + prefix);
+  }
+  Status st = Status::Ok();
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if ((*entries)-- == 0) {
+      st = errors::Invalid("outputs", "more than " + std::to_string(kMaxCarriedEntries) +
+                                          " files and directories: too many to carry over");
+      break;
+    }
+    struct stat sb {};
+    if (fstatat(dirfd(d), name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(sb.st_mode)) {
+      if (depth + 1 >= kMaxDepth) {
+        st = errors::Invalid(prefix + name, "lies deeper than " + std::to_string(kMaxDepth) + " directories");
+        break;
+      }
+      if (mkdirat(to, name.c_str(), 0755) != 0 && errno != EEXIST) {
+        st = errors::Internal("cannot create " + prefix + name + ": " + std::strerror(errno));
+        break;
+      }
+      int sub_from = openat(dirfd(d), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int sub_to = openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub_from < 0 || sub_to < 0) {
+        if (sub_from >= 0) close(sub_from);
+        if (sub_to >= 0) close(sub_to);
+        continue;  // replaced meanwhile: not followed
+      }
+      st = LinkDir(sub_from, sub_to, prefix + name + "/", depth + 1, entries);
+      if (!st.ok()) break;
+    } else if (S_ISREG(sb.st_mode)) {
+      // The entry itself (no AT_SYMLINK_FOLLOW), relative to open directories:
+      // nothing on the way can be swapped for a link. Never a copy: a file
+      // that cannot be linked (too many links already) fails the carry.
+      if (linkat(dirfd(d), name.c_str(), to, name.c_str(), 0) != 0) {
+        st = errors::Invalid(prefix + name, std::string("cannot be carried over (") + std::strerror(errno) + ")");
+        break;
+      }
+    } else if (S_ISLNK(sb.st_mode)) {
+      char target[4096];
+      ssize_t n = readlinkat(dirfd(d), name.c_str(), target, sizeof(target) - 1);
+      if (n > 0) (void)!symlinkat(std::string(target, static_cast<size_t>(n)).c_str(), to, name.c_str());
+    }
+    // FIFOs, sockets, devices: left out.
+  }
+  closedir(d);
+  close(to);
+  return st;
 }
 
 bool EndsWith(const std::string& text, const std::string& suffix) {
@@ -94,14 +173,15 @@ const char* ArtifactTypeName(ArtifactEntry::Type type) {
   return "other";
 }
 
-Result<ArtifactList> ListArtifacts(const std::string& root, size_t limit) {
+Result<ArtifactList> ListArtifacts(const std::string& root, size_t limit, size_t path_bytes) {
   ArtifactList out;
   int dir = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir < 0) {
     if (errno == ENOENT) return out;
     return errors::Internal("cannot open " + root + ": " + std::strerror(errno));
   }
-  ListDir(dir, "", 0, limit, &out);
+  Budget budget{limit, path_bytes};
+  ListDir(dir, "", 0, budget, &out);
   return out;
 }
 
@@ -158,34 +238,21 @@ Result<OpenedArtifact> OpenArtifact(const std::string& root, const std::string& 
 }
 
 Status LinkArtifacts(const std::string& from, const std::string& to) {
-  namespace fs = std::filesystem;
   std::error_code ec;
-  fs::create_directories(to, ec);
+  std::filesystem::create_directories(to, ec);
   if (ec) return errors::Internal("cannot create " + to + ": " + ec.message());
-  QUADER_ASSIGN_OR_RETURN(ArtifactList list, ListArtifacts(from, 1'000'000));
-  for (const ArtifactEntry& e : list.entries) {
-    const std::string src = from + "/" + e.path, dst = to + "/" + e.path;
-    switch (e.type) {
-      case ArtifactEntry::Type::kDirectory:
-        fs::create_directory(dst, ec);
-        break;
-      case ArtifactEntry::Type::kFile:
-        // linkat without AT_SYMLINK_FOLLOW: the entry itself, as listed.
-        if (linkat(AT_FDCWD, src.c_str(), AT_FDCWD, dst.c_str(), 0) != 0) {
-          fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
-        }
-        break;
-      case ArtifactEntry::Type::kLink: {
-        char target[4096];
-        ssize_t n = readlink(src.c_str(), target, sizeof(target) - 1);
-        if (n > 0) (void)!symlink(std::string(target, static_cast<size_t>(n)).c_str(), dst.c_str());
-        break;
-      }
-      case ArtifactEntry::Type::kOther:
-        break;
-    }
+  int src = open(from.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0) {
+    if (errno == ENOENT) return Status::Ok();  // it left nothing
+    return errors::Internal("cannot open " + from + ": " + std::strerror(errno));
   }
-  return Status::Ok();
+  int dst = open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dst < 0) {
+    close(src);
+    return errors::Internal("cannot open " + to + ": " + std::strerror(errno));
+  }
+  size_t entries = kMaxCarriedEntries;
+  return LinkDir(src, dst, "", 0, &entries);
 }
 
 std::string ArtifactContentType(const std::string& relative) {

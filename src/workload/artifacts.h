@@ -34,9 +34,11 @@ struct ArtifactList {
   int64_t total_bytes = 0;             // of the files listed
 };
 
-// Every entry under `root` (not following links), at most `limit` of them and
-// at most 32 directories deep. A missing root lists nothing.
-Result<ArtifactList> ListArtifacts(const std::string& root, size_t limit = 10000);
+// Every entry under `root` (not following links), at most `limit` of them,
+// their paths at most `path_bytes` together, and at most 32 directories
+// deep; `truncated` says when anything was left out. A missing root lists
+// nothing.
+Result<ArtifactList> ListArtifacts(const std::string& root, size_t limit = 10000, size_t path_bytes = 1 << 20);
 
 // Checks a relative artifact path ("plots/roc.png"): not empty, not
 // absolute, no "." or ".." or empty component, no NUL, at most 4096 bytes.
@@ -55,9 +57,12 @@ struct OpenedArtifact {
 Result<OpenedArtifact> OpenArtifact(const std::string& root, const std::string& relative);
 
 // Recreates the tree under `from` at `to` (created): directories made,
-// files hard-linked (copied where a link cannot be made), links recreated
-// as links (never followed), anything else left out. For a retried run's
-// carried tasks.
+// files hard-linked, links recreated as links (never followed), anything
+// else left out; walked as read, so memory does not grow with the tree. For
+// a retried run's carried tasks. Never copies: a file that cannot be linked
+// (already at the file system's link limit), more than 100,000 entries or a
+// tree deeper than 32 directories fail it by name (kInvalidArgument). A
+// missing `from` carries nothing.
 Status LinkArtifacts(const std::string& from, const std::string& to);
 
 // The Content-Type an artifact is served with for a preview, by its name:

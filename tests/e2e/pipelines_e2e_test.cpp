@@ -456,6 +456,86 @@ tasks:
   EXPECT_EQ(Call("GET", "/api/v1/runs?pipeline=mend", "", 200)["items"].size(), runs_before);
 }
 
+// A rerun takes the project's mounts as they are now: a mount an admin has
+// withdrawn is not kept by running an old run again.
+TEST_F(PipelinesE2ETest, ARerunDoesNotKeepAProjectMountTheAdminWithdrew) {
+  const std::string secret = dir_.path() + "/secret-share";
+  fs::create_directories(secret);
+  std::ofstream(secret + "/s.txt") << "TOPSECRET";
+  fs::permissions(secret, fs::perms::all);
+  fs::permissions(secret + "/s.txt", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  Call("POST", "/api/v1/projects", R"({"name": "team"})", 201);
+  Call("PUT", "/api/v1/projects/team", Json({{"expand", {{"volume_mount", secret + "(hostpath):/secret"}}}}).dump(), 200);
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: reader
+project: team
+tasks:
+  - {name: a, template: shell, env: {SCRIPT: 'cat /secret/s.txt'}}
+)", 200);
+  Json first = Call("POST", "/api/v1/pipelines/reader/run?project=team", "{}", 201);
+  int64_t id = first["id"];
+  ASSERT_EQ(WaitFinished(id)["state"], "succeeded");
+  EXPECT_EQ(Text("/api/v1/runs/" + std::to_string(id) + "/tasks/a/logs").find("TOPSECRET"), 0u);
+  Call("PUT", "/api/v1/projects/team", R"({"expand": {}})", 200);
+  Json rerun = Call("POST", "/api/v1/runs/" + std::to_string(id) + "/rerun", "{}", 201);
+  Json done = WaitFinished(rerun["id"]);
+  EXPECT_EQ(done["state"], "failed") << done.dump(2);
+  std::string log = Text("/api/v1/runs/" + std::to_string(rerun["id"].get<int64_t>()) + "/tasks/a/logs");
+  EXPECT_EQ(log.find("TOPSECRET"), std::string::npos) << log;
+  // Deleting the project deletes its runs' logs and artifacts too.
+  ASSERT_TRUE(fs::exists(dir_.path() + "/logs/runs/" + std::to_string(id)));
+  Call("DELETE", "/api/v1/projects/team", "", 200);
+  EXPECT_FALSE(fs::exists(dir_.path() + "/logs/runs/" + std::to_string(id)));
+  EXPECT_FALSE(fs::exists(dir_.path() + "/artifacts/runs/" + std::to_string(id)));
+}
+
+// Followed logs each hold a stream, not one of the request workers, and a
+// user's open streams are limited: the API keeps answering everyone else.
+TEST_F(PipelinesE2ETest, OpenLogStreamsNeitherStarveTheApiNorExceedTheirLimit) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: quiet
+tasks:
+  - {name: t, template: shell, env: {SCRIPT: 'echo started; sleep 30'}}
+)", 200);
+  int64_t id = RunPipeline("quiet");
+  WaitRun(id, [](const Json& r) { return TaskOf(r, "t")["state"] == "running"; });
+  const std::string api = server_->api();
+  const int port = std::stoi(api.substr(api.rfind(':') + 1));
+  std::vector<int> sockets;
+  std::map<std::string, int> statuses;
+  for (int i = 0; i < 20; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    std::string req = "GET /api/v1/runs/" + std::to_string(id) + "/tasks/t/logs?follow=1 HTTP/1.1\r\nHost: x\r\n"
+                      "Authorization: Bearer " + admin_ + "\r\n\r\n";
+    ASSERT_EQ(write(fd, req.data(), req.size()), static_cast<ssize_t>(req.size()));
+    std::string head;
+    char c;
+    pollfd p{fd, POLLIN, 0};
+    while (head.find("\r\n") == std::string::npos && poll(&p, 1, 5000) == 1 && read(fd, &c, 1) == 1) head += c;
+    statuses[head.substr(0, 12)]++;
+    sockets.push_back(fd);
+  }
+  EXPECT_EQ(statuses["HTTP/1.1 200"], 16) << "16 streams per user";
+  EXPECT_EQ(statuses["HTTP/1.1 503"], 4);
+  // Everyone else is answered at once.
+  Call("POST", "/api/v1/users", R"({"username": "eve", "password": "password-eve"})", 201);
+  std::string eve = server_->Login("eve", "password-eve");
+  auto t0 = steady_clock::now();
+  Call("GET", "/api/v1/me", "", 200, eve);
+  Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200);
+  EXPECT_LT(steady_clock::now() - t0, std::chrono::seconds(3));
+  for (int fd : sockets) close(fd);
+  Call("POST", "/api/v1/runs/" + std::to_string(id) + "/stop", "{}", 200);
+  WaitFinished(id);
+}
+
 // What a task leaves in /outputs is listed and read through the API (and
 // `quader cp`), for members only, and never through a link it planted.
 TEST_F(PipelinesE2ETest, ArtifactsAreListedAndReadWithoutFollowingLinks) {

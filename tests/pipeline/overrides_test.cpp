@@ -44,12 +44,19 @@ TEST(RunOverridesTest, BadOverridesAreRefusedByName) {
                          Row{R"({"tasks": []})", "tasks"}, Row{R"({"tasks": {"train": 1}})", "tasks.train"},
                          Row{R"({"tasks": {"train": {"args": [1]}}})", "tasks.train.args"},
                          Row{R"({"tasks": {"train": {"image": "x"}}})", "tasks.train.image"},
-                         Row{R"({"tasks": {"train": {"env": {"K": null}}}})", "tasks.train.env.K"}}) {
+                         Row{R"({"tasks": {"train": {"env": {"K": null}}}})", "tasks.train.env.K"},
+                         Row{R"({"tasks": {"train": {"env": {"X\nY": "1"}}}})", "tasks.train.env"},
+                         Row{R"({"global_env": {"1ST": "1"}})", "global_env"}}) {
     auto o = ParseRunOverrides(Json::parse(row.body));
     ASSERT_FALSE(o.ok()) << row.body;
     EXPECT_EQ(o.status().code(), Code::kInvalidArgument);
     EXPECT_EQ(o.status().message().rfind(row.field, 0), 0u) << row.body << ": " << o.status().message();
   }
+  // Parameters, not payloads.
+  Json big = {{"global_env", {{"BLOB", std::string(70 * 1024, 'x')}}}};
+  auto too_big = ParseRunOverrides(big);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_EQ(too_big.status().message().rfind("body: overrides are larger than 64 KiB", 0), 0u);
   auto unknown = ParseRunOverrides(Json::parse(R"({"tasks": {"nope": {"env": {"K": "v"}}}})"));
   ASSERT_TRUE(unknown.ok());
   PipelineSpec spec = Spec();

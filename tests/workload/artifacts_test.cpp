@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,10 +100,43 @@ TEST_F(ArtifactsTest, ABigTreeIsCutAtTheLimit) {
   EXPECT_TRUE(list->truncated);
   auto all = ListArtifacts(root_);
   ASSERT_TRUE(all.ok());
-  EXPECT_FALSE(all->truncated);
+  EXPECT_TRUE(all->truncated) << "what lies deeper than 32 directories is left out, and said to be";
   size_t deepest = 0;
   for (const auto& e : all->entries) deepest = std::max<size_t>(deepest, std::count(e.path.begin(), e.path.end(), '/'));
   EXPECT_EQ(deepest, 31u);  // 32 levels at most
+  // Long names spend the byte budget of a listing, not only its count.
+  std::string long_dir = root_ + "/long";
+  for (int i = 0; i < 100; ++i) Write(long_dir + "/" + std::string(200, 'n') + std::to_string(i), "");
+  auto cut = ListArtifacts(root_, 10000, 8000);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_TRUE(cut->truncated);
+  size_t bytes = 0;
+  for (const auto& e : cut->entries) bytes += e.path.size();
+  EXPECT_LE(bytes, 8000u);
+}
+
+TEST_F(ArtifactsTest, LinkingCarriesFilesAndLinksButNeverFollowsOrCopies) {
+  const std::string to = dir_.File("carried");
+  ASSERT_TRUE(LinkArtifacts(root_, to).ok());
+  struct stat a {}, b {};
+  ASSERT_EQ(stat((root_ + "/model.joblib").c_str(), &a), 0);
+  ASSERT_EQ(stat((to + "/model.joblib").c_str(), &b), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino) << "a hard link, not a copy";
+  EXPECT_EQ(ReadAll(open((to + "/plots/roc.png").c_str(), O_RDONLY)), "PNG");
+  // The links are links again, pointing where they pointed; the FIFO is left out.
+  EXPECT_TRUE(fs::is_symlink(to + "/leak"));
+  EXPECT_EQ(fs::read_symlink(to + "/leak"), dir_.File("secret"));
+  EXPECT_TRUE(fs::is_symlink(to + "/up"));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(to + "/pipe")));
+  EXPECT_FALSE(fs::exists(to + "/up/secret/x")) << "nothing under a linked directory was walked";
+  // Nothing to carry: nothing made; too deep: refused by name.
+  EXPECT_TRUE(LinkArtifacts(dir_.File("none"), dir_.File("empty")).ok());
+  std::string deep = root_ + "/deep";
+  for (int i = 0; i < 40; ++i) deep += "/d";
+  fs::create_directories(deep);
+  Status st = LinkArtifacts(root_, dir_.File("carried2"));
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("deeper than 32"), std::string::npos) << st.message();
 }
 
 TEST(ArtifactContentTypeTest, PreviewsOnlyWhatCannotRunScript) {

@@ -547,6 +547,20 @@ Result<store::RunRecord> FindRunToChange(store::Tx& tx, const Request& req) {
   return r;
 }
 
+// A rerun or retry uses its snapshot's templates and tasks, but the
+// project's mounts as they are now: its own mounts are checked again, so
+// access an admin has withdrawn is not kept by running an old run again.
+Status CheckRunMounts(store::Tx& tx, const auth::Principal& who, const pipeline::NewRun& run) {
+  QUADER_ASSIGN_OR_RETURN(auto project, store::GetProject(tx, run.project));
+  for (const auto& [task, t] : run.templates) {
+    QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, project, "templates." + t.name + ".volume_mount", t.mounts));
+  }
+  for (const auto& t : run.spec.tasks) {
+    QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, project, "tasks." + t.name + ".volume_mount", t.mounts));
+  }
+  return Status::Ok();
+}
+
 // The overrides in a request's body (docs/pipelines.md "Overrides"); none for an empty body.
 Result<pipeline::RunOverrides> OverridesParam(const Request& req) {
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) return pipeline::RunOverrides{};
@@ -554,20 +568,16 @@ Result<pipeline::RunOverrides> OverridesParam(const Request& req) {
   return pipeline::ParseRunOverrides(body);
 }
 
-// Stores `run` (made in `tx` by `prepare`) and answers with it: 201 Run.
-Response CreateRunReply(HandlerContext& ctx, const std::function<Result<pipeline::NewRun>(store::Tx&)>& prepare) {
+// Stores the run `prepare` makes in `tx` and answers with it: 201 Run.
+// `stored` (optional) runs in the same transaction once the run has its id.
+Response CreateRunReply(HandlerContext& ctx, const std::function<Result<pipeline::NewRun>(store::Tx&)>& prepare,
+                        const std::function<Status(int64_t run_id)>& stored = nullptr) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, prepare(tx));
     run.execution_date = ctx.now();
     QUADER_ASSIGN_OR_RETURN(int64_t id, pipeline::RunController::CreateRun(tx, run, ctx.now_ms()));
-    if (run.retry_of && !run.carried.empty()) {
-      // Before the run can be seen: the tasks after the carried ones read their files.
-      if (!ctx.runs) return errors::Unavailable("runs are not executed by this server");
-      std::vector<std::string> carried;
-      for (const auto& [name, rec] : run.carried) carried.push_back(name);
-      QUADER_RETURN_IF_ERROR(ctx.runs->CarryOutputs(*run.retry_of, id, carried));
-    }
+    if (stored) QUADER_RETURN_IF_ERROR(stored(id));
     QUADER_ASSIGN_OR_RETURN(auto rec, store::GetRun(tx, id));
     QUADER_ASSIGN_OR_RETURN(out, RunJson(tx, rec, true));
     return Status::Ok();
@@ -596,16 +606,38 @@ Response RerunRun(HandlerContext& ctx, Request& req) {
   if (!overrides.ok()) return ErrorReply(overrides.status());
   return CreateRunReply(ctx, [&](store::Tx& tx) -> Result<pipeline::NewRun> {
     QUADER_ASSIGN_OR_RETURN(auto earlier, FindRunToChange(tx, req));
-    return pipeline::PrepareRerun(tx, earlier, req.who().username, *overrides);
+    QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, pipeline::PrepareRerun(tx, earlier, req.who().username, *overrides));
+    QUADER_RETURN_IF_ERROR(CheckRunMounts(tx, req.who(), run));
+    return run;
   });
 }
 
 // POST /runs/{id}/retry: a failed or stopped run again from its failed tasks.
+// The carried tasks' files are linked outside any transaction (a staging
+// directory), then moved into the new run's place in the one that creates it.
 Response RetryRun(HandlerContext& ctx, Request& req) {
-  return CreateRunReply(ctx, [&](store::Tx& tx) -> Result<pipeline::NewRun> {
+  auto prepare = [&](store::Tx& tx) -> Result<pipeline::NewRun> {
     QUADER_ASSIGN_OR_RETURN(auto earlier, FindRunToChange(tx, req));
-    return pipeline::PrepareRetry(tx, earlier, req.who().username);
+    QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, pipeline::PrepareRetry(tx, earlier, req.who().username));
+    QUADER_RETURN_IF_ERROR(CheckRunMounts(tx, req.who(), run));
+    return run;
+  };
+  std::vector<std::string> carried;
+  int64_t earlier = 0;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(pipeline::NewRun run, prepare(tx));
+    for (const auto& [name, rec] : run.carried) carried.push_back(name);
+    earlier = *run.retry_of;
+    return Status::Ok();
   });
+  if (st.ok() && !ctx.runs && !carried.empty()) st = errors::Unavailable("runs are not executed by this server");
+  if (!st.ok()) return ErrorReply(st);
+  if (carried.empty()) return CreateRunReply(ctx, prepare);
+  auto staged = ctx.runs->StageCarried(earlier, carried);
+  if (!staged.ok()) return ErrorReply(staged.status());
+  Response reply = CreateRunReply(ctx, prepare, [&](int64_t id) { return ctx.runs->AdoptStaged(*staged, id, carried); });
+  ctx.runs->DropStaged(*staged);
+  return reply;
 }
 
 Response ListRuns(HandlerContext& ctx, Request& req) {

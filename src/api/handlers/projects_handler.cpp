@@ -3,6 +3,12 @@
 #include "api/handlers/handlers.h"
 #include "auth/projects.h"
 #include "store/projects.h"
+#include "store/experiments.h"
+#include "store/pipelines.h"
+#include "experiment/experiment_controller.h"
+#include "pipeline/run_controller.h"
+
+#include <limits>
 
 namespace quader::api {
 namespace {
@@ -79,9 +85,29 @@ Response Update(HandlerContext& ctx, Request& req) {
 }
 
 Response Delete(HandlerContext& ctx, Request& req) {
-  Status st = ctx.store.Write(
-      [&](store::Tx& tx) { return auth::DeleteProject(tx, req.who(), req.Param("name")); });
-  return st.ok() ? JsonReply(Json::object()) : ErrorReply(st);
+  // The runs and experiments go with the project (their rows cascade): so do
+  // their logs and artifacts, once the deletion is committed.
+  std::vector<int64_t> runs, experiments;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    if (auto project = store::GetProject(tx, req.Param("name")); project.ok()) {
+      store::RunFilter filter;
+      filter.project_ids = {project->id};
+      filter.limit = std::numeric_limits<int>::max();
+      QUADER_ASSIGN_OR_RETURN(auto listed, store::ListRuns(tx, filter));
+      for (const auto& r : listed) runs.push_back(r.id);
+      QUADER_ASSIGN_OR_RETURN(auto exps, store::ListExperiments(tx, {project->id}, false));
+      for (const auto& e : exps) experiments.push_back(e.id);
+    }
+    return auth::DeleteProject(tx, req.who(), req.Param("name"));
+  });
+  if (!st.ok()) return ErrorReply(st);
+  for (int64_t id : runs) {
+    if (ctx.runs) ctx.runs->RemoveRunFiles(id);
+  }
+  for (int64_t id : experiments) {
+    if (ctx.experiments) ctx.experiments->RemoveExperimentFiles(id);
+  }
+  return JsonReply(Json::object());
 }
 
 Result<Json> MemberView(store::Tx& tx, int64_t project_id, const std::string& username) {
