@@ -53,6 +53,9 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
         break;
     }
     if (!options.follow) return Status::Ok();
+    // Nothing to send yet: an empty write lets the reader's side check that
+    // the reader is still there (an abandoned stream is released, not held).
+    if (!write(std::string_view())) return Status::Ok();
     std::this_thread::sleep_for(options.poll);
   }
   return Status::Ok();
@@ -78,6 +81,7 @@ Status FollowFile(const std::string& path, const std::function<bool()>& finished
       in.clear();  // at the end: keep the position for the next round
     }
     if (done || stopping()) return Status::Ok();
+    if (!write(std::string_view())) return Status::Ok();  // is the reader still there?
     std::this_thread::sleep_for(poll);
   }
   return Status::Ok();

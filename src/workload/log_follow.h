@@ -31,7 +31,8 @@ struct FollowOptions {
   std::chrono::hours limit{24};
 };
 
-// Streams the log to `write` (false: the reader has gone; stop). `look`
+// Streams the log to `write` (false: the reader has gone; stop; an empty
+// piece, sent while there is nothing new, asks only that). `look`
 // reads the attempt's records each round (its errors end the follow);
 // `stopping` ends it early (the server stops). With `follow`, a live stream
 // is followed to its end; an attempt that ends before any live byte was

@@ -100,6 +100,18 @@ TEST_F(LogFollowTest, AReaderThatLeavesStopsIt) {
   EXPECT_EQ(got, 64u * 1024) << "one chunk, then it stopped";
 }
 
+TEST_F(LogFollowTest, AWaitingFollowAsksWhetherItsReaderIsStillThere) {
+  // A task that has not started: nothing to send, but each round's empty
+  // piece lets the reader's side say it is gone, and the follow ends.
+  auto look = [&]() -> Result<LogSource> { return LogSource{Phase::kWaiting, "", dir_.File("none.log")}; };
+  int empties = 0;
+  Status st = FollowLog(
+      rt_, look, [&](std::string_view c) { return !(c.empty() && ++empties == 3); }, [] { return false; },
+      {true, 1ms, std::chrono::hours(1)});
+  EXPECT_TRUE(st.ok());
+  EXPECT_EQ(empties, 3);
+}
+
 
 // A file its writer is still appending to (an image build's log): followed
 // to the end, the last lines written before it finished included.
