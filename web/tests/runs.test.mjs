@@ -108,6 +108,17 @@ describe('runs', () => {
     assert.match(logText, /message: two words/);
     await page.getByTestId('task-log-ended').waitFor();
     assert.equal(await page.getByTestId('task-log').evaluate((el) => el.textContent), logText);
+    // Search keeps the matching lines; Download saves the whole log.
+    await page.getByTestId('task-log-tools-search').fill('TWO WORDS');
+    await page.getByTestId('task-log-tools-matches').waitFor();
+    assert.equal((await page.getByTestId('task-log-tools-matches').textContent()).trim(), '1 line');
+    assert.equal((await page.getByTestId('task-log').textContent()).trim(), 'message: two words');
+    await page.getByTestId('task-log-tools-search').fill('');
+    assert.equal(await page.getByTestId('task-log').evaluate((el) => el.textContent), logText);
+    const [saved] = await Promise.all([page.waitForEvent('download'), page.getByTestId('task-log-tools-download').click()]);
+    assert.equal(saved.suggestedFilename(), `run-${runId}-second-attempt-1.log`);
+    const { readFile: readSaved } = await import('node:fs/promises');
+    assert.equal(await readSaved(await saved.path(), 'utf8'), logText);
 
     // Another task: its own log.
     await page.getByTestId('run-task-first').click();

@@ -2,6 +2,7 @@ import { DownloadOutlined, EyeOutlined, ReloadOutlined } from '@ant-design/icons
 import { Alert, Button, Empty, Modal, Space, Table, Typography } from 'antd';
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, errorText, type Artifact, type ArtifactList } from '../api';
+import { saveBlob } from './download';
 import { MONO } from './images';
 import { fmtBytes, fmtTimeSec } from './pipelines';
 
@@ -28,18 +29,6 @@ function csvRows(text: string, tsv: boolean): string[][] {
     .filter((l) => l.length > 0)
     .slice(0, CSV_ROWS + 1)
     .map((l) => l.split(tsv ? '\t' : ','));
-}
-
-/** Saves a Blob under `name` through a temporary link. */
-function saveBlob(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**

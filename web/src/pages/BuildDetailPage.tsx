@@ -5,6 +5,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, FINAL_BUILD_STATES, fmtTime, type ImageBuild } from '../api';
 import { BuildStateTag, MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
+import { useLogTools } from '../components/LogTools';
 
 /** The most log text kept in the page; older output is dropped beyond it. */
 const MAX_LOG_CHARS = 4 * 1024 * 1024;
@@ -197,6 +198,7 @@ export default function BuildDetailPage() {
 function BuildLog({ build, onEnded }: { build: ImageBuild; onEnded: () => Promise<ImageBuild | null> }) {
   const id = build.id;
   const [log, setLog] = useState('');
+  const { shown, tools } = useLogTools(log, `build-${build.id}.log`, 'build-log-tools');
   const [trimmed, setTrimmed] = useState(false);
   const [streaming, setStreaming] = useState(false);
   const [ended, setEnded] = useState(false);
@@ -300,6 +302,7 @@ function BuildLog({ build, onEnded }: { build: ImageBuild; onEnded: () => Promis
           Earlier output is not shown (the log is longer than the page keeps).
         </Typography.Text>
       )}
+      <div style={{ margin: '8px 0' }}>{tools}</div>
       <pre
         ref={preRef}
         data-testid="build-log"
@@ -310,7 +313,7 @@ function BuildLog({ build, onEnded }: { build: ImageBuild; onEnded: () => Promis
         }}
         style={{ ...CODE_BLOCK_STYLE, minHeight: 120, maxHeight: 520 }}
       >
-        {log}
+        {shown}
       </pre>
     </Card>
   );

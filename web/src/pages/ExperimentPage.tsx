@@ -35,6 +35,7 @@ import LineChart, { fmtNumber, PALETTE, type ChartSeries } from '../components/L
 import { MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
+import { useLogTools } from '../components/LogTools';
 
 const none = <Typography.Text type="secondary">—</Typography.Text>;
 const MAX_LOG_CHARS = 4 * 1024 * 1024;
@@ -559,6 +560,7 @@ function TrialLog({ exp, trial }: { exp: Experiment; trial: Trial }) {
   const started = Boolean(trial.started_at) || trial.state !== 'pending';
   const over = FINAL_TRIAL_STATES.includes(trial.state) || FINAL_EXPERIMENT_STATES.includes(exp.state);
   const [log, setLog] = useState('');
+  const { shown, tools } = useLogTools(log, `experiment-${exp.id}-trial-${trial.sequence}.log`, 'trial-log-tools');
   const [trimmed, setTrimmed] = useState(false);
   const [streaming, setStreaming] = useState(false);
   const [ended, setEnded] = useState(false);
@@ -663,6 +665,8 @@ function TrialLog({ exp, trial }: { exp: Experiment; trial: Trial }) {
       {!started ? (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No log yet" />
       ) : (
+        <>
+        <div style={{ margin: '8px 0' }}>{tools}</div>
         <pre
           ref={preRef}
           data-testid="trial-log"
@@ -673,8 +677,9 @@ function TrialLog({ exp, trial }: { exp: Experiment; trial: Trial }) {
           }}
           style={{ ...CODE_BLOCK_STYLE, minHeight: 100, maxHeight: 420 }}
         >
-          {log}
+          {shown}
         </pre>
+        </>
       )}
     </div>
   );

@@ -28,6 +28,7 @@ import { MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import { RunTaskNode, type RunNode } from '../components/TaskNodes';
+import { useLogTools } from '../components/LogTools';
 
 const nodeTypes = { 'run-task': RunTaskNode };
 const none = <Typography.Text type="secondary">—</Typography.Text>;
@@ -574,6 +575,7 @@ function TaskLog({ run, task }: { run: Run; task: TaskRun }) {
   const attemptOver = FINAL_TASK_STATES.includes(attemptState) || FINAL_RUN_STATES.includes(run.state);
 
   const [log, setLog] = useState('');
+  const { shown, tools } = useLogTools(log, `run-${run.id}-${task.name}-attempt-${attempt}.log`, 'task-log-tools');
   const [trimmed, setTrimmed] = useState(false);
   const [streaming, setStreaming] = useState(false);
   const [ended, setEnded] = useState(false);
@@ -697,6 +699,8 @@ function TaskLog({ run, task }: { run: Run; task: TaskRun }) {
       {attempt < 1 ? (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description="No log yet" />
       ) : (
+        <>
+        <div style={{ margin: '8px 0' }}>{tools}</div>
         <pre
           ref={preRef}
           data-testid="task-log"
@@ -707,8 +711,9 @@ function TaskLog({ run, task }: { run: Run; task: TaskRun }) {
           }}
           style={{ ...CODE_BLOCK_STYLE, minHeight: 120, maxHeight: 520 }}
         >
-          {log}
+          {shown}
         </pre>
+        </>
       )}
     </div>
   );

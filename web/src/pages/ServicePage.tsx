@@ -6,6 +6,7 @@ import { api, ApiError, errorText, type ReplicaState, type Service, type Service
 import { MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
+import { useLogTools } from '../components/LogTools';
 import {
   desiredReplicas,
   EventKindTag,
@@ -383,6 +384,7 @@ function ReplicaLog({ coll, serviceId, replicas }: { coll: ServiceCollection; se
   const replica = picked ?? indexes[0] ?? 0;
   const [previous, setPrevious] = useState(false);
   const [log, setLog] = useState('');
+  const { shown, tools } = useLogTools(log, `${coll}-${serviceId}-replica-${replica}${previous ? '-previous' : ''}.log`, 'replica-log-tools');
   const [state, setState] = useState<'live' | 'ended' | 'none'>('ended');
   const [error, setError] = useState<string | null>(null);
   const [again, setAgain] = useState(0);
@@ -464,12 +466,13 @@ function ReplicaLog({ coll, serviceId, replicas }: { coll: ServiceCollection; se
           <Typography.Text type="secondary" data-testid={`replica-log-${state}`}>
             {state === 'live' ? 'live' : 'end of log'}
           </Typography.Text>
+          <div style={{ margin: '8px 0' }}>{tools}</div>
           <pre
             ref={preRef}
             data-testid="replica-log"
             style={{ ...CODE_BLOCK_STYLE, minHeight: 80, maxHeight: 420, margin: '8px 0 0' }}
           >
-            {log}
+            {shown}
           </pre>
         </>
       )}
