@@ -4,7 +4,6 @@
 #include <ctime>
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -208,12 +207,8 @@ Status NotebookController::Logs(int64_t notebook_id, bool follow,
                          [&](const std::string& chunk) { return write(chunk); });
   }
   // No server runs: the kept log of the last one that ended (why it failed).
-  const std::string path = replicas_.PreviousLogPath(notebook_id, 0);
-  std::ifstream in(path, std::ios::binary);
-  if (path.empty() || !in) return errors::NotFound("notebook server", std::to_string(notebook_id) + " (it is not running)");
-  std::string buf(64 * 1024, '\0');
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) break;
+  if (!replicas_.SendPreviousLog(notebook_id, 0, write).ok()) {
+    return errors::NotFound("notebook server", std::to_string(notebook_id) + " (it is not running)");
   }
   return Status::Ok();
 }

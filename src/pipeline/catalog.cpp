@@ -19,22 +19,24 @@ std::string AliasOf(const store::TemplateRecord& t) {
 
 }  // namespace
 
-bool NamesTemplate(const std::string& task_template, int64_t pipeline_project_id, const store::TemplateRecord& t) {
+TemplateNames NamesOf(const store::TemplateRecord& t) { return {t.project_id, t.project, t.name, AliasOf(t)}; }
+
+bool NamesTemplate(const std::string& task_template, int64_t pipeline_project_id, const TemplateNames& t) {
   bool reachable = pipeline_project_id == t.project_id || t.project == auth::kPublicProject;
   if (!reachable) return false;
-  const std::string alias = AliasOf(t);
   return task_template == t.project + "/" + t.name || task_template == t.name ||
-         (!alias.empty() && (task_template == alias || task_template == t.project + "/" + alias));
+         (!t.alias.empty() && (task_template == t.alias || task_template == t.project + "/" + t.alias));
 }
 
 Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::TemplateRecord& t) {
   QUADER_ASSIGN_OR_RETURN(auto pipelines, store::ListPipelines(tx, {}, true));
+  const TemplateNames names = NamesOf(t);
   std::vector<std::string> users;
   for (const auto& p : pipelines) {
     Json spec = Json::parse(p.spec, nullptr, false);
     if (!spec.is_object() || !spec.contains("tasks") || !spec["tasks"].is_array()) continue;
     for (const auto& task : spec["tasks"]) {
-      if (task.is_object() && NamesTemplate(task.value("template", ""), p.project_id, t)) {
+      if (task.is_object() && NamesTemplate(task.value("template", ""), p.project_id, names)) {
         users.push_back(p.project + "/" + p.name);
         break;
       }

@@ -17,11 +17,18 @@
 
 namespace quader::pipeline {
 
+// The names a stored template answers to: its project, name and alias.
+struct TemplateNames {
+  int64_t project_id = 0;
+  std::string project, name, alias;
+};
+TemplateNames NamesOf(const store::TemplateRecord& t);
+
 // True when a task of a pipeline in project `pipeline_project_id` that names
-// `task_template` reaches stored template `t` (by its name or alias, bare or
+// `task_template` reaches template `t` (by its name or alias, bare or
 // "project/"-qualified; only the template's own project and public's are
 // reachable, as LookupTemplate resolves them).
-bool NamesTemplate(const std::string& task_template, int64_t pipeline_project_id, const store::TemplateRecord& t);
+bool NamesTemplate(const std::string& task_template, int64_t pipeline_project_id, const TemplateNames& t);
 
 // "project/name" of every stored pipeline with a task that names `t`.
 Result<std::vector<std::string>> PipelinesUsing(store::Tx& tx, const store::TemplateRecord& t);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include <unistd.h>
 
@@ -168,15 +167,9 @@ Status ServiceController::Logs(int64_t service_id, int index, bool previous, boo
     return runtime_.Logs(workload_id, follow, [&](const std::string& chunk) { return write(chunk); });
   }
   // None runs now: the kept log of the last one that ended.
-  const std::string path = replicas_.PreviousLogPath(service_id, shown);
-  std::ifstream in(path, std::ios::binary);
-  if (path.empty() || !in) {
+  if (!replicas_.SendPreviousLog(service_id, shown, write).ok()) {
     return errors::NotFound("replica log", "replica " + std::to_string(shown) +
                                                (previous ? " has no previous instance" : " is not running"));
-  }
-  std::string buf(64 * 1024, '\0');
-  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) break;
   }
   return Status::Ok();
 }

@@ -5,19 +5,15 @@
 #include <thread>
 
 namespace quader::workload {
-namespace {
-
-// Sends the whole file; false when the reader went away. A missing file sends nothing.
-bool SendFile(const std::string& path, const std::function<bool(std::string_view)>& write) {
+Status SendFile(const std::string& path, const std::function<bool(std::string_view)>& write) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) return errors::NotFound("file", path);
   std::string buf(64 * 1024, '\0');
-  while (in && (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)) {
-    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) return false;
+  while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+    if (!write(std::string_view(buf.data(), static_cast<size_t>(in.gcount())))) break;
   }
-  return true;
+  return Status::Ok();
 }
-
-}  // namespace
 
 Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource>()>& look,
                  const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
@@ -30,7 +26,7 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
     switch (source.phase) {
       case LogSource::Phase::kEnded:
         // Already sent while it ran: the saved file holds the same bytes.
-        if (!streamed_live) SendFile(source.saved_path, write);
+        if (!streamed_live) (void)SendFile(source.saved_path, write);
         return Status::Ok();
       case LogSource::Phase::kRunning:
         if (!streamed_live) {
@@ -40,14 +36,14 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
           });
           if (st.ok() && (streamed_live || !options.follow)) return Status::Ok();
           if (!st.ok() && !options.follow) {
-            SendFile(source.saved_path, write);  // not started yet (its image?): the line about it
+            (void)SendFile(source.saved_path, write);  // not started yet (its image?): the line about it
             return Status::Ok();
           }
         }
         break;
       case LogSource::Phase::kWaiting:
         if (!options.follow) {
-          SendFile(source.saved_path, write);
+          (void)SendFile(source.saved_path, write);
           return Status::Ok();
         }
         break;

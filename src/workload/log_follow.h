@@ -41,6 +41,10 @@ Status FollowLog(runtime::Runtime& runtime, const std::function<Result<LogSource
                  const std::function<bool(std::string_view)>& write, const std::function<bool()>& stopping,
                  FollowOptions options);
 
+// Sends the whole file at `path` to `write` in pieces (false: the reader
+// has gone; stop). kNotFound when it cannot be opened.
+Status SendFile(const std::string& path, const std::function<bool(std::string_view)>& write);
+
 // Streams a log file its writer (this server: an image build) is still
 // appending to: what is there, then what is added, until `finished()` held
 // before a round that found nothing new (so no last line is missed),

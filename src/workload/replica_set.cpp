@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "runtime/labels.h"
+#include "workload/log_follow.h"
 
 namespace quader::workload {
 
@@ -88,7 +89,10 @@ Census TakeCensus(const std::vector<runtime::WorkloadStatus>& mine, int64_t gene
 
 ReplicaSet::Backoff& ReplicaSet::BackoffOf(int64_t owner, int64_t generation) {
   Backoff& b = backoff_[owner];
-  if (b.generation != generation) b = Backoff{generation};
+  if (b.generation != generation) {
+    b = Backoff();
+    b.generation = generation;
+  }
   return b;
 }
 
@@ -136,6 +140,13 @@ ReplicaSet::Starts ReplicaSet::StartMissing(int64_t owner, int64_t generation, i
 std::string ReplicaSet::PreviousLogPath(int64_t owner, int index) const {
   if (log_dir_.empty()) return "";
   return log_dir_ + "/" + std::to_string(owner) + "/replica-" + std::to_string(index) + ".previous.log";
+}
+
+Status ReplicaSet::SendPreviousLog(int64_t owner, int index,
+                                   const std::function<bool(std::string_view)>& write) const {
+  const std::string path = PreviousLogPath(owner, index);
+  if (path.empty()) return errors::NotFound("replica log", std::to_string(index));
+  return SendFile(path, write);
 }
 
 std::string ReplicaSet::RemoveEnded(int64_t owner, int64_t generation, const Replica& replica) {

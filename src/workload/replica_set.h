@@ -67,6 +67,8 @@ class ReplicaSet {
 
   // Where replica `index` of `owner`'s previous instance's log is kept ("" without a log_dir).
   std::string PreviousLogPath(int64_t owner, int index) const;
+  // Sends that log to `write`; kNotFound when none is kept. Thread-safe.
+  Status SendPreviousLog(int64_t owner, int index, const std::function<bool(std::string_view)>& write) const;
 
   struct Started {
     int index = 0;

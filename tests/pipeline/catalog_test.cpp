@@ -39,7 +39,7 @@ TEST(CatalogTest, ATasksTemplateNameReachesItsOwnProjectsAndPublicsOnly) {
                                        {"echo", 8, &pub, true},
                                        {"public/echo", 7, &pub, true},
                                        {"other/echo", 7, &pub, false}}) {
-    EXPECT_EQ(NamesTemplate(r.name, r.pipeline_project, *r.t), r.reaches) << r.name << " from " << r.pipeline_project;
+    EXPECT_EQ(NamesTemplate(r.name, r.pipeline_project, NamesOf(*r.t)), r.reaches) << r.name << " from " << r.pipeline_project;
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/client.h"
 #include "cli/commands/commands.h"
+#include "cli/commands/runs.h"
 #include "cli/output.h"
 
 namespace quader::cli {
@@ -25,10 +26,6 @@ struct Source {
   std::string query;  // "?project=P" for experiments, or ""
   std::string path;   // within /outputs ("" for the whole of it)
 };
-
-bool AllDigits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
 
 // "RUN/TASK[:PATH]" or "experiment/NAME/SEQ[:PATH]".
 Result<Source> ParseSource(const std::string& text, const std::string& project, bool with_path) {

@@ -210,8 +210,7 @@ void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
       "logs", "Print the log of a run's task (or of every task), a trial, a service replica or a notebook");
   CLI::Validator is_number(
       [](std::string& text) {
-        return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
-                   ? std::string()
+        return AllDigits(text) ? std::string()
                    : "\"" + text + "\" is not a run id or trial sequence (a number)";
       },
       "RUN");

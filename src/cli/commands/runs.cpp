@@ -13,12 +13,6 @@ bool IsOneOf(const std::string& word, std::initializer_list<std::string_view> wo
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
-bool AllDigits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-    return std::isdigit(c) != 0;
-  });
-}
-
 // Reads `count` digits at `pos`, advancing it; -1 when they are not there.
 int Digits(std::string_view text, size_t& pos, size_t count) {
   if (pos + count > text.size() || !AllDigits(text.substr(pos, count))) return -1;
@@ -35,6 +29,12 @@ bool Expect(std::string_view text, size_t& pos, std::string_view chars) {
 }
 
 }  // namespace
+
+bool AllDigits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return std::isdigit(c) != 0;
+  });
+}
 
 void AddRunIdArg(CLI::App& sub, std::string& run_id) {
   CLI::Validator is_id(

@@ -18,6 +18,9 @@ namespace quader::cli {
 // How often `run --wait` and `logs -f` ask the server for the run.
 inline constexpr std::chrono::milliseconds kPollInterval{500};
 
+// True for a non-empty run of decimal digits (run ids, trial sequences).
+bool AllDigits(std::string_view text);
+
 // Adds the RUN positional: a run id (digits only; anything else is bad usage).
 void AddRunIdArg(CLI::App& sub, std::string& run_id);
 
