@@ -289,6 +289,7 @@ command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME
     await page.getByTestId('retry-run').click();
     await page.waitForURL((u) => /\/runs\/\d+$/.test(u.pathname) && u.pathname !== `/runs/${run.id}`);
     const retryId = Number(new URL(page.url()).pathname.split('/').pop());
+    await page.getByTestId('run-title').filter({ hasText: `Run #${retryId}` }).waitFor();
     await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: TASK_TIMEOUT });
     const retried = await call('GET', `/runs/${retryId}`);
     assert.equal(retried.trigger, 'retry');
@@ -300,8 +301,10 @@ command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME
 
     await page.getByTestId('rerun-run').click();
     await page.waitForURL((u) => /\/runs\/\d+$/.test(u.pathname) && u.pathname !== `/runs/${retryId}`);
-    await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: TASK_TIMEOUT });
     const rerunId = Number(new URL(page.url()).pathname.split('/').pop());
+    // The page shows the new run, not the previous one under the new address.
+    await page.getByTestId('run-title').filter({ hasText: `Run #${rerunId}` }).waitFor();
+    await page.locator('[data-testid="run-state"][data-state="succeeded"]').waitFor({ timeout: TASK_TIMEOUT });
     const rerun = await call('GET', `/runs/${rerunId}`);
     assert.equal(rerun.trigger, 'rerun');
     assert.ok(rerun.tasks.every((t) => t.attempt === 1), 'a rerun runs every task');

@@ -46,17 +46,25 @@ export default function RunPage() {
   const { message } = App.useApp();
   const [params, setParams] = useSearchParams();
   const taskName = params.get('task');
-  const [run, setRun] = useState<Run | null>(null);
+  const [loaded, setRun] = useState<Run | null>(null);
   const [loadError, setLoadError] = useState<Error | null>(null);
   const [stopping, setStopping] = useState(false);
+  // The run this page shows now: an answer for another run (a read started before the
+  // page moved from one run to the next) is dropped, and until the new run's first
+  // answer the page shows it loading rather than the previous run under the new address.
+  const currentId = useRef(id);
+  currentId.current = id;
+  const run = loaded && String(loaded.id) === id ? loaded : null;
 
   const load = useCallback(async () => {
     try {
       const r = await api.getRun(id);
+      if (currentId.current !== id) return null;
       setRun(r);
       setLoadError(null);
       return r;
     } catch (e) {
+      if (currentId.current !== id) return null;
       setLoadError(e instanceof Error ? e : new Error(String(e)));
       return null;
     }
