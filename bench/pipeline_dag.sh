@@ -126,8 +126,8 @@ with open(f"{work}/build.ninja", "w") as f:
     for i in range(n):
         f.write(f"build t{i}: noop" + "".join(f" t{x}" for x in deps(i)) + "\n")
 
-# The same DAG with each edge run as a task is: the wrapper shell recording
-# the exit code, and bubblewrap with a task's namespaces, mounts and
+# The same DAG with each edge run as a task is: bubblewrap recording the exit
+# code (--json-status-fd) with a task's namespaces, mounts and
 # environment (as src/runtime/process/sandbox.cpp lays them out; no cgroup,
 # no uid change), around `true`.
 env = " ".join(f"--setenv {k} v" for k in
@@ -136,14 +136,14 @@ env = " ".join(f"--setenv {k} v" for k in
                 "KFJ_TASK_PROJECT_NAME", "KFJ_TASK_RESOURCE_CPU", "KFJ_TASK_RESOURCE_GPU", "KFJ_TASK_RESOURCE_MEMORY",
                 "KFJ_TASK_VOLUME_MOUNT", "LOGNAME", "NVIDIA_VISIBLE_DEVICES", "PATH", "QUADER_ATTEMPT",
                 "QUADER_INPUTS", "QUADER_OUTPUTS", "USER", "USERNAME"])
-sandbox = ("bwrap --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --hostname quader "
+sandbox = ("bwrap --setenv QUADER_WORKLOAD_MARKER quader-workload:bench --json-status-fd 3 --unshare-user --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup-try --hostname quader "
            "--symlink usr/bin /bin --ro-bind /etc /etc --symlink usr/lib /lib --symlink usr/lib32 /lib32 "
            "--symlink usr/lib64 /lib64 --ro-bind /opt /opt --symlink usr/sbin /sbin --ro-bind /usr /usr "
            "--ro-bind /sys /sys --tmpfs /sys/fs/cgroup --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run "
            "--dir /var --tmpfs /var/tmp --tmpfs /home --dir /home/u "
            f"--bind {work}/out /outputs --chdir /home/u --clearenv {env} -- /usr/bin/true")
 with open(f"{work}/sandbox.ninja", "w") as f:
-    f.write(f"rule noop\n  command = /bin/sh -c '\"$$@\"; echo $$? >/dev/null' quader-workload {sandbox}\n\n")
+    f.write(f"rule noop\n  command = {sandbox} 3>/dev/null\n\n")
     for i in range(n):
         f.write(f"build s{i}: noop" + "".join(f" s{x}" for x in deps(i)) + "\n")
 PY

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "cli/http_client.h"
@@ -82,14 +83,30 @@ class NotebooksE2ETest : public ::testing::Test {
 
   // Notebook servers of this test's data directory: the process runtime's
   // wrapper shell of each (its command line names the data directory).
+  static bool LeadsItsGroup(const std::filesystem::path& proc) {
+    std::ifstream in(proc / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) return false;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    long ppid = 0, pgrp = 0;
+    fields >> state >> ppid >> pgrp;
+    return std::to_string(pgrp) == proc.filename().string();
+  }
+
   int CountServers() {
     int n = 0;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
       std::ifstream in(e.path() / "cmdline");
       std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (cmd.rfind("/bin/sh", 0) == 0 && cmd.find(dir_.path()) != std::string::npos &&
-          (cmd.find("jupyter-notebook") != std::string::npos || cmd.find("code-server") != std::string::npos)) {
+      // The wrapper (a shell, or bubblewrap's monitor) carries the workload's
+      // marker and leads its process group (bubblewrap's sandbox init, a fork
+      // of it, has the same command line but not the lead).
+      if (cmd.find("quader-workload:") != std::string::npos && cmd.find(dir_.path()) != std::string::npos &&
+          (cmd.find("jupyter-notebook") != std::string::npos || cmd.find("code-server") != std::string::npos) &&
+          LeadsItsGroup(e.path())) {
         n++;
       }
     }

@@ -157,6 +157,10 @@ class ProcessRuntime : public Runtime {
                                        const std::string& working_dir,
                                        const std::map<std::string, std::string>& env,
                                        const HostIdentity* identity);
+  // bubblewrap's arguments for the workload, up to and including "--".
+  std::vector<std::string> SandboxArgv(const WorkloadSpec& spec, const std::string& working_dir,
+                                       const std::map<std::string, std::string>& env,
+                                       const HostIdentity* identity);
   // Creates the cgroup (or picks the rlimit) for a new workload.
   Result<Cgroup> MakeCgroup(const WorkloadSpec& spec, WorkloadRecord* rec) const;
   // Updates `rec` when its process has ended (reaping it when it is our

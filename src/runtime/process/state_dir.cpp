@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -179,9 +180,22 @@ std::optional<int> StateDir::ReadPid(const std::string& name) const {
 
 std::optional<std::pair<int, int64_t>> StateDir::ReadExit(const std::string& name) const {
   const std::string path = ExitPath(name);
+  // The wrapper shell writes the number; bubblewrap's --json-status-fd a line
+  // `{ "child-pid": N, ... }` at the start and `{ "exit-code": N }` at the end.
   std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string key = "\"exit-code\":";
+  size_t at = text.find(key);
+  if (at != std::string::npos) {
+    at += key.size();
+  } else if (text.find('{') != std::string::npos) {
+    return std::nullopt;  // bubblewrap's monitor is still running (or was killed)
+  } else {
+    at = 0;
+  }
   int code = 0;
-  if (!in || !(in >> code)) {
+  std::istringstream number(text.substr(at));
+  if (!(number >> code)) {
     return std::nullopt;
   }
   struct stat st {};
