@@ -134,6 +134,38 @@ TEST_F(PipelineCommandsTest, RunWaitPrintsEachTaskChangeAndExitsZeroWhenTheRunSu
                                                  "GET /api/v1/runs/12"}));
 }
 
+// A big run is answered a page of tasks at a time (the server's first 50):
+// waiting prints its counts as they change, and only to say why it failed
+// are all its pages read.
+TEST_F(PipelineCommandsTest, RunWaitOfABigRunPrintsItsCountsAndReadsEveryPageToSayWhy) {
+  auto paged = [](const std::string& state, Json states, Json tasks) {
+    return RunOf(state, tasks,
+                 {{"task_count", 3}, {"task_states", states}, {"tasks_offset", 0}, {"tasks_next_offset", 1}});
+  };
+  Json first = Task("a", "succeeded", 1, 1);
+  ServeRun(paged("pending", {{"pending", 3}}, {Task("a", "pending", 0, 1)}),
+           {paged("running", {{"succeeded", 1}, {"running", 1}, {"pending", 1}}, {first}),
+            paged("running", {{"succeeded", 1}, {"running", 1}, {"pending", 1}}, {first}),
+            paged("failed", {{"succeeded", 1}, {"failed", 1}, {"upstream_failed", 1}}, {first})});
+  server_.SetReply("GET", "/api/v1/runs/12?tasks_limit=1000&tasks_offset=1", 200,
+                   RunOf("failed", {Task("b", "failed", 1, 1, {{"exit_code", 3}}), Task("c", "upstream_failed", 0, 1)},
+                         {{"tasks_offset", 1}, {"tasks_next_offset", nullptr}})
+                       .dump());
+  RunResult r = Run({"run", "iris", "--wait"});
+  EXPECT_EQ(r.code, kExitFailure) << r.err;
+  EXPECT_EQ(r.out,
+            "run 12 started (pipeline iris, 3 tasks)\n"
+            "  tasks: 3 pending\n"
+            "  tasks: 1 succeeded, 1 running, 1 pending\n"
+            "  tasks: 1 succeeded, 1 failed, 1 upstream_failed\n"
+            "run 12 failed\n");
+  EXPECT_NE(r.err.find("task b failed: exit code 3"), std::string::npos) << r.err;
+  EXPECT_EQ(Targets(), (std::vector<std::string>{"POST /api/v1/pipelines/iris/run", "GET /api/v1/runs/12",
+                                                 "GET /api/v1/runs/12", "GET /api/v1/runs/12",
+                                                 "GET /api/v1/runs/12",
+                                                 "GET /api/v1/runs/12?tasks_limit=1000&tasks_offset=1"}));
+}
+
 TEST_F(PipelineCommandsTest, RunWaitExitsOneAndNamesTheFailedTasks) {
   Json first_failed = {{"attempt", 1}, {"state", "failed"}, {"exit_code", 1}, {"reason", ""}};
   ServeRun(RunOf("pending", {Task("train", "pending", 0, 2), Task("evaluate", "pending", 0, 1)}),

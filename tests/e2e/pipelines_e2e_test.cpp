@@ -279,6 +279,40 @@ TEST_F(PipelinesE2ETest, ARunsTasksComeInPages) {
     Json e = Call("GET", base + bad, "", 400);
     EXPECT_NE(e.dump().find("tasks_"), std::string::npos) << bad << ": " << e.dump();
   }
+  Json one = Call("GET", base + "?task=t3", "", 200);
+  ASSERT_EQ(one["tasks"].size(), 1u) << "?task=NAME: that task alone";
+  EXPECT_EQ(one["tasks"][0]["name"], "t3");
+  EXPECT_EQ(one["tasks"][0]["attempts"].size(), 2u);
+  EXPECT_EQ(one["task_count"], 5);
+  Call("GET", base + "?task=t9", "", 404);
+  Call("GET", base + "?task=", "", 400);
+}
+
+// A run of more than 500 tasks answers a page of 50 unless a page is asked
+// for, so that polling it stays cheap.
+TEST_F(PipelinesE2ETest, ABigRunIsAnsweredAPageAtATime) {
+  std::string doc = "kind: Pipeline\nname: wide\nparallelism: 1\ntasks:\n";
+  for (int i = 0; i < 520; ++i) {
+    doc += "  - {name: w" + std::to_string(i) + ", template: shell, env: {SCRIPT: 'sleep 30'}}\n";
+  }
+  Call("POST", "/api/v1/apply", doc, 200);
+  int64_t id = RunPipeline("wide");
+  const std::string base = "/api/v1/runs/" + std::to_string(id);
+  Json page = Call("GET", base, "", 200);
+  EXPECT_EQ(page["task_count"], 520);
+  ASSERT_EQ(page["tasks"].size(), 50u);
+  EXPECT_EQ(page["tasks"][0]["name"], "w0");
+  EXPECT_EQ(page["tasks_offset"], 0);
+  EXPECT_EQ(page["tasks_next_offset"], 50);
+  EXPECT_LT(Text(base).size(), 64u * 1024) << "a page of a big run fits in 64 KB";
+  Json rest = Call("GET", base + "?tasks_offset=500&tasks_limit=1000", "", 200);
+  ASSERT_EQ(rest["tasks"].size(), 20u);
+  EXPECT_TRUE(rest["tasks_next_offset"].is_null());
+  EXPECT_EQ(Call("GET", base + "?task=w519", "", 200)["tasks"][0]["name"], "w519");
+
+  Call("POST", base + "/stop", "{}", 200);
+  Json stopped = WaitFinished(id);
+  EXPECT_EQ(stopped["state"], "stopped");
 }
 
 TEST_F(PipelinesE2ETest, TimeoutKillsStopEndsAndDebugRunsOneTask) {

@@ -262,8 +262,13 @@ export interface Run {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
-  /** GET /runs/{id}: every task with its attempts. */
+  /**
+   * GET /runs/{id}: every task with its attempts; of a run of more than 500 tasks, a
+   * page of them (tasks_next_offset is then set, null on the last page).
+   */
   tasks: TaskRun[];
+  tasks_offset?: number;
+  tasks_next_offset?: number | null;
   /** GET /runs (lists): tasks summarised as a count per state. */
   task_states?: Record<string, number>;
   task_count?: number;
@@ -819,6 +824,12 @@ export const api = {
   listRuns: (q: { project?: string; pipeline?: string; state?: string; limit?: number } = {}) =>
     request<List<Run>>('GET', `/runs${query(q)}`),
   getRun: (id: number | string) => request<Run>('GET', `/runs/${enc(String(id))}`),
+  /** A page of a big run's tasks (the run with tasks [offset, offset + limit)). */
+  getRunPage: (id: number | string, offset: number, limit: number) =>
+    request<Run>('GET', `/runs/${enc(String(id))}?tasks_offset=${offset}&tasks_limit=${limit}`),
+  /** The run with one task of it (404 when it has no such task). */
+  getRunTask: (id: number | string, task: string) =>
+    request<Run>('GET', `/runs/${enc(String(id))}?task=${enc(task)}`),
   stopRun: (id: number) => request<Run>('POST', `/runs/${id}/stop`, {}),
   /** A new run of what `id` ran (its snapshot). */
   rerunRun: (id: number) => request<Run>('POST', `/runs/${id}/rerun`, {}),

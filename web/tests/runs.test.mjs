@@ -311,6 +311,34 @@ command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME
     assert.deepEqual(errors, []);
   });
 
+  test('a run of 520 tasks: counts per state and a table read a page at a time; a task on a later page opens', async () => {
+    const tasks = Array.from({ length: 520 }, (_, i) => ({ name: `w${i}`, template: 'sleeper' }));
+    const p = await call('POST', '/pipelines', { name: 'wide', project: 'public', parallelism: 1, tasks }, 201);
+    const run = await call('POST', `/pipelines/${p.id}/run`, {}, 201);
+    try {
+      await page.goto(`${server.base}/runs/${run.id}`);
+      await page.getByTestId('run-big').waitFor();
+      assert.equal(await page.locator('.react-flow').count(), 0, 'no graph of 520 nodes');
+      await page.getByTestId('run-count-running').waitFor({ timeout: TASK_TIMEOUT });
+      assert.match(await page.getByTestId('run-count-pending').textContent(), /519/);
+      await page.getByTestId('big-run-task-w0').waitFor();
+      assert.equal(await page.getByTestId('big-run-task-w50').count(), 0, 'one page of 50');
+
+      await page.getByTestId('run-big').locator('.ant-pagination-item-2').click();
+      await page.getByTestId('big-run-task-w60').click();
+      await page.waitForURL(new RegExp(`/runs/${run.id}\\?task=w60$`));
+      assert.equal(await page.getByTestId('task-view-name').textContent(), 'w60');
+
+      // A task the first page does not hold, opened by its address.
+      await page.goto(`${server.base}/runs/${run.id}?task=w519`);
+      await page.getByTestId('task-view-name').filter({ hasText: 'w519' }).waitFor();
+      assert.match(await page.getByTestId('task-view').textContent(), /pending/);
+    } finally {
+      await call('POST', `/runs/${run.id}/stop`, {});
+    }
+    assert.deepEqual(errors, []);
+  });
+
   test('a scheduled pipeline: cron and time zone in the lists, next fire, schedule records page', async () => {
     const p = await call(
       'POST',

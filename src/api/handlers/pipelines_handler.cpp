@@ -436,15 +436,28 @@ Json TaskRunJson(const store::RunTaskRecord& t, const pipeline::PipelineSpec* sp
   return j;
 }
 
-// Which of a run's tasks a detailed answer lists: all, or a page of them.
+// Which of a run's tasks a detailed answer lists: all, a page of them, or one.
 struct TaskPage {
   int64_t offset = 0;
-  std::optional<int64_t> limit;  // none: every task
+  std::optional<int64_t> limit;  // none: every task (a big run: kBigRunPage of them)
+  std::optional<std::string> task;  // only this one
+  bool asked = false;  // the caller named a page or a task
 };
 
-// `?tasks_offset=N&tasks_limit=M` (docs/api.md "Runs"): a page of a big run's tasks.
+// A run of more tasks than this answers a page of kBigRunPage tasks unless a
+// page is asked for, so that polling a 10,000-task run stays cheap (docs/api.md).
+constexpr int64_t kBigRun = 500;
+constexpr int64_t kBigRunPage = 50;
+
+// `?tasks_offset=N&tasks_limit=M` (docs/api.md "Runs"): a page of a big run's
+// tasks; `?task=NAME`: that task alone.
 Result<TaskPage> TaskPageParam(const Request& req) {
   TaskPage page;
+  if (auto it = req.query.find("task"); it != req.query.end()) {
+    if (it->second.empty()) return errors::Invalid("task", "must name a task");
+    page.task = it->second;
+    page.asked = true;
+  }
   for (const char* name : {"tasks_offset", "tasks_limit"}) {
     auto it = req.query.find(name);
     if (it == req.query.end()) continue;
@@ -459,6 +472,7 @@ Result<TaskPage> TaskPageParam(const Request& req) {
     if (v < 0) return errors::Invalid(name, "must not be negative, got " + it->second);
     if (std::string(name) == "tasks_offset") page.offset = v;
     else page.limit = std::min<int64_t>(v, 1000);
+    page.asked = true;
   }
   if (page.offset > 0 && !page.limit) page.limit = 1000;
   return page;
@@ -493,24 +507,27 @@ Result<Json> RunJson(store::Tx& tx, const store::RunRecord& r, bool detail, cons
   std::vector<store::RunTaskRecord> tasks;
   std::vector<store::AttemptRecord> attempts;
   std::map<std::string, int64_t> counts;
-  if (detail && !page.limit) {
-    // Every task is read anyway: the counts come from them.
-    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id));
-    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id));
-    for (const auto& t : tasks) counts[t.state]++;
-  } else {
-    QUADER_ASSIGN_OR_RETURN(counts, store::CountRunTaskStates(tx, r.id));
-  }
+  QUADER_ASSIGN_OR_RETURN(counts, store::CountRunTaskStates(tx, r.id));
   int64_t count = 0;
   for (const auto& [state, n] : counts) count += n;
   j["task_states"] = counts;
   j["task_count"] = count;
   if (!detail) return j;
-  if (page.limit) {
-    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id, page.offset, *page.limit));
-    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id, page.offset, *page.limit));
-    j["tasks_offset"] = page.offset;
-    j["tasks_next_offset"] = page.offset + *page.limit < count ? Json(page.offset + *page.limit) : Json(nullptr);
+  TaskPage shown = page;
+  if (!shown.asked && count > kBigRun) shown.limit = kBigRunPage;
+  if (shown.task) {
+    QUADER_ASSIGN_OR_RETURN(auto one, store::FindRunTask(tx, r.id, *shown.task));
+    if (!one) return errors::NotFound("task", *shown.task + " in run " + std::to_string(r.id));
+    tasks.push_back(*one);
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id, one->position, 1));
+  } else if (!shown.limit) {
+    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id));
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id));
+  } else {
+    QUADER_ASSIGN_OR_RETURN(tasks, store::ListRunTasks(tx, r.id, shown.offset, *shown.limit));
+    QUADER_ASSIGN_OR_RETURN(attempts, store::ListAttempts(tx, r.id, shown.offset, *shown.limit));
+    j["tasks_offset"] = shown.offset;
+    j["tasks_next_offset"] = shown.offset + *shown.limit < count ? Json(shown.offset + *shown.limit) : Json(nullptr);
   }
   Json list = Json::array();
   std::unordered_map<int64_t, std::vector<const store::AttemptRecord*>> by_task;

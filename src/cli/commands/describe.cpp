@@ -111,7 +111,12 @@ void Related(std::ostream& out, const Client& client, const KindSpec& kind, cons
     RelatedSection(out, client, "Runs", ColumnsFor(**runs), "/runs" + filter);
     RelatedSection(out, client, "Schedule records", ColumnsFor(**schedules), "/schedules" + filter);
   } else if (kind_name == "run") {
-    Section(out, "Tasks", kTaskColumns, object.value("tasks", Json::array()));
+    Json tasks = object.value("tasks", Json::array());
+    Section(out, "Tasks", kTaskColumns, tasks);
+    if (object.contains("tasks_next_offset") && object["tasks_next_offset"].is_number_integer()) {
+      out << "(the first " << tasks.size() << " of " << object.value("task_count", 0)
+          << " tasks; quader logs RUN TASK, or the API's ?tasks_offset=N&tasks_limit=M, for the others)\n";
+    }
   } else if (kind_name == "service" || kind_name == "inference-service") {
     Section(out, "Replicas", kReplicaColumns, object.value("replica_states", Json::array()));
   } else if (kind_name == "experiment") {

@@ -80,8 +80,31 @@ std::string StartPath(const RunOptions& opts) {
 }
 
 size_t TaskCount(const Json& run) {
+  if (auto count = run.find("task_count"); count != run.end() && count->is_number_unsigned()) {
+    return count->get<size_t>();
+  }
   auto tasks = run.find("tasks");
   return tasks != run.end() && tasks->is_array() ? tasks->size() : 0;
+}
+
+// "  tasks: 1234 succeeded, 8 running, 8758 pending": a big run's progress,
+// from its counts (its tasks are too many for a line each).
+std::string CountsLine(const Json& run) {
+  std::string line;
+  auto states = run.find("task_states");
+  if (states == run.end() || !states->is_object()) return line;
+  const std::vector<std::string> order = {"succeeded", "running", "pending", "failed",
+                                          "upstream_failed", "skipped", "stopped"};
+  std::vector<std::string> shown = order;
+  for (const auto& [state, n] : states->items()) {
+    if (std::find(order.begin(), order.end(), state) == order.end()) shown.push_back(state);
+  }
+  for (const std::string& state : shown) {
+    auto n = states->find(state);
+    if (n == states->end() || !n->is_number_integer() || n->get<int64_t>() == 0) continue;
+    line += (line.empty() ? "  tasks: " : ", ") + std::to_string(n->get<int64_t>()) + " " + state;
+  }
+  return line;
 }
 
 std::string Padded(std::string text, size_t width) {
@@ -205,15 +228,23 @@ Outcome Finished(const Json& run, Io& io) {
       Status(Code::kConflict, "run " + id + " " + state + (why.empty() ? "" : ": " + why)));
 }
 
-// Polls the run until it ends, printing each task's changes.
+// Polls the run until it ends, printing each task's changes; of a big run
+// (answered a page at a time), its counts when they change.
 Outcome Wait(const Client& client, Json run, Io& io) {
   const std::string id = TextOf(run, "id");
   Progress progress(run);
-  progress.Update(run, io.out);
+  std::string counts;
+  auto show = [&] {
+    if (!IsPaged(run)) return progress.Update(run, io.out);
+    std::string now = CountsLine(run);
+    if (now != counts && !now.empty()) io.out << now << "\n" << std::flush;
+    counts = now;
+  };
+  show();
   int unreachable = 0;
   while (!RunFinished(run)) {
     Pause(io, kPollInterval);
-    auto next = FetchRun(client, id);
+    auto next = FetchRunPage(client, id);
     if (!next.ok()) {
       bool retry = next.status().code() == Code::kUnavailable &&
                    ++unreachable < kMaxUnreachablePolls;
@@ -222,7 +253,11 @@ Outcome Wait(const Client& client, Json run, Io& io) {
     }
     unreachable = 0;
     run = std::move(next).value();
-    progress.Update(run, io.out);
+    show();
+  }
+  if (IsPaged(run) && TextOf(run, "state") != "succeeded") {
+    // Why it failed needs every failed task: read the whole run once.
+    if (auto whole = FetchRun(client, id); whole.ok()) run = std::move(whole).value();
   }
   return Finished(run, io);
 }

@@ -49,9 +49,30 @@ void AddRunIdArg(CLI::App& sub, std::string& run_id) {
 
 std::string RunPath(const std::string& run_id) { return "/runs/" + EscapeComponent(run_id); }
 
-Result<Json> FetchRun(const Client& client, const std::string& run_id) {
+Result<Json> FetchRunPage(const Client& client, const std::string& run_id) {
   QUADER_ASSIGN_OR_RETURN(Json run, client.Get(RunPath(run_id)));
   if (!run.is_object()) return errors::Internal("the run reply is not an object");
+  return run;
+}
+
+bool IsPaged(const Json& run) {
+  auto next = run.find("tasks_next_offset");
+  return next != run.end() && next->is_number_integer();
+}
+
+Result<Json> FetchRun(const Client& client, const std::string& run_id) {
+  QUADER_ASSIGN_OR_RETURN(Json run, FetchRunPage(client, run_id));
+  if (!IsPaged(run) || !run["tasks"].is_array()) return run;
+  // Pages of 1,000 (the server's most) after the first, until the last says none follow.
+  for (int64_t offset = run["tasks_next_offset"].get<int64_t>(); offset >= 0;) {
+    QUADER_ASSIGN_OR_RETURN(
+        Json page, client.Get(RunPath(run_id) + "?tasks_limit=1000&tasks_offset=" + std::to_string(offset)));
+    if (!page.is_object() || !page["tasks"].is_array()) return errors::Internal("a page of the run is not a run");
+    for (Json& task : page["tasks"]) run["tasks"].push_back(std::move(task));
+    offset = page["tasks_next_offset"].is_number_integer() ? page["tasks_next_offset"].get<int64_t>() : -1;
+  }
+  run.erase("tasks_offset");
+  run.erase("tasks_next_offset");
   return run;
 }
 

@@ -26,8 +26,13 @@ void AddRunIdArg(CLI::App& sub, std::string& run_id);
 
 // "/runs/12" (below /api/v1).
 std::string RunPath(const std::string& run_id);
-// GET /runs/{id}.
+// GET /runs/{id} with every task: a big run's pages (the server lists the
+// first 50 tasks of a run of more than 500) are read and joined.
 [[nodiscard]] Result<Json> FetchRun(const Client& client, const std::string& run_id);
+// GET /runs/{id} as the server answers it: a big run's first page of tasks.
+[[nodiscard]] Result<Json> FetchRunPage(const Client& client, const std::string& run_id);
+// The answer lists only some of the run's tasks (a page of a big run).
+bool IsPaged(const Json& run);
 
 // `field` of `object` as text: a string as it is, a number as JSON, and
 // anything else (missing, null) as "".

@@ -96,6 +96,25 @@ export default function RunPage() {
     return () => clearInterval(t);
   }, [active]);
 
+  // A run of more than 500 tasks is answered a page of tasks at a time: the task picked
+  // (?task=NAME) is read on its own when the page does not hold it, again with each poll.
+  const paged = run ? run.tasks_next_offset !== undefined : false;
+  const [picked, setPicked] = useState<TaskRun | 'missing' | null>(null);
+  useEffect(() => {
+    if (!run || !paged || !taskName || run.tasks.some((t) => t.name === taskName)) {
+      setPicked(null);
+      return;
+    }
+    let live = true;
+    api.getRunTask(run.id, taskName).then(
+      (r) => live && setPicked(r.tasks[0] ?? 'missing'),
+      () => live && setPicked('missing'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [run, paged, taskName]);
+
   const [view, setView] = useState<'graph' | 'timeline'>('graph');
   const selectTask = (name: string | null) => {
     const next = new URLSearchParams(params);
@@ -156,7 +175,9 @@ export default function RunPage() {
     }
   };
 
-  const task = run.tasks.find((t) => t.name === taskName) ?? null;
+  const onPage = run.tasks.find((t) => t.name === taskName) ?? null;
+  const task = onPage ?? (picked && picked !== 'missing' && picked.name === taskName ? picked : null);
+  const noSuchTask = taskName && !task && (!paged || picked === 'missing');
   const failedTask = run.tasks.find((t) => t.state === 'failed') ?? null;
   const runsOfPipeline = `/runs?project=${encodeURIComponent(run.project)}&pipeline=${encodeURIComponent(run.pipeline)}`;
 
@@ -268,29 +289,35 @@ export default function RunPage() {
           <Descriptions.Item label="Duration">{duration(run.started_at, run.finished_at) || none}</Descriptions.Item>
         </Descriptions>
       </Card>
-      {taskName && !task && <Alert type="warning" showIcon message={`This run has no task named ${taskName}.`} />}
+      {noSuchTask && <Alert type="warning" showIcon message={`This run has no task named ${taskName}.`} />}
       {/* The graph and the selected task side by side on a wide screen, one above the other on a narrow one. */}
       <Row gutter={[16, 16]} align="top" data-testid="run-work-area">
         <Col xs={24} lg={task ? 10 : 24}>
-          <Card
-            size="small"
-            data-testid="run-tasks-card"
-            tabList={[
-              { key: 'graph', tab: <span data-testid="run-tab-graph">Graph</span> },
-              { key: 'timeline', tab: <span data-testid="run-tab-timeline">Timeline</span> },
-            ]}
-            activeTabKey={view}
-            onTabChange={(k) => setView(k as 'graph' | 'timeline')}
-            tabBarExtraContent={<Typography.Text type="secondary">click a task for its details and log</Typography.Text>}
-          >
-            {view === 'graph' ? (
-              <ReactFlowProvider>
-                <RunDag run={run} selected={taskName} onSelect={selectTask} />
-              </ReactFlowProvider>
-            ) : (
-              <RunTimeline run={run} selected={taskName} onSelect={selectTask} />
-            )}
-          </Card>
+          {paged ? (
+            <Card size="small" data-testid="run-tasks-card" title="Tasks">
+              <BigRunTasks run={run} selected={taskName} onSelect={selectTask} />
+            </Card>
+          ) : (
+            <Card
+              size="small"
+              data-testid="run-tasks-card"
+              tabList={[
+                { key: 'graph', tab: <span data-testid="run-tab-graph">Graph</span> },
+                { key: 'timeline', tab: <span data-testid="run-tab-timeline">Timeline</span> },
+              ]}
+              activeTabKey={view}
+              onTabChange={(k) => setView(k as 'graph' | 'timeline')}
+              tabBarExtraContent={<Typography.Text type="secondary">click a task for its details and log</Typography.Text>}
+            >
+              {view === 'graph' ? (
+                <ReactFlowProvider>
+                  <RunDag run={run} selected={taskName} onSelect={selectTask} />
+                </ReactFlowProvider>
+              ) : (
+                <RunTimeline run={run} selected={taskName} onSelect={selectTask} />
+              )}
+            </Card>
+          )}
         </Col>
         {task && (
           <Col xs={24} lg={14}>
@@ -299,6 +326,62 @@ export default function RunPage() {
         )}
       </Row>
     </Space>
+  );
+}
+
+const BIG_RUN_PAGE = 50;
+
+/**
+ * The tasks of a run too big for a graph (more than 500): the count in each state and
+ * a table read from the server a page at a time; the first page is the one the page's
+ * own poll brings, the others are read when shown and again as the run changes.
+ */
+function BigRunTasks({ run, selected, onSelect }: { run: Run; selected: string | null; onSelect: (name: string) => void }) {
+  const [page, setPage] = useState(1);
+  const [rows, setRows] = useState<TaskRun[] | null>(null);
+  useEffect(() => {
+    if (page === 1) {
+      setRows(run.tasks);
+      return;
+    }
+    let live = true;
+    api.getRunPage(run.id, (page - 1) * BIG_RUN_PAGE, BIG_RUN_PAGE).then(
+      (r) => live && setRows(r.tasks),
+      () => live && setRows([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [run, page]);
+  return (
+    <div data-testid="run-big">
+      <Typography.Paragraph type="secondary">
+        This run has {run.task_count} tasks, listed {BIG_RUN_PAGE} at a time; the graph and the timeline show runs of up
+        to 500 tasks.
+      </Typography.Paragraph>
+      <Space wrap style={{ marginBottom: 12 }} data-testid="run-task-counts">
+        {Object.entries(run.task_states ?? {}).map(([state, n]) => (
+          <span key={state} data-testid={`run-count-${state}`}>
+            <StateTag state={state} /> {n}
+          </span>
+        ))}
+      </Space>
+      <Table<TaskRun>
+        size="small"
+        rowKey="name"
+        dataSource={rows ?? []}
+        loading={rows === null}
+        pagination={{ current: page, pageSize: BIG_RUN_PAGE, total: run.task_count, showSizeChanger: false, onChange: setPage }}
+        onRow={(t) => ({ onClick: () => onSelect(t.name), style: { cursor: 'pointer' } })}
+        rowClassName={(t) => (t.name === selected ? 'ant-table-row-selected' : '')}
+        columns={[
+          { title: 'Task', dataIndex: 'name', render: (n: string) => <span data-testid={`big-run-task-${n}`}>{n}</span> },
+          { title: 'State', dataIndex: 'state', render: (s: string) => <StateTag state={s} /> },
+          { title: 'Attempt', key: 'attempt', render: (_: unknown, t) => (t.attempt ? `${t.attempt}/${t.max_attempts}` : none) },
+          { title: 'Duration', key: 'duration', render: (_: unknown, t) => duration(t.started_at, t.finished_at) || none },
+        ]}
+      />
+    </div>
   );
 }
 
