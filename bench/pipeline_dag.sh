@@ -6,6 +6,7 @@
 # the same DAG (`build.ninja`, one `true` edge per task, `ninja -j PARALLELISM`).
 #
 #   bench/pipeline_dag.sh [build/quader] [TASKS=10000] [PARALLELISM=8]
+#   RUNTIME=docker bench/pipeline_dag.sh build/quader 200 8   (on Podman)
 #
 # Prints the wall times and two ratios: quader/ninja running `true` (the
 # figure users feel; goal <= 2.0) and quader/ninja running each edge in the
@@ -15,13 +16,19 @@
 # memory. Environment: SHAPE=random (1 to 3 upstream tasks each, seeded),
 # LAYER (100), POLL (seconds between progress polls; 2 from 2,000
 # tasks up, else 0.25), STALL (seconds without progress before giving up, 300),
-# KEEP=1 (keep the temporary directory: server log, run JSON, build.ninja).
+# KEEP=1 (keep the temporary directory: server log, run JSON, build.ninja),
+# RUNTIME=docker (the server on its own Podman service, every task a container
+# of localhost/quader-test:busybox running `true`; the second ninja peer runs
+# each edge as `podman run --rm` of the same image).
 set -euo pipefail
 bin=${1:-build/quader}
 tasks=${2:-10000}
 par=${3:-8}
 layer=${LAYER:-100}
 shape=${SHAPE:-regular}
+runtime=${RUNTIME:-process}
+[[ $runtime == process || $runtime == docker ]] || { echo "pipeline_dag: RUNTIME is process or docker" >&2; exit 1; }
+image=localhost/quader-test:busybox  # RUNTIME=docker: the tasks' image (scripts/test-images.sh)
 [[ $shape == regular || $shape == random ]] || { echo "pipeline_dag: SHAPE is regular or random" >&2; exit 1; }
 PY=/usr/bin/python3
 [[ -x $bin ]] || { echo "pipeline_dag: no quader binary at $bin (build it: make build)" >&2; exit 1; }
@@ -88,9 +95,10 @@ cpu_s() {
 }
 
 # --- the documents: the pipeline and the same DAG as build.ninja
-"$PY" - "$tasks" "$par" "$layer" "$work" "$shape" <<'PY'
+"$PY" - "$tasks" "$par" "$layer" "$work" "$shape" "$runtime" "$image" <<'PY'
 import random, sys
 n, par, width, work, shape = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+runtime, image = sys.argv[6], sys.argv[7]
 rng = random.Random(17)
 picked = {}
 
@@ -111,7 +119,7 @@ def deps(i):
     return [start + a, start + b]
 
 with open(f"{work}/dag.yaml", "w") as y:
-    y.write("kind: JobTemplate\nname: noop\nimage: quader/base:bookworm\n"
+    y.write(f"kind: JobTemplate\nname: noop\nimage: {image if runtime == 'docker' else 'quader/base:bookworm'}\n"
             "description: does nothing (pipeline_dag benchmark)\ncommand: [\"true\"]\n---\n")
     y.write(f"kind: Pipeline\nname: bench-dag\ndescription: {n} no-op tasks, layers of {width}\n"
             f"parallelism: {par}\nmax_active_runs: 1\ntasks:\n")
@@ -142,6 +150,9 @@ sandbox = ("bwrap --setenv QUADER_WORKLOAD_MARKER quader-workload:bench --json-s
            "--ro-bind /sys /sys --tmpfs /sys/fs/cgroup --proc /proc --dev /dev --tmpfs /tmp --tmpfs /run "
            "--dir /var --tmpfs /var/tmp --tmpfs /home --dir /home/u "
            f"--bind {work}/out /outputs --chdir /home/u --clearenv {env} -- /usr/bin/true")
+if runtime == "docker":
+    # On a container engine the peer runs each edge as a container: `podman run --rm`.
+    sandbox = f"podman run --rm {image} true"
 with open(f"{work}/sandbox.ninja", "w") as f:
     f.write(f"rule noop\n  command = {sandbox} 3>/dev/null\n\n")
     for i in range(n):
@@ -151,7 +162,7 @@ mkdir -p "$work/out"
 edges=$(awk '/depends_on/ {n += split($0, a, ",")} END {print n + 0}' "$work/dag.yaml")
 
 # --- the server
-QUADER_ADMIN_PASSWORD=$password "$bin" server --data "$data" --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --runtime process \
+QUADER_ADMIN_PASSWORD=$password "$bin" server --data "$data" --listen 127.0.0.1:0 --gateway-listen 127.0.0.1:0 --runtime "$runtime" \
   >"$work/server.log" 2>&1 &
 qpid=$!
 for _ in $(seq 300); do
@@ -165,6 +176,11 @@ spid=$(jget "$data/server.json" 'j["pid"]')
 call POST /api/v1/login "$work/login.json" -H 'Content-Type: application/json' \
   -d "{\"username\":\"admin\",\"password\":\"$password\"}"
 token=$(jget "$work/login.json" 'j["token"]')
+if [[ $runtime == docker ]]; then
+  # The tasks' image, in the store of the server's own Podman service.
+  CONTAINERS_CONF=$data/podman/containers.conf "$(dirname "$0")/../scripts/test-images.sh" ||
+    die "cannot build $image (scripts/test-images.sh)"
+fi
 [[ -n $token ]] || die "login returned no token: $(cat "$work/login.json")"
 hwm_login_kb=$(mem_kb VmHWM "$spid")  # the password hash (libsodium, 64 MiB) peaks here
 
@@ -306,12 +322,13 @@ ninja -C "$work" -j "$par" -f build.ninja >"$work/ninja.out" 2>&1 || { tail -n 2
 n1=$(date +%s.%N)
 grep -q "^\[$tasks/$tasks\]" "$work/ninja.out" || die "ninja did not run $tasks edges: $(tail -n 2 "$work/ninja.out")"
 # ... and each edge in a task's sandbox.
+if [[ $runtime == docker ]]; then export CONTAINERS_CONF=$data/podman/containers.conf; fi
 s0=$(date +%s.%N)
 ninja -C "$work" -j "$par" -f sandbox.ninja >"$work/sandbox.out" 2>&1 || { tail -n 20 "$work/sandbox.out" >&2; die "ninja (sandboxed) failed"; }
 s1=$(date +%s.%N)
 grep -q "^\[$tasks/$tasks\]" "$work/sandbox.out" || die "ninja (sandboxed) did not run $tasks edges: $(tail -n 2 "$work/sandbox.out")"
 
-awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kids1" -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="$n1" -v s0="$s0" -v s1="$s1" -v ga="$get_all_p50" -v ga99="$get_all_p99" -v gab="$get_all_bytes" -v gp50="$get_page_p50" -v gp99="$get_page_p99" -v gpb="$get_page_bytes" -v gs99="$get_sum_p99" -v gsb="$get_sum_bytes" -v n="$tasks" -v poll="$poll" \
+awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kids1" -v q="$q_wall" -v c0="$t0" -v cp="$t_posted" -v c1="$t1" -v n0="$n0" -v n1="$n1" -v s0="$s0" -v s1="$s1" -v ga="$get_all_p50" -v ga99="$get_all_p99" -v gab="$get_all_bytes" -v gp50="$get_page_p50" -v gp99="$get_page_p99" -v gpb="$get_page_bytes" -v gs99="$get_sum_p99" -v gsb="$get_sum_bytes" -v n="$tasks" -v poll="$poll" -v rt="$runtime" \
   -v l50="$lat50" -v l99="$lat99" -v lmax="$latmax" -v ln="$latn" -v d50="$disp50" -v d99="$disp99" -v hwm="$hwm_kb" -v rp="$rss_peak_kb" -v hl="$hwm_login_kb" -v rss="$rss_kb" -v rb="$rss_before_kb" -v r1k="$rss_1k_kb" -v rend="$rss_end_kb" 'BEGIN {
   nw = n1 - n0
   printf "%-44s %10s %10s\n", "peer", "wall s", "tasks/s"
@@ -319,9 +336,15 @@ awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kid
   printf "%-44s %10.2f %10s\n", sprintf("quader, client clock (polls every %ss)", poll), c1 - c0, ""
   sw = s1 - s0
   printf "%-44s %10.2f %10.0f\n", "ninja -j (sh -c true)", nw, n / nw
-  printf "%-44s %10.2f %10.0f\n", "ninja -j (wrapper + task sandbox + true)", sw, n / sw
-  printf "ratio quader/ninja: %.2f (goal <= 2.0)\n", q / nw
-  printf "ratio quader/ninja with the same sandbox: %.2f (goal <= 1.5)\n", q / sw
+  if (rt == "docker") {
+    printf "%-44s %10.2f %10.0f\n", "ninja -j (podman run --rm per edge)", sw, n / sw
+    printf "ratio quader/ninja: %.2f\n", q / nw
+    printf "ratio quader/ninja running podman run per edge: %.2f\n", q / sw
+  } else {
+    printf "%-44s %10.2f %10.0f\n", "ninja -j (wrapper + task sandbox + true)", sw, n / sw
+    printf "ratio quader/ninja: %.2f (goal <= 2.0)\n", q / nw
+    printf "ratio quader/ninja with the same sandbox: %.2f (goal <= 1.5)\n", q / sw
+  }
   getline la < "/proc/loadavg"; split(la, l, " ")
   printf "load average at the end: %s %s %s (other work on the machine skews both peers)\n", l[1], l[2], l[3]
   printf "CPU per task: server %.2f ms, workloads (wrapper, sandbox, command) %.2f ms\n", (cs1 - cs0) * 1000 / n, (ck1 - ck0) * 1000 / n
