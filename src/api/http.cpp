@@ -1,11 +1,39 @@
 #include "api/http.h"
 
+#include <strings.h>
+
 namespace quader::api {
 
 const std::string& Request::Header(const std::string& lower_name) const {
   static const std::string kEmpty;
   auto it = headers.find(lower_name);
   return it == headers.end() ? kEmpty : it->second;
+}
+
+namespace {
+
+// Whether the comma-separated header value lists `token` (case-insensitively).
+bool ListsToken(const std::string& value, std::string_view token) {
+  size_t pos = 0;
+  while (pos <= value.size()) {
+    size_t comma = value.find(',', pos);
+    if (comma == std::string::npos) comma = value.size();
+    std::string item = value.substr(pos, comma - pos);
+    size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
+    if (a != std::string::npos && b - a + 1 == token.size() &&
+        strncasecmp(item.c_str() + a, token.data(), token.size()) == 0) {
+      return true;
+    }
+    pos = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsWebSocketUpgrade(const Request& req) {
+  return req.method == "GET" && ListsToken(req.Header("upgrade"), "websocket") &&
+         ListsToken(req.Header("connection"), "upgrade");
 }
 
 int HttpStatusOf(Code code) {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,18 @@ struct Request {
 // call it now and then.
 using ChunkWriter = std::function<bool(std::string_view chunk)>;
 
+// A WebSocket the server bridges to a byte stream (a terminal): binary
+// messages from the client are written to `fd`, what `fd` gives is sent as
+// binary messages, text messages are control messages (JSON) handed to
+// `control`; once `fd` ends, `finish` names why, in the close frame.
+// Destroying it (after the bridge ends, or when the upgrade fails) ends what
+// it owns (the terminal's command).
+struct Duplex {
+  int fd = -1;
+  std::function<void(std::string_view text)> control;
+  std::function<std::string()> finish;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -51,7 +64,14 @@ struct Response {
   // is ignored. Used for following logs. It may block for as long as it
   // produces output; it must return when `write` returns false.
   std::function<void(const ChunkWriter& write)> stream;
+  // When set, the request was a WebSocket upgrade (see IsWebSocketUpgrade):
+  // the server accepts it and bridges it to this, on a thread of its own
+  // within the stream limits.
+  std::shared_ptr<Duplex> duplex;
 };
+
+// The request asks to open a WebSocket (GET with Upgrade: websocket).
+bool IsWebSocketUpgrade(const Request& req);
 
 // 200 (or `status`) with `value` as compact JSON.
 Response JsonReply(const Json& value, int status = 200);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <poll.h>
 
+#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <map>
@@ -18,6 +19,10 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
@@ -26,6 +31,7 @@ namespace quader::api {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 class HttpServer::Impl {
@@ -54,6 +60,11 @@ class HttpServer::Impl {
     streams_++;
     streams_by_user_[user]++;
     return true;
+  }
+  // Stop() has begun: open bridges close.
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(streams_mu_);
+    return stopped_streams_;
   }
   // The stream's last touch of this object: Stop() may return right after.
   void ReleaseStream(const std::string& user) {
@@ -118,6 +129,121 @@ void FillRequest(http::request<http::string_body>&& raw, Request* req) {
   }
   req->body = std::move(raw.body());
 }
+
+// A WebSocket bridged to a Duplex's descriptor, on one thread and its own
+// io_context: reads from the descriptor are sent as binary messages (the next
+// read waits for the send: a client that reads slowly slows the command, not
+// the server's memory); binary messages are written to the descriptor, text
+// messages go to Duplex::control. It ends when the descriptor ends (the close
+// frame says Duplex::finish's reason), when the client closes or stops
+// answering pings, or when the server stops.
+class WebSocketBridge : public std::enable_shared_from_this<WebSocketBridge> {
+ public:
+  WebSocketBridge(asio::io_context& ioc, int socket_fd, bool v6, std::shared_ptr<Duplex> duplex,
+                  HttpServer::Impl& server)
+      : ioc_(ioc), ws_(ioc), pty_(ioc), stop_check_(ioc), duplex_(std::move(duplex)), server_(server) {
+    beast::error_code ec;
+    ws_.next_layer().socket().assign(v6 ? tcp::v6() : tcp::v4(), socket_fd, ec);
+    pty_.assign(dup(duplex_->fd), ec);
+  }
+
+  // Accepts the upgrade of `req`, bridges until the end; returns why it ended.
+  std::string Run(const Request& req) {
+    http::request<http::empty_body> up{http::verb::get, req.target, 11};
+    for (const auto& [name, value] : req.headers) up.set(name, value);
+    beast::error_code ec;
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "quader"); }));
+    ws_.read_message_max(kMaxMessage);
+    ws_.binary(true);
+    ws_.accept(up, ec);
+    if (ec) return "handshake failed: " + ec.message();
+    ReadClient();
+    ReadPty();
+    CheckStop();
+    ioc_.run();
+    duplex_.reset();  // ends the command if it still runs
+    return why_;
+  }
+
+  size_t bytes_in() const { return bytes_in_; }
+  size_t bytes_out() const { return bytes_out_; }
+
+ private:
+  static constexpr size_t kMaxMessage = 1 << 20;
+
+  void End(const std::string& why) {
+    if (ended_) return;
+    ended_ = true;
+    why_ = why;
+    beast::error_code ec;
+    pty_.cancel(ec);
+    stop_check_.cancel();
+  }
+
+  void ReadPty() {
+    pty_.async_read_some(asio::buffer(out_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (self->ended_) return;
+      if (ec) {
+        // EOF or EIO: the command and all it started on the terminal have gone.
+        std::string reason = self->duplex_->finish ? self->duplex_->finish() : "ended";
+        self->End(reason);
+        self->ws_.async_close(websocket::close_reason(websocket::close_code::normal, reason.substr(0, 120)),
+                              [self](beast::error_code) {});
+        return;
+      }
+      self->bytes_out_ += n;
+      self->ws_.async_write(asio::buffer(self->out_.data(), n), [self](beast::error_code ec, size_t) {
+        if (ec) return self->End("the client went away");
+        self->ReadPty();
+      });
+    });
+  }
+
+  void ReadClient() {
+    in_.clear();
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->End(ec == websocket::error::closed ? "closed by the client" : "the client: " + ec.message());
+      if (!self->ws_.got_binary()) {
+        std::string text = beast::buffers_to_string(self->in_.data());
+        if (self->duplex_->control) self->duplex_->control(text);
+        return self->ReadClient();
+      }
+      self->bytes_in_ += self->in_.size();
+      asio::async_write(self->pty_, self->in_.data(), [self](beast::error_code ec, size_t) {
+        if (ec) return;  // the command has gone: ReadPty ends the bridge
+        self->ReadClient();
+      });
+    });
+  }
+
+  void CheckStop() {
+    stop_check_.expires_after(std::chrono::milliseconds(500));
+    stop_check_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->ended_) return;
+      if (self->server_.Stopping()) {
+        self->End("the server is stopping");
+        self->ws_.async_close(websocket::close_reason(websocket::close_code::going_away, "the server is stopping"),
+                              [self](beast::error_code) {});
+        return;
+      }
+      self->CheckStop();
+    });
+  }
+
+  asio::io_context& ioc_;
+  websocket::stream<beast::tcp_stream> ws_;
+  asio::posix::stream_descriptor pty_;
+  asio::steady_timer stop_check_;
+  std::shared_ptr<Duplex> duplex_;
+  HttpServer::Impl& server_;
+  std::array<char, 16 * 1024> out_{};
+  beast::flat_buffer in_;
+  bool ended_ = false;
+  std::string why_ = "ended";
+  size_t bytes_in_ = 0, bytes_out_ = 0;
+};
 
 // One connection. Lives on its own strand; owned by the pending operation.
 class Session : public std::enable_shared_from_this<Session> {
@@ -188,6 +314,7 @@ class Session : public std::enable_shared_from_this<Session> {
         spdlog::error("[http] handler threw something that is no std::exception");
         res = ErrorReply(errors::Internal("internal error"));
       }
+      if (res.duplex) return self->StartDuplex(std::move(res), req, route, start);
       if (res.stream) return self->StartStream(std::move(res), req, route, keep_alive, start);
       asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
                                                 res = std::move(res), route]() mutable {
@@ -219,6 +346,52 @@ class Session : public std::enable_shared_from_this<Session> {
       self.reset();
       server.ReleaseStream(user);
     }).detach();
+  }
+
+  // Hands an accepted WebSocket to a thread of its own (within the stream
+  // limits), which bridges it to the response's Duplex until either ends.
+  void StartDuplex(Response res, std::shared_ptr<Request> req, const std::string& route,
+                   std::chrono::steady_clock::time_point start) {
+    const std::string user = req->principal ? req->principal->username : "-";
+    if (!IsWebSocketUpgrade(*req) || !server_.AcquireStream(user)) {
+      Response refused = IsWebSocketUpgrade(*req)
+                             ? ErrorReply(errors::Unavailable(
+                                   "too many open streams (terminals, followed logs, downloads): at most " +
+                                   std::to_string(server_.options_.max_streams_per_user) +
+                                   " per user; close some and try again"))
+                             : ErrorReply(errors::Invalid("request", "this route opens a WebSocket: send "
+                                                                     "Connection: Upgrade and Upgrade: websocket"));
+      res.duplex.reset();  // ends what it owns (the terminal's command)
+      asio::post(stream_.get_executor(), [self = shared_from_this(), req, start, route,
+                                          refused = std::move(refused), user]() mutable {
+        self->Reply(std::move(refused), req->method, req->target, route, false, start, user);
+      });
+      return;
+    }
+    std::thread([self = shared_from_this(), duplex = std::move(res.duplex), req, route, start, user]() mutable {
+      self->Bridge(std::move(duplex), *req, route, start);
+      HttpServer::Impl& server = self->server_;
+      self.reset();
+      server.ReleaseStream(user);
+    }).detach();
+  }
+
+  // Runs on the bridge's own thread, with an io_context of its own: the
+  // connection's socket leaves the server's (nothing is pending on it).
+  void Bridge(std::shared_ptr<Duplex> duplex, const Request& req, const std::string& route,
+              std::chrono::steady_clock::time_point start) {
+    beast::error_code ec;
+    const bool v6 = stream_.socket().local_endpoint(ec).address().is_v6();
+    int fd = stream_.socket().release(ec);
+    if (ec) return;
+    asio::io_context ioc;
+    auto bridge = std::make_shared<WebSocketBridge>(ioc, fd, v6, std::move(duplex), server_);
+    std::string why = bridge->Run(req);
+    double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    server_.metrics_.ObserveRequest(req.method, route, 101, seconds);
+    server_.LogAccess(fmt::format("[http] {} \"{} {}\" 101 {}B in, {}B out {:.2f}s user={} (websocket: {})", remote_,
+                                  req.method, req.target, bridge->bytes_in(), bridge->bytes_out(), seconds,
+                                  req.principal ? req.principal->username : "-", why));
   }
 
   // Writes all of `data`, giving up when the client takes nothing for the

@@ -40,6 +40,21 @@ std::string TokenOf(const Request& req, bool* from_cookie) {
   return "";
 }
 
+namespace {
+
+// The request's Origin names the host it was sent to (scheme aside): a
+// browser sends it with every WebSocket, and only this server's own pages
+// send this server's address.
+bool SameOrigin(const Request& req) {
+  const std::string& origin = req.Header("origin");
+  size_t scheme = origin.find("://");
+  if (scheme == std::string::npos) return false;
+  const std::string host = origin.substr(scheme + 3);
+  return !host.empty() && host == req.Header("host");
+}
+
+}  // namespace
+
 void Router::Add(std::string method, std::string pattern, Access access, Handler handler,
                  RouteDoc doc) {
   Route r{std::move(method), std::move(pattern), access, std::move(handler), std::move(doc), {}};
@@ -105,6 +120,12 @@ Response Router::Dispatch(Request& req, std::string* route_label) const {
     if (from_cookie && !IsSafeMethod(req.method) && req.Header("x-requested-with") != "quader") {
       return ErrorReply(errors::Denied(
           "a request signed in by cookie must send the header X-Requested-With: quader"));
+    }
+    if (from_cookie && IsWebSocketUpgrade(req) && !SameOrigin(req)) {
+      // A page of another site cannot open a terminal with the user's cookie.
+      return ErrorReply(errors::Denied("a WebSocket signed in by cookie must come from this server's own pages (Origin " +
+                                       (req.Header("origin").empty() ? std::string("missing") : req.Header("origin")) +
+                                       ")"));
     }
     req.principal = std::move(who).value();
   }

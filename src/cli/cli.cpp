@@ -19,7 +19,7 @@ namespace {
 // Every verb, in the order `--help` lists them.
 constexpr AddCommandFn kVerbs[] = {
     AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDescribeCommand, AddDeleteCommand,
-    AddRunCommand,    AddRerunCommands, AddLogsCommand,   AddArtifactsCommand, AddStopCommand,  AddTrialsCommand, AddDeployCommand,
+    AddRunCommand,    AddRerunCommands, AddLogsCommand,   AddArtifactsCommand, AddExecCommand, AddStopCommand,  AddTrialsCommand, AddDeployCommand,
     AddNotebookCommand, AddRenderCommand, AddImportCommand, AddVersionCommand, AddCompletionCommand,
 };
 

@@ -47,6 +47,7 @@ class Client {
   [[nodiscard]] Status GetStream(const std::string& path, const BodySink& sink) const;
 
   const std::string& server() const { return server_; }
+  const std::string& token() const { return token_; }
 
  private:
   std::map<std::string, std::string> Headers(const std::string& accept) const;

@@ -26,6 +26,8 @@ class Outcome {
   static Outcome FromStatus(const Status& status);
   // A usage error found after parsing (e.g. `get members` without a project).
   static Outcome Usage(std::string message) { return Outcome(kExitUsage, std::move(message)); }
+  // The exit status of a command run elsewhere (`quader exec`), passed on.
+  static Outcome ExitWith(int exit_code) { return Outcome(exit_code, ""); }
 
   int exit_code() const { return exit_code_; }
   const std::string& message() const { return message_; }

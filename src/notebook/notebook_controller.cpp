@@ -213,6 +213,15 @@ Status NotebookController::Logs(int64_t notebook_id, bool follow,
   return Status::Ok();
 }
 
+Result<std::unique_ptr<runtime::Terminal>> NotebookController::OpenTerminal(int64_t notebook_id,
+                                                                           const runtime::TerminalOptions& options) {
+  auto view = View(notebook_id);
+  if (!view || view->workload.empty()) {
+    return errors::NotFound("notebook server", std::to_string(notebook_id) + " (it is not running)");
+  }
+  return runtime_.OpenTerminal(view->workload_id.empty() ? view->workload : view->workload_id, options);
+}
+
 bool NotebookController::OwnsWorkload(const runtime::WorkloadStatus& w) {
   return workload::Owns(store_, w, [](store::Tx& tx, const workload::Owner& o) -> Result<bool> {
     return store::GetNotebook(tx, o.id).ok();

@@ -121,6 +121,9 @@ class NotebookController {
   // ends or `write` returns false. When no server runs, the kept log of the
   // last one that ended; kNotFound when there is none.
   Status Logs(int64_t notebook_id, bool follow, const std::function<bool(std::string_view)>& write);
+  // A terminal in the notebook's running server (runtime::OpenTerminal);
+  // kNotFound when none runs.
+  Result<std::unique_ptr<runtime::Terminal>> OpenTerminal(int64_t notebook_id, const runtime::TerminalOptions& options);
 
  private:
   struct Activity {

@@ -1001,4 +1001,18 @@ Status RunController::FollowLog(int64_t run_id, const std::string& task, int att
   return workload::FollowLog(runtime_, look, write, [this] { return Stopping(); }, {follow});
 }
 
+Result<std::unique_ptr<runtime::Terminal>> RunController::OpenTerminal(int64_t run_id, const std::string& task,
+                                                                      const runtime::TerminalOptions& options) {
+  std::optional<store::RunTaskRecord> rec;
+  QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(rec, store::FindRunTask(tx, run_id, task));
+    return Status::Ok();
+  }));
+  if (!rec) return errors::NotFound("task", task);
+  if (!IsTaskState(rec->state, TaskState::kRunning) || rec->workload.empty()) {
+    return errors::NotFound("running task", task + " (it is " + rec->state + ")");
+  }
+  return runtime_.OpenTerminal(rec->workload, options);
+}
+
 }  // namespace quader::pipeline

@@ -108,6 +108,11 @@ class RunController {
   Status FollowLog(int64_t run_id, const std::string& task, int attempt, bool follow,
                    const std::function<bool(std::string_view)>& write);
 
+  // A terminal in the task's running workload (runtime::OpenTerminal);
+  // kNotFound when the task is not running.
+  Result<std::unique_ptr<runtime::Terminal>> OpenTerminal(int64_t run_id, const std::string& task,
+                                                         const runtime::TerminalOptions& options);
+
   std::string LogPath(int64_t run_id, const std::string& task, int attempt) const;
   std::string OutputsDir(int64_t run_id, const std::string& task) const;
   // A retry's carried tasks, in two steps so that no transaction waits on

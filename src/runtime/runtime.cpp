@@ -30,6 +30,10 @@ Result<int> Runtime::Exec(const std::string& id, const std::vector<std::string>&
   return errors::Unavailable("the " + kind() + " runtime cannot run commands inside workload \"" + id + "\"");
 }
 
+Result<std::unique_ptr<Terminal>> Runtime::OpenTerminal(const std::string& id, const TerminalOptions&) {
+  return errors::Unavailable("the " + kind() + " runtime cannot open a terminal in workload \"" + id + "\"");
+}
+
 Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::milliseconds timeout) {
   using namespace std::chrono;
   auto start = steady_clock::now();

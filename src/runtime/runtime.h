@@ -142,6 +142,30 @@ class ClusterObjects {
 // Receives log output as it is produced. Return false to stop following.
 using LogSink = std::function<bool(const std::string& chunk)>;
 
+// What OpenTerminal starts: the command (empty: the workload's bash, or sh
+// where it has none) and the terminal's size.
+struct TerminalOptions {
+  std::vector<std::string> argv;
+  int rows = 24;
+  int cols = 80;
+};
+
+// An interactive command running inside a workload on a terminal: what it
+// writes comes out of fd(), and what is written to fd() is its keyboard.
+// Destroying it ends the command (if it still runs) and frees the terminal.
+// Not thread-safe: one owner (the connection bridging it to a user).
+class Terminal {
+ public:
+  virtual ~Terminal() = default;
+  // Readable and writable; a read gives 0 bytes or fails once the command
+  // and everything it started on the terminal have gone.
+  virtual int fd() const = 0;
+  virtual Status Resize(int rows, int cols) = 0;
+  // After fd() has ended: the command's exit code (128 + N for signal N);
+  // nullopt when the runtime cannot tell.
+  virtual std::optional<int> Finish() = 0;
+};
+
 class Runtime {
  public:
   virtual ~Runtime() = default;
@@ -181,6 +205,13 @@ class Runtime {
   // by default (a runtime that cannot exec).
   virtual Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                            std::chrono::milliseconds timeout);
+
+  // Starts `options.argv` (a shell by default) inside the running workload
+  // on a terminal of its own, as the workload's user, in its sandbox or
+  // container: what a user's `quader exec` and the browser terminal talk to.
+  // kNotFound when `id` is unknown or not running; kUnavailable by default
+  // (a runtime that cannot open one).
+  virtual Result<std::unique_ptr<Terminal>> OpenTerminal(const std::string& id, const TerminalOptions& options);
 
   // Blocks until the workload is no longer pending or running, or until
   // `timeout` passes, and returns its status then (still running on a

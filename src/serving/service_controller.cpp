@@ -140,29 +140,39 @@ std::vector<ReplicaView> ServiceController::Replicas(int64_t service_id) const {
   return it == view_.end() ? std::vector<ReplicaView>{} : it->second;
 }
 
+std::string ServiceController::RunningReplica(int64_t service_id, int index, int* shown) const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  auto it = view_.find(service_id);
+  // The newest generation's instance of that index (or the lowest index).
+  const ReplicaView* pick = nullptr;
+  auto better = [&](const ReplicaView& r) {
+    return pick == nullptr || r.generation > pick->generation ||
+           (r.generation == pick->generation && r.index < pick->index);
+  };
+  if (it != view_.end()) {
+    for (const ReplicaView& r : it->second) {
+      if ((index < 0 || r.index == index) && !r.workload_id.empty() && better(r)) pick = &r;
+    }
+  }
+  if (pick == nullptr) return "";
+  if (shown) *shown = pick->index;
+  return pick->workload_id;
+}
+
+Result<std::unique_ptr<runtime::Terminal>> ServiceController::OpenTerminal(int64_t service_id, int index,
+                                                                          const runtime::TerminalOptions& options) {
+  std::string workload_id = RunningReplica(service_id, index, nullptr);
+  if (workload_id.empty()) {
+    return errors::NotFound("running replica", index < 0 ? "of the service" : std::to_string(index));
+  }
+  return runtime_.OpenTerminal(workload_id, options);
+}
+
 Status ServiceController::Logs(int64_t service_id, int index, bool previous, bool follow,
                                const std::function<bool(std::string_view)>& write) {
   std::string workload_id;
   int shown = index < 0 ? 0 : index;
-  if (!previous) {
-    std::lock_guard<std::mutex> lock(view_mu_);
-    auto it = view_.find(service_id);
-    // The newest generation's instance of that index (or the lowest index).
-    const ReplicaView* pick = nullptr;
-    auto better = [&](const ReplicaView& r) {
-      return pick == nullptr || r.generation > pick->generation ||
-             (r.generation == pick->generation && r.index < pick->index);
-    };
-    if (it != view_.end()) {
-      for (const ReplicaView& r : it->second) {
-        if ((index < 0 || r.index == index) && !r.workload_id.empty() && better(r)) pick = &r;
-      }
-    }
-    if (pick != nullptr) {
-      workload_id = pick->workload_id;
-      shown = pick->index;
-    }
-  }
+  if (!previous) workload_id = RunningReplica(service_id, index, &shown);
   if (!workload_id.empty()) {
     return runtime_.Logs(workload_id, follow, [&](const std::string& chunk) { return write(chunk); });
   }

@@ -130,11 +130,18 @@ class ServiceController {
   // the same when no instance runs now). kNotFound when there is neither.
   Status Logs(int64_t service_id, int index, bool previous, bool follow,
               const std::function<bool(std::string_view)>& write);
+  // A terminal in replica `index` (-1: the lowest alive) of a service with
+  // local replicas (runtime::OpenTerminal); kNotFound when it does not run.
+  Result<std::unique_ptr<runtime::Terminal>> OpenTerminal(int64_t service_id, int index,
+                                                         const runtime::TerminalOptions& options);
   // Its ports on the external IP at the last reconciliation.
   std::vector<ExternalPort> External(int64_t service_id) const;
   const std::string& service_domain() const { return options_.service_domain; }
 
  private:
+  // The workload id of replica `index` (-1: the lowest) of the newest
+  // generation that runs, and its index in `shown`; "" when none runs.
+  std::string RunningReplica(int64_t service_id, int index, int* shown) const;
   struct Scaling {
     int64_t generation = 0;  // a new generation (deploy, change) starts afresh
     int64_t next_sample_ms = 0;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/http_client.h"
+#include "cli/terminal_client.h"
 #include "e2e/jupyter_client.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
@@ -191,6 +192,22 @@ TEST_F(NotebooksE2ETest, JupyterRunsBehindTheGatewayForItsOwnerOnly) {
   auto logs = server_->Call("GET", "/api/v1/notebooks/" + std::to_string(id) + "/logs", "", alice);
   EXPECT_EQ(200, logs.status);
   EXPECT_NE(std::string::npos, logs.body.find("Jupyter Notebook")) << logs.body.substr(0, 500);
+
+  // A terminal in it: the owner's shell, where the notebook's files are; nobody else's.
+  const std::string terminal = server_->api() + "/api/v1/notebooks/" + std::to_string(id) + "/terminal";
+  auto shell = cli::TerminalSession::Open(terminal, alice);
+  ASSERT_TRUE(shell.ok()) << shell.status().ToString();
+  ASSERT_TRUE((*shell)->Send("cat /mnt/alice/hello.txt; echo \" as $(whoami) $((6*7))\"; exit\n").ok());
+  std::string out;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(20); steady_clock::now() < deadline;) {
+    auto open = (*shell)->Read(&out, std::chrono::milliseconds(200));
+    if (!open.ok() || !*open) break;
+  }
+  EXPECT_NE(std::string::npos, out.find("hi as alice 42")) << out;
+  EXPECT_EQ((*shell)->exit_code(), 0);
+  auto other = cli::TerminalSession::Open(terminal, bob);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), Code::kNotFound) << other.status().ToString();
 }
 
 TEST_F(NotebooksE2ETest, ResetStopStartDeleteAndAdoptionAfterARestart) {

@@ -16,7 +16,9 @@
 #include <map>
 #include <thread>
 
+#include "cli/client.h"
 #include "cli/http_client.h"
+#include "cli/terminal_client.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 
@@ -237,6 +239,29 @@ TEST_F(ServicesE2ETest, AReplicaThatDiesIsReplaced) {
     return ReadyOf(s, 1) == 1 && body.rfind("ok ", 0) == 0 && body.substr(3) != pid;
   });
   EXPECT_NE(s["events"].dump().find("replica-failed"), std::string::npos) << s["events"].dump(2);
+
+  // A terminal in the replica that runs now (its creator's, the admin here):
+  // a command there sees the replica's own process.
+  const std::string terminal = server_->api() + "/api/v1/services/fragile/terminal?replica=0&command=" +
+                               cli::EscapeComponent(R"(["sh", "-c", "echo replica-$((40+2)); exit 5"])");
+  auto t = cli::TerminalSession::Open(terminal, admin_);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string out;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       std::chrono::steady_clock::now() < deadline;) {
+    auto open = (*t)->Read(&out, std::chrono::milliseconds(200));
+    if (!open.ok() || !*open) break;
+  }
+  EXPECT_NE(out.find("replica-42"), std::string::npos) << out;
+  EXPECT_EQ((*t)->exit_code(), 5);
+  EXPECT_EQ(cli::TerminalSession::Open(server_->api() + "/api/v1/services/fragile/terminal?replica=3", admin_)
+                .status()
+                .code(),
+            Code::kNotFound);
+  EXPECT_EQ(cli::TerminalSession::Open(server_->api() + "/api/v1/services/fragile/terminal?replica=x", admin_)
+                .status()
+                .code(),
+            Code::kInvalidArgument);
 }
 
 // A replica that exits at once is restarted with a growing back-off; the

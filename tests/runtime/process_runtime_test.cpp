@@ -3,6 +3,7 @@
 
 #include "runtime/process/process_runtime.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <nlohmann/json.hpp>
 
 #include "fakes/temp_dir.h"
@@ -766,6 +768,62 @@ TEST_F(ProcessIsolationTest, ExecEntersTheSandboxAsTheWorkloadsUid) {
   }
   ASSERT_TRUE(code.ok()) << code.status().ToString();
   EXPECT_EQ(*code, 0) << "the probe ran as alice inside the sandbox";
+}
+
+// Right after a start, bubblewrap may not have finished the sandbox (its
+// processes in the new namespaces still see the host's root): an exec then
+// waits for the command, and never runs outside the sandbox.
+TEST_F(ProcessIsolationTest, ExecRightAfterStartNeverRunsOutsideTheSandbox) {
+  const std::string state = dir_.File("state");
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = "early-" + std::to_string(i);
+    StartOk(As("alice", name, "sleep 300"));
+    Result<int> code = rt_->Exec(name, {"/bin/sh", "-c", "[ -e " + state + " ] && exit 42; exit 0"}, seconds(10));
+    if (code.ok()) {
+      EXPECT_EQ(*code, 0) << "round " << i << ": the exec saw the host";
+    } else {
+      EXPECT_EQ(code.status().code(), Code::kUnavailable) << code.status().ToString();
+    }
+    ASSERT_TRUE(rt_->Stop(name, seconds(0)).ok());
+  }
+}
+
+// A terminal: the command on a pty of its own inside the sandbox, as the
+// workload's user, sized as asked; ending the terminal ends the command.
+TEST_F(ProcessIsolationTest, ATerminalIsAShellInsideTheSandbox) {
+  StartOk(As("alice", "term", "sleep 300"));
+  TerminalOptions options;
+  options.rows = 33;
+  options.cols = 77;
+  Result<std::unique_ptr<Terminal>> t = rt_->OpenTerminal("term", options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  const std::string line = "echo who=$(whoami) size=$(stty size) host=$([ -e " + dir_.File("state") +
+                           " ] && echo yes || echo no) tty=$([ -t 0 ] && echo $((1+1)))\n";
+  ASSERT_EQ(write((*t)->fd(), line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  while (out.find("tty=2") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{(*t)->fd(), POLLIN, 0};
+    if (poll(&p, 1, 200) == 1) {
+      char buf[4096];
+      ssize_t n = read((*t)->fd(), buf, sizeof(buf));
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  EXPECT_NE(out.find("who=alice size=33 77 host=no tty=2"), std::string::npos) << out;
+  const std::string bye = "exit 4\n";
+  ASSERT_EQ(write((*t)->fd(), bye.data(), bye.size()), static_cast<ssize_t>(bye.size()));
+  char buf[4096];
+  while (read((*t)->fd(), buf, sizeof(buf)) > 0) {
+  }
+  EXPECT_EQ((*t)->Finish(), 4);
+  EXPECT_EQ(rt_->Inspect("term")->state, WorkloadState::kRunning) << "the workload runs on";
+  // A terminal left open is ended with its owner.
+  t = rt_->OpenTerminal("term", {{"/bin/sh", "-c", "sleep 300"}, 24, 80});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  t->reset();  // ends its command
+  EXPECT_TRUE(rt_->OpenTerminal("missing", {}).status().code() == Code::kNotFound);
 }
 
 TEST_F(ProcessIsolationTest, ARecordSavedBeforeTheSpawnIsAdoptedNotStartedTwice) {

@@ -311,6 +311,31 @@ command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME
     assert.deepEqual(errors, []);
   });
 
+  test("a running task's Terminal: a shell inside it, as its user; exit ends it with the code", async () => {
+    const p = await call('POST', '/pipelines', { name: 'shell-in', project: 'public', tasks: [{ name: 'nap', template: 'sleeper' }] }, 201);
+    const run = await call('POST', `/pipelines/${p.id}/run`, {}, 201);
+    try {
+      await page.goto(`${server.base}/runs/${run.id}?task=nap`);
+      await page.locator('[data-testid="task-state"][data-state="running"]').waitFor({ timeout: TASK_TIMEOUT });
+      await page.getByTestId('task-terminal').click();
+      await page.locator('[data-testid="terminal-state"][data-state="open"]').waitFor();
+      const term = page.getByTestId('terminal');
+      await term.click();
+      await page.keyboard.type('echo hi-$((6*7)) uid=$(id -u); test -d /outputs && echo in-the-task');
+      await page.keyboard.press('Enter');
+      await waitFor(async () => /hi-42 uid=\d+/.test(await term.textContent()) && /in-the-task/.test(await term.textContent()), 20_000, 'the shell to answer');
+      const uid = Number((await term.textContent()).match(/hi-42 uid=(\d+)/)[1]);
+      assert.notEqual(uid, 0, 'the shell is not root: it runs as the task user');
+      await page.keyboard.type('exit 5');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid="terminal-state"][data-state="closed"]').waitFor();
+      assert.equal(await page.getByTestId('terminal-reason').textContent(), 'exit 5');
+    } finally {
+      await call('POST', `/runs/${run.id}/stop`, {});
+    }
+    assert.deepEqual(errors, []);
+  });
+
   test('a run of 520 tasks: counts per state and a table read a page at a time; a task on a later page opens', async () => {
     const tasks = Array.from({ length: 520 }, (_, i) => ({ name: `w${i}`, template: 'sleeper' }));
     const p = await call('POST', '/pipelines', { name: 'wide', project: 'public', parallelism: 1, tasks }, 201);

@@ -5,6 +5,7 @@
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
+#include "api/handlers/terminal_reply.h"
 #include "auth/passwords.h"
 #include "auth/projects.h"
 #include "notebook/notebook_controller.h"
@@ -243,6 +244,20 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
     router.Add("POST", base + "/{id}/" + what, Access::kSignedIn,
                [&ctx, what](Request& req) { return Action(ctx, req, what); }, {summary, "notebooks", "", "Notebook"});
   }
+  router.Add("GET", base + "/{id}/terminal", Access::kSignedIn,
+             [&ctx](Request& req) {
+               int64_t id = 0;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto n, FindParam(tx, req));  // its owner's, or an admin
+                 id = n.id;
+                 return Status::Ok();
+               });
+               if (!st.ok()) return ErrorReply(st);
+               if (!ctx.notebooks) return ErrorReply(errors::Unavailable("notebooks are not run by this server"));
+               notebook::NotebookController* notebooks = ctx.notebooks;
+               return TerminalReply(req, [&](const runtime::TerminalOptions& o) { return notebooks->OpenTerminal(id, o); });
+             },
+             {"A terminal in the notebook's server: a WebSocket (docs/api.md \"Terminals\")", "notebooks", "", ""});
   router.Add("GET", base + "/{id}/logs", Access::kSignedIn,
              [&ctx](Request& req) {
                int64_t id = 0;

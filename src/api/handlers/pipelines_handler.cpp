@@ -7,6 +7,7 @@
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
+#include "api/handlers/terminal_reply.h"
 #include "api/snapshot_cache.h"
 #include "cron/cron_expr.h"
 #include "pipeline/schedule_controller.h"
@@ -757,6 +758,24 @@ Response TaskLogs(HandlerContext& ctx, Request& req) {
   return r;
 }
 
+// GET /runs/{id}/tasks/{task}/terminal: a shell in the running task's workload.
+Response TaskTerminal(HandlerContext& ctx, Request& req) {
+  std::string task = req.Param("task");
+  int64_t id = 0;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto r, FindRun(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto t, store::FindRunTask(tx, r.id, task));
+    if (!t) return errors::NotFound("task", task);
+    QUADER_RETURN_IF_ERROR(CheckTerminalUser(req.who(), r.runner, "task " + task + " of run " + std::to_string(r.id)));
+    id = r.id;
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (!ctx.runs) return ErrorReply(errors::Unavailable("runs are not executed by this server"));
+  pipeline::RunController* runs = ctx.runs;
+  return TerminalReply(req, [&](const runtime::TerminalOptions& o) { return runs->OpenTerminal(id, task, o); });
+}
+
 // A task's /outputs: the listing, or (`file`) one file of it.
 Response TaskArtifacts(HandlerContext& ctx, Request& req, bool file) {
   std::string task = req.Param("task");
@@ -858,6 +877,9 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
              {"Delete a finished run with its logs and artifacts", "pipelines", "", "Empty"});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/logs", Access::kSignedIn, bind(TaskLogs),
              {"A task's log (?attempt=N; ?follow=1 streams until the attempt ends)", "pipelines", "", "Text"});
+  router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/terminal", Access::kSignedIn, bind(TaskTerminal),
+             {"A terminal in the running task: a WebSocket (docs/api.md \"Terminals\"; ?command=[JSON array], "
+              "?rows=&cols=); only the user it runs as, or an admin", "runs", "", ""});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/artifacts", Access::kSignedIn,
              [&ctx](Request& req) { return TaskArtifacts(ctx, req, false); },
              {"The files a task left in /outputs: {items: [{path, type, size, modified_at}], truncated}", "pipelines",

@@ -3,6 +3,7 @@
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
+#include "api/handlers/terminal_reply.h"
 #include "auth/projects.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
@@ -171,6 +172,17 @@ Status CheckHostsFree(store::Tx& tx, const std::string& domain, const Parsed& p)
   std::string taken = serving::TakenHost(p.hosts, p.project, serving::HostOwners(claims));
   if (taken.empty()) return Status::Ok();
   return errors::Conflict("host: \"" + taken + "\" belongs to another project; choose another host (or name)");
+}
+
+// `?replica=N`: which replica (-1 when not given: the lowest).
+Result<int> ReplicaParam(const Request& req) {
+  auto it = req.query.find("replica");
+  if (it == req.query.end()) return -1;
+  const std::string& v = it->second;
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return errors::Invalid("replica", "\"" + v + "\" is not a replica index (0, 1, ...)");
+  }
+  return std::stoi(v);
 }
 
 // A service the caller may change: kUse in its project, and the public rule.
@@ -344,14 +356,9 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                });
                if (!st.ok()) return ErrorReply(st);
                if (!ctx.services) return ErrorReply(errors::Unavailable("services are not run by this server"));
-               int index = -1;
-               if (auto it = req.query.find("replica"); it != req.query.end()) {
-                 const std::string& v = it->second;
-                 if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
-                   return ErrorReply(errors::Invalid("replica", "\"" + v + "\" is not a replica index (0, 1, ...)"));
-                 }
-                 index = std::stoi(v);
-               }
+               auto replica = ReplicaParam(req);
+               if (!replica.ok()) return ErrorReply(replica.status());
+               const int index = *replica;
                bool previous = FlagParam(req, "previous");
                bool follow = FlagParam(req, "follow") && !previous;
                // Looked for before the answer starts (reading one chunk), so a
@@ -368,6 +375,26 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
              },
              {"The log of a " + noun + "'s replica (?replica=N, default the lowest; ?previous=1 its last instance "
               "that ended, kept after a restart; ?follow=1 streams)", k.collection, "", "Text"});
+  router.Add("GET", base + "/{id}/terminal", Access::kSignedIn,
+             [&ctx, k](Request& req) {
+               int64_t id = 0;
+               Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+                 QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, k, auth::ProjectAction::kUse));
+                 id = s.id;
+                 return CheckTerminalUser(req.who(), s.created_by, std::string(k.noun) + " " + s.name);
+               });
+               if (!st.ok()) return ErrorReply(st);
+               if (!ctx.services) return ErrorReply(errors::Unavailable("services are not run by this server"));
+               auto replica = ReplicaParam(req);
+               if (!replica.ok()) return ErrorReply(replica.status());
+               const int index = *replica;
+               serving::ServiceController* services = ctx.services;
+               return TerminalReply(req, [&](const runtime::TerminalOptions& o) {
+                 return services->OpenTerminal(id, index, o);
+               });
+             },
+             {"A terminal in a " + noun + "'s replica (?replica=N): a WebSocket (docs/api.md \"Terminals\"); only "
+              "its creator, whom it runs as, or an admin", k.collection, "", ""});
   router.Add("GET", base + "/{id}/manifests", Access::kSignedIn,
              [&ctx, k](Request& req) {
                std::optional<store::ServiceRecord> rec;

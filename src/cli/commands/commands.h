@@ -40,6 +40,7 @@ void AddVersionCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  
 void AddDescribeCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // describe.cpp
 void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // completion.cpp
 void AddArtifactsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // artifacts.cpp: artifacts, cp
+void AddExecCommand(CLI::App& app, Io& io, std::vector<Command>& commands);       // exec.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);

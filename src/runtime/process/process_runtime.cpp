@@ -1109,7 +1109,8 @@ std::vector<std::string> EnvironOf(int pid) {
 
 }  // namespace
 
-Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::string>& argv, milliseconds timeout) {
+Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, const std::vector<std::string>& argv,
+                                                        const std::vector<std::string>& extra_env) {
   if (argv.empty()) return errors::Invalid("argv", "empty");
   WorkloadRecord rec;
   {
@@ -1120,24 +1121,43 @@ Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::s
   // The innermost member of the workload's group: under bubblewrap, the
   // command itself (a member in the sandbox's mount namespace none of whose
   // children is; bubblewrap's own processes there have not the command's
-  // working directory).
-  int target = rec.pid;
-  std::string own_ns = ReadLink("/proc/self/ns/mnt");
-  std::vector<ProcStat> inside;
-  for (const ProcStat& s : GroupMembers(rec.pid)) {
-    if (ReadLink("/proc/" + std::to_string(s.pid) + "/ns/mnt") != own_ns) inside.push_back(s);
-  }
-  for (const ProcStat& s : inside) {
-    bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == s.pid; });
-    if (!parent) {
-      target = s.pid;
-      break;
+  // working directory). Only a process that runs the command, not bubblewrap,
+  // is in a finished sandbox: until bubblewrap has executed the command, its
+  // processes in the new namespaces may still see the host's root. So a
+  // sandboxed workload that is still starting is waited for (briefly), and
+  // never entered through bubblewrap's processes or run outside its sandbox.
+  const std::string own_ns = ReadLink("/proc/self/ns/mnt");
+  std::error_code ec;
+  const std::string bwrap_exe = bwrap_.empty() ? "" : fs::weakly_canonical(bwrap_, ec).string();
+  auto find_target = [&]() -> int {
+    std::vector<ProcStat> inside;
+    for (const ProcStat& s : GroupMembers(rec.pid)) {
+      const std::string proc = "/proc/" + std::to_string(s.pid);
+      if (ReadLink(proc + "/ns/mnt") != own_ns && (bwrap_exe.empty() || ReadLink(proc + "/exe") != bwrap_exe)) {
+        inside.push_back(s);
+      }
     }
+    for (const ProcStat& s : inside) {
+      bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == s.pid; });
+      if (!parent) return s.pid;
+    }
+    return 0;
+  };
+  int target = find_target();
+  for (auto until = steady_clock::now() + kStartGrace; rec.sandboxed && target == 0 && steady_clock::now() < until;) {
+    std::this_thread::sleep_for(kPollInterval);
+    target = find_target();
   }
-  SpawnRequest req;
+  if (rec.sandboxed && target == 0) {
+    return errors::Unavailable("workload \"" + id + "\" has no command running in its sandbox (still starting, "
+                               "or ending); try again");
+  }
+  if (target == 0) target = rec.pid;
+  Entry entry;
+  SpawnRequest& req = entry.req;
   req.log_path = "/dev/null";
   bool other_ns = ReadLink("/proc/" + std::to_string(target) + "/ns/mnt") != own_ns;
-  std::vector<int> opened;  // closed once the command runs
+  std::vector<int>& opened = entry.opened;  // closed once the command runs
   if (rec.uid >= 0 && other_ns) {
     // Isolated: enter the sandbox's namespaces as its uid, in its cgroup.
     // bwrap nests the workload's user namespace in the one that owns the
@@ -1180,17 +1200,124 @@ Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::s
     req.env = {"PATH=" + std::string(kDefaultPath)};
     req.argv = {"/bin/sh", "-c", "\"$@\"", "sh", "/usr/bin/env", "-i"};
     for (const std::string& e : EnvironOf(target)) req.argv.push_back(e);
+    req.argv.insert(req.argv.end(), extra_env.begin(), extra_env.end());
     req.argv.insert(req.argv.end(), argv.begin(), argv.end());
   } else if (other_ns) {
     req.env = EnvironOf(target);
+    req.env.insert(req.env.end(), extra_env.begin(), extra_env.end());
     req.argv = {"/usr/bin/nsenter", "-t", std::to_string(target), "-m", "-w", "--"};
     req.argv.insert(req.argv.end(), argv.begin(), argv.end());
   } else {
     req.env = EnvironOf(target);
+    req.env.insert(req.env.end(), extra_env.begin(), extra_env.end());
     req.argv = argv;
     std::string cwd = ReadLink("/proc/" + std::to_string(target) + "/cwd");
     if (!cwd.empty() && fs::is_directory(cwd)) req.cwd = cwd;
   }
+  return entry;
+}
+
+namespace {
+
+// The shell a terminal starts when no command is named: bash where the
+// workload has it, else sh.
+const std::vector<std::string> kDefaultShell = {
+    "/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
+
+// A command on the master side of a pty. The command leads its own session
+// (Spawn's setsid) and process group, so ending the terminal is a hangup of
+// that group, as closing a real one is.
+class PtyTerminal final : public Terminal {
+ public:
+  PtyTerminal(int master, int pid) : master_(master), pid_(pid) {}
+  ~PtyTerminal() override {
+    if (!reaped_) {
+      ::kill(-pid_, SIGHUP);
+      ::kill(-pid_, SIGCONT);
+      for (int i = 0; i < 50 && !Reap(WNOHANG); ++i) std::this_thread::sleep_for(milliseconds(20));
+      if (!reaped_) {
+        ::kill(-pid_, SIGKILL);
+        Reap(0);
+      }
+    }
+    close(master_);
+  }
+  int fd() const override { return master_; }
+  Status Resize(int rows, int cols) override {
+    winsize size{};
+    size.ws_row = static_cast<unsigned short>(std::clamp(rows, 1, 1000));
+    size.ws_col = static_cast<unsigned short>(std::clamp(cols, 1, 1000));
+    if (ioctl(master_, TIOCSWINSZ, &size) != 0) return errors::Internal(std::string("resize: ") + strerror(errno));
+    return Status::Ok();
+  }
+  std::optional<int> Finish() override {
+    if (!reaped_) Reap(0);
+    return code_;
+  }
+
+ private:
+  // True once the command was reaped (its code kept).
+  bool Reap(int flags) {
+    int status = 0;
+    pid_t done;
+    do {
+      done = waitpid(pid_, &status, flags);
+    } while (done < 0 && errno == EINTR);
+    if (done != pid_) return false;
+    reaped_ = true;
+    if (WIFEXITED(status)) code_ = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) code_ = 128 + WTERMSIG(status);
+    return true;
+  }
+
+  const int master_;
+  const int pid_;
+  bool reaped_ = false;
+  std::optional<int> code_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Terminal>> ProcessRuntime::OpenTerminal(const std::string& id, const TerminalOptions& options) {
+  QUADER_ASSIGN_OR_RETURN(Entry entry, PlanEntry(id, options.argv.empty() ? kDefaultShell : options.argv,
+                                                 {"TERM=xterm-256color"}));
+  auto close_opened = [&] {
+    for (int fd : entry.opened) close(fd);
+  };
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  char name[128];
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, name, sizeof(name)) != 0) {
+    int err = errno;
+    if (master >= 0) close(master);
+    close_opened();
+    return errors::Unavailable(std::string("cannot open a pseudo-terminal: ") + strerror(err));
+  }
+  int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    int err = errno;
+    close(master);
+    close_opened();
+    return errors::Unavailable(std::string("cannot open ") + name + ": " + strerror(err));
+  }
+  winsize size{};  // before the command starts, so it reads its size right
+  size.ws_row = static_cast<unsigned short>(std::clamp(options.rows, 1, 1000));
+  size.ws_col = static_cast<unsigned short>(std::clamp(options.cols, 1, 1000));
+  (void)ioctl(master, TIOCSWINSZ, &size);
+  entry.req.tty_fd = slave;
+  Result<int> spawned = Spawn(entry.req);
+  close(slave);
+  close_opened();
+  if (!spawned.ok()) {
+    close(master);
+    return spawned.status();
+  }
+  return std::unique_ptr<Terminal>(std::make_unique<PtyTerminal>(master, *spawned));
+}
+
+Result<int> ProcessRuntime::Exec(const std::string& id, const std::vector<std::string>& argv, milliseconds timeout) {
+  QUADER_ASSIGN_OR_RETURN(Entry entry, PlanEntry(id, argv, {}));
+  const SpawnRequest& req = entry.req;
+  const std::vector<int>& opened = entry.opened;
   Result<int> spawned = Spawn(req);
   for (int fd : opened) close(fd);
   QUADER_ASSIGN_OR_RETURN(int pid, std::move(spawned));

@@ -50,6 +50,7 @@
 
 #include "runtime/process/cgroup.h"
 #include "runtime/process/identity.h"
+#include "runtime/process/spawn.h"
 #include "runtime/process/state_dir.h"
 #include "runtime/runtime.h"
 
@@ -129,8 +130,19 @@ class ProcessRuntime : public Runtime {
   // namespaces, entered with nsenter), as its uid and in its cgroup.
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override;
+  // Exec's way in, on a pseudo-terminal of its own (the command's session
+  // and controlling terminal), with TERM=xterm-256color.
+  Result<std::unique_ptr<Terminal>> OpenTerminal(const std::string& id, const TerminalOptions& options) override;
 
  private:
+  // How a command enters a running workload (Exec, OpenTerminal): the spawn
+  // request, and the descriptors it needs open until the spawn.
+  struct Entry {
+    SpawnRequest req;
+    std::vector<int> opened;
+  };
+  Result<Entry> PlanEntry(const std::string& id, const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extra_env);
   struct CpuSample {
     int64_t usage_usec = 0;
     std::chrono::steady_clock::time_point at;

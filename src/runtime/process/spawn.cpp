@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -99,7 +100,12 @@ size_t FormatPid(pid_t pid, char* buf) {
       ChildFail(status_fd, kStepRlimit);
     }
   }
-  if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+  if (req.tty_fd >= 0) {
+    if (dup2(req.tty_fd, 0) < 0 || dup2(req.tty_fd, 1) < 0 || dup2(req.tty_fd, 2) < 0 ||
+        ioctl(0, TIOCSCTTY, 0) != 0) {
+      ChildFail(status_fd, kStepStdio);
+    }
+  } else if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
     ChildFail(status_fd, kStepStdio);
   }
   if (chdir(req.cwd.c_str()) != 0) {

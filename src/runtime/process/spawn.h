@@ -43,6 +43,10 @@ struct SpawnRequest {
   // decimal, into `pid_fd` before it executes anything (then it is closed).
   int fd3 = -1;
   int pid_fd = -1;
+  // A terminal (the slave side of a pty, opened by the caller): the child's
+  // stdin, stdout and stderr, and its controlling terminal, instead of
+  // /dev/null and the log file.
+  int tty_fd = -1;
   // After switching to `uid`, in order: setns(2) into each namespace,
   // chroot to a directory, chdir to one. A pid namespace applies to the
   // children of the new process, not to itself.

@@ -18,6 +18,7 @@ import {
   Typography,
 } from 'antd';
 import {
+  CodeOutlined,
   DeleteOutlined,
   DeploymentUnitOutlined,
   ExportOutlined,
@@ -46,6 +47,7 @@ import { useAuth } from '../auth';
 import FormModal, { useSubmit } from '../components/FormModal';
 import ManifestsDrawer from '../components/ManifestsDrawer';
 import SideDrawer, { CODE_BLOCK_STYLE } from '../components/SideDrawer';
+import { TerminalDrawer } from '../components/WorkloadTerminal';
 import { ALL_PROJECTS, defaultProject, MONO, ProjectFilter, projectOptions } from '../components/images';
 import { fmtTimeSec, StateTag, textToEnv } from '../components/pipelines';
 
@@ -110,6 +112,7 @@ export default function NotebooksPage() {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [open, setOpen] = useState(false);
   const [logsOf, setLogsOf] = useState<Notebook | null>(null);
+  const [terminalOf, setTerminalOf] = useState<Notebook | null>(null);
   const [manifestsOf, setManifestsOf] = useState<Notebook | null>(null);
   const [acting, setActing] = useState<string | null>(null);
 
@@ -276,6 +279,17 @@ export default function NotebooksPage() {
                   <Button size="small" icon={<FileTextOutlined />} onClick={() => setLogsOf(n)} data-testid={`notebook-logs-${n.name}`}>
                     Logs
                   </Button>
+                  <Tooltip title={!mine ? `Only ${n.created_by} can open a terminal in it` : n.state === 'running' ? 'A shell in the notebook' : 'Once the notebook is running'}>
+                    <Button
+                      size="small"
+                      icon={<CodeOutlined />}
+                      disabled={!mine || n.state !== 'running'}
+                      onClick={() => setTerminalOf(n)}
+                      data-testid={`notebook-terminal-${n.name}`}
+                    >
+                      Terminal
+                    </Button>
+                  </Tooltip>
                   <Tooltip title="The objects the kubernetes runtime applies for it">
                     <Button
                       size="small"
@@ -352,6 +366,11 @@ export default function NotebooksPage() {
       >
         {logsOf && <NotebookLog notebook={items.find((x) => x.id === logsOf.id) ?? logsOf} />}
       </SideDrawer>
+      <TerminalDrawer
+        title={terminalOf ? `Terminal in ${terminalOf.project}/${terminalOf.name}` : 'Terminal'}
+        path={terminalOf ? `/notebooks/${terminalOf.id}/terminal` : null}
+        onClose={() => setTerminalOf(null)}
+      />
       <ManifestsDrawer
         target={manifestsOf && { coll: 'notebooks', id: manifestsOf.id, name: manifestsOf.name, project: manifestsOf.project }}
         onClose={() => setManifestsOf(null)}

@@ -15,9 +15,10 @@ import {
   Space,
   Spin,
   Table,
+  Tooltip,
   Typography,
 } from 'antd';
-import { DeleteOutlined, LoadingOutlined, RedoOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
+import { CodeOutlined, DeleteOutlined, LoadingOutlined, RedoOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
 import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlowProvider, type Edge, type NodeChange } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
@@ -29,6 +30,8 @@ import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import { RunTaskNode, type RunNode } from '../components/TaskNodes';
 import { useLogTools } from '../components/LogTools';
+import { TerminalDrawer } from '../components/WorkloadTerminal';
+import { useAuth } from '../auth';
 
 const nodeTypes = { 'run-task': RunTaskNode };
 const none = <Typography.Text type="secondary">—</Typography.Text>;
@@ -538,6 +541,10 @@ function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null
 /** The "pod view" of one task: where and how it ran, its attempts, outputs and log. */
 function TaskView({ run, task }: { run: Run; task: TaskRun }) {
   const attempts = task.attempts ?? [];
+  const { me } = useAuth();
+  const [terminal, setTerminal] = useState(false);
+  // A terminal acts as the user the task runs as (the runner): theirs, or an admin's.
+  const mayTerminal = task.state === 'running' && (me?.user.username === run.runner || !!me?.user.admin);
   const outputs = task.outputs && Object.keys(task.outputs).length > 0 ? JSON.stringify(task.outputs, null, 2) : '';
   // A task just picked is brought into view (below the graph on a narrow screen).
   const ref = useRef<HTMLDivElement>(null);
@@ -562,7 +569,21 @@ function TaskView({ run, task }: { run: Run; task: TaskRun }) {
           )}
         </Space>
       }
+      extra={
+        task.state === 'running' && (
+          <Tooltip title={mayTerminal ? 'A shell inside the running task' : `Only ${run.runner}, whom it runs as, or an admin`}>
+            <Button size="small" icon={<CodeOutlined />} disabled={!mayTerminal} onClick={() => setTerminal(true)} data-testid="task-terminal">
+              Terminal
+            </Button>
+          </Tooltip>
+        )
+      }
     >
+      <TerminalDrawer
+        title={`Terminal in ${task.name} of run #${run.id}`}
+        path={terminal ? `/runs/${run.id}/tasks/${encodeURIComponent(task.name)}/terminal` : null}
+        onClose={() => setTerminal(false)}
+      />
       {task.reason && (
         <Alert
           type={['failed', 'upstream_failed'].includes(task.state) ? 'error' : 'info'}

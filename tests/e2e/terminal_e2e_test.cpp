@@ -1,0 +1,247 @@
+// Terminals in running workloads (docs/api.md "Terminals") through the real
+// server on the process runtime: a shell in a task's sandbox as the task's
+// user, a named command and its exit code, `quader exec`, and everyone who
+// must not get one: strangers, members who are not the user the task runs
+// as, plain GETs, a page of another site carrying the user's cookie, a task
+// that has ended, and a server that stops.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "cli/client.h"
+#include "cli/http_client.h"
+#include "cli/terminal_client.h"
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+
+namespace quader::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr const char* kNapper = R"(
+kind: JobTemplate
+name: napper
+project: team
+image: quader/base:bookworm
+command: ["sh", "-c", "echo napping; sleep 300"]
+---
+kind: Pipeline
+name: naps
+project: team
+tasks:
+  - {name: nap, template: napper}
+)";
+
+class TerminalE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process"});
+    ASSERT_TRUE(server_->Start()) << server_->error();
+    tokens_["admin"] = server_->Login("admin", "admin-pass-1");
+    for (const char* name : {"alice", "bob", "eve"}) {
+      Call("POST", "/api/v1/users", Json({{"username", name}, {"password", std::string("password-") + name}}).dump(),
+           201, "admin");
+      tokens_[name] = server_->Login(name, std::string("password-") + name);
+    }
+    Call("POST", "/api/v1/projects", R"({"name": "team"})", 201, "alice");
+    Call("POST", "/api/v1/projects/team/members", R"({"username": "bob", "role": "dev"})", 201, "alice");
+    Call("POST", "/api/v1/apply", kNapper, 200, "alice");
+    Json run = Call("POST", "/api/v1/pipelines/naps/run?project=team", "{}", 201, "alice");
+    run_ = std::to_string(run.value("id", int64_t{0}));
+    WaitRunning();
+  }
+
+  void TearDown() override {
+    if (server_ && !run_.empty()) server_->Call("POST", "/api/v1/runs/" + run_ + "/stop", "{}", tokens_["admin"]);
+  }
+
+  Json Call(const std::string& method, const std::string& path, const std::string& body, int status,
+            const std::string& who) {
+    return CallJson(*server_, method, path, body, status, tokens_[who]);
+  }
+
+  void WaitRunning() {
+    auto deadline = steady_clock::now() + std::chrono::seconds(30);
+    while (steady_clock::now() < deadline) {
+      Json run = Call("GET", "/api/v1/runs/" + run_, "", 200, "alice");
+      if (run["tasks"][0].value("state", "") == "running") return;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    FAIL() << "the task did not start";
+  }
+
+  std::string TerminalUrl(const std::string& query = "") const {
+    return server_->api() + "/api/v1/runs/" + run_ + "/tasks/nap/terminal" + query;
+  }
+
+  // Reads until one of `patterns` shows up in the output (or the terminal closes).
+  static std::string ReadUntil(cli::TerminalSession& t, const std::vector<std::string>& patterns) {
+    std::string out;
+    auto seen = [&] {
+      for (const std::string& p : patterns) {
+        if (out.find(p) != std::string::npos) return true;
+      }
+      return false;
+    };
+    auto deadline = steady_clock::now() + std::chrono::seconds(20);
+    while (!seen() && steady_clock::now() < deadline) {
+      auto open = t.Read(&out, milliseconds(200));
+      if (!open.ok() || !*open) break;
+    }
+    return out;
+  }
+
+  // Reads until the terminal closes; the output.
+  static std::string ReadToEnd(cli::TerminalSession& t) {
+    std::string out;
+    auto deadline = steady_clock::now() + std::chrono::seconds(20);
+    while (steady_clock::now() < deadline) {
+      auto open = t.Read(&out, milliseconds(200));
+      if (!open.ok() || !*open) break;
+    }
+    return out;
+  }
+
+  // A raw upgrade request: the status line and headers of the answer.
+  std::string RawUpgrade(const std::map<std::string, std::string>& headers) {
+    std::map<std::string, std::string> h = {{"Connection", "Upgrade"},
+                                            {"Upgrade", "websocket"},
+                                            {"Sec-WebSocket-Version", "13"},
+                                            {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+    for (const auto& [k, v] : headers) h[k] = v;
+    auto reply = cli::HttpRequest("GET", TerminalUrl(), "", h, 10);
+    return reply.ok() ? std::to_string(reply->status) + " " + reply->body : reply.status().ToString();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::map<std::string, std::string> tokens_;
+  std::string run_;
+};
+
+TEST_F(TerminalE2ETest, AShellInTheRunningTaskAsItsUserInItsSandbox) {
+  auto t = cli::TerminalSession::Open(TerminalUrl("?rows=40&cols=100"), tokens_["alice"]);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  // What the terminal echoes of the typed line must not pass for its output:
+  // every awaited word is computed by the shell.
+  ASSERT_TRUE((*t)->Send("echo hi-$((6*7)) uid=$(id -u) size=$(stty size); ls /outputs >/dev/null && echo in-task-$((1+1))\n").ok());
+  std::string out = ReadUntil(**t, {"in-task-2"});
+  EXPECT_NE(out.find("hi-42"), std::string::npos) << out;
+  EXPECT_NE(out.find("size=40 100"), std::string::npos) << "the size asked for: " << out;
+  EXPECT_EQ(out.find("uid=0 "), std::string::npos) << "not root: " << out;
+  EXPECT_NE(out.find("in-task-2"), std::string::npos) << out;
+  // The server's own files are not in the sandbox.
+  ASSERT_TRUE((*t)->Send("test -e " + dir_.path() + " && echo sees-server-$((2*2)) || echo no-server-$((3*3))\n").ok());
+  out = ReadUntil(**t, {"no-server-9", "sees-server-4"});
+  EXPECT_NE(out.find("no-server-9"), std::string::npos) << out;
+  EXPECT_EQ(out.find("sees-server-4"), std::string::npos) << out;
+  ASSERT_TRUE((*t)->Resize(30, 70).ok());
+  ASSERT_TRUE((*t)->Send("echo now=$(stty size)\n").ok());
+  out = ReadUntil(**t, {"now=30 70"});
+  EXPECT_NE(out.find("now=30 70"), std::string::npos) << out;
+  ASSERT_TRUE((*t)->Send("exit 3\n").ok());
+  ReadToEnd(**t);
+  EXPECT_EQ((*t)->close_reason(), "exit 3");
+  EXPECT_EQ((*t)->exit_code(), 3);
+  // The task itself runs on.
+  Json run = Call("GET", "/api/v1/runs/" + run_, "", 200, "alice");
+  EXPECT_EQ(run["tasks"][0]["state"], "running");
+}
+
+TEST_F(TerminalE2ETest, ANamedCommandAndQuaderExecPassOnItsExitCode) {
+  std::string command = cli::EscapeComponent(R"(["sh", "-c", "echo from-command; exit 7"])");
+  auto t = cli::TerminalSession::Open(TerminalUrl("?command=" + command), tokens_["alice"]);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string out = ReadToEnd(**t);
+  EXPECT_NE(out.find("from-command"), std::string::npos) << out;
+  EXPECT_EQ((*t)->exit_code(), 7);
+
+  // quader exec, as a user types it, with piped input.
+  std::string config = dir_.File("alice.config");
+  std::ofstream(config) << Json({{"server", server_->api()}, {"token", tokens_["alice"]}, {"user", "alice"}}).dump();
+  std::string out_file = dir_.File("exec.out");
+  std::string cmd = "echo 'echo piped-$((2+2)); exit 6' | QUADER_CONFIG=" + config + " " + QUADER_BINARY +
+                    " exec task " + run_ + "/nap > " + out_file + " 2>&1";
+  int status = std::system(cmd.c_str());
+  std::ifstream in(out_file);
+  std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(WEXITSTATUS(status), 6) << printed;
+  EXPECT_NE(printed.find("piped-4"), std::string::npos) << printed;
+  cmd = "QUADER_CONFIG=" + config + " " + QUADER_BINARY + " exec task " + run_ +
+        "/nap -- sh -c 'exit 9' < /dev/null > " + out_file + " 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 9);
+}
+
+TEST_F(TerminalE2ETest, NoTerminalForStrangersOtherMembersPlainGetsOtherSitesOrEndedTasks) {
+  // A stranger does not learn the run exists; a member is told whose it is.
+  auto stranger = cli::TerminalSession::Open(TerminalUrl(), tokens_["eve"]);
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(stranger.status().code(), Code::kNotFound) << stranger.status().ToString();
+  auto member = cli::TerminalSession::Open(TerminalUrl(), tokens_["bob"]);
+  ASSERT_FALSE(member.ok());
+  EXPECT_EQ(member.status().code(), Code::kPermissionDenied) << member.status().ToString();
+  EXPECT_NE(member.status().message().find("alice"), std::string::npos) << member.status().ToString();
+  auto nobody = cli::TerminalSession::Open(TerminalUrl(), "");
+  ASSERT_FALSE(nobody.ok());
+  EXPECT_EQ(nobody.status().code(), Code::kUnauthenticated);
+  // An admin may.
+  auto admin = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22true%22%5D"), tokens_["admin"]);
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  ReadToEnd(**admin);
+  EXPECT_EQ((*admin)->exit_code(), 0);
+
+  // A plain GET starts nothing.
+  auto plain = server_->Call("GET", "/api/v1/runs/" + run_ + "/tasks/nap/terminal", "", tokens_["alice"]);
+  EXPECT_EQ(plain.status, 400) << plain.body;
+  // Bad parameters are named.
+  auto bad = cli::TerminalSession::Open(TerminalUrl("?command=notjson"), tokens_["alice"]);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("command"), std::string::npos) << bad.status().ToString();
+  bad = cli::TerminalSession::Open(TerminalUrl("?rows=0"), tokens_["alice"]);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("rows"), std::string::npos) << bad.status().ToString();
+
+  // The session cookie from a page of another site is refused; from this server's own page, it opens.
+  std::string cookie = "quader_session=" + tokens_["alice"];
+  std::string host = server_->api().substr(std::string("http://").size());
+  std::string foreign = RawUpgrade({{"Cookie", cookie}, {"Origin", "http://evil.example"}});
+  EXPECT_EQ(foreign.rfind("403", 0), 0u) << foreign;
+  std::string missing = RawUpgrade({{"Cookie", cookie}});
+  EXPECT_EQ(missing.rfind("403", 0), 0u) << missing;
+  std::string own = RawUpgrade({{"Cookie", cookie}, {"Origin", "http://" + host}});
+  EXPECT_EQ(own.rfind("101", 0), 0u) << own;
+
+  // Once the task has ended, there is nothing to open.
+  Call("POST", "/api/v1/runs/" + run_ + "/stop", "{}", 200, "alice");
+  auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  while (steady_clock::now() < deadline &&
+         Call("GET", "/api/v1/runs/" + run_, "", 200, "alice").value("state", "") != "stopped") {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  auto ended = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.status().code(), Code::kNotFound) << ended.status().ToString();
+}
+
+TEST_F(TerminalE2ETest, AServerThatStopsClosesItsTerminals) {
+  auto t = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE((*t)->Send("echo ready-$((2+3))\n").ok());
+  ReadUntil(**t, {"ready-5"});
+  auto start = steady_clock::now();
+  std::thread stopper([&] { server_->Stop(); });
+  ReadToEnd(**t);
+  stopper.join();
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_EQ(server_->exit_code(), 0) << server_->Output();
+  EXPECT_EQ((*t)->close_reason(), "the server is stopping");
+  run_.clear();
+}
+
+}  // namespace
+}  // namespace quader::testing
