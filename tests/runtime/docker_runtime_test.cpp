@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -440,6 +441,61 @@ TEST_F(DockerRuntimeTest, ExecRunsInsideTheContainer) {
   EXPECT_EQ(slow.status().code(), Code::kUnavailable) << slow.status().ToString();
   ASSERT_TRUE(runtime_->Stop(started->id, 0s).ok());
   EXPECT_EQ(runtime_->Exec(started->id, {"/bin/true"}, 1s).status().code(), Code::kNotFound);
+}
+
+// A terminal: an exec on a Tty through the engine's hijacked connection;
+// typed lines run in the container, the size is the one asked for (and a
+// resize changes it), and the exit code comes back.
+TEST_F(DockerRuntimeTest, ATerminalIsAShellInTheContainer) {
+  WorkloadSpec spec = Shell("echo inside > /tmp/only-here; exec sleep 300");
+  auto started = runtime_->Start(spec);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  TerminalOptions options;
+  options.rows = 31;
+  options.cols = 91;
+  auto t = runtime_->OpenTerminal(started->id, options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto read_until = [&](const std::string& want) {
+    std::string out;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (out.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{(*t)->fd(), POLLIN, 0};
+      if (poll(&p, 1, 200) != 1) continue;
+      char buf[4096];
+      ssize_t n = read((*t)->fd(), buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  };
+  auto type = [&](const std::string& line) {
+    ASSERT_EQ(write((*t)->fd(), line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  };
+  type("cat /tmp/only-here; echo size=$(stty size) v=$((6*7))\n");
+  std::string out = read_until("v=42");
+  EXPECT_NE(out.find("inside"), std::string::npos) << out;
+  EXPECT_NE(out.find("size=31 91"), std::string::npos) << out;
+  ASSERT_TRUE((*t)->Resize(20, 60).ok());
+  type("echo now=$(stty size) w=$((7*7))\n");
+  out = read_until("w=49");
+  EXPECT_NE(out.find("now=20 60"), std::string::npos) << out;
+  type("exit 3\n");
+  read_until("\x04never");  // to the end of the stream
+  EXPECT_EQ((*t)->Finish(), 3);
+  // Closing a terminal hangs it up: what it ran ends with it.
+  t = runtime_->OpenTerminal(started->id, {{"sleep", "299"}, 24, 80});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto sleeping = [&] {
+    auto code = runtime_->Exec(started->id, {"/bin/sh", "-c", "ps | grep -v grep | grep -q 'sleep 299'"}, 10s);
+    return code.ok() && *code == 0;
+  };
+  for (int i = 0; i < 50 && !sleeping(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(sleeping());
+  t->reset();
+  for (int i = 0; i < 50 && sleeping(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(sleeping()) << "the terminal's command outlived it";
+  ASSERT_TRUE(runtime_->Stop(started->id, 0s).ok());
+  EXPECT_EQ(runtime_->OpenTerminal(started->id, {}).status().code(), Code::kNotFound);
 }
 
 TEST_F(DockerRuntimeTest, StatsOfAFinishedWorkloadIsNotFound) {

@@ -81,9 +81,15 @@ describe('notebooks', { timeout: 600_000 }, () => {
     const name = await nameInput.inputValue();
     assert.match(name, /^admin-[0-9a-f]{4}$/, 'the name is suggested as <username>-<4 hex>');
     assert.equal(await page.getByTestId('notebook-form-image').getAttribute('placeholder'), 'quader/notebook:1');
-    await page.getByTestId('notebook-form-type').getByText('VS Code').click();
-    assert.equal(await page.getByTestId('notebook-form-image').getAttribute('placeholder'), 'quader/vscode:1');
-    await page.getByTestId('notebook-form-type').getByText('Jupyter').click();
+    // The type decides the default image (the placeholder); on a loaded machine the
+    // modal may still be settling when the first click comes, so the click is repeated.
+    const imageFor = async (type, image) =>
+      waitFor(async () => {
+        await page.getByTestId('notebook-form-type').getByText(type).click();
+        return (await page.getByTestId('notebook-form-image').getAttribute('placeholder')) === image;
+      }, 10_000, `the ${type} image placeholder`);
+    await imageFor('VS Code', 'quader/vscode:1');
+    await imageFor('Jupyter', 'quader/notebook:1');
     await page.getByTestId('notebook-form-description').fill('made by the browser test');
     await page.getByTestId('notebook-form-env').fill('GREETING=hello\nMODE=test');
     await page.getByTestId('notebook-form-submit').click();

@@ -327,6 +327,19 @@ describe('services', () => {
       headers: { Authorization: `Bearer ${adminToken}` },
     });
     assert.equal(await card.getByTestId('replica-log').textContent(), await api.text());
+
+    // A terminal in the running replica sees the file its first instance left.
+    await card.getByTestId('replica-terminal').click();
+    await page.locator('[data-testid="terminal-state"][data-state="open"]').waitFor();
+    const term = page.getByTestId('terminal');
+    await term.click();
+    await page.keyboard.type('ls /mnt/admin/crashed-once && echo seen-$((2*21))');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => /seen-42/.test(await term.textContent()), 20_000, 'the replica shell to answer');
+    await page.keyboard.type('exit');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="terminal-state"][data-state="closed"]').waitFor();
+    assert.equal(await page.getByTestId('terminal-reason').textContent(), 'exit 0');
     await call('DELETE', `/services/${created.id}`, undefined, 204);
     assert.deepEqual(errors, []);
   });

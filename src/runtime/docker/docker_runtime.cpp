@@ -1,7 +1,9 @@
 #include "runtime/docker/docker_runtime.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 #include <utility>
@@ -383,6 +385,88 @@ Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::st
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(100));
   }
+}
+
+namespace {
+
+// An exec with a terminal: the hijacked connection of its start is the
+// terminal's stream. The engine keeps the exec's terminal open when that
+// connection closes (Podman 4.3 does), so ending the terminal hangs up the
+// exec's session itself: SIGHUP to it (it leads its session and process
+// group on its terminal), SIGKILL after a grace. Its pid is the host's, from
+// the engine, which runs on this machine.
+class EngineTerminal final : public Terminal {
+ public:
+  EngineTerminal(const EngineClient& engine, std::string exec_id, int fd)
+      : engine_(engine), exec_id_(std::move(exec_id)), fd_(fd) {}
+  ~EngineTerminal() override {
+    ::close(fd_);
+    for (int sig : {SIGHUP, SIGKILL}) {
+      int pid = RunningPid();
+      if (pid <= 1) return;
+      ::kill(-pid, sig);
+      ::kill(pid, sig);
+      for (int i = 0; i < 20 && RunningPid() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  int fd() const override { return fd_; }
+  Status Resize(int rows, int cols) override {
+    rows = std::clamp(rows, 1, 1000);
+    cols = std::clamp(cols, 1, 1000);
+    return engine_
+        .Call("POST", "/exec/" + PercentEncode(exec_id_) + "/resize?h=" + std::to_string(rows) +
+                          "&w=" + std::to_string(cols))
+        .status();
+  }
+  // The exec's host pid while it runs; 0 once it has ended (or is unknown).
+  int RunningPid() const {
+    auto state = engine_.Call("GET", "/exec/" + PercentEncode(exec_id_) + "/json");
+    if (!state.ok()) return 0;
+    const Json& running = JsonChild(*state, "Running");
+    const Json& pid = JsonChild(*state, "Pid");
+    return running.is_boolean() && running.get<bool>() && pid.is_number_integer() ? pid.get<int>() : 0;
+  }
+  std::optional<int> Finish() override {
+    // The stream ends a moment before the engine records the exit.
+    for (int i = 0; i < 40; ++i) {
+      auto state = engine_.Call("GET", "/exec/" + PercentEncode(exec_id_) + "/json");
+      if (!state.ok()) return std::nullopt;
+      const Json& running = JsonChild(*state, "Running");
+      if (running.is_boolean() && !running.get<bool>()) {
+        const Json& code = JsonChild(*state, "ExitCode");
+        return code.is_number_integer() ? std::optional<int>(code.get<int>()) : std::nullopt;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const EngineClient& engine_;
+  const std::string exec_id_;
+  const int fd_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Terminal>> DockerRuntime::OpenTerminal(const std::string& id, const TerminalOptions& options) {
+  QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
+  if (JsonString(JsonChild(inspect, "State"), "Status") != "running") {
+    return Status(Code::kNotFound, "workload \"" + id + "\" is not running");
+  }
+  std::vector<std::string> argv = options.argv;
+  if (argv.empty()) argv = {"/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
+  Json create = {{"Cmd", argv},           {"AttachStdin", true}, {"AttachStdout", true},
+                 {"AttachStderr", true},  {"Tty", true},         {"Env", Json::array({"TERM=xterm-256color"})}};
+  auto created = engine_->Call("POST", ContainerPath(JsonString(inspect, "Id")) + "/exec", create);
+  if (!created.ok()) return About(id, created.status());
+  std::string exec_id = JsonString(*created, "Id");
+  if (exec_id.empty()) return errors::Internal("the engine gave no exec id");
+  QUADER_ASSIGN_OR_RETURN(int fd, engine_->Hijack("/exec/" + PercentEncode(exec_id) + "/start",
+                                                  Json{{"Detach", false}, {"Tty", true}}));
+  auto terminal = std::make_unique<EngineTerminal>(*engine_, exec_id, fd);
+  (void)terminal->Resize(options.rows, options.cols);
+  return std::unique_ptr<Terminal>(std::move(terminal));
 }
 
 Result<std::unique_ptr<Runtime>> OpenDockerRuntime(const DockerRuntimeOptions& options) {

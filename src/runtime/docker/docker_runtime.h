@@ -57,6 +57,9 @@ class DockerRuntime final : public Runtime {
   // POST /containers/{id}/exec, started detached, then polled until it ends.
   Result<int> Exec(const std::string& id, const std::vector<std::string>& argv,
                    std::chrono::milliseconds timeout) override;
+  // An exec with a terminal (Tty), its start's connection taken over
+  // (hijacked) as the terminal's stream; resized through the engine.
+  Result<std::unique_ptr<Terminal>> OpenTerminal(const std::string& id, const TerminalOptions& options) override;
 
  private:
   // GET /containers/{id}/json; kNotFound names the workload.

@@ -1,15 +1,22 @@
 #include "runtime/docker/engine_client.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cstdint>
-#include <limits>
-#include <string>
-#include <utility>
 
 #include "core/url.h"
 #include "runtime/run_sync.h"
@@ -161,6 +168,76 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }  // namespace
 
 EngineClient::EngineClient(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+
+Result<int> EngineClient::Hijack(const std::string& path, const Json& body, std::chrono::milliseconds timeout) const {
+  const std::string target = std::string("/") + kApiVersion + path;
+  auto request = MakeRequest(http::verb::post, target, body);
+  request.set(http::field::connection, "Upgrade");
+  request.set(http::field::upgrade, "tcp");
+  std::ostringstream wire;
+  wire << request;
+  const std::string text = wire.str();
+  if (socket_path_.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return errors::Unavailable("docker engine socket path is too long for a unix socket: " + socket_path_);
+  }
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errors::Unavailable(std::string("socket: ") + std::strerror(errno));
+  auto fail = [&](Status st) -> Status {
+    ::close(fd);
+    return st;
+  };
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return fail(errors::Unavailable("docker engine at unix://" + socket_path_ + " cannot be reached: " +
+                                    std::strerror(errno)));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto wait_for = [&](short events) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, events, 0};
+    return left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) == 1;
+  };
+  for (size_t sent = 0; sent < text.size();) {
+    if (!wait_for(POLLOUT)) return fail(errors::Unavailable("docker engine: sending " + path + " timed out"));
+    ssize_t n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0 && errno != EINTR) return fail(errors::Unavailable("docker engine: sending " + path + " failed"));
+    if (n > 0) sent += static_cast<size_t>(n);
+  }
+  // The header, a byte at a time: whatever follows it is the stream's, and
+  // must stay in the descriptor for its new owner.
+  std::string head;
+  while (head.size() < 4 || head.compare(head.size() - 4, 4, "\r\n\r\n") != 0) {
+    if (head.size() > 64 * 1024 || !wait_for(POLLIN)) {
+      return fail(errors::Unavailable("docker engine: no answer to " + path));
+    }
+    char c;
+    ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n == 0) return fail(errors::Unavailable("docker engine: the connection closed during " + path));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errors::Unavailable("docker engine: reading the answer to " + path + " failed"));
+    }
+    head.push_back(c);
+  }
+  int status = 0;
+  if (std::sscanf(head.c_str(), "HTTP/1.%*d %d", &status) != 1) {
+    return fail(errors::Internal("docker engine: a malformed answer to " + path));
+  }
+  if (status == 101 || status == 200) return fd;
+  // An error: its body says why (read what arrives within a moment).
+  std::string error_body;
+  char buf[4096];
+  while (error_body.size() < kMaxErrorBytes && wait_for(POLLIN)) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    error_body.append(buf, static_cast<size_t>(n));
+    if (error_body.find('}') != std::string::npos) break;
+  }
+  ::close(fd);
+  return EngineError(status, "POST", path, error_body);
+}
 
 Status EngineClient::Ping(std::chrono::milliseconds timeout) const {
   QUADER_ASSIGN_OR_RETURN(Reply reply,

@@ -63,6 +63,14 @@ class EngineClient {
                             const std::string& body, const std::string& content_type,
                             const BodySink& sink) const;
 
+  // POSTs `body` to `/v1.41<path>` asking to take over the connection
+  // (Connection: Upgrade, Upgrade: tcp: an exec's start with a terminal) and
+  // returns the connection's descriptor, now a raw stream both ways, once the
+  // engine has answered 101 (or 200) — the caller owns it. The engine's error
+  // otherwise, as for Call.
+  [[nodiscard]] Result<int> Hijack(const std::string& path, const Json& body,
+                                   std::chrono::milliseconds timeout = kDefaultTimeout) const;
+
   // POST /containers/{id}/wait?condition=not-running: blocks until the container
   // stops (or `timeout` passes: kUnavailable) and returns its exit code.
   [[nodiscard]] Result<int> Wait(const std::string& id, std::chrono::milliseconds timeout) const;

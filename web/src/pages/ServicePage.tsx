@@ -1,5 +1,5 @@
-import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Switch, Table, Typography } from 'antd';
-import { DeleteOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
+import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Switch, Table, Tooltip, Typography } from 'antd';
+import { CodeOutlined, DeleteOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, ApiError, errorText, type ReplicaState, type Service, type ServiceCollection, type ServiceEvent } from '../api';
@@ -7,6 +7,8 @@ import { MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import { useLogTools } from '../components/LogTools';
+import { TerminalDrawer } from '../components/WorkloadTerminal';
+import { useAuth } from '../auth';
 import {
   desiredReplicas,
   EventKindTag,
@@ -323,7 +325,7 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
           ]}
         />
       </Card>
-      <ReplicaLog coll={info.coll} serviceId={svc.id} replicas={replicas} />
+      <ReplicaLog coll={info.coll} serviceId={svc.id} replicas={replicas} runsAs={svc.created_by} />
       {inference && (
         <Card title="Deploy history" size="small" extra={<Typography.Text type="secondary">last 10, newest first</Typography.Text>}>
           <Table<{ at: string; message: string }>
@@ -378,7 +380,21 @@ const MAX_REPLICA_LOG_CHARS = 512 * 1024;
  * The log of one replica (GET /{coll}/{id}/logs?replica=N&follow=1, streamed), or with
  * "Previous instance" the kept log of its last instance that ended: why it crashed.
  */
-function ReplicaLog({ coll, serviceId, replicas }: { coll: ServiceCollection; serviceId: number; replicas: ReplicaState[] }) {
+function ReplicaLog({
+  coll,
+  serviceId,
+  replicas,
+  runsAs,
+}: {
+  coll: ServiceCollection;
+  serviceId: number;
+  replicas: ReplicaState[];
+  runsAs: string;
+}) {
+  const { me } = useAuth();
+  const [terminal, setTerminal] = useState(false);
+  // A terminal acts as the user the replicas run as (the creator): theirs, or an admin's.
+  const mayTerminal = me?.user.username === runsAs || !!me?.user.admin;
   const indexes = useMemo(() => [...new Set(replicas.map((r) => r.index))].sort((a, b) => a - b), [replicas]);
   const [picked, setPicked] = useState<number | null>(null);
   const replica = picked ?? indexes[0] ?? 0;
@@ -453,9 +469,25 @@ function ReplicaLog({ coll, serviceId, replicas }: { coll: ServiceCollection; se
           <Button size="small" icon={<ReloadOutlined />} onClick={() => setAgain((n) => n + 1)} data-testid="replica-log-reload">
             Reload
           </Button>
+          <Tooltip title={mayTerminal ? `A shell in replica ${replica}` : `Only ${runsAs}, whom it runs as, or an admin`}>
+            <Button
+              size="small"
+              icon={<CodeOutlined />}
+              disabled={!mayTerminal || indexes.length === 0}
+              onClick={() => setTerminal(true)}
+              data-testid="replica-terminal"
+            >
+              Terminal
+            </Button>
+          </Tooltip>
         </Space>
       }
     >
+      <TerminalDrawer
+        title={`Terminal in replica ${replica}`}
+        path={terminal ? `/${coll}/${serviceId}/terminal?replica=${replica}` : null}
+        onClose={() => setTerminal(false)}
+      />
       {error && <Alert type="error" showIcon role="alert" style={{ marginBottom: 8 }} message={error} />}
       {state === 'none' ? (
         <Typography.Text type="secondary" data-testid="replica-log-none">
