@@ -109,8 +109,16 @@ Result<RunOverrides> ParseRunOverrides(const Json& body) {
           }
         }
       }
+    } else if (key == "idle") {
+      if (value.is_boolean()) {
+        o.idle_seconds = value.get<bool>() ? kDefaultIdleSeconds : 0;
+      } else if (value.is_number_integer() && value.get<int64_t>() >= 1 && value.get<int64_t>() <= kMaxIdleSeconds) {
+        o.idle_seconds = value.get<int64_t>();
+      } else {
+        return errors::Invalid("idle", "must be true or seconds between 1 and " + std::to_string(kMaxIdleSeconds));
+      }
     } else {
-      return errors::Invalid(key, "is not an override of a run (global_env, tasks)");
+      return errors::Invalid(key, "is not an override of a run (global_env, tasks, idle)");
     }
   }
   return o;
@@ -189,7 +197,20 @@ Result<NewRun> PrepareRun(store::Tx& tx, const store::PipelineRecord& pipeline, 
     }
     alone.depends_on.clear();
     alone.skip = false;
+    if (overrides.idle_seconds > 0) {
+      // The task's image, env, mounts and resources, waiting for a terminal.
+      const std::string n = std::to_string(overrides.idle_seconds);
+      alone.command = {"sh", "-c",
+                       "echo \"debug: $KFJ_TASK_NAME waits " + n +
+                           " s in its image, with its env and mounts: open a terminal in it (its Terminal button, "
+                           "or quader exec task RUN/$KFJ_TASK_NAME) and stop the run when done\"; exec sleep " +
+                           n};
+      alone.timeout_seconds = 0;
+      alone.retries = 0;
+    }
     run.spec.tasks = {alone};
+  } else if (overrides.idle_seconds > 0) {
+    return errors::Invalid("idle", "only a debug run of one task (POST /pipelines/{id}/tasks/{task}/run) can wait idle");
   }
   QUADER_RETURN_IF_ERROR(ValidatePipeline(run.spec));
   QUADER_ASSIGN_OR_RETURN(

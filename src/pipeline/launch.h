@@ -32,8 +32,16 @@ struct TaskOverride {
 struct RunOverrides {
   std::map<std::string, std::string> global_env;
   std::map<std::string, TaskOverride> tasks;
-  bool empty() const { return global_env.empty() && tasks.empty(); }
+  // `"idle": true` (an hour) or seconds: a debug run of one task whose
+  // command waits instead of working, so a user can open a terminal in the
+  // task's image, env and mounts (cube-studio's "debug"). 0: not idle.
+  int64_t idle_seconds = 0;
+  bool empty() const { return global_env.empty() && tasks.empty() && idle_seconds == 0; }
 };
+
+// How long an idle debug run waits by default, and at most.
+inline constexpr int64_t kDefaultIdleSeconds = 3600;
+inline constexpr int64_t kMaxIdleSeconds = 24 * 3600;
 
 // Reads overrides from a request body ({} or absent fields: none). Values
 // of env are strings, numbers or booleans (numbers and booleans as their

@@ -228,6 +228,36 @@ TEST_F(TerminalE2ETest, NoTerminalForStrangersOtherMembersPlainGetsOtherSitesOrE
   EXPECT_EQ(ended.status().code(), Code::kNotFound) << ended.status().ToString();
 }
 
+// cube-studio's "debug" of a task: the task alone, waiting in its image
+// with its env and mounts instead of running its command, for a terminal.
+TEST_F(TerminalE2ETest, AnIdleDebugRunWaitsForATerminal) {
+  Json run = Call("POST", "/api/v1/pipelines/naps/tasks/nap/run?project=team", R"({"idle": 60})", 201, "alice");
+  const std::string id = std::to_string(run.value("id", int64_t{0}));
+  EXPECT_EQ(run["trigger"], "debug");
+  auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  while (steady_clock::now() < deadline &&
+         Call("GET", "/api/v1/runs/" + id, "", 200, "alice")["tasks"][0].value("state", "") != "running") {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  auto t = cli::TerminalSession::Open(server_->api() + "/api/v1/runs/" + id + "/tasks/nap/terminal?command=" +
+                                          cli::EscapeComponent(R"(["sh", "-c", "echo task=$KFJ_TASK_NAME; ps -o args= -p 1 2>/dev/null || cat /proc/1/cmdline"])"),
+                                      tokens_["alice"]);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string out = ReadToEnd(**t);
+  EXPECT_NE(out.find("task=nap"), std::string::npos) << out;
+  EXPECT_EQ(out.find("napping"), std::string::npos) << "its own command does not run: " << out;
+  auto log = server_->Call("GET", "/api/v1/runs/" + id + "/tasks/nap/logs", "", tokens_["alice"]);
+  EXPECT_NE(log.body.find("debug: nap waits 60 s"), std::string::npos) << log.body;
+  Call("POST", "/api/v1/runs/" + id + "/stop", "{}", 200, "alice");
+  // Only a debug run of one task waits; bad values are named.
+  Json whole = Call("POST", "/api/v1/pipelines/naps/run?project=team", R"({"idle": true})", 400, "alice");
+  EXPECT_NE(whole.dump().find("idle"), std::string::npos) << whole.dump();
+  for (const char* bad : {R"({"idle": 0})", R"({"idle": "yes"})", R"({"idle": 999999})"}) {
+    Json e = Call("POST", "/api/v1/pipelines/naps/tasks/nap/run?project=team", bad, 400, "alice");
+    EXPECT_NE(e.dump().find("idle"), std::string::npos) << bad << ": " << e.dump();
+  }
+}
+
 TEST_F(TerminalE2ETest, AServerThatStopsClosesItsTerminals) {
   auto t = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
   ASSERT_TRUE(t.ok()) << t.status().ToString();

@@ -819,7 +819,8 @@ export const api = {
   deletePipeline: (id: number) => request<Record<string, never>>('DELETE', `/pipelines/${id}`),
   runPipeline: (id: number) => request<Run>('POST', `/pipelines/${id}/run`, {}),
   /** A debug run of one task of the saved pipeline, alone. */
-  runTask: (id: number, task: string) => request<Run>('POST', `/pipelines/${id}/tasks/${enc(task)}/run`, {}),
+  runTask: (id: number, task: string, idle = false) =>
+    request<Run>('POST', `/pipelines/${id}/tasks/${enc(task)}/run`, idle ? { idle: true } : {}),
 
   listRuns: (q: { project?: string; pipeline?: string; state?: string; limit?: number } = {}) =>
     request<List<Run>>('GET', `/runs${query(q)}`),

@@ -15,6 +15,7 @@ import {
   newPage,
   startServer,
   uiLogin,
+  waitFor,
 } from './helpers.mjs';
 
 const PIPELINE = 'canvas-test';
@@ -236,6 +237,33 @@ describe('pipelines', () => {
     const run = await get(`/runs/${Number(new URL(page.url()).pathname.split('/').pop())}`);
     assert.equal(run.trigger, 'debug');
     assert.deepEqual(run.tasks.map((t) => t.name), ['solo']);
+    assert.deepEqual(errors, []);
+  });
+
+  test("a task's Debug with a shell starts it alone, waiting, and opens a terminal in it", async () => {
+    const created = await apiCall(server.base, adminToken, 'POST', '/pipelines', {
+      name: 'debug-shell', project: 'public',
+      tasks: [{ name: 'probe', template: 'echo-hello', args: { '--message': 'never printed' }, env: { MARK: 'task-env' } }],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await page.goto(`${server.base}/pipelines/${created.body.id}`);
+    await page.getByTestId('task-node-probe').click();
+    await page.getByTestId('debug-shell-task').click();
+    await page.waitForURL(/\/runs\/\d+\?task=probe&terminal=1$/);
+    const id = Number(new URL(page.url()).pathname.split('/').pop());
+    try {
+      await page.locator('[data-testid="terminal-state"][data-state="open"]').waitFor({ timeout: 30_000 });
+      const term = page.getByTestId('terminal');
+      await term.click();
+      await page.keyboard.type('echo $KFJ_TASK_NAME-$MARK-$((3*3))');
+      await page.keyboard.press('Enter');
+      await waitFor(async () => /probe-task-env-9/.test(await term.textContent()), 20_000, 'the debug shell to answer');
+      const run = await get(`/runs/${id}`);
+      assert.equal(run.trigger, 'debug');
+      assert.equal(run.tasks[0].state, 'running', 'it waits instead of running its command');
+    } finally {
+      await apiCall(server.base, adminToken, 'POST', `/runs/${id}/stop`, {});
+    }
     assert.deepEqual(errors, []);
   });
 

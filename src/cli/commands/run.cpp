@@ -27,6 +27,7 @@ struct RunOptions {
   std::string project;
   std::string task;
   bool wait = false;
+  bool idle = false;  // with --task: the task waits for a terminal instead of working
   // Overrides of this run's parameters (docs/pipelines.md "Overrides").
   std::vector<std::string> env;       // K=V: global_env
   std::vector<std::string> set;       // TASK.ARG=VALUE: a task's argument
@@ -62,6 +63,7 @@ Result<Json> OverridesBody(const RunOptions& opts) {
   };
   QUADER_RETURN_IF_ERROR(per_task(opts.set, "--set", "args"));
   QUADER_RETURN_IF_ERROR(per_task(opts.task_env, "--task-env", "env"));
+  if (opts.idle) body["idle"] = true;
   return body;
 }
 
@@ -305,6 +307,10 @@ void AddRunCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   sub->add_flag("--wait,-w", opts->wait,
                 "Follow the run to its end, one line per task change; exit 1 unless it "
                 "succeeds");
+  sub->add_flag("--idle", opts->idle,
+                "With --task: the task waits (an hour) in its image, env and mounts instead of running its "
+                "command, for a shell: quader exec task RUN/TASK")
+      ->needs(sub->get_option("--task"));
   sub->footer(
       "With --wait, Ctrl-C stops waiting, not the run: stop it with `quader stop RUN`.\n"
       "Read the tasks' output with `quader logs RUN [TASK] [-f]`.");

@@ -22,6 +22,7 @@ import {
 } from 'antd';
 import {
   BugOutlined,
+  CodeOutlined,
   CheckCircleOutlined,
   DeleteOutlined,
   MenuFoldOutlined,
@@ -206,6 +207,8 @@ function Editor({ id }: { id?: string }) {
   const dirty = !('doc' in current) || savedJson === null || JSON.stringify(current.doc) !== savedJson;
   // Run asked with unsaved edits: of the whole pipeline (''), or a debug run of that task.
   const [askRun, setAskRun] = useState<string | null>(null);
+  // The debug run asked for waits idle for a terminal instead of running the task's command.
+  const idleRun = useRef(false);
 
   // Leaving with unsaved edits asks first (the menu, links, reload, closing the tab).
   useEffect(() => {
@@ -366,9 +369,10 @@ function Editor({ id }: { id?: string }) {
     try {
       const p = withEdits || !pipeline ? await save('run') : pipeline;
       if (!p) return;
-      const run = task ? await api.runTask(p.id, task) : await api.runPipeline(p.id);
+      const idle = !!task && idleRun.current;
+      const run = task ? await api.runTask(p.id, task, idle) : await api.runPipeline(p.id);
       setLeaveGuard(null); // leaving for the run is what was asked for
-      navigate(`/runs/${run.id}`);
+      navigate(idle ? `/runs/${run.id}?task=${encodeURIComponent(task)}&terminal=1` : `/runs/${run.id}`);
     } catch (e) {
       setNotice({ type: 'error', text: errorText(e), source: 'run' });
     } finally {
@@ -377,7 +381,8 @@ function Editor({ id }: { id?: string }) {
   };
 
   // Unsaved edits are never saved behind the user's back: Run asks first.
-  const onRun = (task = '') => {
+  const onRun = (task = '', idle = false) => {
+    idleRun.current = idle;
     if (dirty) setAskRun(task);
     else void runIt(false, task);
   };
@@ -576,6 +581,7 @@ function Editor({ id }: { id?: string }) {
                       onDeps={(ups) => setDeps(selected.id, ups)}
                       onRemove={() => void rf.deleteElements({ nodes: [{ id: selected.id }] })}
                       onDebugRun={() => onRun(selected.data.task.name)}
+                      onDebugShell={() => onRun(selected.data.task.name, true)}
                       debugBusy={busy === 'run'}
                     />
                   ) : (
@@ -715,6 +721,7 @@ function TaskPanel(props: {
   onRemove: () => void;
   /** A debug run of this task alone (docs/pipelines.md). */
   onDebugRun: () => void;
+  onDebugShell: () => void;
   debugBusy: boolean;
 }) {
   const task = props.node.data.task;
@@ -753,6 +760,11 @@ function TaskPanel(props: {
           <Tooltip title="Run this task alone, with the pipeline's settings (its upstream tasks do not run)">
             <Button size="small" icon={<BugOutlined />} onClick={props.onDebugRun} loading={props.debugBusy} data-testid="debug-run-task">
               Debug run
+            </Button>
+          </Tooltip>
+          <Tooltip title="Start this task alone in its image, with its env and mounts, waiting instead of running its command, and open a terminal in it">
+            <Button size="small" icon={<CodeOutlined />} onClick={props.onDebugShell} loading={props.debugBusy} data-testid="debug-shell-task">
+              Debug with a shell
             </Button>
           </Tooltip>
           <Button size="small" danger icon={<DeleteOutlined />} onClick={props.onRemove} data-testid="remove-task">

@@ -324,7 +324,7 @@ export default function RunPage() {
         </Col>
         {task && (
           <Col xs={24} lg={14}>
-            <TaskView key={task.name} run={run} task={task} />
+            <TaskView key={task.name} run={run} task={task} openTerminal={params.get('terminal') === '1'} />
           </Col>
         )}
       </Row>
@@ -539,12 +539,20 @@ function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null
 }
 
 /** The "pod view" of one task: where and how it ran, its attempts, outputs and log. */
-function TaskView({ run, task }: { run: Run; task: TaskRun }) {
+function TaskView({ run, task, openTerminal = false }: { run: Run; task: TaskRun; openTerminal?: boolean }) {
   const attempts = task.attempts ?? [];
   const { me } = useAuth();
   const [terminal, setTerminal] = useState(false);
   // A terminal acts as the user the task runs as (the runner): theirs, or an admin's.
   const mayTerminal = task.state === 'running' && (me?.user.username === run.runner || !!me?.user.admin);
+  // ?terminal=1 (a debug run with a shell): the terminal opens once the task runs.
+  const opened = useRef(false);
+  useEffect(() => {
+    if (openTerminal && mayTerminal && !opened.current) {
+      opened.current = true;
+      setTerminal(true);
+    }
+  }, [openTerminal, mayTerminal]);
   const outputs = task.outputs && Object.keys(task.outputs).length > 0 ? JSON.stringify(task.outputs, null, 2) : '';
   // A task just picked is brought into view (below the graph on a narrow screen).
   const ref = useRef<HTMLDivElement>(null);
