@@ -353,6 +353,6 @@ awk -v cs0="$cpu_self0" -v cs1="$cpu_self1" -v ck0="$cpu_kids0" -v ck1="$cpu_kid
   printf "task ready->started latency: p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d tasks; includes waiting for a slot)\n", l50, l99, lmax, ln
   printf "dispatch latency (ready and a slot free -> started): p50 %.1f ms, p99 %.1f ms\n", d50, d99
   printf "server memory: resident %.1f MB before the run, %.1f MB at most during it (sampled at each poll), %.1f MB after it\n", rb / 1024, rp / 1024, rss / 1024
-  if (r1k > 0) printf "               %.1f MB once 1,000 tasks had finished, %.1f MB once all had (before the run was read): +%.1f MB (goal <= +20)\n", r1k / 1024, rend / 1024, (rend - r1k) / 1024
+  if (r1k > 0) printf "               %.1f MB once 1,000 tasks had finished, %.1f MB once all had (before the run was read): %+.1f MB (goal <= +20)\n", r1k / 1024, rend / 1024, (rend - r1k) / 1024
   printf "               peak (VmHWM) %.1f MB over the process life, %.1f MB of it already reached at the login\n", hwm / 1024, hl / 1024
 }'
