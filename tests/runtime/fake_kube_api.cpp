@@ -6,6 +6,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +23,7 @@ namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 using SslStream = ssl::stream<tcp::socket>;
 
@@ -316,6 +319,7 @@ class FakeKubeApiHandler {
       return it == query.end() ? std::string() : it->second;
     };
 
+    if (p->sub == "exec" && p->resource == "pods" && method == "GET") return ServeExec(*p, req);
     if (p->sub == "log" && p->resource == "pods" && method == "GET") {
       return ServeLog(*p, param("follow") == "true" || param("follow") == "1", param("tailLines"));
     }
@@ -641,6 +645,59 @@ class FakeKubeApiHandler {
     return ok && EndChunked();
   }
 
+  // pods/exec: the WebSocket a kubectl exec opens; echoes stdin (channel
+  // 0) on stdout (1), records resizes (4), and on a line "exit N" sends the
+  // status (3) and closes, as a shell ending would.
+  bool ServeExec(const ApiPath& p, const Request& req) {
+    {
+      std::lock_guard<std::mutex> lock(api_.mu_);
+      if (!api_.store_[p.collection].count(p.name)) {
+        return Reply(404, StatusBody(404, "NotFound", "pods \"" + p.name + "\" not found"));
+      }
+    }
+    websocket::stream<SslStream&> ws(stream_);
+    ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, "v4.channel.k8s.io");
+    }));
+    beast::error_code ec;
+    ws.accept(req, ec);
+    if (ec) return false;
+    ws.binary(true);
+    std::string typed;
+    for (;;) {
+      beast::flat_buffer buffer;
+      ws.read(buffer, ec);
+      if (ec) return false;
+      std::string message = beast::buffers_to_string(buffer.data());
+      if (message.empty()) continue;
+      std::string data = message.substr(1);
+      if (message[0] == 4) {
+        Json size = Json::parse(data, nullptr, false);
+        std::lock_guard<std::mutex> lock(api_.mu_);
+        api_.exec_resizes_.push_back(std::to_string(size.value("Width", 0)) + "x" +
+                                     std::to_string(size.value("Height", 0)));
+        continue;
+      }
+      if (message[0] != 0) continue;
+      ws.write(net::buffer(std::string(1, '\x01') + data), ec);
+      if (ec) return false;
+      typed += data;
+      size_t at = typed.find("exit ");
+      size_t end = at == std::string::npos ? std::string::npos : typed.find_first_of("\r\n", at);
+      if (end != std::string::npos) {
+        int code = std::atoi(typed.c_str() + at + 5);
+        Json status = code == 0 ? Json{{"metadata", Json::object()}, {"status", "Success"}}
+                                : Json{{"metadata", Json::object()},
+                                       {"status", "Failure"},
+                                       {"reason", "NonZeroExitCode"},
+                                       {"details", {{"causes", {{{"reason", "ExitCode"}, {"message", std::to_string(code)}}}}}}};
+        ws.write(net::buffer(std::string(1, '\x03') + status.dump()), ec);
+        ws.close(websocket::close_code::normal, ec);
+        return false;
+      }
+    }
+  }
+
   FakeKubeApi& api_;
   SslStream& stream_;
   bool keep_alive_ = true;
@@ -915,6 +972,11 @@ int FakeKubeApi::open_watches() const {
 int FakeKubeApi::watch_requests() const {
   std::lock_guard<std::mutex> lock(mu_);
   return watch_requests_;
+}
+
+std::vector<std::string> FakeKubeApi::exec_resizes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return exec_resizes_;
 }
 
 }  // namespace quader::runtime::kubernetes::testing

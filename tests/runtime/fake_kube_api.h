@@ -128,6 +128,10 @@ class FakeKubeApi {
   int open_watches() const;
   // Watch requests received (any outcome).
   int watch_requests() const;
+  // pods/exec: what its terminals were told to resize to, in order ("Width x
+  // Height"). An exec (a WebSocket, v4.channel.k8s.io) echoes its stdin on
+  // stdout and ends when a line "exit N" comes, with that status.
+  std::vector<std::string> exec_resizes() const;
 
  private:
   struct Event {
@@ -175,6 +179,7 @@ class FakeKubeApi {
   std::map<std::string, Log> logs_;  // by pod name
   std::map<std::string, int> method_counts_;
   std::vector<std::string> request_log_;
+  std::vector<std::string> exec_resizes_;
   std::map<std::string, std::string> last_headers_;
   std::set<int> open_fds_;  // connection sockets, shut down by the destructor
   std::vector<std::thread> connections_;

@@ -5,6 +5,8 @@
 #include "runtime/kubernetes/kubernetes_runtime.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -218,6 +220,57 @@ TEST_F(KubernetesRuntimeTest, StartOfATaskCreatesAPod) {
   EXPECT_EQ(memory["emptyDir"]["medium"], "Memory") << memory.dump();
   ASSERT_TRUE(memory["emptyDir"].contains("sizeLimit"));
   EXPECT_EQ(ParseQuantity(memory["emptyDir"]["sizeLimit"].get<std::string>()), 64.0 * kMiB);
+}
+
+// A terminal is pods/exec over a WebSocket (v4.channel.k8s.io), bridged to
+// a descriptor: keys out on channel 0, output back from 1, the size on 4,
+// the exit status from 3.
+TEST_F(KubernetesRuntimeTest, ATerminalIsPodsExecOverAWebSocket) {
+  ASSERT_TRUE(runtime_->Start(Spec("shell")).ok());
+  EXPECT_EQ(runtime_->OpenTerminal("pod/shell", {}).status().code(), Code::kNotFound) << "not running yet";
+  WaitWatching();
+  SetPodStatus("shell", {{"phase", "Running"},
+                         {"podIP", "10.244.1.9"},
+                         {"containerStatuses", {{{"name", "main"}, {"state", {{"running", Json::object()}}}}}}});
+  WaitFor("pod/shell", WorkloadState::kRunning);
+  TerminalOptions options;
+  options.argv = {"python3", "-i"};
+  options.rows = 33;
+  options.cols = 101;
+  auto t = runtime_->OpenTerminal("pod/shell", options);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string sent = "print('hi')\n";
+  ASSERT_EQ(write((*t)->fd(), sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  std::string out;
+  auto read_some = [&] {
+    pollfd p{(*t)->fd(), POLLIN, 0};
+    if (poll(&p, 1, 200) != 1) return true;
+    char buf[4096];
+    ssize_t n = read((*t)->fd(), buf, sizeof buf);
+    if (n <= 0) return false;
+    out.append(buf, static_cast<size_t>(n));
+    return true;
+  };
+  for (int i = 0; i < 100 && out.find("print('hi')") == std::string::npos; ++i) read_some();
+  EXPECT_NE(out.find("print('hi')"), std::string::npos) << out;
+  ASSERT_TRUE((*t)->Resize(20, 60).ok());
+  sent = "exit 3\n";
+  ASSERT_EQ(write((*t)->fd(), sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+  for (int i = 0; i < 100 && read_some();) {
+  }
+  EXPECT_EQ((*t)->Finish(), 3);
+  t->reset();
+  bool exec_seen = false;
+  for (const std::string& r : fake_.request_log()) {
+    if (r.find("/pods/shell/exec?") != std::string::npos) {
+      exec_seen = true;
+      EXPECT_NE(r.find("command=python3&command=-i"), std::string::npos) << r;
+      EXPECT_NE(r.find("tty=true"), std::string::npos) << r;
+      EXPECT_NE(r.find("container=main"), std::string::npos) << r;
+    }
+  }
+  EXPECT_TRUE(exec_seen);
+  EXPECT_EQ(fake_.exec_resizes(), (std::vector<std::string>{"101x33", "60x20"}));
 }
 
 TEST_F(KubernetesRuntimeTest, StartValidatesTheSpec) {

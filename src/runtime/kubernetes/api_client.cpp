@@ -7,8 +7,21 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <thread>
 
 #include <fstream>
 #include <limits>
@@ -25,6 +38,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 constexpr uint64_t kMaxReplyBytes = 256ull << 20;  // a big list; logs and watches are streamed
@@ -127,6 +141,9 @@ class Connection {
   }
 
   int native_handle() { return Lowest().socket().native_handle(); }
+  asio::io_context& ioc() { return ioc_; }
+  beast::ssl_stream<beast::tcp_stream>* tls() { return tls_.get(); }
+  beast::tcp_stream* plain() { return plain_.get(); }
 
   Status Send(http::request<http::string_body>& req) {
     beast::error_code ec = Run([&](auto h) {
@@ -508,6 +525,214 @@ Status ApiClient::Watch(const std::string& api_version, const std::string& kind,
   }, cancel);
   QUADER_RETURN_IF_ERROR(streamed);
   return result;
+}
+
+namespace {
+
+// The exit code in an exec's status (channel 3): 0 for Success, N for a
+// NonZeroExitCode's ExitCode cause; nullopt otherwise.
+std::optional<int> ExecExitCode(const std::string& text) {
+  Json status = Json::parse(text, nullptr, false);
+  if (!status.is_object()) return std::nullopt;
+  if (status.value("status", "") == "Success") return 0;
+  const Json& details = status.contains("details") ? status["details"] : Json();
+  if (!details.is_object() || !details.contains("causes") || !details["causes"].is_array()) return std::nullopt;
+  for (const Json& cause : details["causes"]) {
+    if (cause.is_object() && cause.value("reason", "") == "ExitCode") {
+      try {
+        return std::stoi(cause.value("message", ""));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// pods/exec on a WebSocket over `Next` (the connection's TLS or plain
+// stream), bridged to a socket pair on a thread of its own running the
+// connection's io_context: what the user's end gives goes out on channel 0;
+// channels 1 and 2 come back into it; channel 3 carries the exit status.
+template <class Next>
+class ExecTerminal final : public Terminal {
+ public:
+  ExecTerminal(std::unique_ptr<Connection> conn, Next& next)
+      : conn_(std::move(conn)), ws_(next), local_(conn_->ioc()) {}
+
+  ~ExecTerminal() override {
+    if (user_fd_ >= 0) ::shutdown(user_fd_, SHUT_RDWR);  // the bridge sees the end of input and closes
+    asio::post(conn_->ioc(), [this] { CloseWs(); });
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!done_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; })) conn_->ioc().stop();
+    }
+    if (thread_.joinable()) thread_.join();
+    if (user_fd_ >= 0) ::close(user_fd_);
+  }
+
+  // The upgrade, then the bridge's thread. Errors: the API server's own.
+  Status Start(const http::request<http::string_body>& req, const std::string& host, const std::string& path,
+               int rows, int cols) {
+    ws_.set_option(websocket::stream_base::decorator([req](websocket::request_type& up) {
+      for (const auto& field : req) {
+        if (field.name() == http::field::authorization || field.name() == http::field::user_agent) {
+          up.set(field.name(), field.value());
+        }
+      }
+      up.set(http::field::sec_websocket_protocol, "v4.channel.k8s.io");
+    }));
+    ws_.binary(true);
+    websocket::response_type res;
+    beast::error_code ec = RunToCompletion(conn_->ioc(), [&](auto h) {
+      ws_.async_handshake(res, host, std::string(req.target()), h);
+    });
+    if (ec) {
+      int status = static_cast<int>(res.result_int());
+      if (status != 0 && status != 101) return ApiError(status, "GET", path, res.body());
+      return errors::Unavailable("pods/exec did not open: " + ec.message());
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return errors::Internal(std::string("socketpair: ") + std::strerror(errno));
+    }
+    user_fd_ = pair[0];
+    local_.assign(pair[1]);
+    (void)Resize(rows, cols);
+    thread_ = std::thread([this] {
+      conn_->ioc().restart();
+      ReadWs();
+      ReadLocal();
+      conn_->ioc().run();
+      beast::error_code ignored;
+      local_.close(ignored);
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+      done_cv_.notify_all();
+    });
+    return Status::Ok();
+  }
+
+  int fd() const override { return user_fd_; }
+
+  Status Resize(int rows, int cols) override {
+    Json size = {{"Width", std::clamp(cols, 1, 1000)}, {"Height", std::clamp(rows, 1, 1000)}};
+    std::string message = std::string(1, '\x04') + size.dump();
+    asio::post(conn_->ioc(), [this, message] { Queue(message); });
+    return Status::Ok();
+  }
+
+  std::optional<int> Finish() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait_for(lock, std::chrono::seconds(10), [this] { return done_; });
+    return exit_code_;
+  }
+
+ private:
+  void ReadWs() {
+    ws_.async_read(in_, [this](beast::error_code ec, size_t) {
+      if (ec) return Ended();
+      std::string message = beast::buffers_to_string(in_.data());
+      in_.consume(in_.size());
+      if (!message.empty()) {
+        const char channel = message[0];
+        std::string_view data(message.data() + 1, message.size() - 1);
+        if (channel == 1 || channel == 2) {
+          while (!data.empty()) {  // the user's end is read by its owner; a full one slows the pod's output
+            ssize_t n = ::send(local_.native_handle(), data.data(), data.size(), MSG_NOSIGNAL);
+            if (n < 0 && errno == EAGAIN) {
+              pollfd p{local_.native_handle(), POLLOUT, 0};
+              ::poll(&p, 1, 1000);
+              continue;
+            }
+            if (n <= 0) break;
+            data.remove_prefix(static_cast<size_t>(n));
+          }
+        } else if (channel == 3) {
+          std::lock_guard<std::mutex> lock(mu_);
+          exit_code_ = ExecExitCode(std::string(data));
+        }
+      }
+      ReadWs();
+    });
+  }
+
+  void ReadLocal() {
+    local_.async_read_some(asio::buffer(keys_), [this](beast::error_code ec, size_t n) {
+      if (ec) return CloseWs();  // the user's end closed: hang up
+      Queue(std::string(1, '\0') + std::string(keys_.data(), n));
+      ReadLocal();
+    });
+  }
+
+  void Queue(std::string message) {
+    if (closing_) return;
+    outbox_.push_back(std::move(message));
+    if (outbox_.size() == 1) WriteNext();
+  }
+
+  void WriteNext() {
+    if (outbox_.empty()) return;
+    ws_.async_write(asio::buffer(outbox_.front()), [this](beast::error_code ec, size_t) {
+      outbox_.pop_front();
+      if (ec) {
+        outbox_.clear();
+        return;
+      }
+      WriteNext();
+    });
+  }
+
+  void CloseWs() {
+    if (closing_) return;
+    closing_ = true;
+    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
+    ws_.async_close(websocket::close_code::normal, [](beast::error_code) {});
+  }
+
+  // The pod's side has gone: the user's end reads the end of the stream.
+  void Ended() {
+    beast::error_code ignored;
+    local_.cancel(ignored);
+    ::shutdown(local_.native_handle(), SHUT_RDWR);
+    beast::get_lowest_layer(ws_).cancel();
+  }
+
+  std::unique_ptr<Connection> conn_;
+  websocket::stream<Next&> ws_;
+  asio::posix::stream_descriptor local_;
+  int user_fd_ = -1;
+  std::thread thread_;
+  beast::flat_buffer in_;
+  std::array<char, 8192> keys_{};
+  std::deque<std::string> outbox_;
+  bool closing_ = false;
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;                // guarded by mu_
+  std::optional<int> exit_code_;     // guarded by mu_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Terminal>> ApiClient::Exec(const std::string& pod, const std::string& container,
+                                                  const std::vector<std::string>& command, int rows, int cols) const {
+  QUADER_ASSIGN_OR_RETURN(Endpoint e, ParseServer(access_.server));
+  std::string path = "/api/v1/namespaces/" + access_.ns + "/pods/" + PercentEncode(pod) + "/exec?stdin=true&stdout=true&tty=true";
+  if (!container.empty()) path += "&container=" + PercentEncode(container);
+  for (const std::string& arg : command) path += "&command=" + PercentEncode(arg);
+  auto conn = std::make_unique<Connection>(access_, e);
+  QUADER_RETURN_IF_ERROR(conn->Open());
+  auto req = MakeRequest(access_, e, "GET", path, std::nullopt);
+  const std::string host = std::string(req[http::field::host]);
+  if (auto* tls = conn->tls()) {
+    auto t = std::make_unique<ExecTerminal<beast::ssl_stream<beast::tcp_stream>>>(std::move(conn), *tls);
+    QUADER_RETURN_IF_ERROR(t->Start(req, host, path, rows, cols));
+    return std::unique_ptr<Terminal>(std::move(t));
+  }
+  beast::tcp_stream* plain = conn->plain();
+  auto t = std::make_unique<ExecTerminal<beast::tcp_stream>>(std::move(conn), *plain);
+  QUADER_RETURN_IF_ERROR(t->Start(req, host, path, rows, cols));
+  return std::unique_ptr<Terminal>(std::move(t));
 }
 
 Status ApiClient::Logs(const std::string& pod, bool follow, const std::function<bool(std::string_view)>& sink) const {

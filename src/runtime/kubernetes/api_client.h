@@ -10,14 +10,17 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/documents.h"
 #include "core/status.h"
 #include "runtime/kubernetes/kubeconfig.h"
+#include "runtime/runtime.h"
 
 namespace quader::runtime::kubernetes {
 
@@ -97,6 +100,14 @@ class ApiClient {
   // A pod's log (`follow`: until the container ends or `sink` returns false).
   [[nodiscard]] Status Logs(const std::string& pod, bool follow,
                             const std::function<bool(std::string_view)>& sink) const;
+
+  // `command` in a running pod's container on a terminal: pods/exec over a
+  // WebSocket (v4.channel.k8s.io: stdin on channel 0, output on 1 and 2, the
+  // exit status on 3, resizes on 4), bridged to a local socket pair so the
+  // Terminal reads and writes a descriptor like the other runtimes'.
+  [[nodiscard]] Result<std::unique_ptr<Terminal>> Exec(const std::string& pod, const std::string& container,
+                                                       const std::vector<std::string>& command, int rows,
+                                                       int cols) const;
 
  private:
   ClusterAccess access_;

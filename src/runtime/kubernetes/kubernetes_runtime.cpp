@@ -447,6 +447,22 @@ Status KubernetesRuntime::Logs(const std::string& id, bool follow, const LogSink
   return st;
 }
 
+Result<std::unique_ptr<Terminal>> KubernetesRuntime::OpenTerminal(const std::string& id, const TerminalOptions& options) {
+  QUADER_ASSIGN_OR_RETURN(Id parsed, Resolve(id));
+  QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(parsed.context));
+  std::optional<Json> pod = PodOf(*c, parsed);
+  if (!pod || StringOr(Child(*pod, "status"), "phase", "") != "Running") {
+    return errors::NotFound("running workload", id);
+  }
+  const Json& containers = ArrayOr(Child(*pod, "spec"), "containers");
+  std::string container = containers.empty() ? "" : StringOr(containers.front(), "name", "");
+  std::vector<std::string> argv = options.argv;
+  if (argv.empty()) {
+    argv = {"/bin/sh", "-c", "export TERM=xterm-256color; if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
+  }
+  return c->client->Exec(NameOf(*pod), container, argv, options.rows, options.cols);
+}
+
 Result<WorkloadStats> KubernetesRuntime::Stats(const std::string& id) {
   QUADER_ASSIGN_OR_RETURN(Id parsed, Resolve(id));
   QUADER_ASSIGN_OR_RETURN(Cluster * c, ClusterOf(parsed.context));

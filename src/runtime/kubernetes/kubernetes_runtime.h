@@ -10,7 +10,8 @@
 // Inspect and List answer from that cache (falling back to a GET for a
 // workload created a moment ago), so controllers polling every second cost
 // the API server nothing. Logs are followed through the API; Stats read the
-// metrics API (metrics.k8s.io); Exec is not supported (kUnavailable).
+// metrics API (metrics.k8s.io); terminals through pods/exec; Exec (health
+// probes) is not supported (kUnavailable).
 //
 // Workload ids: "pod/NAME" or "deployment/NAME", prefixed "CONTEXT:" when the
 // spec named a cluster; the bare NAME works too (its shape is looked up).
@@ -88,6 +89,8 @@ class KubernetesRuntime : public Runtime, public ClusterObjects {
   Result<std::vector<WorkloadStatus>> List(const std::map<std::string, std::string>& selector) override;
   Status Logs(const std::string& id, bool follow, const LogSink& sink) override;
   Result<WorkloadStats> Stats(const std::string& id) override;
+  // pods/exec of the workload's pod, on a terminal (ApiClient::Exec).
+  Result<std::unique_ptr<Terminal>> OpenTerminal(const std::string& id, const TerminalOptions& options) override;
 
   ClusterObjects* cluster_objects() override { return this; }
   std::string Namespace(const std::string& context) override;
