@@ -134,36 +134,46 @@ void FillRequest(http::request<http::string_body>&& raw, Request* req) {
 // A WebSocket bridged to a Duplex's descriptor, on one thread and its own
 // io_context: reads from the descriptor are sent as binary messages (the next
 // read waits for the send: a client that reads slowly slows the command, not
-// the server's memory); binary messages are written to the descriptor, text
-// messages go to Duplex::control. It ends when the descriptor ends (the close
-// frame says Duplex::finish's reason), when the client closes or stops
-// answering pings, or when the server stops.
+// the server's memory; one that takes nothing for the stream write timeout is
+// dropped); binary messages are queued for the descriptor (at most
+// kMaxInput waiting: a command that reads no input cannot make the server
+// hold more) while the next message is already being read, so a client that
+// leaves is seen at once; text messages go to Duplex::control. It ends when
+// the descriptor ends (the close frame says Duplex::finish's reason), when
+// the client closes, leaves or stops answering pings, or when the server
+// stops; an end that the client does not complete within kCloseGrace is made
+// by closing the connection.
 class WebSocketBridge : public std::enable_shared_from_this<WebSocketBridge> {
  public:
   WebSocketBridge(asio::io_context& ioc, int socket_fd, bool v6, std::shared_ptr<Duplex> duplex,
                   HttpServer::Impl& server)
-      : ioc_(ioc), ws_(ioc), pty_(ioc), stop_check_(ioc), duplex_(std::move(duplex)), server_(server) {
+      : ioc_(ioc), ws_(ioc), pty_(ioc), duplex_(std::move(duplex)), server_(server) {
     beast::error_code ec;
     ws_.next_layer().socket().assign(v6 ? tcp::v6() : tcp::v4(), socket_fd, ec);
     pty_.assign(dup(duplex_->fd), ec);
   }
 
-  // Accepts the upgrade of `req`, bridges until the end; returns why it ended.
-  std::string Run(const Request& req) {
-    http::request<http::empty_body> up{http::verb::get, req.target, 11};
-    for (const auto& [name, value] : req.headers) up.set(name, value);
+  // Accepts the upgrade of `req` (with `early`: what the client sent after
+  // it before the server read on), bridges until the end; returns why it ended.
+  std::string Run(const Request& req, const std::string& early) {
+    // The request again, as it came, so Beast keeps what followed it.
+    std::string wire = "GET " + req.target + " HTTP/1.1\r\n";
+    for (const auto& [name, value] : req.headers) wire += name + ": " + value + "\r\n";
+    wire += "\r\n" + early;
     beast::error_code ec;
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "quader"); }));
     ws_.read_message_max(kMaxMessage);
     ws_.binary(true);
-    ws_.accept(up, ec);
+    ws_.accept(asio::buffer(wire), ec);
     if (ec) return "handshake failed: " + ec.message();
     ReadClient();
     ReadPty();
-    CheckStop();
-    ioc_.run();
+    while (!ioc_.stopped() && !aborted_) {
+      ioc_.run_for(std::chrono::milliseconds(500));
+      Tick();
+    }
     duplex_.reset();  // ends the command if it still runs
     return why_;
   }
@@ -172,15 +182,51 @@ class WebSocketBridge : public std::enable_shared_from_this<WebSocketBridge> {
   size_t bytes_out() const { return bytes_out_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
   static constexpr size_t kMaxMessage = 1 << 20;
+  static constexpr size_t kMaxInput = 1 << 20;
+  static constexpr std::chrono::seconds kCloseGrace{3};
 
-  void End(const std::string& why) {
+  // The end, with a close frame saying `why` when nothing else is being
+  // sent; the connection is closed if the client does not answer in time.
+  void End(const std::string& why, websocket::close_code code = websocket::close_code::normal) {
     if (ended_) return;
     ended_ = true;
     why_ = why;
+    close_by_ = Clock::now() + kCloseGrace;
     beast::error_code ec;
     pty_.cancel(ec);
-    stop_check_.cancel();
+    if (!writing_) {
+      writing_ = true;
+      ws_.async_close(websocket::close_reason(code, why.substr(0, 120)), [](beast::error_code) {});
+    }
+  }
+
+  // The end, at once: the connection closes (what was pending fails) and
+  // the io_context stops (Beast's idle timer would otherwise keep it for
+  // minutes); what is left pending is dropped with it.
+  void Abort(const std::string& why) {
+    if (!ended_) {
+      ended_ = true;
+      why_ = why;
+    }
+    aborted_ = true;
+    beast::error_code ec;
+    pty_.cancel(ec);
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+    ioc_.stop();
+  }
+
+  // Between rounds of the io_context: the server stopping, a client that
+  // takes nothing, an end the client does not complete.
+  void Tick() {
+    const auto now = Clock::now();
+    if (!ended_ && server_.Stopping()) End("the server is stopping", websocket::close_code::going_away);
+    if (writing_ && !ended_ && now - write_started_ > server_.options_.stream_write_timeout) {
+      Abort("the client took no output for " + std::to_string(server_.options_.stream_write_timeout.count()) + " s");
+    }
+    if (ended_ && now > close_by_) Abort(why_);
   }
 
   void ReadPty() {
@@ -188,16 +234,16 @@ class WebSocketBridge : public std::enable_shared_from_this<WebSocketBridge> {
       if (self->ended_) return;
       if (ec) {
         // EOF or EIO: the command and all it started on the terminal have gone.
-        std::string reason = self->duplex_->finish ? self->duplex_->finish() : "ended";
-        self->End(reason);
-        self->ws_.async_close(websocket::close_reason(websocket::close_code::normal, reason.substr(0, 120)),
-                              [self](beast::error_code) {});
+        self->End(self->duplex_->finish ? self->duplex_->finish() : "ended");
         return;
       }
       self->bytes_out_ += n;
+      self->writing_ = true;
+      self->write_started_ = Clock::now();
       self->ws_.async_write(asio::buffer(self->out_.data(), n), [self](beast::error_code ec, size_t) {
-        if (ec) return self->End("the client went away");
-        self->ReadPty();
+        self->writing_ = false;
+        if (ec) return self->Abort("the client went away");
+        if (!self->ended_) self->ReadPty();
       });
     });
   }
@@ -205,43 +251,52 @@ class WebSocketBridge : public std::enable_shared_from_this<WebSocketBridge> {
   void ReadClient() {
     in_.clear();
     ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->End(ec == websocket::error::closed ? "closed by the client" : "the client: " + ec.message());
+      if (ec) {
+        return self->Abort(ec == websocket::error::closed ? "closed by the client" : "the client: " + ec.message());
+      }
       if (!self->ws_.got_binary()) {
         std::string text = beast::buffers_to_string(self->in_.data());
         if (self->duplex_->control) self->duplex_->control(text);
         return self->ReadClient();
       }
       self->bytes_in_ += self->in_.size();
-      asio::async_write(self->pty_, self->in_.data(), [self](beast::error_code ec, size_t) {
-        if (ec) return;  // the command has gone: ReadPty ends the bridge
-        self->ReadClient();
-      });
+      self->input_ += beast::buffers_to_string(self->in_.data());
+      if (self->input_.size() > kMaxInput) {
+        return self->Abort("the command reads no input (1 MiB of it waiting)");
+      }
+      self->WriteInput();
+      self->ReadClient();
     });
   }
 
-  void CheckStop() {
-    stop_check_.expires_after(std::chrono::milliseconds(500));
-    stop_check_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->ended_) return;
-      if (self->server_.Stopping()) {
-        self->End("the server is stopping");
-        self->ws_.async_close(websocket::close_reason(websocket::close_code::going_away, "the server is stopping"),
-                              [self](beast::error_code) {});
-        return;
-      }
-      self->CheckStop();
+  // Hands the queued input to the command, a piece at a time.
+  void WriteInput() {
+    if (feeding_ || input_.empty() || ended_) return;
+    feeding_ = true;
+    fed_ = std::move(input_);
+    input_.clear();
+    asio::async_write(pty_, asio::buffer(fed_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->feeding_ = false;
+      if (ec) return;  // the command has gone: ReadPty ends the bridge
+      self->WriteInput();
     });
   }
 
   asio::io_context& ioc_;
   websocket::stream<beast::tcp_stream> ws_;
   asio::posix::stream_descriptor pty_;
-  asio::steady_timer stop_check_;
   std::shared_ptr<Duplex> duplex_;
   HttpServer::Impl& server_;
   std::array<char, 16 * 1024> out_{};
   beast::flat_buffer in_;
+  std::string input_;  // from the client, for the command
+  std::string fed_;    // being written to the command
+  bool feeding_ = false;
+  bool writing_ = false;  // a message (or the close) is being sent
+  Clock::time_point write_started_;
   bool ended_ = false;
+  bool aborted_ = false;
+  Clock::time_point close_by_;
   std::string why_ = "ended";
   size_t bytes_in_ = 0, bytes_out_ = 0;
 };
@@ -385,9 +440,12 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool v6 = stream_.socket().local_endpoint(ec).address().is_v6();
     int fd = stream_.socket().release(ec);
     if (ec) return;
+    // What the client sent after the request (a first message in the same
+    // packet) is in the connection's buffer: the bridge gets it too.
+    const std::string early = beast::buffers_to_string(buffer_.data());
     asio::io_context ioc;
     auto bridge = std::make_shared<WebSocketBridge>(ioc, fd, v6, std::move(duplex), server_);
-    std::string why = bridge->Run(req);
+    std::string why = bridge->Run(req, early);
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     server_.metrics_.ObserveRequest(req.method, route, 101, seconds);
     server_.LogAccess(fmt::format("[http] {} \"{} {}\" 101 {}B in, {}B out {:.2f}s user={} (websocket: {})", remote_,

@@ -47,8 +47,8 @@ namespace {
 // send this server's address.
 bool SameOrigin(const Request& req) {
   const std::string& origin = req.Header("origin");
+  if (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) return false;
   size_t scheme = origin.find("://");
-  if (scheme == std::string::npos) return false;
   const std::string host = origin.substr(scheme + 3);
   return !host.empty() && host == req.Header("host");
 }

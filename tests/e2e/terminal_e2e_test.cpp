@@ -5,6 +5,10 @@
 // as, plain GETs, a page of another site carrying the user's cookie, a task
 // that has ended, and a server that stops.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -258,11 +262,124 @@ TEST_F(TerminalE2ETest, AnIdleDebugRunWaitsForATerminal) {
   }
 }
 
+// Found by an outsider's attack: a task that leaves its process group
+// (setsid) still has a terminal, at once; a user's terminals are counted
+// before any command starts; terminal commands get the per-user process
+// limit; a first message in the same packet as the upgrade is kept.
+TEST_F(TerminalE2ETest, TerminalsHoldUpAgainstTheirUsers) {
+  Call("POST", "/api/v1/apply", R"(
+kind: JobTemplate
+name: escaper
+project: team
+image: quader/base:bookworm
+command: ["sh", "-c", "setsid sleep 300 & exec sleep 300"]
+---
+kind: Pipeline
+name: escapes
+project: team
+tasks:
+  - {name: away, template: escaper}
+)", 200, "alice");
+  Json run = Call("POST", "/api/v1/pipelines/escapes/run?project=team", "{}", 201, "alice");
+  const std::string id = std::to_string(run.value("id", int64_t{0}));
+  auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  while (steady_clock::now() < deadline &&
+         Call("GET", "/api/v1/runs/" + id, "", 200, "alice")["tasks"][0].value("state", "") != "running") {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  std::this_thread::sleep_for(milliseconds(2500));  // past its start's grace
+  auto start = steady_clock::now();
+  auto t = cli::TerminalSession::Open(server_->api() + "/api/v1/runs/" + id + "/tasks/away/terminal?command=" +
+                                          cli::EscapeComponent(R"j(["sh", "-c", "grep 'Max processes' /proc/self/limits"])j"),
+                                      tokens_["alice"]);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(1)) << "no wait for a task that started long ago";
+  std::string out = ReadToEnd(**t);
+  EXPECT_NE(out.find("16384"), std::string::npos) << "the per-user process limit: " << out;
+  server_->Call("POST", "/api/v1/runs/" + id + "/stop", "{}", tokens_["alice"]);
+
+  // At most 8 terminals a user, counted before their commands start.
+  std::vector<std::unique_ptr<cli::TerminalSession>> open;
+  for (int i = 0; i < 8; ++i) {
+    auto more = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
+    ASSERT_TRUE(more.ok()) << i << ": " << more.status().ToString();
+    open.push_back(std::move(more).value());
+  }
+  auto ninth = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
+  ASSERT_FALSE(ninth.ok());
+  EXPECT_EQ(ninth.status().code(), Code::kUnavailable) << ninth.status().ToString();
+  EXPECT_NE(ninth.status().message().find("terminals"), std::string::npos) << ninth.status().ToString();
+  // The admin is someone else: not held back by alice's.
+  auto other = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22true%22%5D"), tokens_["admin"]);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  // A client that leaves without a close frame frees its slot at once.
+  open.back()->Close();
+  open.pop_back();
+  bool reopened = false;
+  for (int i = 0; i < 30 && !reopened; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    auto again = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
+    if (again.ok()) {
+      reopened = true;
+      open.push_back(std::move(again).value());
+    }
+  }
+  EXPECT_TRUE(reopened) << "the slot of a client that left was not given back within 3 s";
+  open.clear();
+  // Their slots come back as their bridges end.
+  bool freed = false;
+  for (int i = 0; i < 30 && !freed; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    std::vector<std::unique_ptr<cli::TerminalSession>> again;
+    freed = true;
+    for (int k = 0; k < 8 && freed; ++k) {
+      auto t8 = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22sleep%22%2C%2230%22%5D"), tokens_["alice"]);
+      freed = t8.ok();
+      if (freed) again.push_back(std::move(t8).value());
+    }
+  }
+  EXPECT_TRUE(freed) << "closed terminals' slots came back";
+
+  // A first message sent with the upgrade request, in one packet.
+  std::string host = server_->api().substr(std::string("http://").size());
+  const std::string line = "echo early-$((5*5)); exit\n";
+  std::string frame = {static_cast<char>(0x82), static_cast<char>(0x80 | line.size()), 1, 2, 3, 4};
+  for (size_t i = 0; i < line.size(); ++i) frame += static_cast<char>(line[i] ^ (1 + i % 4));
+  std::string wire = "GET /api/v1/runs/" + run_ + "/tasks/nap/terminal HTTP/1.1\r\nHost: " + host +
+                     "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer " + tokens_["alice"] +
+                     "\r\n\r\n" + frame;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(host.substr(host.rfind(':') + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::send(fd, wire.data(), wire.size(), 0), static_cast<ssize_t>(wire.size()));
+  std::string got;
+  for (auto until = steady_clock::now() + std::chrono::seconds(20);
+       got.find("early-25") == std::string::npos && steady_clock::now() < until;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) != 1) continue;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_NE(got.find("early-25"), std::string::npos) << got;
+}
+
 TEST_F(TerminalE2ETest, AServerThatStopsClosesItsTerminals) {
   auto t = cli::TerminalSession::Open(TerminalUrl(), tokens_["alice"]);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_TRUE((*t)->Send("echo ready-$((2+3))\n").ok());
   ReadUntil(**t, {"ready-5"});
+  // A client that reads nothing of a flood, and keeps its connection open,
+  // does not hold the server up either.
+  auto flood = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22yes%22%5D"), tokens_["alice"]);
+  ASSERT_TRUE(flood.ok()) << flood.status().ToString();
+  std::this_thread::sleep_for(milliseconds(500));
   auto start = steady_clock::now();
   std::thread stopper([&] { server_->Stop(); });
   ReadToEnd(**t);

@@ -1,6 +1,9 @@
 #include "api/handlers/terminal_reply.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace quader::api {
@@ -9,6 +12,30 @@ namespace {
 
 constexpr size_t kMaxCommandBytes = 16 * 1024;
 constexpr size_t kMaxCommandArgs = 256;
+// Terminals one user may have open at once, counted before any command
+// starts (the HTTP server's stream limits count them only once bridged).
+constexpr int kMaxTerminalsPerUser = 8;
+
+// One of a user's terminal slots, given back when the terminal ends.
+class TerminalSlot {
+ public:
+  static std::shared_ptr<TerminalSlot> Take(const std::string& user) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (open_[user] >= kMaxTerminalsPerUser) return nullptr;
+    open_[user]++;
+    return std::shared_ptr<TerminalSlot>(new TerminalSlot(user));
+  }
+  ~TerminalSlot() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--open_[user_] <= 0) open_.erase(user_);
+  }
+
+ private:
+  explicit TerminalSlot(std::string user) : user_(std::move(user)) {}
+  const std::string user_;
+  static inline std::mutex mu_;
+  static inline std::map<std::string, int> open_;  // guarded by mu_
+};
 
 Result<int> SizeParam(const Request& req, const char* name, int fallback) {
   auto it = req.query.find(name);
@@ -64,6 +91,11 @@ Response TerminalReply(const Request& req, const TerminalOpener& open) {
   }
   auto options = TerminalParams(req);
   if (!options.ok()) return ErrorReply(options.status());
+  std::shared_ptr<TerminalSlot> slot = TerminalSlot::Take(req.principal ? req.principal->username : "-");
+  if (!slot) {
+    return ErrorReply(errors::Unavailable("too many open terminals: at most " + std::to_string(kMaxTerminalsPerUser) +
+                                          " per user; close one and try again"));
+  }
   auto opened = open(*options);
   if (!opened.ok()) return ErrorReply(opened.status());
   std::shared_ptr<runtime::Terminal> terminal = std::move(opened).value();
@@ -81,7 +113,7 @@ Response TerminalReply(const Request& req, const TerminalOpener& open) {
       (void)terminal->Resize(static_cast<int>(size("rows")), static_cast<int>(size("cols")));
     }
   };
-  duplex->finish = [terminal] {
+  duplex->finish = [terminal, slot] {
     std::optional<int> code = terminal->Finish();
     return code ? "exit " + std::to_string(*code) : std::string("exit ?");
   };

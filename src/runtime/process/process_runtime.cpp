@@ -1118,33 +1118,46 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     QUADER_ASSIGN_OR_RETURN(rec, LoadFresh(id));
   }
   if (rec.ended) return errors::NotFound("running workload", id);
-  // The innermost member of the workload's group: under bubblewrap, the
-  // command itself (a member in the sandbox's mount namespace none of whose
-  // children is; bubblewrap's own processes there have not the command's
-  // working directory). Only a process that runs the command, not bubblewrap,
+  // The innermost member of the workload: under bubblewrap, the command
+  // itself (a member in the sandbox's mount namespace none of whose children
+  // is; bubblewrap's own processes there have not the command's working
+  // directory). Members are the cgroup's processes where there is one (a
+  // process that left the group with setsid is still in it), else the
+  // process group's. Only a process that runs the command, not bubblewrap,
   // is in a finished sandbox: until bubblewrap has executed the command, its
   // processes in the new namespaces may still see the host's root. So a
-  // sandboxed workload that is still starting is waited for (briefly), and
-  // never entered through bubblewrap's processes or run outside its sandbox.
+  // sandboxed workload that has just started is waited for (briefly: only
+  // within its start's grace), and is never entered through bubblewrap's
+  // processes, nor anything run outside its sandbox.
   const std::string own_ns = ReadLink("/proc/self/ns/mnt");
   std::error_code ec;
   const std::string bwrap_exe = bwrap_.empty() ? "" : fs::weakly_canonical(bwrap_, ec).string();
+  const Cgroup cg(rec.cgroup);
+  auto in_sandbox = [&](int pid) {
+    const std::string proc = "/proc/" + std::to_string(pid);
+    return ReadLink(proc + "/ns/mnt") != own_ns && (bwrap_exe.empty() || ReadLink(proc + "/exe") != bwrap_exe);
+  };
   auto find_target = [&]() -> int {
-    std::vector<ProcStat> inside;
-    for (const ProcStat& s : GroupMembers(rec.pid)) {
-      const std::string proc = "/proc/" + std::to_string(s.pid);
-      if (ReadLink(proc + "/ns/mnt") != own_ns && (bwrap_exe.empty() || ReadLink(proc + "/exe") != bwrap_exe)) {
-        inside.push_back(s);
+    std::vector<ProcStat> members;
+    if (!cg.empty()) {
+      for (int pid : cg.Pids()) {
+        if (std::optional<ProcStat> st = ReadProcStat(pid)) members.push_back(*st);
       }
+    } else {
+      members = GroupMembers(rec.pid);
     }
-    for (const ProcStat& s : inside) {
-      bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == s.pid; });
-      if (!parent) return s.pid;
+    std::vector<ProcStat> inside;
+    for (const ProcStat& st : members) {
+      if (in_sandbox(st.pid)) inside.push_back(st);
+    }
+    for (const ProcStat& st : inside) {
+      bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == st.pid; });
+      if (!parent) return st.pid;
     }
     return 0;
   };
   int target = find_target();
-  for (auto until = steady_clock::now() + kStartGrace; rec.sandboxed && target == 0 && steady_clock::now() < until;) {
+  while (rec.sandboxed && target == 0 && NowMs() - rec.started_at_ms < kStartGrace.count()) {
     std::this_thread::sleep_for(kPollInterval);
     target = find_target();
   }
@@ -1153,11 +1166,24 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
                                "or ending); try again");
   }
   if (target == 0) target = rec.pid;
+  // Pinned: a pidfd of the target now, checked again once everything of it
+  // is open below, so a number reused by another process meanwhile (another
+  // user's sandbox, the host) is never what a command enters.
+  const int pinned = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
+  if (pinned < 0) return errors::Unavailable("workload \"" + id + "\" is ending; try again");
+  if (rec.sandboxed && !in_sandbox(target)) {
+    close(pinned);
+    return errors::Unavailable("workload \"" + id + "\" is ending; try again");
+  }
   Entry entry;
   SpawnRequest& req = entry.req;
   req.log_path = "/dev/null";
   bool other_ns = ReadLink("/proc/" + std::to_string(target) + "/ns/mnt") != own_ns;
   std::vector<int>& opened = entry.opened;  // closed once the command runs
+  if (rec.sandboxed && !other_ns) {
+    close(pinned);
+    return errors::Unavailable("workload \"" + id + "\" is ending; try again");
+  }
   if (rec.uid >= 0 && other_ns) {
     // Isolated: enter the sandbox's namespaces as its uid, in its cgroup.
     // bwrap nests the workload's user namespace in the one that owns the
@@ -1187,6 +1213,7 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     int cwd = open_dir("/proc/" + std::to_string(target) + "/cwd", O_PATH | O_DIRECTORY);
     if (user < 0 || ipc < 0 || uts < 0 || mnt < 0 || pidns < 0 || root < 0 || cwd < 0) {
       for (int fd : opened) close(fd);
+      close(pinned);
       return errors::NotFound("running workload", id);
     }
     using K = EnterStep::Kind;
@@ -1196,11 +1223,17 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     req.enter.push_back({K::kChdir, cwd});
     req.uid = rec.uid;
     req.gid = rec.gid;
-    req.cgroup_procs = Cgroup(rec.cgroup).ProcsFiles();
+    req.max_processes = options_.max_user_processes;
+    req.cgroup_procs = cg.ProcsFiles();
     req.env = {"PATH=" + std::string(kDefaultPath)};
     req.argv = {"/bin/sh", "-c", "\"$@\"", "sh", "/usr/bin/env", "-i"};
     for (const std::string& e : EnvironOf(target)) req.argv.push_back(e);
     req.argv.insert(req.argv.end(), extra_env.begin(), extra_env.end());
+    // env takes words with '=' for variables until the command: a command
+    // whose name has one is run through a shell's exec, not taken for one.
+    if (argv.front().find('=') != std::string::npos) {
+      req.argv.insert(req.argv.end(), {"/bin/sh", "-c", "exec \"$@\"", "sh"});
+    }
     req.argv.insert(req.argv.end(), argv.begin(), argv.end());
   } else if (other_ns) {
     req.env = EnvironOf(target);
@@ -1213,6 +1246,12 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     req.argv = argv;
     std::string cwd = ReadLink("/proc/" + std::to_string(target) + "/cwd");
     if (!cwd.empty() && fs::is_directory(cwd)) req.cwd = cwd;
+  }
+  const bool alive = syscall(SYS_pidfd_send_signal, pinned, 0, nullptr, 0) == 0;
+  close(pinned);
+  if (!alive) {
+    for (int fd : opened) close(fd);
+    return errors::Unavailable("workload \"" + id + "\" is ending; try again");
   }
   return entry;
 }
