@@ -52,6 +52,10 @@ struct Duplex {
   int fd = -1;
   std::function<void(std::string_view text)> control;
   std::function<std::string()> finish;
+  // When set, called by the server once the stream is within its limits and
+  // before the upgrade is answered: it starts what the bridge carries and
+  // fills the fields above; an error is answered instead of the upgrade.
+  std::function<Status(Duplex&)> open;
 };
 
 struct Response {

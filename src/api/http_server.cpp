@@ -425,7 +425,16 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     std::thread([self = shared_from_this(), duplex = std::move(res.duplex), req, route, start, user]() mutable {
-      self->Bridge(std::move(duplex), *req, route, start);
+      // What the bridge carries starts only now, within the limits.
+      Status opened = duplex->open ? duplex->open(*duplex) : Status::Ok();
+      if (opened.ok()) {
+        self->Bridge(std::move(duplex), *req, route, start);
+      } else {
+        duplex.reset();
+        asio::post(self->stream_.get_executor(), [self, req, start, route, opened, user]() mutable {
+          self->Reply(ErrorReply(opened), req->method, req->target, route, false, start, user);
+        });
+      }
       HttpServer::Impl& server = self->server_;
       self.reset();
       server.ReleaseStream(user);
@@ -493,6 +502,9 @@ class Session : public std::enable_shared_from_this<Session> {
     bool alive = !ec;
     if (alive) {
       res.stream([&](std::string_view chunk) {
+        // A stopping server ends its streams (followed logs send an empty
+        // piece about once a second, so a quiet one ends too).
+        if (alive && server_.Stopping()) alive = false;
         if (!alive) return false;
         if (chunk.empty()) {
           // Nothing to send: is the client still there? (A stream of a quiet

@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -368,6 +370,47 @@ tasks:
   }
   ::close(fd);
   EXPECT_NE(got.find("early-25"), std::string::npos) << got;
+
+  // A user's streams full of followed logs: a terminal is refused, and its
+  // command never starts.
+  std::vector<std::thread> followers;
+  std::atomic<bool> release{false};
+  std::atomic<int> following{0};
+  for (int i = 0; i < 16; ++i) {
+    followers.emplace_back([&] {
+      // Again until it is in (the terminals above may still be giving their streams back).
+      for (int attempt = 0; attempt < 50 && !release.load(); ++attempt) {
+        bool in = false;
+        auto r = cli::HttpStreamRequest("GET", server_->api() + "/api/v1/runs/" + run_ + "/tasks/nap/logs?follow=1",
+                                        {{"Authorization", "Bearer " + tokens_["alice"]}},
+                                        [&](std::string_view) {
+                                          if (!in) following++;
+                                          in = true;
+                                          return !release.load();
+                                        }, 60);
+        if (in) return;
+        std::this_thread::sleep_for(milliseconds(100));
+      }
+    });
+  }
+  for (int i = 0; i < 100 && following.load() < 16; ++i) std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_EQ(following.load(), 16) << "16 followed logs open";
+  auto refused = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22sleep%22%2C%22777%22%5D"), tokens_["alice"]);
+  EXPECT_FALSE(refused.ok());
+  if (!refused.ok()) EXPECT_EQ(refused.status().code(), Code::kUnavailable) << refused.status().ToString();
+  std::this_thread::sleep_for(milliseconds(300));
+  int sleepers = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd == std::string("sleep\0777\0", 10)) sleepers++;
+  }
+  EXPECT_EQ(sleepers, 0) << "a refused terminal started its command";
+  // The followed logs end with their task.
+  release = true;
+  Call("POST", "/api/v1/runs/" + run_ + "/stop", "{}", 200, "alice");
+  for (auto& f : followers) f.join();
 }
 
 TEST_F(TerminalE2ETest, AServerThatStopsClosesItsTerminals) {
@@ -379,11 +422,18 @@ TEST_F(TerminalE2ETest, AServerThatStopsClosesItsTerminals) {
   // does not hold the server up either.
   auto flood = cli::TerminalSession::Open(TerminalUrl("?command=%5B%22yes%22%5D"), tokens_["alice"]);
   ASSERT_TRUE(flood.ok()) << flood.status().ToString();
+  // Nor is it held by a followed log of a quiet task.
+  std::thread follower([&] {
+    (void)cli::HttpStreamRequest("GET", server_->api() + "/api/v1/runs/" + run_ + "/tasks/nap/logs?follow=1",
+                                 {{"Authorization", "Bearer " + tokens_["alice"]}},
+                                 [](std::string_view) { return true; }, 60);
+  });
   std::this_thread::sleep_for(milliseconds(500));
   auto start = steady_clock::now();
   std::thread stopper([&] { server_->Stop(); });
   ReadToEnd(**t);
   stopper.join();
+  follower.join();
   EXPECT_LT(steady_clock::now() - start, std::chrono::seconds(15));
   EXPECT_EQ(server_->exit_code(), 0) << server_->Output();
   EXPECT_EQ((*t)->close_reason(), "the server is stopping");

@@ -330,6 +330,21 @@ command: ["sh", "-c", "echo \\"attempt of $KFJ_TASK_NAME\\"; [ \\"$KFJ_TASK_NAME
       await page.keyboard.press('Enter');
       await page.locator('[data-testid="terminal-state"][data-state="closed"]').waitFor();
       assert.equal(await page.getByTestId('terminal-reason').textContent(), 'exit 5');
+      await page.locator('.ant-drawer-close').click();
+      await page.getByTestId('terminal').waitFor({ state: 'detached' });
+
+      // Save as image: a build that commits the task's workload. This server runs
+      // the process runtime, which has no engine to commit with: the build says so.
+      const task = (await call('GET', `/runs/${run.id}?task=nap`)).tasks[0];
+      await page.getByTestId('task-save-image').click();
+      assert.equal(await page.getByTestId('new-build-commit').inputValue(), task.workload);
+      await page.getByTestId('new-build-image').fill('team/debugged:1');
+      await page.getByTestId('new-build-submit').click();
+      await page.waitForURL(/\/images\/builds\/\d+$/);
+      const build = await call('GET', `/image-builds/${new URL(page.url()).pathname.split('/').pop()}`);
+      assert.equal(build.commit, task.workload);
+      await page.locator('[data-testid="build-state"][data-state="failed"]').waitFor({ timeout: TASK_TIMEOUT });
+      assert.match(await page.getByTestId('build-reason').textContent(), /no container engine/);
     } finally {
       await call('POST', `/runs/${run.id}/stop`, {});
     }

@@ -255,7 +255,7 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                if (!st.ok()) return ErrorReply(st);
                if (!ctx.notebooks) return ErrorReply(errors::Unavailable("notebooks are not run by this server"));
                notebook::NotebookController* notebooks = ctx.notebooks;
-               return TerminalReply(req, [&](const runtime::TerminalOptions& o) { return notebooks->OpenTerminal(id, o); });
+               return TerminalReply(req, [notebooks, id](const runtime::TerminalOptions& o) { return notebooks->OpenTerminal(id, o); });
              },
              {"A terminal in the notebook's server: a WebSocket (docs/api.md \"Terminals\")", "notebooks", "", ""});
   router.Add("GET", base + "/{id}/logs", Access::kSignedIn,

@@ -773,7 +773,7 @@ Response TaskTerminal(HandlerContext& ctx, Request& req) {
   if (!st.ok()) return ErrorReply(st);
   if (!ctx.runs) return ErrorReply(errors::Unavailable("runs are not executed by this server"));
   pipeline::RunController* runs = ctx.runs;
-  return TerminalReply(req, [&](const runtime::TerminalOptions& o) { return runs->OpenTerminal(id, task, o); });
+  return TerminalReply(req, [runs, id, task](const runtime::TerminalOptions& o) { return runs->OpenTerminal(id, task, o); });
 }
 
 // A task's /outputs: the listing, or (`file`) one file of it.

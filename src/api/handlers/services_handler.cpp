@@ -389,7 +389,7 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                if (!replica.ok()) return ErrorReply(replica.status());
                const int index = *replica;
                serving::ServiceController* services = ctx.services;
-               return TerminalReply(req, [&](const runtime::TerminalOptions& o) {
+               return TerminalReply(req, [services, id, index](const runtime::TerminalOptions& o) {
                  return services->OpenTerminal(id, index, o);
                });
              },

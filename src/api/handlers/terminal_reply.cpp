@@ -96,26 +96,31 @@ Response TerminalReply(const Request& req, const TerminalOpener& open) {
     return ErrorReply(errors::Unavailable("too many open terminals: at most " + std::to_string(kMaxTerminalsPerUser) +
                                           " per user; close one and try again"));
   }
-  auto opened = open(*options);
-  if (!opened.ok()) return ErrorReply(opened.status());
-  std::shared_ptr<runtime::Terminal> terminal = std::move(opened).value();
+  // The command starts only once the server has a stream for it (its limits
+  // are per user and in all): nothing runs for a request that is refused.
   auto duplex = std::make_shared<Duplex>();
-  duplex->fd = terminal->fd();
-  duplex->control = [terminal](std::string_view text) {
-    Json msg = Json::parse(text, nullptr, false);
-    if (!msg.is_object() || !msg.contains("resize") || !msg["resize"].is_object()) return;
-    const Json& r = msg["resize"];
-    auto size = [&](const char* name) {
-      auto it = r.find(name);
-      return it != r.end() && it->is_number_integer() ? std::clamp<int64_t>(it->get<int64_t>(), 0, 1000) : 0;
+  duplex->open = [open, options = *options, slot](Duplex& d) -> Status {
+    auto opened = open(options);
+    if (!opened.ok()) return opened.status();
+    std::shared_ptr<runtime::Terminal> terminal = std::move(opened).value();
+    d.fd = terminal->fd();
+    d.control = [terminal](std::string_view text) {
+      Json msg = Json::parse(text, nullptr, false);
+      if (!msg.is_object() || !msg.contains("resize") || !msg["resize"].is_object()) return;
+      const Json& r = msg["resize"];
+      auto size = [&](const char* name) {
+        auto it = r.find(name);
+        return it != r.end() && it->is_number_integer() ? std::clamp<int64_t>(it->get<int64_t>(), 0, 1000) : 0;
+      };
+      if (size("rows") > 0 && size("cols") > 0) {
+        (void)terminal->Resize(static_cast<int>(size("rows")), static_cast<int>(size("cols")));
+      }
     };
-    if (size("rows") > 0 && size("cols") > 0) {
-      (void)terminal->Resize(static_cast<int>(size("rows")), static_cast<int>(size("cols")));
-    }
-  };
-  duplex->finish = [terminal, slot] {
-    std::optional<int> code = terminal->Finish();
-    return code ? "exit " + std::to_string(*code) : std::string("exit ?");
+    d.finish = [terminal, slot] {
+      std::optional<int> code = terminal->Finish();
+      return code ? "exit " + std::to_string(*code) : std::string("exit ?");
+    };
+    return Status::Ok();
   };
   Response res;
   res.status = 101;

@@ -13,6 +13,8 @@
 
 namespace quader::api {
 
+// Called later, on the connection's own thread, once the server has a
+// stream for the terminal: captures by value, never a handler's locals.
 using TerminalOpener =
     std::function<Result<std::unique_ptr<runtime::Terminal>>(const runtime::TerminalOptions& options)>;
 

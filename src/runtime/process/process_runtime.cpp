@@ -41,6 +41,9 @@ constexpr milliseconds kKillWait{5000};  // after SIGKILL, for the kernel to fin
 // A record without a pid is a process still being made for this long (a
 // killed server's child writes its pid within microseconds of its birth).
 constexpr milliseconds kStartGrace{2000};
+// How long after its start an exec waits for a workload's sandbox to be up
+// (bubblewrap takes milliseconds; the wait holds the caller's thread).
+constexpr milliseconds kSandboxGrace{1000};
 constexpr milliseconds kLogPoll{50};
 
 int64_t NowMs() {
@@ -1146,18 +1149,16 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     } else {
       members = GroupMembers(rec.pid);
     }
-    std::vector<ProcStat> inside;
+    // The first to start of those in the sandbox: the command itself, not a
+    // short-lived child of it that may be gone by the time it is entered.
+    const ProcStat* first = nullptr;
     for (const ProcStat& st : members) {
-      if (in_sandbox(st.pid)) inside.push_back(st);
+      if (in_sandbox(st.pid) && (first == nullptr || st.start_ticks < first->start_ticks)) first = &st;
     }
-    for (const ProcStat& st : inside) {
-      bool parent = std::any_of(inside.begin(), inside.end(), [&](const ProcStat& o) { return o.ppid == st.pid; });
-      if (!parent) return st.pid;
-    }
-    return 0;
+    return first ? first->pid : 0;
   };
   int target = find_target();
-  while (rec.sandboxed && target == 0 && NowMs() - rec.started_at_ms < kStartGrace.count()) {
+  while (rec.sandboxed && target == 0 && NowMs() - rec.started_at_ms < kSandboxGrace.count()) {
     std::this_thread::sleep_for(kPollInterval);
     target = find_target();
   }
@@ -1171,7 +1172,9 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
   // user's sandbox, the host) is never what a command enters.
   const int pinned = static_cast<int>(syscall(SYS_pidfd_open, target, 0));
   if (pinned < 0) return errors::Unavailable("workload \"" + id + "\" is ending; try again");
-  if (rec.sandboxed && !in_sandbox(target)) {
+  const std::vector<int> now_in = cg.empty() ? std::vector<int>{} : cg.Pids();
+  if ((rec.sandboxed && !in_sandbox(target)) ||
+      (!cg.empty() && std::find(now_in.begin(), now_in.end(), target) == now_in.end())) {
     close(pinned);
     return errors::Unavailable("workload \"" + id + "\" is ending; try again");
   }
@@ -1214,7 +1217,7 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
     if (user < 0 || ipc < 0 || uts < 0 || mnt < 0 || pidns < 0 || root < 0 || cwd < 0) {
       for (int fd : opened) close(fd);
       close(pinned);
-      return errors::NotFound("running workload", id);
+      return errors::Unavailable("workload \"" + id + "\" is ending; try again");
     }
     using K = EnterStep::Kind;
     req.enter = {{K::kSetns, owner >= 0 ? owner : user}, {K::kSetns, ipc},    {K::kSetns, uts},

@@ -25,7 +25,13 @@ interface NewBuildForm {
  * checked locally only for being a JSON object; everything else is the server's job and
  * its message is shown verbatim.
  */
-export default function NewBuildModal(props: { open: boolean; filterProject: string; onClose: () => void }) {
+export default function NewBuildModal(props: {
+  open: boolean;
+  filterProject: string;
+  onClose: () => void;
+  /** Saving a running workload as an image (a task's "Save as image"): commit it, named. */
+  commit?: { project: string; workload: string; name: string };
+}) {
   const { me } = useAuth();
   const navigate = useNavigate();
   const [form] = Form.useForm<NewBuildForm>();
@@ -111,7 +117,11 @@ export default function NewBuildModal(props: { open: boolean; filterProject: str
         layout="vertical"
         preserve={false}
         data-testid="new-build-form"
-        initialValues={{ project: defaultProject(me, props.filterProject), method: 'dockerfile' }}
+        initialValues={
+          props.commit
+            ? { project: props.commit.project, method: 'commit', commit: props.commit.workload, name: props.commit.name }
+            : { project: defaultProject(me, props.filterProject), method: 'dockerfile' }
+        }
       >
         <Form.Item label="Project" name="project" rules={[{ required: true, message: 'Choose a project' }]}>
           <Select data-testid="new-build-project" options={projectOptions(me)} showSearch optionFilterProp="label" />

@@ -18,7 +18,7 @@ import {
   Tooltip,
   Typography,
 } from 'antd';
-import { CodeOutlined, DeleteOutlined, LoadingOutlined, RedoOutlined, ReloadOutlined, StopOutlined } from '@ant-design/icons';
+import { CodeOutlined, DeleteOutlined, LoadingOutlined, RedoOutlined, ReloadOutlined, SaveOutlined, StopOutlined } from '@ant-design/icons';
 import { applyNodeChanges, Background, Controls, MarkerType, ReactFlow, ReactFlowProvider, type Edge, type NodeChange } from '@xyflow/react';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
@@ -31,6 +31,7 @@ import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from
 import { RunTaskNode, type RunNode } from '../components/TaskNodes';
 import { useLogTools } from '../components/LogTools';
 import { TerminalDrawer } from '../components/WorkloadTerminal';
+import NewBuildModal from '../components/NewBuildModal';
 import { useAuth } from '../auth';
 
 const nodeTypes = { 'run-task': RunTaskNode };
@@ -543,6 +544,7 @@ function TaskView({ run, task, openTerminal = false }: { run: Run; task: TaskRun
   const attempts = task.attempts ?? [];
   const { me } = useAuth();
   const [terminal, setTerminal] = useState(false);
+  const [saving, setSaving] = useState(false);
   // A terminal acts as the user the task runs as (the runner): theirs, or an admin's.
   const mayTerminal = task.state === 'running' && (me?.user.username === run.runner || !!me?.user.admin);
   // ?terminal=1 (a debug run with a shell): the terminal opens once the task runs.
@@ -579,14 +581,29 @@ function TaskView({ run, task, openTerminal = false }: { run: Run; task: TaskRun
       }
       extra={
         task.state === 'running' && (
-          <Tooltip title={mayTerminal ? 'A shell inside the running task' : `Only ${run.runner}, whom it runs as, or an admin`}>
-            <Button size="small" icon={<CodeOutlined />} disabled={!mayTerminal} onClick={() => setTerminal(true)} data-testid="task-terminal">
-              Terminal
-            </Button>
-          </Tooltip>
+          <Space size={4}>
+            <Tooltip title={mayTerminal ? 'A shell inside the running task' : `Only ${run.runner}, whom it runs as, or an admin`}>
+              <Button size="small" icon={<CodeOutlined />} disabled={!mayTerminal} onClick={() => setTerminal(true)} data-testid="task-terminal">
+                Terminal
+              </Button>
+            </Tooltip>
+            <Tooltip title="Save the task's filesystem as it is now as an image (a container engine commits it): what you installed in its terminal">
+              <Button size="small" icon={<SaveOutlined />} disabled={!mayTerminal || !task.workload} onClick={() => setSaving(true)} data-testid="task-save-image">
+                Save as image
+              </Button>
+            </Tooltip>
+          </Space>
         )
       }
     >
+      {saving && (
+        <NewBuildModal
+          open={saving}
+          filterProject={run.project}
+          onClose={() => setSaving(false)}
+          commit={{ project: run.project, workload: task.workload, name: `${task.name}-image`.slice(0, 60) }}
+        />
+      )}
       <TerminalDrawer
         title={`Terminal in ${task.name} of run #${run.id}`}
         path={terminal ? `/runs/${run.id}/tasks/${encodeURIComponent(task.name)}/terminal` : null}
