@@ -560,13 +560,15 @@ class ExecTerminal final : public Terminal {
       : conn_(std::move(conn)), ws_(next), local_(conn_->ioc()) {}
 
   ~ExecTerminal() override {
-    if (user_fd_ >= 0) ::shutdown(user_fd_, SHUT_RDWR);  // the bridge sees the end of input and closes
-    asio::post(conn_->ioc(), [this] { CloseWs(); });
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (!done_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; })) conn_->ioc().stop();
+    if (thread_.joinable()) {
+      if (user_fd_ >= 0) ::shutdown(user_fd_, SHUT_RDWR);  // the bridge sees the end of input and closes
+      asio::post(conn_->ioc(), [this] { CloseWs(); });
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (!done_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; })) conn_->ioc().stop();
+      }
+      thread_.join();
     }
-    if (thread_.joinable()) thread_.join();
     if (user_fd_ >= 0) ::close(user_fd_);
   }
 
