@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <map>
@@ -61,11 +62,9 @@ class HttpServer::Impl {
     streams_by_user_[user]++;
     return true;
   }
-  // Stop() has begun: open bridges close.
-  bool Stopping() {
-    std::lock_guard<std::mutex> lock(streams_mu_);
-    return stopped_streams_;
-  }
+  // Stop() has begun: open streams and bridges end (asked about for every
+  // piece a stream sends, so it takes no lock).
+  bool Stopping() const { return stopping_.load(std::memory_order_relaxed); }
   // The stream's last touch of this object: Stop() may return right after.
   void ReleaseStream(const std::string& user) {
     std::lock_guard<std::mutex> lock(streams_mu_);
@@ -89,6 +88,7 @@ class HttpServer::Impl {
   int streams_ = 0;                                 // guarded by streams_mu_
   std::map<std::string, int> streams_by_user_;      // guarded by streams_mu_
   bool stopped_streams_ = false;                    // guarded by streams_mu_
+  std::atomic<bool> stopping_{false};               // stopped_streams_, readable without the lock
 
  private:
   void Accept();
@@ -671,6 +671,7 @@ void HttpServer::Impl::Stop() {
     // Streams end with their source (a workload, the server's stopping) or their client.
     std::unique_lock<std::mutex> lock(streams_mu_);
     stopped_streams_ = true;
+    stopping_ = true;
     streams_cv_.wait(lock, [this] { return streams_ == 0; });
   }
   ioc_.stop();

@@ -30,6 +30,14 @@ Result<int> Runtime::Exec(const std::string& id, const std::vector<std::string>&
   return errors::Unavailable("the " + kind() + " runtime cannot run commands inside workload \"" + id + "\"");
 }
 
+std::vector<std::string> TerminalOptions::CommandOrShell() const {
+  if (!argv.empty()) return argv;
+  return {"/bin/sh", "-c",
+          "export TERM=\"${TERM:-xterm-256color}\"; if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
+}
+
+int ClampTerminalSize(int n) { return n < 1 ? 1 : n > 1000 ? 1000 : n; }
+
 Result<std::unique_ptr<Terminal>> Runtime::OpenTerminal(const std::string& id, const TerminalOptions&) {
   return errors::Unavailable("the " + kind() + " runtime cannot open a terminal in workload \"" + id + "\"");
 }

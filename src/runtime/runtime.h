@@ -148,7 +148,13 @@ struct TerminalOptions {
   std::vector<std::string> argv;
   int rows = 24;
   int cols = 80;
+  // `argv`, or the shell: bash where the workload has it, else sh (with
+  // TERM=xterm-256color unless the runtime set one).
+  std::vector<std::string> CommandOrShell() const;
 };
+
+// A terminal's rows or columns as runtimes set them: within 1..1000.
+int ClampTerminalSize(int n);
 
 // An interactive command running inside a workload on a terminal: what it
 // writes comes out of fd(), and what is written to fd() is its keyboard.

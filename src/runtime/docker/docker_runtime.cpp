@@ -138,6 +138,25 @@ Status PullImage(const EngineClient& engine, const std::string& image) {
   return error.empty() ? Status::Ok() : errors::Unavailable(error);
 }
 
+// An exec as the engine reports it (GET /exec/{id}/json).
+struct ExecState {
+  bool running = false;
+  int pid = 0;                   // its host pid while it runs
+  std::optional<int> exit_code;  // once it has ended
+};
+
+Result<ExecState> InspectExec(const EngineClient& engine, const std::string& exec_id) {
+  QUADER_ASSIGN_OR_RETURN(Json state, engine.Call("GET", "/exec/" + PercentEncode(exec_id) + "/json"));
+  ExecState e;
+  const Json& running = JsonChild(state, "Running");
+  e.running = !running.is_boolean() || running.get<bool>();
+  const Json& pid = JsonChild(state, "Pid");
+  if (pid.is_number_integer()) e.pid = pid.get<int>();
+  const Json& code = JsonChild(state, "ExitCode");
+  if (!e.running) e.exit_code = code.is_number_integer() ? code.get<int>() : -1;
+  return e;
+}
+
 }  // namespace
 
 Status DockerRuntime::PullMissing(const std::string& image) {
@@ -371,13 +390,9 @@ Result<int> DockerRuntime::Exec(const std::string& id, const std::vector<std::st
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(10);
   for (;;) {
-    auto state = engine_->Call("GET", "/exec/" + PercentEncode(exec_id) + "/json");
+    auto state = InspectExec(*engine_, exec_id);
     if (!state.ok()) return About(id, state.status());
-    const Json& running = JsonChild(*state, "Running");
-    if (running.is_boolean() && !running.get<bool>()) {
-      const Json& code = JsonChild(*state, "ExitCode");
-      return code.is_number_integer() ? code.get<int>() : -1;
-    }
+    if (!state->running) return *state->exit_code;
     if (std::chrono::steady_clock::now() >= deadline) {
       return errors::Unavailable("the command in \"" + id + "\" did not finish within " +
                                  std::to_string(timeout.count()) + " ms");
@@ -411,31 +426,22 @@ class EngineTerminal final : public Terminal {
   }
   int fd() const override { return fd_; }
   Status Resize(int rows, int cols) override {
-    rows = std::clamp(rows, 1, 1000);
-    cols = std::clamp(cols, 1, 1000);
     return engine_
-        .Call("POST", "/exec/" + PercentEncode(exec_id_) + "/resize?h=" + std::to_string(rows) +
-                          "&w=" + std::to_string(cols))
+        .Call("POST", "/exec/" + PercentEncode(exec_id_) + "/resize?h=" + std::to_string(ClampTerminalSize(rows)) +
+                          "&w=" + std::to_string(ClampTerminalSize(cols)))
         .status();
   }
   // The exec's host pid while it runs; 0 once it has ended (or is unknown).
   int RunningPid() const {
-    auto state = engine_.Call("GET", "/exec/" + PercentEncode(exec_id_) + "/json");
-    if (!state.ok()) return 0;
-    const Json& running = JsonChild(*state, "Running");
-    const Json& pid = JsonChild(*state, "Pid");
-    return running.is_boolean() && running.get<bool>() && pid.is_number_integer() ? pid.get<int>() : 0;
+    auto state = InspectExec(engine_, exec_id_);
+    return state.ok() && state->running ? state->pid : 0;
   }
   std::optional<int> Finish() override {
     // The stream ends a moment before the engine records the exit.
     for (int i = 0; i < 40; ++i) {
-      auto state = engine_.Call("GET", "/exec/" + PercentEncode(exec_id_) + "/json");
+      auto state = InspectExec(engine_, exec_id_);
       if (!state.ok()) return std::nullopt;
-      const Json& running = JsonChild(*state, "Running");
-      if (running.is_boolean() && !running.get<bool>()) {
-        const Json& code = JsonChild(*state, "ExitCode");
-        return code.is_number_integer() ? std::optional<int>(code.get<int>()) : std::nullopt;
-      }
+      if (!state->running) return state->exit_code;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return std::nullopt;
@@ -454,9 +460,7 @@ Result<std::unique_ptr<Terminal>> DockerRuntime::OpenTerminal(const std::string&
   if (JsonString(JsonChild(inspect, "State"), "Status") != "running") {
     return Status(Code::kNotFound, "workload \"" + id + "\" is not running");
   }
-  std::vector<std::string> argv = options.argv;
-  if (argv.empty()) argv = {"/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
-  Json create = {{"Cmd", argv},           {"AttachStdin", true}, {"AttachStdout", true},
+  Json create = {{"Cmd", options.CommandOrShell()},           {"AttachStdin", true}, {"AttachStdout", true},
                  {"AttachStderr", true},  {"Tty", true},         {"Env", Json::array({"TERM=xterm-256color"})}};
   auto created = engine_->Call("POST", ContainerPath(JsonString(inspect, "Id")) + "/exec", create);
   if (!created.ok()) return About(id, created.status());

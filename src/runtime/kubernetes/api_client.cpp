@@ -617,7 +617,7 @@ class ExecTerminal final : public Terminal {
   int fd() const override { return user_fd_; }
 
   Status Resize(int rows, int cols) override {
-    Json size = {{"Width", std::clamp(cols, 1, 1000)}, {"Height", std::clamp(rows, 1, 1000)}};
+    Json size = {{"Width", ClampTerminalSize(cols)}, {"Height", ClampTerminalSize(rows)}};
     std::string message = std::string(1, '\x04') + size.dump();
     asio::post(conn_->ioc(), [this, message] { Queue(message); });
     return Status::Ok();

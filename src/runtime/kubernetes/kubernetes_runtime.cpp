@@ -456,11 +456,7 @@ Result<std::unique_ptr<Terminal>> KubernetesRuntime::OpenTerminal(const std::str
   }
   const Json& containers = ArrayOr(Child(*pod, "spec"), "containers");
   std::string container = containers.empty() ? "" : StringOr(containers.front(), "name", "");
-  std::vector<std::string> argv = options.argv;
-  if (argv.empty()) {
-    argv = {"/bin/sh", "-c", "export TERM=xterm-256color; if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
-  }
-  return c->client->Exec(NameOf(*pod), container, argv, options.rows, options.cols);
+  return c->client->Exec(NameOf(*pod), container, options.CommandOrShell(), options.rows, options.cols);
 }
 
 Result<WorkloadStats> KubernetesRuntime::Stats(const std::string& id) {

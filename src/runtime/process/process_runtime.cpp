@@ -309,6 +309,8 @@ void ProcessRuntime::ProbeBwrap() {
     return;
   }
   bwrap_ = bwrap;
+  std::error_code ec;
+  bwrap_exe_ = fs::weakly_canonical(bwrap, ec).string();
 }
 
 std::string ProcessRuntime::Staged(const std::string& path, int uid, int gid) {
@@ -1133,12 +1135,10 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
   // within its start's grace), and is never entered through bubblewrap's
   // processes, nor anything run outside its sandbox.
   const std::string own_ns = ReadLink("/proc/self/ns/mnt");
-  std::error_code ec;
-  const std::string bwrap_exe = bwrap_.empty() ? "" : fs::weakly_canonical(bwrap_, ec).string();
   const Cgroup cg(rec.cgroup);
   auto in_sandbox = [&](int pid) {
     const std::string proc = "/proc/" + std::to_string(pid);
-    return ReadLink(proc + "/ns/mnt") != own_ns && (bwrap_exe.empty() || ReadLink(proc + "/exe") != bwrap_exe);
+    return ReadLink(proc + "/ns/mnt") != own_ns && (bwrap_exe_.empty() || ReadLink(proc + "/exe") != bwrap_exe_);
   };
   auto find_target = [&]() -> int {
     std::vector<ProcStat> members;
@@ -1261,11 +1261,6 @@ Result<ProcessRuntime::Entry> ProcessRuntime::PlanEntry(const std::string& id, c
 
 namespace {
 
-// The shell a terminal starts when no command is named: bash where the
-// workload has it, else sh.
-const std::vector<std::string> kDefaultShell = {
-    "/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi"};
-
 // A command on the master side of a pty. The command leads its own session
 // (Spawn's setsid) and process group, so ending the terminal is a hangup of
 // that group, as closing a real one is.
@@ -1287,8 +1282,8 @@ class PtyTerminal final : public Terminal {
   int fd() const override { return master_; }
   Status Resize(int rows, int cols) override {
     winsize size{};
-    size.ws_row = static_cast<unsigned short>(std::clamp(rows, 1, 1000));
-    size.ws_col = static_cast<unsigned short>(std::clamp(cols, 1, 1000));
+    size.ws_row = static_cast<unsigned short>(ClampTerminalSize(rows));
+    size.ws_col = static_cast<unsigned short>(ClampTerminalSize(cols));
     if (ioctl(master_, TIOCSWINSZ, &size) != 0) return errors::Internal(std::string("resize: ") + strerror(errno));
     return Status::Ok();
   }
@@ -1321,7 +1316,7 @@ class PtyTerminal final : public Terminal {
 }  // namespace
 
 Result<std::unique_ptr<Terminal>> ProcessRuntime::OpenTerminal(const std::string& id, const TerminalOptions& options) {
-  QUADER_ASSIGN_OR_RETURN(Entry entry, PlanEntry(id, options.argv.empty() ? kDefaultShell : options.argv,
+  QUADER_ASSIGN_OR_RETURN(Entry entry, PlanEntry(id, options.CommandOrShell(),
                                                  {"TERM=xterm-256color"}));
   auto close_opened = [&] {
     for (int fd : entry.opened) close(fd);
@@ -1342,8 +1337,8 @@ Result<std::unique_ptr<Terminal>> ProcessRuntime::OpenTerminal(const std::string
     return errors::Unavailable(std::string("cannot open ") + name + ": " + strerror(err));
   }
   winsize size{};  // before the command starts, so it reads its size right
-  size.ws_row = static_cast<unsigned short>(std::clamp(options.rows, 1, 1000));
-  size.ws_col = static_cast<unsigned short>(std::clamp(options.cols, 1, 1000));
+  size.ws_row = static_cast<unsigned short>(ClampTerminalSize(options.rows));
+  size.ws_col = static_cast<unsigned short>(ClampTerminalSize(options.cols));
   (void)ioctl(master, TIOCSWINSZ, &size);
   entry.req.tty_fd = slave;
   Result<int> spawned = Spawn(entry.req);

@@ -193,6 +193,7 @@ class ProcessRuntime : public Runtime {
   CgroupPaths layout_;
   std::string cgroup_note_;
   std::string bwrap_;
+  std::string bwrap_exe_;  // bwrap_ with links resolved, as /proc/PID/exe names it
   std::string bwrap_note_;
   std::string host_path_;
   std::string host_home_;
