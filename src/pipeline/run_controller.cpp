@@ -31,6 +31,9 @@ using std::chrono::steady_clock;
 namespace {
 
 constexpr size_t kMaxOutputsBytes = 64 * 1024;
+// How long a terminal waits for a task recorded running whose workload is
+// still starting.
+constexpr std::chrono::seconds kTerminalStartWait{10};
 
 std::string RandomHex(size_t bytes) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -1012,7 +1015,27 @@ Result<std::unique_ptr<runtime::Terminal>> RunController::OpenTerminal(int64_t r
   if (!IsTaskState(rec->state, TaskState::kRunning) || rec->workload.empty()) {
     return errors::NotFound("running task", task + " (it is " + rec->state + ")");
   }
-  return runtime_.OpenTerminal(rec->workload, options);
+  // A task is recorded running just before its workload starts: a terminal
+  // asked for in between waits for the start (briefly), not "not found".
+  const std::string workload = rec->workload;
+  const int attempt = rec->attempt;
+  auto deadline = std::chrono::steady_clock::now() + kTerminalStartWait;
+  for (;;) {
+    Result<std::unique_ptr<runtime::Terminal>> t = runtime_.OpenTerminal(workload, options);
+    if (t.ok() || t.status().code() != Code::kNotFound || Stopping()) return t;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return errors::Unavailable("task \"" + task + "\" is still starting (its workload is not up yet); try again");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    QUADER_RETURN_IF_ERROR(store_.Read([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(rec, store::FindRunTask(tx, run_id, task));
+      return Status::Ok();
+    }));
+    if (!rec || !IsTaskState(rec->state, TaskState::kRunning) || rec->workload != workload ||
+        rec->attempt != attempt) {
+      return t;  // it ended (or moved on) meanwhile: its own answer
+    }
+  }
 }
 
 }  // namespace quader::pipeline
