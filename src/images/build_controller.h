@@ -34,6 +34,8 @@ class BuildController {
   void Stop();
   // Wakes the loop (a build was created or reset).
   void Notify();
+  // Ok when commit builds can run here (see ImageBuilder::CanCommit).
+  Status CanCommit() const { return builder_.CanCommit(); }
   // Asks a running build to stop (it ends `failed`, reason "cancelled").
   void Cancel(int64_t build_id);
 

@@ -37,6 +37,9 @@ class ImageBuilder {
   // after `cancelled` becomes true.
   virtual Status Build(const BuildJob& job, const std::function<void(std::string_view)>& log,
                        const std::atomic<bool>& cancelled) = 0;
+  // Ok when this builder can save a running workload as an image (a commit
+  // build); otherwise why not, said when such a build is asked for.
+  virtual Status CanCommit() const { return Status::Ok(); }
 };
 
 // For servers with no container engine.
@@ -47,6 +50,10 @@ class NoEngineBuilder final : public ImageBuilder {
                const std::atomic<bool>&) override {
     log("cannot build: " + why_ + "\n");
     return errors::Unavailable(why_);
+  }
+  Status CanCommit() const override {
+    return errors::Unavailable("a commit build (saving a running workload as an image) needs a container engine "
+                               "as the server's runtime; " + why_);
   }
 
  private:

@@ -79,6 +79,15 @@ TEST_F(ImagesE2ETest, BuildWithoutAnEngineFailsWithAReasonAndAStreamedLog) {
   EXPECT_NE(refused["error"]["message"].get<std::string>().find("config.resource_memory"), std::string::npos);
   Call("DELETE", "/api/v1/image-builds/" + id, "", 200);
   Call("GET", "/api/v1/image-builds/" + id + "/logs", "", 404);
+  // Saving a running workload as an image needs an engine: refused by name
+  // when asked for, by POST and by apply alike, and nothing is recorded.
+  Json commit = Call("POST", "/api/v1/image-builds", R"({"name": "c1", "image": "x:1", "commit": "some-task"})", 400);
+  EXPECT_EQ(commit["error"]["message"].get<std::string>().rfind("commit: a commit build", 0), 0u) << commit;
+  auto applied = server_->Call("POST", "/api/v1/apply",
+                               R"({"kind": "ImageBuild", "name": "c2", "image": "x:1", "commit": "some-task"})", admin_);
+  EXPECT_EQ(applied.status, 400) << applied.body;
+  EXPECT_NE(applied.body.find("needs a container engine"), std::string::npos) << applied.body;
+  EXPECT_EQ(Call("GET", "/api/v1/image-builds", "", 200)["items"].size(), 0u);
 }
 
 TEST_F(ImagesE2ETest, MembersMountOnlyWhatTheirProjectOffers) {

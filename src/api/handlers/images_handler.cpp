@@ -139,9 +139,14 @@ Response DeleteImage(HandlerContext& ctx, Request& req) {
 
 // Creates the build, or resets it when its spec changed. Shared by POST and apply.
 Result<Change> PutBuild(store::Tx& tx, const auth::Principal& who, const images::BuildSpec& spec,
-                        bool must_be_new, int64_t now, int64_t* id) {
+                        const images::BuildController* builds, bool must_be_new, int64_t now, int64_t* id) {
   QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, spec.project, auth::ProjectAction::kUse));
   QUADER_RETURN_IF_ERROR(CheckMountsAllowed(who, a.project, "config.volume_mount", spec.config.mounts));
+  // Only a container engine can save a running workload: refused here, by
+  // name, rather than failing once the build runs.
+  if (spec.is_commit() && builds) {
+    if (Status can = builds->CanCommit(); !can.ok()) return errors::Invalid("commit", can.message());
+  }
   // A build replaces the image record it produces: in public, only one's own.
   QUADER_ASSIGN_OR_RETURN(auto target, store::FindImage(tx, a.project.id, spec.image.name, spec.image.tag));
   if (target) QUADER_RETURN_IF_ERROR(CheckPublicImage(who, *target));
@@ -190,7 +195,7 @@ Response CreateBuild(HandlerContext& ctx, Request& req) {
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     int64_t id = 0;
-    QUADER_RETURN_IF_ERROR(PutBuild(tx, req.who(), *spec, true, ctx.now(), &id).status());
+    QUADER_RETURN_IF_ERROR(PutBuild(tx, req.who(), *spec, ctx.builds, true, ctx.now(), &id).status());
     QUADER_ASSIGN_OR_RETURN(auto rec, store::GetImageBuild(tx, id));
     out = BuildJson(rec);
     return Status::Ok();
@@ -270,7 +275,7 @@ void RegisterImageRoutes(Router& router, HandlerContext& ctx) {
                      [&ctx](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {
                        QUADER_ASSIGN_OR_RETURN(images::BuildSpec spec, images::ParseBuildSpec(doc));
                        int64_t id = 0;
-                       QUADER_ASSIGN_OR_RETURN(Change c, PutBuild(tx, who, spec, false, now, &id));
+                       QUADER_ASSIGN_OR_RETURN(Change c, PutBuild(tx, who, spec, ctx.builds, false, now, &id));
                        if (c != Change::kUnchanged && ctx.builds) ctx.builds->Notify();
                        return c;
                      });
