@@ -21,6 +21,12 @@
 namespace quader::serving {
 namespace {
 
+// The state reason of a service deployed to debug with a shell, until the
+// server started by hand in its replica answers.
+constexpr const char* kIdleWaiting =
+    "debug with a shell: the replica waits idle (its command is not run); open its terminal and start the server "
+    "there";
+
 using std::chrono::milliseconds;
 
 std::string UpstreamName(const store::ServiceRecord& s) { return s.project + "/" + s.name; }
@@ -369,7 +375,7 @@ void ServiceController::ReconcileOnCluster(Pass& pass, const store::ServiceRecor
   } else if (serving) {
     pass.states[s.id] = {"running", taken.empty() ? "" : failure};
   } else {
-    pass.states[s.id] = {"pending", failure.empty() ? "waiting for a ready pod" : failure};
+    pass.states[s.id] = {"pending", !failure.empty() ? failure : p.idle ? kIdleWaiting : "waiting for a ready pod"};
   }
 }
 
@@ -407,8 +413,11 @@ void ServiceController::ReconcileReplicas(Pass& pass, const store::ServiceRecord
   Observed o = ObserveReplicas(pass, s, p, mine);
   int desired = Autoscale(pass, s, p, o);
   StartMissing(pass, s, p, desired, &o);
-  // Old replicas go once enough new ones are ready; extra current ones go at once.
-  int keep_old = std::max(0, desired - o.current_ready);
+  // Old replicas go once enough new ones are ready; extra current ones go at
+  // once. An idle debug replica is never ready by itself (its server is
+  // started by hand): what it replaces goes at once, so nothing older
+  // answers on its host meanwhile.
+  int keep_old = p.idle ? 0 : std::max(0, desired - o.current_ready);
   for (size_t k = static_cast<size_t>(keep_old); k < o.old_alive.size(); ++k) {
     Retire(pass, s, *o.old_alive[k], "replaced by generation " + std::to_string(s.generation), &o.backends);
   }
@@ -432,7 +441,9 @@ void ServiceController::ReconcileReplicas(Pass& pass, const store::ServiceRecord
   } else if (!o.waiting.empty()) {
     pass.states[s.id] = {"pending", o.waiting};
   } else {
-    pass.states[s.id] = {"pending", last_failure.empty() ? "waiting for a ready replica" : last_failure};
+    pass.states[s.id] = {"pending", !last_failure.empty() ? last_failure
+                                    : p.idle ? kIdleWaiting
+                                             : "waiting for a ready replica"};
   }
 }
 

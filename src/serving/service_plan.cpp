@@ -31,6 +31,7 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain, co
       p.replicas = 0;
     } else if (s.stage == store::kStageDebug) {
       p.replicas = 1;
+      p.idle = s.debug_idle;
     } else if (s.stage == store::kStageOnline && spec.max_replicas > spec.min_replicas) {
       p.autoscaled = true;
       p.replicas = s.scaled_replicas >= spec.min_replicas && s.scaled_replicas <= spec.max_replicas
@@ -65,6 +66,17 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
               std::to_string(s.generation) + "-r" + std::to_string(i);
   spec.image = p.container.image;
   spec.command = p.container.command;
+  if (p.idle) {
+    // The image, env, mounts and ports of the service, waiting for a shell:
+    // the user starts the server by hand in it, and once it answers its
+    // health probe the debug. host routes to it.
+    const std::string n = std::to_string(kDebugIdleSeconds);
+    spec.command = {"sh", "-c",
+                    "echo \"debug: $SERVICE_NAME waits " + n +
+                        " s with its image, env and mounts, without running its command: open a terminal in it "
+                        "(its replica's Terminal, or quader exec inference-service $SERVICE_NAME), start the "
+                        "server there, and deploy again when done\"; exec sleep " + n};
+  }
   spec.working_dir = p.container.working_dir;
   spec.env = p.container.env;
   spec.resources = {p.container.resources.cpu, p.container.resources.memory_bytes, p.container.resources.gpu};

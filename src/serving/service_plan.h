@@ -29,7 +29,13 @@ struct Plan {
   int min_replicas = 1, max_replicas = 1;
   gateway::HpaSpec hpa;
   bool autoscaled = false;  // an online inference service with min < max
+  // Deployed to debug with a shell (cube-studio's debug stage): the replica
+  // runs an idle command, not the service's, and waits for a terminal.
+  bool idle = false;
 };
+
+// How long an idle debug replica waits (cube-studio's `sleep 43200`).
+inline constexpr int kDebugIdleSeconds = 43200;
 
 // KUBEFLOW_ENV of a stage (cube-studio: debug, test, prod).
 std::string EnvName(const std::string& stage);

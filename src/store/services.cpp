@@ -10,7 +10,7 @@ using internal::ProjectFilter;
 
 constexpr const char* kServiceCols =
     "s.id, s.project_id, p.name, s.kind, s.name, s.spec, s.generation, s.state, s.reason, s.created_by, "
-    "s.created_at, s.updated_at, s.stage, s.scaled_replicas FROM services s JOIN projects p ON p.id = s.project_id";
+    "s.created_at, s.updated_at, s.stage, s.scaled_replicas, s.debug_idle FROM services s JOIN projects p ON p.id = s.project_id";
 
 ServiceRecord ServiceFromRow(const Row& r) {
   ServiceRecord s;
@@ -28,6 +28,7 @@ ServiceRecord ServiceFromRow(const Row& r) {
   s.updated_at = r.Int(11);
   s.stage = r.Str(12);
   s.scaled_replicas = static_cast<int>(r.Int(13));
+  s.debug_idle = r.Int(14) != 0;
   return s;
 }
 
@@ -47,10 +48,12 @@ Status UpdateServiceSpec(Tx& tx, int64_t id, const std::string& spec, int64_t no
                  {spec, now, id});
 }
 
-Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now) {
+Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now, bool idle) {
+  const int64_t debug_idle = idle && stage == kStageDebug ? 1 : 0;
   return tx.Exec(
-      "UPDATE services SET stage = ?, scaled_replicas = 0, generation = generation + 1, updated_at = ? WHERE id = ?",
-      {stage, now, id});
+      "UPDATE services SET stage = ?, debug_idle = ?, scaled_replicas = 0, generation = generation + 1, "
+      "updated_at = ? WHERE id = ?",
+      {stage, debug_idle, now, id});
 }
 
 Status SetScaledReplicas(Tx& tx, int64_t id, int replicas) {

@@ -27,6 +27,8 @@ struct ServiceRecord {
   // services: online.
   std::string stage = "online";
   int scaled_replicas = 0;  // the autoscaler's count; 0 = none yet
+  // Deployed to debug with a shell: the replica waits idle for a terminal.
+  bool debug_idle = false;
 };
 
 inline constexpr const char* kStageOffline = "offline";
@@ -47,7 +49,9 @@ Result<ServiceRecord> InsertService(Tx& tx, ServiceRecord s);
 Status UpdateServiceSpec(Tx& tx, int64_t id, const std::string& spec, int64_t now);
 // A deploy or clear: the new stage, a new generation (replicas are replaced
 // one by one, with the stage's KUBEFLOW_ENV) and the autoscaler's count reset.
-Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now);
+// `idle` (debug only): the replica waits for a terminal instead of running
+// the service's command.
+Status SetServiceStage(Tx& tx, int64_t id, const std::string& stage, int64_t now, bool idle = false);
 Status SetScaledReplicas(Tx& tx, int64_t id, int replicas);
 Status SetServiceState(Tx& tx, int64_t id, const std::string& state, const std::string& reason);
 Result<ServiceRecord> GetService(Tx& tx, int64_t id);

@@ -34,6 +34,22 @@ TEST_F(DeployCommandTest, DeployPostsTheStageAndPrintsTheHost) {
             "answers on http://test.serving-iris-1.service.localhost/ once a replica is ready\n");
 }
 
+TEST_F(DeployCommandTest, ShellDeploysDebugIdleAndSaysHowToOpenIt) {
+  Json reply = Json::parse(Reply("debug"));
+  reply["debug_idle"] = true;
+  server_.SetReply("POST", "/api/v1/inference-services/serving-iris-1/deploy/debug?project=team", 200, reply.dump());
+  RunResult r = Run({"deploy", "serving-iris-1", "--stage", "debug", "--shell", "-p", "team"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_FALSE(server_.requests().empty());
+  EXPECT_EQ(Json::parse(server_.requests().back().body), Json({{"idle", true}}));
+  EXPECT_EQ(r.out,
+            "inference service serving-iris-1: model status debug\n"
+            "its replica waits idle (its command is not run): open a shell in it with\n"
+            "  quader exec inference-service serving-iris-1 -p team\n"
+            "and start the server there; it answers on http://debug.serving-iris-1.service.localhost/ once ready\n");
+  EXPECT_EQ(Run({"deploy", "serving-iris-1", "--stage", "test", "--shell"}).code, kExitUsage);
+}
+
 TEST_F(DeployCommandTest, ClearPostsToClear) {
   server_.SetReply("POST", "/api/v1/inference-services/serving-iris-1/clear", 200, Reply("offline"));
   RunResult r = Run({"deploy", "serving-iris-1", "--clear"});

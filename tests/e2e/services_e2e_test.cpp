@@ -401,6 +401,75 @@ TEST_F(ServicesE2ETest, DeployStagesMoveAnInferenceServiceBetweenHosts) {
   EXPECT_EQ(s["generation"], 5);
 }
 
+// cube-studio's debug stage: the replica starts idle with the service's
+// image, env and mounts; the user starts the server by hand in its terminal,
+// and once it answers its health probe the debug. host routes to it.
+TEST_F(ServicesE2ETest, DebugWithAShellWaitsIdleUntilTheServerIsStartedInItsTerminal) {
+  const std::string base = "/api/v1/inference-services/serving-iris-1";
+  Json spec = InferenceEcho("by-hand", 1, 1);
+  // The server the user will start by hand, in the user's own directory.
+  std::filesystem::create_directories(dir_.path() + "/users/admin/work");
+  ASSERT_TRUE(WriteFileForTest(dir_.path() + "/users/admin/work/echo.py", spec["command"][2].get<std::string>()));
+  Call("POST", "/api/v1/inference-services", spec.dump(), 201);
+  Call("POST", base + "/clear", "", 200);
+  // Bad bodies change nothing.
+  EXPECT_NE(Call("POST", base + "/deploy/test", R"({"idle": true})", 400).dump().find("only a debug deploy"),
+            std::string::npos);
+  EXPECT_NE(Call("POST", base + "/deploy/debug", R"({"idle": "yes"})", 400).dump().find("idle"), std::string::npos);
+  EXPECT_NE(Call("POST", base + "/deploy/debug", R"({"shell": true})", 400).dump().find("shell: unknown field"),
+            std::string::npos);
+  EXPECT_EQ(Call("GET", base, "", 200)["model_status"], "offline");
+
+  Json s = Call("POST", base + "/deploy/debug", R"({"idle": true})", 200);
+  EXPECT_EQ(s["model_status"], "debug");
+  EXPECT_EQ(s["debug_idle"], true);
+  s = WaitServiceAt(base, [](const Json& s) {
+    return s["replica_states"].size() == 1 && s["reason"].get<std::string>().find("debug with a shell") == 0;
+  });
+  EXPECT_EQ(s["state"], "pending") << s.dump(2);
+  // Its command does not run: nothing answers on the debug host.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_NE(Through("debug.serving-iris-1.service.localhost").status, 200);
+
+  // In its terminal, with the replica's env ($PORT among it), the user starts
+  // the server and sees it answer; it keeps running once the terminal closes.
+  ASSERT_TRUE(WriteFileForTest(
+      dir_.path() + "/users/admin/work/start.sh",
+      "setsid /usr/bin/python3 /mnt/admin/echo.py </dev/null >/dev/null 2>&1 &\n"
+      "for i in $(seq 100); do\n"
+      "  /usr/bin/python3 -c 'import os, urllib.request; urllib.request.urlopen(\"http://127.0.0.1:%s/\" % "
+      "os.environ[\"PORT\"])' 2>/dev/null && break\n"
+      "  sleep 0.2\n"
+      "done\n"
+      "echo started-$((40+2)) env=$KUBEFLOW_ENV\n"));
+  const std::string terminal =
+      server_->api() + base + "/terminal?command=" + cli::EscapeComponent(R"(["sh", "/mnt/admin/start.sh"])");
+  auto t = cli::TerminalSession::Open(terminal, admin_);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::string out;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(20); steady_clock::now() < deadline;) {
+    auto open = (*t)->Read(&out, std::chrono::milliseconds(200));
+    if (!open.ok() || !*open) break;
+  }
+  EXPECT_NE(out.find("started-42 env=debug"), std::string::npos) << out;
+  (*t).reset();
+  s = WaitServiceAt(base, [&](const Json& s) {
+    return s["state"] == "running" && Through("debug.serving-iris-1.service.localhost").status == 200;
+  });
+  auto r = Through("debug.serving-iris-1.service.localhost");
+  EXPECT_EQ(r.body.rfind("by-hand ", 0), 0u) << r.body;
+  EXPECT_EQ(r.headers["x-model"], "iris/v1/public/debug");
+
+  // A plain debug deploy runs the command again.
+  s = Call("POST", base + "/deploy/debug", "", 200);
+  EXPECT_EQ(s["debug_idle"], false);
+  std::vector<std::string> history;
+  for (const auto& h : s["deploy_history"]) history.push_back(h["message"]);
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[0], "deploy debug: admin");
+  EXPECT_EQ(history[1], "deploy debug with a shell: admin");
+}
+
 TEST_F(ServicesE2ETest, AShellHealthProbeGatesTraffic) {
   Json svc = EchoService("gated", "gated", 1);
   svc["health"] = "shell:test -f /mnt/admin/ready-flag";

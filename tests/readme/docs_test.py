@@ -138,6 +138,8 @@ DOCS = {
         (r"^quader apply -f examples/services/iris-model\.yaml\.example$", "run", ["inferenceservice/serving-iris-1"]),
         (r"^quader deploy serving-iris-1 --clear$", "run", ["inference service serving-iris-1: model status offline"]),
         (r"^quader deploy serving-iris-1 --stage (debug|test|prod)$", "run", ["serving-iris-1.service.localhost/"]),
+        (r"^quader deploy serving-iris-1 --stage debug --shell$", "run",
+         ["its replica waits idle", "quader exec inference-service serving-iris-1"]),
     ],
     "web-ui.md": [
         (r"^make build$", BUILD_BY_HAND, []),

@@ -465,6 +465,8 @@ export interface Service {
   external?: ExternalPort[];
   /** InferenceService: deploy stage (offline, debug, test, online) and the autoscaler's count. */
   model_status?: 'offline' | 'debug' | 'test' | 'online' | string;
+  /** Deployed to debug with a shell: its replica waits idle (its command is not run). */
+  debug_idle?: boolean;
   autoscaled_replicas?: number;
   /** Only for one inference service: its last 10 deploys and clears, newest first. */
   deploy_history?: { at: string; message: string }[];
@@ -492,6 +494,7 @@ export const SERVICE_SERVER_FIELDS = [
   'events',
   'external',
   'model_status',
+  'debug_idle',
   'autoscaled_replicas',
   'deploy_history',
 ] as const;
@@ -887,8 +890,13 @@ export const api = {
   updateService: (coll: ServiceCollection, id: number, doc: Record<string, unknown>) => request<Service>('PUT', `/${coll}/${id}`, doc),
   deleteService: (coll: ServiceCollection, id: number) => request<Record<string, never>>('DELETE', `/${coll}/${id}`),
   /** Inference services: deploy to debug, test or prod, or clear (offline). */
-  deployService: (id: number, stage: 'debug' | 'test' | 'prod' | 'clear') =>
-    request<Service>('POST', stage === 'clear' ? `/inference-services/${id}/clear` : `/inference-services/${id}/deploy/${stage}`),
+  /** `idle` (debug only): the replica waits idle for a terminal instead of running the command. */
+  deployService: (id: number, stage: 'debug' | 'test' | 'prod' | 'clear', idle = false) =>
+    request<Service>(
+      'POST',
+      stage === 'clear' ? `/inference-services/${id}/clear` : `/inference-services/${id}/deploy/${stage}`,
+      idle ? { idle: true } : undefined,
+    ),
 
   /** The Kubernetes manifests of a service, inference service or notebook; `namespace` empty: the server's. */
   getManifests: (coll: ManifestCollection, id: number, opts: { namespace?: string; istio?: boolean } = {}) =>

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { apiCall, apiLogin, launchBrowser, newPage, pickSelect, startServer, uiLogin, waitFor } from './helpers.mjs';
 
@@ -295,6 +295,40 @@ describe('services', () => {
     await waitFor(async () => (await history.locator('tbody tr').count()) === 3, 10_000);
     const text = await history.textContent();
     for (const m of ['deploy debug: admin', 'clear: admin', 'deploy prod: admin (created)']) assert.ok(text.includes(m), `${m} in ${text}`);
+    await call('DELETE', `/inference-services/${made.id}`, undefined, 204);
+    assert.deepEqual(errors, []);
+  });
+
+  test('Debug with a shell: the replica waits idle, its terminal opens, and a server started there answers on the debug host', async () => {
+    const doc = { ...serviceDoc('unused'), kind: 'InferenceService', service_type: 'serving', model_name: 'iris', model_version: 'v8' };
+    delete doc.name;
+    delete doc.replicas;
+    const made = await call('POST', '/inference-services', doc, 201);
+    await call('POST', `/inference-services/${made.id}/clear`);
+    // The server the user starts by hand, in their own directory (/mnt/admin).
+    const work = path.join(server.dataDir, 'users', 'admin', 'work');
+    await mkdir(work, { recursive: true });
+    await writeFile(path.join(work, 'by-hand.py'), CODE);
+    await page.goto(`${server.base}/inference-services/${made.id}`);
+    await waitOrExplain(page.locator('[data-testid="model-status"][data-status="offline"]'), made.id);
+    await page.getByTestId('deploy-debug-shell').click();
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click();
+    await waitOrExplain(page.locator('[data-testid="model-status"][data-status="debug"]'), made.id);
+    await page.getByTestId('debug-idle').waitFor();
+    // The terminal opens by itself once the replica runs.
+    await page.locator('[data-testid="terminal-state"][data-state="open"]').waitFor({ timeout: READY_TIMEOUT });
+    assert.notEqual((await gatewayGet(gateway, `debug.${made.name}.service.localhost`)).status, 200, 'idle: its command does not run');
+    const term = page.getByTestId('terminal');
+    await term.click();
+    await page.keyboard.type('echo env-$KUBEFLOW_ENV-$((6*7)); setsid python3 /mnt/admin/by-hand.py </dev/null >/dev/null 2>&1 &');
+    await page.keyboard.press('Enter');
+    await waitFor(async () => /env-debug-42/.test(await term.textContent()), 20_000, 'the shell to answer');
+    await waitFor(async () => (await gatewayGet(gateway, `debug.${made.name}.service.localhost`)).status === 200, READY_TIMEOUT,
+      'the server started by hand to answer on the debug host');
+    assert.equal((await gatewayGet(gateway, `debug.${made.name}.service.localhost`)).body, REPLY);
+    await page.locator('.ant-drawer-close').click();
+    const history = page.getByTestId('deploy-history');
+    await waitFor(async () => (await history.textContent()).includes('deploy debug with a shell: admin'), 10_000);
     await call('DELETE', `/inference-services/${made.id}`, undefined, 204);
     assert.deepEqual(errors, []);
   });

@@ -115,6 +115,7 @@ Json ServiceJson(const HandlerContext& ctx, store::Tx& tx, const store::ServiceR
   j["external"] = external;
   if (s.kind == "InferenceService") {
     j["model_status"] = s.stage;
+    j["debug_idle"] = s.debug_idle;
     if (s.scaled_replicas > 0) j["autoscaled_replicas"] = s.scaled_replicas;
   }
   if (detail && s.kind == "InferenceService") {
@@ -257,6 +258,21 @@ Result<std::string> StageOf(const std::string& action) {
   return errors::Invalid("stage", "\"" + action + "\" is not one of debug, test, prod");
 }
 
+// The deploy's body: none, or {"idle": true} for debug with a shell.
+Result<bool> IdleOf(Request& req, const std::string& action) {
+  if (req.body.empty()) return false;
+  QUADER_ASSIGN_OR_RETURN(Json body, JsonBody(req));
+  for (const auto& [k, v] : body.items()) {
+    if (k != "idle") return errors::Invalid(k, "unknown field (a deploy takes only idle)");
+    if (!v.is_boolean()) return errors::Invalid("idle", "must be true or false");
+  }
+  bool idle = body.value("idle", false);
+  if (idle && action != "debug") {
+    return errors::Invalid("idle", "only a debug deploy can wait idle for a shell");
+  }
+  return idle;
+}
+
 Response ChangeStage(HandlerContext& ctx, Request& req, const std::string& action) {
   std::string stage = store::kStageOffline;
   if (action != "clear") {
@@ -264,6 +280,8 @@ Response ChangeStage(HandlerContext& ctx, Request& req, const std::string& actio
     if (!parsed.ok()) return ErrorReply(parsed.status());
     stage = *parsed;
   }
+  auto idle = IdleOf(req, action);
+  if (!idle.ok()) return ErrorReply(idle.status());
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto s, FindParam(tx, req, kInference, auth::ProjectAction::kUse));
@@ -273,9 +291,10 @@ Response ChangeStage(HandlerContext& ctx, Request& req, const std::string& actio
       return errors::Conflict(s.name + " is online (serving production traffic): clear it before deploying it to " +
                               action);
     }
-    QUADER_RETURN_IF_ERROR(store::SetServiceStage(tx, s.id, stage, ctx.now()));
+    QUADER_RETURN_IF_ERROR(store::SetServiceStage(tx, s.id, stage, ctx.now(), *idle));
     std::string message = action == "clear" ? "clear: " + req.who().username
-                                            : "deploy " + action + ": " + req.who().username;
+                                            : "deploy " + action + (*idle ? " with a shell" : "") + ": " +
+                                                  req.who().username;
     QUADER_RETURN_IF_ERROR(store::AddServiceEvent(tx, s.id, ctx.now_ms(), action == "clear" ? "clear" : "deploy",
                                                   message));
     QUADER_ASSIGN_OR_RETURN(s, store::GetService(tx, s.id));
@@ -291,7 +310,9 @@ void RegisterStages(Router& router, HandlerContext& ctx, const std::string& base
   router.Add("POST", base + "/{id}/deploy/{stage}", Access::kSignedIn,
              [&ctx](Request& req) { return ChangeStage(ctx, req, req.Param("stage")); },
              {"Deploy an inference service to a stage: debug (one replica, debug. host), test (test. host) or "
-              "prod (production host, autoscaler on). Refused for debug and test while it is online.",
+              "prod (production host, autoscaler on). Refused for debug and test while it is online. "
+              "Body {\"idle\": true} (debug only): the replica waits idle for a terminal instead of running "
+              "the command.",
               "inference-services", "", "Service"});
   router.Add("POST", base + "/{id}/clear", Access::kSignedIn,
              [&ctx](Request& req) { return ChangeStage(ctx, req, "clear"); },

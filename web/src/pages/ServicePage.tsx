@@ -1,4 +1,4 @@
-import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Switch, Table, Tooltip, Typography } from 'antd';
+import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Switch, Table, Tag, Tooltip, Typography } from 'antd';
 import { CodeOutlined, DeleteOutlined, EditOutlined, ReloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
@@ -43,6 +43,9 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
   const [svc, setSvc] = useState<Service | null>(null);
   const [loadError, setLoadError] = useState<Error | null>(null);
   const [editing, setEditing] = useState(false);
+  // Debug with a shell: the generation whose replica's terminal opens once it runs.
+  const [shellWanted, setShellWanted] = useState<number | null>(null);
+  const shellOpened = useCallback(() => setShellWanted(null), []);
 
   const load = useCallback(async () => {
     try {
@@ -107,11 +110,13 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
   const command = svc.command ?? [];
   const stage = svc.model_status ?? 'online';
 
-  const deploy = async (to: 'debug' | 'test' | 'prod' | 'clear') => {
+  const deploy = async (to: 'debug' | 'test' | 'prod' | 'clear', idle = false) => {
     try {
-      const s = await api.deployService(svc.id, to);
+      const s = await api.deployService(svc.id, to, idle);
       setSvc(s);
-      message.success(to === 'clear' ? `${svc.name} is offline` : `${svc.name} deployed to ${to}`);
+      message.success(to === 'clear' ? `${svc.name} is offline` : `${svc.name} deployed to ${to}${idle ? ' with a shell' : ''}`);
+      // Debug with a shell: its replica's terminal opens once the replica runs.
+      setShellWanted(idle ? s.generation : null);
     } catch (e) {
       message.error(errorText(e));
     }
@@ -145,6 +150,22 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
         </Popconfirm>
       ))}
       <Popconfirm
+        title={`Debug ${svc.name} with a shell?`}
+        description="One replica with its image, env and mounts, idle: its command does not run. A terminal opens in it; start the server there and it answers on the debug. host."
+        okText="Deploy"
+        onConfirm={() => deploy('debug', true)}
+        disabled={stage === 'online'}
+      >
+        <Button
+          icon={<CodeOutlined />}
+          disabled={stage === 'online'}
+          data-testid="deploy-debug-shell"
+          title={stage === 'online' ? 'Online: clear it first' : undefined}
+        >
+          Debug with a shell
+        </Button>
+      </Popconfirm>
+      <Popconfirm
         title={`Take ${svc.name} offline?`}
         description="Its replicas stop and its hosts stop answering."
         okText="Clear"
@@ -176,6 +197,9 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
             </Typography.Title>
             <StateTag state={svc.state} testId="service-state" />
             {inference && <ModelStatusTag status={stage} testId="model-status" />}
+            {inference && stage === 'debug' && svc.debug_idle && (
+              <Tag data-testid="debug-idle">idle, with a shell</Tag>
+            )}
           </Space>
         }
         extra={
@@ -325,7 +349,14 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
           ]}
         />
       </Card>
-      <ReplicaLog coll={info.coll} serviceId={svc.id} replicas={replicas} runsAs={svc.created_by} />
+      <ReplicaLog
+        coll={info.coll}
+        serviceId={svc.id}
+        replicas={replicas}
+        runsAs={svc.created_by}
+        terminalFor={shellWanted}
+        onTerminalOpened={shellOpened}
+      />
       {inference && (
         <Card title="Deploy history" size="small" extra={<Typography.Text type="secondary">last 10, newest first</Typography.Text>}>
           <Table<{ at: string; message: string }>
@@ -385,11 +416,16 @@ function ReplicaLog({
   serviceId,
   replicas,
   runsAs,
+  terminalFor,
+  onTerminalOpened,
 }: {
   coll: ServiceCollection;
   serviceId: number;
   replicas: ReplicaState[];
   runsAs: string;
+  /** A generation whose first running replica's terminal opens once it runs (Debug with a shell). */
+  terminalFor?: number | null;
+  onTerminalOpened?: () => void;
 }) {
   const { me } = useAuth();
   const [terminal, setTerminal] = useState(false);
@@ -436,6 +472,16 @@ function ReplicaLog({
       });
     return () => ctrl.abort();
   }, [coll, serviceId, replica, previous, again]);
+
+  // Debug with a shell: once a replica of that generation runs, its terminal opens.
+  useEffect(() => {
+    if (terminalFor == null) return;
+    const up = replicas.find((r) => r.generation === terminalFor && (r.state === 'starting' || r.state === 'ready'));
+    if (!up || !mayTerminal) return;
+    setPicked(up.index);
+    setTerminal(true);
+    onTerminalOpened?.();
+  }, [terminalFor, replicas, mayTerminal, onTerminalOpened]);
 
   // The stream ended (the instance ended, or none ran) while an instance runs: follow it.
   useEffect(() => {
