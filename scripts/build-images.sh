@@ -144,14 +144,14 @@ build_vscode() {
 # symbol table stays) and web/dist in a temporary build context: the repository is not uploaded.
 build_server() {
   local image=quader/server:latest
-  local bin="$root/build/quader" web="$root/web/dist"
-  if [[ ! -x "$bin" || ! -f "$web/index.html" ]]; then
-    echo "cannot build $image: ${bin#"$root"/} or ${web#"$root"/}/index.html is missing; run \`make build\` first" >&2
+  local bin="$root/build/quader" capture="$root/build/quader-capture" web="$root/web/dist"
+  if [[ ! -x "$bin" || ! -x "$capture" || ! -f "$web/index.html" ]]; then
+    echo "cannot build $image: ${bin#"$root"/}, ${capture#"$root"/} or ${web#"$root"/}/index.html is missing; run \`make build\` first" >&2
     exit 1
   fi
   local base_id; base_id=$(podman image inspect --format '{{.Id}}' quader/base:bookworm)
   # The recipe: the Containerfile, the binary, every file of the web UI and the base.
-  local hash; hash=$( (cat "$root/images/server/Containerfile"; sha256sum <"$bin";
+  local hash; hash=$( (cat "$root/images/server/Containerfile"; sha256sum <"$bin"; sha256sum <"$capture";
       cd "$web" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; echo "$base_id") |
     sha256sum | cut -c1-16)
   if [[ $(current_hash "$image") == "$hash" ]]; then
@@ -162,6 +162,7 @@ build_server() {
   mkdir -p "$ctx/web"
   cp "$root/images/server/Containerfile" "$ctx/"
   if command -v strip >/dev/null; then strip --strip-debug -o "$ctx/quader" "$bin"; else cp "$bin" "$ctx/quader"; fi
+  cp "$capture" "$ctx/quader-capture"
   cp -r "$web" "$ctx/web/dist"
   step "podman build $image: build/quader ($("$bin" version)) and web/dist, apt-get inside the image"
   local rc=0

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_stamp.h"
 #include "images/build_spec.h"
 #include "runtime/labels.h"
 #include "workload/log_follow.h"
@@ -81,8 +82,10 @@ void BuildController::RunOne(const store::ImageBuildRecord& build) {
   std::error_code ec;
   fs::create_directories(fs::path(LogPath(build.id)).parent_path(), ec);
   std::ofstream log(LogPath(build.id), std::ios::trunc);
-  auto sink = [&log](std::string_view text) {
-    log.write(text.data(), static_cast<std::streamsize>(text.size()));
+  LineStamper stamper;  // each line stamped as it is written, like a workload's
+  auto sink = [&log, &stamper](std::string_view text) {
+    const std::string stamped = stamper.Feed(text, std::chrono::system_clock::now());
+    log.write(stamped.data(), static_cast<std::streamsize>(stamped.size()));
     log.flush();
   };
 

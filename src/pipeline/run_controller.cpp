@@ -11,6 +11,7 @@
 #include <date/tz.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log_stamp.h"
 #include "auth/expand.h"
 #include "core/files.h"
 #include "pipeline/render.h"
@@ -869,7 +870,7 @@ void RunController::StartReady(Round& round) {
         t.rec.reason = why;
         round.writes.push_back(WriteAttempt(t.rec, TaskState::kFailed));
         WriteFileAtomically(LogPath(run.rec.id, t.rec.name, t.rec.attempt),
-                            [&](std::ofstream& f) { f << "== not started: " << why << "\n"; });
+                            [&](std::ofstream& f) { f << StampLines("== not started: " + why + "\n", std::chrono::system_clock::now()); });
         run.plan->AttemptFinished(i, AttemptOutcome::kFailed, why, now, /*may_retry=*/false);
         continue;
       }

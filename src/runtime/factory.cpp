@@ -18,6 +18,7 @@ OpenedRuntime OpenProcess(const std::string& data_dir, const std::string& why, c
   options.hidden_paths = {fs::absolute(data_dir).lexically_normal().string()};
   options.may_run_unisolated = policy.may_run_unisolated;
   options.image_files = policy.image_files;
+  options.capture_helper = process::CaptureHelperNextToProgram();
   auto rt = std::make_unique<process::ProcessRuntime>((fs::path(data_dir) / "process").string(), options);
   std::string desc = "process (local processes";
   desc += rt->isolated() ? ", sandboxed per user" : rt->sandboxed() ? ", bubblewrap sandbox" : ", no sandbox";

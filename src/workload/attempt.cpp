@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/files.h"
+#include "core/log_stamp.h"
 #include "workload/image_wait.h"
 
 namespace quader::workload {
@@ -22,6 +23,12 @@ constexpr int kMaxErrorsInARow = 40;     // runtime errors (not "not found") bef
 bool Ended(runtime::WorkloadState s) {
   return s == runtime::WorkloadState::kSucceeded || s == runtime::WorkloadState::kFailed ||
          s == runtime::WorkloadState::kUnknown;
+}
+
+// A line the server adds to a workload's log: "== TEXT", stamped like the
+// workload's own lines (core/log_stamp.h).
+std::string ServerLine(const std::string& text) {
+  return StampLines("== " + text + "\n", std::chrono::system_clock::now());
 }
 
 // The runtime's own words when it has them ("exited with code 3", the OOM note).
@@ -81,7 +88,7 @@ bool Attempt::Abandoned() {
 }
 
 void Attempt::WriteLogLine(const std::string& line) {
-  WriteFileAtomically(options_.log_path, [&](std::ofstream& f) { f << "== " << line << "\n"; });
+  WriteFileAtomically(options_.log_path, [&](std::ofstream& f) { f << ServerLine(line); });
 }
 
 void Attempt::Run() {
@@ -161,7 +168,7 @@ std::optional<AttemptEnd> Attempt::Supervise(runtime::WorkloadStatus status) {
         end.reason = cancel_reason_;
         line = cancel_log_line_;
       }
-      runtime_.SaveLog(name, options_.log_path, "== " + line + "\n");
+      runtime_.SaveLog(name, options_.log_path, ServerLine(line));
       (void)runtime_.Stop(name, options_.stop_grace);
       end.how = AttemptEnd::How::kCanceled;
       end.status = status;
@@ -171,7 +178,7 @@ std::optional<AttemptEnd> Attempt::Supervise(runtime::WorkloadStatus status) {
     int64_t now = ToUnixMillis(clock_.Now());
     if (options_.deadline_ms > 0 && now >= options_.deadline_ms) {
       end.reason = "timed out after " + std::to_string(options_.timeout_seconds) + "s";
-      runtime_.SaveLog(name, options_.log_path, "== killed: " + end.reason + "\n");
+      runtime_.SaveLog(name, options_.log_path, ServerLine("killed: " + end.reason));
       (void)runtime_.Stop(name, options_.stop_grace);
       end.status = status;
       end.status.finished_at = clock_.Now();
@@ -206,7 +213,7 @@ std::optional<AttemptEnd> Attempt::Supervise(runtime::WorkloadStatus status) {
   } else {
     end.reason = FailureReason(status);
   }
-  runtime_.SaveLog(name, options_.log_path, end.how == AttemptEnd::How::kSucceeded ? "" : "== " + end.reason + "\n");
+  runtime_.SaveLog(name, options_.log_path, end.how == AttemptEnd::How::kSucceeded ? "" : ServerLine(end.reason));
   return end;
 }
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/log_stamp.h"
 #include "runtime/labels.h"
 #include "workload/log_follow.h"
 
@@ -47,6 +48,7 @@ std::string LastOutput(const std::string& path) {
     size_t end = tail.find('\n', start);
     if (end == std::string::npos) end = tail.size();
     std::string line;
+    if (StartsWithLogStamp(std::string_view(tail).substr(start, end - start))) start += kLogStampSize;
     for (size_t i = start; i < end; ++i) {
       unsigned char c = static_cast<unsigned char>(tail[i]);
       if (c >= 0x20 || c == '\t') line += c == '\t' ? ' ' : tail[i];  // no control characters
@@ -158,7 +160,8 @@ std::string ReplicaSet::RemoveEnded(int64_t owner, int64_t generation, const Rep
     runtime_.SaveLog(w.id, path, "");
     std::string last = LastOutput(path);
     if (!last.empty()) why += "; last output: " + last;
-    std::ofstream(path, std::ios::app) << "== " << w.name << " ended: " << EndReason(w) << "\n";
+    std::ofstream(path, std::ios::app) << StampLines("== " + w.name + " ended: " + EndReason(w) + "\n",
+                                                     std::chrono::system_clock::now());
   }
   (void)runtime_.Stop(w.id, std::chrono::seconds(0));
   if (replica.generation == generation) Failed(BackoffOf(owner, generation), why);

@@ -245,6 +245,19 @@ TEST_F(PipelineCommandsTest, LogsOfOneTaskPrintsItsBody) {
   EXPECT_EQ(server_.requests().at(0).headers["authorization"], "Bearer qdr_test");
 }
 
+TEST_F(PipelineCommandsTest, LogsWithTimestampsAsksForThem) {
+  server_.SetStreamReply("GET", "/api/v1/runs/12/tasks/train/logs?attempt=2&timestamps=1",
+                         {"2026-12-07T17:01:13.214Z second try\n"});
+  server_.SetStreamReply("GET", "/api/v1/services/echo/logs?replica=1&timestamps=1",
+                         {"2026-12-07T17:01:14.000Z serving\n"});
+  RunResult task = Run({"logs", "12", "train", "--attempt", "2", "--timestamps"});
+  ASSERT_EQ(task.code, kExitOk) << task.err;
+  EXPECT_EQ(task.out, "2026-12-07T17:01:13.214Z second try\n");
+  RunResult replica = Run({"logs", "--service", "echo", "--replica", "1", "-t"});
+  ASSERT_EQ(replica.code, kExitOk) << replica.err;
+  EXPECT_EQ(replica.out, "2026-12-07T17:01:14.000Z serving\n");
+}
+
 TEST_F(PipelineCommandsTest, LogsOfTrialsReplicasAndNotebooks) {
   server_.SetStreamReply("GET", "/api/v1/experiments/tune/trials/3/logs?project=team-a", {"trial 3\n"});
   server_.SetStreamReply("GET", "/api/v1/services/echo/logs?replica=1&previous=1", {"boom\n"});

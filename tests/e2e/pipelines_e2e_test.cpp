@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include <netinet/in.h>
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/log_stamp.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 
@@ -370,6 +373,23 @@ tasks:
   EXPECT_NE(log.find("tick 1"), std::string::npos) << log;
   EXPECT_NE(log.find("tick 3"), std::string::npos) << log;
   EXPECT_GT(steady_clock::now() - t0, std::chrono::milliseconds(900));  // it waited for the task
+  // Each line was stamped when it was written: ?timestamps=1 shows the stamps
+  // (tick 3 a second after tick 1); without it the lines are as written.
+  std::string stamped = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/tick/logs?timestamps=1");
+  std::map<std::string, int64_t> at_ms;
+  std::istringstream lines(stamped);
+  for (std::string line; std::getline(lines, line);) {
+    ASSERT_TRUE(StartsWithLogStamp(line + "\n")) << stamped;
+    std::tm tm{};
+    strptime(line.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    at_ms[line.substr(kLogStampSize)] = timegm(&tm) * int64_t{1000} + std::stoi(line.substr(20, 3));
+  }
+  ASSERT_TRUE(at_ms.count("tick 1") && at_ms.count("tick 3")) << stamped;
+  EXPECT_GE(at_ms["tick 3"] - at_ms["tick 1"], 800) << stamped;
+  std::string plain = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/tick/logs");
+  EXPECT_NE(plain.find("tick 1\n"), std::string::npos) << plain;
+  std::istringstream plain_lines(plain);
+  for (std::string line; std::getline(plain_lines, line);) EXPECT_FALSE(StartsWithLogStamp(line + "\n")) << plain;
 }
 
 TEST_F(PipelinesE2ETest, SigkilledServerCarriesOnWithoutRunningATaskTwice) {

@@ -321,7 +321,8 @@ class FakeKubeApiHandler {
 
     if (p->sub == "exec" && p->resource == "pods" && method == "GET") return ServeExec(*p, req);
     if (p->sub == "log" && p->resource == "pods" && method == "GET") {
-      return ServeLog(*p, param("follow") == "true" || param("follow") == "1", param("tailLines"));
+      return ServeLog(*p, param("follow") == "true" || param("follow") == "1", param("tailLines"),
+                      param("timestamps") == "true");
     }
     if (!p->sub.empty()) {
       return Reply(404, StatusBody(404, "NotFound", "the server could not find the requested resource"));
@@ -594,7 +595,29 @@ class FakeKubeApiHandler {
 
   // --- logs ---------------------------------------------------------------------------
 
-  bool ServeLog(const ApiPath& p, bool follow, const std::string& tail_lines) {
+  // With `timestamps`, each line starts as the kubelet's do: RFC 3339 with
+  // nanoseconds (the time it is served here) and a space.
+  bool ServeLog(const ApiPath& p, bool follow, const std::string& tail_lines, bool timestamps) {
+    bool line_start = true;
+    auto stamped = [&](const std::string& text) {
+      if (!timestamps) return text;
+      auto now = std::chrono::system_clock::now().time_since_epoch();
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+      std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
+      std::tm tm{};
+      gmtime_r(&secs, &tm);
+      char stamp[64];
+      std::snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    static_cast<long long>(ns % 1000000000));
+      std::string out;
+      for (char c : text) {
+        if (line_start) out += stamp;
+        out.push_back(c);
+        line_start = c == '\n';
+      }
+      return out;
+    };
     std::string text;
     bool known;
     {
@@ -621,10 +644,10 @@ class FakeKubeApiHandler {
       }
       text = text.substr(at);
     }
-    if (!follow) return Reply(200, text, "text/plain");
+    if (!follow) return Reply(200, stamped(text), "text/plain");
 
     size_t sent = text.size();
-    bool ok = StartChunked("text/plain") && Chunk(text);
+    bool ok = StartChunked("text/plain") && Chunk(stamped(text));
     while (ok) {
       std::string more;
       {
@@ -640,7 +663,7 @@ class FakeKubeApiHandler {
         sent = log.text.size();
         if (more.empty() && log.ended) break;
       }
-      ok = Chunk(more);
+      ok = Chunk(stamped(more));
     }
     return ok && EndChunked();
   }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "fakes/log_lines.h"
 #include "runtime/fake_kube_api.h"
 #include "runtime/kubernetes/mapping.h"
 #include "runtime/labels.h"
@@ -656,7 +657,7 @@ TEST_F(KubernetesRuntimeTest, LogsWhole) {
     return true;
   });
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(got, "line 1\nline 2\n");
+  EXPECT_EQ(quader::testing::Unstamped(got), "line 1\nline 2\n");
 }
 
 TEST_F(KubernetesRuntimeTest, LogsOfAPodTheInformerHasNotSeenYet) {
@@ -677,7 +678,7 @@ TEST_F(KubernetesRuntimeTest, LogsOfAPodTheInformerHasNotSeenYet) {
     return true;
   });
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(got, "hello\n");
+  EXPECT_EQ(quader::testing::Unstamped(got), "hello\n");
   fake_.PauseWatches(false);
 }
 
@@ -702,14 +703,21 @@ TEST_F(KubernetesRuntimeTest, LogsFollowedUntilTheContainerEnds) {
     std::lock_guard lock(mu);
     return got;
   };
-  ASSERT_TRUE(Eventually([&] { return text() == "first\n"; })) << text();
+  // Each line with the kubelet's capture time, in Quader's form.
+  auto plain = [&] {
+    LogStampFilter strip(LogStampFilter::Mode::kStrip);
+    std::string out = strip.Feed(text());
+    return out + strip.Finish();
+  };
+  ASSERT_TRUE(Eventually([&] { return plain() == "first\n"; })) << text();
   fake_.AppendLog("l2", "second\n");
-  ASSERT_TRUE(Eventually([&] { return text() == "first\nsecond\n"; })) << text();
+  ASSERT_TRUE(Eventually([&] { return plain() == "first\nsecond\n"; })) << text();
   EXPECT_FALSE(done.load());
   fake_.EndLog("l2");
   ASSERT_TRUE(Eventually([&] { return done.load(); }));
   follower.join();
   EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(quader::testing::Unstamped(text()), "first\nsecond\n");
 }
 
 TEST_F(KubernetesRuntimeTest, LogsOfADeploymentAreItsPods) {
@@ -726,7 +734,7 @@ TEST_F(KubernetesRuntimeTest, LogsOfADeploymentAreItsPods) {
     return true;
   });
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(got, "serving\n");
+  EXPECT_EQ(quader::testing::Unstamped(got), "serving\n");
 }
 
 TEST_F(KubernetesRuntimeTest, LogsOfAnUnknownWorkloadAreNotFound) {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include <poll.h>
 #include <nlohmann/json.hpp>
 
+#include "core/log_stamp.h"
 #include "fakes/temp_dir.h"
 #include "runtime/labels.h"
 #include "runtime/process/proc.h"
@@ -34,6 +36,7 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
+using std::chrono::system_clock;
 
 constexpr int64_t kMiB = 1024 * 1024;
 
@@ -616,6 +619,102 @@ TEST_F(ProcessRuntimeTest, PortsAreReportedOnTheContainerPort) {
 // ---------------------------------------------------------------------------
 // Isolation (docs/security.md): what a hostile workload tries from inside.
 
+// Log lines timestamped on capture (quader-capture, core/log_stamp.h), in
+// each way the runtime can run a process.
+class ProcessCaptureTest : public ProcessRuntimeFixture, public ::testing::TestWithParam<Mode> {
+ protected:
+  static ProcessRuntimeOptions Options() {
+    ProcessRuntimeOptions options;
+    options.use_bwrap = GetParam().use_bwrap;
+    options.use_cgroups = GetParam().use_cgroups;
+    options.capture_helper = QUADER_CAPTURE_HELPER;
+    return options;
+  }
+  ProcessCaptureTest() { rt_ = MakeRuntime(Options()); }
+
+  // The lines of `log`, each split into its stamp's time and its text.
+  static std::vector<std::pair<system_clock::time_point, std::string>> Lines(const std::string& log) {
+    std::vector<std::pair<system_clock::time_point, std::string>> out;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      EXPECT_TRUE(StartsWithLogStamp(line + "\n")) << "not stamped: " << line;
+      if (!StartsWithLogStamp(line + "\n")) continue;
+      std::tm tm{};
+      strptime(line.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+      auto at = system_clock::from_time_t(timegm(&tm)) + milliseconds(std::stoi(line.substr(20, 3)));
+      out.emplace_back(at, line.substr(kLogStampSize));
+    }
+    return out;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Modes, ProcessCaptureTest,
+                         ::testing::Values(Mode{"sandbox_cgroups", true, true},
+                                           Mode{"plain_cgroups", false, true},
+                                           Mode{"plain_rlimit", false, false}),
+                         [](const ::testing::TestParamInfo<Mode>& info) { return info.param.name; });
+
+TEST_P(ProcessCaptureTest, EachLineIsStampedWhenWrittenAndTheExitCodeIsKept) {
+  ASSERT_TRUE(rt_->stamps_logs());
+  const auto before = system_clock::now() - milliseconds(5);
+  StartOk(Shell("talk", "echo one; printf two-; sleep 0.4; echo three; echo err >&2; exit 3"));
+  WorkloadStatus st = WaitEnded("talk");
+  const auto after = system_clock::now() + milliseconds(5);
+  EXPECT_EQ(st.state, WorkloadState::kFailed);
+  EXPECT_EQ(st.exit_code, 3);
+  auto lines = Lines(LogsOf("talk"));
+  ASSERT_EQ(lines.size(), 3u) << LogsOf("talk");
+  EXPECT_EQ(lines[0].second, "one");
+  EXPECT_EQ(lines[1].second, "two-three") << "a line cut by a pause is stamped once, when it began";
+  EXPECT_EQ(lines[2].second, "err");
+  for (const auto& [at, text] : lines) {
+    EXPECT_GE(at, before) << text;
+    EXPECT_LE(at, after) << text;
+  }
+  EXPECT_GE(lines[2].first - lines[1].first, milliseconds(300)) << "each stamped when it came, not at the end";
+}
+
+TEST_P(ProcessCaptureTest, AStoppedCommandsLastWordsAreKept) {
+  StartOk(Shell("polite", "trap 'echo bye; exit 4' TERM; echo up; while :; do sleep 0.05; done"));
+  ASSERT_TRUE(Eventually([&] { return LogsOf("polite").find("up") != std::string::npos; }));
+  // Stop removes the workload: its log is read while the command ends.
+  std::string log;
+  std::thread follow([&] {
+    (void)rt_->Logs("polite", true, [&](const std::string& chunk) {
+      log += chunk;
+      return true;
+    });
+  });
+  ASSERT_TRUE(rt_->Stop("polite", seconds(5)).ok());
+  follow.join();
+  auto lines = Lines(log);  // "up", maybe the shell's note on its killed sleep, "bye"
+  ASSERT_GE(lines.size(), 2u) << log;
+  EXPECT_EQ(lines.front().second, "up");
+  EXPECT_EQ(lines.back().second, "bye");
+}
+
+TEST_P(ProcessCaptureTest, AServerStartedAgainAdoptsWorkloadsUnderTheCapture) {
+  const std::string release = Visible("release");
+  pid_t server = fork();
+  if (server == 0) {
+    ProcessRuntime rt(dir_.File("state"), Options());
+    bool ok = rt.Start(Shell("orphan", "echo waiting; while [ ! -e " + release + " ]; do sleep 0.02; done; exit 7")).ok();
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(server, &status, 0), server);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  started_ = {"orphan"};
+  rt_ = MakeRuntime(Options());
+  ASSERT_EQ(rt_->Inspect("orphan")->state, WorkloadState::kRunning);
+  std::ofstream(release) << "go";
+  WorkloadStatus orphan = WaitEnded("orphan");
+  EXPECT_EQ(orphan.exit_code, 7);
+  auto lines = Lines(LogsOf("orphan"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].second, "waiting");
+}
+
 class ProcessIsolationTest : public ProcessRuntimeFixture, public ::testing::Test {
  protected:
   ProcessIsolationTest() {
@@ -649,6 +748,28 @@ class ProcessIsolationTest : public ProcessRuntimeFixture, public ::testing::Tes
     return uid;
   }
 };
+
+TEST_F(ProcessIsolationTest, UnderTheCaptureEveryProcessRunsAsTheUsersUid) {
+  ProcessRuntimeOptions options;
+  options.max_pids = 64;
+  options.capture_helper = QUADER_CAPTURE_HELPER;
+  rt_ = MakeRuntime(options);
+  ASSERT_TRUE(rt_->stamps_logs()) << "a copy of the capture every uid can execute";
+  StartOk(As("alice", "a1", "echo uid=$(id -u); sleep 300"));
+  ASSERT_TRUE(Eventually([&] { return LogsOf("a1").find("uid=") != std::string::npos; }));
+  const std::string log = LogsOf("a1");
+  EXPECT_TRUE(StartsWithLogStamp(log)) << log;
+  EXPECT_EQ(log.find("uid=0\n"), std::string::npos) << log;
+  int pgid = PgidOf("a1");
+  std::vector<ProcStat> members = GroupMembers(pgid);
+  ASSERT_FALSE(members.empty());
+  for (const ProcStat& m : members) {
+    std::istringstream status(ReadAll("/proc/" + std::to_string(m.pid) + "/status"));
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Uid:", 0) == 0) EXPECT_NE(std::atoi(line.c_str() + 4), 0) << "pid " << m.pid << " is root";
+    }
+  }
+}
 
 TEST_F(ProcessIsolationTest, EachUserRunsAsAnUnprivilegedHostUidOfTheirOwn) {
   StartOk(As("alice", "a1", "sleep 300"));

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/log_stamp.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fake_runtime.h"
 #include "fakes/temp_dir.h"
@@ -73,11 +74,19 @@ class AttemptTest : public ::testing::Test {
     return ends_.empty() ? AttemptEnd{} : ends_.front();
   }
 
-  std::string Log() {
+  // The saved log as it is on disk: the lines the server adds are stamped
+  // (core/log_stamp.h); the fake runtime's own are not.
+  std::string RawLog() {
     std::ifstream in(dir_.File("w1.log"));
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+  }
+  // The saved log without its stamps.
+  std::string Log() {
+    LogStampFilter strip(LogStampFilter::Mode::kStrip);
+    std::string out = strip.Feed(RawLog());
+    return out + strip.Finish();
   }
 
   TempDir dir_;
@@ -125,6 +134,8 @@ TEST_F(AttemptTest, AFailureCarriesTheRuntimesReasonIntoTheLog) {
   EXPECT_EQ(end.how, How::kFailed);
   EXPECT_EQ(end.reason, "exited with code 3");
   EXPECT_EQ(Log(), "Traceback ...\n== exited with code 3\n");
+  const std::string raw = RawLog();
+  EXPECT_TRUE(StartsWithLogStamp(std::string_view(raw).substr(raw.find('\n') + 1))) << "the server's line is stamped: " << raw;
   attempt_->Persisted();
 }
 

@@ -803,7 +803,7 @@ export const api = {
   deleteBuild: (id: number) => request<Record<string, never>>('DELETE', `/image-builds/${id}`),
   /** Streams the build log (`?follow=1`) until the build ends; see streamText. */
   followBuildLog: (id: number | string, onText: (text: string) => void, signal: AbortSignal) =>
-    streamText(`/image-builds/${enc(String(id))}/logs?follow=1`, onText, signal),
+    streamText(`/image-builds/${enc(String(id))}/logs?follow=1&timestamps=1`, onText, signal),
 
   listTemplates: (project?: string) =>
     request<List<JobTemplate>>('GET', project ? `/templates?project=${enc(project)}` : '/templates'),
@@ -842,7 +842,7 @@ export const api = {
   deleteRun: (id: number) => request<Record<string, never>>('DELETE', `/runs/${id}`),
   /** Streams one attempt of a task's log (`?follow=1`) until the attempt ends; see streamText. */
   followTaskLog: (run: number | string, task: string, attempt: number, onText: (text: string) => void, signal: AbortSignal) =>
-    streamText(`/runs/${enc(String(run))}/tasks/${enc(task)}/logs?follow=1&attempt=${attempt}`, onText, signal),
+    streamText(`/runs/${enc(String(run))}/tasks/${enc(task)}/logs?follow=1&attempt=${attempt}&timestamps=1`, onText, signal),
 
   /** Where a task's outputs are read: `${base}/artifacts`, `${base}/artifact?path=`. */
   taskArtifactsBase: (run: number | string, task: string) => `/runs/${enc(String(run))}/tasks/${enc(task)}`,
@@ -866,7 +866,7 @@ export const api = {
   getTrial: (id: number | string, sequence: number) => request<Trial>('GET', `/experiments/${enc(String(id))}/trials/${sequence}`),
   /** Streams a trial's log (`?follow=1`) until the trial ends; see streamText. */
   followTrialLog: (id: number | string, sequence: number, onText: (text: string) => void, signal: AbortSignal) =>
-    streamText(`/experiments/${enc(String(id))}/trials/${sequence}/logs?follow=1`, onText, signal),
+    streamText(`/experiments/${enc(String(id))}/trials/${sequence}/logs?follow=1&timestamps=1`, onText, signal),
 
   listServices: (coll: ServiceCollection, project?: string) =>
     request<List<Service>>('GET', project ? `/${coll}?project=${enc(project)}` : `/${coll}`),
@@ -881,7 +881,7 @@ export const api = {
     signal: AbortSignal,
   ) =>
     streamText(
-      `/${coll}/${enc(String(id))}/logs?replica=${replica}${previous ? '&previous=1' : '&follow=1'}`,
+      `/${coll}/${enc(String(id))}/logs?replica=${replica}${previous ? '&previous=1' : '&follow=1'}&timestamps=1`,
       onText,
       signal,
     ),

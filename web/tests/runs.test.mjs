@@ -119,6 +119,26 @@ describe('runs', () => {
     assert.equal(saved.suggestedFilename(), `run-${runId}-second-attempt-1.log`);
     const { readFile: readSaved } = await import('node:fs/promises');
     assert.equal(await readSaved(await saved.path(), 'utf8'), logText);
+    // Each line was stamped when it was captured: ?timestamps=1 keeps the
+    // stamps (times within the run), and the Timestamps switch shows them.
+    const stampedLog = await (await fetch(`${server.base}/api/v1/runs/${runId}/tasks/second/logs?attempt=1&timestamps=1`, {
+      headers: { Authorization: `Bearer ${adminToken}` },
+    })).text();
+    const stampRe = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /;
+    const stampedLines = stampedLog.split('\n').filter((l) => l !== '');
+    assert.equal(stampedLines.length, logText.split('\n').filter((l) => l !== '').length);
+    for (const line of stampedLines) {
+      const m = line.match(stampRe);
+      assert.ok(m, `stamped: ${line}`);
+      const at = Date.parse(m[1]);
+      assert.ok(at >= Date.parse(run.created_at) - 1000 && at <= Date.parse(run.finished_at) + 1000, `${m[1]} within the run`);
+    }
+    assert.equal(stampedLog.replace(/^\S+Z /gm, ''), logText);
+    await page.getByTestId('task-log-tools-timestamps').click();
+    await waitFor(async () => stampRe.test(await page.getByTestId('task-log').textContent()), 5000, 'timestamps shown');
+    assert.equal(await page.getByTestId('task-log').evaluate((el) => el.textContent), stampedLog);
+    await page.getByTestId('task-log-tools-timestamps').click();
+    assert.equal(await page.getByTestId('task-log').evaluate((el) => el.textContent), logText);
 
     // Another task: its own log.
     await page.getByTestId('run-task-first').click();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "api/handlers/log_reply.h"
 #include "api/handlers/artifacts_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
@@ -276,13 +277,10 @@ Response TrialLogs(HandlerContext& ctx, Request& req) {
   auto ref = FindTrialRef(ctx, req);
   if (!ref.ok()) return ErrorReply(ref.status());
   bool follow = FlagParam(req, "follow");
-  Response r;
-  r.content_type = "text/plain; charset=utf-8";
   experiment::ExperimentController* experiments = ctx.experiments;
-  r.stream = [experiments, ref = *ref, follow](const ChunkWriter& write) {
+  return LogReply(req, [experiments, ref = *ref, follow](const ChunkWriter& write) {
     (void)experiments->FollowLog(ref.experiment, ref.sequence, follow, write);
-  };
-  return r;
+  });
 }
 
 // A trial's /outputs: the listing, or (`file`) one file of it.
@@ -372,7 +370,7 @@ void RegisterExperimentRoutes(Router& router, HandlerContext& ctx) {
   router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}", Access::kSignedIn, bind(GetTrial),
              {"One trial with its intermediate results", "experiments", "", "Trial"});
   router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}/logs", Access::kSignedIn, bind(TrialLogs),
-             {"A trial's log (?follow=1 streams it while the trial runs)", "experiments", "", "Text"});
+             {"A trial's log (?follow=1 streams it while the trial runs; ?timestamps=1 keeps each line's capture time)", "experiments", "", "Text"});
   router.Add("GET", "/api/v1/experiments/{id}/trials/{sequence}/artifacts", Access::kSignedIn,
              [&ctx](Request& req) { return TrialArtifacts(ctx, req, false); },
              {"The files a trial left in /outputs: {items: [{path, type, size, modified_at}], truncated}",

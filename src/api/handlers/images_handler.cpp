@@ -1,4 +1,5 @@
 // /api/v1/images and /api/v1/image-builds (SPEC §4), and the ImageBuild kind.
+#include "api/handlers/log_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
@@ -238,11 +239,8 @@ Response BuildLogs(HandlerContext& ctx, Request& req) {
   if (!st.ok()) return ErrorReply(st);
   if (!ctx.builds) return ErrorReply(errors::Unavailable("image builds are not enabled on this server"));
   bool follow = req.query.count("follow") && req.query.at("follow") != "0" && req.query.at("follow") != "false";
-  Response r;
-  r.content_type = "text/plain; charset=utf-8";
   images::BuildController* builds = ctx.builds;
-  r.stream = [builds, id, follow](const ChunkWriter& write) { (void)builds->FollowLog(id, follow, write); };
-  return r;
+  return LogReply(req, [builds, id, follow](const ChunkWriter& write) { (void)builds->FollowLog(id, follow, write); });
 }
 
 }  // namespace
@@ -269,7 +267,7 @@ void RegisterImageRoutes(Router& router, HandlerContext& ctx) {
   router.Add("DELETE", "/api/v1/image-builds/{id}", Access::kSignedIn, bind(DeleteBuild),
              {"Delete an image build (stops it when running)", "images", "", "Empty"});
   router.Add("GET", "/api/v1/image-builds/{id}/logs", Access::kSignedIn, bind(BuildLogs),
-             {"The build log; ?follow=1 streams it until the build ends", "images", "", "Text"});
+             {"The build log; ?follow=1 streams it until the build ends; ?timestamps=1 keeps each line's time", "images", "", "Text"});
 
   ctx.kinds.Register("ImageBuild", /*project_scoped=*/true,
                      [&ctx](store::Tx& tx, const auth::Principal& who, const Json& doc, int64_t now) -> Result<Change> {

@@ -2,6 +2,7 @@
 // Notebooks are personal: a user sees, opens and changes only their own;
 // admins see and manage everyone's (but, like everyone, open only their own
 // through the gateway).
+#include "api/handlers/log_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
@@ -273,15 +274,12 @@ void RegisterNotebookRoutes(Router& router, HandlerContext& ctx) {
                  return ErrorReply(errors::NotFound("notebook server", req.Param("id") + " (it is not running)"));
                }
                bool follow = FlagParam(req, "follow");
-               Response r;
-               r.content_type = "text/plain; charset=utf-8";
                notebook::NotebookController* notebooks = ctx.notebooks;
-               r.stream = [notebooks, id, follow](const ChunkWriter& write) {
+               return LogReply(req, [notebooks, id, follow](const ChunkWriter& write) {
                  (void)notebooks->Logs(id, follow, write);
-               };
-               return r;
+               });
              },
-             {"The output of a notebook's server (?follow=1 streams); when none runs, the kept log of the last one that "
+             {"The output of a notebook's server (?follow=1 streams; ?timestamps=1 keeps each line's capture time); when none runs, the kept log of the last one that "
               "ended", "notebooks", "", "Text"});
   if (ctx.notebooks) {
     auto& gauges = prometheus::BuildGauge()

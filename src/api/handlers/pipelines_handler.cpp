@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "api/handlers/log_reply.h"
 #include "api/handlers/artifacts_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
@@ -749,13 +750,10 @@ Response TaskLogs(HandlerContext& ctx, Request& req) {
     }
   }
   bool follow = FlagParam(req, "follow");
-  Response r;
-  r.content_type = "text/plain; charset=utf-8";
   pipeline::RunController* runs = ctx.runs;
-  r.stream = [runs, id = *run, task, attempt, follow](const ChunkWriter& write) {
+  return LogReply(req, [runs, id = *run, task, attempt, follow](const ChunkWriter& write) {
     (void)runs->FollowLog(id, task, attempt, follow, write);
-  };
-  return r;
+  });
 }
 
 // GET /runs/{id}/tasks/{task}/terminal: a shell in the running task's workload.
@@ -876,7 +874,7 @@ void RegisterPipelineRoutes(Router& router, HandlerContext& ctx) {
   router.Add("DELETE", "/api/v1/runs/{id}", Access::kSignedIn, bind(DeleteRun),
              {"Delete a finished run with its logs and artifacts", "pipelines", "", "Empty"});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/logs", Access::kSignedIn, bind(TaskLogs),
-             {"A task's log (?attempt=N; ?follow=1 streams until the attempt ends)", "pipelines", "", "Text"});
+             {"A task's log (?attempt=N; ?follow=1 streams until the attempt ends; ?timestamps=1 keeps each line's capture time)", "pipelines", "", "Text"});
   router.Add("GET", "/api/v1/runs/{id}/tasks/{task}/terminal", Access::kSignedIn, bind(TaskTerminal),
              {"A terminal in the running task: a WebSocket (docs/api.md \"Terminals\"; ?command=[JSON array], "
               "?rows=&cols=); only the user it runs as, or an admin", "runs", "", ""});

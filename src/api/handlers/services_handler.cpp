@@ -1,5 +1,6 @@
 // /api/v1/services and /api/v1/inference-services (SPEC §7, §8;
 // docs/services.md), and the Service and InferenceService kinds.
+#include "api/handlers/log_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/mount_check.h"
@@ -387,15 +388,12 @@ void RegisterKind(Router& router, HandlerContext& ctx, const KindInfo& k) {
                serving::ServiceController* services = ctx.services;
                Status found = services->Logs(id, index, previous, false, [](std::string_view) { return false; });
                if (!found.ok()) return ErrorReply(found);
-               Response r;
-               r.content_type = "text/plain; charset=utf-8";
-               r.stream = [services, id, index, previous, follow](const ChunkWriter& write) {
+               return LogReply(req, [services, id, index, previous, follow](const ChunkWriter& write) {
                  (void)services->Logs(id, index, previous, follow, write);
-               };
-               return r;
+               });
              },
              {"The log of a " + noun + "'s replica (?replica=N, default the lowest; ?previous=1 its last instance "
-              "that ended, kept after a restart; ?follow=1 streams)", k.collection, "", "Text"});
+              "that ended, kept after a restart; ?follow=1 streams; ?timestamps=1 keeps each line's capture time)", k.collection, "", "Text"});
   router.Add("GET", base + "/{id}/terminal", Access::kSignedIn,
              [&ctx, k](Request& req) {
                int64_t id = 0;

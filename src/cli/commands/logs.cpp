@@ -4,7 +4,8 @@
 // task in turn until the run ends). The logs of other workloads:
 // `--experiment NAME SEQ` (a trial), `--service NAME` and
 // `--inference-service NAME` (a replica: --replica N, --previous),
-// `--notebook NAME` (its server).
+// `--notebook NAME` (its server). `--timestamps` prints each line with the
+// time it was captured.
 
 #include <memory>
 #include <string>
@@ -26,7 +27,14 @@ struct LogsOptions {
   std::string project;
   int replica = -1;  // -1: the lowest
   bool previous = false;
+  bool timestamps = false;  // each line with its capture time
 };
+
+// `path` asking for timestamps when `opts` does.
+std::string Stamped(const LogsOptions& opts, std::string path) {
+  if (opts.timestamps) path += std::string(path.find('?') == std::string::npos ? "?" : "&") + "timestamps=1";
+  return path;
+}
 
 // `?project=P&follow=1...` from what is set; "" when nothing is.
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -134,7 +142,7 @@ Status PrintAll(const Client& client, const LogsOptions& opts, LogWriter& writer
     writer.Header(name, attempt, AttemptState(task, attempt));
     if (attempt == 0) continue;
     QUADER_RETURN_IF_ERROR(
-        client.GetStream(LogPath(opts.run_id, name, attempt, false), writer.Sink()));
+        client.GetStream(Stamped(opts, LogPath(opts.run_id, name, attempt, false)), writer.Sink()));
   }
   return Status::Ok();
 }
@@ -154,7 +162,7 @@ Status FollowTask(const Client& client, const LogsOptions& opts, const std::stri
     if (next > shown && latest >= next) {
       writer.Header(name, next, AttemptState(*task, next));
       QUADER_RETURN_IF_ERROR(
-          client.GetStream(LogPath(opts.run_id, name, next, true), writer.Sink()));
+          client.GetStream(Stamped(opts, LogPath(opts.run_id, name, next, true)), writer.Sink()));
       shown = next;
       if (opts.attempt > 0) return Status::Ok();
     } else if (done) {
@@ -190,9 +198,9 @@ Outcome Logs(const LogsOptions& opts, Io& io) {
   LogWriter writer(io.out);
   Status status;
   if (!other_path.empty()) {
-    status = client->GetStream(other_path, writer.Sink());
+    status = client->GetStream(Stamped(opts, other_path), writer.Sink());
   } else if (!opts.task.empty()) {
-    status = client->GetStream(LogPath(opts.run_id, opts.task, opts.attempt, opts.follow),
+    status = client->GetStream(Stamped(opts, LogPath(opts.run_id, opts.task, opts.attempt, opts.follow)),
                                writer.Sink());
   } else if (opts.follow) {
     status = FollowAll(client.value(), opts, writer, io);
@@ -229,6 +237,8 @@ void AddLogsCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--previous", opts->previous,
                 "The replica's last instance that ended (its log is kept after a restart)");
+  sub->add_flag("-t,--timestamps", opts->timestamps,
+                "Start each line with the time it was captured (UTC, e.g. 2026-12-07T17:01:13.214Z)");
   commands.push_back({sub, [opts, &io] { return Logs(*opts, io); }});
 }
 

@@ -1,3 +1,4 @@
+#include "core/log_stamp.h"
 #include "runtime/docker/docker_runtime.h"
 
 #include <signal.h>
@@ -309,16 +310,25 @@ Result<std::vector<WorkloadStatus>> DockerRuntime::List(
 Status DockerRuntime::Logs(const std::string& id, bool follow, const LogSink& sink) {
   QUADER_ASSIGN_OR_RETURN(Json inspect, InspectJson(id));
   bool tty = JsonChild(JsonChild(inspect, "Config"), "Tty") == Json(true);
-  std::string path = ContainerPath(JsonString(inspect, "Id")) + "/logs?stdout=true&stderr=true";
+  // The engine's own capture times (timestamps=true), in Quader's form
+  // (core/log_stamp.h).
+  std::string path = ContainerPath(JsonString(inspect, "Id")) + "/logs?stdout=true&stderr=true&timestamps=true";
   if (follow) path += "&follow=true";
   LogDemuxer demuxer;
+  LogStampFilter stamps(LogStampFilter::Mode::kNormalize);
   std::string chunk;
+  bool open = true;
   Status status = engine_->Stream(path, [&](std::string_view data) {
-    if (tty) return sink(std::string(data));
     chunk.clear();
-    demuxer.Feed(data, &chunk);
-    return chunk.empty() || sink(chunk);
+    if (tty) {
+      chunk.assign(data);
+    } else {
+      demuxer.Feed(data, &chunk);
+    }
+    chunk = stamps.Feed(chunk);
+    return open = chunk.empty() || sink(chunk);
   });
+  if (const std::string rest = stamps.Finish(); open && !rest.empty()) (void)sink(rest);
   return status.ok() ? status : About(id, status);
 }
 

@@ -1,4 +1,6 @@
 #include "runtime/kubernetes/api_client.h"
+
+#include "core/log_stamp.h"
 #include "runtime/kubernetes/mapping.h"
 
 #include <boost/asio/connect.hpp>
@@ -738,9 +740,15 @@ Result<std::unique_ptr<Terminal>> ApiClient::Exec(const std::string& pod, const 
 }
 
 Status ApiClient::Logs(const std::string& pod, bool follow, const std::function<bool(std::string_view)>& sink) const {
-  std::string path = "/api/v1/namespaces/" + access_.ns + "/pods/" + pod + "/log";
-  if (follow) path += "?follow=true";
-  return Stream(path, sink);
+  // The kubelet's capture times (timestamps=true), in Quader's form
+  // (core/log_stamp.h).
+  std::string path = "/api/v1/namespaces/" + access_.ns + "/pods/" + pod + "/log?timestamps=true";
+  if (follow) path += "&follow=true";
+  LogStampFilter stamps(LogStampFilter::Mode::kNormalize);
+  bool open = true;
+  Status st = Stream(path, [&](std::string_view data) { return open = sink(stamps.Feed(data)); });
+  if (const std::string rest = stamps.Finish(); open && !rest.empty()) (void)sink(rest);
+  return st;
 }
 
 }  // namespace quader::runtime::kubernetes

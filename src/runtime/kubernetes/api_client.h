@@ -97,7 +97,8 @@ class ApiClient {
                              const std::function<bool(const WatchEvent&)>& on_event,
                              int timeout_seconds = 300, StreamCancel* cancel = nullptr) const;
 
-  // A pod's log (`follow`: until the container ends or `sink` returns false).
+  // A pod's log (`follow`: until the container ends or `sink` returns false),
+  // each line with the kubelet's capture time in Quader's form (core/log_stamp.h).
   [[nodiscard]] Status Logs(const std::string& pod, bool follow,
                             const std::function<bool(std::string_view)>& sink) const;
 

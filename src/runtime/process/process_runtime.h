@@ -76,7 +76,14 @@ struct ProcessRuntimeOptions {
   // Quader's own images add are mounted read-only instead, by repository
   // ("quader/predict" -> images/predict at /app).
   std::map<std::string, std::vector<Mount>> image_files;
+  // quader-capture (capture_main.cpp): each workload runs under it, and its
+  // log lines start with the time they were written (core/log_stamp.h).
+  // Empty: none (logs are the command's output as it is).
+  std::string capture_helper;
 };
+
+// quader-capture next to the running program, "" when it is not there.
+std::string CaptureHelperNextToProgram();
 
 class ProcessRuntime : public Runtime {
  public:
@@ -97,6 +104,8 @@ class ProcessRuntime : public Runtime {
   // Why cgroups or bwrap are not used ("" when they are).
   const std::string& cgroup_note() const { return cgroup_note_; }
   const std::string& bwrap_note() const { return bwrap_note_; }
+  // Whether log lines are timestamped on capture (the helper is usable).
+  bool stamps_logs() const { return !capture_.empty(); }
 
   // runtime::Runtime
   std::string kind() const override { return "process"; }
@@ -149,6 +158,9 @@ class ProcessRuntime : public Runtime {
   };
 
   void ProbeBwrap();
+  // Sets capture_ from the options: the helper where every workload's uid
+  // can execute it (a copy under /run/quader when the server is root).
+  void PrepareCapture();
   // `path` as bwrap, running as `uid`:`gid`, can open it. Where a parent is
   // closed to that uid (a data directory under /root, say), the directory
   // below the deepest such parent is bound once at /run/quader/KEY-HASH
@@ -195,6 +207,7 @@ class ProcessRuntime : public Runtime {
   std::string bwrap_;
   std::string bwrap_exe_;  // bwrap_ with links resolved, as /proc/PID/exe names it
   std::string bwrap_note_;
+  std::string capture_;  // the capture helper workloads start under; "" none
   std::string host_path_;
   std::string host_home_;
   std::string node_;
