@@ -302,6 +302,58 @@ describe('pipelines', () => {
     assert.deepEqual(errors, []);
   });
 
+  test('an edge that skips a row goes around the task in between, on the canvas and on the run page', async () => {
+    // a -> b -> c and a -> c: laid out in one column, the straight a -> c would cross b.
+    const created = await apiCall(server.base, adminToken, 'POST', '/pipelines', {
+      name: 'skipper', project: 'public', tasks: [
+        { name: 'a', template: 'echo-hello', args: { '--message': 'a' } },
+        { name: 'b', template: 'echo-hello', args: { '--message': 'b' }, depends_on: ['a'] },
+        { name: 'c', template: 'echo-hello', args: { '--message': 'c' }, depends_on: ['a', 'b'] },
+      ],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // Points along an edge's drawn path, in page coordinates.
+    const pathPoints = (path) => path.evaluate((el) => {
+      const m = el.getScreenCTM();
+      const n = el.getTotalLength();
+      const out = [];
+      for (let i = 0; i <= 60; i++) {
+        const p = el.getPointAtLength((n * i) / 60);
+        out.push({ x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f });
+      }
+      return out;
+    });
+    const inside = (p, box) => p.x > box.x && p.x < box.x + box.width && p.y > box.y && p.y < box.y + box.height;
+    const checkAround = async (edgePath, between, ends) => {
+      const box = await between.boundingBox();
+      const points = await pathPoints(edgePath);
+      const crossing = points.filter((p) => inside(p, box));
+      assert.deepEqual(crossing, [], `the edge crosses the task in between ${JSON.stringify(box)}`);
+      // It still joins its two tasks.
+      const [from, to] = [await ends[0].boundingBox(), await ends[1].boundingBox()];
+      assert.ok(Math.abs(points[0].y - (from.y + from.height)) < 12, `starts at the bottom of its source: ${points[0].y} vs ${from.y + from.height}`);
+      assert.ok(Math.abs(points[points.length - 1].y - to.y) < 12, `ends at the top of its target: ${points[points.length - 1].y} vs ${to.y}`);
+    };
+    await page.goto(`${server.base}/pipelines/${created.body.id}`);
+    await page.getByTestId('task-node-b').waitFor();
+    const skip = page.getByTestId('edge-a->c').locator('path.react-flow__edge-path');
+    await skip.waitFor({ state: 'attached' });
+    // The straight line would have crossed b: the three sit in one column.
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => page.getByTestId(`task-node-${n}`).boundingBox()));
+    assert.ok(Math.abs(a.x - b.x) < 1 && Math.abs(b.x - c.x) < 1, 'one column');
+    await checkAround(skip, page.getByTestId('task-node-b'), [page.getByTestId('task-node-a'), page.getByTestId('task-node-c')]);
+
+    // The run page draws the same way.
+    const run = await apiCall(server.base, adminToken, 'POST', `/pipelines/${created.body.id}/run`, {});
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    await page.goto(`${server.base}/runs/${run.body.id}`);
+    await page.getByTestId('run-task-b').waitFor();
+    const runSkip = page.locator('.react-flow__edge[data-id="a->c"] path.react-flow__edge-path');
+    await runSkip.waitFor({ state: 'attached' });
+    await checkAround(runSkip, page.getByTestId('run-task-b'), [page.getByTestId('run-task-a'), page.getByTestId('run-task-c')]);
+    assert.deepEqual(errors, []);
+  });
+
   test('a job template is created and edited in the UI; the server names what is wrong and saves nothing', async () => {
     await page.goto(`${server.base}/templates`);
     await page.getByTestId('new-template').click();

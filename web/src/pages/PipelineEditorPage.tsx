@@ -66,6 +66,7 @@ import {
 import { resolveTemplate, schemaEntries, schemaOf, templateRef } from '../components/pipelines';
 import { setLeaveGuard } from '../components/leaveGuard';
 import { EditorTaskNode, type EditorNode } from '../components/TaskNodes';
+import { edgeTypes } from '../components/RoutedEdge';
 
 const nodeTypes = { task: EditorTaskNode };
 const TEMPLATE_MIME = 'application/x-quader-template';
@@ -533,11 +534,12 @@ function Editor({ id }: { id?: string }) {
               nodes={nodes}
               edges={flowEdges}
               nodeTypes={nodeTypes}
+              edgeTypes={edgeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={onConnect}
               deleteKeyCode={['Delete', 'Backspace']}
-              defaultEdgeOptions={{ markerEnd: { type: MarkerType.ArrowClosed }, interactionWidth: 24 }}
+              defaultEdgeOptions={{ type: 'routed', markerEnd: { type: MarkerType.ArrowClosed }, interactionWidth: 24 }}
               fitView
               fitViewOptions={{ maxZoom: 1 }}
               minZoom={0.2}
@@ -606,7 +608,7 @@ function Editor({ id }: { id?: string }) {
 }
 
 function makeEdge(source: string, target: string): Edge {
-  return { id: `${source}->${target}`, source, target, markerEnd: { type: MarkerType.ArrowClosed }, interactionWidth: 24 };
+  return { id: `${source}->${target}`, source, target, type: 'routed', markerEnd: { type: MarkerType.ArrowClosed }, interactionWidth: 24 };
 }
 
 /** The tasks in canvas order with the names of their upstream tasks. */

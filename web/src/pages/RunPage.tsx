@@ -29,6 +29,7 @@ import { MONO } from '../components/images';
 import { CODE_BLOCK_STYLE } from '../components/SideDrawer';
 import { duration, fmtBytes, fmtSeconds, fmtTimeSec, shellQuote, StateTag } from '../components/pipelines';
 import { RunTaskNode, type RunNode } from '../components/TaskNodes';
+import { edgeTypes } from '../components/RoutedEdge';
 import { useLogTools } from '../components/LogTools';
 import { TerminalDrawer } from '../components/WorkloadTerminal';
 import NewBuildModal from '../components/NewBuildModal';
@@ -509,6 +510,7 @@ function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null
       id: `${d}->${t.name}`,
       source: d,
       target: t.name,
+      type: 'routed',
       animated: t.state === 'running' || (t.state === 'pending' && run.tasks.find((u) => u.name === d)?.state === 'succeeded' && run.state === 'running'),
       markerEnd: { type: MarkerType.ArrowClosed },
     })),
@@ -521,6 +523,7 @@ function RunDag({ run, selected, onSelect }: { run: Run; selected: string | null
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         nodesDraggable={false}
         nodesConnectable={false}
