@@ -356,6 +356,7 @@ void ServiceController::ReconcileOnCluster(Pass& pass, const store::ServiceRecor
     for (const auto& pod : pods.ok() ? *pods : std::vector<runtime::WorkloadStatus>{}) {
       ReplicaView r;
       r.workload = pod.name;
+      r.workload_id = pod.id;  // its log and terminal go through the runtime (pods/log, pods/exec)
       r.index = index++;
       r.generation = workload::LabelNumber(pod, runtime::kLabelGeneration);
       r.host_port = pod.ports.empty() ? 0 : pod.ports[0].host_port;

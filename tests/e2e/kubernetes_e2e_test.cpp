@@ -16,6 +16,8 @@
 #include <fstream>
 #include <thread>
 
+#include "cli/terminal_client.h"
+#include "core/log_stamp.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 #include "runtime/probe.h"
@@ -153,6 +155,37 @@ TEST_F(KubernetesE2ETest, AServiceBecomesClusterObjectsAndItsReadyPodsAreRouted)
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_EQ(reply->status, 200);
   EXPECT_NE(reply->body.find("hello-from-the-cluster"), std::string::npos) << reply->body;
+
+  // The replica's log is its pod's (the kubelet's times kept with ?timestamps=1),
+  // and its terminal is pods/exec.
+  fake_.SetLog("echo-5d9f-abcde", "listening\n");
+  auto log = server_->Call("GET", "/api/v1/services/echo/logs?replica=0", "", admin_);
+  EXPECT_EQ(log.status, 200) << log.body;
+  EXPECT_EQ(log.body, "listening\n");
+  auto stamped = server_->Call("GET", "/api/v1/services/echo/logs?timestamps=1", "", admin_);
+  EXPECT_TRUE(StartsWithLogStamp(stamped.body)) << stamped.body;
+  EXPECT_EQ(stamped.body.substr(kLogStampSize), "listening\n");
+  auto t = cli::TerminalSession::Open(server_->api() + "/api/v1/services/echo/terminal", admin_);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_TRUE((*t)->Send("hello-pod\n").ok());
+  std::string out;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       out.find("hello-pod") == std::string::npos && std::chrono::steady_clock::now() < deadline;) {
+    auto open = (*t)->Read(&out, std::chrono::milliseconds(200));
+    if (!open.ok() || !*open) break;
+  }
+  EXPECT_NE(out.find("hello-pod"), std::string::npos) << out;
+  ASSERT_TRUE((*t)->Send("exit 3\n").ok());
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < deadline;) {
+    auto open = (*t)->Read(&out, std::chrono::milliseconds(200));
+    if (!open.ok() || !*open) break;
+  }
+  EXPECT_EQ((*t)->exit_code(), 3);
+  (*t).reset();
+  bool exec = false;
+  for (const std::string& r : fake_.request_log()) exec = exec || r.find("/pods/echo-5d9f-abcde/exec") != std::string::npos;
+  EXPECT_TRUE(exec) << "the terminal went through pods/exec";
 
   // A change is a new generation: the Deployment is replaced (rolled out by the cluster).
   Call("POST", "/api/v1/apply", doc(3), 200);
