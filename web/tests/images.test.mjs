@@ -238,7 +238,7 @@ describe('images', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a build that commits a workload sends only the workload name', async () => {
+  test('a build that commits a workload sends only the workload name; without an engine the server refuses it by name', async () => {
     await page.goto(`${server.base}/images/builds?project=${PROJECT}`);
     await page.getByTestId('builds-table').waitFor();
     await page.getByTestId('new-build').click();
@@ -249,24 +249,30 @@ describe('images', () => {
     await page.getByTestId('method-commit').click();
     assert.equal(await page.getByTestId('new-build-dockerfile').count(), 0, 'dockerfile fields are hidden');
     await page.getByTestId('new-build-commit').fill('my-notebook');
-    await page.getByTestId('new-build-submit').click();
-    await page.waitForURL(/\/images\/builds\/\d+$/);
-    const id = Number(new URL(page.url()).pathname.split('/').pop());
-    const b = await get(`/image-builds/${id}`);
-    assert.equal(b.project, PROJECT);
-    assert.equal(b.name, 'web-commit');
-    assert.equal(b.commit, 'my-notebook');
-    assert.equal(b.from, null);
-    assert.equal(b.dockerfile, '');
-    assert.equal((await page.getByTestId('build-commit').textContent()).trim(), 'my-notebook');
-    await page.getByTestId('build-state').waitFor();
-    await page.getByTestId('build-log').waitFor();
+    const [sent] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/api/v1/image-builds'),
+      page.getByTestId('new-build-submit').click(),
+    ]);
+    assert.deepEqual(JSON.parse(sent.postData()), { project: PROJECT, name: 'web-commit', image: 'team/web-commit:1', commit: 'my-notebook' });
+    // This server runs the process runtime: no engine can commit, so the form shows
+    // the server's refusal and nothing is recorded.
+    const error = page.getByTestId('new-build-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /commit: a commit build .*needs a container engine/);
+    assert.equal((await get(`/image-builds?project=${PROJECT}`)).items.filter((b) => b.name === 'web-commit').length, 0);
+    await page.keyboard.press('Escape');
 
-    // Delete from its page, with confirmation.
+    // A build's page deletes it, with confirmation.
+    const made = await apiCall(server.base, adminToken, 'POST', '/image-builds', {
+      project: PROJECT, name: 'web-delete', image: 'team/web-delete:1', from: 'quader/python:3.11', dockerfile: 'RUN true',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await page.goto(`${server.base}/images/builds/${made.body.id}`);
+    await page.getByTestId('build-state').waitFor();
     await page.getByTestId('delete-build').click();
     await page.locator('.ant-popconfirm').getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL(`${server.base}/images/builds?project=${PROJECT}`);
-    assert.equal((await apiCall(server.base, adminToken, 'GET', `/image-builds/${id}`)).status, 404);
+    assert.equal((await apiCall(server.base, adminToken, 'GET', `/image-builds/${made.body.id}`)).status, 404);
     assert.deepEqual(errors, []);
   });
 
