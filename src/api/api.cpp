@@ -16,6 +16,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
       }),
       static_(options.web_dir) {
   ctx_.snapshots = &snapshots_;
+  ctx_.blobs = options.blobs;
   RegisterSessionRoutes(router_, ctx_);
   RegisterUserRoutes(router_, ctx_);
   RegisterProjectRoutes(router_, ctx_);
@@ -26,6 +27,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterExperimentRoutes(router_, ctx_);
   RegisterServiceRoutes(router_, ctx_);
   RegisterNotebookRoutes(router_, ctx_);
+  RegisterModelRoutes(router_, ctx_);
   RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
 }
 

@@ -30,6 +30,7 @@ struct ApiOptions {
   // What keeps workloads of different users apart is missing here ("":
   // nothing); /healthz says so (docs/security.md).
   std::string isolation_missing;
+  registry::BlobStore* blobs = nullptr;  // the model registry's files; null: no registry
 };
 
 class Api {

@@ -150,6 +150,39 @@ Json Schemas() {
                       {"config", build_config}, {"description", str}};
   s["NewImageBuild"] = {{"type", "object"}, {"required", {"name", "image"}}, {"additionalProperties", false},
                         {"properties", build_props}};
+  // The model registry (docs/models.md).
+  Json int_t = {{"type", "integer"}};
+  s["Model"] = {{"type", "object"},
+                {"properties", {{"id", int_t}, {"project", str}, {"name", str}, {"description", str},
+                                {"created_by", str}, {"created_at", time}, {"updated_at", time},
+                                {"versions", int_t}, {"latest_version", {{"type", "integer"}, {"nullable", true}}},
+                                {"version_list", {{"type", "array"}, {"items", Ref("ModelVersion")}}}}}};
+  s["NewModel"] = {{"type", "object"}, {"required", {"name"}}, {"additionalProperties", false},
+                   {"properties", {{"project", str}, {"name", str}, {"description", str}}}};
+  Json stage = {{"type", "string"}, {"enum", {"none", "staging", "production", "archived"}}};
+  Json framework = {{"type", "string"}, {"enum", {"sklearn", "pytorch", "onnx", "tensorflow", "xgboost", "custom"}}};
+  Json model_file = {{"type", "object"},
+                     {"properties", {{"path", str}, {"size", int_t}, {"sha256", str}}}};
+  s["ModelVersion"] = {{"type", "object"},
+                       {"properties",
+                        {{"model", str}, {"project", str}, {"version", int_t}, {"framework", framework},
+                         {"files", {{"type", "array"}, {"items", model_file}}}, {"size_bytes", int_t},
+                         {"metrics", {{"type", "object"}, {"additionalProperties", {{"type", "number"}}}}},
+                         {"params", {{"type", "object"}}},
+                         {"source", {{"type", "object"},
+                                     {"properties", {{"run", int_t}, {"pipeline", str}, {"task", str},
+                                                     {"attempt", int_t}, {"path", str}}}}},
+                         {"stage", stage}, {"description", str}, {"registered_by", str}, {"registered_at", time},
+                         {"skipped", {{"type", "array"}, {"items", str}}}}}};
+  s["NewModelVersion"] = {{"type", "object"}, {"required", {"run", "task", "framework"}}, {"additionalProperties", false},
+                          {"properties", {{"run", int_t}, {"task", str},
+                                          {"path", StringProp("a file or directory of the task's /outputs; default all")},
+                                          {"framework", framework},
+                                          {"metrics", {{"type", "object"}, {"additionalProperties", {{"type", "number"}}}}},
+                                          {"params", {{"type", "object"}}}, {"description", str}}}};
+  s["ModelVersionUpdate"] = {{"type", "object"}, {"required", {"stage"}}, {"additionalProperties", false},
+                             {"properties", {{"stage", stage}}}};
+  s["Binary"] = {{"type", "string"}, {"format", "binary"}};
   Json build = build_props;
   build["id"] = {{"type", "integer"}};
   build["state"] = {{"type", "string"}, {"enum", {"pending", "running", "succeeded", "failed"}}};
@@ -295,7 +328,9 @@ Json BuildOpenApi(const Router& router) {
       op["requestBody"] = {{"required", true}, {"content", content}};
     }
     std::string ok = std::to_string(r.doc.success_status);
-    std::string type = r.doc.response_ref == "Text" ? "text/plain" : "application/json";
+    std::string type = r.doc.response_ref == "Text"     ? "text/plain"
+                       : r.doc.response_ref == "Binary" ? "application/octet-stream"
+                                                        : "application/json";
     op["responses"][ok] = {{"description", "success"},
                            {"content", {{type, {{"schema", ResponseSchema(r.doc.response_ref)}}}}}};
     op["responses"]["default"] = {{"description", "an error"},

@@ -52,6 +52,10 @@ Result<Json> Client::Post(const std::string& path, const Json& body) const {
   return Send("POST", path, body.dump(), "application/json");
 }
 
+Result<Json> Client::Put(const std::string& path, const Json& body) const {
+  return Send("PUT", path, body.dump(), "application/json");
+}
+
 Result<Json> Client::PostText(const std::string& path, const std::string& text,
                               const std::string& content_type) const {
   return Send("POST", path, text, content_type);

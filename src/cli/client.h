@@ -37,6 +37,7 @@ class Client {
   [[nodiscard]] Result<Json> Get(const std::string& path) const;
   [[nodiscard]] Result<Json> Delete(const std::string& path) const;
   [[nodiscard]] Result<Json> Post(const std::string& path, const Json& body) const;
+  [[nodiscard]] Result<Json> Put(const std::string& path, const Json& body) const;
   // Sends `text` unchanged with the given Content-Type.
   [[nodiscard]] Result<Json> PostText(const std::string& path, const std::string& text,
                                       const std::string& content_type) const;

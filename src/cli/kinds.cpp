@@ -60,6 +60,10 @@ constexpr Column kNotebookColumns[] = {
     {"NAME", "name"},   {"PROJECT", "project"}, {"TYPE", "type"},  {"STATE", "state"},
     {"OWNER", "created_by"}, {"URL", "url", "path"}, {"REASON", "reason"},
 };
+constexpr Column kModelColumns[] = {
+    {"NAME", "name"},        {"PROJECT", "project"},     {"VERSIONS", "versions"},
+    {"LATEST", "latest_version"}, {"CREATED-BY", "created_by"}, {"UPDATED", "updated_at"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -93,6 +97,7 @@ constexpr KindSpec kKinds[] = {
      Scope::kProject, kInferenceColumns},
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
+    {"model", "models", {}, "models", Scope::kProject, kModelColumns},
 };
 // clang-format on
 

@@ -28,6 +28,7 @@
 #include "notebook/notebook_controller.h"
 #include "serving/service_controller.h"
 #include "pipeline/run_controller.h"
+#include "registry/blob_store.h"
 #include "runtime/adopt.h"
 #include "runtime/factory.h"
 #include "runtime/kubernetes/kubernetes_runtime.h"
@@ -497,10 +498,17 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   auto metrics_token = cfg.metrics_token_file.empty() ? Result<std::string>(std::string()) : api::ReadMetricsToken(cfg.metrics_token_file);
   if (!metrics_token.ok()) return Fail(metrics_token.status().message(), 2);
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
+  // The model registry's files (docs/models.md): what no version holds goes now.
+  registry::BlobStore blobs((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
+  if (auto swept = api::SweepModelBlobs(**store, blobs); !swept.ok()) {
+    spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
+  } else if (*swept > 0) {
+    spdlog::info("[registry] removed {} files no model version holds", *swept);
+  }
   api::Api api(**store, clock, metrics,
                {cfg.token_ttl_seconds, web_dir, c.builds.get(), c.runs.get(), c.schedules.get(), c.experiments.get(),
                 c.services.get(), c.notebooks.get(), gateway_url, RenderDefaults(cfg, *instance, rt), *metrics_token,
-                opened->isolation_missing});
+                opened->isolation_missing, &blobs});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) return Fail("--apply " + st.message());
   }

@@ -105,7 +105,7 @@ class AccessMatrixE2ETest : public ::testing::Test {
       Must("POST", "/api/v1/projects/pa/members", {{"username", user}, {"role", role}}, "alice", 201);
     }
     for (const char* kind : {"templates", "pipelines", "runs", "experiments", "services", "inference-services",
-                             "notebooks", "images", "image-builds"}) {
+                             "notebooks", "images", "image-builds", "models"}) {
       Ensure(kind);
     }
   }
@@ -149,6 +149,7 @@ class AccessMatrixE2ETest : public ::testing::Test {
         {"notebooks", {"/api/v1/notebooks", [] { return NotebookDoc("nb"); }}},
         {"images", {"/api/v1/images", [] { return ImageDoc("img"); }}},
         {"image-builds", {"/api/v1/image-builds", [] { return BuildDoc("ib"); }}},
+        {"models", {"/api/v1/models", [] { return Json{{"project", "pa"}, {"name", "mdl"}}; }}},
     };
     Json made;
     if (kind == "runs") {
@@ -201,12 +202,13 @@ class AccessMatrixE2ETest : public ::testing::Test {
       else if (s == "{task}") out += "a";
       else if (s == "{sequence}") out += "1";
       else if (s == "{stage}") out += "test";
+      else if (s == "{version}") out += "1";
       else out += s;
     }
     static const std::set<std::string> kProjectLists = {
         "/api/v1/templates", "/api/v1/pipelines", "/api/v1/runs", "/api/v1/schedules", "/api/v1/experiments",
         "/api/v1/services", "/api/v1/inference-services", "/api/v1/notebooks", "/api/v1/images",
-        "/api/v1/image-builds"};
+        "/api/v1/image-builds", "/api/v1/models"};
     if (row.method == "GET" && kProjectLists.count(row.pattern)) out += "?project=pa";
     return out;
   }
@@ -241,6 +243,11 @@ class AccessMatrixE2ETest : public ::testing::Test {
     if (key == "PUT /api/v1/images/{id}") return {{"description", "d"}};
     if (key == "POST /api/v1/image-builds") return BuildDoc(n);
     if (key == "POST /api/v1/trial/metrics") return {{"type", "FINAL"}, {"value", 1}};
+    if (key == "POST /api/v1/models") return {{"project", "pa"}, {"name", n}};
+    if (key == "POST /api/v1/models/{id}/versions") {
+      return {{"run", std::stoll(ids_.count("runs") ? ids_["runs"] : "1")}, {"task", "a"}, {"framework", "custom"}};
+    }
+    if (key == "PUT /api/v1/models/{id}/versions/{version}") return {{"stage", "staging"}};
     if (row.method == "POST" || row.method == "PUT") return Json::object();
     return nullptr;
   }

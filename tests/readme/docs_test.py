@@ -122,6 +122,17 @@ DOCS = {
         (r"^curl -H 'Host: serving-iris-1\.service\.localhost' http://127\.0\.0\.1:8081/v1/models/iris:predict -d ",
          "run", ['"predictions": [1]']),
     ],
+    "models.md": [
+        (r"^quader apply -f examples/templates/$", "run", ["jobtemplate/train-sklearn"]),
+        (r"^quader apply -f examples/pipelines/iris\.yaml$", "run", ["pipeline/iris"]),
+        (r"^quader run iris --wait$", "run", ["run 1 started", "run 1 succeeded"]),
+        (r"^quader model register iris-classifier --run 1 --task train --path model\.joblib --framework sklearn "
+         r"--metric accuracy=0\.95 --param n_estimators=100$", "run",
+         ["model iris-classifier created", "model iris-classifier version 1 registered: 1 file,", "from run 1 task train"]),
+        (r"^quader get models$", "run", ["NAME", "iris-classifier   public    1"]),
+        (r"^quader model stage iris-classifier 1 production$", "run", ["model iris-classifier version 1: production"]),
+        (r"^quader describe model iris-classifier$", "run", ["iris-classifier", "model.joblib", "production"]),
+    ],
     "notebooks.md": [
         (r"^quader apply -f examples/notebooks/lab\.yaml$", "run", ["notebook/lab unchanged"]),
         (r"^quader get notebooks$", "run", ["NAME   PROJECT   TYPE      STATE", "lab    public    jupyter"]),

@@ -30,6 +30,9 @@ class ServiceController;
 namespace quader::notebook {
 class NotebookController;
 }
+namespace quader::registry {
+class BlobStore;
+}
 
 namespace quader::api {
 
@@ -56,6 +59,7 @@ struct HandlerContext {
   std::string metrics_token;  // a bearer token that may read /metrics; "": admins only
   std::string isolation_missing;  // what keeps users' workloads apart and is missing; "": nothing
   SnapshotCache* snapshots = nullptr;  // parsed run snapshots; null: parsed per request
+  registry::BlobStore* blobs = nullptr;  // the model registry's files; null: no registry
 
   int64_t now() const { return ToUnixSeconds(clock.Now()); }
   int64_t now_ms() const { return ToUnixMillis(clock.Now()); }
@@ -75,6 +79,12 @@ void RegisterExperimentRoutes(Router& router, HandlerContext& ctx);
 void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
 // notebooks, their reset/stop/start and logs (+ the Notebook kind)
 void RegisterNotebookRoutes(Router& router, HandlerContext& ctx);
+// the model registry: models, their versions and files
+void RegisterModelRoutes(Router& router, HandlerContext& ctx);
+// Removes the registry's files no version holds (left by a project deleted
+// with its models, or a registration cut off). Before the API serves: a
+// registration copies its files before it records them. The count removed.
+Result<int> SweepModelBlobs(store::Store& store, const registry::BlobStore& blobs);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

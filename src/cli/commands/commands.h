@@ -41,6 +41,7 @@ void AddDescribeCommand(CLI::App& app, Io& io, std::vector<Command>& commands); 
 void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands); // completion.cpp
 void AddArtifactsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // artifacts.cpp: artifacts, cp
 void AddExecCommand(CLI::App& app, Io& io, std::vector<Command>& commands);       // exec.cpp
+void AddModelCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // model.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);

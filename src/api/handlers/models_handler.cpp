@@ -1,0 +1,433 @@
+// /api/v1/models: the model registry (issue 19; docs/models.md). A model of
+// a project has versions; a version is registered from a finished task's
+// outputs (its files copied, once each by content, into the registry's blob
+// store), with its framework, metrics, parameters, where it came from and a
+// stage. Project membership rules as everywhere: strangers get 404.
+#include <filesystem>
+#include <set>
+
+#include "api/handlers/common.h"
+#include "api/handlers/handlers.h"
+#include "auth/access.h"
+#include "core/names.h"
+#include "pipeline/run_controller.h"
+#include "registry/blob_store.h"
+#include "store/models.h"
+#include "store/pipelines.h"
+#include "store/projects.h"
+
+namespace quader::api {
+namespace {
+
+constexpr size_t kMaxFiles = 10000;
+constexpr int64_t kMaxVersionBytes = int64_t{20} << 30;  // 20 GiB
+constexpr size_t kMaxDescription = 4096;
+constexpr size_t kMaxEntries = 100;  // metrics, params
+
+const std::set<std::string> kFrameworks = {"sklearn", "pytorch", "onnx", "tensorflow", "xgboost", "custom"};
+const std::set<std::string> kStages = {"none", "staging", "production", "archived"};
+
+Json ModelJson(const store::ModelRecord& m) {
+  return {{"id", m.id},
+          {"project", m.project},
+          {"name", m.name},
+          {"description", m.description},
+          {"created_by", m.created_by},
+          {"created_at", FormatRfc3339(FromUnixSeconds(m.created_at))},
+          {"updated_at", FormatRfc3339(FromUnixSeconds(m.updated_at))},
+          {"versions", m.versions},
+          {"latest_version", m.latest_version ? Json(m.latest_version) : Json(nullptr)}};
+}
+
+Json VersionJson(const store::ModelRecord& m, const store::ModelVersionRecord& v) {
+  auto parsed = [](const std::string& text, Json fallback) {
+    Json j = Json::parse(text, nullptr, false);
+    return j.is_discarded() ? fallback : j;
+  };
+  return {{"model", m.name},
+          {"project", m.project},
+          {"version", v.version},
+          {"framework", v.framework},
+          {"files", parsed(v.files, Json::array())},
+          {"size_bytes", v.size_bytes},
+          {"metrics", parsed(v.metrics, Json::object())},
+          {"params", parsed(v.params, Json::object())},
+          {"source", parsed(v.source, Json::object())},
+          {"stage", v.stage},
+          {"description", v.description},
+          {"registered_by", v.registered_by},
+          {"registered_at", FormatRfc3339Ms(v.registered_at)}};
+}
+
+// {id}: a number, or a name with ?project=P. A model of a project the caller
+// may not `action` in is not found.
+Result<store::ModelRecord> FindModelParam(store::Tx& tx, const Request& req, auth::ProjectAction action) {
+  const std::string& key = req.Param("id");
+  std::optional<store::ModelRecord> m;
+  if (IsNumericId(key)) {
+    auto got = store::GetModel(tx, std::stoll(key));
+    if (got.ok()) m = *got;
+  } else {
+    auto project = store::GetProject(tx, ProjectParam(req));
+    if (project.ok()) {
+      QUADER_ASSIGN_OR_RETURN(m, store::FindModel(tx, project->id, key));
+    }
+  }
+  if (!m || !auth::CheckProject(tx, req.who(), m->project, action).ok()) return errors::NotFound("model", key);
+  return *m;
+}
+
+Result<int> VersionParam(const Request& req) {
+  const std::string& text = req.Param("version");
+  if (!IsNumericId(text) || text.size() > 9 || std::stoll(text) < 1) {
+    return errors::NotFound("model version", text);
+  }
+  return static_cast<int>(std::stoll(text));
+}
+
+Status CheckText(const std::string& field, const Json& v, size_t max) {
+  if (!v.is_string()) return errors::Invalid(field, "must be a string");
+  if (v.get<std::string>().size() > max) return errors::Invalid(field, "longer than " + std::to_string(max) + " bytes");
+  return Status::Ok();
+}
+
+// metrics: names to numbers; params: names to strings, numbers or booleans.
+Status CheckEntries(const std::string& field, const Json& v, bool numbers_only) {
+  if (!v.is_object()) return errors::Invalid(field, "must be an object");
+  if (v.size() > kMaxEntries) return errors::Invalid(field, "more than " + std::to_string(kMaxEntries) + " entries");
+  for (const auto& [k, x] : v.items()) {
+    if (k.empty() || k.size() > 128) return errors::Invalid(field, "a name must have 1 to 128 bytes");
+    if (numbers_only ? !x.is_number() : !(x.is_number() || x.is_boolean() || x.is_string())) {
+      return errors::Invalid(field + "." + k, numbers_only ? "must be a number" : "must be a string, number or boolean");
+    }
+    if (x.is_string() && x.get<std::string>().size() > 1024) return errors::Invalid(field + "." + k, "longer than 1024 bytes");
+  }
+  return Status::Ok();
+}
+
+Response ListModels(HandlerContext& ctx, Request& req) {
+  Json items = Json::array();
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    bool all = false;
+    QUADER_ASSIGN_OR_RETURN(auto ids, VisibleProjects(tx, req, &all));
+    QUADER_ASSIGN_OR_RETURN(auto models, store::ListModels(tx, ids, all));
+    for (const auto& m : models) items.push_back(ModelJson(m));
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(ListJson(std::move(items))) : ErrorReply(st);
+}
+
+Response CreateModel(HandlerContext& ctx, Request& req) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return ErrorReply(body.status());
+  for (const auto& [k, v] : body->items()) {
+    if (k != "project" && k != "name" && k != "description") return ErrorReply(errors::Invalid(k, "unknown field"));
+  }
+  store::ModelRecord m;
+  m.name = body->value("name", Json()).is_string() ? (*body)["name"].get<std::string>() : "";
+  if (Status st = ValidateObjectName("name", m.name); !st.ok()) return ErrorReply(st);
+  std::string project = std::string(auth::kPublicProject);
+  if (body->contains("project")) {
+    if (Status st = CheckText("project", (*body)["project"], 256); !st.ok()) return ErrorReply(st);
+    project = (*body)["project"].get<std::string>();
+  }
+  if (body->contains("description")) {
+    if (Status st = CheckText("description", (*body)["description"], kMaxDescription); !st.ok()) return ErrorReply(st);
+    m.description = (*body)["description"].get<std::string>();
+  }
+  m.created_by = req.who().username;
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, req.who(), project, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto existing, store::FindModel(tx, a.project.id, m.name));
+    if (existing) return errors::AlreadyExists("model", m.name);
+    m.project_id = a.project.id;
+    QUADER_ASSIGN_OR_RETURN(auto made, store::InsertModel(tx, m, ctx.now()));
+    out = ModelJson(made);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out, 201) : ErrorReply(st);
+}
+
+Response GetModel(HandlerContext& ctx, Request& req) {
+  Json out;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
+    out = ModelJson(m);
+    Json versions = Json::array();
+    QUADER_ASSIGN_OR_RETURN(auto list, store::ListModelVersions(tx, m.id));
+    for (const auto& v : list) versions.push_back(VersionJson(m, v));
+    out["version_list"] = std::move(versions);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+void Forget(HandlerContext& ctx, const std::vector<std::string>& unheld) {
+  if (ctx.blobs == nullptr) return;
+  for (const std::string& h : unheld) ctx.blobs->Remove(h);
+}
+
+Response DeleteModel(HandlerContext& ctx, Request& req) {
+  std::vector<std::string> unheld;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), m.project, m.created_by, "model", m.name));
+    QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModel(tx, m.id));
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  Forget(ctx, unheld);
+  return JsonReply(Json::object());
+}
+
+// What a registration asks for, checked before anything is copied.
+struct Registration {
+  int64_t run = 0;
+  std::string task;
+  std::string path;
+  std::string framework;
+  Json metrics = Json::object();
+  Json params = Json::object();
+  std::string description;
+};
+
+Result<Registration> ParseRegistration(const Json& body) {
+  Registration r;
+  for (const auto& [k, v] : body.items()) {
+    static const std::set<std::string> known = {"run", "task", "path", "framework", "metrics", "params", "description"};
+    if (!known.count(k)) return errors::Invalid(k, "unknown field");
+  }
+  if (!body.contains("run") || !body["run"].is_number_integer() || body["run"].get<int64_t>() < 1) {
+    return errors::Invalid("run", "must be a run id (a positive number)");
+  }
+  r.run = body["run"].get<int64_t>();
+  QUADER_RETURN_IF_ERROR(CheckText("task", body.value("task", Json()), 256));
+  r.task = body["task"].get<std::string>();
+  if (body.contains("path")) {
+    QUADER_RETURN_IF_ERROR(CheckText("path", body["path"], 4096));
+    r.path = body["path"].get<std::string>();
+  }
+  QUADER_RETURN_IF_ERROR(CheckText("framework", body.value("framework", Json()), 64));
+  r.framework = body["framework"].get<std::string>();
+  if (!kFrameworks.count(r.framework)) {
+    return errors::Invalid("framework", "\"" + r.framework + "\" is not one of sklearn, pytorch, onnx, tensorflow, "
+                                        "xgboost, custom");
+  }
+  if (body.contains("metrics")) {
+    QUADER_RETURN_IF_ERROR(CheckEntries("metrics", body["metrics"], true));
+    r.metrics = body["metrics"];
+  }
+  if (body.contains("params")) {
+    QUADER_RETURN_IF_ERROR(CheckEntries("params", body["params"], false));
+    r.params = body["params"];
+  }
+  if (body.contains("description")) {
+    QUADER_RETURN_IF_ERROR(CheckText("description", body["description"], kMaxDescription));
+    r.description = body["description"].get<std::string>();
+  }
+  return r;
+}
+
+Response RegisterVersion(HandlerContext& ctx, Request& req) {
+  auto body = JsonBody(req);
+  if (!body.ok()) return ErrorReply(body.status());
+  auto reg = ParseRegistration(*body);
+  if (!reg.ok()) return ErrorReply(reg.status());
+  if (ctx.runs == nullptr || ctx.blobs == nullptr) {
+    return ErrorReply(errors::Unavailable("the model registry is not enabled on this server"));
+  }
+  // The model, and the run's task: of the same project, finished well.
+  store::ModelRecord model;
+  Json source;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(model, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), model.project, model.created_by, "model", model.name));
+    auto run = store::GetRun(tx, reg->run);
+    // A run of another project is not seen from here (nothing crosses a project boundary).
+    if (!run.ok() || run->project_id != model.project_id) return errors::NotFound("run", std::to_string(reg->run));
+    QUADER_ASSIGN_OR_RETURN(auto task, store::FindRunTask(tx, reg->run, reg->task));
+    if (!task) return errors::NotFound("task", reg->task);
+    if (task->state != "succeeded") {
+      return errors::Conflict("task \"" + reg->task + "\" is " + task->state +
+                              ": only a task that succeeded registers a version");
+    }
+    source = {{"run", reg->run}, {"pipeline", run->pipeline_name}, {"task", reg->task}, {"attempt", task->attempt},
+              {"path", reg->path.empty() ? "." : reg->path}};
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  // The files, outside any transaction: copied (once each by content) from
+  // the task's outputs, which its workload wrote and nothing here trusts.
+  auto collected = registry::CollectOutputs(ctx.runs->OutputsDir(reg->run, reg->task), reg->path, *ctx.blobs, kMaxFiles,
+                                            kMaxVersionBytes);
+  if (!collected.ok()) return ErrorReply(collected.status());
+  Json files = Json::array();
+  std::vector<std::string> blobs;
+  for (const auto& f : collected->files) {
+    files.push_back({{"path", f.path}, {"size", f.blob.size}, {"sha256", f.blob.sha256}});
+    blobs.push_back(f.blob.sha256);
+  }
+  Json out;
+  st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    // Still there (not deleted while the files were copied).
+    QUADER_ASSIGN_OR_RETURN(auto m, store::GetModel(tx, model.id));
+    store::ModelVersionRecord v;
+    v.model_id = m.id;
+    v.framework = reg->framework;
+    v.files = files.dump();
+    v.size_bytes = collected->total_bytes;
+    v.metrics = reg->metrics.dump();
+    v.params = reg->params.dump();
+    v.source = source.dump();
+    v.description = reg->description;
+    v.registered_by = req.who().username;
+    QUADER_ASSIGN_OR_RETURN(auto saved, store::InsertModelVersion(tx, v, blobs, ctx.now_ms()));
+    out = VersionJson(m, saved);
+    if (!collected->skipped.empty()) out["skipped"] = collected->skipped;
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    // What this registration copied and no version holds goes with the next sweep (at start).
+    return ErrorReply(st);
+  }
+  return JsonReply(out, 201);
+}
+
+Response GetVersion(HandlerContext& ctx, Request& req) {
+  auto version = VersionParam(req);
+  if (!version.ok()) return ErrorReply(version.status());
+  Json out;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
+    out = VersionJson(m, v);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response UpdateVersion(HandlerContext& ctx, Request& req) {
+  auto version = VersionParam(req);
+  if (!version.ok()) return ErrorReply(version.status());
+  auto body = JsonBody(req);
+  if (!body.ok()) return ErrorReply(body.status());
+  for (const auto& [k, v] : body->items()) {
+    if (k != "stage") return ErrorReply(errors::Invalid(k, "unknown field (a version's stage is all that changes)"));
+  }
+  if (!body->contains("stage") || !(*body)["stage"].is_string() || !kStages.count((*body)["stage"].get<std::string>())) {
+    return ErrorReply(errors::Invalid("stage", "must be one of none, staging, production, archived"));
+  }
+  const std::string stage = (*body)["stage"].get<std::string>();
+  Json out;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), m.project, m.created_by, "model", m.name));
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
+    QUADER_RETURN_IF_ERROR(store::SetModelVersionStage(tx, v.id, stage));
+    QUADER_ASSIGN_OR_RETURN(v, store::GetModelVersion(tx, m.id, *version));
+    out = VersionJson(m, v);
+    return Status::Ok();
+  });
+  return st.ok() ? JsonReply(out) : ErrorReply(st);
+}
+
+Response DeleteVersion(HandlerContext& ctx, Request& req) {
+  auto version = VersionParam(req);
+  if (!version.ok()) return ErrorReply(version.status());
+  std::vector<std::string> unheld;
+  Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), m.project, m.created_by, "model", m.name));
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
+    if (v.stage == "production") {
+      return errors::Conflict("version " + std::to_string(v.version) + " of " + m.name +
+                              " is in production: move it to another stage first");
+    }
+    QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModelVersion(tx, v.id));
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  Forget(ctx, unheld);
+  return JsonReply(Json::object());
+}
+
+// One file of a version, checked against its checksum as it is sent.
+Response VersionFile(HandlerContext& ctx, Request& req) {
+  auto version = VersionParam(req);
+  if (!version.ok()) return ErrorReply(version.status());
+  auto it = req.query.find("path");
+  const std::string path = it == req.query.end() ? "" : it->second;
+  std::string sha;
+  int64_t size = 0;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
+    if (path.empty()) return errors::Invalid("path", "give ?path=FILE (one of the version's files)");
+    Json files = Json::parse(v.files, nullptr, false);
+    for (const Json& f : files.is_array() ? files : Json::array()) {
+      if (f.value("path", "") == path) {
+        sha = f.value("sha256", "");
+        size = f.value("size", int64_t{0});
+      }
+    }
+    if (sha.empty()) return errors::NotFound("file", path);
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the model registry is not enabled on this server"));
+  // Checked before the answer starts: a damaged file is an error, not a body.
+  if (Status ok = ctx.blobs->Verify(sha); !ok.ok()) return ErrorReply(ok);
+  Response r;
+  r.content_type = "application/octet-stream";
+  std::string name = std::filesystem::path(path).filename().string();
+  for (char& c : name) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  }
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  r.headers.emplace_back("X-Content-SHA256", sha);
+  r.headers.emplace_back("X-Content-Size", std::to_string(size));
+  registry::BlobStore* blobs = ctx.blobs;
+  r.stream = [blobs, sha](const ChunkWriter& write) { (void)blobs->Send(sha, write); };
+  return r;
+}
+
+}  // namespace
+
+Result<int> SweepModelBlobs(store::Store& store, const registry::BlobStore& blobs) {
+  std::set<std::string> held;
+  QUADER_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(held, store::HeldModelBlobs(tx));
+    return Status::Ok();
+  }));
+  return blobs.Collect([&](const std::string& sha) { return held.count(sha) > 0; });
+}
+
+void RegisterModelRoutes(Router& router, HandlerContext& ctx) {
+  auto bind = [&ctx](Response (*fn)(HandlerContext&, Request&)) {
+    return [&ctx, fn](Request& req) { return fn(ctx, req); };
+  };
+  router.Add("GET", "/api/v1/models", Access::kSignedIn, bind(ListModels),
+             {"List models (?project=P)", "models", "", "List:Model"});
+  router.Add("POST", "/api/v1/models", Access::kSignedIn, bind(CreateModel),
+             {"Create a model: {project?, name, description?}", "models", "NewModel", "Model", 201});
+  router.Add("GET", "/api/v1/models/{id}", Access::kSignedIn, bind(GetModel),
+             {"A model (id, or name with ?project=P) with its versions, newest first", "models", "", "Model"});
+  router.Add("DELETE", "/api/v1/models/{id}", Access::kSignedIn, bind(DeleteModel),
+             {"Delete a model, its versions and the files no other version holds", "models", "", "Empty"});
+  router.Add("POST", "/api/v1/models/{id}/versions", Access::kSignedIn, bind(RegisterVersion),
+             {"Register a version from a succeeded task's outputs: {run, task, path?, framework, metrics?, params?, "
+              "description?}",
+              "models", "NewModelVersion", "ModelVersion", 201});
+  router.Add("GET", "/api/v1/models/{id}/versions/{version}", Access::kSignedIn, bind(GetVersion),
+             {"One version of a model", "models", "", "ModelVersion"});
+  router.Add("PUT", "/api/v1/models/{id}/versions/{version}", Access::kSignedIn, bind(UpdateVersion),
+             {"Move a version to a stage: {stage: none|staging|production|archived}", "models", "ModelVersionUpdate",
+              "ModelVersion"});
+  router.Add("DELETE", "/api/v1/models/{id}/versions/{version}", Access::kSignedIn, bind(DeleteVersion),
+             {"Delete a version (refused while it is in production)", "models", "", "Empty"});
+  router.Add("GET", "/api/v1/models/{id}/versions/{version}/file", Access::kSignedIn, bind(VersionFile),
+             {"Download one file of a version (?path=FILE), checked against its SHA-256", "models", "", "Binary"});
+}
+
+}  // namespace quader::api

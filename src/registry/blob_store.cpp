@@ -1,0 +1,196 @@
+#include "registry/blob_store.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "workload/artifacts.h"
+
+namespace quader::registry {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kChunk = 256 * 1024;
+
+std::string Hex(const unsigned char* digest, size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out(n * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kDigits[digest[i] >> 4];
+    out[2 * i + 1] = kDigits[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  return std::to_string(rd()) + std::to_string(rd());
+}
+
+}  // namespace
+
+BlobStore::BlobStore(std::string dir) : dir_(std::move(dir)) {}
+
+bool BlobStore::ValidName(const std::string& sha256) {
+  if (sha256.size() != 64) return false;
+  for (char c : sha256) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string BlobStore::PathOf(const std::string& sha256) const { return dir_ + "/" + sha256.substr(0, 2) + "/" + sha256; }
+
+Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
+  std::error_code ec;
+  fs::create_directories(dir_ + "/tmp", ec);
+  if (ec) return errors::Internal("cannot create " + dir_ + "/tmp: " + ec.message());
+  const std::string tmp = dir_ + "/tmp/" + RandomSuffix();
+  int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (out < 0) return errors::Internal("cannot create " + tmp + ": " + std::strerror(errno));
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  std::string buf(kChunk, '\0');
+  int64_t size = 0;
+  Status failed;
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failed = errors::Internal(std::string("reading the file: ") + std::strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    size += n;
+    if (size > max_bytes) {
+      failed = errors::Invalid("files", "more than " + std::to_string(max_bytes) + " bytes");
+      break;
+    }
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<size_t>(n));
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(out, buf.data() + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        failed = errors::Internal(std::string("writing the registry's store: ") + std::strerror(errno));
+        break;
+      }
+      done += w;
+    }
+    if (!failed.ok()) break;
+  }
+  if (failed.ok() && fsync(out) != 0) failed = errors::Internal(std::string("fsync: ") + std::strerror(errno));
+  close(out);
+  if (!failed.ok()) {
+    unlink(tmp.c_str());
+    return failed;
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  Blob blob{Hex(digest, sizeof(digest)), size};
+  const std::string path = PathOf(blob.sha256);
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  // Already there: the same bytes, kept once.
+  if (fs::exists(path, ec) || rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
+  if (!fs::exists(path, ec)) return errors::Internal("cannot store blob " + blob.sha256);
+  return blob;
+}
+
+Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::string_view)>& write) const {
+  if (!ValidName(sha256)) return errors::NotFound("blob", sha256);
+  int fd = open(PathOf(sha256).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errors::NotFound("blob", sha256);
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  std::string buf(kChunk, '\0');
+  std::string held;  // the last piece, sent once the next read says the bytes still match
+  Status st;
+  bool open_reader = true;
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      st = errors::Internal(std::string("reading blob ") + sha256 + ": " + std::strerror(errno));
+      break;
+    }
+    if (n == 0) {
+      unsigned char digest[crypto_hash_sha256_BYTES];
+      crypto_hash_sha256_final(&state, digest);
+      if (Hex(digest, sizeof(digest)) != sha256) {
+        st = errors::Internal("blob " + sha256 + " is damaged: its bytes no longer match its checksum");
+      } else if (!held.empty() && open_reader) {
+        (void)write(held);
+      }
+      break;
+    }
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<size_t>(n));
+    if (!held.empty() && open_reader) open_reader = write(held);
+    held.assign(buf.data(), static_cast<size_t>(n));
+  }
+  close(fd);
+  return st;
+}
+
+Status BlobStore::Verify(const std::string& sha256) const {
+  return Send(sha256, [](std::string_view) { return true; });
+}
+
+void BlobStore::Remove(const std::string& sha256) const {
+  if (ValidName(sha256)) unlink(PathOf(sha256).c_str());
+}
+
+int BlobStore::Collect(const std::function<bool(const std::string& sha256)>& held) const {
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator top(dir_, ec), end; !ec && top != end; top.increment(ec)) {
+    if (!top->is_directory(ec) || top->path().filename() == "tmp") continue;
+    for (fs::directory_iterator it(top->path(), ec), e; !ec && it != e; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (ValidName(name) && !held(name) && unlink(it->path().c_str()) == 0) ++removed;
+    }
+  }
+  return removed;
+}
+
+Result<Collected> CollectOutputs(const std::string& outputs_root, const std::string& relative, BlobStore& blobs,
+                                 size_t max_files, int64_t max_bytes) {
+  const bool whole = relative.empty() || relative == ".";
+  if (!whole) QUADER_RETURN_IF_ERROR(workload::CheckArtifactPath(relative));
+  // The listing walks from the trusted root without following links, so a
+  // link anywhere on `relative`'s way is never taken.
+  QUADER_ASSIGN_OR_RETURN(workload::ArtifactList list, workload::ListArtifacts(outputs_root, max_files + 1));
+  Collected out;
+  bool found = false;
+  const std::string prefix = whole ? "" : relative + "/";
+  for (const workload::ArtifactEntry& e : list.entries) {
+    const bool exact = !whole && e.path == relative;
+    if (!whole && !exact && e.path.rfind(prefix, 0) != 0) continue;
+    found = true;
+    if (e.type == workload::ArtifactEntry::Type::kDirectory) continue;
+    if (e.type != workload::ArtifactEntry::Type::kFile) {
+      out.skipped.push_back(e.path);
+      continue;
+    }
+    if (out.files.size() >= max_files) {
+      return errors::Invalid("path", "more than " + std::to_string(max_files) + " files under \"" + relative + "\"");
+    }
+    QUADER_ASSIGN_OR_RETURN(workload::OpenedArtifact f, workload::OpenArtifact(outputs_root, e.path));
+    Result<Blob> blob = blobs.Put(f.fd, max_bytes - out.total_bytes);
+    close(f.fd);
+    if (!blob.ok()) return blob.status();
+    out.total_bytes += blob->size;
+    // A file is named in the version by where it sits under `relative`.
+    std::string name = exact ? fs::path(e.path).filename().string() : whole ? e.path : e.path.substr(prefix.size());
+    out.files.push_back({name, *blob});
+  }
+  if (whole && out.files.empty()) return errors::Invalid("path", "the task's /outputs holds no file to register");
+  if (!found) return errors::NotFound("file or directory of the task's /outputs", relative);
+  if (out.files.empty()) return errors::Invalid("path", "\"" + relative + "\" holds no regular file");
+  return out;
+}
+
+}  // namespace quader::registry

@@ -1,0 +1,67 @@
+#pragma once
+// Where the model registry keeps files: once each, by content. A blob is
+// named by the SHA-256 of its bytes (`<dir>/ab/abcdef…`), so a file registered
+// by ten versions is stored once, and a read can tell a damaged file by its
+// name. Files come in streamed (never whole in memory) and are checked on
+// the way out. Thread-safe: blobs are written under a temporary name and
+// renamed into place.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace quader::registry {
+
+struct Blob {
+  std::string sha256;  // 64 lowercase hex digits
+  int64_t size = 0;
+};
+
+// One file of a registered version: where it sits in the version, and its blob.
+struct BlobFile {
+  std::string path;  // "model.joblib", "weights/layer1.bin"
+  Blob blob;
+};
+
+class BlobStore {
+ public:
+  explicit BlobStore(std::string dir);
+
+  // Copies what `fd` gives until its end into the store; fails when more
+  // than `max_bytes` come.
+  Result<Blob> Put(int fd, int64_t max_bytes);
+  // Sends the blob to `write` (false: stop) in pieces, hashing as it goes;
+  // kInternal ("damaged") when its bytes no longer match its name (the piece that shows
+  // it is not sent), kNotFound when it is missing.
+  Status Send(const std::string& sha256, const std::function<bool(std::string_view)>& write) const;
+  // Reads the whole blob and checks it (Send to nowhere).
+  Status Verify(const std::string& sha256) const;
+  void Remove(const std::string& sha256) const;
+  // Removes every blob `held` says no one holds; the count removed.
+  int Collect(const std::function<bool(const std::string& sha256)>& held) const;
+
+  static bool ValidName(const std::string& sha256);
+
+ private:
+  std::string PathOf(const std::string& sha256) const;
+  const std::string dir_;
+};
+
+// The files of a task's outputs at `relative` (a file, or a directory and
+// everything under it), copied into `blobs`. The outputs were written by the
+// workload, so nothing in them is trusted: links are never followed (left
+// out, and said so in `skipped`), the path is checked, and at most
+// `max_files` files and `max_bytes` bytes are taken.
+struct Collected {
+  std::vector<BlobFile> files;
+  int64_t total_bytes = 0;
+  std::vector<std::string> skipped;  // links and other non-files, by path
+};
+Result<Collected> CollectOutputs(const std::string& outputs_root, const std::string& relative, BlobStore& blobs,
+                                 size_t max_files, int64_t max_bytes);
+
+}  // namespace quader::registry

@@ -1,0 +1,211 @@
+// The model registry (docs/models.md) against the real server on the process
+// runtime: a version registered from a task's outputs keeps its files once
+// each by content, with size and checksum, its metrics, parameters and where
+// it came from; links the task left are never followed; bad registrations are
+// refused by name and change nothing; strangers see nothing; a damaged file is
+// refused on the way out; a restarted server sweeps files no version holds.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "e2e/server_process.h"
+#include "fakes/temp_dir.h"
+
+namespace quader::testing {
+namespace {
+namespace fs = std::filesystem;
+using std::chrono::steady_clock;
+
+constexpr const char* kDocs = R"(
+kind: JobTemplate
+name: shell
+image: quader/base:bookworm
+command: ["sh", "-c", "eval \"$SCRIPT\""]
+---
+kind: Pipeline
+name: train
+tasks:
+  - name: fit
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs/model/sub && printf 'weights-v1' > /outputs/model/model.bin &&
+        printf '{"classes": 3}' > /outputs/model/sub/meta.json && printf 'weights-v1' > /outputs/copy.bin &&
+        ln -s /etc/passwd /outputs/model/passwd-link && echo trained
+  - name: broken
+    template: shell
+    env: {SCRIPT: 'mkdir -p /outputs && echo x > /outputs/x.bin && exit 3'}
+)";
+
+class ModelsE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(dir_.path(), std::vector<std::string>{"--runtime", "process"});
+    ASSERT_TRUE(server_->Start()) << server_->error();
+    admin_ = server_->Login("admin", "admin-pass-1");
+    Call("POST", "/api/v1/users", R"({"username": "eve", "password": "password-eve"})", 201);
+    eve_ = server_->Login("eve", "password-eve");
+    Call("POST", "/api/v1/apply", kDocs, 200);
+    Json run = Call("POST", "/api/v1/pipelines/train/run", "{}", 201);
+    run_ = run.value("id", int64_t{0});
+    auto deadline = steady_clock::now() + std::chrono::seconds(60);
+    while (steady_clock::now() < deadline) {
+      Json r = Call("GET", "/api/v1/runs/" + std::to_string(run_), "", 200);
+      if (r["state"] == "failed" || r["state"] == "succeeded") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  Json Call(const std::string& method, const std::string& path, const std::string& body, int status,
+            const std::string& token = "") {
+    return CallJson(*server_, method, path, body, status, token.empty() ? admin_ : token);
+  }
+  std::string Register(const std::string& task, const std::string& path, const std::string& extra = "") {
+    return R"({"run": )" + std::to_string(run_) + R"(, "task": ")" + task + R"(", "path": ")" + path +
+           R"(", "framework": "sklearn")" + extra + "}";
+  }
+  // The blob files of the registry's store.
+  std::set<std::string> Blobs() {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(dir_.path() + "/registry/blobs", ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file() && it->path().parent_path().filename() != "tmp") out.insert(it->path().filename());
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::string admin_, eve_;
+  int64_t run_ = 0;
+};
+
+TEST_F(ModelsE2ETest, AVersionFromATasksOutputsKeepsItsFilesOnceWithTheirChecksums) {
+  Call("POST", "/api/v1/models", R"({"name": "iris", "description": "flowers"})", 201);
+  Call("POST", "/api/v1/models", R"({"name": "iris"})", 409);
+  Json v1 = Call("POST", "/api/v1/models/iris/versions",
+                 Register("fit", "model", R"(, "metrics": {"accuracy": 0.97}, "params": {"C": 1, "kernel": "rbf"})"), 201);
+  EXPECT_EQ(v1["version"], 1);
+  EXPECT_EQ(v1["framework"], "sklearn");
+  EXPECT_EQ(v1["metrics"]["accuracy"], 0.97);
+  EXPECT_EQ(v1["params"]["kernel"], "rbf");
+  EXPECT_EQ(v1["source"]["run"], run_);
+  EXPECT_EQ(v1["source"]["task"], "fit");
+  EXPECT_EQ(v1["source"]["pipeline"], "train");
+  EXPECT_EQ(v1["source"]["attempt"], 1);
+  EXPECT_EQ(v1["registered_by"], "admin");
+  EXPECT_EQ(v1["stage"], "none");
+  // The files under model/, named from there; the link is left out and said so.
+  ASSERT_EQ(v1["files"].size(), 2u) << v1.dump(2);
+  std::map<std::string, Json> files;
+  for (const auto& f : v1["files"]) files[f["path"]] = f;
+  ASSERT_TRUE(files.count("model.bin") && files.count("sub/meta.json")) << v1.dump(2);
+  EXPECT_EQ(files["model.bin"]["size"], 10);
+  EXPECT_EQ(files["model.bin"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(v1["size_bytes"], 10 + 14);
+  EXPECT_EQ(v1["skipped"], Json::array({"model/passwd-link"}));
+  // A second version of the same bytes (copy.bin is model.bin's twin) keeps no second copy.
+  Json v2 = Call("POST", "/api/v1/models/iris/versions", Register("fit", "copy.bin"), 201);
+  EXPECT_EQ(v2["version"], 2);
+  EXPECT_EQ(v2["files"][0]["path"], "copy.bin");
+  EXPECT_EQ(v2["files"][0]["sha256"], files["model.bin"]["sha256"]);
+  EXPECT_EQ(Blobs().size(), 2u);
+
+  // The model lists its versions, newest first, and a file comes back as it was.
+  Json model = Call("GET", "/api/v1/models/iris", "", 200);
+  EXPECT_EQ(model["versions"], 2);
+  EXPECT_EQ(model["latest_version"], 2);
+  EXPECT_EQ(model["version_list"][0]["version"], 2);
+  auto file = server_->Call("GET", "/api/v1/models/iris/versions/1/file?path=model.bin", "", admin_);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, "weights-v1");
+  EXPECT_EQ(file.headers["x-content-sha256"], files["model.bin"]["sha256"]);
+  Call("GET", "/api/v1/models/iris/versions/1/file?path=passwd-link", "", 404);
+  Call("GET", "/api/v1/models/iris/versions/1/file", "", 400);
+
+  // Stages; a version in production is not deleted.
+  EXPECT_EQ(Call("PUT", "/api/v1/models/iris/versions/1", R"({"stage": "production"})", 200)["stage"], "production");
+  Call("PUT", "/api/v1/models/iris/versions/1", R"({"stage": "live"})", 400);
+  Call("DELETE", "/api/v1/models/iris/versions/1", "", 409);
+  // Deleting version 2 keeps the blob version 1 holds; deleting the model removes them all.
+  Call("DELETE", "/api/v1/models/iris/versions/2", "", 200);
+  EXPECT_EQ(Blobs().size(), 2u);
+  Call("DELETE", "/api/v1/models/iris", "", 200);
+  EXPECT_EQ(Blobs().size(), 0u);
+  Call("GET", "/api/v1/models/iris", "", 404);
+}
+
+TEST_F(ModelsE2ETest, BadRegistrationsAreRefusedByNameAndChangeNothing) {
+  Call("POST", "/api/v1/models", R"({"name": "m"})", 201);
+  Call("POST", "/api/v1/models", R"({"name": "Bad Name!"})", 400);
+  Call("POST", "/api/v1/models", R"({"name": "x", "colour": "red"})", 400);
+  auto refused = [&](const std::string& body, int status, const std::string& says) {
+    Json err = Call("POST", "/api/v1/models/m/versions", body, status);
+    EXPECT_NE(err.dump().find(says), std::string::npos) << body << " -> " << err.dump();
+  };
+  refused(Register("fit", "model", "").replace(0, 0, ""), 201, "\"version\":1");  // the one good one
+  refused(R"({"run": )" + std::to_string(run_) + R"(, "task": "fit", "framework": "keras"})", 400, "framework");
+  refused(Register("fit", "../../etc"), 400, "path");
+  refused(Register("fit", "/etc/passwd"), 400, "path");
+  refused(Register("fit", "model/passwd-link"), 400, "no regular file");
+  refused(Register("fit", "nothing-here"), 404, "nothing-here");
+  refused(Register("broken", "x.bin"), 409, "only a task that succeeded");
+  refused(Register("nosuch", "x.bin"), 404, "nosuch");
+  refused(Register("fit", "model", R"(, "metrics": {"accuracy": "high"})"), 400, "metrics.accuracy");
+  refused(Register("fit", "model", R"(, "owner": "eve")"), 400, "owner");
+  refused(R"({"run": 999999, "task": "fit", "framework": "custom"})", 404, "run");
+  refused("[1, 2]", 400, "body");
+  EXPECT_EQ(Call("GET", "/api/v1/models/m", "", 200)["versions"], 1);
+}
+
+TEST_F(ModelsE2ETest, NothingCrossesAProjectBoundary) {
+  Call("POST", "/api/v1/projects", R"({"name": "secret"})", 201);
+  Call("POST", "/api/v1/models", R"({"project": "secret", "name": "hidden"})", 201);
+  // A stranger: 404 for the model, its versions and files; not in lists; cannot create there.
+  Call("GET", "/api/v1/models/hidden?project=secret", "", 404, eve_);
+  Json id_form = Call("GET", "/api/v1/models/hidden?project=secret", "", 200);
+  const std::string id = std::to_string(id_form["id"].get<int64_t>());
+  Call("GET", "/api/v1/models/" + id, "", 404, eve_);
+  Call("POST", "/api/v1/models/" + id + "/versions", Register("fit", "model"), 404, eve_);
+  Call("GET", "/api/v1/models/" + id + "/versions/1/file?path=model.bin", "", 404, eve_);
+  Call("DELETE", "/api/v1/models/" + id, "", 404, eve_);
+  EXPECT_EQ(Call("GET", "/api/v1/models", "", 200, eve_)["items"].size(), 0u);
+  Call("POST", "/api/v1/models", R"({"project": "secret", "name": "mine"})", 404, eve_);
+  // A model of `secret` does not take the outputs of a run of `public`.
+  Json err = Call("POST", "/api/v1/models/" + id + "/versions", Register("fit", "model"), 404);
+  EXPECT_NE(err.dump().find("run"), std::string::npos) << err.dump();
+  // In public, another member may read a model but not change it.
+  Call("POST", "/api/v1/models", R"({"name": "shared"})", 201);
+  Call("GET", "/api/v1/models/shared", "", 200, eve_);
+  Call("POST", "/api/v1/models/shared/versions", Register("fit", "model"), 403, eve_);
+  Call("DELETE", "/api/v1/models/shared", "", 403, eve_);
+}
+
+TEST_F(ModelsE2ETest, ADamagedFileIsRefusedAndUnheldFilesGoAtRestart) {
+  Call("POST", "/api/v1/models", R"({"name": "m"})", 201);
+  Json v = Call("POST", "/api/v1/models/m/versions", Register("fit", "copy.bin"), 201);
+  const std::string sha = v["files"][0]["sha256"];
+  const std::string blob = dir_.path() + "/registry/blobs/" + sha.substr(0, 2) + "/" + sha;
+  ASSERT_TRUE(fs::exists(blob));
+  std::ofstream(blob, std::ios::trunc) << "tampered!!";
+  Json err = Call("GET", "/api/v1/models/m/versions/1/file?path=copy.bin", "", 500);
+  EXPECT_NE(err.dump().find("damaged"), std::string::npos) << err.dump();
+  // A file no version holds (a registration cut off by a crash) goes at the next start.
+  const std::string orphan = dir_.path() + "/registry/blobs/ab/" + std::string(64, 'a').replace(0, 2, "ab");
+  fs::create_directories(fs::path(orphan).parent_path());
+  std::ofstream(orphan) << "orphan";
+  server_->Stop();
+  ASSERT_TRUE(server_->Start()) << server_->error();
+  admin_ = server_->Login("admin", "admin-pass-1");
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(fs::exists(blob)) << "held by version 1";
+  EXPECT_EQ(Call("GET", "/api/v1/models/m", "", 200)["versions"], 1);
+}
+
+}  // namespace
+}  // namespace quader::testing
