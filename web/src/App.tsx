@@ -9,6 +9,8 @@ import ExperimentPage from './pages/ExperimentPage';
 import ExperimentsPage from './pages/ExperimentsPage';
 import ImagesPage from './pages/ImagesPage';
 import LoginPage from './pages/LoginPage';
+import ModelPage from './pages/ModelPage';
+import ModelsPage from './pages/ModelsPage';
 import NotFoundPage from './pages/NotFoundPage';
 import NotebooksPage from './pages/NotebooksPage';
 import ProjectDetailPage from './pages/ProjectDetailPage';
@@ -73,6 +75,8 @@ export default function App() {
           <Route path="services/:id" element={<ServicePage key="services" kind="services" />} />
           <Route path="inference-services" element={<ServicesPage key="inference-services" kind="inference-services" />} />
           <Route path="inference-services/:id" element={<ServicePage key="inference-services" kind="inference-services" />} />
+          <Route path="models" element={<ModelsPage />} />
+          <Route path="models/:id" element={<ModelPage />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

@@ -757,6 +757,39 @@ function query(q: Record<string, string | number | undefined>): string {
   return s ? `?${s}` : '';
 }
 
+/** A model of the registry (docs/models.md). */
+export interface Model {
+  id: number;
+  project: string;
+  name: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  versions: number;
+  latest_version: number | null;
+  /** GET /models/{id} only: its versions, newest first. */
+  version_list?: ModelVersion[];
+}
+
+export type ModelStage = 'none' | 'staging' | 'production' | 'archived';
+
+export interface ModelVersion {
+  model: string;
+  project: string;
+  version: number;
+  framework: string;
+  files: { path: string; size: number; sha256: string }[];
+  size_bytes: number;
+  metrics: Record<string, number>;
+  params: Record<string, string | number | boolean>;
+  source: { run?: number; pipeline?: string; task?: string; attempt?: number; path?: string };
+  stage: ModelStage;
+  description: string;
+  registered_by: string;
+  registered_at: string;
+}
+
 export const api = {
   login: (username: string, password: string) =>
     request<LoginResult>('POST', '/login', { username, password }, { noAuthRedirect: true }),
@@ -789,6 +822,14 @@ export const api = {
   removeMember: (project: string, username: string) =>
     request<Record<string, never>>('DELETE', `/projects/${enc(project)}/members/${enc(username)}`),
 
+  listModels: (project?: string) => request<{ items: Model[] }>('GET', `/models${query({ project })}`),
+  getModel: (id: number) => request<Model>('GET', `/models/${id}`),
+  deleteModel: (id: number) => request<Record<string, never>>('DELETE', `/models/${id}`),
+  setModelStage: (id: number, version: number, stage: ModelStage) =>
+    request<ModelVersion>('PUT', `/models/${id}/versions/${version}`, { stage }),
+  /** One file of a version (checked against its SHA-256 by the server before it is sent). */
+  fetchModelFile: (id: number, version: number, path: string) =>
+    fetchBlob(`/models/${id}/versions/${version}/file?path=${enc(path)}`),
   listImages: (project?: string) =>
     request<List<Image>>('GET', project ? `/images?project=${enc(project)}` : '/images'),
   getImage: (id: number) => request<Image>('GET', `/images/${id}`),

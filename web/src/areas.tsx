@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import {
   ApiOutlined,
   AppstoreOutlined,
+  DatabaseOutlined,
   ApartmentOutlined,
   CloudServerOutlined,
   CodeOutlined,
@@ -94,6 +95,14 @@ export const AREAS: Area[] = [
     icon: <ExperimentOutlined />,
     available: true,
     about: 'Hyperparameter searches, their trials and charts.',
+  },
+  {
+    key: 'models',
+    label: 'Models',
+    path: '/models',
+    icon: <DatabaseOutlined />,
+    available: true,
+    about: 'Trained model versions registered from runs: files, metrics, lineage and stages.',
   },
   {
     key: 'services',
