@@ -5,6 +5,7 @@ Quader's inference services start it with (docs/model-serving.md):
   KUBEFLOW_MODEL_PATH   the model: a .joblib file, or a directory holding model.joblib
   KUBEFLOW_MODEL_NAME   the model's name (shown in /health; the NAME in /v1/models/NAME)
   KUBEFLOW_MODEL_VERSION
+  QUADER_MODEL_REF      the model registry's version it serves, NAME@VERSION (shown in /health)
   PORT                  the port to listen on (default 80)
   LISTEN_HOST           the address to listen on (default 0.0.0.0)
 --model, --port and --host override them, for running it by hand.
@@ -317,6 +318,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if what == "predict":
             return self.error(405, "predict takes a POST with a JSON body")
         base = {"model": self.holder.name, "version": self.holder.version}
+        if os.environ.get("QUADER_MODEL_REF"):
+            base["ref"] = os.environ["QUADER_MODEL_REF"]
         if what == "health":
             if model is None:
                 return self.reply(503, dict(base, status="unavailable", reason=why))

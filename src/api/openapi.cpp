@@ -183,6 +183,11 @@ Json Schemas() {
   s["ModelVersionUpdate"] = {{"type", "object"}, {"required", {"stage"}}, {"additionalProperties", false},
                              {"properties", {{"stage", stage}}}};
   s["Binary"] = {{"type", "string"}, {"format", "binary"}};
+  s["ModelDeploy"] = {{"type", "object"}, {"additionalProperties", false},
+                      {"properties", {{"service", StringProp("an inference service of the project to switch")}}}};
+  s["ModelDeployResult"] = {{"type", "object"},
+                            {"properties", {{"service", str}, {"project", str}, {"model_ref", str},
+                                            {"result", {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}}}}}};
   Json build = build_props;
   build["id"] = {{"type", "integer"}};
   build["state"] = {{"type", "string"}, {"enum", {"pending", "running", "succeeded", "failed"}}};

@@ -1,6 +1,7 @@
 #include "registry/blob_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <unistd.h>
 
@@ -44,6 +45,8 @@ bool BlobStore::ValidName(const std::string& sha256) {
   return true;
 }
 
+std::string BlobStore::data_dir() const { return fs::path(dir_).parent_path().parent_path().string(); }
+
 std::string BlobStore::PathOf(const std::string& sha256) const { return dir_ + "/" + sha256.substr(0, 2) + "/" + sha256; }
 
 Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
@@ -84,6 +87,9 @@ Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
     if (!failed.ok()) break;
   }
   if (failed.ok() && fsync(out) != 0) failed = errors::Internal(std::string("fsync: ") + std::strerror(errno));
+  // Readable by the workloads a version is mounted into (read-only); the
+  // store's own directory is never shown to them.
+  if (failed.ok()) fchmod(out, 0644);
   close(out);
   if (!failed.ok()) {
     unlink(tmp.c_str());
@@ -133,6 +139,46 @@ Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::
   }
   close(fd);
   return st;
+}
+
+std::string VersionDir(const std::string& data_dir, const std::string& project, const std::string& model, int version) {
+  return (fs::path(data_dir) / "registry" / "versions" / project / model / std::to_string(version)).string();
+}
+
+Status BlobStore::Materialize(const std::string& dir, const std::vector<BlobFile>& files) const {
+  std::error_code ec;
+  const std::string building = dir + ".building-" + RandomSuffix();
+  fs::create_directories(building, ec);
+  if (ec) return errors::Internal("cannot create " + building + ": " + ec.message());
+  auto fail = [&](const std::string& why) {
+    fs::remove_all(building, ec);
+    return errors::Internal("laying out " + dir + ": " + why);
+  };
+  for (const BlobFile& f : files) {
+    if (!workload::CheckArtifactPath(f.path).ok()) return fail("bad file name " + f.path);
+    const fs::path to = fs::path(building) / f.path;
+    fs::create_directories(to.parent_path(), ec);
+    if (ec) return fail(ec.message());
+    const std::string from = PathOf(f.blob.sha256);
+    if (link(from.c_str(), to.c_str()) != 0) {
+      fs::copy_file(from, to, ec);
+      if (ec) return fail(ec.message());
+      chmod(to.c_str(), 0644);
+    }
+  }
+  for (fs::recursive_directory_iterator it(building, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory()) chmod(it->path().c_str(), 0755);
+  }
+  chmod(building.c_str(), 0755);
+  fs::remove_all(dir, ec);
+  fs::create_directories(fs::path(dir).parent_path(), ec);
+  if (rename(building.c_str(), dir.c_str()) != 0) return fail(std::strerror(errno));
+  return Status::Ok();
+}
+
+void BlobStore::Dematerialize(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
 
 Status BlobStore::Verify(const std::string& sha256) const {

@@ -27,6 +27,12 @@ struct BlobFile {
   Blob blob;
 };
 
+// Where version `version` of model `model` of `project` is laid out as files
+// (read-only, by hard links to its blobs) for the workloads that mount it:
+// DATA/registry/versions/PROJECT/MODEL/VERSION. Names are object names
+// (core/names.h), safe as path components.
+std::string VersionDir(const std::string& data_dir, const std::string& project, const std::string& model, int version);
+
 class BlobStore {
  public:
   explicit BlobStore(std::string dir);
@@ -45,6 +51,14 @@ class BlobStore {
   int Collect(const std::function<bool(const std::string& sha256)>& held) const;
 
   static bool ValidName(const std::string& sha256);
+  // The data directory this store is under (DATA/registry/blobs).
+  std::string data_dir() const;
+
+  // Lays `files` out under `dir` (made anew, atomically: built beside it and
+  // renamed), each a hard link to its blob (a copy where links cannot be
+  // made), readable by all, directories 0755.
+  Status Materialize(const std::string& dir, const std::vector<BlobFile>& files) const;
+  static void Dematerialize(const std::string& dir);
 
  private:
   std::string PathOf(const std::string& sha256) const;

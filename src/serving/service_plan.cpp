@@ -1,5 +1,6 @@
 #include "serving/service_plan.h"
 
+#include "registry/blob_store.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "workload/mounts.h"
@@ -25,6 +26,9 @@ Result<Plan> PlanOf(const store::ServiceRecord& s, const std::string& domain, co
     p.min_replicas = spec.min_replicas;
     p.max_replicas = spec.max_replicas;
     p.hpa = spec.hpa;
+    p.model_ref_name = spec.model_ref_name;
+    p.model_ref_version = spec.model_ref_version;
+    p.model_ref_target = spec.ModelRefTarget();
     // The stage decides the count: debug one, test min, online the
     // autoscaler's (between min and max), offline none.
     if (s.stage == store::kStageOffline) {
@@ -85,6 +89,17 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
   for (const auto& [k, v] : p.container.node_selector) spec.node_selector[k] = v;
   spec.mounts = workload::ResolveMounts(
       {site.data_dir, s.created_by, true, false, {&project.volume_mounts, &p.container.mounts}});
+  if (p.model_ref_version > 0) {
+    // The registry's version, laid out as files for workloads (never the
+    // store itself), read-only.
+    runtime::Mount m;
+    m.kind = runtime::MountKind::kHostPath;
+    m.source = registry::VersionDir(site.data_dir, s.project, p.model_ref_name, p.model_ref_version);
+    m.target = p.model_ref_target;
+    m.read_only = true;
+    spec.mounts.push_back(m);
+    spec.env["QUADER_MODEL_REF"] = p.model_ref_name + "@" + std::to_string(p.model_ref_version);
+  }
   for (size_t k = 0; k < p.container.ports.size(); ++k) {
     int port = p.container.ports[k];
     runtime::PortMapping m;

@@ -32,6 +32,11 @@ struct Plan {
   // Deployed to debug with a shell (cube-studio's debug stage): the replica
   // runs an idle command, not the service's, and waits for a terminal.
   bool idle = false;
+  // A version of the model registry the replicas mount read-only
+  // (InferenceServiceSpec::model_ref); model_ref_version 0: none.
+  std::string model_ref_name;
+  int model_ref_version = 0;
+  std::string model_ref_target;
 };
 
 // How long an idle debug replica waits (cube-studio's `sleep 43200`).

@@ -408,6 +408,10 @@ Result<ServiceSpec> ParseServiceSpec(const Json& original) {
   return s;
 }
 
+std::string InferenceServiceSpec::ModelRefTarget() const {
+  return model_ref.empty() ? "" : "/models/" + model_ref_name + "/" + std::to_string(model_ref_version);
+}
+
 int InferenceServiceSpec::KeptPercent() const {
   int sum = 0;
   for (const auto& [target, percent] : canary) sum += percent;
@@ -418,6 +422,7 @@ Json InferenceServiceSpec::ToJson() const {
   Json j = {{"kind", "InferenceService"}, {"project", project},           {"name", name},
             {"description", description}, {"service_type", service_type}, {"model_name", model_name},
             {"model_version", model_version}, {"model_path", model_path}};
+  if (!model_ref.empty()) j["model_ref"] = model_ref;
   ContainerToJson(container, &j);
   j["min_replicas"] = min_replicas;
   j["max_replicas"] = max_replicas;
@@ -454,7 +459,22 @@ Status ParseModel(const Json& doc, InferenceServiceSpec* s) {
                                        ", the name $service_type-$model_name-$version_digits gives; "
                                        "omit name or write " + Quoted(s->name));
   }
+  QUADER_ASSIGN_OR_RETURN(s->model_ref, Str("model_ref", FieldOrNull(doc, "model_ref")));
+  s->model_ref = TrimSpace(s->model_ref);
+  if (!s->model_ref.empty()) {
+    const size_t at = s->model_ref.rfind('@');
+    const std::string number = at == std::string::npos ? "" : s->model_ref.substr(at + 1);
+    const bool digits = !number.empty() && number.size() <= 9 &&
+                        number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
+    if (at == std::string::npos || !digits || !ValidateObjectName("model_ref", s->model_ref.substr(0, at)).ok()) {
+      return errors::Invalid("model_ref", Quoted(s->model_ref) + " is not NAME@VERSION of the model registry "
+                                          "(e.g. iris-classifier@2)");
+    }
+    s->model_ref_name = s->model_ref.substr(0, at);
+    s->model_ref_version = std::stoi(number);
+  }
   QUADER_ASSIGN_OR_RETURN(s->model_path, Str("model_path", FieldOrNull(doc, "model_path")));
+  if (s->model_path.empty() && !s->model_ref.empty()) s->model_path = s->ModelRefTarget();
   if (s->model_path.empty() && DefaultsFor(s->service_type).needs_model_path) {
     return errors::Invalid("model_path", "is required for service_type " + s->service_type);
   }
@@ -514,7 +534,7 @@ Result<InferenceServiceSpec> ParseInferenceServiceSpec(const Json& original) {
     }
   }
   QUADER_RETURN_IF_ERROR(CheckKnownFields(doc, "an InferenceService",
-                                          {"service_type", "model_name", "model_version", "model_path",
+                                          {"service_type", "model_name", "model_version", "model_path", "model_ref",
                                            "min_replicas", "max_replicas", "hpa", "metrics", "canary", "shadow"}));
   InferenceServiceSpec s;
   FieldReader r(doc, "");

@@ -96,6 +96,12 @@ struct InferenceServiceSpec {
   // an `onnx:`, `tf:`, `pytorch:` or `tensorrt:` prefix. Required for
   // tfserving, torch-server and triton-server.
   std::string model_path;
+  // A version of the model registry (docs/models.md), "NAME@VERSION" of the
+  // service's project: its files are mounted read-only at
+  // /models/NAME/VERSION (model_path defaults there); "" = none.
+  std::string model_ref;
+  std::string model_ref_name;  // NAME of model_ref
+  int model_ref_version = 0;   // VERSION of model_ref
   ContainerSpec container;    // ports default per service_type (serving: [80])
   int min_replicas = 1;       // 1..100
   int max_replicas = 1;       // min_replicas..100; defaults to min_replicas
@@ -111,6 +117,9 @@ struct InferenceServiceSpec {
   std::map<std::string, int> shadow;     // mirror: service -> percent
   Json expand = Json::object();
   Json cube_studio = Json::object();     // cube-studio's fields that mean nothing here, kept
+
+  // Where model_ref's files are mounted: /models/NAME/VERSION.
+  std::string ModelRefTarget() const;
 
   // Percent of requests this service keeps: 100 minus the canary sum.
   int KeptPercent() const;

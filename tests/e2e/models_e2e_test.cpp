@@ -11,8 +11,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <atomic>
 #include <thread>
 
+#include "cli/http_client.h"
 #include "e2e/server_process.h"
 #include "fakes/temp_dir.h"
 
@@ -21,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::steady_clock;
 
-constexpr const char* kDocs = R"(
+constexpr const char* kDocs = R"yaml(
 kind: JobTemplate
 name: shell
 image: quader/base:bookworm
@@ -40,7 +42,14 @@ tasks:
   - name: broken
     template: shell
     env: {SCRIPT: 'mkdir -p /outputs && echo x > /outputs/x.bin && exit 3'}
-)";
+  - name: iris
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && /usr/bin/python3 -c "from sklearn.datasets import load_iris;
+        from sklearn.linear_model import LogisticRegression; import joblib; X, y = load_iris(return_X_y=True);
+        joblib.dump(LogisticRegression(max_iter=300).fit(X, y), '/outputs/model.joblib')"
+)yaml";
 
 class ModelsE2ETest : public ::testing::Test {
  protected:
@@ -205,6 +214,87 @@ TEST_F(ModelsE2ETest, ADamagedFileIsRefusedAndUnheldFilesGoAtRestart) {
   EXPECT_FALSE(fs::exists(orphan));
   EXPECT_TRUE(fs::exists(blob)) << "held by version 1";
   EXPECT_EQ(Call("GET", "/api/v1/models/m", "", 200)["versions"], 1);
+}
+
+// Deploy from the registry: a version becomes an inference service (the
+// predict server with the version's files mounted read-only); deploying
+// another version to it, and back (the rollback), goes through the gray
+// upgrade under a client that never sees a failed request.
+TEST_F(ModelsE2ETest, DeployAndRollBackWithoutAFailedRequest) {
+  Call("POST", "/api/v1/models", R"({"name": "flowers"})", 201);
+  Json v1 = Call("POST", "/api/v1/models/flowers/versions", Register("iris", "model.joblib"), 201);
+  Call("POST", "/api/v1/models/flowers/versions", Register("iris", "model.joblib"), 201);
+  ASSERT_TRUE(fs::exists(dir_.path() + "/registry/versions/public/flowers/1/model.joblib"));
+  Json made = Call("POST", "/api/v1/models/flowers/versions/1/deploy", "", 201);
+  EXPECT_EQ(made["service"], "serving-flowers-1");
+  EXPECT_EQ(made["result"], "created");
+  Json svc = Call("GET", "/api/v1/inference-services/serving-flowers-1", "", 200);
+  EXPECT_EQ(svc["model_ref"], "flowers@1");
+  EXPECT_EQ(svc["model_path"], "/models/flowers/1");
+  // Bad deploys change nothing.
+  Call("POST", "/api/v1/models/flowers/versions/9/deploy", "", 404);
+  Call("POST", "/api/v1/models/flowers/versions/2/deploy", R"({"service": "no-such"})", 404);
+  Call("POST", "/api/v1/models/flowers/versions/2/deploy", R"({"replicas": 3})", 400);
+  Call("POST", "/api/v1/inference-services", R"({"model_name": "x", "model_version": "v1", "model_ref": "flowers@7",
+      "image": "quader/predict:1", "command": "python3 /app/predict_server.py", "ports": [8080]})", 400);
+
+  const std::string host = "serving-flowers-1.service.localhost";
+  auto through = [&](const std::string& method, const std::string& path, const std::string& body) {
+    return cli::HttpRequest(method, server_->gateway() + path, body,
+                            {{"Host", host}, {"Content-Type", "application/json"}}, 10);
+  };
+  // The version that answers, by the registry reference its replica was given.
+  auto serving = [&]() -> std::string {
+    auto r = through("GET", "/health", "");
+    if (!r.ok() || r->status != 200) return "";
+    Json j = Json::parse(r->body, nullptr, false);
+    return j.is_object() ? j.value("ref", "") : "";
+  };
+  auto wait_for = [&](const std::string& ref) {
+    auto deadline = steady_clock::now() + std::chrono::seconds(60);
+    while (steady_clock::now() < deadline) {
+      Json s = Call("GET", "/api/v1/inference-services/serving-flowers-1", "", 200);
+      // Only the new generation left, and it answers.
+      if (serving() == ref && s["state"] == "running" && s["replica_states"].size() == 1) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for("flowers@1")) << Call("GET", "/api/v1/inference-services/serving-flowers-1", "", 200).dump(2);
+
+  // A client predicting all along.
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0};
+  std::string last_failure;
+  std::thread client([&] {
+    while (!stop) {
+      auto r = through("POST", "/predict", R"({"instances": [[5.1, 3.5, 1.4, 0.2]]})");
+      if (r.ok() && r->status == 200 && r->body.find("predictions") != std::string::npos) {
+        ++ok;
+      } else {
+        ++failed;
+        last_failure = r.ok() ? std::to_string(r->status) + " " + r->body : r.status().ToString();
+      }
+    }
+  });
+  Json switched = Call("POST", "/api/v1/models/flowers/versions/2/deploy", R"({"service": "serving-flowers-1"})", 200);
+  EXPECT_EQ(switched["result"], "updated");
+  EXPECT_TRUE(wait_for("flowers@2"));
+  // The rollback: version 1 again.
+  Call("POST", "/api/v1/models/flowers/versions/1/deploy", R"({"service": "serving-flowers-1"})", 200);
+  EXPECT_TRUE(wait_for("flowers@1"));
+  stop = true;
+  client.join();
+  EXPECT_EQ(failed.load(), 0) << last_failure;
+  EXPECT_GT(ok.load(), 20);
+
+  // A version that is served is not deleted, nor its model; version 2 is free now.
+  Json err = Call("DELETE", "/api/v1/models/flowers/versions/1", "", 409);
+  EXPECT_NE(err.dump().find("serving-flowers-1"), std::string::npos) << err.dump();
+  Call("DELETE", "/api/v1/models/flowers", "", 409);
+  Call("DELETE", "/api/v1/models/flowers/versions/2", "", 200);
+  EXPECT_FALSE(fs::exists(dir_.path() + "/registry/versions/public/flowers/2"));
+  EXPECT_EQ(v1["files"][0]["path"], "model.joblib");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // outputs (its files copied, once each by content, into the registry's blob
 // store), with its framework, metrics, parameters, where it came from and a
 // stage. Project membership rules as everywhere: strangers get 404.
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -10,11 +11,14 @@
 #include "api/handlers/handlers.h"
 #include "auth/access.h"
 #include "core/names.h"
+#include "gateway/gateway.h"
 #include "pipeline/run_controller.h"
 #include "registry/blob_store.h"
+#include "serving/service_controller.h"
 #include "store/models.h"
 #include "store/pipelines.h"
 #include "store/projects.h"
+#include "store/services.h"
 
 namespace quader::api {
 namespace {
@@ -163,6 +167,23 @@ Response GetModel(HandlerContext& ctx, Request& req) {
   return st.ok() ? JsonReply(out) : ErrorReply(st);
 }
 
+// A version (0: any) a service of the model's project serves is not deleted:
+// refused naming the service.
+Status RefuseInUse(store::Tx& tx, const store::ModelRecord& m, int version) {
+  QUADER_ASSIGN_OR_RETURN(auto services, store::ListServices(tx, {m.project_id}, false, "InferenceService"));
+  for (const auto& s : services) {
+    Json doc = Json::parse(s.spec, nullptr, false);
+    const std::string ref = doc.is_object() ? doc.value("model_ref", "") : "";
+    const size_t at = ref.rfind('@');
+    if (at == std::string::npos || ref.substr(0, at) != m.name) continue;
+    if (version == 0 || ref.substr(at + 1) == std::to_string(version)) {
+      return errors::Conflict("inference service \"" + s.name + "\" serves " + ref +
+                              ": deploy another version to it, or delete it, first");
+    }
+  }
+  return Status::Ok();
+}
+
 void Forget(HandlerContext& ctx, const std::vector<std::string>& unheld) {
   if (ctx.blobs == nullptr) return;
   for (const std::string& h : unheld) ctx.blobs->Remove(h);
@@ -170,13 +191,20 @@ void Forget(HandlerContext& ctx, const std::vector<std::string>& unheld) {
 
 Response DeleteModel(HandlerContext& ctx, Request& req) {
   std::vector<std::string> unheld;
+  store::ModelRecord gone;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), m.project, m.created_by, "model", m.name));
+    QUADER_RETURN_IF_ERROR(RefuseInUse(tx, m, 0));
     QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModel(tx, m.id));
+    gone = m;
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
+  if (ctx.blobs) {
+    registry::BlobStore::Dematerialize(
+        (std::filesystem::path(ctx.blobs->data_dir()) / "registry" / "versions" / gone.project / gone.name).string());
+  }
   Forget(ctx, unheld);
   return JsonReply(Json::object());
 }
@@ -291,6 +319,20 @@ Response RegisterVersion(HandlerContext& ctx, Request& req) {
     // What this registration copied and no version holds goes with the next sweep (at start).
     return ErrorReply(st);
   }
+  // Laid out as files for the services that mount it (read-only).
+  const int number = out.value("version", 0);
+  Status laid = ctx.blobs->Materialize(registry::VersionDir(ctx.blobs->data_dir(), model.project, model.name, number),
+                                       collected->files);
+  if (!laid.ok()) {
+    std::vector<std::string> unheld;
+    (void)ctx.store.Write([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, model.id, number));
+      QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModelVersion(tx, v.id));
+      return Status::Ok();
+    });
+    Forget(ctx, unheld);
+    return ErrorReply(laid);
+  }
   return JsonReply(out, 201);
 }
 
@@ -336,6 +378,7 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
   auto version = VersionParam(req);
   if (!version.ok()) return ErrorReply(version.status());
   std::vector<std::string> unheld;
+  store::ModelRecord gone;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), m.project, m.created_by, "model", m.name));
@@ -344,12 +387,96 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
       return errors::Conflict("version " + std::to_string(v.version) + " of " + m.name +
                               " is in production: move it to another stage first");
     }
+    QUADER_RETURN_IF_ERROR(RefuseInUse(tx, m, v.version));
     QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModelVersion(tx, v.id));
+    gone = m;
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
+  if (ctx.blobs) registry::BlobStore::Dematerialize(registry::VersionDir(ctx.blobs->data_dir(), gone.project, gone.name, *version));
   Forget(ctx, unheld);
   return JsonReply(Json::object());
+}
+
+// Serves a version: creates an inference service for it (the predict server
+// for sklearn and xgboost), or, with {"service": NAME}, switches an inference
+// service of the project to it. The switch is a new generation of the
+// service, so replicas are replaced one by one once the new ones are ready
+// (no failed request): deploying an earlier version is the rollback.
+Response DeployVersion(HandlerContext& ctx, Request& req) {
+  auto version = VersionParam(req);
+  if (!version.ok()) return ErrorReply(version.status());
+  Json body = Json::object();
+  if (!req.body.empty()) {
+    auto parsed = JsonBody(req);
+    if (!parsed.ok()) return ErrorReply(parsed.status());
+    body = *parsed;
+  }
+  for (const auto& [k, v] : body.items()) {
+    if (k != "service") return ErrorReply(errors::Invalid(k, "unknown field (a deploy takes only service)"));
+    if (!v.is_string() || v.get<std::string>().empty() || v.get<std::string>().size() > 256) {
+      return ErrorReply(errors::Invalid("service", "must be the name of an inference service of the model's project"));
+    }
+  }
+  Json doc;
+  std::string ref;
+  bool created = false;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
+    ref = m.name + "@" + std::to_string(v.version);
+    const std::string target = "/models/" + m.name + "/" + std::to_string(v.version);
+    if (body.contains("service")) {
+      const std::string name = body["service"].get<std::string>();
+      QUADER_ASSIGN_OR_RETURN(auto svc, store::FindService(tx, m.project_id, name));
+      if (!svc || svc->kind != "InferenceService") {
+        return errors::NotFound("inference service", name + " (in project " + m.project + ")");
+      }
+      doc = Json::parse(svc->spec, nullptr, false);
+      if (!doc.is_object()) return errors::Internal("the stored spec of " + name + " is not JSON");
+      // The files it served from the registry give way to this version's.
+      const std::string old_path = doc.value("model_path", "");
+      if (old_path.empty() || old_path.rfind("/models/", 0) == 0) doc["model_path"] = target;
+      doc["model_ref"] = ref;
+      return Status::Ok();
+    }
+    if (v.framework != "sklearn" && v.framework != "xgboost") {
+      return errors::Invalid("framework", "no serving image for " + v.framework +
+                                              " models here: deploy to an inference service you made for it "
+                                              "({\"service\": NAME})");
+    }
+    created = true;
+    // Named by the guide's rule, $service_type-$model_name-$version_digits.
+    std::string label = m.name;
+    std::replace(label.begin(), label.end(), '.', '-');
+    QUADER_ASSIGN_OR_RETURN(std::string name,
+                            gateway::InferenceServiceName("serving", label, "v" + std::to_string(v.version)));
+    doc = {{"kind", "InferenceService"},
+           {"name", name},
+           {"project", m.project},
+           {"service_type", "serving"},
+           {"model_name", m.name},
+           {"model_version", "v" + std::to_string(v.version)},
+           {"model_ref", ref},
+           {"description", "version " + std::to_string(v.version) + " of model " + m.name + " (model registry)"},
+           {"image", "quader/predict:1"},
+           {"command", "python3 /app/predict_server.py"},
+           {"ports", Json::array({8080})},
+           {"health", "8080:/health"}};
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  auto applied = ctx.kinds.ApplyDocuments(ctx.store, req.who(), {doc}, ctx.now());
+  if (!applied.ok()) return ErrorReply(applied.status());
+  if (ctx.services) ctx.services->Notify();
+  const ApplyResult& r = applied->at(0);
+  return JsonReply({{"service", r.name},
+                    {"project", doc.value("project", "")},
+                    {"model_ref", ref},
+                    {"result", created && r.change == Change::kCreated ? "created"
+                               : r.change == Change::kUnchanged       ? "unchanged"
+                                                                        : "updated"}},
+                   created && r.change == Change::kCreated ? 201 : 200);
 }
 
 // One file of a version, checked against its checksum as it is sent.
@@ -426,6 +553,10 @@ void RegisterModelRoutes(Router& router, HandlerContext& ctx) {
               "ModelVersion"});
   router.Add("DELETE", "/api/v1/models/{id}/versions/{version}", Access::kSignedIn, bind(DeleteVersion),
              {"Delete a version (refused while it is in production)", "models", "", "Empty"});
+  router.Add("POST", "/api/v1/models/{id}/versions/{version}/deploy", Access::kSignedIn, bind(DeployVersion),
+             {"Serve a version: a new inference service (sklearn, xgboost), or {service: NAME} switches one of the "
+              "project's to it through the gray upgrade (the rollback is deploying an earlier version)",
+              "models", "ModelDeploy", "ModelDeployResult"});
   router.Add("GET", "/api/v1/models/{id}/versions/{version}/file", Access::kSignedIn, bind(VersionFile),
              {"Download one file of a version (?path=FILE), checked against its SHA-256", "models", "", "Binary"});
 }

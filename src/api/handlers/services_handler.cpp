@@ -9,6 +9,7 @@
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
 #include "store/projects.h"
+#include "store/models.h"
 #include "store/services.h"
 
 namespace quader::api {
@@ -203,6 +204,15 @@ Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindI
     QUADER_ASSIGN_OR_RETURN(auto other, store::FindService(tx, a.project.id, target));
     if (!other || other->kind != "InferenceService") {
       return errors::Invalid(field, "no inference service \"" + target + "\" in project " + p.project);
+    }
+  }
+  // A version of the model registry is one of the project's (one of
+  // another project is "no such version", as if it did not exist).
+  if (const std::string ref = p.spec.value("model_ref", ""); !ref.empty()) {
+    const size_t at = ref.rfind('@');
+    QUADER_ASSIGN_OR_RETURN(auto model, store::FindModel(tx, a.project.id, ref.substr(0, at)));
+    if (!model || !store::GetModelVersion(tx, model->id, std::stoi(ref.substr(at + 1))).ok()) {
+      return errors::Invalid("model_ref", "no version " + ref + " in the model registry of project " + p.project);
     }
   }
   std::string text = p.spec.dump();
