@@ -1,5 +1,9 @@
 #include "core/log_stamp.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <optional>
@@ -103,6 +107,18 @@ std::string LineStamper::Feed(std::string_view piece, std::chrono::system_clock:
 
 std::string StampLines(std::string_view text, std::chrono::system_clock::time_point at) {
   return LineStamper().Feed(text, at);
+}
+
+bool AppendLogLines(const std::string& path, std::string_view lines) {
+  int fd = open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  struct stat st {};
+  char last = '\n';
+  if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) != 1) last = '\n';
+  std::string text = last == '\n' ? std::string(lines) : "\n" + std::string(lines);
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
 }
 
 bool StartsWithLogStamp(std::string_view s) {

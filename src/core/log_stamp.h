@@ -37,6 +37,11 @@ class LineStamper {
 // `text` with every line stamped `at` (a last line without its newline too).
 std::string StampLines(std::string_view text, std::chrono::system_clock::time_point at);
 
+// Appends `lines` (whole lines) to the log at `path`, on a line of their
+// own: after a newline when the log's last line has none (a workload's
+// last words without one would otherwise swallow them).
+bool AppendLogLines(const std::string& path, std::string_view lines);
+
 // Whether `s` starts with a stamp in the fixed form.
 bool StartsWithLogStamp(std::string_view s);
 

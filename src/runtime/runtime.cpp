@@ -61,11 +61,14 @@ Result<WorkloadStatus> Runtime::Wait(const std::string& id, std::chrono::millise
 
 void Runtime::SaveLog(const std::string& id, const std::string& path, const std::string& trailer) {
   WriteFileAtomically(path, [&](std::ofstream& f) {
-    (void)Logs(id, false, [&f](const std::string& chunk) {
+    char last = '\n';
+    (void)Logs(id, false, [&f, &last](const std::string& chunk) {
       f << chunk;
+      if (!chunk.empty()) last = chunk.back();
       return true;
     });
-    if (!trailer.empty()) f << trailer;
+    // The trailer on a line of its own, even after last words without a newline.
+    if (!trailer.empty()) f << (last == '\n' ? "" : "\n") << trailer;
   });
 }
 

@@ -160,8 +160,8 @@ std::string ReplicaSet::RemoveEnded(int64_t owner, int64_t generation, const Rep
     runtime_.SaveLog(w.id, path, "");
     std::string last = LastOutput(path);
     if (!last.empty()) why += "; last output: " + last;
-    std::ofstream(path, std::ios::app) << StampLines("== " + w.name + " ended: " + EndReason(w) + "\n",
-                                                     std::chrono::system_clock::now());
+    (void)AppendLogLines(path, StampLines("== " + w.name + " ended: " + EndReason(w) + "\n",
+                                          std::chrono::system_clock::now()));
   }
   (void)runtime_.Stop(w.id, std::chrono::seconds(0));
   if (replica.generation == generation) Failed(BackoffOf(owner, generation), why);

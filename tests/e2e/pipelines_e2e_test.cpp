@@ -392,6 +392,25 @@ tasks:
   for (std::string line; std::getline(plain_lines, line);) EXPECT_FALSE(StartsWithLogStamp(line + "\n")) << plain;
 }
 
+// The server's own line about a task's end starts on a line of its own,
+// even after last words without a newline (else its stamp would sit in the
+// middle of a line, where readers do not drop it).
+TEST_F(PipelinesE2ETest, TheServersLineAboutATaskStartsALineOfItsOwn) {
+  Call("POST", "/api/v1/apply", R"(
+kind: Pipeline
+name: abrupt
+tasks:
+  - {name: cut, template: shell, env: {SCRIPT: 'printf no-newline-at-end; exit 3'}}
+)", 200);
+  int64_t id = RunPipeline("abrupt");
+  WaitFinished(id);
+  std::string log = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/cut/logs");
+  EXPECT_EQ(log.rfind("no-newline-at-end\n== exited with code 3", 0), 0u) << log;
+  std::string stamped = Text("/api/v1/runs/" + std::to_string(id) + "/tasks/cut/logs?timestamps=1");
+  std::istringstream lines(stamped);
+  for (std::string line; std::getline(lines, line);) EXPECT_TRUE(StartsWithLogStamp(line + "\n")) << stamped;
+}
+
 TEST_F(PipelinesE2ETest, SigkilledServerCarriesOnWithoutRunningATaskTwice) {
   Call("POST", "/api/v1/apply", R"(
 kind: Pipeline

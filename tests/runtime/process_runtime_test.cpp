@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log_stamp.h"
+#include "fakes/log_lines.h"
 #include "fakes/temp_dir.h"
 #include "runtime/labels.h"
 #include "runtime/process/proc.h"
@@ -133,7 +134,9 @@ class ProcessRuntimeFixture {
     return out;
   }
 
-  std::string LogsOf(const std::string& name) {
+  // The log as the runtime gives it: every line stamped with its capture
+  // time (the epoch, "unknown", without the capture helper).
+  std::string RawLogsOf(const std::string& name) {
     std::string out;
     Status st = rt_->Logs(name, false, [&](const std::string& chunk) {
       out += chunk;
@@ -142,6 +145,8 @@ class ProcessRuntimeFixture {
     EXPECT_TRUE(st.ok()) << st.ToString();
     return out;
   }
+  // The lines as the command wrote them.
+  std::string LogsOf(const std::string& name) { return quader::testing::Unstamped(RawLogsOf(name)); }
 
   testing::TempDir dir_;
   std::unique_ptr<ProcessRuntime> rt_;
@@ -274,7 +279,20 @@ TEST_P(ProcessRuntimeModesTest, FollowedLogsArriveWhileTheProcessRuns) {
   });
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_TRUE(running_at_first_line);
-  EXPECT_EQ(seen, "first\nsecond\n");
+  EXPECT_EQ(quader::testing::Unstamped(seen), "first\nsecond\n");
+}
+
+TEST_F(ProcessRuntimeTest, WithoutTheCaptureALinesTimeIsUnknownAndNothingPrintedPassesForOne) {
+  ASSERT_FALSE(rt_->stamps_logs());
+  StartOk(Shell("forger", "echo '2026-12-07T17:01:13.214Z forged'; printf 'no newline'"));
+  WaitEnded("forger");
+  EXPECT_EQ(RawLogsOf("forger"),
+            "1970-01-01T00:00:00.000Z 2026-12-07T17:01:13.214Z forged\n1970-01-01T00:00:00.000Z no newline");
+  // Saved, the same: a trailer goes on a line of its own.
+  const std::string saved = dir_.File("saved.log");
+  rt_->SaveLog("forger", saved, "2026-12-07T17:01:14.000Z == exited\n");
+  EXPECT_EQ(ReadAll(saved), "1970-01-01T00:00:00.000Z 2026-12-07T17:01:13.214Z forged\n"
+                            "1970-01-01T00:00:00.000Z no newline\n2026-12-07T17:01:14.000Z == exited\n");
 }
 
 TEST_F(ProcessRuntimeTest, AFailureWithoutItsImageNamesTheImage) {
@@ -662,8 +680,8 @@ TEST_P(ProcessCaptureTest, EachLineIsStampedWhenWrittenAndTheExitCodeIsKept) {
   const auto after = system_clock::now() + milliseconds(5);
   EXPECT_EQ(st.state, WorkloadState::kFailed);
   EXPECT_EQ(st.exit_code, 3);
-  auto lines = Lines(LogsOf("talk"));
-  ASSERT_EQ(lines.size(), 3u) << LogsOf("talk");
+  auto lines = Lines(RawLogsOf("talk"));
+  ASSERT_EQ(lines.size(), 3u) << RawLogsOf("talk");
   EXPECT_EQ(lines[0].second, "one");
   EXPECT_EQ(lines[1].second, "two-three") << "a line cut by a pause is stamped once, when it began";
   EXPECT_EQ(lines[2].second, "err");
@@ -676,7 +694,7 @@ TEST_P(ProcessCaptureTest, EachLineIsStampedWhenWrittenAndTheExitCodeIsKept) {
 
 TEST_P(ProcessCaptureTest, AStoppedCommandsLastWordsAreKept) {
   StartOk(Shell("polite", "trap 'echo bye; exit 4' TERM; echo up; while :; do sleep 0.05; done"));
-  ASSERT_TRUE(Eventually([&] { return LogsOf("polite").find("up") != std::string::npos; }));
+  ASSERT_TRUE(Eventually([&] { return RawLogsOf("polite").find("up") != std::string::npos; }));
   // Stop removes the workload: its log is read while the command ends.
   std::string log;
   std::thread follow([&] {
@@ -691,6 +709,22 @@ TEST_P(ProcessCaptureTest, AStoppedCommandsLastWordsAreKept) {
   ASSERT_GE(lines.size(), 2u) << log;
   EXPECT_EQ(lines.front().second, "up");
   EXPECT_EQ(lines.back().second, "bye");
+}
+
+TEST_P(ProcessCaptureTest, ALogStopsGrowingAtItsLimitAndSaysSo) {
+  ProcessRuntimeOptions options = Options();
+  options.max_log_bytes = 4096;
+  rt_ = MakeRuntime(options);
+  StartOk(Shell("flood", "yes flood | head -c 2000000; echo done-flooding"));
+  WorkloadStatus st = WaitEnded("flood");
+  EXPECT_EQ(st.exit_code, 0) << "the command is not blocked or killed";
+  const std::string log = RawLogsOf("flood");
+  EXPECT_LE(log.size(), 4096u + 200u);
+  auto lines = Lines(log);
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.front().second, "flood");
+  EXPECT_EQ(lines.back().second.rfind("== the log is cut here: it passed its limit of 4096 bytes", 0), 0u)
+      << lines.back().second;
 }
 
 TEST_P(ProcessCaptureTest, AServerStartedAgainAdoptsWorkloadsUnderTheCapture) {
@@ -710,7 +744,7 @@ TEST_P(ProcessCaptureTest, AServerStartedAgainAdoptsWorkloadsUnderTheCapture) {
   std::ofstream(release) << "go";
   WorkloadStatus orphan = WaitEnded("orphan");
   EXPECT_EQ(orphan.exit_code, 7);
-  auto lines = Lines(LogsOf("orphan"));
+  auto lines = Lines(RawLogsOf("orphan"));
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0].second, "waiting");
 }
@@ -756,8 +790,8 @@ TEST_F(ProcessIsolationTest, UnderTheCaptureEveryProcessRunsAsTheUsersUid) {
   rt_ = MakeRuntime(options);
   ASSERT_TRUE(rt_->stamps_logs()) << "a copy of the capture every uid can execute";
   StartOk(As("alice", "a1", "echo uid=$(id -u); sleep 300"));
-  ASSERT_TRUE(Eventually([&] { return LogsOf("a1").find("uid=") != std::string::npos; }));
-  const std::string log = LogsOf("a1");
+  ASSERT_TRUE(Eventually([&] { return RawLogsOf("a1").find("uid=") != std::string::npos; }));
+  const std::string log = RawLogsOf("a1");
   EXPECT_TRUE(StartsWithLogStamp(log)) << log;
   EXPECT_EQ(log.find("uid=0\n"), std::string::npos) << log;
   int pgid = PgidOf("a1");

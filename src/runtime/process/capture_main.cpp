@@ -1,13 +1,16 @@
 // quader-capture: the process runtime's log capture (a program of its own,
 // small and static, so it costs a workload's start next to nothing).
 //
-//   quader-capture --stamp --marker MARKER PROGRAM [ARG...]
+//   quader-capture --stamp --marker MARKER [--max-bytes N] PROGRAM [ARG...]
 //
 // Runs PROGRAM with its stdout and stderr on a pipe and appends what comes
 // to its own stdout (the workload's log file), each line starting with the
 // time it was read (core/log_stamp.h). Exits as PROGRAM did (128 + the
 // signal when one ended it). MARKER, argv[3], is how a restarted server
 // recognises the workload (process_runtime.cpp); it is not used here.
+//
+// With --max-bytes, the log stops growing at N bytes: one line says so, and
+// the rest of the output is read and dropped (the command is not blocked).
 //
 // When it ends: once PROGRAM has ended and the pipe is drained (what is
 // still in it, then a quiet moment: a background process PROGRAM left
@@ -30,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -61,6 +65,32 @@ void WriteOut(const std::string& data) {
 }
 
 quader::LineStamper stamper;
+int64_t max_bytes = 0;  // 0: no limit
+int64_t written = 0;
+bool cut = false;
+bool at_line_start = true;
+
+// Stamps and writes a piece of output, within the limit.
+void Keep(std::string_view piece) {
+  if (cut) return;
+  const auto now = std::chrono::system_clock::now();
+  std::string out = stamper.Feed(piece, now);
+  if (max_bytes > 0 && written + static_cast<int64_t>(out.size()) > max_bytes) {
+    cut = true;
+    // The whole lines that fit, then the note.
+    const size_t room = static_cast<size_t>(std::max<int64_t>(0, max_bytes - written));
+    const size_t end = room == 0 ? std::string::npos : out.rfind('\n', room - 1);
+    out = end == std::string::npos ? std::string() : out.substr(0, end + 1);
+    const bool line_start = out.empty() ? at_line_start : true;
+    out += std::string(line_start ? "" : "\n") +
+           quader::StampLines("== the log is cut here: it passed its limit of " + std::to_string(max_bytes) +
+                                  " bytes; the rest of the output is dropped\n",
+                              now);
+  }
+  if (!out.empty()) at_line_start = out.back() == '\n';
+  written += static_cast<int64_t>(out.size());
+  WriteOut(out);
+}
 
 // Reads once from the pipe; false at its end.
 bool ReadSome(int fd) {
@@ -68,7 +98,7 @@ bool ReadSome(int fd) {
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n > 0) {
-      WriteOut(stamper.Feed(std::string_view(buf, static_cast<size_t>(n)), std::chrono::system_clock::now()));
+      Keep(std::string_view(buf, static_cast<size_t>(n)));
       return true;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -84,9 +114,16 @@ int64_t NowMs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5 || std::strcmp(argv[1], "--stamp") != 0 || std::strcmp(argv[2], "--marker") != 0 ||
-      argv[4][0] != '/') {
-    std::fprintf(stderr, "usage: quader-capture --stamp --marker MARKER /PROGRAM [ARG...]\n");
+  int prog = 4;
+  if (argc > 6 && std::strcmp(argv[4], "--max-bytes") == 0) {
+    char* end = nullptr;
+    max_bytes = std::strtoll(argv[5], &end, 10);
+    if (end == argv[5] || *end != '\0' || max_bytes < 0) max_bytes = -1;
+    prog = 6;
+  }
+  if (argc <= prog || std::strcmp(argv[1], "--stamp") != 0 || std::strcmp(argv[2], "--marker") != 0 ||
+      argv[prog][0] != '/' || max_bytes < 0) {
+    std::fprintf(stderr, "usage: quader-capture --stamp --marker MARKER [--max-bytes N] /PROGRAM [ARG...]\n");
     return 125;
   }
   // Before the fork: no moment where a stop ends the capture. A caught
@@ -106,8 +143,8 @@ int main(int argc, char** argv) {
       dup2(pipe_fds[1], STDOUT_FILENO);
       dup2(pipe_fds[1], STDERR_FILENO);
     }
-    execv(argv[4], argv + 4);
-    std::fprintf(stderr, "quader-capture: cannot execute %s: %s\n", argv[4], std::strerror(errno));
+    execv(argv[prog], argv + prog);
+    std::fprintf(stderr, "quader-capture: cannot execute %s: %s\n", argv[prog], std::strerror(errno));
     _exit(127);
   }
   close(pipe_fds[1]);

@@ -24,6 +24,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_stamp.h"
 #include "runtime/labels.h"
 #include "runtime/process/proc.h"
 #include "runtime/process/sandbox.h"
@@ -297,8 +298,20 @@ void ProcessRuntime::PrepareCapture() {
   // Workloads run as their users' uids, which may not pass through the
   // directories it is in (a build under /root): a copy of it, root's and
   // executable by all, in /run/quader (passable by all, listable by none).
-  const std::string copy = "/run/quader/capture-" + cgroup_key_;
-  const std::string tmp = copy + ".tmp";
+  // Named by what it is (its size, time and inode), not by this server: the
+  // servers of one build share one copy instead of leaving one each.
+  struct stat st {};
+  if (stat(helper.c_str(), &st) != 0) {
+    spdlog::warn("[runtime] {}: {}: log lines are not timestamped", helper, std::strerror(errno));
+    return;
+  }
+  const std::string copy = "/run/quader/capture-" + KeyOf(helper + ":" + std::to_string(st.st_size) + ":" +
+                                                          std::to_string(st.st_mtime) + ":" + std::to_string(st.st_ino));
+  if (Executable(copy)) {
+    capture_ = copy;
+    return;
+  }
+  const std::string tmp = copy + ".tmp-" + std::to_string(getpid());
   std::error_code ec;
   fs::create_directories("/run/quader", ec);
   chmod("/run/quader", 0711);
@@ -749,7 +762,12 @@ Result<WorkloadStatus> ProcessRuntime::Start(const WorkloadSpec& requested) {
   if (!capture_.empty()) {
     // Under the capture, which stamps each line of the log; the marker is
     // its argv[3] then, where a restarted server looks for it.
+    rec.stamped = true;
     std::vector<std::string> wrapped = {capture_, "--stamp", "--marker", Marker(spec.name)};
+    if (options_.max_log_bytes > 0) {
+      wrapped.push_back("--max-bytes");
+      wrapped.push_back(std::to_string(options_.max_log_bytes));
+    }
     wrapped.insert(wrapped.end(), std::make_move_iterator(req.argv.begin()), std::make_move_iterator(req.argv.end()));
     req.argv = std::move(wrapped);
   }
@@ -977,7 +995,9 @@ void ProcessRuntime::SaveLog(const std::string& id, const std::string& path, con
   {
     std::lock_guard<std::mutex> lock(mu_);
     Result<WorkloadRecord> rec = LoadFresh(id);
-    if (rec.ok() && rec->ended) log = state_.LogPath(id);
+    // A log without capture times goes through Logs (which marks its lines'
+    // times unknown), never as it is.
+    if (rec.ok() && rec->ended && rec->stamped) log = state_.LogPath(id);
   }
   if (!log.empty()) {
     // A second name for the same file, moved into place: no copy, and no new
@@ -988,11 +1008,7 @@ void ProcessRuntime::SaveLog(const std::string& id, const std::string& path, con
     fs::create_directories(fs::path(path).parent_path(), ec);
     if (link(log.c_str(), tmp.c_str()) == 0) {
       bool ok = true;
-      if (!trailer.empty()) {
-        int fd = open(tmp.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        ok = fd >= 0 && write(fd, trailer.data(), trailer.size()) == static_cast<ssize_t>(trailer.size());
-        if (fd >= 0) close(fd);
-      }
+      if (!trailer.empty()) ok = AppendLogLines(tmp, trailer);
       if (ok && rename(tmp.c_str(), path.c_str()) == 0) return;
       unlink(tmp.c_str());
     }
@@ -1063,10 +1079,15 @@ Status ProcessRuntime::Logs(const std::string& id, bool follow, const LogSink& s
   std::string buf(64 * 1024, '\0');
   bool ended = rec.ended || !follow;
   auto last_sent = std::chrono::steady_clock::now();
+  // A log written without capture times: each line is marked as of an
+  // unknown time (the epoch), so nothing the command printed passes for one.
+  LineStamper unknown;
   for (;;) {
     ssize_t n = read(fd, buf.data(), buf.size());
     if (n > 0) {
-      if (!sink(buf.substr(0, static_cast<size_t>(n)))) {
+      std::string piece = buf.substr(0, static_cast<size_t>(n));
+      if (!rec.stamped) piece = unknown.Feed(piece, std::chrono::system_clock::time_point());
+      if (!sink(piece)) {
         break;
       }
       last_sent = std::chrono::steady_clock::now();

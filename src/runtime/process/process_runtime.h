@@ -80,6 +80,9 @@ struct ProcessRuntimeOptions {
   // log lines start with the time they were written (core/log_stamp.h).
   // Empty: none (logs are the command's output as it is).
   std::string capture_helper;
+  // A workload's log stops growing here (under the capture): one line says
+  // so, the rest of the output is read and dropped. 0: no limit.
+  int64_t max_log_bytes = int64_t{1} << 30;
 };
 
 // quader-capture next to the running program, "" when it is not there.

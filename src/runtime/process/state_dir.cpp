@@ -58,6 +58,7 @@ json ToJson(const WorkloadRecord& r) {
             {"memory_limit_bytes", r.memory_limit_bytes},
             {"cpu", r.cpu},
             {"sandboxed", r.sandboxed},
+            {"stamped", r.stamped},
             {"foreign_image", r.foreign_image},
             {"uid", r.uid},
             {"gid", r.gid},
@@ -95,6 +96,7 @@ WorkloadRecord FromJson(const json& j) {  // throws json::exception on a bad sha
   r.memory_limit_bytes = j.value("memory_limit_bytes", int64_t{0});
   r.cpu = j.value("cpu", 0.0);
   r.sandboxed = j.value("sandboxed", false);
+  r.stamped = j.value("stamped", false);
   r.foreign_image = j.value("foreign_image", "");
   r.uid = j.value("uid", -1);
   r.gid = j.value("gid", -1);

@@ -37,6 +37,10 @@ struct WorkloadRecord {
   int64_t memory_limit_bytes = 0;
   double cpu = 0;
   bool sandboxed = false;  // runs under bubblewrap
+  // Its log's lines carry their capture times (it runs under quader-capture);
+  // false: the log is the command's output as it is (records saved before
+  // the capture, or a server without it).
+  bool stamped = false;
   // The image the spec named when its files are not on this machine (not a
   // quader/ image, none of the runtime's image_files): a failure says so.
   std::string foreign_image;
