@@ -232,6 +232,7 @@ struct Controllers {
   std::unique_ptr<notebook::NotebookController> notebooks;
   std::unique_ptr<images::ImageBuilder> builder;
   std::unique_ptr<images::BuildController> builds;
+  std::unique_ptr<registry::BlobStore> blobs;  // the model registry's files
 };
 
 Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, store::Store& store, const Clock& clock,
@@ -301,6 +302,15 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
         "(see docs/runtimes.md)");
   }
   c->builds = std::make_unique<images::BuildController>(store, clock, *c->builder, cfg.data_dir);
+
+  // The model registry's files (docs/models.md): what no version holds goes
+  // now, before anything is registered.
+  c->blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
+  if (auto swept = api::SweepModelBlobs(store, *c->blobs); !swept.ok()) {
+    spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
+  } else if (*swept > 0) {
+    spdlog::info("[registry] removed {} files no model version holds", *swept);
+  }
   return c;
 }
 
@@ -498,17 +508,10 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
   auto metrics_token = cfg.metrics_token_file.empty() ? Result<std::string>(std::string()) : api::ReadMetricsToken(cfg.metrics_token_file);
   if (!metrics_token.ok()) return Fail(metrics_token.status().message(), 2);
   std::string web_dir = cfg.web_dir.empty() ? DefaultWebDir(argv0) : cfg.web_dir;
-  // The model registry's files (docs/models.md): what no version holds goes now.
-  registry::BlobStore blobs((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
-  if (auto swept = api::SweepModelBlobs(**store, blobs); !swept.ok()) {
-    spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
-  } else if (*swept > 0) {
-    spdlog::info("[registry] removed {} files no model version holds", *swept);
-  }
   api::Api api(**store, clock, metrics,
                {cfg.token_ttl_seconds, web_dir, c.builds.get(), c.runs.get(), c.schedules.get(), c.experiments.get(),
                 c.services.get(), c.notebooks.get(), gateway_url, RenderDefaults(cfg, *instance, rt), *metrics_token,
-                opened->isolation_missing, &blobs});
+                opened->isolation_missing, c.blobs.get()});
   for (const auto& path : cfg.apply_paths) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) return Fail("--apply " + st.message());
   }
