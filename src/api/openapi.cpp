@@ -156,7 +156,11 @@ Json Schemas() {
                 {"properties", {{"id", int_t}, {"project", str}, {"name", str}, {"description", str},
                                 {"created_by", str}, {"created_at", time}, {"updated_at", time},
                                 {"versions", int_t}, {"latest_version", {{"type", "integer"}, {"nullable", true}}},
-                                {"version_list", {{"type", "array"}, {"items", Ref("ModelVersion")}}}}}};
+                                {"version_list", {{"type", "array"}, {"items", Ref("ModelVersion")}}},
+                                {"served_by", {{"type", "array"},
+                                               {"items", {{"type", "object"},
+                                                          {"properties", {{"service", str}, {"id", int_t},
+                                                                          {"version", int_t}, {"stage", str}}}}}}}}}};
   s["NewModel"] = {{"type", "object"}, {"required", {"name"}}, {"additionalProperties", false},
                    {"properties", {{"project", str}, {"name", str}, {"description", str}}}};
   Json stage = {{"type", "string"}, {"enum", {"none", "staging", "production", "archived"}}};

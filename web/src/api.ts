@@ -467,6 +467,8 @@ export interface Service {
   model_status?: 'offline' | 'debug' | 'test' | 'online' | string;
   /** Deployed to debug with a shell: its replica waits idle (its command is not run). */
   debug_idle?: boolean;
+  /** InferenceService: the model registry's version it serves, NAME@VERSION (docs/models.md). */
+  model_ref?: string;
   autoscaled_replicas?: number;
   /** Only for one inference service: its last 10 deploys and clears, newest first. */
   deploy_history?: { at: string; message: string }[];
@@ -770,6 +772,8 @@ export interface Model {
   latest_version: number | null;
   /** GET /models/{id} only: its versions, newest first. */
   version_list?: ModelVersion[];
+  /** GET /models/{id} only: the inference services of its project that serve a version of it. */
+  served_by?: { service: string; id: number; version: number; stage: string }[];
 }
 
 export type ModelStage = 'none' | 'staging' | 'production' | 'archived';
@@ -827,6 +831,16 @@ export const api = {
   deleteModel: (id: number) => request<Record<string, never>>('DELETE', `/models/${id}`),
   setModelStage: (id: number, version: number, stage: ModelStage) =>
     request<ModelVersion>('PUT', `/models/${id}/versions/${version}`, { stage }),
+  /**
+   * Serves a version: a new inference service, or (`service`) one of the project's switched to
+   * it through the gray upgrade; deploying an earlier version is the rollback.
+   */
+  deployModelVersion: (id: number, version: number, service?: string) =>
+    request<{ service: string; project: string; model_ref: string; result: string }>(
+      'POST',
+      `/models/${id}/versions/${version}/deploy`,
+      service ? { service } : {},
+    ),
   /** One file of a version (checked against its SHA-256 by the server before it is sent). */
   fetchModelFile: (id: number, version: number, path: string) =>
     fetchBlob(`/models/${id}/versions/${version}/file?path=${enc(path)}`),

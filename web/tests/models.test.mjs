@@ -1,7 +1,8 @@
 // The model registry in the web UI against the real server (docs/models.md): a run's
 // task makes two versions; the Models list shows the model; its page shows the versions
 // side by side with each metric a column, changes a stage, links a version to the run's
-// task that made it, and downloads a file as registered. A non-member sees nothing.
+// task that made it, and downloads a file as registered; a version is deployed, a service
+// switched to another and rolled back. A non-member sees nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -92,6 +93,45 @@ describe('models', () => {
     await page.getByTestId('version-source-1').click();
     await page.waitForURL(new RegExp(`/runs/${runId}\\?task=fit$`));
     await page.getByTestId('task-view').waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  test('deploy a version as a new inference service, switch it to another version and roll it back', async () => {
+    const model = await call('POST', '/models', { name: 'shipped' }, 201);
+    await call('POST', `/models/${model.id}/versions`, { run: runId, task: 'fit', path: 'model', framework: 'sklearn' }, 201);
+    await call('POST', `/models/${model.id}/versions`, { run: runId, task: 'fit', path: 'model', framework: 'sklearn' }, 201);
+    await page.goto(`${server.base}/models/${model.id}`);
+    await page.getByTestId('version-row-2').waitFor();
+    const deployTo = async (version, service) => {
+      await page.getByTestId(`version-deploy-${version}`).click();
+      if (service) {
+        await page.getByTestId('deploy-target').click();
+        await page.locator(`.ant-select-dropdown:visible .ant-select-item-option[title^="${service}"]`).click();
+      }
+      await page.getByTestId('deploy-submit').click();
+      await waitFor(async () => (await page.getByTestId(`version-served-${version}`).textContent()).includes(service ?? 'serving-shipped-'),
+        10_000, `version ${version} served`);
+    };
+    // v1 as a new inference service, named by the rule.
+    await deployTo(1);
+    const svc = (await call('GET', '/inference-services/serving-shipped-1'));
+    assert.equal(svc.model_ref, 'shipped@1');
+    assert.equal(svc.model_path, '/models/shipped/1');
+    // Switched to v2: the same service, a new generation.
+    await deployTo(2, 'serving-shipped-1');
+    let now = await call('GET', '/inference-services/serving-shipped-1');
+    assert.equal(now.model_ref, 'shipped@2');
+    assert.equal(now.generation, svc.generation + 1);
+    assert.equal(await page.getByTestId('version-served-1').locator('.ant-tag').count(), 0, 'v1 serves nowhere now');
+    // The rollback.
+    await deployTo(1, 'serving-shipped-1');
+    now = await call('GET', '/inference-services/serving-shipped-1');
+    assert.equal(now.model_ref, 'shipped@1');
+    // The service's page says which version it serves.
+    await page.getByTestId('version-served-1').locator('a').first().click();
+    await page.getByTestId('service-model-ref').waitFor();
+    assert.equal(await page.getByTestId('service-model-ref').textContent(), 'shipped@1');
+    await call('DELETE', `/inference-services/${now.id}`, undefined, 204);
     assert.deepEqual(errors, []);
   });
 

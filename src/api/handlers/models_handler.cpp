@@ -158,6 +158,19 @@ Response GetModel(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
     out = ModelJson(m);
+    // Which inference services of the project serve which version of it.
+    Json served = Json::array();
+    QUADER_ASSIGN_OR_RETURN(auto services, store::ListServices(tx, {m.project_id}, false, "InferenceService"));
+    for (const auto& s : services) {
+      Json doc = Json::parse(s.spec, nullptr, false);
+      const std::string ref = doc.is_object() ? doc.value("model_ref", "") : "";
+      const size_t at = ref.rfind('@');
+      if (at != std::string::npos && ref.substr(0, at) == m.name) {
+        served.push_back({{"service", s.name}, {"id", s.id}, {"version", std::stoi(ref.substr(at + 1))},
+                          {"stage", s.stage}});
+      }
+    }
+    out["served_by"] = std::move(served);
     Json versions = Json::array();
     QUADER_ASSIGN_OR_RETURN(auto list, store::ListModelVersions(tx, m.id));
     for (const auto& v : list) versions.push_back(VersionJson(m, v));

@@ -1,12 +1,13 @@
-import { Alert, App, Breadcrumb, Button, Card, Descriptions, Popconfirm, Result, Select, Space, Spin, Table, Tag, Typography } from 'antd';
-import { DeleteOutlined, DownloadOutlined } from '@ant-design/icons';
+import { Alert, App, Breadcrumb, Button, Card, Descriptions, Modal, Popconfirm, Result, Select, Space, Spin, Table, Tag, Typography } from 'antd';
+import { CloudUploadOutlined, DeleteOutlined, DownloadOutlined } from '@ant-design/icons';
 import { useCallback, useEffect, useMemo, useState, type HTMLAttributes } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, errorText, type Model, type ModelStage, type ModelVersion } from '../api';
+import { api, errorText, type Model, type ModelStage, type ModelVersion, type Service } from '../api';
 import { saveBlob } from '../components/download';
 import { fmtBytes, fmtTimeSec } from '../components/pipelines';
 
 const STAGES: ModelStage[] = ['none', 'staging', 'production', 'archived'];
+const NEW = '__new__';
 const STAGE_COLOR: Record<ModelStage, string> = { none: 'default', staging: 'gold', production: 'green', archived: 'default' };
 
 /**
@@ -36,6 +37,17 @@ export default function ModelPage() {
   }, [load]);
 
   const versions = useMemo(() => model?.version_list ?? [], [model]);
+  // Deploy: the version picked, and where to (NEW: a new inference service).
+  const [deploying, setDeploying] = useState<ModelVersion | null>(null);
+  const [target, setTarget] = useState<string>(NEW);
+  const [services, setServices] = useState<Service[]>([]);
+  useEffect(() => {
+    if (!deploying || !model) return;
+    api
+      .listServices('inference-services', model.project)
+      .then((r) => setServices(r.items ?? []))
+      .catch(() => setServices([]));
+  }, [deploying, model]);
   const metricNames = useMemo(() => [...new Set(versions.flatMap((v) => Object.keys(v.metrics ?? {})))].sort(), [versions]);
 
   if (error && !model) {
@@ -59,6 +71,17 @@ export default function ModelPage() {
   const download = async (v: ModelVersion, path: string) => {
     try {
       saveBlob(await api.fetchModelFile(model.id, v.version, path), path.split('/').pop() ?? 'file');
+    } catch (e) {
+      message.error(errorText(e));
+    }
+  };
+  const deploy = async () => {
+    if (!deploying) return;
+    try {
+      const r = await api.deployModelVersion(model.id, deploying.version, target === NEW ? undefined : target);
+      message.success(`${r.model_ref} → ${r.service} (${r.result})`);
+      setDeploying(null);
+      await load();
     } catch (e) {
       message.error(errorText(e));
     }
@@ -173,11 +196,61 @@ export default function ModelPage() {
                   '—'
                 ),
             },
+            {
+              title: 'Served by',
+              key: 'served',
+              render: (_: unknown, v: ModelVersion) => (
+                <Space wrap data-testid={`version-served-${v.version}`}>
+                  {(model.served_by ?? [])
+                    .filter((x) => x.version === v.version)
+                    .map((x) => (
+                      <Link key={x.service} to={`/inference-services/${x.id}`}>
+                        <Tag color="blue">{x.service}</Tag>
+                      </Link>
+                    ))}
+                  <Button
+                    size="small"
+                    icon={<CloudUploadOutlined />}
+                    onClick={() => {
+                      setTarget(NEW);
+                      setDeploying(v);
+                    }}
+                    data-testid={`version-deploy-${v.version}`}
+                  >
+                    Deploy
+                  </Button>
+                </Space>
+              ),
+            },
             { title: 'Files', key: 'files', render: (_: unknown, v: ModelVersion) => `${v.files.length} · ${fmtBytes(v.size_bytes)}` },
             { title: 'Registered', key: 'registered', render: (_: unknown, v: ModelVersion) => `${v.registered_by}, ${fmtTimeSec(v.registered_at)}` },
           ]}
         />
       </Card>
+      <Modal
+        open={deploying !== null}
+        title={deploying ? `Deploy ${model.name} v${deploying.version}` : ''}
+        okText="Deploy"
+        onOk={() => void deploy()}
+        onCancel={() => setDeploying(null)}
+        okButtonProps={{ 'data-testid': 'deploy-submit' } as never}
+      >
+        <Typography.Paragraph type="secondary">
+          A new inference service (the predict server, for sklearn and xgboost), or one of the project's switched to this
+          version through the gray upgrade: its replicas are replaced once the new ones are ready. Deploying an earlier
+          version is the rollback.
+        </Typography.Paragraph>
+        <Select
+          style={{ width: '100%' }}
+          value={target}
+          onChange={setTarget}
+          data-testid="deploy-target"
+          options={[
+            { value: NEW, label: 'A new inference service' },
+            ...services.map((s) => ({ value: s.name, label: `${s.name}${s.model_ref ? ` (now ${s.model_ref})` : ''}` })),
+          ]}
+        />
+      </Modal>
     </Space>
   );
 }

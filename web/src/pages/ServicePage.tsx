@@ -280,6 +280,9 @@ export default function ServicePage({ kind }: { kind: ServiceCollection }) {
                 {svc.model_name} <Typography.Text type="secondary">{svc.model_version}</Typography.Text>
               </Descriptions.Item>
               <Descriptions.Item label="Model path">{svc.model_path || none}</Descriptions.Item>
+              <Descriptions.Item label="Registry version">
+                {svc.model_ref ? <span data-testid="service-model-ref">{svc.model_ref}</span> : none}
+              </Descriptions.Item>
               <Descriptions.Item label="Canary">
                 <span data-testid="service-canary">{svc.canary || none}</span>
               </Descriptions.Item>
