@@ -14,6 +14,7 @@
 #include "gateway/gateway.h"
 #include "pipeline/run_controller.h"
 #include "registry/blob_store.h"
+#include "registry/register.h"
 #include "serving/service_controller.h"
 #include "store/models.h"
 #include "store/pipelines.h"
@@ -23,12 +24,8 @@
 namespace quader::api {
 namespace {
 
-constexpr size_t kMaxFiles = 10000;
-constexpr int64_t kMaxVersionBytes = int64_t{20} << 30;  // 20 GiB
 constexpr size_t kMaxDescription = 4096;
-constexpr size_t kMaxEntries = 100;  // metrics, params
 
-const std::set<std::string> kFrameworks = {"sklearn", "pytorch", "onnx", "tensorflow", "xgboost", "custom"};
 const std::set<std::string> kStages = {"none", "staging", "production", "archived"};
 
 Json ModelJson(const store::ModelRecord& m) {
@@ -92,20 +89,6 @@ Result<int> VersionParam(const Request& req) {
 Status CheckText(const std::string& field, const Json& v, size_t max) {
   if (!v.is_string()) return errors::Invalid(field, "must be a string");
   if (v.get<std::string>().size() > max) return errors::Invalid(field, "longer than " + std::to_string(max) + " bytes");
-  return Status::Ok();
-}
-
-// metrics: names to numbers; params: names to strings, numbers or booleans.
-Status CheckEntries(const std::string& field, const Json& v, bool numbers_only) {
-  if (!v.is_object()) return errors::Invalid(field, "must be an object");
-  if (v.size() > kMaxEntries) return errors::Invalid(field, "more than " + std::to_string(kMaxEntries) + " entries");
-  for (const auto& [k, x] : v.items()) {
-    if (k.empty() || k.size() > 128) return errors::Invalid(field, "a name must have 1 to 128 bytes");
-    if (numbers_only ? !x.is_number() : !(x.is_number() || x.is_boolean() || x.is_string())) {
-      return errors::Invalid(field + "." + k, numbers_only ? "must be a number" : "must be a string, number or boolean");
-    }
-    if (x.is_string() && x.get<std::string>().size() > 1024) return errors::Invalid(field + "." + k, "longer than 1024 bytes");
-  }
   return Status::Ok();
 }
 
@@ -251,22 +234,13 @@ Result<Registration> ParseRegistration(const Json& body) {
   }
   QUADER_RETURN_IF_ERROR(CheckText("framework", body.value("framework", Json()), 64));
   r.framework = body["framework"].get<std::string>();
-  if (!kFrameworks.count(r.framework)) {
-    return errors::Invalid("framework", "\"" + r.framework + "\" is not one of sklearn, pytorch, onnx, tensorflow, "
-                                        "xgboost, custom");
-  }
-  if (body.contains("metrics")) {
-    QUADER_RETURN_IF_ERROR(CheckEntries("metrics", body["metrics"], true));
-    r.metrics = body["metrics"];
-  }
-  if (body.contains("params")) {
-    QUADER_RETURN_IF_ERROR(CheckEntries("params", body["params"], false));
-    r.params = body["params"];
-  }
+  if (body.contains("metrics")) r.metrics = body["metrics"];
+  if (body.contains("params")) r.params = body["params"];
   if (body.contains("description")) {
     QUADER_RETURN_IF_ERROR(CheckText("description", body["description"], kMaxDescription));
     r.description = body["description"].get<std::string>();
   }
+  QUADER_RETURN_IF_ERROR(registry::CheckVersionFields(r.framework, r.metrics, r.params, r.description));
   return r;
 }
 
@@ -300,52 +274,20 @@ Response RegisterVersion(HandlerContext& ctx, Request& req) {
   if (!st.ok()) return ErrorReply(st);
   // The files, outside any transaction: copied (once each by content) from
   // the task's outputs, which its workload wrote and nothing here trusts.
-  auto collected = registry::CollectOutputs(ctx.runs->OutputsDir(reg->run, reg->task), reg->path, *ctx.blobs, kMaxFiles,
-                                            kMaxVersionBytes);
-  if (!collected.ok()) return ErrorReply(collected.status());
-  Json files = Json::array();
-  std::vector<std::string> blobs;
-  for (const auto& f : collected->files) {
-    files.push_back({{"path", f.path}, {"size", f.blob.size}, {"sha256", f.blob.sha256}});
-    blobs.push_back(f.blob.sha256);
-  }
-  Json out;
-  st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    // Still there (not deleted while the files were copied).
-    QUADER_ASSIGN_OR_RETURN(auto m, store::GetModel(tx, model.id));
-    store::ModelVersionRecord v;
-    v.model_id = m.id;
-    v.framework = reg->framework;
-    v.files = files.dump();
-    v.size_bytes = collected->total_bytes;
-    v.metrics = reg->metrics.dump();
-    v.params = reg->params.dump();
-    v.source = source.dump();
-    v.description = reg->description;
-    v.registered_by = req.who().username;
-    QUADER_ASSIGN_OR_RETURN(auto saved, store::InsertModelVersion(tx, v, blobs, ctx.now_ms()));
-    out = VersionJson(m, saved);
-    if (!collected->skipped.empty()) out["skipped"] = collected->skipped;
-    return Status::Ok();
-  });
-  if (!st.ok()) {
-    // What this registration copied and no version holds goes with the next sweep (at start).
-    return ErrorReply(st);
-  }
-  // Laid out as files for the services that mount it (read-only).
-  const int number = out.value("version", 0);
-  Status laid = ctx.blobs->Materialize(registry::VersionDir(ctx.blobs->data_dir(), model.project, model.name, number),
-                                       collected->files);
-  if (!laid.ok()) {
-    std::vector<std::string> unheld;
-    (void)ctx.store.Write([&](store::Tx& tx) -> Status {
-      QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, model.id, number));
-      QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModelVersion(tx, v.id));
-      return Status::Ok();
-    });
-    Forget(ctx, unheld);
-    return ErrorReply(laid);
-  }
+  registry::VersionRequest vr;
+  vr.model_id = model.id;
+  vr.outputs_root = ctx.runs->OutputsDir(reg->run, reg->task);
+  vr.path = reg->path;
+  vr.framework = reg->framework;
+  vr.metrics = reg->metrics;
+  vr.params = reg->params;
+  vr.description = reg->description;
+  vr.source = source;
+  vr.registered_by = req.who().username;
+  auto done = registry::RegisterVersion(ctx.store, *ctx.blobs, ctx.now_ms(), vr);
+  if (!done.ok()) return ErrorReply(done.status());
+  Json out = VersionJson(done->model, done->version);
+  if (!done->skipped.empty()) out["skipped"] = done->skipped;
   return JsonReply(out, 201);
 }
 
