@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log_stamp.h"
+#include "registry/register.h"
 #include "auth/expand.h"
 #include "core/files.h"
 #include "pipeline/render.h"
@@ -936,8 +937,17 @@ void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::Work
     e.reason = reason;
     Post(std::move(e));
   };
-  hooks.check = [raw, dir = OutputsDir(run.rec.id, task.rec.name)](workload::AttemptEnd& end) {
-    CheckOutputs(dir, &end, &raw->outputs);
+  registry::VersionRequest declared;  // what a register_model declaration registers
+  declared.project_id = run.rec.project_id;
+  declared.outputs_root = OutputsDir(run.rec.id, task.rec.name);
+  declared.registered_by = run.rec.runner;
+  declared.source = {{"run", run.rec.id}, {"pipeline", run.rec.pipeline_name}, {"task", task.rec.name},
+                     {"attempt", task.rec.attempt}};
+  hooks.check = [this, raw, declared = std::move(declared)](workload::AttemptEnd& end) {
+    CheckOutputs(declared.outputs_root, &end, &raw->outputs);
+    if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("register_model")) {
+      RegisterDeclared(declared, raw->outputs["register_model"], &end);
+    }
   };
   hooks.ended = [this, weak](workload::AttemptEnd end) {
     Event e;
@@ -956,6 +966,28 @@ void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::Work
   if (run.plan->stopping()) h->attempt->Cancel("the run was stopped", "stopped: the run was stopped");
   task.handle = h;
   attempts_.Start(std::move(h));
+}
+
+// A task's own registration of a model version (its outputs.json's
+// `register_model`): on its attempt's thread, before its end is stored; a
+// declaration that cannot be honoured fails the task, saying why.
+void RunController::RegisterDeclared(registry::VersionRequest req, const Json& declaration,
+                                     workload::AttemptEnd* end) {
+  Status st = registry::ReadDeclaration(declaration, &req);
+  if (st.ok() && options_.blobs == nullptr) st = errors::Unavailable("this server keeps no model registry");
+  if (st.ok()) {
+    req.source["path"] = req.path.empty() ? "." : req.path;
+    auto done = registry::RegisterVersion(store_, *options_.blobs, ToUnixMillis(clock_.Now()), req);
+    if (done.ok()) {
+      spdlog::info("[registry] {} registered version {} of model {} (run {} task {})", req.registered_by,
+                   done->version.version, done->model.name, req.source.value("run", int64_t{0}),
+                   req.source.value("task", ""));
+      return;
+    }
+    st = done.status();
+  }
+  end->how = workload::AttemptEnd::How::kFailed;
+  end->reason = "register_model: " + st.message();
 }
 
 // A succeeded task's outputs.json, written by the workload: read without

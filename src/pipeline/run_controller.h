@@ -42,6 +42,11 @@
 #include "workload/attempt.h"
 #include "workload/attempt_set.h"
 
+namespace quader::registry {
+class BlobStore;
+struct VersionRequest;
+}
+
 namespace quader::pipeline {
 
 struct RunControllerOptions {
@@ -51,6 +56,9 @@ struct RunControllerOptions {
   std::chrono::milliseconds stats_interval{2000};
   std::function<void()> on_run_finished;  // after a run's end is recorded (the cron re-decides)
   std::shared_ptr<const WebhookGuard> webhook_guard;  // where webhooks may go; null: the defaults
+  // The model registry's files: a succeeded task whose outputs.json declares
+  // `register_model` registers a version (docs/models.md); null: it fails.
+  registry::BlobStore* blobs = nullptr;
 };
 
 // What a new run is made from (the API and the cron build it).
@@ -172,6 +180,7 @@ class RunController {
   // Starts (or, with `adopt`, re-attaches to) the task's attempt: a
   // workload::Attempt whose thread reports through events.
   void LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
+  void RegisterDeclared(registry::VersionRequest req, const Json& declaration, workload::AttemptEnd* end);
   static void CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs);
   void Post(Event e);
   bool Stopping();

@@ -222,6 +222,8 @@ runtime::RuntimePolicy WorkloadPolicy(store::Store& store, const std::string& sh
 
 // Everything that runs work, wired; built in dependency order.
 struct Controllers {
+  // First, so destroyed last: the run controller's attempts register versions in it.
+  std::unique_ptr<registry::BlobStore> blobs;  // the model registry's files
   std::shared_ptr<pipeline::WebhookGuard> webhook_guard;
   std::unique_ptr<pipeline::RunController> runs;
   std::unique_ptr<pipeline::ScheduleController> schedules;
@@ -232,18 +234,26 @@ struct Controllers {
   std::unique_ptr<notebook::NotebookController> notebooks;
   std::unique_ptr<images::ImageBuilder> builder;
   std::unique_ptr<images::BuildController> builds;
-  std::unique_ptr<registry::BlobStore> blobs;  // the model registry's files
 };
 
 Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, store::Store& store, const Clock& clock,
                                                      runtime::Runtime& rt, const std::string& instance,
                                                      const std::string& share, api::Metrics& metrics) {
   auto c = std::make_unique<Controllers>();
+  // The model registry's files (docs/models.md): what no version holds goes
+  // now, before anything is registered.
+  c->blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
+  if (auto swept = api::SweepModelBlobs(store, *c->blobs); !swept.ok()) {
+    spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
+  } else if (*swept > 0) {
+    spdlog::info("[registry] removed {} files no model version holds", *swept);
+  }
   // Pipeline runs and the cron (docs/pipelines.md).
   QUADER_ASSIGN_OR_RETURN(auto allow, pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow));
   c->webhook_guard = std::make_shared<pipeline::WebhookGuard>(std::move(allow));
   pipeline::RunControllerOptions run_opts;
   run_opts.webhook_guard = c->webhook_guard;
+  run_opts.blobs = c->blobs.get();
   run_opts.data_dir = cfg.data_dir;
   run_opts.instance = instance;
   Controllers* wired = c.get();
@@ -303,14 +313,6 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
   }
   c->builds = std::make_unique<images::BuildController>(store, clock, *c->builder, cfg.data_dir);
 
-  // The model registry's files (docs/models.md): what no version holds goes
-  // now, before anything is registered.
-  c->blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
-  if (auto swept = api::SweepModelBlobs(store, *c->blobs); !swept.ok()) {
-    spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
-  } else if (*swept > 0) {
-    spdlog::info("[registry] removed {} files no model version holds", *swept);
-  }
   return c;
 }
 

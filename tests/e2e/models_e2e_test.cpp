@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <set>
 #include <atomic>
@@ -214,6 +215,54 @@ TEST_F(ModelsE2ETest, ADamagedFileIsRefusedAndUnheldFilesGoAtRestart) {
   EXPECT_FALSE(fs::exists(orphan));
   EXPECT_TRUE(fs::exists(blob)) << "held by version 1";
   EXPECT_EQ(Call("GET", "/api/v1/models/m", "", 200)["versions"], 1);
+}
+
+// A task registers a version itself by declaring it in its outputs.json
+// (`register_model`); a declaration that cannot be honoured fails the task,
+// saying why.
+TEST_F(ModelsE2ETest, ATaskRegistersAVersionByDeclaringItInItsOutputs) {
+  Call("POST", "/api/v1/apply", R"yaml(
+kind: Pipeline
+name: declares
+tasks:
+  - name: train
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && printf 'w' > /outputs/model.bin &&
+        echo '{"model_file": "model.bin", "register_model": {"name": "declared", "path": "model.bin",
+        "framework": "custom", "metrics": {"loss": 0.25}, "params": {"epochs": 3}}}' > /outputs/outputs.json
+  - name: wrong
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && echo '{"register_model": {"name": "declared", "path": "nothing-there",
+        "framework": "custom"}}' > /outputs/outputs.json
+)yaml", 200);
+  Json run = Call("POST", "/api/v1/pipelines/declares/run", "{}", 201);
+  const int64_t id = run.value("id", int64_t{0});
+  auto deadline = steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    const std::string state = Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200)["state"];
+    if (state == "succeeded" || state == "failed" || steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  run = Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200);
+  std::map<std::string, Json> tasks;
+  for (const auto& t : run["tasks"]) tasks[t["name"]] = t;
+  EXPECT_EQ(tasks["train"]["state"], "succeeded") << run.dump(2);
+  EXPECT_EQ(tasks["wrong"]["state"], "failed");
+  EXPECT_NE(tasks["wrong"]["reason"].get<std::string>().find("register_model: "), std::string::npos) << run.dump(2);
+  Json model = Call("GET", "/api/v1/models/declared", "", 200);
+  EXPECT_EQ(model["created_by"], "admin");
+  ASSERT_EQ(model["version_list"].size(), 1u) << model.dump(2);
+  const Json& v = model["version_list"][0];
+  EXPECT_EQ(v["metrics"]["loss"], 0.25);
+  EXPECT_EQ(v["params"]["epochs"], 3);
+  EXPECT_EQ(v["source"]["run"], id);
+  EXPECT_EQ(v["source"]["task"], "train");
+  EXPECT_EQ(v["source"]["pipeline"], "declares");
+  EXPECT_EQ(v["files"][0]["path"], "model.bin");
 }
 
 // Deploy from the registry: a version becomes an inference service (the
