@@ -48,6 +48,23 @@ TEST_F(ModelCommandTest, StagePutsTheStage) {
   EXPECT_EQ(Json::parse(server_.requests().back().body), Json({{"stage", "production"}}));
 }
 
+TEST_F(ModelCommandTest, DeployMakesOrSwitchesAService) {
+  server_.SetReply("POST", "/api/v1/models/iris/versions/1/deploy", 201,
+                   R"({"service": "serving-iris-1", "model_ref": "iris@1", "result": "created"})");
+  RunResult made = Run({"model", "deploy", "iris", "1"});
+  ASSERT_EQ(made.code, kExitOk) << made.err;
+  EXPECT_EQ(made.out, "inference service serving-iris-1 created: serves iris@1\n");
+  EXPECT_EQ(Json::parse(server_.requests().back().body), Json::object());
+  server_.SetReply("POST", "/api/v1/models/iris/versions/2/deploy?project=team", 200,
+                   R"({"service": "serving-iris-1", "model_ref": "iris@2", "result": "updated"})");
+  RunResult switched = Run({"model", "deploy", "iris", "2", "--service", "serving-iris-1", "-p", "team"});
+  ASSERT_EQ(switched.code, kExitOk) << switched.err;
+  EXPECT_EQ(switched.out,
+            "inference service serving-iris-1 updated: serves iris@2\n"
+            "its replicas are replaced one by one once the new ones are ready (quader get inference-services)\n");
+  EXPECT_EQ(Json::parse(server_.requests().back().body), Json({{"service", "serving-iris-1"}}));
+}
+
 TEST_F(ModelCommandTest, BadArgumentsAreUsageErrorsAndSendNothing) {
   EXPECT_EQ(Run({"model", "register", "iris", "--task", "t", "--framework", "sklearn"}).code, kExitUsage);
   EXPECT_EQ(Run({"model", "register", "iris", "--run", "1", "--task", "t", "--framework", "sklearn", "--metric",
@@ -56,6 +73,7 @@ TEST_F(ModelCommandTest, BadArgumentsAreUsageErrorsAndSendNothing) {
             kExitUsage);
   EXPECT_EQ(Run({"model", "stage", "iris", "2", "live"}).code, kExitUsage);
   EXPECT_EQ(Run({"model", "publish", "iris"}).code, kExitUsage);
+  EXPECT_EQ(Run({"model", "deploy", "iris"}).code, kExitUsage);
   EXPECT_TRUE(server_.requests().empty());
 }
 

@@ -132,6 +132,9 @@ DOCS = {
         (r"^quader get models$", "run", ["NAME", "iris-classifier   public    1"]),
         (r"^quader model stage iris-classifier 1 production$", "run", ["model iris-classifier version 1: production"]),
         (r"^quader describe model iris-classifier$", "run", ["iris-classifier", "model.joblib", "production"]),
+        (r"^quader model deploy iris 1$", "run", ["inference service serving-iris-1 ", "serves iris@1"]),
+        (r"^curl --fail --retry 60 --retry-delay 1 --retry-all-errors -H 'Host: serving-iris-1\.service\.localhost' "
+         r"http://127\.0\.0\.1:8081/health$", "run", ['"ref": "iris@1"', '"status": "ok"']),
     ],
     "notebooks.md": [
         (r"^quader apply -f examples/notebooks/lab\.yaml$", "run", ["notebook/lab unchanged"]),

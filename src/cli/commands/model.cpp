@@ -5,6 +5,7 @@
 //   quader model register NAME --run R --task T [--path P] --framework F
 //                         [--metric K=V]... [--param K=V]... [-p PROJECT]
 //   quader model stage NAME VERSION none|staging|production|archived [-p PROJECT]
+//   quader model deploy NAME VERSION [--service SERVICE] [-p PROJECT]
 #include <memory>
 
 #include "cli/client.h"
@@ -15,7 +16,7 @@ namespace quader::cli {
 namespace {
 
 struct ModelOptions {
-  std::string action;  // register, stage
+  std::string action;  // register, stage, deploy
   std::string name;
   std::string project;
   // register
@@ -25,9 +26,10 @@ struct ModelOptions {
   std::string framework;
   std::vector<std::string> metrics, params;
   std::string description;
-  // stage
+  // stage, deploy
   int version = 0;
   std::string stage;
+  std::string service;  // deploy: switch this inference service; "": a new one
 };
 
 // "K=V" pairs into an object; metrics must be numbers, params keep numbers
@@ -59,6 +61,19 @@ Outcome Model(const ModelOptions& opts, Io& io) {
     auto v = client->Put(base + "/versions/" + std::to_string(opts.version) + query, Json{{"stage", opts.stage}});
     if (!v.ok()) return Outcome::FromStatus(v.status());
     io.out << "model " << opts.name << " version " << v->value("version", 0) << ": " << v->value("stage", "") << "\n";
+    return Outcome::Ok();
+  }
+  if (opts.action == "deploy") {
+    if (opts.version < 1 || !opts.stage.empty()) return Outcome::Usage("quader model deploy NAME VERSION [--service S]");
+    Json body = Json::object();
+    if (!opts.service.empty()) body["service"] = opts.service;
+    auto r = client->Post(base + "/versions/" + std::to_string(opts.version) + "/deploy" + query, body);
+    if (!r.ok()) return Outcome::FromStatus(r.status());
+    io.out << "inference service " << r->value("service", "") << " " << r->value("result", "") << ": serves "
+           << r->value("model_ref", "") << "\n";
+    if (!opts.service.empty()) {
+      io.out << "its replicas are replaced one by one once the new ones are ready (quader get inference-services)\n";
+    }
     return Outcome::Ok();
   }
   if (opts.run < 1 || opts.task.empty() || opts.framework.empty()) {
@@ -98,10 +113,13 @@ Outcome Model(const ModelOptions& opts, Io& io) {
 
 void AddModelCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   auto opts = std::make_shared<ModelOptions>();
-  CLI::App* sub = app.add_subcommand("model", "Register a model version from a task's outputs, or change its stage");
-  sub->add_option("action", opts->action, "register or stage")->required()->check(CLI::IsMember({"register", "stage"}));
+  CLI::App* sub =
+      app.add_subcommand("model", "Register a model version from a task's outputs, change its stage, or deploy it");
+  sub->add_option("action", opts->action, "register, stage or deploy")
+      ->required()
+      ->check(CLI::IsMember({"register", "stage", "deploy"}));
   sub->add_option("name", opts->name, "Model name")->required();
-  sub->add_option("version", opts->version, "stage: the version")->check(CLI::PositiveNumber);
+  sub->add_option("version", opts->version, "stage, deploy: the version")->check(CLI::PositiveNumber);
   sub->add_option("stage", opts->stage, "stage: none, staging, production or archived")
       ->check(CLI::IsMember({"none", "staging", "production", "archived"}));
   sub->add_option("--run", opts->run, "register: the run whose task made it")->check(CLI::PositiveNumber);
@@ -111,6 +129,8 @@ void AddModelCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
   sub->add_option("--metric", opts->metrics, "register: NAME=NUMBER (repeat)");
   sub->add_option("--param", opts->params, "register: NAME=VALUE (repeat)");
   sub->add_option("--description", opts->description, "register: what this version is");
+  sub->add_option("--service", opts->service,
+                  "deploy: switch this inference service of the project to the version (default: a new one)");
   sub->add_option("--project,-p", opts->project, "Project of the model (default: public)");
   commands.push_back({sub, [opts, &io] { return Model(*opts, io); }});
 }
