@@ -141,8 +141,12 @@ Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::
   return st;
 }
 
+std::string ModelDir(const std::string& data_dir, const std::string& project, const std::string& model) {
+  return (fs::path(data_dir) / "registry" / "versions" / project / model).string();
+}
+
 std::string VersionDir(const std::string& data_dir, const std::string& project, const std::string& model, int version) {
-  return (fs::path(data_dir) / "registry" / "versions" / project / model / std::to_string(version)).string();
+  return (fs::path(ModelDir(data_dir, project, model)) / std::to_string(version)).string();
 }
 
 Status BlobStore::Materialize(const std::string& dir, const std::vector<BlobFile>& files) const {

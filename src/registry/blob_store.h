@@ -32,6 +32,8 @@ struct BlobFile {
 // DATA/registry/versions/PROJECT/MODEL/VERSION. Names are object names
 // (core/names.h), safe as path components.
 std::string VersionDir(const std::string& data_dir, const std::string& project, const std::string& model, int version);
+// The directory of every laid-out version of a model.
+std::string ModelDir(const std::string& data_dir, const std::string& project, const std::string& model);
 
 class BlobStore {
  public:

@@ -408,6 +408,18 @@ Result<ServiceSpec> ParseServiceSpec(const Json& original) {
   return s;
 }
 
+Result<ModelRef> ParseModelRef(const std::string& text) {
+  const size_t at = text.rfind('@');
+  const std::string number = at == std::string::npos ? "" : text.substr(at + 1);
+  const bool digits = !number.empty() && number.size() <= 9 &&
+                      number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
+  if (at == std::string::npos || !digits || !ValidateObjectName("model_ref", text.substr(0, at)).ok()) {
+    return errors::Invalid("model_ref", Quoted(text) + " is not NAME@VERSION of the model registry "
+                                        "(e.g. iris-classifier@2)");
+  }
+  return ModelRef{text.substr(0, at), std::stoi(number)};
+}
+
 std::string InferenceServiceSpec::ModelRefTarget() const {
   return model_ref.empty() ? "" : "/models/" + model_ref_name + "/" + std::to_string(model_ref_version);
 }
@@ -462,16 +474,9 @@ Status ParseModel(const Json& doc, InferenceServiceSpec* s) {
   QUADER_ASSIGN_OR_RETURN(s->model_ref, Str("model_ref", FieldOrNull(doc, "model_ref")));
   s->model_ref = TrimSpace(s->model_ref);
   if (!s->model_ref.empty()) {
-    const size_t at = s->model_ref.rfind('@');
-    const std::string number = at == std::string::npos ? "" : s->model_ref.substr(at + 1);
-    const bool digits = !number.empty() && number.size() <= 9 &&
-                        number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
-    if (at == std::string::npos || !digits || !ValidateObjectName("model_ref", s->model_ref.substr(0, at)).ok()) {
-      return errors::Invalid("model_ref", Quoted(s->model_ref) + " is not NAME@VERSION of the model registry "
-                                          "(e.g. iris-classifier@2)");
-    }
-    s->model_ref_name = s->model_ref.substr(0, at);
-    s->model_ref_version = std::stoi(number);
+    QUADER_ASSIGN_OR_RETURN(ModelRef ref, ParseModelRef(s->model_ref));
+    s->model_ref_name = ref.name;
+    s->model_ref_version = ref.version;
   }
   QUADER_ASSIGN_OR_RETURN(s->model_path, Str("model_path", FieldOrNull(doc, "model_path")));
   if (s->model_path.empty() && !s->model_ref.empty()) s->model_path = s->ModelRefTarget();

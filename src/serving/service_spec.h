@@ -82,6 +82,16 @@ inline constexpr const char* kServiceTypes[] = {"serving",       "tfserving", "t
                                                 "triton-server", "ml-server", "vllm",         "ollama"};
 
 // kind: InferenceService (SPEC §8).
+// A version of the model registry as an inference service names it,
+// "NAME@VERSION" (docs/models.md).
+struct ModelRef {
+  std::string name;
+  int version = 0;
+  std::string Text() const { return name + "@" + std::to_string(version); }
+};
+// kInvalidArgument naming `model_ref` when `text` is not NAME@VERSION.
+Result<ModelRef> ParseModelRef(const std::string& text);
+
 struct InferenceServiceSpec {
   std::string project = "public";
   // $service_type-$model_name-$version_digits (gateway::InferenceServiceName,

@@ -16,6 +16,7 @@
 #include "registry/blob_store.h"
 #include "registry/register.h"
 #include "serving/service_controller.h"
+#include "serving/service_spec.h"
 #include "store/models.h"
 #include "store/pipelines.h"
 #include "store/projects.h"
@@ -92,6 +93,19 @@ Status CheckText(const std::string& field, const Json& v, size_t max) {
   return Status::Ok();
 }
 
+// The inference services of the model's project that serve a version of
+// it (their model_ref), with the version each serves.
+Result<std::vector<std::pair<store::ServiceRecord, int>>> ServedBy(store::Tx& tx, const store::ModelRecord& m) {
+  std::vector<std::pair<store::ServiceRecord, int>> out;
+  QUADER_ASSIGN_OR_RETURN(auto services, store::ListServices(tx, {m.project_id}, false, "InferenceService"));
+  for (auto& s : services) {
+    Json doc = Json::parse(s.spec, nullptr, false);
+    auto ref = serving::ParseModelRef(doc.is_object() ? doc.value("model_ref", "") : "");
+    if (ref.ok() && ref->name == m.name) out.emplace_back(std::move(s), ref->version);
+  }
+  return out;
+}
+
 Response ListModels(HandlerContext& ctx, Request& req) {
   Json items = Json::array();
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
@@ -141,17 +155,10 @@ Response GetModel(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
     out = ModelJson(m);
-    // Which inference services of the project serve which version of it.
     Json served = Json::array();
-    QUADER_ASSIGN_OR_RETURN(auto services, store::ListServices(tx, {m.project_id}, false, "InferenceService"));
-    for (const auto& s : services) {
-      Json doc = Json::parse(s.spec, nullptr, false);
-      const std::string ref = doc.is_object() ? doc.value("model_ref", "") : "";
-      const size_t at = ref.rfind('@');
-      if (at != std::string::npos && ref.substr(0, at) == m.name) {
-        served.push_back({{"service", s.name}, {"id", s.id}, {"version", std::stoi(ref.substr(at + 1))},
-                          {"stage", s.stage}});
-      }
+    QUADER_ASSIGN_OR_RETURN(auto services, ServedBy(tx, m));
+    for (const auto& [s, version] : services) {
+      served.push_back({{"service", s.name}, {"id", s.id}, {"version", version}, {"stage", s.stage}});
     }
     out["served_by"] = std::move(served);
     Json versions = Json::array();
@@ -166,15 +173,11 @@ Response GetModel(HandlerContext& ctx, Request& req) {
 // A version (0: any) a service of the model's project serves is not deleted:
 // refused naming the service.
 Status RefuseInUse(store::Tx& tx, const store::ModelRecord& m, int version) {
-  QUADER_ASSIGN_OR_RETURN(auto services, store::ListServices(tx, {m.project_id}, false, "InferenceService"));
-  for (const auto& s : services) {
-    Json doc = Json::parse(s.spec, nullptr, false);
-    const std::string ref = doc.is_object() ? doc.value("model_ref", "") : "";
-    const size_t at = ref.rfind('@');
-    if (at == std::string::npos || ref.substr(0, at) != m.name) continue;
-    if (version == 0 || ref.substr(at + 1) == std::to_string(version)) {
-      return errors::Conflict("inference service \"" + s.name + "\" serves " + ref +
-                              ": deploy another version to it, or delete it, first");
+  QUADER_ASSIGN_OR_RETURN(auto services, ServedBy(tx, m));
+  for (const auto& [s, served] : services) {
+    if (version == 0 || served == version) {
+      return errors::Conflict("inference service \"" + s.name + "\" serves " + m.name + "@" +
+                              std::to_string(served) + ": deploy another version to it, or delete it, first");
     }
   }
   return Status::Ok();
@@ -198,8 +201,7 @@ Response DeleteModel(HandlerContext& ctx, Request& req) {
   });
   if (!st.ok()) return ErrorReply(st);
   if (ctx.blobs) {
-    registry::BlobStore::Dematerialize(
-        (std::filesystem::path(ctx.blobs->data_dir()) / "registry" / "versions" / gone.project / gone.name).string());
+    registry::BlobStore::Dematerialize(registry::ModelDir(ctx.blobs->data_dir(), gone.project, gone.name));
   }
   Forget(ctx, unheld);
   return JsonReply(Json::object());

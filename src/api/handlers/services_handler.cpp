@@ -208,11 +208,11 @@ Result<Change> PutService(store::Tx& tx, const auth::Principal& who, const KindI
   }
   // A version of the model registry is one of the project's (one of
   // another project is "no such version", as if it did not exist).
-  if (const std::string ref = p.spec.value("model_ref", ""); !ref.empty()) {
-    const size_t at = ref.rfind('@');
-    QUADER_ASSIGN_OR_RETURN(auto model, store::FindModel(tx, a.project.id, ref.substr(0, at)));
-    if (!model || !store::GetModelVersion(tx, model->id, std::stoi(ref.substr(at + 1))).ok()) {
-      return errors::Invalid("model_ref", "no version " + ref + " in the model registry of project " + p.project);
+  if (const std::string text = p.spec.value("model_ref", ""); !text.empty()) {
+    QUADER_ASSIGN_OR_RETURN(serving::ModelRef ref, serving::ParseModelRef(text));
+    QUADER_ASSIGN_OR_RETURN(auto model, store::FindModel(tx, a.project.id, ref.name));
+    if (!model || !store::GetModelVersion(tx, model->id, ref.version).ok()) {
+      return errors::Invalid("model_ref", "no version " + text + " in the model registry of project " + p.project);
     }
   }
   std::string text = p.spec.dump();
