@@ -17,6 +17,11 @@
 
 namespace quader::api {
 
+// Reads the next piece of a streamed request body into `out` (at most `n`
+// bytes): the count read, 0 at the body's end, an error when the client
+// stops sending or breaks the message. See Request::body_reader.
+using BodyReader = std::function<Result<size_t>(char* out, size_t n)>;
+
 struct Request {
   std::string method;                         // "GET"
   std::string target;                         // raw "/api/v1/x?y=1"
@@ -24,6 +29,11 @@ struct Request {
   std::map<std::string, std::string> query;   // decoded query parameters
   std::map<std::string, std::string> headers; // lower-cased names
   std::string body;
+  // Set instead of `body` on routes that stream their body (Router
+  // RouteDoc::streamed_body: uploads): the body is read from the connection
+  // as the handler asks for it, so a body of gigabytes never sits in memory.
+  // A handler that answers before reading to the end closes the connection.
+  BodyReader body_reader;
   std::string remote;                         // peer address, for logs
 
   // Filled by the router.

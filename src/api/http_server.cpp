@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -116,20 +117,72 @@ void ParseQuery(const std::string& q, Request* req) {
   }
 }
 
-// A parsed message as handlers see it (remote is the caller's business).
-void FillRequest(http::request<http::string_body>&& raw, Request* req) {
-  req->method = std::string(raw.method_string());
-  req->target = std::string(raw.target());
+// A parsed head as handlers see it (remote is the caller's business).
+void FillHead(const http::request_header<>& head, Request* req) {
+  req->method = std::string(head.method_string());
+  req->target = std::string(head.target());
   std::string path = req->target.substr(0, req->target.find('?'));
   req->path = PercentDecode(path, false);
   if (size_t q = req->target.find('?'); q != std::string::npos) ParseQuery(req->target.substr(q + 1), req);
-  for (const auto& f : raw) {
+  for (const auto& f : head) {
     std::string name(f.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     req->headers[name] = std::string(f.value());
   }
+}
+
+void FillRequest(http::request<http::string_body>&& raw, Request* req) {
+  FillHead(raw.base(), req);
   req->body = std::move(raw.body());
 }
+
+// The connection's socket read synchronously by a thread of its own (a
+// streamed request body), each read waiting at most `timeout` for bytes: a
+// Beast SyncReadStream. (Asio's own blocking reads wait forever.)
+struct TimedSocketReader {
+  int fd;
+  std::chrono::milliseconds timeout;
+
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers, beast::error_code& ec) {
+    ec = {};
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+      asio::mutable_buffer b = *it;
+      if (b.size() == 0) continue;
+      for (;;) {
+        ssize_t n = ::recv(fd, b.data(), b.size(), MSG_DONTWAIT);
+        if (n > 0) return static_cast<size_t>(n);
+        if (n == 0) {
+          ec = asio::error::eof;
+          return 0;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          ec = beast::error_code(errno, boost::system::system_category());
+          return 0;
+        }
+        pollfd p{fd, POLLIN, 0};
+        int ready = poll(&p, 1, static_cast<int>(timeout.count()));
+        if (ready == 0) {
+          ec = beast::error::timeout;
+          return 0;
+        }
+        if (ready < 0 && errno != EINTR) {
+          ec = beast::error_code(errno, boost::system::system_category());
+          return 0;
+        }
+      }
+    }
+    return 0;
+  }
+  template <class MutableBuffers>
+  size_t read_some(const MutableBuffers& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw beast::system_error{ec};
+    return n;
+  }
+};
 
 // A WebSocket bridged to a Duplex's descriptor, on one thread and its own
 // io_context: reads from the descriptor are sent as binary messages (the next
@@ -317,11 +370,44 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_.options_.max_body_bytes);
+    // The limit is set once the head tells which kind of body comes
+    // (OnHeader). Not boost::none: Beast 1.74 compares a length with an
+    // empty optional as larger.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
     stream_.expires_after(server_.options_.read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // The head is in: a route that streams its body gets it as it comes (on a
+  // thread of its own); any other request is read whole first.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& head = parser_->get();
+    const std::string target(head.target());
+    const std::string path = PercentDecode(target.substr(0, target.find('?')), false);
+    if (server_.options_.streamed_body && server_.options_.streamed_body(std::string(head.method_string()), path)) {
+      return StartUpload();
+    }
+    if (head.has_content_length() && parser_->content_length().value_or(0) > server_.options_.max_body_bytes) {
+      return OnRead(http::error::body_limit);
+    }
+    parser_->body_limit(server_.options_.max_body_bytes);  // counts a chunked body as it comes
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  // Runs the handler, turning what it throws into a 500.
+  Response Handle(Request& req, std::string* route) {
+    try {
+      return server_.handler_(req, route);
+    } catch (const std::exception& e) {
+      spdlog::error("[http] handler threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("[http] handler threw something that is no std::exception");
+    }
+    return ErrorReply(errors::Internal("internal error"));
   }
 
   void OnRead(beast::error_code ec) {
@@ -360,16 +446,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // come back to this connection's strand to write.
     asio::post(server_.workers_, [self = shared_from_this(), req, keep_alive, start] {
       std::string route;
-      Response res;
-      try {
-        res = self->server_.handler_(*req, &route);
-      } catch (const std::exception& e) {
-        spdlog::error("[http] handler threw: {}", e.what());
-        res = ErrorReply(errors::Internal("internal error"));
-      } catch (...) {
-        spdlog::error("[http] handler threw something that is no std::exception");
-        res = ErrorReply(errors::Internal("internal error"));
-      }
+      Response res = self->Handle(*req, &route);
       if (res.duplex) return self->StartDuplex(std::move(res), req, route, start);
       if (res.stream) return self->StartStream(std::move(res), req, route, keep_alive, start);
       asio::post(self->stream_.get_executor(), [self, req, keep_alive, start,
@@ -377,6 +454,87 @@ class Session : public std::enable_shared_from_this<Session> {
         std::string user = req->principal ? req->principal->username : "-";
         self->Reply(std::move(res), req->method, req->target, route, keep_alive, start, user);
       });
+    });
+  }
+
+  // Hands a request whose body streams (an upload) to a thread of its own,
+  // within the stream limits (counted by the client's address: no one is
+  // signed in yet).
+  void StartUpload() {
+    stream_.expires_never();
+    auto start = Clock::now();
+    auto req = std::make_shared<Request>();
+    FillHead(parser_->get(), req.get());
+    req->remote = remote_;
+    const std::string key = "upload from " + remote_;
+    if (!server_.AcquireStream(key)) {
+      return Reply(ErrorReply(errors::Unavailable("too many uploads at once: at most " +
+                                                  std::to_string(server_.options_.max_streams_per_user) +
+                                                  " from one address; try again later")),
+                   req->method, req->target, "limit", /*keep_alive=*/false, start);
+    }
+    std::thread([self = shared_from_this(), req, start, key]() mutable {
+      self->Upload(*req, start);
+      HttpServer::Impl& server = self->server_;
+      self.reset();
+      server.ReleaseStream(key);
+    }).detach();
+  }
+
+  // Runs on the upload's own thread while the connection is idle on its
+  // strand: the handler reads the body from the socket as it asks for it.
+  void Upload(Request& req, std::chrono::steady_clock::time_point start) {
+    http::request_parser<http::buffer_body> body{std::move(*parser_)};
+    const uint64_t limit = server_.options_.max_streamed_body_bytes;
+    body.body_limit(limit);  // a chunked body's; a declared length is checked at the first read
+    const bool too_long = body.content_length().value_or(0) > limit;
+    TimedSocketReader socket{stream_.socket().native_handle(),
+                             std::chrono::duration_cast<std::chrono::milliseconds>(server_.options_.read_timeout)};
+    bool expect_continue = beast::iequals(req.Header("expect"), "100-continue");
+    bool failed = false;
+    uint64_t bytes = 0;
+    auto over_limit = [&] {
+      failed = true;
+      return Status{Code::kPayloadTooLarge, "request body is larger than the limit of " + std::to_string(limit) + " bytes"};
+    };
+    req.body_reader = [&](char* out, size_t n) -> Result<size_t> {
+      if (failed) return errors::Invalid("body", "the request body could not be read");
+      if (too_long) return over_limit();
+      if (expect_continue) {
+        expect_continue = false;
+        if (!SendAll("HTTP/1.1 100 Continue\r\n\r\n")) failed = true;
+      }
+      while (!failed && !body.is_done() && n > 0) {
+        body.get().body().data = out;
+        body.get().body().size = n;
+        body.get().body().more = true;
+        beast::error_code ec;
+        http::read(socket, buffer_, body, ec);
+        if (ec == http::error::need_buffer) ec = {};
+        const size_t got = n - body.get().body().size;
+        bytes += got;
+        if (ec == http::error::body_limit) return over_limit();
+        if (ec) {
+          failed = true;
+          return errors::Invalid("body", ec == beast::error::timeout
+                                             ? "the client sent nothing for " +
+                                                   std::to_string(server_.options_.read_timeout.count()) + " s"
+                                             : "the request body ended early or is malformed: " + ec.message());
+        }
+        if (got > 0) return got;
+      }
+      return size_t{0};
+    };
+    std::string route;
+    Response res = Handle(req, &route);
+    req.body_reader = nullptr;
+    const bool keep_alive = !failed && body.is_done() && body.get().keep_alive();
+    if (res.stream || res.duplex) res = ErrorReply(errors::Internal("an upload's answer cannot be streamed"));
+    spdlog::debug("[http] upload {} {}: {} bytes of body read", req.method, req.target, bytes);
+    asio::post(stream_.get_executor(), [self = shared_from_this(), method = req.method, target = req.target,
+                                        user = req.principal ? req.principal->username : std::string("-"),
+                                        res = std::move(res), route, keep_alive, start]() mutable {
+      self->Reply(std::move(res), method, target, route, keep_alive, start, user);
     });
   }
 

@@ -26,6 +26,14 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see port())
   size_t max_body_bytes = 8 * 1024 * 1024;
+  // Requests for which this says yes (by method and decoded path) are not
+  // read whole: their handler runs, on a thread of its own within the
+  // stream limits, as soon as the head is in, and reads the body through
+  // Request::body_reader, at most `max_streamed_body_bytes` of it. The
+  // client may send `Expect: 100-continue`: the interim answer goes out
+  // when the handler first reads. Each read waits at most `read_timeout`.
+  std::function<bool(const std::string& method, const std::string& path)> streamed_body;
+  uint64_t max_streamed_body_bytes = uint64_t{1} << 40;
   size_t max_header_bytes = 64 * 1024;
   // Deadline for reading one request, including waiting for it on an idle
   // keep-alive connection.

@@ -97,6 +97,16 @@ const Route* Router::Match(const Request& req, std::map<std::string, std::string
   return best;
 }
 
+bool Router::StreamsBody(const std::string& method, const std::string& path) const {
+  Request head;
+  head.method = method;
+  head.path = path;
+  std::map<std::string, std::string> params;
+  std::string allowed;
+  const Route* route = Match(head, &params, &allowed);
+  return route && route->doc.streamed_body;
+}
+
 Response Router::Dispatch(Request& req, std::string* route_label) const {
   std::string allowed;
   const Route* route = Match(req, &req.params, &allowed);

@@ -27,6 +27,9 @@ struct RouteDoc {
   std::string request_ref;  // schema name in components, or "" for no body
   std::string response_ref; // schema name; "List:X" for {"items": [X]}
   int success_status = 200;
+  // The body is not read whole before the handler runs: the handler reads
+  // it through Request::body_reader (uploads; HttpServerOptions::streamed_body).
+  bool streamed_body = false;
 };
 
 struct Route {
@@ -51,6 +54,9 @@ class Router {
   // the matched pattern (for metrics) or "unmatched". Never throws: a handler
   // exception becomes a 500.
   Response Dispatch(Request& req, std::string* route_label) const;
+
+  // Whether the route `method` `path` would go to streams its body.
+  bool StreamsBody(const std::string& method, const std::string& path) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

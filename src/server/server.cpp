@@ -518,7 +518,11 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) return Fail("--apply " + st.message());
   }
 
-  api::HttpServer http(HttpOptions(cfg, host, port),
+  api::HttpServerOptions http_options = HttpOptions(cfg, host, port);
+  http_options.streamed_body = [&api](const std::string& method, const std::string& path) {
+    return api.router().StreamsBody(method, path);
+  };
+  api::HttpServer http(std::move(http_options),
                        [&api](api::Request& req, std::string* route) { return api.Handle(req, route); }, metrics);
   if (Status st = http.Start(); !st.ok()) return Fail(st.message());
   std::string url = ShownUrl(host, http.port());
