@@ -28,6 +28,7 @@ Api::Api(store::Store& store, const Clock& clock, Metrics& metrics, ApiOptions o
   RegisterServiceRoutes(router_, ctx_);
   RegisterNotebookRoutes(router_, ctx_);
   RegisterModelRoutes(router_, ctx_);
+  RegisterDatasetRoutes(router_, ctx_);
   RegisterSystemRoutes(router_, ctx_);  // last: its OpenAPI document lists every route
 }
 

@@ -192,6 +192,46 @@ Json Schemas() {
   s["ModelDeployResult"] = {{"type", "object"},
                             {"properties", {{"service", str}, {"project", str}, {"model_ref", str},
                                             {"result", {{"type", "string"}, {"enum", {"created", "updated", "unchanged"}}}}}}};
+  // Data sets (docs/datasets.md).
+  s["Dataset"] = {{"type", "object"},
+                  {"properties", {{"id", int_t}, {"project", str}, {"name", str}, {"description", str},
+                                  {"created_by", str}, {"created_at", time}, {"updated_at", time},
+                                  {"versions", int_t}, {"latest_version", {{"type", "integer"}, {"nullable", true}}},
+                                  {"version_list", {{"type", "array"}, {"items", Ref("DatasetVersion")}}},
+                                  {"uploads", {{"type", "array"}, {"items", Ref("DatasetUpload")}}}}}};
+  s["NewDataset"] = s["NewModel"];
+  s["DatasetUpload"] = {{"type", "object"},
+                        {"properties", {{"id", int_t}, {"path", str}, {"size", int_t}, {"sha256", str},
+                                        {"uploaded_by", str}, {"uploaded_at", time}}}};
+  s["DatasetVersion"] = {{"type", "object"},
+                         {"properties",
+                          {{"dataset", str}, {"project", str}, {"version", int_t}, {"ref", str},
+                           {"files", {{"type", "array"}, {"items", model_file}}}, {"file_count", int_t},
+                           {"size_bytes", int_t},
+                           {"source", {{"type", "object"},
+                                       {"properties", {{"kind", {{"type", "string"}, {"enum", {"upload", "task", "volume"}}}},
+                                                       {"run", int_t}, {"pipeline", str}, {"task", str},
+                                                       {"attempt", int_t}, {"path", str}}}}},
+                           {"description", str}, {"created_by", str}, {"created_at", time},
+                           {"read_by", {{"type", "array"},
+                                        {"items", {{"type", "object"},
+                                                   {"properties", {{"kind", str}, {"id", int_t}, {"detail", str},
+                                                                   {"read_at", time}}}}}}},
+                           {"skipped", {{"type", "array"}, {"items", str}}}}}};
+  s["NewDatasetVersion"] = {{"type", "object"}, {"additionalProperties", false},
+                            {"properties", {{"uploads", {{"oneOf", {{{"type", "array"}, {"items", int_t}},
+                                                                     {{"type", "string"}, {"enum", {"all"}}}}}}},
+                                            {"run", int_t}, {"task", str},
+                                            {"path", StringProp("with run: a file or directory of the task's /outputs")},
+                                            {"volume_path", StringProp("a file or directory under your /mnt/USER")},
+                                            {"description", str}}}};
+  s["DatasetPreview"] = {{"type", "object"},
+                         {"properties", {{"path", str}, {"size", int_t},
+                                         {"kind", {{"type", "string"},
+                                                   {"enum", {"table", "json", "jsonl", "text", "image", "binary"}}}},
+                                         {"columns", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+                                         {"rows", {{"type", "array"}}}, {"row_count", int_t},
+                                         {"value", Json::object()}, {"head", str}, {"truncated", {{"type", "boolean"}}}}}};
   Json build = build_props;
   build["id"] = {{"type", "integer"}};
   build["state"] = {{"type", "string"}, {"enum", {"pending", "running", "succeeded", "failed"}}};
@@ -330,6 +370,7 @@ Json BuildOpenApi(const Router& router) {
     if (!params.empty()) op["parameters"] = params;
     if (!r.doc.request_ref.empty()) {
       Json content = {{"application/json", {{"schema", Ref(r.doc.request_ref)}}}};
+      if (r.doc.request_ref == "Binary") content = {{"application/octet-stream", {{"schema", Ref("Binary")}}}};
       if (r.doc.request_ref == "Documents") {
         content = {{"application/yaml", {{"schema", Ref("Documents")}}},
                    {"application/json", {{"schema", Ref("Documents")}}}};

@@ -20,7 +20,7 @@ namespace {
 constexpr AddCommandFn kVerbs[] = {
     AddLoginCommand,  AddLogoutCommand, AddApplyCommand, AddGetCommand, AddDescribeCommand, AddDeleteCommand,
     AddRunCommand,    AddRerunCommands, AddLogsCommand,   AddArtifactsCommand, AddExecCommand, AddStopCommand,  AddTrialsCommand, AddDeployCommand,
-    AddNotebookCommand, AddModelCommand, AddRenderCommand, AddImportCommand, AddVersionCommand, AddCompletionCommand,
+    AddNotebookCommand, AddModelCommand, AddDatasetCommand, AddRenderCommand, AddImportCommand, AddVersionCommand, AddCompletionCommand,
 };
 
 // The verb a command belongs to: `import` for `import cube-studio`.

@@ -72,6 +72,17 @@ Result<Json> Client::Send(const std::string& method, const std::string& path,
   return decoded;
 }
 
+Result<Json> Client::Upload(const std::string& path, int fd, int64_t size,
+                            const std::function<void(int64_t sent)>& progress) const {
+  std::map<std::string, std::string> headers = Headers("application/json");
+  headers["Content-Type"] = "application/octet-stream";
+  QUADER_ASSIGN_OR_RETURN(HttpReply reply, HttpUploadRequest("POST", server_ + kApiBase + path, headers, fd, size,
+                                                             progress, kTimeoutSeconds));
+  Result<Json> decoded = DecodeReply(reply);
+  if (!decoded.ok()) return ExplainRefusal(decoded.status());
+  return decoded;
+}
+
 Status Client::GetStream(const std::string& path, const BodySink& sink) const {
   QUADER_ASSIGN_OR_RETURN(
       HttpReply reply, HttpStreamRequest("GET", server_ + kApiBase + path,

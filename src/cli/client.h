@@ -3,6 +3,7 @@
 // JSON or raw document text, and decodes the server's error body
 // {"error": {"code", "message"}} into a Status (docs/api.md "Errors").
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ class Client {
   // Sends `text` unchanged with the given Content-Type.
   [[nodiscard]] Result<Json> PostText(const std::string& path, const std::string& text,
                                       const std::string& content_type) const;
+
+  // POSTs `size` bytes of `fd` as the body (application/octet-stream),
+  // streamed, reporting the bytes sent to `progress` (an upload).
+  [[nodiscard]] Result<Json> Upload(const std::string& path, int fd, int64_t size,
+                                    const std::function<void(int64_t sent)>& progress) const;
 
   // GETs `path` and hands each piece of a 2xx reply's body to `sink` as it
   // arrives (logs, which stream for as long as a followed task runs). Errors

@@ -1,7 +1,12 @@
 #include "cli/http_client.h"
 
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 #include <limits>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -156,6 +161,61 @@ Result<HttpReply> HttpStreamRequest(const std::string& method, const std::string
   beast::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   return reply;
+}
+
+Result<HttpReply> HttpUploadRequest(const std::string& method, const std::string& url,
+                                    const std::map<std::string, std::string>& headers, int fd, int64_t size,
+                                    const std::function<void(int64_t sent)>& progress, int timeout_seconds) {
+  QUADER_ASSIGN_OR_RETURN(ParsedUrl u, ParseHttpUrl(url));
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  http::request<http::empty_body> head{http::string_to_verb(method), u.target, 11};
+  std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
+  head.set(http::field::host, host + ":" + u.port);
+  head.set(http::field::user_agent, "quader-cli");
+  for (const auto& [k, v] : headers) head.set(k, v);
+  head.content_length(static_cast<uint64_t>(size));
+  bool sent_all = false;
+  try {
+    stream.expires_after(std::chrono::seconds(timeout_seconds));
+    tcp::resolver resolver(ioc);
+    stream.connect(resolver.resolve(u.host, u.port));
+    http::request_serializer<http::empty_body> sr{head};
+    http::write_header(stream, sr);
+    std::vector<char> piece(256 * 1024);
+    int64_t sent = 0;
+    while (sent < size) {
+      ssize_t n = read(fd, piece.data(), static_cast<size_t>(std::min<int64_t>(piece.size(), size - sent)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return errors::Internal(std::string("reading the file: ") + std::strerror(errno));
+      if (n == 0) return errors::Invalid("file", "it became shorter while being sent");
+      stream.expires_after(std::chrono::seconds(timeout_seconds));
+      boost::asio::write(stream, boost::asio::buffer(piece.data(), static_cast<size_t>(n)));
+      sent += n;
+      if (progress) progress(sent);
+    }
+    sent_all = true;
+  } catch (const std::exception& e) {
+    // A refusal answered before the whole body was taken: read it below.
+    if (!stream.socket().is_open()) return errors::Unavailable(Unreachable(u, e));
+  }
+  try {
+    stream.expires_after(std::chrono::seconds(timeout_seconds));
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    auto res = parser.release();
+    HttpReply reply;
+    reply.status = res.result_int();
+    reply.body = std::move(res.body());
+    CopyHeaders(res, reply);
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    return reply;
+  } catch (const std::exception& e) {
+    return errors::Unavailable(std::string(sent_all ? "" : "the upload broke off: ") + Unreachable(u, e));
+  }
 }
 
 }  // namespace quader::cli

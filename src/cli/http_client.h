@@ -43,6 +43,15 @@ Result<HttpReply> HttpStreamRequest(const std::string& method, const std::string
                                     const std::map<std::string, std::string>& headers,
                                     const BodySink& sink, int timeout_seconds = 30);
 
+// Sends `size` bytes read from `fd` as the body (Content-Length), in pieces,
+// calling `progress` with the bytes sent so far after each, then reads the
+// reply like HttpRequest. Memory stays flat whatever the size. When the
+// server answers before taking the whole body (a refusal), that answer is
+// returned. `timeout_seconds` bounds each step, not the whole upload.
+Result<HttpReply> HttpUploadRequest(const std::string& method, const std::string& url,
+                                    const std::map<std::string, std::string>& headers, int fd, int64_t size,
+                                    const std::function<void(int64_t sent)>& progress, int timeout_seconds = 60);
+
 // Splits "http://host:port/path" into its parts. Only http:// is supported.
 struct ParsedUrl {
   std::string host;

@@ -64,6 +64,10 @@ constexpr Column kModelColumns[] = {
     {"NAME", "name"},        {"PROJECT", "project"},     {"VERSIONS", "versions"},
     {"LATEST", "latest_version"}, {"CREATED-BY", "created_by"}, {"UPDATED", "updated_at"},
 };
+constexpr Column kDatasetColumns[] = {
+    {"NAME", "name"},        {"PROJECT", "project"},     {"VERSIONS", "versions"},
+    {"LATEST", "latest_version"}, {"CREATED-BY", "created_by"}, {"UPDATED", "updated_at"},
+};
 constexpr Column kGlobalGeneric[] = {{"NAME", "name", "id"}, {"CREATED", "created_at"}};
 constexpr Column kProjectGeneric[] = {
     {"NAME", "name", "id"}, {"PROJECT", "project"}, {"CREATED", "created_at"}};
@@ -76,6 +80,7 @@ constexpr std::string_view kExperimentAliases[] = {"exp"};
 constexpr std::string_view kServiceAliases[] = {"svc"};
 constexpr std::string_view kInferenceAliases[] = {"inferenceservice", "inferenceservices", "isvc"};
 constexpr std::string_view kImageAliases[] = {"img"};
+constexpr std::string_view kDatasetAliases[] = {"ds"};
 constexpr std::string_view kImageBuildAliases[] = {"imagebuild", "imagebuilds"};
 
 // Collections as CONTRACT.md "REST API" names them. Kinds whose routes the
@@ -98,6 +103,7 @@ constexpr KindSpec kKinds[] = {
     {"image", "images", kImageAliases, "images", Scope::kProject, {}},
     {"image-build", "image-builds", kImageBuildAliases, "image-builds", Scope::kProject, {}},
     {"model", "models", {}, "models", Scope::kProject, kModelColumns},
+    {"dataset", "datasets", kDatasetAliases, "datasets", Scope::kProject, kDatasetColumns},
 };
 // clang-format on
 

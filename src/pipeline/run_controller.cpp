@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/log_stamp.h"
+#include "registry/datasets.h"
 #include "registry/register.h"
 #include "auth/expand.h"
 #include "core/files.h"
@@ -749,6 +750,15 @@ Result<runtime::WorkloadSpec> RunController::BuildSpec(ActiveRun& run, TaskEntry
     spec.env[k] = v;
   }
   spec.mounts = TaskMounts(run, task, referenced);
+  if (!ts.datasets.empty()) {
+    if (options_.blobs == nullptr) return errors::Unavailable(where + ".datasets: this server keeps no registry");
+    QUADER_ASSIGN_OR_RETURN(registry::DatasetMounts read,
+                            registry::MountDatasets(store_, *options_.blobs, where + ".datasets", run.rec.project_id,
+                                                    ts.datasets, {"run", run.rec.id, ts.name},
+                                                    ToUnixMillis(clock_.Now())));
+    for (const auto& m : read.mounts) AddMount(&spec.mounts, m);
+    spec.env["QUADER_DATASETS"] = read.env;
+  }
   spec.labels = {{runtime::kLabelManaged, "true"},
                  {runtime::kLabelInstance, options_.instance},
                  {runtime::kLabelProject, run.rec.project},

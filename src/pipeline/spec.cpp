@@ -430,7 +430,7 @@ Result<TaskSpec> ParseTask(const Json& original, size_t index) {
   QUADER_RETURN_IF_ERROR(r.CheckKnownKeys({"name", "label", "template", "args", "depends_on", "resources", "timeout",
                                            "retries", "retry", "retry_backoff", "node_selector", "volume_mount", "env",
                                            "working_dir", "command", "skip", "resource_cpu", "resource_memory",
-                                           "resource_gpu", "cube_studio", "extra_args"}));
+                                           "resource_gpu", "cube_studio", "extra_args", "datasets"}));
   QUADER_ASSIGN_OR_RETURN(t.cube_studio, r.Object("cube_studio"));
   QUADER_ASSIGN_OR_RETURN(t.label, r.String("label", false));
   QUADER_ASSIGN_OR_RETURN(t.template_name, r.String("template", true));
@@ -460,6 +460,7 @@ Result<TaskSpec> ParseTask(const Json& original, size_t index) {
   QUADER_ASSIGN_OR_RETURN(t.volume_mount, ParseString(r.PathOf("volume_mount"), FieldOrNull(v, "volume_mount")));
   t.volume_mount = TrimSpace(t.volume_mount);
   QUADER_ASSIGN_OR_RETURN(t.mounts, ParseMounts(r.PathOf("volume_mount"), t.volume_mount));
+  QUADER_ASSIGN_OR_RETURN(t.datasets, workload::ParseDatasetRefs(r.PathOf("datasets"), FieldOrNull(v, "datasets")));
   QUADER_ASSIGN_OR_RETURN(t.env, ParseEnv(r.PathOf("env"), FieldOrNull(v, "env")));
   QUADER_ASSIGN_OR_RETURN(t.working_dir, ParseWorkingDir(r.PathOf("working_dir"), FieldOrNull(v, "working_dir")));
   QUADER_ASSIGN_OR_RETURN(t.command, ParseCommand(r.PathOf("command"), FieldOrNull(v, "command")));
@@ -494,6 +495,7 @@ Json TaskToJson(const TaskSpec& t) {
           {"skip", t.skip}};
   if (!t.cube_studio.empty()) out["cube_studio"] = t.cube_studio;
   if (t.ignore_extra_args) out["extra_args"] = "ignore";
+  if (!t.datasets.empty()) out["datasets"] = workload::DatasetRefsJson(t.datasets);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "core/documents.h"
 #include "core/status.h"
 #include "pipeline/template_args.h"
+#include "workload/dataset_ref.h"
 
 namespace quader::pipeline {
 
@@ -96,6 +97,9 @@ struct TaskSpec {
   std::map<std::string, std::string> node_selector;  // "k=v,k2=v2" or an object
   std::string volume_mount;               // extra mounts, project grammar
   std::vector<auth::VolumeMount> mounts;
+  // Data set versions the task reads, mounted read-only at /datasets/NAME
+  // (docs/datasets.md): `[iris@2, digits]`, or "iris@2,digits".
+  std::vector<workload::DatasetRef> datasets;
   std::map<std::string, std::string> env;
   std::string working_dir;                // overrides the template's
   std::vector<std::string> command;       // overrides the template's entrypoint

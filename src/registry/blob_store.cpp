@@ -50,6 +50,18 @@ std::string BlobStore::data_dir() const { return fs::path(dir_).parent_path().pa
 std::string BlobStore::PathOf(const std::string& sha256) const { return dir_ + "/" + sha256.substr(0, 2) + "/" + sha256; }
 
 Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
+  return Put(
+      [fd](char* out, size_t n) -> Result<size_t> {
+        for (;;) {
+          ssize_t got = read(fd, out, n);
+          if (got >= 0) return static_cast<size_t>(got);
+          if (errno != EINTR) return errors::Internal(std::string("reading the file: ") + std::strerror(errno));
+        }
+      },
+      max_bytes);
+}
+
+Result<Blob> BlobStore::Put(const Reader& read_some, int64_t max_bytes) {
   std::error_code ec;
   fs::create_directories(dir_ + "/tmp", ec);
   if (ec) return errors::Internal("cannot create " + dir_ + "/tmp: " + ec.message());
@@ -62,12 +74,12 @@ Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
   int64_t size = 0;
   Status failed;
   for (;;) {
-    ssize_t n = read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      failed = errors::Internal(std::string("reading the file: ") + std::strerror(errno));
+    auto got = read_some(buf.data(), buf.size());
+    if (!got.ok()) {
+      failed = got.status();
       break;
     }
+    const ssize_t n = static_cast<ssize_t>(*got);
     if (n == 0) break;
     size += n;
     if (size > max_bytes) {

@@ -42,6 +42,10 @@ class BlobStore {
   // Copies what `fd` gives until its end into the store; fails when more
   // than `max_bytes` come.
   Result<Blob> Put(int fd, int64_t max_bytes);
+  // The same from `read` (the count read into the buffer, 0 at the end):
+  // an upload's body as it comes.
+  using Reader = std::function<Result<size_t>(char* out, size_t n)>;
+  Result<Blob> Put(const Reader& read, int64_t max_bytes);
   // Sends the blob to `write` (false: stop) in pieces, hashing as it goes;
   // kInternal ("damaged") when its bytes no longer match its name (the piece that shows
   // it is not sent), kNotFound when it is missing.

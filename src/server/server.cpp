@@ -243,10 +243,10 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
   // The model registry's files (docs/models.md): what no version holds goes
   // now, before anything is registered.
   c->blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
-  if (auto swept = api::SweepModelBlobs(store, *c->blobs); !swept.ok()) {
+  if (auto swept = api::SweepRegistryBlobs(store, *c->blobs, ToUnixMillis(clock.Now())); !swept.ok()) {
     spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
   } else if (*swept > 0) {
-    spdlog::info("[registry] removed {} files no model version holds", *swept);
+    spdlog::info("[registry] removed {} files no model or data set version holds", *swept);
   }
   // Pipeline runs and the cron (docs/pipelines.md).
   QUADER_ASSIGN_OR_RETURN(auto allow, pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow));

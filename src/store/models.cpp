@@ -53,16 +53,6 @@ ModelVersionRecord VersionFromRow(const Row& r) {
   return v;
 }
 
-// Of `hashes`, those no version holds any more.
-Result<std::vector<std::string>> Unheld(Tx& tx, const std::set<std::string>& hashes) {
-  std::vector<std::string> out;
-  for (const std::string& h : hashes) {
-    QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT 1 FROM model_blobs WHERE sha256 = ? LIMIT 1", {h}));
-    if (rows.empty()) out.push_back(h);
-  }
-  return out;
-}
-
 Result<std::set<std::string>> BlobsOf(Tx& tx, const std::string& where, const Params& params) {
   QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT b.sha256 FROM model_blobs b JOIN model_versions v ON "
                                               "v.id = b.version_id WHERE " + where, params));
@@ -109,7 +99,7 @@ Result<std::vector<std::string>> DeleteModel(Tx& tx, int64_t id) {
                                  {id}));
   QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM model_versions WHERE model_id = ?", {id}));
   QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM models WHERE id = ?", {id}));
-  return Unheld(tx, held);
+  return UnheldBlobs(tx, held);
 }
 
 Result<ModelVersionRecord> InsertModelVersion(Tx& tx, ModelVersionRecord v, const std::vector<std::string>& blobs,
@@ -155,11 +145,20 @@ Result<std::vector<std::string>> DeleteModelVersion(Tx& tx, int64_t version_id) 
   QUADER_ASSIGN_OR_RETURN(std::set<std::string> held, BlobsOf(tx, "v.id = ?", {version_id}));
   QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM model_blobs WHERE version_id = ?", {version_id}));
   QUADER_RETURN_IF_ERROR(tx.Exec("DELETE FROM model_versions WHERE id = ?", {version_id}));
-  return Unheld(tx, held);
+  return UnheldBlobs(tx, held);
 }
 
-Result<std::set<std::string>> HeldModelBlobs(Tx& tx) {
-  QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT DISTINCT sha256 FROM model_blobs"));
+Result<std::vector<std::string>> UnheldBlobs(Tx& tx, const std::set<std::string>& hashes) {
+  std::vector<std::string> out;
+  for (const std::string& h : hashes) {
+    QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT 1 FROM registry_blob_holds WHERE sha256 = ? LIMIT 1", {h}));
+    if (rows.empty()) out.push_back(h);
+  }
+  return out;
+}
+
+Result<std::set<std::string>> HeldBlobs(Tx& tx) {
+  QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query("SELECT DISTINCT sha256 FROM registry_blob_holds"));
   std::set<std::string> out;
   for (const Row& r : rows) out.insert(r.Str(0));
   return out;

@@ -57,7 +57,12 @@ Result<ModelVersionRecord> GetModelVersion(Tx& tx, int64_t model_id, int version
 Status SetModelVersionStage(Tx& tx, int64_t version_id, const std::string& stage);
 // Deletes one version; the blobs no version holds any more.
 Result<std::vector<std::string>> DeleteModelVersion(Tx& tx, int64_t version_id);
-// Every blob some version holds.
-Result<std::set<std::string>> HeldModelBlobs(Tx& tx);
+// The registry's blob store is shared by models and data sets
+// (store/datasets.h): a blob is held by a model version, a data set version
+// or an upload not yet made a version (the view registry_blob_holds).
+// Every blob something holds:
+Result<std::set<std::string>> HeldBlobs(Tx& tx);
+// Of `hashes`, those nothing holds any more (to remove from the store).
+Result<std::vector<std::string>> UnheldBlobs(Tx& tx, const std::set<std::string>& hashes);
 
 }  // namespace quader::store

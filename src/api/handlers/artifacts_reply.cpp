@@ -54,4 +54,30 @@ Response ArtifactFileReply(const Request& req, const std::string& root) {
   return r;
 }
 
+Response RegistryFileReply(const Request& req, registry::BlobStore* blobs, const std::vector<registry::BlobFile>& files) {
+  auto it = req.query.find("path");
+  if (it == req.query.end() || it->second.empty()) {
+    return ErrorReply(errors::Invalid("path", "give ?path=FILE (one of the version's files)"));
+  }
+  const std::string& path = it->second;
+  const registry::BlobFile* file = nullptr;
+  for (const auto& f : files) {
+    if (f.path == path) file = &f;
+  }
+  if (file == nullptr) return ErrorReply(errors::NotFound("file", path));
+  if (blobs == nullptr) return ErrorReply(errors::Unavailable("the registry is not enabled on this server"));
+  if (Status ok = blobs->Verify(file->blob.sha256); !ok.ok()) return ErrorReply(ok);
+  Response r;
+  r.content_type = "application/octet-stream";
+  std::string name = path.substr(path.rfind('/') + 1);
+  for (char& c : name) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+  }
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  r.headers.emplace_back("X-Content-SHA256", file->blob.sha256);
+  r.headers.emplace_back("X-Content-Size", std::to_string(file->blob.size));
+  r.stream = [blobs, sha = file->blob.sha256](const ChunkWriter& write) { (void)blobs->Send(sha, write); };
+  return r;
+}
+
 }  // namespace quader::api

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/http.h"
+#include "registry/blob_store.h"
 
 namespace quader::api {
 
@@ -17,5 +18,11 @@ Response ArtifactListReply(const std::string& root);
 // CSV, JSON, images) inline, anything else (and with ?download=1) as an
 // attachment, never sniffed or run as a page.
 Response ArtifactFileReply(const Request& req, const std::string& root);
+
+// One file of a registry version (a model's or a data set's), named by
+// `?path=` among `files`: checked against its SHA-256 before the answer
+// starts (a damaged file is an error, not a body), then streamed as an
+// attachment with X-Content-SHA256 and X-Content-Size.
+Response RegistryFileReply(const Request& req, registry::BlobStore* blobs, const std::vector<registry::BlobFile>& files);
 
 }  // namespace quader::api

@@ -81,10 +81,13 @@ void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
 void RegisterNotebookRoutes(Router& router, HandlerContext& ctx);
 // the model registry: models, their versions and files
 void RegisterModelRoutes(Router& router, HandlerContext& ctx);
-// Removes the registry's files no version holds (left by a project deleted
-// with its models, or a registration cut off). Before the API serves: a
-// registration copies its files before it records them. The count removed.
-Result<int> SweepModelBlobs(store::Store& store, const registry::BlobStore& blobs);
+// data sets: their uploads, versions, files, previews and lineage
+void RegisterDatasetRoutes(Router& router, HandlerContext& ctx);
+// Drops data set uploads older than a day that were never made a version,
+// then removes the registry's files nothing holds (left by a project deleted
+// with its models, a registration or upload cut off). Before the API serves:
+// a registration copies its files before it records them. The count removed.
+Result<int> SweepRegistryBlobs(store::Store& store, const registry::BlobStore& blobs, int64_t now_ms);
 // /healthz, /metrics, /api/v1/openapi.json (describes every route added before it).
 void RegisterSystemRoutes(Router& router, HandlerContext& ctx);
 

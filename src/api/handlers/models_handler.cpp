@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 
+#include "api/handlers/artifacts_reply.h"
 #include "api/handlers/common.h"
 #include "api/handlers/handlers.h"
 #include "auth/access.h"
@@ -14,6 +15,7 @@
 #include "gateway/gateway.h"
 #include "pipeline/run_controller.h"
 #include "registry/blob_store.h"
+#include "registry/datasets.h"
 #include "registry/register.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
@@ -440,52 +442,18 @@ Response DeployVersion(HandlerContext& ctx, Request& req) {
 Response VersionFile(HandlerContext& ctx, Request& req) {
   auto version = VersionParam(req);
   if (!version.ok()) return ErrorReply(version.status());
-  auto it = req.query.find("path");
-  const std::string path = it == req.query.end() ? "" : it->second;
-  std::string sha;
-  int64_t size = 0;
+  std::vector<registry::BlobFile> files;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kView));
     QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
-    if (path.empty()) return errors::Invalid("path", "give ?path=FILE (one of the version's files)");
-    Json files = Json::parse(v.files, nullptr, false);
-    for (const Json& f : files.is_array() ? files : Json::array()) {
-      if (f.value("path", "") == path) {
-        sha = f.value("sha256", "");
-        size = f.value("size", int64_t{0});
-      }
-    }
-    if (sha.empty()) return errors::NotFound("file", path);
+    files = registry::VersionFiles(v.files);
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
-  if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the model registry is not enabled on this server"));
-  // Checked before the answer starts: a damaged file is an error, not a body.
-  if (Status ok = ctx.blobs->Verify(sha); !ok.ok()) return ErrorReply(ok);
-  Response r;
-  r.content_type = "application/octet-stream";
-  std::string name = std::filesystem::path(path).filename().string();
-  for (char& c : name) {
-    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
-  }
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + name + "\"");
-  r.headers.emplace_back("X-Content-SHA256", sha);
-  r.headers.emplace_back("X-Content-Size", std::to_string(size));
-  registry::BlobStore* blobs = ctx.blobs;
-  r.stream = [blobs, sha](const ChunkWriter& write) { (void)blobs->Send(sha, write); };
-  return r;
+  return RegistryFileReply(req, ctx.blobs, files);
 }
 
 }  // namespace
-
-Result<int> SweepModelBlobs(store::Store& store, const registry::BlobStore& blobs) {
-  std::set<std::string> held;
-  QUADER_RETURN_IF_ERROR(store.Read([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(held, store::HeldModelBlobs(tx));
-    return Status::Ok();
-  }));
-  return blobs.Collect([&](const std::string& sha) { return held.count(sha) > 0; });
-}
 
 void RegisterModelRoutes(Router& router, HandlerContext& ctx) {
   auto bind = [&ctx](Response (*fn)(HandlerContext&, Request&)) {

@@ -42,6 +42,7 @@ void AddCompletionCommand(CLI::App& app, Io& io, std::vector<Command>& commands)
 void AddArtifactsCommand(CLI::App& app, Io& io, std::vector<Command>& commands);  // artifacts.cpp: artifacts, cp
 void AddExecCommand(CLI::App& app, Io& io, std::vector<Command>& commands);       // exec.cpp
 void AddModelCommand(CLI::App& app, Io& io, std::vector<Command>& commands);      // model.cpp
+void AddDatasetCommand(CLI::App& app, Io& io, std::vector<Command>& commands);    // dataset.cpp
 
 // `quader stop --experiment NAME` (experiments.cpp).
 Outcome StopExperiment(const std::string& name, const std::string& project, Io& io);
