@@ -139,6 +139,27 @@ Json TextHead(const std::string& head, bool truncated) {
   return {{"head", Json::parse(safe)}, {"truncated", truncated}};
 }
 
+// How deep `text` nests arrays and objects (outside strings): a value
+// nested thousands deep parses, but printing it would recurse that deep.
+int NestingDepth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if (c == ']' || c == '}') depth--;
+  }
+  return deepest;
+}
+
+constexpr int kMaxJsonDepth = 64;
+
 }  // namespace
 
 std::string PreviewKind(const std::string& path) {
@@ -184,7 +205,7 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
     auto end_line = [&] {
       if (line.find_first_not_of(" \t\r") != std::string::npos) {
         if (rows.size() < options.rows) {
-          Json v = Json::parse(line, nullptr, false);
+          Json v = NestingDepth(line) > kMaxJsonDepth ? Json() : Json::parse(line, nullptr, false);
           rows.push_back(v.is_discarded() ? Json(nullptr) : v);
         }
         count++;
@@ -215,7 +236,9 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
   }));
   more = more || static_cast<int64_t>(head.size()) < size;
   if (kind == "json") {
-    if (!more) {
+    if (!more && NestingDepth(head) > kMaxJsonDepth) {
+      out["too_deep"] = true;
+    } else if (!more) {
       Json v = Json::parse(head, nullptr, false);
       if (!v.is_discarded()) {
         out["value"] = v;

@@ -105,7 +105,7 @@ class AccessMatrixE2ETest : public ::testing::Test {
       Must("POST", "/api/v1/projects/pa/members", {{"username", user}, {"role", role}}, "alice", 201);
     }
     for (const char* kind : {"templates", "pipelines", "runs", "experiments", "services", "inference-services",
-                             "notebooks", "images", "image-builds", "models"}) {
+                             "notebooks", "images", "image-builds", "models", "datasets"}) {
       Ensure(kind);
     }
   }
@@ -150,6 +150,7 @@ class AccessMatrixE2ETest : public ::testing::Test {
         {"images", {"/api/v1/images", [] { return ImageDoc("img"); }}},
         {"image-builds", {"/api/v1/image-builds", [] { return BuildDoc("ib"); }}},
         {"models", {"/api/v1/models", [] { return Json{{"project", "pa"}, {"name", "mdl"}}; }}},
+        {"datasets", {"/api/v1/datasets", [] { return Json{{"project", "pa"}, {"name", "ds"}}; }}},
     };
     Json made;
     if (kind == "runs") {
@@ -208,7 +209,7 @@ class AccessMatrixE2ETest : public ::testing::Test {
     static const std::set<std::string> kProjectLists = {
         "/api/v1/templates", "/api/v1/pipelines", "/api/v1/runs", "/api/v1/schedules", "/api/v1/experiments",
         "/api/v1/services", "/api/v1/inference-services", "/api/v1/notebooks", "/api/v1/images",
-        "/api/v1/image-builds", "/api/v1/models"};
+        "/api/v1/image-builds", "/api/v1/models", "/api/v1/datasets"};
     if (row.method == "GET" && kProjectLists.count(row.pattern)) out += "?project=pa";
     return out;
   }
@@ -248,6 +249,8 @@ class AccessMatrixE2ETest : public ::testing::Test {
       return {{"run", std::stoll(ids_.count("runs") ? ids_["runs"] : "1")}, {"task", "a"}, {"framework", "custom"}};
     }
     if (key == "PUT /api/v1/models/{id}/versions/{version}") return {{"stage", "staging"}};
+    if (key == "POST /api/v1/datasets") return {{"project", "pa"}, {"name", n}};
+    if (key == "POST /api/v1/datasets/{id}/versions") return {{"uploads", "all"}};
     if (row.method == "POST" || row.method == "PUT") return Json::object();
     return nullptr;
   }

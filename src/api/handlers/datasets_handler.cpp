@@ -218,14 +218,14 @@ Response Upload(HandlerContext& ctx, Request& req) {
   if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the registry is not enabled on this server"));
   auto it = req.query.find("path");
   const std::string path = it == req.query.end() ? "" : it->second;
-  if (Status ok = workload::CheckArtifactPath(path); !ok.ok()) {
-    return ErrorReply(errors::Invalid("path", "give where the file goes in the version, ?path=train.csv: " + ok.message()));
-  }
   if (!req.body_reader) return ErrorReply(errors::Invalid("body", "the file is the request's body"));
   store::DatasetRecord d;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(d, FindDatasetParam(tx, req, auth::ProjectAction::kUse));
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), d.project, d.created_by, "dataset", d.name));
+    if (Status ok = workload::CheckArtifactPath(path); !ok.ok()) {
+      return errors::Invalid("path", "give where the file goes in the version, ?path=train.csv: " + ok.message());
+    }
     QUADER_ASSIGN_OR_RETURN(auto pending, store::ListDatasetUploads(tx, d.id));
     if (pending.size() >= kMaxPendingUploads) {
       return errors::Invalid("uploads", std::to_string(pending.size()) +
