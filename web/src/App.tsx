@@ -9,6 +9,8 @@ import ExperimentPage from './pages/ExperimentPage';
 import ExperimentsPage from './pages/ExperimentsPage';
 import ImagesPage from './pages/ImagesPage';
 import LoginPage from './pages/LoginPage';
+import DatasetPage from './pages/DatasetPage';
+import DatasetsPage from './pages/DatasetsPage';
 import ModelPage from './pages/ModelPage';
 import ModelsPage from './pages/ModelsPage';
 import NotFoundPage from './pages/NotFoundPage';
@@ -77,6 +79,8 @@ export default function App() {
           <Route path="inference-services/:id" element={<ServicePage key="inference-services" kind="inference-services" />} />
           <Route path="models" element={<ModelsPage />} />
           <Route path="models/:id" element={<ModelPage />} />
+          <Route path="datasets" element={<DatasetsPage />} />
+          <Route path="datasets/:id" element={<DatasetPage />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

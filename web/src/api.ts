@@ -794,6 +794,90 @@ export interface ModelVersion {
   registered_at: string;
 }
 
+/** A data set (docs/datasets.md): versions of files tasks read at /datasets/NAME. */
+export interface Dataset {
+  id: number;
+  project: string;
+  name: string;
+  description: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  versions: number;
+  latest_version: number | null;
+  /** GET /datasets/{id} only: its versions, newest first, and the uploads waiting to be made one. */
+  version_list?: DatasetVersion[];
+  uploads?: DatasetUpload[];
+}
+
+export interface DatasetUpload {
+  id: number;
+  path: string;
+  size: number;
+  sha256: string;
+  uploaded_by: string;
+  uploaded_at: string;
+}
+
+export interface DatasetVersion {
+  dataset: string;
+  project: string;
+  version: number;
+  /** NAME@VERSION, as a task names it in `datasets:`. */
+  ref: string;
+  files: { path: string; size: number; sha256: string }[];
+  file_count: number;
+  size_bytes: number;
+  source: { kind?: 'upload' | 'task' | 'volume'; run?: number; pipeline?: string; task?: string; attempt?: number; path?: string };
+  description: string;
+  created_by: string;
+  created_at: string;
+  /** GET .../versions/{v} only: what read it (lineage). */
+  read_by?: { kind: string; id: number; detail: string; read_at: string }[];
+}
+
+/** A file's preview, computed by the server as the file streams (docs/datasets.md). */
+export interface DatasetPreview {
+  path: string;
+  kind: 'table' | 'json' | 'jsonl' | 'text' | 'image' | 'binary';
+  size: number;
+  columns?: { name: string; type: string }[];
+  rows?: unknown[];
+  row_count?: number;
+  value?: unknown;
+  head?: string;
+  truncated?: boolean;
+  too_large?: boolean;
+  too_deep?: boolean;
+}
+
+/**
+ * Sends `file` as the body of POST `path` (streamed by the server into its store), reporting
+ * the bytes sent to `onProgress`; XMLHttpRequest because fetch cannot report upload progress.
+ */
+export function uploadFile<T>(path: string, file: Blob, onProgress: (sent: number, total: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', API_BASE + path);
+    for (const [k, v] of Object.entries(authHeaders('application/json'))) xhr.setRequestHeader(k, v);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total || file.size);
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload broke off'));
+    xhr.onload = () => {
+      let data: unknown = undefined;
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : undefined;
+      } catch {
+        data = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+      reject(new ApiError(xhr.status, err?.code ?? 'unknown', err?.message ?? `HTTP ${xhr.status}`));
+    };
+    xhr.send(file);
+  });
+}
+
 export const api = {
   login: (username: string, password: string) =>
     request<LoginResult>('POST', '/login', { username, password }, { noAuthRedirect: true }),
@@ -844,6 +928,21 @@ export const api = {
   /** One file of a version (checked against its SHA-256 by the server before it is sent). */
   fetchModelFile: (id: number, version: number, path: string) =>
     fetchBlob(`/models/${id}/versions/${version}/file?path=${enc(path)}`),
+  listDatasets: (project?: string) => request<{ items: Dataset[] }>('GET', `/datasets${query({ project })}`),
+  getDataset: (id: number) => request<Dataset>('GET', `/datasets/${id}`),
+  createDataset: (d: { project?: string; name: string; description?: string }) => request<Dataset>('POST', '/datasets', d),
+  deleteDataset: (id: number) => request<Record<string, never>>('DELETE', `/datasets/${id}`),
+  /** Uploads one file (`path`: where it goes in the version) to wait for the next version. */
+  uploadDatasetFile: (id: number, path: string, file: Blob, onProgress: (sent: number, total: number) => void) =>
+    uploadFile<DatasetUpload>(`/datasets/${id}/uploads?path=${enc(path)}`, file, onProgress),
+  createDatasetVersion: (id: number, body: { uploads?: number[] | 'all'; run?: number; task?: string; path?: string; volume_path?: string; description?: string }) =>
+    request<DatasetVersion>('POST', `/datasets/${id}/versions`, body),
+  getDatasetVersion: (id: number, version: number) => request<DatasetVersion>('GET', `/datasets/${id}/versions/${version}`),
+  deleteDatasetVersion: (id: number, version: number) => request<Record<string, never>>('DELETE', `/datasets/${id}/versions/${version}`),
+  previewDatasetFile: (id: number, version: number, path: string) =>
+    request<DatasetPreview>('GET', `/datasets/${id}/versions/${version}/preview?path=${enc(path)}`),
+  fetchDatasetFile: (id: number, version: number, path: string) =>
+    fetchBlob(`/datasets/${id}/versions/${version}/file?path=${enc(path)}`),
   listImages: (project?: string) =>
     request<List<Image>>('GET', project ? `/images?project=${enc(project)}` : '/images'),
   getImage: (id: number) => request<Image>('GET', `/images/${id}`),

@@ -105,6 +105,14 @@ export const AREAS: Area[] = [
     about: 'Trained model versions registered from runs: files, metrics, lineage and stages.',
   },
   {
+    key: 'datasets',
+    label: 'Data sets',
+    path: '/datasets',
+    icon: <FileTextOutlined />,
+    available: true,
+    about: 'Versions of files tasks read at /datasets/NAME: uploads, previews and lineage.',
+  },
+  {
     key: 'services',
     label: 'Services',
     path: '/services',

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiCall, apiLogin, launchBrowser, newPage, startServer, uiLogin } from './helpers.mjs';
 
-const LIVE_AREAS = ['Projects', 'Notebooks', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules', 'Experiments', 'Models', 'Services', 'Inference services'];
+const LIVE_AREAS = ['Projects', 'Notebooks', 'Images', 'Job templates', 'Pipelines', 'Runs', 'Schedules', 'Experiments', 'Models', 'Data sets', 'Services', 'Inference services'];
 // Areas listed in the menu but not built yet (none at present; see areas.tsx).
 const LATER_AREAS = [];
 
