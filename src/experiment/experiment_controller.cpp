@@ -11,6 +11,7 @@
 #include "core/files.h"
 #include "experiment/experiment_spec.h"
 #include "experiment/states.h"
+#include "registry/datasets.h"
 #include "runtime/labels.h"
 #include "workload/attempt.h"
 #include "workload/log_follow.h"
@@ -477,6 +478,20 @@ Status ExperimentController::LaunchTrial(ExperimentState& e) {
   rec.created_at = ToUnixMillis(clock_.Now());
   rec.started_at = rec.created_at;
   runtime::WorkloadSpec spec = BuildSpec(e, rec, token);
+  if (!e.spec.datasets.empty()) {
+    // The data sets every trial reads (docs/datasets.md); one that cannot be read ends the experiment.
+    auto mounted = options_.blobs == nullptr
+                       ? Result<registry::DatasetMounts>(errors::Unavailable("this server keeps no data sets"))
+                       : registry::MountDatasets(store_, *options_.blobs, "datasets", e.rec.project_id, e.spec.datasets,
+                                                 {"experiment", e.rec.id, "trial " + std::to_string(sequence)},
+                                                 rec.created_at);
+    if (!mounted.ok()) {
+      Finish(e, "failed", mounted.status().message());
+      return Status::Ok();
+    }
+    for (auto& m : mounted->mounts) spec.mounts.push_back(std::move(m));
+    spec.env["QUADER_DATASETS"] = mounted->env;
+  }
   Json argv = spec.command;
   for (const auto& a : spec.args) argv.push_back(a);
   rec.argv = argv.dump();

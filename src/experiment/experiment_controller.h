@@ -37,6 +37,7 @@
 #include "core/clock.h"
 #include "core/wake_loop.h"
 #include "experiment/states.h"
+#include "registry/blob_store.h"
 #include "workload/attempt_set.h"
 #include "runtime/runtime.h"
 #include "store/experiments.h"
@@ -50,6 +51,8 @@ struct ExperimentControllerOptions {
   std::string sdk_dir;   // the directory holding the `nni` package (sdk/python); mounted read-only
   std::chrono::seconds stop_grace{5};
   std::chrono::milliseconds tick{500};  // how often limits (max_duration) are checked
+  // Where the data sets experiments name are kept; null: naming one fails it.
+  registry::BlobStore* blobs = nullptr;
 };
 
 struct ExperimentControllerStats {

@@ -97,6 +97,7 @@ Json ExperimentSpec::ToJson() const {
   if (goal) out["objective_goal"] = *goal;
   if (metric != "default") out["objective_metric"] = metric;
   if (!cube_studio.empty()) out["cube_studio"] = cube_studio;
+  if (!datasets.empty()) out["datasets"] = workload::DatasetRefsJson(datasets);
   return out;
 }
 
@@ -111,6 +112,7 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
       {"parallelism", "parallel_trial_count"}, {"max_duration", "max_exec_duration"},
       {"max_failed_trials", "max_failed_trial_count"}, {"trial_timeout", ""}, {"seed", ""},
       {"objective_goal", ""}, {"objective_metric", "objective_metric_name"}, {"cube_studio", ""},
+      {"datasets", ""},
   };
   static const char* const kIgnored[] = {"job_type",     "namespace",  "job_json", "parallel_trial_type",
                                          "algorithm_setting", "objective_additional_metric_names",
@@ -218,6 +220,7 @@ Result<ExperimentSpec> ParseExperimentSpec(const Json& doc) {
   }
   QUADER_ASSIGN_OR_RETURN(n, Int("seed", doc.contains("seed") ? &doc["seed"] : nullptr, 0, 0, INT64_MAX));
   s.seed = static_cast<uint64_t>(n);
+  QUADER_ASSIGN_OR_RETURN(s.datasets, workload::ParseDatasetRefs("datasets", FieldOrNull(doc, "datasets")));
 
   // The tuner and assessor check the space and their classArgs.
   QUADER_ASSIGN_OR_RETURN(auto made, MakeExperimentTuner(s));

@@ -22,6 +22,8 @@
 #include "hpo/search_space.h"
 #include "hpo/tuner.h"
 #include "pipeline/spec.h"
+#include "workload/dataset_ref.h"
+#include "workload/dataset_ref.h"
 
 namespace quader::experiment {
 
@@ -48,6 +50,8 @@ struct ExperimentSpec {
   int max_failed_trials = 3;      // the experiment fails after more than this many failed trials
   int64_t trial_timeout_seconds = 0;    // 0: none
   uint64_t seed = 0;
+  // Data set versions every trial reads at /datasets/NAME (docs/datasets.md).
+  std::vector<workload::DatasetRef> datasets;
   // cube-studio's fields that mean nothing here (job_type, namespace,
   // job_json, parallel_trial_type, algorithm_setting,
   // objective_additional_metric_names, alert_status, expand,

@@ -12,6 +12,7 @@
 #include "core/url.h"
 #include "notebook/notebook_spec.h"
 #include "notebook/states.h"
+#include "registry/datasets.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "workload/mounts.h"
@@ -397,8 +398,24 @@ void NotebookController::Serve(Pass& pass, const store::NotebookRecord& n, const
 
 void NotebookController::StartServer(Pass& pass, const store::NotebookRecord& n, const NotebookSpec& spec, One* one) {
   const NotebookSite site{options_.data_dir, options_.instance, pass.local, pass.local ? CodeServer() : "code-server"};
+  // The data sets it names, resolved (and their reads recorded) as it starts.
+  registry::DatasetMounts datasets;
+  if (!spec.datasets.empty()) {
+    auto mounted = options_.blobs == nullptr
+                       ? Result<registry::DatasetMounts>(errors::Unavailable("this server keeps no data sets"))
+                       : registry::MountDatasets(store_, *options_.blobs, "datasets", n.project_id, spec.datasets,
+                                                 {"notebook", n.id, ""}, ToUnixMillis(clock_.Now()));
+    if (!mounted.ok()) {
+      one->u = {NotebookState::kFailed, mounted.status().message(), std::nullopt};
+      return;
+    }
+    datasets = std::move(mounted).value();
+  }
   auto starts = replicas_.StartMissing(n.id, n.generation, 1, {}, [&](int) {
-    return NotebookWorkload(n, spec, pass.projects[n.project_id], site);
+    runtime::WorkloadSpec w = NotebookWorkload(n, spec, pass.projects[n.project_id], site);
+    w.mounts.insert(w.mounts.end(), datasets.mounts.begin(), datasets.mounts.end());
+    if (!datasets.env.empty()) w.env["QUADER_DATASETS"] = datasets.env;
+    return w;
   });
   if (!starts.waiting.empty()) {
     one->u = {NotebookState::kPending, starts.waiting, std::nullopt};  // tried again on a later pass

@@ -44,6 +44,7 @@
 #include "auth/expand.h"
 #include "gateway/gateway.h"
 #include "notebook/notebook_spec.h"
+#include "registry/blob_store.h"
 #include "notebook/states.h"
 #include "runtime/runtime.h"
 #include "store/notebooks.h"
@@ -67,6 +68,8 @@ struct NotebookControllerOptions {
   // The port of the web UI, where anonymous browsers are sent to sign in
   // (on the host they asked for); 0 = the API listener's, set by SetLoginPort.
   int login_port = 0;
+  // Where the data sets notebooks name are kept; null: naming one fails it.
+  registry::BlobStore* blobs = nullptr;
 };
 
 // Where a notebook is reached through the gateway: "/notebook/P/N/".

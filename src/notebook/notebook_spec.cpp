@@ -14,7 +14,7 @@ const std::vector<std::pair<std::string, std::string>>& Fields() {
       {"kind", ""},          {"project", ""},      {"name", ""},          {"description", "describe"},
       {"type", "ide_type"},  {"image", "images"},  {"working_dir", ""},   {"env", ""},
       {"volume_mount", ""},  {"resources", ""},    {"resource_cpu", ""},  {"resource_memory", ""},
-      {"resource_gpu", ""},  {"cube_studio", ""},
+      {"resource_gpu", ""},  {"cube_studio", ""},     {"datasets", ""},
   };
   return kFields;
 }
@@ -40,6 +40,7 @@ Json NotebookSpec::ToJson() const {
   Json j = {{"kind", "Notebook"}, {"project", project}, {"name", name}, {"description", description}, {"type", type}};
   for (const char* key : {"image", "working_dir", "env", "volume_mount", "resources"}) j[key] = c[key];
   if (!cube_studio.empty()) j["cube_studio"] = cube_studio;
+  if (!datasets.empty()) j["datasets"] = workload::DatasetRefsJson(datasets);
   return j;
 }
 
@@ -91,6 +92,7 @@ Result<NotebookSpec> ParseNotebookSpec(const Json& original) {
   s.mounts = std::move(t.mounts);
   s.resources = t.resources;
   if (const Json* cs = FieldOrNull(doc, "cube_studio")) s.cube_studio = *cs;
+  QUADER_ASSIGN_OR_RETURN(s.datasets, workload::ParseDatasetRefs("datasets", FieldOrNull(doc, "datasets")));
   return s;
 }
 

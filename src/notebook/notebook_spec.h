@@ -43,6 +43,9 @@ struct NotebookSpec {
   std::string volume_mount;               // extra mounts, the project grammar, raw
   std::vector<auth::VolumeMount> mounts;  // parsed from volume_mount
   pipeline::ResourceSpec resources;       // GPU notebooks ask for resources.gpu
+  // Data set versions mounted read-only at /datasets/NAME (docs/datasets.md),
+  // resolved when its server starts.
+  std::vector<workload::DatasetRef> datasets;
   // cube-studio's fields that mean nothing here (namespace, node_selector,
   // image_pull_policy, expand), kept as given (docs/cube-studio.md).
   Json cube_studio = Json::object();

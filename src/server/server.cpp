@@ -276,6 +276,7 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
   experiment::ExperimentControllerOptions exp_opts;
   exp_opts.data_dir = cfg.data_dir;
   exp_opts.instance = instance;
+  exp_opts.blobs = c->blobs.get();
   exp_opts.sdk_dir = DefaultSdkDir(share);
   c->experiments = std::make_unique<experiment::ExperimentController>(store, clock, rt, exp_opts);
 
@@ -302,6 +303,7 @@ Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, st
   nb_opts.data_dir = cfg.data_dir;
   nb_opts.instance = instance;
   nb_opts.idle_timeout = std::chrono::milliseconds(cfg.notebook_idle_timeout_ms);
+  nb_opts.blobs = c->blobs.get();
   c->notebooks = std::make_unique<notebook::NotebookController>(store, clock, rt, c->gateway.get(), nb_opts);
 
   // Image builds need a container engine.
