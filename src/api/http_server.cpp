@@ -53,13 +53,18 @@ class HttpServer::Impl {
   }
 
   // A slot for one more stream of `user`; false when the limits are reached.
-  bool AcquireStream(const std::string& user) {
+  // An upload's slot (`upload`: keyed by the client's address, as no one is
+  // signed in yet) also counts against uploads' own, smaller limits, so
+  // slow uploads never take the slots of followed logs and downloads.
+  bool AcquireStream(const std::string& user, bool upload = false) {
     std::lock_guard<std::mutex> lock(streams_mu_);
     if (stopped_streams_ || streams_ >= options_.max_streams ||
-        streams_by_user_[user] >= options_.max_streams_per_user) {
+        streams_by_user_[user] >= (upload ? options_.max_uploads_per_address : options_.max_streams_per_user) ||
+        (upload && uploads_ >= options_.max_uploads)) {
       return false;
     }
     streams_++;
+    uploads_ += upload;
     streams_by_user_[user]++;
     return true;
   }
@@ -67,9 +72,10 @@ class HttpServer::Impl {
   // piece a stream sends, so it takes no lock).
   bool Stopping() const { return stopping_.load(std::memory_order_relaxed); }
   // The stream's last touch of this object: Stop() may return right after.
-  void ReleaseStream(const std::string& user) {
+  void ReleaseStream(const std::string& user, bool upload = false) {
     std::lock_guard<std::mutex> lock(streams_mu_);
     streams_--;
+    uploads_ -= upload;
     if (--streams_by_user_[user] <= 0) streams_by_user_.erase(user);
     streams_cv_.notify_all();
   }
@@ -87,6 +93,7 @@ class HttpServer::Impl {
   std::mutex streams_mu_;
   std::condition_variable streams_cv_;
   int streams_ = 0;                                 // guarded by streams_mu_
+  int uploads_ = 0;                                 // guarded by streams_mu_
   std::map<std::string, int> streams_by_user_;      // guarded by streams_mu_
   bool stopped_streams_ = false;                    // guarded by streams_mu_
   std::atomic<bool> stopping_{false};               // stopped_streams_, readable without the lock
@@ -467,17 +474,19 @@ class Session : public std::enable_shared_from_this<Session> {
     FillHead(parser_->get(), req.get());
     req->remote = remote_;
     const std::string key = "upload from " + remote_;
-    if (!server_.AcquireStream(key)) {
+    if (!server_.AcquireStream(key, /*upload=*/true)) {
       return Reply(ErrorReply(errors::Unavailable("too many uploads at once: at most " +
-                                                  std::to_string(server_.options_.max_streams_per_user) +
-                                                  " from one address; try again later")),
+                                                  std::to_string(server_.options_.max_uploads_per_address) +
+                                                  " from one address and " +
+                                                  std::to_string(server_.options_.max_uploads) +
+                                                  " in all; try again later")),
                    req->method, req->target, "limit", /*keep_alive=*/false, start);
     }
     std::thread([self = shared_from_this(), req, start, key]() mutable {
       self->Upload(*req, start);
       HttpServer::Impl& server = self->server_;
       self.reset();
-      server.ReleaseStream(key);
+      server.ReleaseStream(key, /*upload=*/true);
     }).detach();
   }
 
@@ -509,7 +518,12 @@ class Session : public std::enable_shared_from_this<Session> {
         body.get().body().size = n;
         body.get().body().more = true;
         beast::error_code ec;
-        http::read(socket, buffer_, body, ec);
+        try {
+          http::read(socket, buffer_, body, ec);
+        } catch (const std::exception& e) {  // Beast throws for some malformed input (a trailer too long)
+          failed = true;
+          return errors::Invalid("body", std::string("the request body is malformed: ") + e.what());
+        }
         if (ec == http::error::need_buffer) ec = {};
         const size_t got = n - body.get().body().size;
         bytes += got;

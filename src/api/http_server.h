@@ -46,6 +46,9 @@ struct HttpServerOptions {
   // takes no bytes for `stream_write_timeout` is dropped.
   int max_streams = 256;
   int max_streams_per_user = 16;
+  // Of those, uploads (streamed request bodies), counted by client address.
+  int max_uploads = 32;
+  int max_uploads_per_address = 8;
   std::chrono::seconds stream_write_timeout{30};
   // Where the access log goes (access_log.h): a file rotated by size, or
   // "" for the server's own log.

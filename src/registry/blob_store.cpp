@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/documents.h"
 #include "workload/artifacts.h"
 
 namespace quader::registry {
@@ -62,60 +63,98 @@ Result<Blob> BlobStore::Put(int fd, int64_t max_bytes) {
 }
 
 Result<Blob> BlobStore::Put(const Reader& read_some, int64_t max_bytes) {
+  QUADER_ASSIGN_OR_RETURN(Staged staged, Stage(read_some, max_bytes));
+  return Place(std::move(staged));
+}
+
+namespace {
+
+// The temporary file of a blob being written: closed, and removed unless
+// kept, whatever happens (an error, an exception from the reader).
+struct TempFile {
+  std::string path;
+  int fd = -1;
+  bool keep = false;
+  ~TempFile() {
+    if (fd >= 0) close(fd);
+    if (!keep && !path.empty()) unlink(path.c_str());
+  }
+};
+
+Status WriteAll(int fd, const char* data, size_t n) {
+  for (size_t done = 0; done < n;) {
+    ssize_t w = write(fd, data + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return errors::Internal(std::string("writing the registry's store: ") + std::strerror(errno));
+    done += static_cast<size_t>(w);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<BlobStore::Staged> BlobStore::Stage(const Reader& read_some, int64_t max_bytes) {
   std::error_code ec;
   fs::create_directories(dir_ + "/tmp", ec);
-  if (ec) return errors::Internal("cannot create " + dir_ + "/tmp: " + ec.message());
-  const std::string tmp = dir_ + "/tmp/" + RandomSuffix();
-  int out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (out < 0) return errors::Internal("cannot create " + tmp + ": " + std::strerror(errno));
+  if (ec) return errors::Internal("cannot create the registry's temporary directory: " + ec.message());
+  auto tmp = std::make_shared<TempFile>();
+  tmp->path = dir_ + "/tmp/" + RandomSuffix();
+  tmp->fd = open(tmp->path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (tmp->fd < 0) return errors::Internal(std::string("cannot create a temporary file: ") + std::strerror(errno));
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
   std::string buf(kChunk, '\0');
   int64_t size = 0;
-  Status failed;
   for (;;) {
-    auto got = read_some(buf.data(), buf.size());
-    if (!got.ok()) {
-      failed = got.status();
-      break;
+    Result<size_t> got = errors::Internal("reading failed");
+    try {
+      got = read_some(buf.data(), buf.size());
+    } catch (const std::exception& e) {
+      got = errors::Invalid("body", std::string("reading it failed: ") + e.what());
     }
-    const ssize_t n = static_cast<ssize_t>(*got);
-    if (n == 0) break;
-    size += n;
-    if (size > max_bytes) {
-      failed = errors::Invalid("files", "more than " + std::to_string(max_bytes) + " bytes");
-      break;
-    }
-    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<size_t>(n));
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = write(out, buf.data() + done, static_cast<size_t>(n - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        failed = errors::Internal(std::string("writing the registry's store: ") + std::strerror(errno));
-        break;
-      }
-      done += w;
-    }
-    if (!failed.ok()) break;
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    size += static_cast<int64_t>(*got);
+    if (size > max_bytes) return errors::Invalid("files", "more than " + std::to_string(max_bytes) + " bytes");
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), *got);
+    QUADER_RETURN_IF_ERROR(WriteAll(tmp->fd, buf.data(), *got));
   }
-  if (failed.ok() && fsync(out) != 0) failed = errors::Internal(std::string("fsync: ") + std::strerror(errno));
+  if (fsync(tmp->fd) != 0) return errors::Internal(std::string("fsync: ") + std::strerror(errno));
   // Readable by the workloads a version is mounted into (read-only); the
   // store's own directory is never shown to them.
-  if (failed.ok()) fchmod(out, 0644);
-  close(out);
-  if (!failed.ok()) {
-    unlink(tmp.c_str());
-    return failed;
-  }
+  fchmod(tmp->fd, 0644);
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&state, digest);
-  Blob blob{Hex(digest, sizeof(digest)), size};
-  const std::string path = PathOf(blob.sha256);
+  Staged out;
+  out.blob = {Hex(digest, sizeof(digest)), size};
+  out.tmp = std::move(tmp);
+  return out;
+}
+
+Result<Blob> BlobStore::Place(Staged staged) {
+  std::error_code ec;
+  const std::string path = PathOf(staged.blob.sha256);
   fs::create_directories(fs::path(path).parent_path(), ec);
-  // Already there: the same bytes, kept once.
-  if (fs::exists(path, ec) || rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
-  if (!fs::exists(path, ec)) return errors::Internal("cannot store blob " + blob.sha256);
-  return blob;
+  auto* tmp = static_cast<TempFile*>(staged.tmp.get());
+  close(tmp->fd);
+  tmp->fd = -1;
+  // Already there: the same bytes, kept once (the temporary file goes).
+  if (!fs::exists(path, ec) && rename(tmp->path.c_str(), path.c_str()) == 0) tmp->keep = true;
+  if (!fs::exists(path, ec)) return errors::Internal("cannot store blob " + staged.blob.sha256);
+  return staged.blob;
+}
+
+std::shared_lock<std::shared_mutex> BlobStore::Holding() const { return std::shared_lock<std::shared_mutex>(holds_mu_); }
+
+int BlobStore::RemoveUnheld(const std::vector<std::string>& candidates,
+                            const std::function<std::vector<std::string>(const std::vector<std::string>&)>& unheld) const {
+  if (candidates.empty()) return 0;
+  std::unique_lock<std::shared_mutex> lock(holds_mu_);
+  int removed = 0;
+  for (const std::string& h : unheld(candidates)) {
+    if (ValidName(h) && unlink(PathOf(h).c_str()) == 0) ++removed;
+  }
+  return removed;
 }
 
 Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::string_view)>& write) const {
@@ -168,7 +207,8 @@ Status BlobStore::Materialize(const std::string& dir, const std::vector<BlobFile
   if (ec) return errors::Internal("cannot create " + building + ": " + ec.message());
   auto fail = [&](const std::string& why) {
     fs::remove_all(building, ec);
-    return errors::Internal("laying out " + dir + ": " + why);
+    // Not the data directory's path: the answer goes to users.
+    return errors::Internal("laying out the version's files failed: " + why);
   };
   for (const BlobFile& f : files) {
     if (!workload::CheckArtifactPath(f.path).ok()) return fail("bad file name " + f.path);
@@ -197,17 +237,32 @@ void BlobStore::Dematerialize(const std::string& dir) {
   fs::remove_all(dir, ec);
 }
 
-Status BlobStore::Verify(const std::string& sha256) const {
-  return Send(sha256, [](std::string_view) { return true; });
+Status BlobStore::Read(const std::string& sha256, const std::function<bool(std::string_view)>& read_fn) const {
+  if (!ValidName(sha256)) return errors::NotFound("blob", sha256);
+  int fd = open(PathOf(sha256).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errors::NotFound("blob", sha256);
+  std::string buf(kChunk, '\0');
+  Status st;
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) st = errors::Internal(std::string("reading blob ") + sha256 + ": " + std::strerror(errno));
+    if (n <= 0 || !read_fn(std::string_view(buf.data(), static_cast<size_t>(n)))) break;
+  }
+  close(fd);
+  return st;
 }
 
-void BlobStore::Remove(const std::string& sha256) const {
-  if (ValidName(sha256)) unlink(PathOf(sha256).c_str());
+Status BlobStore::Verify(const std::string& sha256) const {
+  return Send(sha256, [](std::string_view) { return true; });
 }
 
 int BlobStore::Collect(const std::function<bool(const std::string& sha256)>& held) const {
   int removed = 0;
   std::error_code ec;
+  // What was being written when the server stopped (an upload cut off) is garbage now.
+  fs::remove_all(dir_ + "/tmp", ec);
+  ec.clear();
   for (fs::directory_iterator top(dir_, ec), end; !ec && top != end; top.increment(ec)) {
     if (!top->is_directory(ec) || top->path().filename() == "tmp") continue;
     for (fs::directory_iterator it(top->path(), ec), e; !ec && it != e; it.increment(ec)) {
@@ -216,6 +271,26 @@ int BlobStore::Collect(const std::function<bool(const std::string& sha256)>& hel
     }
   }
   return removed;
+}
+
+Status CheckFileName(const std::string& field, const std::string& path) {
+  if (Status ok = workload::CheckArtifactPath(path); !ok.ok()) return errors::Invalid(field, ok.message());
+  size_t component = 0;
+  for (size_t i = 0; i < path.size();) {
+    const auto c = static_cast<unsigned char>(path[i]);
+    if (c < 0x20 || c == 0x7f) return errors::Invalid(field, "has a control character");
+    component = c == '/' ? 0 : component + 1;
+    if (component > 255) return errors::Invalid(field, "has a name longer than 255 bytes");
+    // UTF-8: the length of the sequence from its first byte, then its continuation bytes.
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > path.size()) return errors::Invalid(field, "is not valid UTF-8");
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(path[i + k]) & 0xc0) != 0x80) return errors::Invalid(field, "is not valid UTF-8");
+    }
+    component += n - 1;
+    i += n;
+  }
+  return Status::Ok();
 }
 
 Result<Collected> CollectOutputs(const std::string& outputs_root, const std::string& relative, BlobStore& blobs,
@@ -233,8 +308,9 @@ Result<Collected> CollectOutputs(const std::string& outputs_root, const std::str
     if (!whole && !exact && e.path.rfind(prefix, 0) != 0) continue;
     found = true;
     if (e.type == workload::ArtifactEntry::Type::kDirectory) continue;
-    if (e.type != workload::ArtifactEntry::Type::kFile) {
-      out.skipped.push_back(e.path);
+    if (e.type != workload::ArtifactEntry::Type::kFile || !CheckFileName("path", e.path).ok()) {
+      // Shown as valid UTF-8 whatever the workload named it.
+      out.skipped.push_back(Json::parse(Json(e.path).dump(-1, ' ', false, Json::error_handler_t::replace)));
       continue;
     }
     if (out.files.size() >= max_files) {

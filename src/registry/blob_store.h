@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,14 +49,35 @@ class BlobStore {
   // an upload's body as it comes.
   using Reader = std::function<Result<size_t>(char* out, size_t n)>;
   Result<Blob> Put(const Reader& read, int64_t max_bytes);
+  // Put in two steps, for a caller that records a hold on the blob (an
+  // upload): Stage writes and hashes the bytes (outside any lock: it may take
+  // long), Place puts them where their name says, under Holding() together
+  // with recording the hold, so that no RemoveUnheld comes in between. A
+  // Staged dropped unplaced leaves nothing behind.
+  struct Staged {
+    Blob blob;
+    std::shared_ptr<void> tmp;
+  };
+  Result<Staged> Stage(const Reader& read, int64_t max_bytes);
+  Result<Blob> Place(Staged staged);
+  // Held while blobs are placed and their holds recorded (shared among
+  // such writers); RemoveUnheld waits for it.
+  std::shared_lock<std::shared_mutex> Holding() const;
+  // Removes those of `candidates` that `unheld` (a store read, run under
+  // the lock Holding() shares) says nothing holds; the count removed.
+  int RemoveUnheld(const std::vector<std::string>& candidates,
+                   const std::function<std::vector<std::string>(const std::vector<std::string>&)>& unheld) const;
   // Sends the blob to `write` (false: stop) in pieces, hashing as it goes;
   // kInternal ("damaged") when its bytes no longer match its name (the piece that shows
   // it is not sent), kNotFound when it is missing.
   Status Send(const std::string& sha256, const std::function<bool(std::string_view)>& write) const;
+  // Sends the blob's bytes to `read` (false: stop) without checking them
+  // (a preview, which reads only what it shows).
+  Status Read(const std::string& sha256, const std::function<bool(std::string_view)>& read) const;
   // Reads the whole blob and checks it (Send to nowhere).
   Status Verify(const std::string& sha256) const;
-  void Remove(const std::string& sha256) const;
-  // Removes every blob `held` says no one holds; the count removed.
+  // Removes every blob `held` says no one holds, and every temporary file
+  // (at start, before anything is written); the count removed.
   int Collect(const std::function<bool(const std::string& sha256)>& held) const;
 
   static bool ValidName(const std::string& sha256);
@@ -69,12 +93,19 @@ class BlobStore {
  private:
   std::string PathOf(const std::string& sha256) const;
   const std::string dir_;
+  mutable std::shared_mutex holds_mu_;
 };
+
+// A file's path in a version: a relative path (workload::CheckArtifactPath)
+// of valid UTF-8 without control characters, each component at most 255
+// bytes (what a directory can hold). kInvalidArgument naming `field`.
+Status CheckFileName(const std::string& field, const std::string& path);
 
 // The files of a task's outputs at `relative` (a file, or a directory and
 // everything under it), copied into `blobs`. The outputs were written by the
 // workload, so nothing in them is trusted: links are never followed (left
-// out, and said so in `skipped`), the path is checked, and at most
+// out, and said so in `skipped`, as are names CheckFileName refuses), the
+// path is checked, and at most
 // `max_files` files and `max_bytes` bytes are taken.
 struct Collected {
   std::vector<BlobFile> files;

@@ -1,10 +1,13 @@
 #include "registry/datasets.h"
 
+#include <sodium.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "core/names.h"
+#include "registry/register.h"
 
 namespace quader::registry {
 namespace fs = std::filesystem;
@@ -16,8 +19,10 @@ Json FilesJson(const std::vector<BlobFile>& files) {
   return out;
 }
 
-// The uploads `ids` of the data set as a version's files: each once, no path twice.
-Result<std::vector<BlobFile>> UploadedFiles(store::Tx& tx, int64_t dataset_id, const std::vector<int64_t>& ids) {
+// The uploads `ids` of the data set as a version's files: each once, no
+// path twice, no file where another's directory is. `taken`: their records.
+Result<std::vector<BlobFile>> UploadedFiles(store::Tx& tx, int64_t dataset_id, const std::vector<int64_t>& ids,
+                                            std::vector<store::DatasetUploadRecord>* taken) {
   QUADER_ASSIGN_OR_RETURN(auto uploads, store::ListDatasetUploads(tx, dataset_id));
   std::map<int64_t, const store::DatasetUploadRecord*> by_id;
   for (const auto& u : uploads) by_id[u.id] = &u;
@@ -35,6 +40,14 @@ Result<std::vector<BlobFile>> UploadedFiles(store::Tx& tx, int64_t dataset_id, c
       return errors::Invalid("uploads", "two uploads are both " + it->second->path + ": a version has one file per path");
     }
     files.push_back({it->second->path, {it->second->sha256, it->second->size}});
+    taken->push_back(*it->second);
+  }
+  // "d" and "d/e" cannot both be: sorted, a directory's files follow it.
+  std::vector<std::string> sorted(paths.begin(), paths.end());
+  for (size_t i = 0; i + 1 < sorted.size(); ++i) {
+    if (sorted[i + 1].rfind(sorted[i] + "/", 0) == 0) {
+      return errors::Invalid("uploads", sorted[i] + " is a file, so " + sorted[i + 1] + " cannot be under it");
+    }
   }
   return files;
 }
@@ -46,8 +59,13 @@ std::string DatasetDir(const std::string& data_dir, const std::string& project, 
 }
 
 std::string DatasetVersionDir(const std::string& data_dir, const std::string& project, const std::string& dataset,
-                              int version) {
-  return (fs::path(DatasetDir(data_dir, project, dataset)) / std::to_string(version)).string();
+                              const store::DatasetVersionRecord& version) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(version.files.data()), version.files.size());
+  static const char* kHex = "0123456789abcdef";
+  std::string name = std::to_string(version.version) + "-";
+  for (int i = 0; i < 8; ++i) name += std::string{kHex[digest[i] >> 4], kHex[digest[i] & 15]};
+  return (fs::path(DatasetDir(data_dir, project, dataset)) / name).string();
 }
 
 std::vector<BlobFile> VersionFiles(const std::string& files_json) {
@@ -85,7 +103,7 @@ Result<DatasetMounts> MountDatasets(store::Store& store, const BlobStore& blobs,
   for (const auto& [d, v] : found) {
     runtime::Mount m;
     m.kind = runtime::MountKind::kHostPath;
-    m.source = DatasetVersionDir(blobs.data_dir(), d.project, d.name, v.version);
+    m.source = DatasetVersionDir(blobs.data_dir(), d.project, d.name, v);
     m.target = std::string(kDatasetsRoot) + "/" + d.name;
     m.read_only = true;
     std::error_code ec;
@@ -99,7 +117,10 @@ Result<DatasetMounts> MountDatasets(store::Store& store, const BlobStore& blobs,
 Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& blobs, int64_t now_ms,
                                               const DatasetVersionRequest& req) {
   if (req.description.size() > 4096) return errors::Invalid("description", "longer than 4096 bytes");
+  // No blob collected here may be removed before the version holds it.
+  auto holding = blobs.Holding();
   Collected collected;
+  std::vector<store::DatasetUploadRecord> taken;
   if (req.uploads.empty()) {
     // The files first, outside any transaction; what no version comes to
     // hold goes with the next sweep.
@@ -113,7 +134,8 @@ Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& bl
   QUADER_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(out.dataset, store::GetDataset(tx, req.dataset_id));
     if (!req.uploads.empty()) {
-      QUADER_ASSIGN_OR_RETURN(collected.files, UploadedFiles(tx, req.dataset_id, req.uploads));
+      taken.clear();
+      QUADER_ASSIGN_OR_RETURN(collected.files, UploadedFiles(tx, req.dataset_id, req.uploads, &taken));
       collected.total_bytes = 0;
       for (const auto& f : collected.files) collected.total_bytes += f.blob.size;
       if (collected.files.size() > kMaxDatasetFiles || collected.total_bytes > kMaxDatasetBytes) {
@@ -136,22 +158,26 @@ Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& bl
     out.dataset.latest_version = out.version.version;
     return Status::Ok();
   }));
-  const std::string dir = DatasetVersionDir(blobs.data_dir(), out.dataset.project, out.dataset.name, out.version.version);
+  const std::string dir = DatasetVersionDir(blobs.data_dir(), out.dataset.project, out.dataset.name, out.version);
   if (Status laid = blobs.Materialize(dir, collected.files); !laid.ok()) {
+    // Undone: the version goes, its uploads wait again.
     std::vector<std::string> unheld;
     (void)store.Write([&](store::Tx& tx) -> Status {
+      for (const auto& u : taken) QUADER_RETURN_IF_ERROR(store::InsertDatasetUpload(tx, u).status());
       QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteDatasetVersion(tx, out.version.id));
       return Status::Ok();
     });
-    ForgetDatasetFiles(blobs, dir, unheld);
+    holding.unlock();
+    ForgetDatasetFiles(store, blobs, dir, unheld);
     return laid;
   }
   return out;
 }
 
-void ForgetDatasetFiles(const BlobStore& blobs, const std::string& dir, const std::vector<std::string>& unheld) {
+void ForgetDatasetFiles(store::Store& store, const BlobStore& blobs, const std::string& dir,
+                        const std::vector<std::string>& unheld) {
   BlobStore::Dematerialize(dir);
-  for (const std::string& h : unheld) blobs.Remove(h);
+  RemoveUnheldBlobs(store, blobs, unheld);
 }
 
 }  // namespace quader::registry

@@ -25,10 +25,13 @@ inline constexpr int64_t kMaxDatasetBytes = int64_t{100} << 30;  // 100 GiB
 using workload::DatasetRef;
 using workload::kDatasetsRoot;
 
-// DATA/registry/datasets/PROJECT/NAME/VERSION, and the directory of every
-// version of a data set.
+// Where a version is laid out for workloads:
+// DATA/registry/datasets/PROJECT/NAME/VERSION-DIGEST, DIGEST naming its files
+// (paths and checksums), so a directory left by a deleted data set of the
+// same names can never pass for another's version. And the directory of
+// every version of a data set.
 std::string DatasetVersionDir(const std::string& data_dir, const std::string& project, const std::string& dataset,
-                              int version);
+                              const store::DatasetVersionRecord& version);
 std::string DatasetDir(const std::string& data_dir, const std::string& project, const std::string& dataset);
 
 // The files of a version record ([{path, size, sha256}]).
@@ -79,6 +82,7 @@ Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& bl
                                               const DatasetVersionRequest& req);
 
 // Removes a version's laid-out directory and the blobs `unheld`.
-void ForgetDatasetFiles(const BlobStore& blobs, const std::string& dir, const std::vector<std::string>& unheld);
+void ForgetDatasetFiles(store::Store& store, const BlobStore& blobs, const std::string& dir,
+                        const std::vector<std::string>& unheld);
 
 }  // namespace quader::registry

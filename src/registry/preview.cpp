@@ -8,8 +8,9 @@
 namespace quader::registry {
 namespace {
 
-constexpr size_t kMaxColumns = 1000;
-constexpr size_t kMaxCell = 4096;
+constexpr size_t kMaxColumns = 500;
+constexpr size_t kMaxCell = 1024;
+constexpr size_t kMaxRowBytes = 64 * 1024;
 
 bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -101,7 +102,10 @@ class CsvScanner {
     Add(c);
   }
   void Add(char c) {
-    if (field_.size() < kMaxCell) field_ += c;
+    if (field_.size() < kMaxCell && row_bytes_ < kMaxRowBytes) {
+      field_ += c;
+      row_bytes_++;
+    }
   }
   void EndField() {
     if (row_.size() < kMaxColumns) row_.push_back(std::move(field_));
@@ -120,6 +124,7 @@ class CsvScanner {
       records_++;
     }
     row_.clear();
+    row_bytes_ = 0;
   }
 
   const char sep_;
@@ -127,6 +132,7 @@ class CsvScanner {
   bool in_quotes_ = false, after_quote_ = false, quoted_ = false;
   std::string field_;
   std::vector<std::string> row_;
+  size_t row_bytes_ = 0;
   std::vector<std::vector<std::string>> head_;
   std::vector<ColumnType> types_;
   int64_t records_ = 0;
@@ -190,22 +196,29 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
     std::string low = path;
     std::transform(low.begin(), low.end(), low.begin(), [](unsigned char c) { return std::tolower(c); });
     CsvScanner scan(EndsWith(low, ".tsv") ? '\t' : ',', options);
+    int64_t seen = 0;
     QUADER_RETURN_IF_ERROR(read([&](std::string_view piece) {
       scan.Feed(piece);
-      return true;
+      seen += static_cast<int64_t>(piece.size());
+      return seen < options.count_bytes;
     }));
     scan.Finish();
     out.update(scan.Result());
+    out["row_count_exact"] = seen < options.count_bytes || seen >= size;
     return out;
   }
   if (kind == "jsonl") {
     Json rows = Json::array();
     int64_t count = 0;
     std::string line;
+    int64_t seen = 0;
+    size_t shown_bytes = 0;  // of the rows parsed: their memory stays bounded
     auto end_line = [&] {
       if (line.find_first_not_of(" \t\r") != std::string::npos) {
         if (rows.size() < options.rows) {
-          Json v = NestingDepth(line) > kMaxJsonDepth ? Json() : Json::parse(line, nullptr, false);
+          const bool show = shown_bytes + line.size() <= options.json_bytes && NestingDepth(line) <= kMaxJsonDepth;
+          Json v = show ? Json::parse(line, nullptr, false) : Json();
+          shown_bytes += show ? line.size() : 0;
           rows.push_back(v.is_discarded() ? Json(nullptr) : v);
         }
         count++;
@@ -215,13 +228,16 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
     QUADER_RETURN_IF_ERROR(read([&](std::string_view piece) {
       for (char c : piece) {
         if (c == '\n') end_line();
-        else if (line.size() < options.json_bytes) line += c;
+        else if (line.size() < options.json_bytes && rows.size() < options.rows) line += c;
+        else if (line.empty()) line += c;  // counted, not kept
       }
-      return true;
+      seen += static_cast<int64_t>(piece.size());
+      return seen < options.count_bytes;
     }));
     end_line();
     out["rows"] = rows;
     out["row_count"] = count;
+    out["row_count_exact"] = seen < options.count_bytes || seen >= size;
     return out;
   }
   // json and text: the first bytes only.

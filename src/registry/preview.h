@@ -21,17 +21,22 @@ namespace quader::registry {
 std::string PreviewKind(const std::string& path);
 
 struct PreviewOptions {
-  size_t rows = 20;              // table/jsonl rows shown
-  size_t text_bytes = 64 * 1024; // text shown
-  size_t json_bytes = 1 << 20;   // JSON parsed up to this size
-  size_t type_rows = 1000;       // rows a column's type is inferred from
+  size_t rows = 20;                 // table/jsonl rows shown
+  size_t text_bytes = 64 * 1024;    // text shown
+  size_t json_bytes = 256 * 1024;   // JSON parsed up to this size; a JSON Lines line shown up to this
+  size_t type_rows = 1000;          // rows a column's type is inferred from
+  // Rows are counted in at most this much of a file (then row_count is a
+  // lower bound and row_count_exact false): a preview stays quick.
+  int64_t count_bytes = int64_t{256} << 20;
 };
 
 // `read` sends the file's bytes to the function it is given, in pieces
 // (which returns false to stop early): BlobStore::Send, or a string in tests.
 // The result: {kind, size, ...}: table {separator, columns: [{name, type}],
-// rows, row_count}; json {value} or {too_large: true, head}; jsonl {rows,
-// row_count}; text {head, truncated}; image {content_type}.
+// rows, row_count, row_count_exact}; json {value} or {too_large|too_deep:
+// true, head}; jsonl {rows, row_count, row_count_exact}; text {head,
+// truncated}; image {content_type}. What it holds is bounded whatever the
+// file: cells of 1 KiB, 500 columns, 64 KiB a row.
 Result<Json> PreviewFile(const std::string& path, int64_t size,
                          const std::function<Status(const std::function<bool(std::string_view)>&)>& read,
                          const PreviewOptions& options = {});

@@ -70,8 +70,22 @@ Status ReadDeclaration(const Json& d, VersionRequest* req) {
   return CheckVersionFields(req->framework, req->metrics, req->params, req->description);
 }
 
+void RemoveUnheldBlobs(store::Store& store, const BlobStore& blobs, const std::vector<std::string>& hashes) {
+  blobs.RemoveUnheld(hashes, [&](const std::vector<std::string>& candidates) {
+    std::vector<std::string> out;
+    Status st = store.Read([&](store::Tx& tx) -> Status {
+      QUADER_ASSIGN_OR_RETURN(out, store::UnheldBlobs(tx, std::set<std::string>(candidates.begin(), candidates.end())));
+      return Status::Ok();
+    });
+    if (!st.ok()) out.clear();  // kept: the start-up sweep removes them
+    return out;
+  });
+}
+
 Result<Registered> RegisterVersion(store::Store& store, BlobStore& blobs, int64_t now_ms, const VersionRequest& req) {
   QUADER_RETURN_IF_ERROR(CheckVersionFields(req.framework, req.metrics, req.params, req.description));
+  // No blob this places may be removed before the version holds it.
+  auto holding = blobs.Holding();
   // The files first, outside any transaction; what no version comes to hold
   // goes with the next sweep.
   QUADER_ASSIGN_OR_RETURN(Collected collected,
@@ -121,7 +135,8 @@ Result<Registered> RegisterVersion(store::Store& store, BlobStore& blobs, int64_
       QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteModelVersion(tx, out.version.id));
       return Status::Ok();
     });
-    for (const std::string& h : unheld) blobs.Remove(h);
+    holding.unlock();
+    RemoveUnheldBlobs(store, blobs, unheld);
     return laid;
   }
   return out;

@@ -49,6 +49,11 @@ struct Registered {
 // do) but the fields, the paths and the limits.
 Result<Registered> RegisterVersion(store::Store& store, BlobStore& blobs, int64_t now_ms, const VersionRequest& req);
 
+// Removes those of `hashes` (the blobs a deletion left unheld) that nothing
+// holds any more, checked again under the lock against placing blobs
+// (BlobStore::RemoveUnheld): an upload of the same bytes meanwhile keeps it.
+void RemoveUnheldBlobs(store::Store& store, const BlobStore& blobs, const std::vector<std::string>& hashes);
+
 // A task's declaration in its outputs.json: {"name", "path"?, "framework",
 // "metrics"?, "params"?, "description"?}, checked and read into `req`.
 Status ReadDeclaration(const Json& declaration, VersionRequest* req);

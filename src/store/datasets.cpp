@@ -181,6 +181,19 @@ Result<std::vector<std::string>> DeleteDatasetVersion(Tx& tx, int64_t version_id
   return UnheldBlobs(tx, held);
 }
 
+Result<std::vector<std::string>> BlobsOfProject(Tx& tx, int64_t project_id) {
+  QUADER_ASSIGN_OR_RETURN(
+      std::set<std::string> held,
+      Hashes(tx,
+             "SELECT b.sha256 FROM model_blobs b JOIN model_versions v ON v.id = b.version_id JOIN models m "
+             "ON m.id = v.model_id WHERE m.project_id = ? "
+             "UNION SELECT b.sha256 FROM dataset_blobs b JOIN dataset_versions v ON v.id = b.version_id JOIN datasets d "
+             "ON d.id = v.dataset_id WHERE d.project_id = ? "
+             "UNION SELECT u.sha256 FROM dataset_uploads u JOIN datasets d ON d.id = u.dataset_id WHERE d.project_id = ?",
+             {project_id, project_id, project_id}));
+  return std::vector<std::string>(held.begin(), held.end());
+}
+
 Status RecordDatasetRead(Tx& tx, const DatasetReadRecord& r) {
   return tx.Exec("INSERT INTO dataset_reads (version_id, reader_kind, reader_id, detail, read_at) "
                  "VALUES (?, ?, ?, ?, ?) ON CONFLICT (version_id, reader_kind, reader_id, detail) DO NOTHING",
@@ -201,6 +214,23 @@ Result<std::vector<DatasetReadRecord>> ListDatasetReads(Tx& tx, int64_t version_
         out.read_at = r.Int(4);
         return out;
       });
+}
+
+Result<std::string> ActiveDatasetReader(Tx& tx, int64_t version_id) {
+  QUADER_ASSIGN_OR_RETURN(
+      Rows rows,
+      tx.Query("SELECT 'run', x.id, x.pipeline_name FROM dataset_reads d JOIN runs x ON x.id = d.reader_id "
+               "WHERE d.version_id = ? AND d.reader_kind = 'run' AND x.state IN ('pending', 'running') "
+               "UNION ALL SELECT 'notebook', x.id, x.name FROM dataset_reads d JOIN notebooks x ON x.id = d.reader_id "
+               "WHERE d.version_id = ? AND d.reader_kind = 'notebook' AND x.state IN ('pending', 'running') "
+               "UNION ALL SELECT 'experiment', x.id, x.name FROM dataset_reads d JOIN experiments x "
+               "ON x.id = d.reader_id WHERE d.version_id = ? AND d.reader_kind = 'experiment' "
+               "AND x.state IN ('pending', 'running') LIMIT 1",
+               {version_id, version_id, version_id}));
+  if (rows.empty()) return std::string();
+  const std::string kind = rows[0].Str(0);
+  if (kind == "run") return "run " + std::to_string(rows[0].Int(1)) + " (" + rows[0].Str(2) + ")";
+  return kind + " \"" + rows[0].Str(2) + "\"";
 }
 
 Result<std::vector<DatasetReadRecord>> ListDatasetReadsOf(Tx& tx, const std::string& reader_kind, int64_t reader_id) {

@@ -86,10 +86,18 @@ Result<DatasetVersionRecord> GetDatasetVersion(Tx& tx, int64_t dataset_id, int v
 // Deletes one version; the blobs nothing holds any more.
 Result<std::vector<std::string>> DeleteDatasetVersion(Tx& tx, int64_t version_id);
 
+// Every blob the models and data sets of project `project_id` hold (what
+// may become unheld when the project goes).
+Result<std::vector<std::string>> BlobsOfProject(Tx& tx, int64_t project_id);
+
 // Records a read (once per reader and detail).
 Status RecordDatasetRead(Tx& tx, const DatasetReadRecord& r);
 // What read version `version_id`, newest first.
 Result<std::vector<DatasetReadRecord>> ListDatasetReads(Tx& tx, int64_t version_id);
+// Work still going that read version `version_id` (a pending or running
+// run, notebook or experiment), named for a refusal: `run 7 (iris-stats)`,
+// `notebook "lab"`, `experiment "tune"`; "" when none.
+Result<std::string> ActiveDatasetReader(Tx& tx, int64_t version_id);
 // What `reader_kind` `reader_id` read (with the data sets' names).
 Result<std::vector<DatasetReadRecord>> ListDatasetReadsOf(Tx& tx, const std::string& reader_kind, int64_t reader_id);
 

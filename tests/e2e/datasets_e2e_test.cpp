@@ -270,6 +270,53 @@ TEST_F(DatasetsE2ETest, StrangersSeeNothing) {
   EXPECT_TRUE(Call("GET", "/api/v1/datasets/secret/versions/1?project=team-a", "", 200)["read_by"].empty());
 }
 
+TEST_F(DatasetsE2ETest, HostileNamesAndFilesAreRefusedOrShownSafely) {
+  Call("POST", "/api/v1/datasets", R"({"name": "odd"})", 201);
+  const std::string any = WriteLocal("any.txt", "x\n");
+  for (const std::string& bad : std::vector<std::string>{"bad%FF.csv", "line%0Abreak", std::string(300, 'n'), "dir/" + std::string(256, 'n')}) {
+    auto r = Upload("odd", bad, any);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+  }
+  // A file where another upload's directory is: refused, and both uploads still wait.
+  ASSERT_EQ(Upload("odd", "d", any).status, 201);
+  ASSERT_EQ(Upload("odd", "d/e", any).status, 201);
+  Json refused = Call("POST", "/api/v1/datasets/odd/versions", R"({"uploads": "all"})", 400);
+  EXPECT_NE(refused.dump().find("d is a file, so d/e cannot be under it"), std::string::npos) << refused.dump();
+  EXPECT_EQ(Call("GET", "/api/v1/datasets/odd", "", 200)["uploads"].size(), 2u);
+
+  // Nested deeper than anything prints, as JSON and as JSON Lines: a preview, not a crash.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Call("POST", "/api/v1/datasets", R"({"name": "deep"})", 201);
+  ASSERT_EQ(Upload("deep", "b.json", WriteLocal("b.json", deep)).status, 201);
+  ASSERT_EQ(Upload("deep", "b.jsonl", WriteLocal("b.jsonl", deep + "\n{\"ok\": 1}\n")).status, 201);
+  Call("POST", "/api/v1/datasets/deep/versions", R"({"uploads": "all"})", 201);
+  Json j = Call("GET", "/api/v1/datasets/deep/versions/1/preview?path=b.json", "", 200);
+  EXPECT_EQ(j["too_deep"], true);
+  Json l = Call("GET", "/api/v1/datasets/deep/versions/1/preview?path=b.jsonl", "", 200);
+  EXPECT_EQ(l["row_count"], 2);
+  EXPECT_TRUE(l["rows"][0].is_null());
+  EXPECT_EQ(l["rows"][1], (Json{{"ok", 1}}));
+  Call("GET", "/healthz", "", 200);
+}
+
+TEST_F(DatasetsE2ETest, ADeletedProjectLeavesNothingForAProjectOfTheSameName) {
+  Call("POST", "/api/v1/projects", R"({"name": "gone"})", 201);
+  Call("POST", "/api/v1/datasets", R"({"name": "pii", "project": "gone"})", 201);
+  const std::string id = std::to_string(Call("GET", "/api/v1/datasets/pii?project=gone", "", 200)["id"].get<int64_t>());
+  ASSERT_EQ(Upload(id, "people.csv", WriteLocal("people.csv", "name,ssn\njoe,123-45-6789\n")).status, 201);
+  Call("POST", "/api/v1/datasets/" + id + "/versions", R"({"uploads": "all"})", 201);
+  ASSERT_TRUE(fs::exists(dir_.path() + "/registry/datasets/gone/pii"));
+  Call("DELETE", "/api/v1/projects/gone", "", 200);
+  EXPECT_FALSE(fs::exists(dir_.path() + "/registry/datasets/gone"));
+  int blobs = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir_.path() + "/registry/blobs")) blobs += e.is_regular_file();
+  EXPECT_EQ(blobs, 0) << "the deleted project's file is gone with it";
+  // The same names again: nothing of the old version is found.
+  Call("POST", "/api/v1/projects", R"({"name": "gone"})", 201);
+  Call("POST", "/api/v1/datasets", R"({"name": "pii", "project": "gone"})", 201);
+  Call("GET", "/api/v1/datasets/pii/versions/1?project=gone", "", 404);
+}
+
 TEST_F(DatasetsE2ETest, ABigUploadStreamsThroughFlatMemory) {
   Call("POST", "/api/v1/datasets", R"({"name": "big"})", 201);
   const std::string local = dir_.path() + "/big.bin";

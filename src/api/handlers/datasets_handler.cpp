@@ -17,9 +17,9 @@
 #include "registry/blob_store.h"
 #include "registry/datasets.h"
 #include "registry/preview.h"
+#include "registry/register.h"
 #include "store/datasets.h"
 #include "store/models.h"
-#include "store/notebooks.h"
 #include "store/pipelines.h"
 #include "store/projects.h"
 #include "workload/artifacts.h"
@@ -108,28 +108,16 @@ Status CheckText(const std::string& field, const Json& v, size_t max) {
   return Status::Ok();
 }
 
-// A version (0: any) that work still running reads is not deleted: refused
-// naming the run or notebook.
+// A version (0: any) that work still going reads is not deleted: refused
+// naming the run, notebook or experiment.
 Status RefuseInUse(store::Tx& tx, const store::DatasetRecord& d, int version) {
   QUADER_ASSIGN_OR_RETURN(auto versions, store::ListDatasetVersions(tx, d.id));
   for (const auto& v : versions) {
     if (version != 0 && v.version != version) continue;
-    QUADER_ASSIGN_OR_RETURN(auto reads, store::ListDatasetReads(tx, v.id));
-    for (const auto& r : reads) {
-      std::string busy;
-      if (r.reader_kind == "run") {
-        auto run = store::GetRun(tx, r.reader_id);
-        if (run.ok() && (run->state == "running" || run->state == "pending")) {
-          busy = "run " + std::to_string(r.reader_id) + " (" + run->pipeline_name + ")";
-        }
-      } else if (r.reader_kind == "notebook") {
-        auto nb = store::GetNotebook(tx, r.reader_id);
-        if (nb.ok() && nb->state != "stopped" && nb->state != "failed") busy = "notebook \"" + nb->name + "\"";
-      }
-      if (!busy.empty()) {
-        return errors::Conflict(busy + " reads " + d.name + "@" + std::to_string(v.version) +
-                                ": stop it, or wait for it to end, first");
-      }
+    QUADER_ASSIGN_OR_RETURN(std::string busy, store::ActiveDatasetReader(tx, v.id));
+    if (!busy.empty()) {
+      return errors::Conflict(busy + " reads " + d.name + "@" + std::to_string(v.version) +
+                              ": stop it, or wait for it to end, first");
     }
   }
   return Status::Ok();
@@ -208,12 +196,16 @@ Response DeleteDataset(HandlerContext& ctx, Request& req) {
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
-  if (ctx.blobs) registry::ForgetDatasetFiles(*ctx.blobs, registry::DatasetDir(ctx.blobs->data_dir(), gone.project, gone.name), unheld);
+  if (ctx.blobs) {
+    registry::ForgetDatasetFiles(ctx.store, *ctx.blobs, registry::DatasetDir(ctx.blobs->data_dir(), gone.project, gone.name),
+                                 unheld);
+  }
   return JsonReply(Json::object());
 }
 
 // POST .../uploads?path=FILE with the file as the body (streamed into the
-// store as it comes). The data set is checked before a byte is read.
+// store as it comes). The data set and the path are checked before a byte
+// is read.
 Response Upload(HandlerContext& ctx, Request& req) {
   if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the registry is not enabled on this server"));
   auto it = req.query.find("path");
@@ -223,25 +215,34 @@ Response Upload(HandlerContext& ctx, Request& req) {
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(d, FindDatasetParam(tx, req, auth::ProjectAction::kUse));
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), d.project, d.created_by, "dataset", d.name));
-    if (Status ok = workload::CheckArtifactPath(path); !ok.ok()) {
+    if (Status ok = registry::CheckFileName("path", path); !ok.ok()) {
       return errors::Invalid("path", "give where the file goes in the version, ?path=train.csv: " + ok.message());
     }
+    return Status::Ok();
+  });
+  if (!st.ok()) return ErrorReply(st);
+  auto staged = ctx.blobs->Stage(req.body_reader, registry::kMaxDatasetBytes);
+  if (!staged.ok()) return ErrorReply(staged.status());
+  // Placed and held in one step: no deletion removes the blob in between.
+  auto holding = ctx.blobs->Holding();
+  auto blob = ctx.blobs->Place(std::move(staged).value());
+  if (!blob.ok()) return ErrorReply(blob.status());
+  store::DatasetUploadRecord u{0, d.id, path, blob->sha256, blob->size, req.who().username, ctx.now_ms()};
+  st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto pending, store::ListDatasetUploads(tx, d.id));
     if (pending.size() >= kMaxPendingUploads) {
       return errors::Invalid("uploads", std::to_string(pending.size()) +
                                             " uploads already wait in this data set: make a version of them first");
     }
-    return Status::Ok();
-  });
-  if (!st.ok()) return ErrorReply(st);
-  auto blob = ctx.blobs->Put(req.body_reader, registry::kMaxDatasetBytes);
-  if (!blob.ok()) return ErrorReply(blob.status());
-  store::DatasetUploadRecord u{0, d.id, path, blob->sha256, blob->size, req.who().username, ctx.now_ms()};
-  st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(u, store::InsertDatasetUpload(tx, u));
     return Status::Ok();
   });
-  return st.ok() ? JsonReply(UploadJson(u), 201) : ErrorReply(st);
+  holding.unlock();
+  if (!st.ok()) {
+    registry::RemoveUnheldBlobs(ctx.store, *ctx.blobs, {blob->sha256});
+    return ErrorReply(st);
+  }
+  return JsonReply(UploadJson(u), 201);
 }
 
 // Where a new version's files come from, from the body: {uploads: [ids] or
@@ -357,17 +358,18 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
   if (!version.ok()) return ErrorReply(version.status());
   std::vector<std::string> unheld;
   store::DatasetRecord d;
+  store::DatasetVersionRecord v;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(d, FindDatasetParam(tx, req, auth::ProjectAction::kUse));
     QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), d.project, d.created_by, "dataset", d.name));
-    QUADER_ASSIGN_OR_RETURN(auto v, store::GetDatasetVersion(tx, d.id, *version));
+    QUADER_ASSIGN_OR_RETURN(v, store::GetDatasetVersion(tx, d.id, *version));
     QUADER_RETURN_IF_ERROR(RefuseInUse(tx, d, *version));
     QUADER_ASSIGN_OR_RETURN(unheld, store::DeleteDatasetVersion(tx, v.id));
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
   if (ctx.blobs) {
-    registry::ForgetDatasetFiles(*ctx.blobs, registry::DatasetVersionDir(ctx.blobs->data_dir(), d.project, d.name, *version),
+    registry::ForgetDatasetFiles(ctx.store, *ctx.blobs, registry::DatasetVersionDir(ctx.blobs->data_dir(), d.project, d.name, v),
                                  unheld);
   }
   return JsonReply(Json::object());
@@ -402,7 +404,7 @@ Response Preview(HandlerContext& ctx, Request& req) {
     if (f.path != path) continue;
     if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the registry is not enabled on this server"));
     auto preview = registry::PreviewFile(f.path, f.blob.size, [&](const std::function<bool(std::string_view)>& take) {
-      return ctx.blobs->Send(f.blob.sha256, take);
+      return ctx.blobs->Read(f.blob.sha256, take);
     });
     return preview.ok() ? JsonReply(*preview) : ErrorReply(preview.status());
   }

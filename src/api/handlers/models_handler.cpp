@@ -187,7 +187,7 @@ Status RefuseInUse(store::Tx& tx, const store::ModelRecord& m, int version) {
 
 void Forget(HandlerContext& ctx, const std::vector<std::string>& unheld) {
   if (ctx.blobs == nullptr) return;
-  for (const std::string& h : unheld) ctx.blobs->Remove(h);
+  registry::RemoveUnheldBlobs(ctx.store, *ctx.blobs, unheld);
 }
 
 Response DeleteModel(HandlerContext& ctx, Request& req) {

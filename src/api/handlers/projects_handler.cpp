@@ -7,6 +7,10 @@
 #include "store/pipelines.h"
 #include "experiment/experiment_controller.h"
 #include "pipeline/run_controller.h"
+#include "registry/blob_store.h"
+#include "registry/datasets.h"
+#include "registry/register.h"
+#include "store/datasets.h"
 
 #include <limits>
 
@@ -88,8 +92,10 @@ Response Delete(HandlerContext& ctx, Request& req) {
   // The runs and experiments go with the project (their rows cascade): so do
   // their logs and artifacts, once the deletion is committed.
   std::vector<int64_t> runs, experiments;
+  std::vector<std::string> blobs;  // what its models and data sets held
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
     if (auto project = store::GetProject(tx, req.Param("name")); project.ok()) {
+      QUADER_ASSIGN_OR_RETURN(blobs, store::BlobsOfProject(tx, project->id));
       store::RunFilter filter;
       filter.project_ids = {project->id};
       filter.limit = std::numeric_limits<int>::max();
@@ -106,6 +112,14 @@ Response Delete(HandlerContext& ctx, Request& req) {
   }
   for (int64_t id : experiments) {
     if (ctx.experiments) ctx.experiments->RemoveExperimentFiles(id);
+  }
+  if (ctx.blobs) {
+    // Its models' and data sets' laid-out versions, and the files nothing else holds: a
+    // project of the same name made later starts with none of them.
+    const std::string name = req.Param("name");
+    registry::BlobStore::Dematerialize(registry::ModelDir(ctx.blobs->data_dir(), name, ""));
+    registry::BlobStore::Dematerialize(registry::DatasetDir(ctx.blobs->data_dir(), name, ""));
+    registry::RemoveUnheldBlobs(ctx.store, *ctx.blobs, blobs);
   }
   return JsonReply(Json::object());
 }
