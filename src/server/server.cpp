@@ -236,18 +236,23 @@ struct Controllers {
   std::unique_ptr<images::BuildController> builds;
 };
 
-Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, store::Store& store, const Clock& clock,
-                                                     runtime::Runtime& rt, const std::string& instance,
-                                                     const std::string& share, api::Metrics& metrics) {
-  auto c = std::make_unique<Controllers>();
-  // The model registry's files (docs/models.md): what no version holds goes
-  // now, before anything is registered.
-  c->blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
-  if (auto swept = api::SweepRegistryBlobs(store, *c->blobs, ToUnixMillis(clock.Now())); !swept.ok()) {
+// The files of models and data sets (docs/models.md, docs/datasets.md):
+// what nothing holds goes now, before anything is registered or uploaded.
+std::unique_ptr<registry::BlobStore> OpenBlobStore(const ServerConfig& cfg, store::Store& store, const Clock& clock) {
+  auto blobs = std::make_unique<registry::BlobStore>((std::filesystem::path(cfg.data_dir) / "registry" / "blobs").string());
+  if (auto swept = api::SweepRegistryBlobs(store, *blobs, ToUnixMillis(clock.Now())); !swept.ok()) {
     spdlog::warn("[registry] sweeping unheld files: {}", swept.status().message());
   } else if (*swept > 0) {
     spdlog::info("[registry] removed {} files no model or data set version holds", *swept);
   }
+  return blobs;
+}
+
+Result<std::unique_ptr<Controllers>> MakeControllers(const ServerConfig& cfg, store::Store& store, const Clock& clock,
+                                                     runtime::Runtime& rt, const std::string& instance,
+                                                     const std::string& share, api::Metrics& metrics) {
+  auto c = std::make_unique<Controllers>();
+  c->blobs = OpenBlobStore(cfg, store, clock);
   // Pipeline runs and the cron (docs/pipelines.md).
   QUADER_ASSIGN_OR_RETURN(auto allow, pipeline::ParseCidrList("--webhook-allow", cfg.webhook_allow));
   c->webhook_guard = std::make_shared<pipeline::WebhookGuard>(std::move(allow));
@@ -445,8 +450,12 @@ std::string ShownUrl(const std::string& host, uint16_t port) {
   return "http://" + shown + ":" + std::to_string(port);
 }
 
-api::HttpServerOptions HttpOptions(const ServerConfig& cfg, const std::string& host, uint16_t port) {
+api::HttpServerOptions HttpOptions(const ServerConfig& cfg, const std::string& host, uint16_t port, api::Api& api) {
   api::HttpServerOptions o;
+  // Uploads stream their bodies (api/http_server.h).
+  o.streamed_body = [&api](const std::string& method, const std::string& path) {
+    return api.router().StreamsBody(method, path);
+  };
   o.host = host;
   o.port = port;
   o.max_body_bytes = static_cast<size_t>(cfg.max_body_bytes);
@@ -520,11 +529,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
     if (Status st = ApplyAtStart(api, **store, clock, path); !st.ok()) return Fail("--apply " + st.message());
   }
 
-  api::HttpServerOptions http_options = HttpOptions(cfg, host, port);
-  http_options.streamed_body = [&api](const std::string& method, const std::string& path) {
-    return api.router().StreamsBody(method, path);
-  };
-  api::HttpServer http(std::move(http_options),
+  api::HttpServer http(HttpOptions(cfg, host, port, api),
                        [&api](api::Request& req, std::string* route) { return api.Handle(req, route); }, metrics);
   if (Status st = http.Start(); !st.ok()) return Fail(st.message());
   std::string url = ShownUrl(host, http.port());
