@@ -86,6 +86,23 @@ std::string Unreachable(const ParsedUrl& u, const std::exception& e) {
   return "cannot reach " + u.host + ":" + u.port + ": " + e.what();
 }
 
+// Reads the whole reply (a body of at most `limit` bytes) and closes the
+// connection; throws on failure.
+HttpReply ReadReply(beast::tcp_stream& stream, uint64_t limit) {
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(limit);
+  http::read(stream, buffer, parser);
+  auto res = parser.release();
+  HttpReply reply;
+  reply.status = res.result_int();
+  reply.body = std::move(res.body());
+  CopyHeaders(res, reply);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return reply;
+}
+
 }  // namespace
 
 Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
@@ -98,20 +115,7 @@ Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
     beast::tcp_stream stream(ioc);
     stream.expires_after(std::chrono::seconds(timeout_seconds));
     Send(ioc, stream, u, MakeRequest(method, u, body, headers));
-
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(256 * 1024 * 1024);
-    http::read(stream, buffer, parser);
-    auto res = parser.release();
-
-    HttpReply reply;
-    reply.status = res.result_int();
-    reply.body = std::move(res.body());
-    CopyHeaders(res, reply);
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return reply;
+    return ReadReply(stream, 256 * 1024 * 1024);
   } catch (const std::exception& e) {
     return errors::Unavailable(Unreachable(u, e));
   }
@@ -201,18 +205,7 @@ Result<HttpReply> HttpUploadRequest(const std::string& method, const std::string
   }
   try {
     stream.expires_after(std::chrono::seconds(timeout_seconds));
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    http::read(stream, buffer, parser);
-    auto res = parser.release();
-    HttpReply reply;
-    reply.status = res.result_int();
-    reply.body = std::move(res.body());
-    CopyHeaders(res, reply);
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return reply;
+    return ReadReply(stream, 64 * 1024 * 1024);
   } catch (const std::exception& e) {
     return errors::Unavailable(std::string(sent_all ? "" : "the upload broke off: ") + Unreachable(u, e));
   }

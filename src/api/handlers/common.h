@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/http.h"
+#include "core/names.h"
 #include "auth/access.h"
 #include "core/clock.h"
 #include "store/projects.h"
@@ -74,6 +75,44 @@ inline Result<std::vector<int64_t>> VisibleProjects(store::Tx& tx, const Request
   for (const auto& p : projects) ids.push_back(p.project.id);
   if (*all) ids.clear();
   return ids;
+}
+
+// A string field of at most `max` bytes.
+inline Status CheckText(const std::string& field, const Json& v, size_t max) {
+  if (!v.is_string()) return errors::Invalid(field, "must be a string");
+  if (v.get<std::string>().size() > max) return errors::Invalid(field, "longer than " + std::to_string(max) + " bytes");
+  return Status::Ok();
+}
+
+// The {version} path parameter of a registry object: 1, 2, ...; kNotFound for `kind` otherwise.
+inline Result<int> VersionParam(const Request& req, const std::string& kind) {
+  const std::string& text = req.Param("version");
+  if (!IsNumericId(text) || text.size() > 9 || std::stoll(text) < 1) return errors::NotFound(kind, text);
+  return static_cast<int>(std::stoll(text));
+}
+
+// The body that makes a model or a data set: {project?, name, description?}.
+struct NewNamedObject {
+  std::string project = std::string(auth::kPublicProject);
+  std::string name;
+  std::string description;
+};
+inline Result<NewNamedObject> ParseNewNamedObject(const Json& body) {
+  for (const auto& [k, v] : body.items()) {
+    if (k != "project" && k != "name" && k != "description") return errors::Invalid(k, "unknown field");
+  }
+  NewNamedObject out;
+  out.name = body.value("name", Json()).is_string() ? body["name"].get<std::string>() : "";
+  QUADER_RETURN_IF_ERROR(ValidateObjectName("name", out.name));
+  if (body.contains("project")) {
+    QUADER_RETURN_IF_ERROR(CheckText("project", body["project"], 256));
+    out.project = body["project"].get<std::string>();
+  }
+  if (body.contains("description")) {
+    QUADER_RETURN_IF_ERROR(CheckText("description", body["description"], 4096));
+    out.description = body["description"].get<std::string>();
+  }
+  return out;
 }
 
 }  // namespace quader::api

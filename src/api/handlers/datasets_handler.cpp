@@ -96,17 +96,7 @@ Result<store::DatasetRecord> FindDatasetParam(store::Tx& tx, const Request& req,
   return *d;
 }
 
-Result<int> VersionParam(const Request& req) {
-  const std::string& text = req.Param("version");
-  if (!IsNumericId(text) || text.size() > 9 || std::stoll(text) < 1) return errors::NotFound("dataset version", text);
-  return static_cast<int>(std::stoll(text));
-}
 
-Status CheckText(const std::string& field, const Json& v, size_t max) {
-  if (!v.is_string()) return errors::Invalid(field, "must be a string");
-  if (v.get<std::string>().size() > max) return errors::Invalid(field, "longer than " + std::to_string(max) + " bytes");
-  return Status::Ok();
-}
 
 // A version (0: any) that work still going reads is not deleted: refused
 // naming the run, notebook or experiment.
@@ -138,25 +128,16 @@ Response ListDatasets(HandlerContext& ctx, Request& req) {
 Response CreateDataset(HandlerContext& ctx, Request& req) {
   auto body = JsonBody(req);
   if (!body.ok()) return ErrorReply(body.status());
-  for (const auto& [k, v] : body->items()) {
-    if (k != "project" && k != "name" && k != "description") return ErrorReply(errors::Invalid(k, "unknown field"));
-  }
+  auto asked = ParseNewNamedObject(*body);
+  if (!asked.ok()) return ErrorReply(asked.status());
   store::DatasetRecord d;
-  d.name = body->value("name", Json()).is_string() ? (*body)["name"].get<std::string>() : "";
-  if (Status st = ValidateObjectName("name", d.name); !st.ok()) return ErrorReply(st);
-  std::string project = std::string(auth::kPublicProject);
-  if (body->contains("project")) {
-    if (Status st = CheckText("project", (*body)["project"], 256); !st.ok()) return ErrorReply(st);
-    project = (*body)["project"].get<std::string>();
-  }
-  if (body->contains("description")) {
-    if (Status st = CheckText("description", (*body)["description"], kMaxDescription); !st.ok()) return ErrorReply(st);
-    d.description = (*body)["description"].get<std::string>();
-  }
+  d.name = asked->name;
+  d.description = asked->description;
   d.created_by = req.who().username;
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, req.who(), project, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a,
+                            auth::CheckProject(tx, req.who(), asked->project, auth::ProjectAction::kUse));
     QUADER_ASSIGN_OR_RETURN(auto existing, store::FindDataset(tx, a.project.id, d.name));
     if (existing) return errors::AlreadyExists("dataset", d.name);
     d.project_id = a.project.id;
@@ -337,7 +318,7 @@ Response CreateVersion(HandlerContext& ctx, Request& req) {
 }
 
 Response GetVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "dataset version");
   if (!version.ok()) return ErrorReply(version.status());
   Json out;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
@@ -354,7 +335,7 @@ Response GetVersion(HandlerContext& ctx, Request& req) {
 }
 
 Response DeleteVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "dataset version");
   if (!version.ok()) return ErrorReply(version.status());
   std::vector<std::string> unheld;
   store::DatasetRecord d;
@@ -377,7 +358,7 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
 
 // The version's files, found under the caller's access.
 Result<std::vector<registry::BlobFile>> FilesOf(HandlerContext& ctx, const Request& req) {
-  QUADER_ASSIGN_OR_RETURN(int version, VersionParam(req));
+  QUADER_ASSIGN_OR_RETURN(int version, VersionParam(req, "dataset version"));
   std::vector<registry::BlobFile> files;
   QUADER_RETURN_IF_ERROR(ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto d, FindDatasetParam(tx, req, auth::ProjectAction::kView));

@@ -81,19 +81,7 @@ Result<store::ModelRecord> FindModelParam(store::Tx& tx, const Request& req, aut
   return *m;
 }
 
-Result<int> VersionParam(const Request& req) {
-  const std::string& text = req.Param("version");
-  if (!IsNumericId(text) || text.size() > 9 || std::stoll(text) < 1) {
-    return errors::NotFound("model version", text);
-  }
-  return static_cast<int>(std::stoll(text));
-}
 
-Status CheckText(const std::string& field, const Json& v, size_t max) {
-  if (!v.is_string()) return errors::Invalid(field, "must be a string");
-  if (v.get<std::string>().size() > max) return errors::Invalid(field, "longer than " + std::to_string(max) + " bytes");
-  return Status::Ok();
-}
 
 // The inference services of the model's project that serve a version of
 // it (their model_ref), with the version each serves.
@@ -123,25 +111,16 @@ Response ListModels(HandlerContext& ctx, Request& req) {
 Response CreateModel(HandlerContext& ctx, Request& req) {
   auto body = JsonBody(req);
   if (!body.ok()) return ErrorReply(body.status());
-  for (const auto& [k, v] : body->items()) {
-    if (k != "project" && k != "name" && k != "description") return ErrorReply(errors::Invalid(k, "unknown field"));
-  }
+  auto asked = ParseNewNamedObject(*body);
+  if (!asked.ok()) return ErrorReply(asked.status());
   store::ModelRecord m;
-  m.name = body->value("name", Json()).is_string() ? (*body)["name"].get<std::string>() : "";
-  if (Status st = ValidateObjectName("name", m.name); !st.ok()) return ErrorReply(st);
-  std::string project = std::string(auth::kPublicProject);
-  if (body->contains("project")) {
-    if (Status st = CheckText("project", (*body)["project"], 256); !st.ok()) return ErrorReply(st);
-    project = (*body)["project"].get<std::string>();
-  }
-  if (body->contains("description")) {
-    if (Status st = CheckText("description", (*body)["description"], kMaxDescription); !st.ok()) return ErrorReply(st);
-    m.description = (*body)["description"].get<std::string>();
-  }
+  m.name = asked->name;
+  m.description = asked->description;
   m.created_by = req.who().username;
   Json out;
   Status st = ctx.store.Write([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, req.who(), project, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a,
+                            auth::CheckProject(tx, req.who(), asked->project, auth::ProjectAction::kUse));
     QUADER_ASSIGN_OR_RETURN(auto existing, store::FindModel(tx, a.project.id, m.name));
     if (existing) return errors::AlreadyExists("model", m.name);
     m.project_id = a.project.id;
@@ -296,7 +275,7 @@ Response RegisterVersion(HandlerContext& ctx, Request& req) {
 }
 
 Response GetVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "model version");
   if (!version.ok()) return ErrorReply(version.status());
   Json out;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
@@ -309,7 +288,7 @@ Response GetVersion(HandlerContext& ctx, Request& req) {
 }
 
 Response UpdateVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "model version");
   if (!version.ok()) return ErrorReply(version.status());
   auto body = JsonBody(req);
   if (!body.ok()) return ErrorReply(body.status());
@@ -334,7 +313,7 @@ Response UpdateVersion(HandlerContext& ctx, Request& req) {
 }
 
 Response DeleteVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "model version");
   if (!version.ok()) return ErrorReply(version.status());
   std::vector<std::string> unheld;
   store::ModelRecord gone;
@@ -363,7 +342,7 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
 // service, so replicas are replaced one by one once the new ones are ready
 // (no failed request): deploying an earlier version is the rollback.
 Response DeployVersion(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "model version");
   if (!version.ok()) return ErrorReply(version.status());
   Json body = Json::object();
   if (!req.body.empty()) {
@@ -440,7 +419,7 @@ Response DeployVersion(HandlerContext& ctx, Request& req) {
 
 // One file of a version, checked against its checksum as it is sent.
 Response VersionFile(HandlerContext& ctx, Request& req) {
-  auto version = VersionParam(req);
+  auto version = VersionParam(req, "model version");
   if (!version.ok()) return ErrorReply(version.status());
   std::vector<registry::BlobFile> files;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
