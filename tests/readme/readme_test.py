@@ -42,8 +42,8 @@ LINES = [
     (r"^build/quader get experiments$", "run", ["sgd-digits", "batch-size-search"]),
     (r"^build/quader trials sgd-digits --best$", "run", []),
     (r"^scripts/build-images\.sh predict$", "skip: the process runtime runs the predict server without its image", []),
-    (r"^build/quader run iris-model --wait$", "run", ["succeeded"]),
-    (r"^build/quader apply -f examples/services/iris-model\.yaml\.example$", "run", ["serving-iris-1"]),
+    (r"^build/quader get models$", "run", ["iris", "public"]),
+    (r"^build/quader model deploy iris 1$", "run", ["inference service serving-iris-1 created: serves iris@1"]),
     (r"^curl .*http://127\.0\.0\.1:8081/predict", "run", ['"predictions"']),
     (r"^scripts/install-deps\.sh$", "skip: building by hand is what `make test` did before this test", []),
     (r"^cmake -S \. -B build && cmake --build build$", "skip: building by hand is what `make test` did before this test", []),
@@ -59,7 +59,8 @@ UI_STEPS = [
     ("5. New build team/hello:1 with a live log", "images.test.mjs: a build made through the UI lands on its page ..."),
     ("6. the iris canvas, forms, validate and run", "pipelines.test.mjs: build a pipeline on the canvas ...; runs.test.mjs"),
     ("7. Experiments -> sgd-digits: trials, curves, logs", "experiments.test.mjs: an experiment of local nni trials ..."),
-    ("8. Inference services -> serving-iris-1, deploy buttons", "services.test.mjs: an inference service's deploy buttons ..."),
+    ("8. Models -> iris, Inference services -> serving-iris-1, deploy buttons",
+     "models.test.mjs: versions side by side ..., deploy ... and roll it back; services.test.mjs: an inference service's deploy buttons ..."),
     ("9. Notebooks -> Open lab", "notebooks.test.mjs: the admin creates a Jupyter notebook ... runs 2+2"),
 ]
 
