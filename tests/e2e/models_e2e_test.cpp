@@ -170,6 +170,11 @@ TEST_F(ModelsE2ETest, BadRegistrationsAreRefusedByNameAndChangeNothing) {
   refused(Register("fit", "model", R"(, "owner": "eve")"), 400, "owner");
   refused(R"({"run": 999999, "task": "fit", "framework": "custom"})", 404, "run");
   refused("[1, 2]", 400, "body");
+  // A trial's outputs instead of a task's: one source only, an experiment of this project.
+  refused(Register("fit", "model", R"(, "experiment": 1, "trial": 0)"), 400, "give run and task");
+  refused(R"({"framework": "sklearn"})", 400, "give run and task");
+  refused(R"({"experiment": 999999, "trial": 0, "framework": "custom"})", 404, "experiment");
+  refused(R"({"experiment": 1, "trial": -1, "framework": "custom"})", 400, "trial");
   EXPECT_EQ(Call("GET", "/api/v1/models/m", "", 200)["versions"], 1);
 }
 

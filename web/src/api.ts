@@ -787,7 +787,7 @@ export interface ModelVersion {
   size_bytes: number;
   metrics: Record<string, number>;
   params: Record<string, string | number | boolean>;
-  source: { run?: number; pipeline?: string; task?: string; attempt?: number; path?: string };
+  source: { run?: number; pipeline?: string; task?: string; attempt?: number; experiment?: number; experiment_name?: string; trial?: number; path?: string };
   stage: ModelStage;
   description: string;
   registered_by: string;
@@ -913,6 +913,13 @@ export const api = {
   listModels: (project?: string) => request<{ items: Model[] }>('GET', `/models${query({ project })}`),
   getModel: (id: number) => request<Model>('GET', `/models/${id}`),
   deleteModel: (id: number) => request<Record<string, never>>('DELETE', `/models/${id}`),
+  findModel: (project: string, name: string) => request<Model>('GET', `/models/${enc(name)}${query({ project })}`),
+  createModel: (m: { project?: string; name: string; description?: string }) => request<Model>('POST', '/models', m),
+  /** Registers the next version from a succeeded task's ({run, task}) or trial's ({experiment, trial}) outputs. */
+  registerModelVersion: (
+    id: number,
+    body: { run?: number; task?: string; experiment?: number; trial?: number; path?: string; framework: string; description?: string },
+  ) => request<ModelVersion>('POST', `/models/${id}/versions`, body),
   setModelStage: (id: number, version: number, stage: ModelStage) =>
     request<ModelVersion>('PUT', `/models/${id}/versions/${version}`, { stage }),
   /**

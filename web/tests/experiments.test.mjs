@@ -12,7 +12,7 @@ const FINISH_TIMEOUT = 60_000;
 
 // A trial: reads its parameters, reports 3 intermediate values and a final one computed
 // from x (peak at x = 0.6).
-const MAIN_PY = `import time
+const MAIN_PY = `import os, time
 import nni
 
 p = nni.get_next_parameter()
@@ -22,6 +22,8 @@ for step in range(3):
     nni.report_intermediate_result(final * (step + 1) / 4)
     time.sleep(0.1)
 nni.report_final_result(final)
+with open(os.path.join(os.environ.get("NNI_OUTPUT_DIR", "/outputs"), "model.txt"), "w") as f:
+    f.write("x=%r" % x)
 print("trial done: x=%r final=%r" % (x, final), flush=True)
 `;
 
@@ -160,6 +162,20 @@ describe('experiments', () => {
     assert.match(logText, /trial done: x=/);
     await page.getByTestId('trial-log-ended').waitFor();
     assert.equal(await page.getByTestId('trial-log').evaluate((el) => el.textContent), logText);
+
+    // What the trial left in /outputs becomes a model version, with its parameters and final value.
+    await page.getByTestId(`trial-register-${t0.sequence}`).click();
+    await page.getByTestId('trial-register-name').fill('quad-model');
+    await page.getByTestId('trial-register-submit').click();
+    await page.getByTestId(`trial-registered-${t0.sequence}`).waitFor();
+    const model = await call('GET', '/models/quad-model?project=public');
+    const v1 = model.version_list[0];
+    assert.equal(v1.version, 1);
+    assert.deepEqual(v1.files.map((f) => f.path), ['model.txt']);
+    assert.equal(v1.metrics.default, t0.value);
+    assert.equal(v1.params.x, t0.parameters.x);
+    assert.equal(v1.source.experiment, created.id);
+    assert.equal(v1.source.trial, t0.sequence);
 
     // Clicking the row again closes it.
     await page.getByTestId(`trial-row-${t0.sequence}`).click();

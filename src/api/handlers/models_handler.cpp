@@ -12,6 +12,7 @@
 #include "api/handlers/handlers.h"
 #include "auth/access.h"
 #include "core/names.h"
+#include "experiment/experiment_controller.h"
 #include "gateway/gateway.h"
 #include "pipeline/run_controller.h"
 #include "registry/blob_store.h"
@@ -19,6 +20,7 @@
 #include "registry/register.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
+#include "store/experiments.h"
 #include "store/models.h"
 #include "store/pipelines.h"
 #include "store/projects.h"
@@ -190,8 +192,10 @@ Response DeleteModel(HandlerContext& ctx, Request& req) {
 
 // What a registration asks for, checked before anything is copied.
 struct Registration {
-  int64_t run = 0;
+  int64_t run = 0;  // a run's task, or
   std::string task;
+  int64_t experiment = 0;  // an experiment's trial
+  int trial = -1;
   std::string path;
   std::string framework;
   Json metrics = Json::object();
@@ -199,18 +203,35 @@ struct Registration {
   std::string description;
 };
 
+Result<int64_t> PositiveId(const Json& body, const char* field, const char* what) {
+  if (!body.contains(field) || !body[field].is_number_integer() || body[field].get<int64_t>() < 1) {
+    return errors::Invalid(field, std::string("must be ") + what + " (a positive number)");
+  }
+  return body[field].get<int64_t>();
+}
+
 Result<Registration> ParseRegistration(const Json& body) {
   Registration r;
   for (const auto& [k, v] : body.items()) {
-    static const std::set<std::string> known = {"run", "task", "path", "framework", "metrics", "params", "description"};
+    static const std::set<std::string> known = {"run",  "task",      "experiment", "trial",      "path",
+                                                "framework", "metrics", "params", "description"};
     if (!known.count(k)) return errors::Invalid(k, "unknown field");
   }
-  if (!body.contains("run") || !body["run"].is_number_integer() || body["run"].get<int64_t>() < 1) {
-    return errors::Invalid("run", "must be a run id (a positive number)");
+  if (body.contains("experiment") == body.contains("run")) {
+    return errors::Invalid("body", "give run and task (a task's outputs) or experiment and trial (a trial's)");
   }
-  r.run = body["run"].get<int64_t>();
-  QUADER_RETURN_IF_ERROR(CheckText("task", body.value("task", Json()), 256));
-  r.task = body["task"].get<std::string>();
+  if (body.contains("run")) {
+    QUADER_ASSIGN_OR_RETURN(r.run, PositiveId(body, "run", "a run id"));
+    QUADER_RETURN_IF_ERROR(CheckText("task", body.value("task", Json()), 256));
+    r.task = body["task"].get<std::string>();
+  } else {
+    QUADER_ASSIGN_OR_RETURN(r.experiment, PositiveId(body, "experiment", "an experiment id"));
+    if (!body.contains("trial") || !body["trial"].is_number_integer() || body["trial"].get<int64_t>() < 0 ||
+        body["trial"].get<int64_t>() > 1000000) {
+      return errors::Invalid("trial", "must be a trial's sequence number (0, 1, ...)");
+    }
+    r.trial = static_cast<int>(body["trial"].get<int64_t>());
+  }
   if (body.contains("path")) {
     QUADER_RETURN_IF_ERROR(CheckText("path", body["path"], 4096));
     r.path = body["path"].get<std::string>();
@@ -227,46 +248,78 @@ Result<Registration> ParseRegistration(const Json& body) {
   return r;
 }
 
+// The run's task a registration names: of the model's project, succeeded.
+// Fills the version's source and where its files are.
+Status FromTask(HandlerContext& ctx, store::Tx& tx, const store::ModelRecord& model, const Registration& reg,
+                registry::VersionRequest* vr) {
+  auto run = store::GetRun(tx, reg.run);
+  // A run of another project is not seen from here (nothing crosses a project boundary).
+  if (!run.ok() || run->project_id != model.project_id) return errors::NotFound("run", std::to_string(reg.run));
+  QUADER_ASSIGN_OR_RETURN(auto task, store::FindRunTask(tx, reg.run, reg.task));
+  if (!task) return errors::NotFound("task", reg.task);
+  if (task->state != "succeeded") {
+    return errors::Conflict("task \"" + reg.task + "\" is " + task->state +
+                            ": only a task that succeeded registers a version");
+  }
+  if (ctx.runs == nullptr) return errors::Unavailable("runs are not enabled on this server");
+  vr->outputs_root = ctx.runs->OutputsDir(reg.run, reg.task);
+  vr->source = {{"run", reg.run}, {"pipeline", run->pipeline_name}, {"task", reg.task}, {"attempt", task->attempt},
+                {"path", reg.path.empty() ? "." : reg.path}};
+  return Status::Ok();
+}
+
+// The experiment's trial a registration names: of the model's project,
+// succeeded. Its parameters and final value are the version's unless the
+// registration gives its own.
+Status FromTrial(HandlerContext& ctx, store::Tx& tx, const store::ModelRecord& model, const Registration& reg,
+                 registry::VersionRequest* vr) {
+  auto e = store::GetExperiment(tx, reg.experiment);
+  if (!e.ok() || e->project_id != model.project_id) return errors::NotFound("experiment", std::to_string(reg.experiment));
+  QUADER_ASSIGN_OR_RETURN(auto trial, store::FindTrial(tx, reg.experiment, reg.trial));
+  if (!trial) return errors::NotFound("trial", std::to_string(reg.trial));
+  if (trial->state != "succeeded") {
+    return errors::Conflict("trial " + std::to_string(reg.trial) + " is " + trial->state +
+                            ": only a trial that succeeded registers a version");
+  }
+  if (ctx.experiments == nullptr) return errors::Unavailable("experiments are not enabled on this server");
+  vr->outputs_root = ctx.experiments->OutputsDir(reg.experiment, reg.trial);
+  if (vr->params.empty()) {
+    Json params = Json::parse(trial->params, nullptr, false);
+    for (const auto& [k, v] : params.is_object() ? params.items() : Json::object().items()) {
+      if (v.is_number() || v.is_boolean() || v.is_string()) vr->params[k] = v;
+    }
+  }
+  if (vr->metrics.empty() && trial->final_value) {
+    Json spec = Json::parse(e->spec, nullptr, false);
+    vr->metrics[spec.is_object() ? spec.value("objective_metric", "default") : "default"] = *trial->final_value;
+  }
+  vr->source = {{"experiment", reg.experiment}, {"experiment_name", e->name}, {"trial", reg.trial},
+                {"path", reg.path.empty() ? "." : reg.path}};
+  return registry::CheckVersionFields(vr->framework, vr->metrics, vr->params, vr->description);
+}
+
 Response RegisterVersion(HandlerContext& ctx, Request& req) {
   auto body = JsonBody(req);
   if (!body.ok()) return ErrorReply(body.status());
   auto reg = ParseRegistration(*body);
   if (!reg.ok()) return ErrorReply(reg.status());
-  if (ctx.runs == nullptr || ctx.blobs == nullptr) {
-    return ErrorReply(errors::Unavailable("the model registry is not enabled on this server"));
-  }
-  // The model, and the run's task: of the same project, finished well.
-  store::ModelRecord model;
-  Json source;
-  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
-    QUADER_ASSIGN_OR_RETURN(model, FindModelParam(tx, req, auth::ProjectAction::kUse));
-    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), model.project, model.created_by, "model", model.name));
-    auto run = store::GetRun(tx, reg->run);
-    // A run of another project is not seen from here (nothing crosses a project boundary).
-    if (!run.ok() || run->project_id != model.project_id) return errors::NotFound("run", std::to_string(reg->run));
-    QUADER_ASSIGN_OR_RETURN(auto task, store::FindRunTask(tx, reg->run, reg->task));
-    if (!task) return errors::NotFound("task", reg->task);
-    if (task->state != "succeeded") {
-      return errors::Conflict("task \"" + reg->task + "\" is " + task->state +
-                              ": only a task that succeeded registers a version");
-    }
-    source = {{"run", reg->run}, {"pipeline", run->pipeline_name}, {"task", reg->task}, {"attempt", task->attempt},
-              {"path", reg->path.empty() ? "." : reg->path}};
-    return Status::Ok();
-  });
-  if (!st.ok()) return ErrorReply(st);
-  // The files, outside any transaction: copied (once each by content) from
-  // the task's outputs, which its workload wrote and nothing here trusts.
+  if (ctx.blobs == nullptr) return ErrorReply(errors::Unavailable("the model registry is not enabled on this server"));
   registry::VersionRequest vr;
-  vr.model_id = model.id;
-  vr.outputs_root = ctx.runs->OutputsDir(reg->run, reg->task);
   vr.path = reg->path;
   vr.framework = reg->framework;
   vr.metrics = reg->metrics;
   vr.params = reg->params;
   vr.description = reg->description;
-  vr.source = source;
   vr.registered_by = req.who().username;
+  Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto model, FindModelParam(tx, req, auth::ProjectAction::kUse));
+    QUADER_RETURN_IF_ERROR(auth::CheckPublicWrite(req.who(), model.project, model.created_by, "model", model.name));
+    vr.model_id = model.id;
+    return reg->run > 0 ? FromTask(ctx, tx, model, *reg, &vr) : FromTrial(ctx, tx, model, *reg, &vr);
+  });
+  if (!st.ok()) return ErrorReply(st);
+  // The files, outside any transaction: copied (once each by content) from
+  // the outputs, which a workload wrote and nothing here trusts.
   auto done = registry::RegisterVersion(ctx.store, *ctx.blobs, ctx.now_ms(), vr);
   if (!done.ok()) return ErrorReply(done.status());
   Json out = VersionJson(done->model, done->version);
@@ -447,8 +500,8 @@ void RegisterModelRoutes(Router& router, HandlerContext& ctx) {
   router.Add("DELETE", "/api/v1/models/{id}", Access::kSignedIn, bind(DeleteModel),
              {"Delete a model, its versions and the files no other version holds", "models", "", "Empty"});
   router.Add("POST", "/api/v1/models/{id}/versions", Access::kSignedIn, bind(RegisterVersion),
-             {"Register a version from a succeeded task's outputs: {run, task, path?, framework, metrics?, params?, "
-              "description?}",
+             {"Register a version from a succeeded task's outputs {run, task} or trial's {experiment, trial}: "
+              "path?, framework, metrics?, params? (a trial's by default), description?",
               "models", "NewModelVersion", "ModelVersion", 201});
   router.Add("GET", "/api/v1/models/{id}/versions/{version}", Access::kSignedIn, bind(GetVersion),
              {"One version of a model", "models", "", "ModelVersion"});

@@ -2,7 +2,7 @@
 // `quader get models` lists models and `quader describe model NAME` shows
 // one with its versions; `quader delete model NAME` deletes one.
 //
-//   quader model register NAME --run R --task T [--path P] --framework F
+//   quader model register NAME (--run R --task T | --experiment E --trial N) [--path P] --framework F
 //                         [--metric K=V]... [--param K=V]... [-p PROJECT]
 //   quader model stage NAME VERSION none|staging|production|archived [-p PROJECT]
 //   quader model deploy NAME VERSION [--service SERVICE] [-p PROJECT]
@@ -19,9 +19,11 @@ struct ModelOptions {
   std::string action;  // register, stage, deploy
   std::string name;
   std::string project;
-  // register
+  // register: a run's task, or an experiment's trial
   int64_t run = 0;
   std::string task;
+  int64_t experiment = 0;
+  int trial = -1;
   std::string path;
   std::string framework;
   std::vector<std::string> metrics, params;
@@ -76,8 +78,10 @@ Outcome Model(const ModelOptions& opts, Io& io) {
     }
     return Outcome::Ok();
   }
-  if (opts.run < 1 || opts.task.empty() || opts.framework.empty()) {
-    return Outcome::Usage("quader model register NAME --run RUN --task TASK --framework FRAMEWORK");
+  const bool from_trial = opts.experiment > 0 && opts.trial >= 0;
+  if (opts.framework.empty() || from_trial == (opts.run > 0 && !opts.task.empty())) {
+    return Outcome::Usage("quader model register NAME (--run RUN --task TASK | --experiment ID --trial N) "
+                          "--framework FRAMEWORK");
   }
   auto metrics = Pairs("--metric", opts.metrics, true);
   if (!metrics.ok()) return Outcome::Usage(metrics.status().message());
@@ -93,16 +97,24 @@ Outcome Model(const ModelOptions& opts, Io& io) {
     if (!created.ok()) return Outcome::FromStatus(created.status());
     io.out << "model " << opts.name << " created\n";
   }
-  Json body = {{"run", opts.run}, {"task", opts.task}, {"framework", opts.framework}, {"metrics", *metrics},
-               {"params", *params}};
+  Json body = {{"framework", opts.framework}, {"metrics", *metrics}, {"params", *params}};
+  if (from_trial) {
+    body["experiment"] = opts.experiment;
+    body["trial"] = opts.trial;
+  } else {
+    body["run"] = opts.run;
+    body["task"] = opts.task;
+  }
   if (!opts.path.empty()) body["path"] = opts.path;
   if (!opts.description.empty()) body["description"] = opts.description;
   auto v = client->Post(base + "/versions" + query, body);
   if (!v.ok()) return Outcome::FromStatus(v.status());
   int64_t files = v->contains("files") && (*v)["files"].is_array() ? static_cast<int64_t>((*v)["files"].size()) : 0;
   io.out << "model " << opts.name << " version " << v->value("version", 0) << " registered: " << files
-         << (files == 1 ? " file, " : " files, ") << v->value("size_bytes", int64_t{0}) << " bytes, from run "
-         << opts.run << " task " << opts.task << "\n";
+         << (files == 1 ? " file, " : " files, ") << v->value("size_bytes", int64_t{0}) << " bytes, from "
+         << (from_trial ? "experiment " + std::to_string(opts.experiment) + " trial " + std::to_string(opts.trial)
+                        : "run " + std::to_string(opts.run) + " task " + opts.task)
+         << "\n";
   if (v->contains("skipped") && (*v)["skipped"].is_array()) {
     for (const Json& s : (*v)["skipped"]) io.out << "left out (not a regular file): " << s.get<std::string>() << "\n";
   }
@@ -124,6 +136,11 @@ void AddModelCommand(CLI::App& app, Io& io, std::vector<Command>& commands) {
       ->check(CLI::IsMember({"none", "staging", "production", "archived"}));
   sub->add_option("--run", opts->run, "register: the run whose task made it")->check(CLI::PositiveNumber);
   sub->add_option("--task", opts->task, "register: the task (it must have succeeded)");
+  sub->add_option("--experiment", opts->experiment, "register: the experiment whose trial made it (instead of --run)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--trial", opts->trial, "register: the trial's number (it must have succeeded); its parameters and "
+                                          "final value are the version's unless --param/--metric are given")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--path", opts->path, "register: a file or directory of the task's /outputs (default: all of it)");
   sub->add_option("--framework", opts->framework, "register: sklearn, pytorch, onnx, tensorflow, xgboost or custom");
   sub->add_option("--metric", opts->metrics, "register: NAME=NUMBER (repeat)");

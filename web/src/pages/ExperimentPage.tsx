@@ -7,9 +7,12 @@ import {
   Col,
   Descriptions,
   Empty,
+  Input,
+  Modal,
   Popconfirm,
   Result,
   Row,
+  Select,
   Space,
   Spin,
   Table,
@@ -495,6 +498,74 @@ export default function ExperimentPage() {
   );
 }
 
+const FRAMEWORKS = ['sklearn', 'pytorch', 'onnx', 'tensorflow', 'xgboost', 'custom'];
+
+/**
+ * Registers what a succeeded trial left in its outputs as the next version of a model
+ * (made if it does not exist), with the trial's parameters and final value (docs/models.md).
+ */
+function RegisterTrialModel({ exp, trial }: { exp: Experiment; trial: Trial }) {
+  const { message } = App.useApp();
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState(exp.name);
+  const [framework, setFramework] = useState('sklearn');
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<{ id: number; version: number } | null>(null);
+  const register = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const model = await api.findModel(exp.project, name).catch(async (e: unknown) => {
+        if ((e as { status?: number }).status !== 404) throw e;
+        return api.createModel({ project: exp.project, name });
+      });
+      const v = await api.registerModelVersion(model.id, { experiment: exp.id, trial: trial.sequence, framework, path: path || undefined });
+      setDone({ id: model.id, version: v.version });
+      setOpen(false);
+      message.success(`${name} v${v.version} registered from trial #${trial.sequence}`);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <Space>
+        <Button size="small" onClick={() => setOpen(true)} data-testid={`trial-register-${trial.sequence}`}>
+          Register as a model
+        </Button>
+        {done && (
+          <Link to={`/models/${done.id}`} data-testid={`trial-registered-${trial.sequence}`}>
+            {name} v{done.version}
+          </Link>
+        )}
+      </Space>
+      <Modal
+        open={open}
+        title={`Register trial #${trial.sequence} as a model version`}
+        okText="Register"
+        confirmLoading={busy}
+        onOk={() => void register()}
+        onCancel={() => setOpen(false)}
+        okButtonProps={{ 'data-testid': 'trial-register-submit' } as never}
+      >
+        <Space direction="vertical" style={{ width: '100%' }}>
+          <Typography.Text type="secondary">
+            Its files from /outputs (all, or the path given), its parameters and final value become the next version.
+          </Typography.Text>
+          <Input addonBefore="Model" value={name} onChange={(e) => setName(e.target.value)} data-testid="trial-register-name" />
+          <Select value={framework} onChange={setFramework} options={FRAMEWORKS.map((f) => ({ value: f, label: f }))} style={{ width: '100%' }} />
+          <Input addonBefore="Path in /outputs" placeholder="all of it" value={path} onChange={(e) => setPath(e.target.value)} data-testid="trial-register-path" />
+          {error && <Alert type="error" showIcon message={error} data-testid="trial-register-error" />}
+        </Space>
+      </Modal>
+    </>
+  );
+}
+
 /** One trial: how it ran, its intermediate values as a chart, and its live log. */
 function TrialView({ exp, trial, color }: { exp: Experiment; trial: Trial; color: string }) {
   const points = (trial.intermediate ?? []).map((p) => ({ x: p.step, y: p.value }));
@@ -518,6 +589,11 @@ function TrialView({ exp, trial, color }: { exp: Experiment; trial: Trial; color
               <span style={{ fontFamily: MONO, fontSize: 12 }}>{paramsText(trial.parameters)}</span>
             </Descriptions.Item>
             <Descriptions.Item label="Final value">{trial.value === null || trial.value === undefined ? none : String(trial.value)}</Descriptions.Item>
+            {trial.state === 'succeeded' && (
+              <Descriptions.Item label="Model">
+                <RegisterTrialModel exp={exp} trial={trial} />
+              </Descriptions.Item>
+            )}
             <Descriptions.Item label="Exit code">
               <span data-testid={`trial-exit-code-${trial.sequence}`}>{trial.exit_code ?? '—'}</span>
             </Descriptions.Item>

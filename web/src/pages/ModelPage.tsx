@@ -188,7 +188,11 @@ export default function ModelPage() {
               title: 'Made by',
               key: 'source',
               render: (_: unknown, v: ModelVersion) =>
-                v.source?.run ? (
+                v.source?.experiment ? (
+                  <Link to={`/experiments/${v.source.experiment}?trial=${v.source.trial}`} data-testid={`version-source-${v.version}`}>
+                    experiment {v.source.experiment_name} · trial #{v.source.trial}
+                  </Link>
+                ) : v.source?.run ? (
                   <Link to={`/runs/${v.source.run}?task=${encodeURIComponent(v.source.task ?? '')}`} data-testid={`version-source-${v.version}`}>
                     run {v.source.run} · {v.source.pipeline} / {v.source.task} (attempt {v.source.attempt})
                   </Link>
