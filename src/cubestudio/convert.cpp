@@ -90,7 +90,7 @@ ImportItem Template(const Json& item, const std::string& key, const std::string&
   Json source = item;
   source.erase("project_name");
   ImportItem out = Begin("JobTemplate", source, {"job_template_name"}, key, project);
-  if (out.name == pipeline::kCustomizeTemplate || out.name == pipeline::kCustomizeTemplateAlias) {
+  if (pipeline::BuiltinTemplate(out.name) != nullptr) {
     out.builtin = true;
     out.document = Json();
     return out;

@@ -26,7 +26,7 @@ struct ImportItem {
   std::string name;        // its name in the file (cube-studio's)
   Json document;           // the Quader document to apply; null when refused or built in
   std::string refused;     // why it cannot be imported; nothing is applied then
-  bool builtin = false;    // cube-studio's custom-image template (自定义镜像 / customize): built into Quader
+  bool builtin = false;    // a template built into Quader (pipeline::BuiltinTemplate): customize, model-register
 };
 
 // The objects of one file, in file order. A file is one object, a list of

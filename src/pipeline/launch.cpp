@@ -25,10 +25,6 @@ Result<std::optional<store::TemplateRecord>> FindIn(store::Tx& tx, int64_t proje
   return FindTemplateByAlias(tx, project_id, text);
 }
 
-bool IsCustomize(const std::string& text) {
-  return text == kCustomizeTemplate || text == kCustomizeTemplateAlias || text == std::string("public/") + kCustomizeTemplate ||
-         text == std::string("public/") + kCustomizeTemplateAlias;
-}
 
 }  // namespace
 
@@ -51,7 +47,7 @@ Result<TemplateSpec> LookupTemplate(store::Tx& tx, int64_t project_id, const std
       }
     }
   }
-  if (!found && IsCustomize(text)) return CustomizeTemplate();
+  if (!found && BuiltinTemplate(text) != nullptr) return *BuiltinTemplate(text);
   if (!found) return errors::NotFound("job template", text);
   Json j = Json::parse(found->spec, nullptr, false);
   return ParseTemplateSpec(j);

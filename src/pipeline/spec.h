@@ -76,6 +76,18 @@ inline constexpr const char* kCustomizeTemplate = "customize";
 inline constexpr const char* kCustomizeTemplateAlias = "自定义镜像";
 const TemplateSpec& CustomizeTemplate();
 
+// cube-studio's `model-register` template, built in (builtin_templates.cpp):
+// its arguments (--model_name, --model_path, --framework, --model_metric,
+// ...) declare the model in the task's outputs.json, so the task registers
+// a version in Quader's registry when it succeeds (docs/models.md).
+inline constexpr const char* kModelRegisterTemplate = "model-register";
+const TemplateSpec& ModelRegisterTemplate();
+
+// The built-in template `text` names ("customize", "自定义镜像",
+// "model-register", or those with "public/"), or null. A stored template of
+// the same name shadows it.
+const TemplateSpec* BuiltinTemplate(const std::string& text);
+
 // cube-studio's flat `resource_cpu`, `resource_memory` and `resource_gpu`
 // fields of `doc`, moved into `sub["resources"]` (the JobTemplate form) for
 // kinds that accept them (services, notebooks). kInvalidArgument naming the

@@ -225,6 +225,63 @@ TEST_F(ModelsE2ETest, ADamagedFileIsRefusedAndUnheldFilesGoAtRestart) {
 // A task registers a version itself by declaring it in its outputs.json
 // (`register_model`); a declaration that cannot be honoured fails the task,
 // saying why.
+TEST_F(ModelsE2ETest, CubeStudiosModelRegisterTemplateDrivesTheRegistry) {
+  // A pipeline as cube-studio's `ml` example has it: a task writes the model, the
+  // built-in model-register (its arguments as cube-studio names them) registers it.
+  Call("POST", "/api/v1/apply", R"yaml(
+kind: Pipeline
+name: cube-ml
+tasks:
+  - name: model-train
+    template: shell
+    env: {SCRIPT: 'mkdir -p /mnt/admin/ml && printf tree > /mnt/admin/ml/decisionTree_model.pkl'}
+  - name: model-register
+    template: model-register
+    depends_on: [model-train]
+    extra_args: ignore
+    args:
+      --project_name: public
+      --model_name: decision-tree
+      --model_version: "{{ datetime.datetime.now().strftime('v%Y.%m.%d.1') }}"
+      --model_path: /mnt/{{creator}}/ml/decisionTree_model.pkl
+      --model_metric: "accuracy:0.8, auc: 0.9"
+      --describe: a decision tree
+      --framework: xgb
+      --inference_framework: ml-server
+)yaml",
+       200);
+  Json run = Call("POST", "/api/v1/pipelines/cube-ml/run", "{}", 201);
+  const std::string id = std::to_string(run.value("id", int64_t{0}));
+  Json r;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(60); steady_clock::now() < deadline;) {
+    r = Call("GET", "/api/v1/runs/" + id, "", 200);
+    if (r["state"] == "failed" || r["state"] == "succeeded") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(r["state"], "succeeded") << r.dump();
+  Json model = Call("GET", "/api/v1/models/decision-tree", "", 200);
+  ASSERT_EQ(model["versions"], 1);
+  Json v = model["version_list"][0];
+  EXPECT_EQ(v["framework"], "xgboost");
+  EXPECT_EQ(v["metrics"], (Json{{"accuracy", 0.8}, {"auc", 0.9}}));
+  EXPECT_EQ(v["params"]["inference_framework"], "ml-server");
+  EXPECT_EQ(v["description"], "a decision tree");
+  EXPECT_EQ(v["files"][0]["path"], "decisionTree_model.pkl");
+  EXPECT_EQ(v["source"]["task"], "model-register");
+  // A path the task cannot see fails it, saying so; nothing is registered.
+  Call("PUT", "/api/v1/pipelines/cube-ml", R"({"tasks": [{"name": "model-register", "template": "model-register",
+       "args": {"--model_name": "decision-tree", "--model_path": "/etc/nothing-here"}}]})", 200);
+  Json bad = Call("POST", "/api/v1/pipelines/cube-ml/run", "{}", 201);
+  Json b;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(60); steady_clock::now() < deadline;) {
+    b = Call("GET", "/api/v1/runs/" + std::to_string(bad.value("id", int64_t{0})), "", 200);
+    if (b["state"] == "failed" || b["state"] == "succeeded") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(b["state"], "failed");
+  EXPECT_EQ(Call("GET", "/api/v1/models/decision-tree", "", 200)["versions"], 1);
+}
+
 TEST_F(ModelsE2ETest, ATaskRegistersAVersionByDeclaringItInItsOutputs) {
   Call("POST", "/api/v1/apply", R"yaml(
 kind: Pipeline

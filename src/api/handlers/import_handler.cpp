@@ -26,7 +26,9 @@ Json ImportOne(HandlerContext& ctx, const Request& req, const cubestudio::Import
   Json out = {{"kind", item.kind}, {"name", item.name}};
   if (item.builtin) {
     out["result"] = "unchanged";
-    out["reason"] = "built in (Quader's customize template)";
+    out["reason"] = item.name == pipeline::kModelRegisterTemplate
+                        ? "built in (Quader's model-register: it registers in Quader's model registry)"
+                        : "built in (Quader's customize template)";
     return out;
   }
   if (!item.refused.empty()) {
