@@ -958,6 +958,9 @@ void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::Work
     if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("register_model")) {
       RegisterDeclared(declared, raw->outputs["register_model"], &end);
     }
+    if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("register_dataset")) {
+      RegisterDeclaredDataset(declared, raw->outputs["register_dataset"], &end);
+    }
   };
   hooks.ended = [this, weak](workload::AttemptEnd end) {
     Event e;
@@ -998,6 +1001,27 @@ void RunController::RegisterDeclared(registry::VersionRequest req, const Json& d
   }
   end->how = workload::AttemptEnd::How::kFailed;
   end->reason = "register_model: " + st.message();
+}
+
+// A task's own version of a data set (its outputs.json's
+// `register_dataset`), as for register_model above.
+void RunController::RegisterDeclaredDataset(const registry::VersionRequest& where, const Json& declaration,
+                                            workload::AttemptEnd* end) {
+  if (options_.blobs == nullptr) {
+    end->how = workload::AttemptEnd::How::kFailed;
+    end->reason = "register_dataset: this server keeps no data sets";
+    return;
+  }
+  auto made = registry::MakeDeclaredVersion(store_, *options_.blobs, ToUnixMillis(clock_.Now()), declaration,
+                                            where.project_id, where.outputs_root, where.registered_by, where.source);
+  if (made.ok()) {
+    spdlog::info("[registry] {} made version {} of data set {} (run {} task {})", where.registered_by,
+                 made->version.version, made->dataset.name, where.source.value("run", int64_t{0}),
+                 where.source.value("task", ""));
+    return;
+  }
+  end->how = workload::AttemptEnd::How::kFailed;
+  end->reason = "register_dataset: " + made.status().message();
 }
 
 // A succeeded task's outputs.json, written by the workload: read without

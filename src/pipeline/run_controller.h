@@ -181,6 +181,9 @@ class RunController {
   // workload::Attempt whose thread reports through events.
   void LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::WorkloadSpec spec, bool adopt);
   void RegisterDeclared(registry::VersionRequest req, const Json& declaration, workload::AttemptEnd* end);
+  // Its `register_dataset` declaration: the next version of a data set.
+  void RegisterDeclaredDataset(const registry::VersionRequest& where, const Json& declaration,
+                               workload::AttemptEnd* end);
   static void CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs);
   void Post(Event e);
   bool Stopping();

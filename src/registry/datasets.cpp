@@ -174,6 +174,42 @@ Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& bl
   return out;
 }
 
+Result<MadeDatasetVersion> MakeDeclaredVersion(store::Store& store, BlobStore& blobs, int64_t now_ms,
+                                               const Json& d, int64_t project_id, const std::string& root,
+                                               const std::string& created_by, Json source) {
+  if (!d.is_object()) return errors::Invalid("register_dataset", "must be an object {name, path?, description?}");
+  for (const auto& [k, v] : d.items()) {
+    if (k != "name" && k != "path" && k != "description") return errors::Invalid("register_dataset." + k, "unknown field");
+    if (!v.is_string() || v.get<std::string>().size() > 4096) {
+      return errors::Invalid("register_dataset." + k, "must be a string of at most 4096 bytes");
+    }
+  }
+  const std::string name = d.value("name", "");
+  QUADER_RETURN_IF_ERROR(ValidateObjectName("register_dataset.name", name));
+  DatasetVersionRequest req;
+  req.root = root;
+  req.path = d.value("path", "");
+  req.description = d.value("description", "");
+  req.created_by = created_by;
+  source["kind"] = "task";
+  source["path"] = req.path.empty() ? "." : req.path;
+  req.source = std::move(source);
+  QUADER_RETURN_IF_ERROR(store.Write([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto found, store::FindDataset(tx, project_id, name));
+    if (!found) {
+      store::DatasetRecord made;
+      made.project_id = project_id;
+      made.name = name;
+      made.created_by = created_by;
+      QUADER_ASSIGN_OR_RETURN(auto inserted, store::InsertDataset(tx, made, now_ms / 1000));
+      found = std::move(inserted);
+    }
+    req.dataset_id = found->id;
+    return Status::Ok();
+  }));
+  return MakeDatasetVersion(store, blobs, now_ms, req);
+}
+
 void ForgetDatasetFiles(store::Store& store, const BlobStore& blobs, const std::string& dir,
                         const std::vector<std::string>& unheld) {
   BlobStore::Dematerialize(dir);

@@ -81,6 +81,15 @@ struct MadeDatasetVersion {
 Result<MadeDatasetVersion> MakeDatasetVersion(store::Store& store, BlobStore& blobs, int64_t now_ms,
                                               const DatasetVersionRequest& req);
 
+// A task's `register_dataset` declaration in its outputs.json ({name,
+// path?, description?}): the next version of data set `name` of project
+// `project_id` (made by `created_by` when it does not exist) from what is at
+// `path` under `root` (the task's /outputs; all of it by default).
+// kInvalidArgument naming register_dataset.FIELD for a bad declaration.
+Result<MadeDatasetVersion> MakeDeclaredVersion(store::Store& store, BlobStore& blobs, int64_t now_ms,
+                                               const Json& declaration, int64_t project_id, const std::string& root,
+                                               const std::string& created_by, Json source);
+
 // Removes a version's laid-out directory and the blobs `unheld`.
 void ForgetDatasetFiles(store::Store& store, const BlobStore& blobs, const std::string& dir,
                         const std::vector<std::string>& unheld);

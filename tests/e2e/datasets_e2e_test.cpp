@@ -206,6 +206,47 @@ TEST_F(DatasetsE2ETest, ATaskReadsItsVersionReadOnlyAndLineageRecordsIt) {
 
 }
 
+TEST_F(DatasetsE2ETest, ATaskMakesAVersionByDeclaringItInItsOutputs) {
+  Call("POST", "/api/v1/apply", R"yaml(
+kind: JobTemplate
+name: shell
+image: quader/base:bookworm
+command: ["sh", "-c", "eval \"$SCRIPT\""]
+---
+kind: Pipeline
+name: maker
+tasks:
+  - name: make
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs/clean && printf 'a,b\n1,2\n' > /outputs/clean/t.csv &&
+        echo '{"register_dataset": {"name": "made", "path": "clean", "description": "cleaned"}}' > /outputs/outputs.json
+  - name: wrong
+    template: shell
+    env: {SCRIPT: "mkdir -p /outputs && echo '{\"register_dataset\": {\"name\": \"Bad Name\"}}' > /outputs/outputs.json"}
+)yaml",
+       200);
+  Json run = Call("POST", "/api/v1/pipelines/maker/run", "{}", 201);
+  const int64_t id = run.value("id", int64_t{0});
+  Json done = WaitForRun(id);
+  Json tasks = Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200)["tasks"];
+  for (const Json& t : tasks) {
+    if (t["name"] == "make") EXPECT_EQ(t["state"], "succeeded") << t.dump();
+    if (t["name"] == "wrong") {
+      EXPECT_EQ(t["state"], "failed") << t.dump();
+      EXPECT_NE(t.value("reason", "").find("register_dataset: register_dataset.name"), std::string::npos) << t.dump();
+    }
+  }
+  Json v = Call("GET", "/api/v1/datasets/made/versions/1", "", 200);
+  EXPECT_EQ(v["files"][0]["path"], "t.csv");
+  EXPECT_EQ(v["description"], "cleaned");
+  EXPECT_EQ(v["source"]["kind"], "task");
+  EXPECT_EQ(v["source"]["run"], id);
+  EXPECT_EQ(v["source"]["task"], "make");
+  EXPECT_EQ(v["created_by"], "admin");
+}
+
 TEST_F(DatasetsE2ETest, AVersionRunningWorkReadsIsNotDeleted) {
   MakeIris();
   std::string doc = kPipeline;
