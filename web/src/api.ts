@@ -154,6 +154,8 @@ export interface TaskDoc {
   retry_backoff?: number | string;
   node_selector?: string | Record<string, string>;
   volume_mount?: string;
+  /** Data set versions mounted read-only at /datasets/NAME: ["iris@2", "digits"] (docs/datasets.md). */
+  datasets?: string[] | string;
   env?: Record<string, string> | string;
   working_dir?: string;
   command?: string[] | string;

@@ -117,6 +117,8 @@ describe('pipelines', () => {
     assert.equal(await page.getByTestId('arg---count').inputValue(), '3');
     assert.match(await page.getByTestId('arg---mode').textContent(), /fast/);
     await page.getByTestId('arg---count').fill('5');
+    // The data sets the task reads (mounted at /datasets/NAME).
+    await page.getByTestId('task-datasets').fill('flowers@2, digits');
 
     await page.getByTestId('save-button').click();
     await page.waitForURL(/\/pipelines\/\d+$/);
@@ -133,6 +135,8 @@ describe('pipelines', () => {
     assert.deepEqual(second.depends_on, ['echo-hello']);
     assert.equal(first.args['--message'], 'from echo-hello');
     assert.equal(second.args['--message'], 'from echo-hello-2');
+    assert.deepEqual(second.datasets, ['flowers@2', 'digits']);
+    assert.equal(first.datasets, undefined);
     assert.equal(second.args['--count'], 5);
 
     // A reload shows the same DAG (positions come from this browser, the rest from the server).

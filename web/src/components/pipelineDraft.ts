@@ -27,6 +27,8 @@ export interface TaskDraft {
   retry_backoff: string;
   node_selector: string;
   volume_mount: string;
+  /** Data sets the task reads, "iris@2, digits" (docs/datasets.md). */
+  datasets: string;
   env: string;
   working_dir: string;
   skip: boolean;
@@ -115,6 +117,7 @@ export function taskFromDoc(t: TaskDoc, tpl: JobTemplate | undefined): TaskDraft
     retry_backoff: t.retry_backoff !== undefined && t.retry_backoff !== null ? fmtSeconds(t.retry_backoff) : '',
     node_selector: selectorToText(t.node_selector),
     volume_mount: t.volume_mount ?? '',
+    datasets: Array.isArray(t.datasets) ? t.datasets.join(', ') : (t.datasets ?? ''),
     env: envToText(t.env),
     working_dir: t.working_dir ?? '',
     skip: !!t.skip,
@@ -187,6 +190,8 @@ export function buildDoc(
     if (t.retry_backoff.trim()) d.retry_backoff = duration(t.retry_backoff);
     if (t.node_selector.trim()) d.node_selector = t.node_selector.trim();
     if (t.volume_mount.trim()) d.volume_mount = t.volume_mount.trim();
+    const datasets = (t.datasets ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (datasets.length > 0) d.datasets = datasets;
     const env = textToEnv(t.env, `tasks (${name}).env`);
     if (env) d.env = env;
     if (t.working_dir.trim()) d.working_dir = t.working_dir.trim();

@@ -869,6 +869,9 @@ function TaskPanel(props: {
       <Form.Item label="Volume mount" name="volume_mount" tooltip="Extra mounts, in the project grammar (docs/projects.md)">
         <Input data-testid="task-volume-mount" spellCheck={false} />
       </Form.Item>
+      <Form.Item label="Data sets" name="datasets" tooltip="Read-only at /datasets/NAME: iris@2, digits (the newest when no @VERSION)">
+        <Input data-testid="task-datasets" placeholder="iris@2, digits" spellCheck={false} />
+      </Form.Item>
       <Form.Item label="Skip" name="skip" valuePropName="checked" tooltip="The task is not run and shows skipped; downstream tasks go on">
         <Switch data-testid="task-skip" />
       </Form.Item>
