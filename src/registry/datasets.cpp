@@ -68,6 +68,17 @@ std::string DatasetVersionDir(const std::string& data_dir, const std::string& pr
   return (fs::path(DatasetDir(data_dir, project, dataset)) / name).string();
 }
 
+runtime::Mount RegistryMount(const std::string& data_dir, const std::string& dir, const std::string& target) {
+  runtime::Mount m;
+  m.kind = runtime::MountKind::kVolume;
+  m.source = dir;
+  m.target = target;
+  m.read_only = true;
+  m.claim = kRegistryClaim;
+  m.sub_path = fs::path(dir).lexically_relative(fs::path(data_dir) / "registry").generic_string();
+  return m;
+}
+
 std::vector<BlobFile> VersionFiles(const std::string& files_json) {
   std::vector<BlobFile> out;
   Json files = Json::parse(files_json, nullptr, false);
@@ -101,11 +112,8 @@ Result<DatasetMounts> MountDatasets(store::Store& store, const BlobStore& blobs,
     return Status::Ok();
   }));
   for (const auto& [d, v] : found) {
-    runtime::Mount m;
-    m.kind = runtime::MountKind::kHostPath;
-    m.source = DatasetVersionDir(blobs.data_dir(), d.project, d.name, v);
-    m.target = std::string(kDatasetsRoot) + "/" + d.name;
-    m.read_only = true;
+    runtime::Mount m = RegistryMount(blobs.data_dir(), DatasetVersionDir(blobs.data_dir(), d.project, d.name, v),
+                                     std::string(kDatasetsRoot) + "/" + d.name);
     std::error_code ec;
     if (!fs::is_directory(m.source, ec)) QUADER_RETURN_IF_ERROR(blobs.Materialize(m.source, VersionFiles(v.files)));
     out.mounts.push_back(m);

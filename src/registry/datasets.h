@@ -34,6 +34,14 @@ std::string DatasetVersionDir(const std::string& data_dir, const std::string& pr
                               const store::DatasetVersionRecord& version);
 std::string DatasetDir(const std::string& data_dir, const std::string& project, const std::string& dataset);
 
+// On a cluster, the claim holding the registry (DATA/registry: the blob store
+// and the versions laid out from it; deploy/kubernetes/quader.yaml).
+inline constexpr const char* kRegistryClaim = "quader-registry";
+// A laid-out version's directory `dir` (under DATA/registry) mounted
+// read-only at `target`: locally the directory itself, on a cluster the
+// registry's claim with the matching sub-path.
+runtime::Mount RegistryMount(const std::string& data_dir, const std::string& dir, const std::string& target);
+
 // The files of a version record ([{path, size, sha256}]).
 std::vector<BlobFile> VersionFiles(const std::string& files_json);
 

@@ -1,6 +1,7 @@
 #include "serving/service_plan.h"
 
 #include "registry/blob_store.h"
+#include "registry/datasets.h"
 #include "runtime/labels.h"
 #include "runtime/probe.h"
 #include "workload/mounts.h"
@@ -92,12 +93,9 @@ runtime::WorkloadSpec ReplicaSpec(const store::ServiceRecord& s, const Plan& p, 
   if (p.model_ref_version > 0) {
     // The registry's version, laid out as files for workloads (never the
     // store itself), read-only.
-    runtime::Mount m;
-    m.kind = runtime::MountKind::kHostPath;
-    m.source = registry::VersionDir(site.data_dir, s.project, p.model_ref_name, p.model_ref_version);
-    m.target = p.model_ref_target;
-    m.read_only = true;
-    spec.mounts.push_back(m);
+    spec.mounts.push_back(registry::RegistryMount(
+        site.data_dir, registry::VersionDir(site.data_dir, s.project, p.model_ref_name, p.model_ref_version),
+        p.model_ref_target));
     spec.env["QUADER_MODEL_REF"] = p.model_ref_name + "@" + std::to_string(p.model_ref_version);
   }
   for (size_t k = 0; k < p.container.ports.size(); ++k) {

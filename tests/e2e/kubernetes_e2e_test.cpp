@@ -258,6 +258,36 @@ TEST_F(KubernetesE2ETest, ATaskRunsAsAPod) {
   EXPECT_NE(log.body.find("hi from the pod"), std::string::npos) << log.body;
 }
 
+// A task naming a data set version mounts it from the registry's claim
+// (quader-registry), read-only, at the version's sub-path.
+TEST_F(KubernetesE2ETest, ADataSetVersionIsMountedFromTheRegistrysClaim) {
+  Call("POST", "/api/v1/datasets", R"({"name": "iris"})", 201);
+  auto up = server_->Call("POST", "/api/v1/datasets/iris/uploads?path=iris.csv", "a,b\n1,2\n", admin_);
+  ASSERT_EQ(up.status, 201) << up.body;
+  Call("POST", "/api/v1/datasets/iris/versions", R"({"uploads": "all"})", 201);
+  Call("POST", "/api/v1/apply",
+       "kind: JobTemplate\nname: hello\nimage: registry.example/base:1\ncommand: [\"sh\", \"-c\", \"echo hi\"]\n", 200);
+  Call("POST", "/api/v1/apply", "kind: Pipeline\nname: reads\ntasks:\n  - {name: read, template: hello, datasets: [iris@1]}\n",
+       200);
+  Call("POST", "/api/v1/pipelines/reads/run", "{}", 201);
+  std::string pod = WaitForPod();
+  ASSERT_FALSE(pod.empty()) << server_->Output();
+  Json manifest = *fake_.Get(std::string(kNs) + "/pods/" + pod);
+  std::string volume;
+  for (const Json& v : manifest["spec"]["volumes"]) {
+    if (v.contains("persistentVolumeClaim") && v["persistentVolumeClaim"]["claimName"] == "quader-registry") volume = v["name"];
+  }
+  ASSERT_FALSE(volume.empty()) << manifest.dump(2);
+  Json mount;
+  for (const Json& m : manifest["spec"]["containers"][0]["volumeMounts"]) {
+    if (m["mountPath"] == "/datasets/iris") mount = m;
+  }
+  ASSERT_TRUE(mount.is_object()) << manifest.dump(2);
+  EXPECT_EQ(mount["name"], volume);
+  EXPECT_EQ(mount["readOnly"], true);
+  EXPECT_EQ(mount["subPath"].get<std::string>().rfind("datasets/public/iris/1-", 0), 0u) << mount.dump();
+}
+
 // A notebook's server is a Deployment of one pod plus its Service; a reset
 // replaces both with the next generation's, deleting the notebook deletes them.
 TEST_F(KubernetesE2ETest, ANotebookIsADeploymentAndAService) {
