@@ -42,6 +42,12 @@ class Api {
   Response Handle(Request& req, std::string* route_label);
 
   KindRegistry& kinds() { return kinds_; }
+  // A registry version served as `username` (handlers.h DeployModelAs): what
+  // a task's deploy_model declaration does (pipeline::RunController::SetModelDeployer).
+  Result<Json> DeployModelAs(const std::string& username, const std::string& project, const std::string& model,
+                             int version, const std::string& service) {
+    return api::DeployModelAs(ctx_, username, project, model, version, service);
+  }
   const Router& router() const { return router_; }
   const StaticFiles& static_files() const { return static_; }
 

@@ -63,7 +63,63 @@ print(f"model-register: {args.model_name} ({declaration['framework']}) declared;
       flush=True)
 )py";
 
+// Declares deploy_model in outputs.json: when the task succeeds, version
+// --model_version (vN or N; else the newest) of --model_name is served as an
+// inference service by the guide's rule (the predict server), as the run's
+// runner. cube-studio's other deploy arguments describe its own images and
+// are noted, not used.
+constexpr const char* kDeployScript = R"py("""cube-studio's deploy-service on Quader: serves a registry version (docs/models.md)."""
+import argparse, json, os, re
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--model_name", required=True)
+parser.add_argument("--model_version", default="")
+args, rest = parser.parse_known_args()
+declaration = {"name": args.model_name}
+match = re.fullmatch(r"v?(\d{1,9})", args.model_version.strip())
+if match:
+    declaration["version"] = int(match.group(1))
+elif args.model_version:
+    print(f"deploy-service: version {args.model_version!r} is not a registry version number: the newest is served",
+          flush=True)
+given = sorted({a.split("=")[0] for a in rest if a.startswith("--") and a.split("=")[0] != "--project_name"})
+if given:
+    print("deploy-service: served by the registry's predict server; not used here: " + ", ".join(given), flush=True)
+out = os.environ.get("QUADER_OUTPUTS", "/outputs")
+os.makedirs(out, exist_ok=True)
+path = os.path.join(out, "outputs.json")
+outputs = json.load(open(path)) if os.path.exists(path) else {}
+outputs["deploy_model"] = declaration
+with open(path, "w") as f:
+    json.dump(outputs, f)
+print(f"deploy-service: {args.model_name} {declaration.get('version', '(newest)')} served when this task succeeds",
+      flush=True)
+)py";
+
 }  // namespace
+
+const TemplateSpec& DeployServiceTemplate() {
+  static const TemplateSpec* const kSpec = [] {
+    auto arg = [](const char* label, const char* describe, bool required) {
+      return Json{{"type", "str"}, {"label", label}, {"require", required ? 1 : 0}, {"default", ""},
+                  {"describe", describe}};
+    };
+    Json doc = {
+        {"name", kDeployServiceTemplate},
+        {"image", "quader/python:3.11"},
+        {"description", "Serves a registered model version as an inference service (cube-studio's deploy-service)"},
+        {"command", Json::array({"python3", "/template/deploy.py"})},
+        {"files", {{"deploy.py", kDeployScript}}},
+        {"args",
+         {{"Model",
+           {{"--project_name", arg("Project", "cube-studio's; the run's project is used", false)},
+            {"--model_name", arg("Model name", "A model of the registry", true)},
+            {"--model_version", arg("Version", "vN or N; empty: the newest", false)}}}}}};
+    auto parsed = ParseTemplateSpec(doc);
+    return new TemplateSpec(parsed.ok() ? std::move(parsed).value() : TemplateSpec{});
+  }();
+  return *kSpec;
+}
 
 const TemplateSpec& ModelRegisterTemplate() {
   static const TemplateSpec* const kSpec = [] {
@@ -98,6 +154,7 @@ const TemplateSpec* BuiltinTemplate(const std::string& text) {
   std::string name = text.rfind("public/", 0) == 0 ? text.substr(7) : text;
   if (name == kCustomizeTemplate || name == kCustomizeTemplateAlias) return &CustomizeTemplate();
   if (name == kModelRegisterTemplate) return &ModelRegisterTemplate();
+  if (name == kDeployServiceTemplate) return &DeployServiceTemplate();
   return nullptr;
 }
 

@@ -953,13 +953,16 @@ void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::Work
   declared.registered_by = run.rec.runner;
   declared.source = {{"run", run.rec.id}, {"pipeline", run.rec.pipeline_name}, {"task", task.rec.name},
                      {"attempt", task.rec.attempt}};
-  hooks.check = [this, raw, declared = std::move(declared)](workload::AttemptEnd& end) {
+  hooks.check = [this, raw, declared = std::move(declared), project = run.rec.project](workload::AttemptEnd& end) {
     CheckOutputs(declared.outputs_root, &end, &raw->outputs);
     if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("register_model")) {
       RegisterDeclared(declared, raw->outputs["register_model"], &end);
     }
     if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("register_dataset")) {
       RegisterDeclaredDataset(declared, raw->outputs["register_dataset"], &end);
+    }
+    if (end.how == workload::AttemptEnd::How::kSucceeded && raw->outputs.contains("deploy_model")) {
+      DeployDeclared(declared.registered_by, project, raw->outputs["deploy_model"], &end);
     }
   };
   hooks.ended = [this, weak](workload::AttemptEnd end) {
@@ -1022,6 +1025,38 @@ void RunController::RegisterDeclaredDataset(const registry::VersionRequest& wher
   }
   end->how = workload::AttemptEnd::How::kFailed;
   end->reason = "register_dataset: " + made.status().message();
+}
+
+// A task's `deploy_model` declaration ({name, version?, service?}): the
+// version (default the newest) served as the run's runner, after any
+// registration the same outputs.json declares.
+void RunController::DeployDeclared(const std::string& runner, const std::string& project, const Json& d,
+                                   workload::AttemptEnd* end) {
+  auto fail = [&](const std::string& why) {
+    end->how = workload::AttemptEnd::How::kFailed;
+    end->reason = "deploy_model: " + why;
+  };
+  if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) return fail("must be {name, version?, service?}");
+  for (const auto& [k, v] : d.items()) {
+    if (k != "name" && k != "version" && k != "service") return fail(k + ": unknown field");
+  }
+  int version = 0;
+  if (d.contains("version")) {
+    if (!d["version"].is_number_integer() || d["version"].get<int64_t>() < 1 || d["version"].get<int64_t>() > 1000000000) {
+      return fail("version: must be a version number (1, 2, ...)");
+    }
+    version = static_cast<int>(d["version"].get<int64_t>());
+  }
+  std::string service;
+  if (d.contains("service")) {
+    if (!d["service"].is_string() || d["service"].get<std::string>().size() > 256) return fail("service: must be a name");
+    service = d["service"].get<std::string>();
+  }
+  if (!deployer_) return fail("this server cannot deploy models");
+  auto done = deployer_(runner, project, d["name"].get<std::string>(), version, service);
+  if (!done.ok()) return fail(done.status().message());
+  spdlog::info("[registry] {} deployed {} as inference service {} ({})", runner, done->value("model_ref", ""),
+               done->value("service", ""), done->value("result", ""));
 }
 
 // A succeeded task's outputs.json, written by the workload: read without

@@ -99,6 +99,14 @@ class RunController {
   // Call Notify() after it commits. Returns the run's id.
   static Result<int64_t> CreateRun(store::Tx& tx, const NewRun& run, int64_t now_ms);
 
+  // Serves a registry version for a task's `deploy_model` declaration
+  // ({name, version?, service?}) as the run's runner, in the run's project;
+  // set by the server (the API's deploy) before Start(). Unset: a task that
+  // declares one fails, saying this server cannot.
+  using ModelDeployer = std::function<Result<Json>(const std::string& runner, const std::string& project,
+                                                   const std::string& model, int version, const std::string& service)>;
+  void SetModelDeployer(ModelDeployer deployer) { deployer_ = std::move(deployer); }
+
   void Start();
   // Stops the threads; running workloads are left running (the next server adopts them).
   void Stop();
@@ -184,6 +192,9 @@ class RunController {
   // Its `register_dataset` declaration: the next version of a data set.
   void RegisterDeclaredDataset(const registry::VersionRequest& where, const Json& declaration,
                                workload::AttemptEnd* end);
+  // Its `deploy_model` declaration: a registry version served.
+  void DeployDeclared(const std::string& runner, const std::string& project, const Json& declaration,
+                      workload::AttemptEnd* end);
   static void CheckOutputs(const std::string& dir, workload::AttemptEnd* end, Json* outputs);
   void Post(Event e);
   bool Stopping();
@@ -192,6 +203,7 @@ class RunController {
   const Clock& clock_;
   runtime::Runtime& runtime_;
   const RunControllerOptions options_;
+  ModelDeployer deployer_;  // set before Start()
 
   WakeLoop loop_;
   std::mutex mu_;

@@ -83,8 +83,14 @@ const TemplateSpec& CustomizeTemplate();
 inline constexpr const char* kModelRegisterTemplate = "model-register";
 const TemplateSpec& ModelRegisterTemplate();
 
+// cube-studio's `deploy-service`, built in: --model_name and --model_version
+// (vN or N; else the newest) declare deploy_model in the task's
+// outputs.json, so the task serves that registry version when it succeeds.
+inline constexpr const char* kDeployServiceTemplate = "deploy-service";
+const TemplateSpec& DeployServiceTemplate();
+
 // The built-in template `text` names ("customize", "自定义镜像",
-// "model-register", or those with "public/"), or null. A stored template of
+// "model-register", "deploy-service", or those with "public/"), or null. A stored template of
 // the same name shadows it.
 const TemplateSpec* BuiltinTemplate(const std::string& text);
 

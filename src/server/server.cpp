@@ -476,6 +476,19 @@ void WaitForStopSignal() {
   spdlog::info("[server] signal {} received: stopping", sig);
 }
 
+// What the controllers need of the API once it serves (before they start):
+// where sign-ins go, the server's own ports (webhooks may not call them),
+// and the deploy a task's deploy_model declaration asks for.
+void WireToApi(Controllers& c, api::Api& api, uint16_t http_port) {
+  c.notebooks->SetLoginPort(http_port);
+  c.webhook_guard->AddOwnPort(http_port);
+  c.webhook_guard->AddOwnPort(c.gateway->port());
+  c.runs->SetModelDeployer([&api](const std::string& runner, const std::string& project, const std::string& model,
+                                  int version, const std::string& service) {
+    return api.DeployModelAs(runner, project, model, version, service);
+  });
+}
+
 int Serve(const ServerConfig& cfg, const char* argv0) {
   std::string host;
   uint16_t port = 0;
@@ -533,9 +546,7 @@ int Serve(const ServerConfig& cfg, const char* argv0) {
                        [&api](api::Request& req, std::string* route) { return api.Handle(req, route); }, metrics);
   if (Status st = http.Start(); !st.ok()) return Fail(st.message());
   std::string url = ShownUrl(host, http.port());
-  c.notebooks->SetLoginPort(http.port());
-  c.webhook_guard->AddOwnPort(http.port());
-  c.webhook_guard->AddOwnPort(c.gateway->port());
+  WireToApi(c, api, http.port());
   if (Status st = WriteServerJson(cfg.data_dir, url, gateway_url); !st.ok()) spdlog::warn("[server] {}", st.message());
   PrintBanner(cfg, url, gateway_url, **store, web_dir, *opened, generated, pw_env != nullptr);
   auto start = [&] { StartControllers(c, url); };

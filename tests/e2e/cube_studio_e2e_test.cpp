@@ -245,10 +245,10 @@ TEST_F(CubeStudioE2ETest, PublishedObjectsImportCountedPerKind) {
   }
   for (const auto& r : refusals) std::cout << "refused: " << r << "\n";
   // 98 templates: the built-in ones are already there (custom image, and
-  // model-register, which drives Quader's model registry).
+  // model-register and deploy-service, which drive Quader's model registry).
   EXPECT_EQ(by_kind["JobTemplate"].total, 98);
-  EXPECT_EQ(by_kind["JobTemplate"].unchanged, 2);
-  EXPECT_EQ(by_kind["JobTemplate"].created, 96);
+  EXPECT_EQ(by_kind["JobTemplate"].unchanged, 3);
+  EXPECT_EQ(by_kind["JobTemplate"].created, 95);
   Call("GET", "/api/v1/templates/model-register?project=public", "", 404);  // not stored: built in
   EXPECT_EQ(by_kind["Pipeline"].total, 4);
   EXPECT_EQ(by_kind["Pipeline"].created, 4);

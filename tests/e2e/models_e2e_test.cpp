@@ -248,6 +248,16 @@ tasks:
       --describe: a decision tree
       --framework: xgb
       --inference_framework: ml-server
+  - name: deploy-service
+    template: deploy-service
+    depends_on: [model-register]
+    extra_args: ignore
+    args:
+      --project_name: public
+      --model_name: decision-tree
+      --model_version: "{{ datetime.datetime.now().strftime('v%Y.%m.%d.1') }}"
+      --service_type: serving
+      --images: ccr.ccs.tencentyun.com/cube-studio/sklearn-server:20230505
 )yaml",
        200);
   Json run = Call("POST", "/api/v1/pipelines/cube-ml/run", "{}", 201);
@@ -268,6 +278,14 @@ tasks:
   EXPECT_EQ(v["description"], "a decision tree");
   EXPECT_EQ(v["files"][0]["path"], "decisionTree_model.pkl");
   EXPECT_EQ(v["source"]["task"], "model-register");
+  // deploy-service served the newest version (cube-studio's dated version is no registry number).
+  Json svc = Call("GET", "/api/v1/inference-services/serving-decision-tree-1", "", 200);
+  EXPECT_EQ(svc["model_ref"], "decision-tree@1");
+  EXPECT_EQ(svc["created_by"], "admin");
+  Json served = Call("GET", "/api/v1/models/decision-tree", "", 200)["served_by"];
+  ASSERT_EQ(served.size(), 1u) << served.dump();
+  EXPECT_EQ(served[0]["service"], "serving-decision-tree-1");
+  Call("DELETE", "/api/v1/inference-services/serving-decision-tree-1", "", 204);
   // A path the task cannot see fails it, saying so; nothing is registered.
   Call("PUT", "/api/v1/pipelines/cube-ml", R"({"tasks": [{"name": "model-register", "template": "model-register",
        "args": {"--model_name": "decision-tree", "--model_path": "/etc/nothing-here"}}]})", 200);
@@ -300,6 +318,16 @@ tasks:
       SCRIPT: >-
         mkdir -p /outputs && echo '{"register_model": {"name": "declared", "path": "nothing-there",
         "framework": "custom"}}' > /outputs/outputs.json
+  - name: deploys-nothing
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && echo '{"deploy_model": {"name": "nosuch"}}' > /outputs/outputs.json
+  - name: deploys-badly
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && echo '{"deploy_model": {"name": "declared", "version": 0, "colour": 1}}' > /outputs/outputs.json
 )yaml", 200);
   Json run = Call("POST", "/api/v1/pipelines/declares/run", "{}", 201);
   const int64_t id = run.value("id", int64_t{0});
@@ -315,6 +343,11 @@ tasks:
   EXPECT_EQ(tasks["train"]["state"], "succeeded") << run.dump(2);
   EXPECT_EQ(tasks["wrong"]["state"], "failed");
   EXPECT_NE(tasks["wrong"]["reason"].get<std::string>().find("register_model: "), std::string::npos) << run.dump(2);
+  EXPECT_EQ(tasks["deploys-nothing"]["state"], "failed");
+  EXPECT_NE(tasks["deploys-nothing"]["reason"].get<std::string>().find("deploy_model: model \"nosuch (in project public)\" not found"), std::string::npos)
+      << run.dump(2);
+  EXPECT_EQ(tasks["deploys-badly"]["state"], "failed");
+  EXPECT_NE(tasks["deploys-badly"]["reason"].get<std::string>().find("deploy_model: "), std::string::npos) << run.dump(2);
   Json model = Call("GET", "/api/v1/models/declared", "", 200);
   EXPECT_EQ(model["created_by"], "admin");
   ASSERT_EQ(model["version_list"].size(), 1u) << model.dump(2);

@@ -81,6 +81,12 @@ void RegisterServiceRoutes(Router& router, HandlerContext& ctx);
 void RegisterNotebookRoutes(Router& router, HandlerContext& ctx);
 // the model registry: models, their versions and files
 void RegisterModelRoutes(Router& router, HandlerContext& ctx);
+// Serves `version` (0: the newest) of model `model` of project
+// `project_name` as `username` (a task's deploy_model declaration): a new
+// inference service, or `service` switched to it. {service, project,
+// model_ref, result}.
+Result<Json> DeployModelAs(HandlerContext& ctx, const std::string& username, const std::string& project_name,
+                           const std::string& model, int version, const std::string& service);
 // data sets: their uploads, versions, files, previews and lineage
 void RegisterDatasetRoutes(Router& router, HandlerContext& ctx);
 // Drops data set uploads older than a day that were never made a version,

@@ -28,6 +28,8 @@ Json ImportOne(HandlerContext& ctx, const Request& req, const cubestudio::Import
     out["result"] = "unchanged";
     out["reason"] = item.name == pipeline::kModelRegisterTemplate
                         ? "built in (Quader's model-register: it registers in Quader's model registry)"
+                    : item.name == pipeline::kDeployServiceTemplate
+                        ? "built in (Quader's deploy-service: it serves a version of Quader's model registry)"
                         : "built in (Quader's customize template)";
     return out;
   }

@@ -25,6 +25,7 @@
 #include "store/pipelines.h"
 #include "store/projects.h"
 #include "store/services.h"
+#include "store/users.h"
 
 namespace quader::api {
 namespace {
@@ -389,6 +390,63 @@ Response DeleteVersion(HandlerContext& ctx, Request& req) {
   return JsonReply(Json::object());
 }
 
+// The inference service document that serves version `v` of `m`: the
+// project's service `service` switched to it, or (`service` empty) a new
+// one named by the guide's rule (the predict server, for sklearn and
+// xgboost versions).
+Result<Json> DeployDocument(store::Tx& tx, const store::ModelRecord& m, const store::ModelVersionRecord& v,
+                            const std::string& service) {
+  const std::string ref = m.name + "@" + std::to_string(v.version);
+  const std::string target = "/models/" + m.name + "/" + std::to_string(v.version);
+  if (!service.empty()) {
+    QUADER_ASSIGN_OR_RETURN(auto svc, store::FindService(tx, m.project_id, service));
+    if (!svc || svc->kind != "InferenceService") {
+      return errors::NotFound("inference service", service + " (in project " + m.project + ")");
+    }
+    Json doc = Json::parse(svc->spec, nullptr, false);
+    if (!doc.is_object()) return errors::Internal("the stored spec of " + service + " is not JSON");
+    // The files it served from the registry give way to this version's.
+    const std::string old_path = doc.value("model_path", "");
+    if (old_path.empty() || old_path.rfind("/models/", 0) == 0) doc["model_path"] = target;
+    doc["model_ref"] = ref;
+    return doc;
+  }
+  if (v.framework != "sklearn" && v.framework != "xgboost") {
+    return errors::Invalid("framework", "no serving image for " + v.framework +
+                                            " models here: deploy to an inference service you made for it "
+                                            "({\"service\": NAME})");
+  }
+  // Named by the guide's rule, $service_type-$model_name-$version_digits.
+  std::string label = m.name;
+  std::replace(label.begin(), label.end(), '.', '-');
+  QUADER_ASSIGN_OR_RETURN(std::string name, gateway::InferenceServiceName("serving", label, "v" + std::to_string(v.version)));
+  return Json{{"kind", "InferenceService"},
+              {"name", name},
+              {"project", m.project},
+              {"service_type", "serving"},
+              {"model_name", m.name},
+              {"model_version", "v" + std::to_string(v.version)},
+              {"model_ref", ref},
+              {"description", "version " + std::to_string(v.version) + " of model " + m.name + " (model registry)"},
+              {"image", "quader/predict:1"},
+              {"command", "python3 /app/predict_server.py"},
+              {"ports", Json::array({8080})},
+              {"health", "8080:/health"}};
+}
+
+// Applies the deploy document as `who`: {service, project, model_ref, result}.
+Result<Json> ApplyDeploy(HandlerContext& ctx, const auth::Principal& who, const Json& doc, bool created) {
+  QUADER_ASSIGN_OR_RETURN(auto applied, ctx.kinds.ApplyDocuments(ctx.store, who, {doc}, ctx.now()));
+  if (ctx.services) ctx.services->Notify();
+  const ApplyResult& r = applied.at(0);
+  return Json{{"service", r.name},
+              {"project", doc.value("project", "")},
+              {"model_ref", doc.value("model_ref", "")},
+              {"result", created && r.change == Change::kCreated ? "created"
+                         : r.change == Change::kUnchanged       ? "unchanged"
+                                                                  : "updated"}};
+}
+
 // Serves a version: creates an inference service for it (the predict server
 // for sklearn and xgboost), or, with {"service": NAME}, switches an inference
 // service of the project to it. The switch is a new generation of the
@@ -409,65 +467,18 @@ Response DeployVersion(HandlerContext& ctx, Request& req) {
       return ErrorReply(errors::Invalid("service", "must be the name of an inference service of the model's project"));
     }
   }
+  const std::string service = body.value("service", "");
   Json doc;
-  std::string ref;
-  bool created = false;
   Status st = ctx.store.Read([&](store::Tx& tx) -> Status {
     QUADER_ASSIGN_OR_RETURN(auto m, FindModelParam(tx, req, auth::ProjectAction::kUse));
     QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m.id, *version));
-    ref = m.name + "@" + std::to_string(v.version);
-    const std::string target = "/models/" + m.name + "/" + std::to_string(v.version);
-    if (body.contains("service")) {
-      const std::string name = body["service"].get<std::string>();
-      QUADER_ASSIGN_OR_RETURN(auto svc, store::FindService(tx, m.project_id, name));
-      if (!svc || svc->kind != "InferenceService") {
-        return errors::NotFound("inference service", name + " (in project " + m.project + ")");
-      }
-      doc = Json::parse(svc->spec, nullptr, false);
-      if (!doc.is_object()) return errors::Internal("the stored spec of " + name + " is not JSON");
-      // The files it served from the registry give way to this version's.
-      const std::string old_path = doc.value("model_path", "");
-      if (old_path.empty() || old_path.rfind("/models/", 0) == 0) doc["model_path"] = target;
-      doc["model_ref"] = ref;
-      return Status::Ok();
-    }
-    if (v.framework != "sklearn" && v.framework != "xgboost") {
-      return errors::Invalid("framework", "no serving image for " + v.framework +
-                                              " models here: deploy to an inference service you made for it "
-                                              "({\"service\": NAME})");
-    }
-    created = true;
-    // Named by the guide's rule, $service_type-$model_name-$version_digits.
-    std::string label = m.name;
-    std::replace(label.begin(), label.end(), '.', '-');
-    QUADER_ASSIGN_OR_RETURN(std::string name,
-                            gateway::InferenceServiceName("serving", label, "v" + std::to_string(v.version)));
-    doc = {{"kind", "InferenceService"},
-           {"name", name},
-           {"project", m.project},
-           {"service_type", "serving"},
-           {"model_name", m.name},
-           {"model_version", "v" + std::to_string(v.version)},
-           {"model_ref", ref},
-           {"description", "version " + std::to_string(v.version) + " of model " + m.name + " (model registry)"},
-           {"image", "quader/predict:1"},
-           {"command", "python3 /app/predict_server.py"},
-           {"ports", Json::array({8080})},
-           {"health", "8080:/health"}};
+    QUADER_ASSIGN_OR_RETURN(doc, DeployDocument(tx, m, v, service));
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
-  auto applied = ctx.kinds.ApplyDocuments(ctx.store, req.who(), {doc}, ctx.now());
-  if (!applied.ok()) return ErrorReply(applied.status());
-  if (ctx.services) ctx.services->Notify();
-  const ApplyResult& r = applied->at(0);
-  return JsonReply({{"service", r.name},
-                    {"project", doc.value("project", "")},
-                    {"model_ref", ref},
-                    {"result", created && r.change == Change::kCreated ? "created"
-                               : r.change == Change::kUnchanged       ? "unchanged"
-                                                                        : "updated"}},
-                   created && r.change == Change::kCreated ? 201 : 200);
+  auto done = ApplyDeploy(ctx, req.who(), doc, service.empty());
+  if (!done.ok()) return ErrorReply(done.status());
+  return JsonReply(*done, (*done)["result"] == "created" ? 201 : 200);
 }
 
 // One file of a version, checked against its checksum as it is sent.
@@ -486,6 +497,28 @@ Response VersionFile(HandlerContext& ctx, Request& req) {
 }
 
 }  // namespace
+
+Result<Json> DeployModelAs(HandlerContext& ctx, const std::string& username, const std::string& project_name,
+                           const std::string& model, int version, const std::string& service) {
+  auth::Principal who;
+  Json doc;
+  QUADER_RETURN_IF_ERROR(ctx.store.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto user, store::GetUser(tx, username));
+    if (!user.active) return errors::Denied("user " + username + " is deactivated");
+    who.user_id = user.id;
+    who.username = user.username;
+    who.is_admin = user.is_admin;
+    QUADER_ASSIGN_OR_RETURN(auth::ProjectAccess a, auth::CheckProject(tx, who, project_name, auth::ProjectAction::kUse));
+    QUADER_ASSIGN_OR_RETURN(auto m, store::FindModel(tx, a.project.id, model));
+    if (!m) return errors::NotFound("model", model + " (in project " + project_name + ")");
+    if (m->latest_version == 0) return errors::NotFound("model version", model + " has no versions");
+    if (version == 0) version = m->latest_version;
+    QUADER_ASSIGN_OR_RETURN(auto v, store::GetModelVersion(tx, m->id, version));
+    QUADER_ASSIGN_OR_RETURN(doc, DeployDocument(tx, *m, v, service));
+    return Status::Ok();
+  }));
+  return ApplyDeploy(ctx, who, doc, service.empty());
+}
 
 void RegisterModelRoutes(Router& router, HandlerContext& ctx) {
   auto bind = [&ctx](Response (*fn)(HandlerContext&, Request&)) {
