@@ -57,6 +57,17 @@ DatasetUploadRecord UploadFromRow(const Row& r) {
   return {r.Int(0), r.Int(1), r.Str(2), r.Str(3), r.Int(4), r.Str(5), r.Int(6)};
 }
 
+// The first five columns: version_id, reader_kind, reader_id, detail, read_at.
+DatasetReadRecord ReadFromRow(const Row& r) {
+  DatasetReadRecord out;
+  out.version_id = r.Int(0);
+  out.reader_kind = r.Str(1);
+  out.reader_id = r.Int(2);
+  out.detail = r.Str(3);
+  out.read_at = r.Int(4);
+  return out;
+}
+
 Result<std::set<std::string>> Hashes(Tx& tx, const std::string& sql, const Params& params) {
   QUADER_ASSIGN_OR_RETURN(Rows rows, tx.Query(sql, params));
   std::set<std::string> out;
@@ -205,15 +216,7 @@ Result<std::vector<DatasetReadRecord>> ListDatasetReads(Tx& tx, int64_t version_
       tx.Query("SELECT version_id, reader_kind, reader_id, detail, read_at FROM dataset_reads WHERE version_id = ? "
                "ORDER BY read_at DESC, reader_id DESC LIMIT 1000",
                {version_id}),
-      [](const Row& r) {
-        DatasetReadRecord out;
-        out.version_id = r.Int(0);
-        out.reader_kind = r.Str(1);
-        out.reader_id = r.Int(2);
-        out.detail = r.Str(3);
-        out.read_at = r.Int(4);
-        return out;
-      });
+      ReadFromRow);
 }
 
 Result<std::string> ActiveDatasetReader(Tx& tx, int64_t version_id) {
@@ -241,12 +244,7 @@ Result<std::vector<DatasetReadRecord>> ListDatasetReadsOf(Tx& tx, const std::str
                "WHERE r.reader_kind = ? AND r.reader_id = ? ORDER BY d.name, v.version, r.detail",
                {reader_kind, reader_id}),
       [](const Row& r) {
-        DatasetReadRecord out;
-        out.version_id = r.Int(0);
-        out.reader_kind = r.Str(1);
-        out.reader_id = r.Int(2);
-        out.detail = r.Str(3);
-        out.read_at = r.Int(4);
+        DatasetReadRecord out = ReadFromRow(r);
         out.project = r.Str(5);
         out.dataset = r.Str(6);
         out.version = static_cast<int>(r.Int(7));
