@@ -502,6 +502,11 @@ class Session : public std::enable_shared_from_this<Session> {
     bool expect_continue = beast::iequals(req.Header("expect"), "100-continue");
     bool failed = false;
     uint64_t bytes = 0;
+    const auto began = Clock::now();
+    auto too_slow = [&] {
+      const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - began).count();
+      return elapsed >= 60 && static_cast<int64_t>(bytes) < elapsed * server_.options_.min_upload_bytes_per_second;
+    };
     auto over_limit = [&] {
       failed = true;
       return Status{Code::kPayloadTooLarge, "request body is larger than the limit of " + std::to_string(limit) + " bytes"};
@@ -509,6 +514,12 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body_reader = [&](char* out, size_t n) -> Result<size_t> {
       if (failed) return errors::Invalid("body", "the request body could not be read");
       if (too_long) return over_limit();
+      if (too_slow()) {
+        failed = true;
+        return errors::Invalid("body", "the client sends slower than " +
+                                           std::to_string(server_.options_.min_upload_bytes_per_second) +
+                                           " bytes a second: the upload is cut off");
+      }
       if (expect_continue) {
         expect_continue = false;
         if (!SendAll("HTTP/1.1 100 Continue\r\n\r\n")) failed = true;

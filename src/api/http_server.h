@@ -49,6 +49,9 @@ struct HttpServerOptions {
   // Of those, uploads (streamed request bodies), counted by client address.
   int max_uploads = 32;
   int max_uploads_per_address = 8;
+  // An upload slower than this on average, once a minute has passed, is cut
+  // off: a trickle cannot hold a slot for hours.
+  int64_t min_upload_bytes_per_second = 1024;
   std::chrono::seconds stream_write_timeout{30};
   // Where the access log goes (access_log.h): a file rotated by size, or
   // "" for the server's own log.

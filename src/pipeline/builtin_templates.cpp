@@ -11,7 +11,7 @@ namespace {
 // that the task registers the next version of --model_name when it
 // succeeds, in the run's project, as its runner (the task needs no token).
 constexpr const char* kRegisterScript = R"py("""cube-studio's model-register on Quader: declares --model_path as a model version (docs/models.md)."""
-import argparse, json, os, shutil, sys, urllib.request
+import argparse, json, math, os, shutil, sys, urllib.request
 
 FRAMEWORKS = {"sklearn": "sklearn", "xgb": "xgboost", "xgboost": "xgboost", "tf": "tensorflow",
               "tensorflow": "tensorflow", "pytorch": "pytorch", "onnx": "onnx"}
@@ -46,9 +46,12 @@ pairs = json.loads(text).items() if text.startswith("{") else (
     p.split(":", 1) for p in text.replace("\n", ",").split(",") if ":" in p)
 for key, value in pairs:
     try:
-        metrics[str(key).strip()] = float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not finite")
+        metrics[str(key).strip()[:128]] = number
     except (TypeError, ValueError):
-        print(f"model-register: metric {key!r}: {value!r} is not a number; left out", flush=True)
+        print(f"model-register: metric {key!r}: {value!r} is not a finite number; left out", flush=True)
 
 project = os.environ.get("KFJ_TASK_PROJECT_NAME", "")
 if args.project_name and project and args.project_name != project:

@@ -13,6 +13,10 @@
 
 #include "core/log_stamp.h"
 #include "registry/datasets.h"
+#include "auth/access.h"
+#include "store/datasets.h"
+#include "store/models.h"
+#include "store/users.h"
 #include "registry/register.h"
 #include "auth/expand.h"
 #include "core/files.h"
@@ -987,10 +991,37 @@ void RunController::LaunchAttempt(ActiveRun& run, TaskEntry& task, runtime::Work
 // A task's own registration of a model version (its outputs.json's
 // `register_model`): on its attempt's thread, before its end is stored; a
 // declaration that cannot be honoured fails the task, saying why.
+// In `public` a model or data set is changed only by its creator or an
+// admin: a task's declaration adds a version as its runner, no more.
+Status RunController::MayAddVersion(const std::string& runner, int64_t project_id, const std::string& kind,
+                                    const std::string& name) {
+  return store_.Read([&](store::Tx& tx) -> Status {
+    QUADER_ASSIGN_OR_RETURN(auto user, store::GetUser(tx, runner));
+    auth::Principal who;
+    who.user_id = user.id;
+    who.username = user.username;
+    who.is_admin = user.is_admin;
+    std::string project, created_by;
+    if (kind == "model") {
+      QUADER_ASSIGN_OR_RETURN(auto m, store::FindModel(tx, project_id, name));
+      if (!m) return Status::Ok();
+      project = m->project;
+      created_by = m->created_by;
+    } else {
+      QUADER_ASSIGN_OR_RETURN(auto d, store::FindDataset(tx, project_id, name));
+      if (!d) return Status::Ok();
+      project = d->project;
+      created_by = d->created_by;
+    }
+    return auth::CheckPublicWrite(who, project, created_by, kind, name);
+  });
+}
+
 void RunController::RegisterDeclared(registry::VersionRequest req, const Json& declaration,
                                      workload::AttemptEnd* end) {
   Status st = registry::ReadDeclaration(declaration, &req);
   if (st.ok() && options_.blobs == nullptr) st = errors::Unavailable("this server keeps no model registry");
+  if (st.ok()) st = MayAddVersion(req.registered_by, req.project_id, "model", req.model);
   if (st.ok()) {
     req.source["path"] = req.path.empty() ? "." : req.path;
     auto done = registry::RegisterVersion(store_, *options_.blobs, ToUnixMillis(clock_.Now()), req);
@@ -1013,6 +1044,13 @@ void RunController::RegisterDeclaredDataset(const registry::VersionRequest& wher
   if (options_.blobs == nullptr) {
     end->how = workload::AttemptEnd::How::kFailed;
     end->reason = "register_dataset: this server keeps no data sets";
+    return;
+  }
+  const std::string name = declaration.is_object() ? declaration.value("name", Json("")).is_string()
+                                                         ? declaration.value("name", "") : "" : "";
+  if (Status may = MayAddVersion(where.registered_by, where.project_id, "dataset", name); !may.ok()) {
+    end->how = workload::AttemptEnd::How::kFailed;
+    end->reason = "register_dataset: " + may.message();
     return;
   }
   auto made = registry::MakeDeclaredVersion(store_, *options_.blobs, ToUnixMillis(clock_.Now()), declaration,
@@ -1070,12 +1108,14 @@ void RunController::CheckOutputs(const std::string& dir, workload::AttemptEnd* e
                       ? "outputs.json is larger than 64 KiB: keep big results as files in /outputs"
                       : "outputs.json must be a regular file (not a link)";
   } else if (text.ok()) {
-    Json j = Json::parse(*text, nullptr, false);
-    if (!j.is_object()) {
+    // Held to the limits of a request's body (64 levels at most), as what
+    // it holds is shown to API clients.
+    Result<Json> j = ParseJson(*text);
+    if (!j.ok() || !j->is_object()) {
       end->how = workload::AttemptEnd::How::kFailed;
-      end->reason = "outputs.json is not a JSON object";
+      end->reason = "outputs.json is not a JSON object" + (j.ok() ? std::string() : ": " + j.status().message());
     } else {
-      *outputs = std::move(j);
+      *outputs = std::move(j).value();
     }
   }
 }

@@ -192,6 +192,9 @@ class RunController {
   // Its `register_dataset` declaration: the next version of a data set.
   void RegisterDeclaredDataset(const registry::VersionRequest& where, const Json& declaration,
                                workload::AttemptEnd* end);
+  // Whether `runner` may add a version to model or data set (`kind`) `name`
+  // of the project: in `public`, only its creator or an admin.
+  Status MayAddVersion(const std::string& runner, int64_t project_id, const std::string& kind, const std::string& name);
   // Its `deploy_model` declaration: a registry version served.
   void DeployDeclared(const std::string& runner, const std::string& project, const Json& declaration,
                       workload::AttemptEnd* end);

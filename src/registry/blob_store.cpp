@@ -275,6 +275,7 @@ int BlobStore::Collect(const std::function<bool(const std::string& sha256)>& hel
 
 Status CheckFileName(const std::string& field, const std::string& path) {
   if (Status ok = workload::CheckArtifactPath(path); !ok.ok()) return errors::Invalid(field, ok.message());
+  if (path.size() > 1024) return errors::Invalid(field, "is longer than 1024 bytes");
   size_t component = 0;
   for (size_t i = 0; i < path.size();) {
     const auto c = static_cast<unsigned char>(path[i]);

@@ -97,8 +97,8 @@ class BlobStore {
 };
 
 // A file's path in a version: a relative path (workload::CheckArtifactPath)
-// of valid UTF-8 without control characters, each component at most 255
-// bytes (what a directory can hold). kInvalidArgument naming `field`.
+// of valid UTF-8 without control characters, at most 1024 bytes, each
+// component at most 255 bytes (what a directory can hold). kInvalidArgument naming `field`.
 Status CheckFileName(const std::string& field, const std::string& path);
 
 // The files of a task's outputs at `relative` (a file, or a directory and

@@ -358,6 +358,39 @@ TEST_F(DatasetsE2ETest, ADeletedProjectLeavesNothingForAProjectOfTheSameName) {
   Call("GET", "/api/v1/datasets/pii/versions/1?project=gone", "", 404);
 }
 
+TEST_F(DatasetsE2ETest, InPublicATaskAddsNoVersionToAnotherUsersModelOrDataSet) {
+  // admin's data set and model in public; eve's pipeline there declares versions of both.
+  MakeIris();
+  Call("POST", "/api/v1/models", R"({"name": "pubm"})", 201);
+  Call("POST", "/api/v1/apply", std::string(kPipeline).substr(0, std::string(kPipeline).find("---")), 200);
+  Call("POST", "/api/v1/apply", R"yaml(
+kind: Pipeline
+name: poison
+tasks:
+  - name: model
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && echo bad > /outputs/m.bin &&
+        echo '{"register_model": {"name": "pubm", "path": "m.bin", "framework": "custom"}}' > /outputs/outputs.json
+  - name: data
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && echo CAROL-POISON > /outputs/iris.csv &&
+        echo '{"register_dataset": {"name": "iris", "path": "iris.csv"}}' > /outputs/outputs.json
+)yaml",
+       200, eve_);
+  Json run = Call("POST", "/api/v1/pipelines/poison/run", "{}", 201, eve_);
+  Json done = WaitForRun(run.value("id", int64_t{0}));
+  for (const Json& t : done["tasks"]) {
+    EXPECT_EQ(t["state"], "failed") << t.dump();
+    EXPECT_NE(t.value("reason", "").find("only its creator or an admin may change public"), std::string::npos) << t.dump();
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/models/pubm", "", 200)["versions"], 0);
+  EXPECT_EQ(Call("GET", "/api/v1/datasets/iris", "", 200)["versions"], 1);
+}
+
 TEST_F(DatasetsE2ETest, ABigUploadStreamsThroughFlatMemory) {
   Call("POST", "/api/v1/datasets", R"({"name": "big"})", 201);
   const std::string local = dir_.path() + "/big.bin";

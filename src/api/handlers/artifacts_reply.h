@@ -20,9 +20,10 @@ Response ArtifactListReply(const std::string& root);
 Response ArtifactFileReply(const Request& req, const std::string& root);
 
 // One file of a registry version (a model's or a data set's), named by
-// `?path=` among `files`: checked against its SHA-256 before the answer
-// starts (a damaged file is an error, not a body), then streamed as an
-// attachment with X-Content-SHA256 and X-Content-Size.
+// `?path=` among `files`, streamed as an attachment with X-Content-SHA256
+// and X-Content-Size. Checked against its SHA-256: before the answer starts
+// up to 64 MiB (a damaged file is an error, not a body), as it streams above
+// (a damaged one ends short).
 Response RegistryFileReply(const Request& req, registry::BlobStore* blobs, const std::vector<registry::BlobFile>& files);
 
 }  // namespace quader::api

@@ -6,6 +6,8 @@
 // own directory (/mnt/USER). Tasks and notebooks name versions
 // (`datasets: [iris@2]`) and get them mounted read-only; what read a version
 // is its lineage. Project membership rules as everywhere: strangers get 404.
+#include <map>
+#include <mutex>
 #include <set>
 
 #include "api/handlers/artifacts_reply.h"
@@ -184,6 +186,37 @@ Response DeleteDataset(HandlerContext& ctx, Request& req) {
   return JsonReply(Json::object());
 }
 
+// Uploads at once per user (the HTTP server limits them per address before
+// anyone is signed in): one user cannot take every upload slot.
+constexpr int kMaxUploadsPerUser = 4;
+
+class UploadSlot {
+ public:
+  explicit UploadSlot(const std::string& user) : user_(user) {
+    std::lock_guard<std::mutex> lock(mu());
+    held_ = counts()[user_] < kMaxUploadsPerUser;
+    if (held_) counts()[user_]++;
+  }
+  ~UploadSlot() {
+    if (!held_) return;
+    std::lock_guard<std::mutex> lock(mu());
+    if (--counts()[user_] <= 0) counts().erase(user_);
+  }
+  bool held() const { return held_; }
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::map<std::string, int>& counts() {
+    static std::map<std::string, int> c;
+    return c;
+  }
+  const std::string user_;
+  bool held_ = false;
+};
+
 // POST .../uploads?path=FILE with the file as the body (streamed into the
 // store as it comes). The data set and the path are checked before a byte
 // is read.
@@ -202,6 +235,11 @@ Response Upload(HandlerContext& ctx, Request& req) {
     return Status::Ok();
   });
   if (!st.ok()) return ErrorReply(st);
+  UploadSlot slot(req.who().username);
+  if (!slot.held()) {
+    return ErrorReply(errors::Unavailable("you have " + std::to_string(kMaxUploadsPerUser) +
+                                          " uploads going already: wait for one to end"));
+  }
   auto staged = ctx.blobs->Stage(req.body_reader, registry::kMaxDatasetBytes);
   if (!staged.ok()) return ErrorReply(staged.status());
   // Placed and held in one step: no deletion removes the blob in between.
@@ -210,6 +248,8 @@ Response Upload(HandlerContext& ctx, Request& req) {
   if (!blob.ok()) return ErrorReply(blob.status());
   store::DatasetUploadRecord u{0, d.id, path, blob->sha256, blob->size, req.who().username, ctx.now_ms()};
   st = ctx.store.Write([&](store::Tx& tx) -> Status {
+    // Deleted while the file came: nothing to add it to.
+    if (!store::GetDataset(tx, d.id).ok()) return errors::NotFound("dataset", d.name);
     QUADER_ASSIGN_OR_RETURN(auto pending, store::ListDatasetUploads(tx, d.id));
     if (pending.size() >= kMaxPendingUploads) {
       return errors::Invalid("uploads", std::to_string(pending.size()) +

@@ -287,7 +287,9 @@ Status FromTrial(HandlerContext& ctx, store::Tx& tx, const store::ModelRecord& m
   if (vr->params.empty()) {
     Json params = Json::parse(trial->params, nullptr, false);
     for (const auto& [k, v] : params.is_object() ? params.items() : Json::object().items()) {
-      if (v.is_number() || v.is_boolean() || v.is_string()) vr->params[k] = v;
+      // What the registry takes (CheckVersionFields): short names, short strings, 100 at most.
+      if (k.empty() || k.size() > 128 || vr->params.size() >= 100) continue;
+      if ((v.is_number() || v.is_boolean()) || (v.is_string() && v.get<std::string>().size() <= 1024)) vr->params[k] = v;
     }
   }
   if (vr->metrics.empty() && trial->final_value) {
