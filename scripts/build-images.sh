@@ -4,6 +4,7 @@
 #   quader/python:3.11     `podman build` of images/python/Containerfile FROM the base
 #   quader/predict:1       `podman build` of images/predict/ FROM quader/python:3.11
 #                          (predict_server.py, an HTTP predict server for joblib models)
+#   quader/predict-torch:1 quader/predict:1 with Debian's python3-torch (TorchScript models)
 #   quader/notebook:1      `podman build` of images/notebook/ FROM quader/python:3.11
 #                          (Jupyter Notebook from Debian: notebooks of type jupyter)
 #   quader/vscode:1        `podman build` of images/vscode/ FROM quader/python:3.11 with the
@@ -15,7 +16,7 @@
 # Each image carries the hash of its recipe in the label quader.recipe; an image
 # whose recipe is unchanged is reused, a changed recipe rebuilds it.
 #
-#   scripts/build-images.sh [base|python|predict|notebook|vscode|server|all]   (default: all)
+#   scripts/build-images.sh [base|python|predict|predict-torch|notebook|vscode|server|all]   (default: all)
 #
 # Podman runs with a private containers.conf (runc, no default ulimits), as
 # docs/images.md explains; /etc/containers is never touched.
@@ -85,6 +86,19 @@ build_predict() {
   fi
   step "podman build $image"
   podman build --label "quader.recipe=$hash" -t "$image" -f "$root/images/predict/Containerfile" "$root/images/predict"
+  echo "built $image (recipe $hash)" >&2
+}
+
+build_predict_torch() {
+  local image=quader/predict-torch:1
+  local predict_id; predict_id=$(podman image inspect --format '{{.Id}}' quader/predict:1)
+  local hash; hash=$( (cat "$root/images/predict-torch/Containerfile"; echo "$predict_id") | sha256sum | cut -c1-16)
+  if [[ $(current_hash "$image") == "$hash" ]]; then
+    echo "$image is up to date (recipe $hash)" >&2; return
+  fi
+  step "podman build $image"
+  podman build --label "quader.recipe=$hash" -t "$image" -f "$root/images/predict-torch/Containerfile" \
+    "$root/images/predict-torch"
   echo "built $image (recipe $hash)" >&2
 }
 
@@ -176,9 +190,10 @@ case $what in
   base) build_base ;;
   python) build_base; build_python ;;
   predict) build_base; build_python; build_predict ;;
+  predict-torch) build_base; build_python; build_predict; build_predict_torch ;;
   notebook) build_base; build_python; build_notebook ;;
   vscode) build_base; build_python; build_vscode ;;
   server) build_base; build_server ;;
-  all) build_base; build_python; build_predict; build_notebook; build_vscode ;;
-  *) echo "usage: $0 [base|python|predict|notebook|vscode|server|all]" >&2; exit 2 ;;
+  all) build_base; build_python; build_predict; build_predict_torch; build_notebook; build_vscode ;;
+  *) echo "usage: $0 [base|python|predict|predict-torch|notebook|vscode|server|all]" >&2; exit 2 ;;
 esac

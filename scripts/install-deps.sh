@@ -11,7 +11,7 @@ PKGS=(
   libgtest-dev libgmock-dev uuid-dev libssl-dev catatonit
   nodejs npm chromium
   wrk nginx-light haproxy curl procps ninja-build tzdata
-  python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna
+  python3-numpy python3-sklearn python3-scipy python3-joblib python3-pandas python3-optuna python3-torch
   jupyter-notebook python3-ipykernel
   libeigen3-dev libpqxx-dev postgresql
   bubblewrap debootstrap

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""A small HTTP predict server for a scikit-learn model saved with joblib.
+"""A small HTTP predict server for a scikit-learn or XGBoost model saved with joblib, or a
+PyTorch model saved as TorchScript (torch.jit.save; needs torch: quader/predict-torch:1).
 
 Quader's inference services start it with (docs/model-serving.md):
-  KUBEFLOW_MODEL_PATH   the model: a .joblib file, or a directory holding model.joblib
+  KUBEFLOW_MODEL_PATH   the model: a .joblib or .pt file, or a directory holding model.joblib or
+                        model.pt (or one such file)
   KUBEFLOW_MODEL_NAME   the model's name (shown in /health; the NAME in /v1/models/NAME)
   KUBEFLOW_MODEL_VERSION
   QUADER_MODEL_REF      the model registry's version it serves, NAME@VERSION (shown in /health)
@@ -19,7 +21,9 @@ Quader's inference services start it with (docs/model-serving.md):
 Rows are lists of numbers, or objects keyed by feature name when the model was fitted on
 named columns; {"inputs": ...} is accepted for "instances", and also as columns
 ({"inputs": {"feature": [v1, v2, ...], ...}}). The answer adds "probabilities" and
-"classes" when the model has predict_proba. Bad input is a 400 whose "error" names the
+"classes" when the model has predict_proba. A TorchScript model gets the rows as one float32
+tensor: one output column is the prediction; several are class scores, whose argmax is the
+prediction and whose softmax the probabilities. Bad input is a 400 whose "error" names the
 problem. A missing model file is waited for (503 until it appears); a model file that is
 replaced is loaded again, the old one serving until the new one loads. One log line per
 request on stdout, except health checks that answer as the previous one did.
@@ -61,15 +65,53 @@ class BadRequest(Exception):
     """Input the client must fix: answered with 400 and this message."""
 
 
+TORCH_SUFFIXES = (".pt", ".pth")
+
+
 def model_file(path):
-    """The .joblib file `path` names: itself, or DIR/model.joblib, or DIR's only .joblib."""
+    """The model file `path` names: itself, or DIR/model.joblib (model.pt), or DIR's only such file."""
     if not os.path.isdir(path):
         return path
-    candidate = os.path.join(path, "model.joblib")
-    if os.path.exists(candidate):
-        return candidate
-    found = sorted(f for f in os.listdir(path) if f.endswith(".joblib"))
-    return os.path.join(path, found[0]) if len(found) == 1 else candidate
+    for name in ("model.joblib", "model.pt"):
+        candidate = os.path.join(path, name)
+        if os.path.exists(candidate):
+            return candidate
+    found = sorted(f for f in os.listdir(path) if f.endswith((".joblib",) + TORCH_SUFFIXES))
+    return os.path.join(path, found[0]) if len(found) == 1 else os.path.join(path, "model.joblib")
+
+
+class TorchModel:
+    """A TorchScript module with the predict()/predict_proba() of a scikit-learn model."""
+
+    def __init__(self, file):
+        import torch  # only for PyTorch models: it takes seconds to import
+        torch.set_num_threads(1)
+        self.torch = torch
+        self.module = torch.jit.load(file, map_location="cpu").eval()
+
+    def outputs(self, x):
+        with self.torch.no_grad():
+            out = self.module(self.torch.as_tensor(np.asarray(x, dtype=np.float32)))
+        return np.asarray(out.detach().cpu().numpy(), dtype=float)
+
+    def predict(self, x):
+        out = self.outputs(x)
+        if out.ndim == 2 and out.shape[1] > 1:
+            return out.argmax(axis=1)
+        return out.reshape(len(out), -1)[:, 0] if out.ndim > 1 else out
+
+    def predict_proba(self, x):
+        out = self.outputs(x)
+        if out.ndim != 2 or out.shape[1] < 2:
+            raise AttributeError("one output: no class scores")
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def load_model(file):
+    if file.endswith(TORCH_SUFFIXES):
+        return TorchModel(file)
+    return joblib.load(file)
 
 
 def signature(path):
@@ -110,7 +152,7 @@ class ModelHolder:
             return None
         self._tried = sig
         try:
-            model = joblib.load(file)
+            model = load_model(file)
         except Exception as e:  # a broken or half-written file: keep what we have
             return f"cannot load {file}: {type(e).__name__}: {e}"
         if not hasattr(model, "predict"):
@@ -230,7 +272,7 @@ def columns_to_rows(columns, names):
 def predict(model, info, x):
     try:
         out = {"predictions": jsonable(np.asarray(model.predict(x)))}
-    except ValueError as e:  # scikit-learn's word for input it cannot use
+    except (ValueError, RuntimeError) as e:  # scikit-learn's (and torch's) word for input it cannot use
         raise BadRequest(f"the model refused the input: {e}")
     if info.get("predict_proba"):
         try:

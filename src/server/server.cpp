@@ -101,6 +101,7 @@ std::map<std::string, std::vector<runtime::Mount>> ImageFiles(const std::string&
   std::error_code ec;
   if (!share.empty() && fs::is_regular_file(share + "/images/predict/predict_server.py", ec)) {
     out["quader/predict"] = {{runtime::MountKind::kHostPath, share + "/images/predict", "/app", true, 0, "", ""}};
+    out["quader/predict-torch"] = out["quader/predict"];  // the same server; torch is the host's
   }
   return out;
 }

@@ -300,6 +300,55 @@ tasks:
   EXPECT_EQ(Call("GET", "/api/v1/models/decision-tree", "", 200)["versions"], 1);
 }
 
+// A PyTorch version (TorchScript) is served by the predict server's torch
+// path: quader/predict-torch:1 (here the process runtime, with Debian's torch).
+TEST_F(ModelsE2ETest, APyTorchVersionIsServedAsTorchScript) {
+  Call("POST", "/api/v1/apply", R"yaml(
+kind: Pipeline
+name: torchy
+tasks:
+  - name: fit
+    template: shell
+    env:
+      SCRIPT: >-
+        mkdir -p /outputs && OMP_NUM_THREADS=1 /usr/bin/python3 -c "import torch; torch.manual_seed(0);
+        torch.jit.save(torch.jit.script(torch.nn.Linear(4, 3)), '/outputs/model.pt')"
+)yaml",
+       200);
+  Json run = Call("POST", "/api/v1/pipelines/torchy/run", "{}", 201);
+  const int64_t id = run.value("id", int64_t{0});
+  Json r;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(90); steady_clock::now() < deadline;) {
+    r = Call("GET", "/api/v1/runs/" + std::to_string(id), "", 200);
+    if (r["state"] == "failed" || r["state"] == "succeeded") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_EQ(r["state"], "succeeded") << r.dump();
+  Call("POST", "/api/v1/models", R"({"name": "torchy"})", 201);
+  Call("POST", "/api/v1/models/torchy/versions",
+       R"({"run": )" + std::to_string(id) + R"(, "task": "fit", "path": "model.pt", "framework": "pytorch"})", 201);
+  Json deployed = Call("POST", "/api/v1/models/torchy/versions/1/deploy", "", 201);
+  EXPECT_EQ(deployed["service"], "serving-torchy-1");
+  EXPECT_EQ(Call("GET", "/api/v1/inference-services/serving-torchy-1", "", 200)["image"], "quader/predict-torch:1");
+  std::string answer;
+  for (auto deadline = steady_clock::now() + std::chrono::seconds(90); steady_clock::now() < deadline;) {
+    auto p = cli::HttpRequest("POST", server_->gateway() + "/predict", R"({"instances": [[1, 2, 3, 4], [0, 0, 0, 1]]})",
+                              {{"Host", "serving-torchy-1.service.localhost"}, {"Content-Type", "application/json"}}, 10);
+    if (p.ok() && p->status == 200) {
+      answer = p->body;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  Json j = Json::parse(answer, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << answer;
+  ASSERT_EQ(j["predictions"].size(), 2u) << answer;
+  EXPECT_TRUE(j["predictions"][0].is_number_integer()) << answer;  // the argmax of 3 class scores
+  ASSERT_EQ(j["probabilities"].size(), 2u) << answer;
+  EXPECT_EQ(j["probabilities"][0].size(), 3u) << answer;
+  Call("DELETE", "/api/v1/inference-services/serving-torchy-1", "", 204);
+}
+
 TEST_F(ModelsE2ETest, ATaskRegistersAVersionByDeclaringItInItsOutputs) {
   Call("POST", "/api/v1/apply", R"yaml(
 kind: Pipeline

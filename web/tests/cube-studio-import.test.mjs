@@ -89,8 +89,10 @@ describe('cube-studio import', () => {
       const templates = objectsOf(TEMPLATES);
       const pipelines = objectsOf(PIPELINES);
       const total = templates.length + pipelines.length;
-      // cube-studio's custom-image template is built into Quader: it imports as unchanged.
-      const builtin = templates.filter((t) => t.job_template_name === '自定义镜像' || t.name === '自定义镜像').length;
+      // cube-studio's custom-image, model-register and deploy-service templates are built into
+      // Quader (the last two drive its model registry): they import as unchanged.
+      const BUILT_IN = ['自定义镜像', 'model-register', 'deploy-service'];
+      const builtin = templates.filter((t) => BUILT_IN.includes(t.job_template_name) || BUILT_IN.includes(t.name)).length;
 
       await importFiles([TEMPLATES, PIPELINES]);
       const rows = await resultRows();

@@ -413,11 +413,14 @@ Result<Json> DeployDocument(store::Tx& tx, const store::ModelRecord& m, const st
     doc["model_ref"] = ref;
     return doc;
   }
-  if (v.framework != "sklearn" && v.framework != "xgboost") {
+  // The predict server: joblib models (scikit-learn, XGBoost) in quader/predict:1,
+  // TorchScript in quader/predict-torch:1 (the same server with torch).
+  if (v.framework != "sklearn" && v.framework != "xgboost" && v.framework != "pytorch") {
     return errors::Invalid("framework", "no serving image for " + v.framework +
                                             " models here: deploy to an inference service you made for it "
                                             "({\"service\": NAME})");
   }
+  const std::string image = v.framework == "pytorch" ? "quader/predict-torch:1" : "quader/predict:1";
   // Named by the guide's rule, $service_type-$model_name-$version_digits.
   std::string label = m.name;
   std::replace(label.begin(), label.end(), '.', '-');
@@ -430,7 +433,7 @@ Result<Json> DeployDocument(store::Tx& tx, const store::ModelRecord& m, const st
               {"model_version", "v" + std::to_string(v.version)},
               {"model_ref", ref},
               {"description", "version " + std::to_string(v.version) + " of model " + m.name + " (model registry)"},
-              {"image", "quader/predict:1"},
+              {"image", image},
               {"command", "python3 /app/predict_server.py"},
               {"ports", Json::array({8080})},
               {"health", "8080:/health"}};
