@@ -166,7 +166,6 @@ Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::
   std::string buf(kChunk, '\0');
   std::string held;  // the last piece, sent once the next read says the bytes still match
   Status st;
-  bool open_reader = true;
   for (;;) {
     ssize_t n = read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
@@ -179,13 +178,14 @@ Status BlobStore::Send(const std::string& sha256, const std::function<bool(std::
       crypto_hash_sha256_final(&state, digest);
       if (Hex(digest, sizeof(digest)) != sha256) {
         st = errors::Internal("blob " + sha256 + " is damaged: its bytes no longer match its checksum");
-      } else if (!held.empty() && open_reader) {
+      } else if (!held.empty()) {
         (void)write(held);
       }
       break;
     }
     crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(buf.data()), static_cast<size_t>(n));
-    if (!held.empty() && open_reader) open_reader = write(held);
+    // A reader that stops (a client gone) ends the read: no hashing the rest for no one.
+    if (!held.empty() && !write(held)) break;
     held.assign(buf.data(), static_cast<size_t>(n));
   }
   close(fd);
@@ -271,6 +271,17 @@ int BlobStore::Collect(const std::function<bool(const std::string& sha256)>& hel
     }
   }
   return removed;
+}
+
+std::vector<BlobFile> VersionFiles(const std::string& files_json) {
+  std::vector<BlobFile> out;
+  Json files = Json::parse(files_json, nullptr, false);
+  if (!files.is_array()) return out;
+  for (const auto& f : files) {
+    if (!f.is_object()) continue;
+    out.push_back({f.value("path", ""), {f.value("sha256", ""), f.value("size", int64_t{0})}});
+  }
+  return out;
 }
 
 Status CheckFileName(const std::string& field, const std::string& path) {

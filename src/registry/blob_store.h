@@ -67,7 +67,7 @@ class BlobStore {
   // the lock Holding() shares) says nothing holds; the count removed.
   int RemoveUnheld(const std::vector<std::string>& candidates,
                    const std::function<std::vector<std::string>(const std::vector<std::string>&)>& unheld) const;
-  // Sends the blob to `write` (false: stop) in pieces, hashing as it goes;
+  // Sends the blob to `write` (false: stop reading) in pieces, hashing as it goes;
   // kInternal ("damaged") when its bytes no longer match its name (the piece that shows
   // it is not sent), kNotFound when it is missing.
   Status Send(const std::string& sha256, const std::function<bool(std::string_view)>& write) const;
@@ -95,6 +95,9 @@ class BlobStore {
   const std::string dir_;
   mutable std::shared_mutex holds_mu_;
 };
+
+// The files of a model or data set version record ([{path, size, sha256}]).
+std::vector<BlobFile> VersionFiles(const std::string& files_json);
 
 // A file's path in a version: a relative path (workload::CheckArtifactPath)
 // of valid UTF-8 without control characters, at most 1024 bytes, each

@@ -79,17 +79,6 @@ runtime::Mount RegistryMount(const std::string& data_dir, const std::string& dir
   return m;
 }
 
-std::vector<BlobFile> VersionFiles(const std::string& files_json) {
-  std::vector<BlobFile> out;
-  Json files = Json::parse(files_json, nullptr, false);
-  if (!files.is_array()) return out;
-  for (const auto& f : files) {
-    if (!f.is_object()) continue;
-    out.push_back({f.value("path", ""), {f.value("sha256", ""), f.value("size", int64_t{0})}});
-  }
-  return out;
-}
-
 Result<DatasetMounts> MountDatasets(store::Store& store, const BlobStore& blobs, const std::string& field,
                                     int64_t project_id, const std::vector<DatasetRef>& refs,
                                     const DatasetReader& reader, int64_t now_ms) {

@@ -42,8 +42,6 @@ inline constexpr const char* kRegistryClaim = "quader-registry";
 // registry's claim with the matching sub-path.
 runtime::Mount RegistryMount(const std::string& data_dir, const std::string& dir, const std::string& target);
 
-// The files of a version record ([{path, size, sha256}]).
-std::vector<BlobFile> VersionFiles(const std::string& files_json);
 
 // What reads the versions a workload names (lineage: store::DatasetReadRecord).
 struct DatasetReader {

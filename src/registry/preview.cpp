@@ -145,26 +145,6 @@ Json TextHead(const std::string& head, bool truncated) {
   return {{"head", Json::parse(safe)}, {"truncated", truncated}};
 }
 
-// How deep `text` nests arrays and objects (outside strings): a value
-// nested thousands deep parses, but printing it would recurse that deep.
-int NestingDepth(const std::string& text) {
-  int depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
-    else if (c == ']' || c == '}') depth--;
-  }
-  return deepest;
-}
-
-constexpr int kMaxJsonDepth = 64;
 
 }  // namespace
 
@@ -216,10 +196,10 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
     auto end_line = [&] {
       if (line.find_first_not_of(" \t\r") != std::string::npos) {
         if (rows.size() < options.rows) {
-          const bool show = shown_bytes + line.size() <= options.json_bytes && NestingDepth(line) <= kMaxJsonDepth;
-          Json v = show ? Json::parse(line, nullptr, false) : Json();
+          const bool show = shown_bytes + line.size() <= options.json_bytes;
+          Result<Json> v = show ? ParseJson(line) : Result<Json>(errors::Invalid("row", "not shown"));
           shown_bytes += show ? line.size() : 0;
-          rows.push_back(v.is_discarded() ? Json(nullptr) : v);
+          rows.push_back(v.ok() ? *v : Json(nullptr));
         }
         count++;
       }
@@ -252,15 +232,17 @@ Result<Json> PreviewFile(const std::string& path, int64_t size,
   }));
   more = more || static_cast<int64_t>(head.size()) < size;
   if (kind == "json") {
-    if (!more && NestingDepth(head) > kMaxJsonDepth) {
-      out["too_deep"] = true;
-    } else if (!more) {
-      Json v = Json::parse(head, nullptr, false);
-      if (!v.is_discarded()) {
-        out["value"] = v;
+    if (!more) {
+      // Parsed as a request's body is (core/documents.h: at most 64 levels,
+      // 100,000 nodes): printing a value nested thousands deep would recurse
+      // that deep.
+      Result<Json> v = ParseJson(head);
+      if (v.ok()) {
+        out["value"] = *v;
         return out;
       }
-      out["invalid"] = true;
+      const bool deep = v.status().message().find("nesting deeper") != std::string::npos;
+      out[deep ? "too_deep" : "invalid"] = true;
     } else {
       out["too_large"] = true;
     }

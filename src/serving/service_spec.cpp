@@ -5,6 +5,7 @@
 
 #include "core/ignored_fields.h"
 #include "core/names.h"
+#include "workload/dataset_ref.h"
 
 // The container fields go through pipeline::ParseTemplateSpec on a
 // sub-document (as experiment_spec.cpp does for trials), so a service's image,
@@ -409,15 +410,13 @@ Result<ServiceSpec> ParseServiceSpec(const Json& original) {
 }
 
 Result<ModelRef> ParseModelRef(const std::string& text) {
-  const size_t at = text.rfind('@');
-  const std::string number = at == std::string::npos ? "" : text.substr(at + 1);
-  const bool digits = !number.empty() && number.size() <= 9 &&
-                      number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
-  if (at == std::string::npos || !digits || !ValidateObjectName("model_ref", text.substr(0, at)).ok()) {
+  // The registry's NAME@VERSION, as data sets are named, the version required.
+  auto ref = workload::ParseDatasetRef("model_ref", text);
+  if (!ref.ok() || ref->version == 0) {
     return errors::Invalid("model_ref", Quoted(text) + " is not NAME@VERSION of the model registry "
                                         "(e.g. iris-classifier@2)");
   }
-  return ModelRef{text.substr(0, at), std::stoi(number)};
+  return ModelRef{ref->name, ref->version};
 }
 
 std::string InferenceServiceSpec::ModelRefTarget() const {

@@ -57,7 +57,6 @@ DatasetUploadRecord UploadFromRow(const Row& r) {
   return {r.Int(0), r.Int(1), r.Str(2), r.Str(3), r.Int(4), r.Str(5), r.Int(6)};
 }
 
-// The first five columns: version_id, reader_kind, reader_id, detail, read_at.
 DatasetReadRecord ReadFromRow(const Row& r) {
   DatasetReadRecord out;
   out.version_id = r.Int(0);
@@ -234,22 +233,6 @@ Result<std::string> ActiveDatasetReader(Tx& tx, int64_t version_id) {
   const std::string kind = rows[0].Str(0);
   if (kind == "run") return "run " + std::to_string(rows[0].Int(1)) + " (" + rows[0].Str(2) + ")";
   return kind + " \"" + rows[0].Str(2) + "\"";
-}
-
-Result<std::vector<DatasetReadRecord>> ListDatasetReadsOf(Tx& tx, const std::string& reader_kind, int64_t reader_id) {
-  return Map<DatasetReadRecord>(
-      tx.Query("SELECT r.version_id, r.reader_kind, r.reader_id, r.detail, r.read_at, p.name, d.name, v.version "
-               "FROM dataset_reads r JOIN dataset_versions v ON v.id = r.version_id "
-               "JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id "
-               "WHERE r.reader_kind = ? AND r.reader_id = ? ORDER BY d.name, v.version, r.detail",
-               {reader_kind, reader_id}),
-      [](const Row& r) {
-        DatasetReadRecord out = ReadFromRow(r);
-        out.project = r.Str(5);
-        out.dataset = r.Str(6);
-        out.version = static_cast<int>(r.Int(7));
-        return out;
-      });
 }
 
 }  // namespace quader::store

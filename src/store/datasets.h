@@ -58,10 +58,6 @@ struct DatasetReadRecord {
   int64_t reader_id = 0;
   std::string detail;
   int64_t read_at = 0;  // ms
-  // Filled by ListDatasetReadsOf: the version read.
-  std::string project;
-  std::string dataset;
-  int version = 0;
 };
 
 Result<DatasetRecord> InsertDataset(Tx& tx, DatasetRecord d, int64_t now);
@@ -98,7 +94,5 @@ Result<std::vector<DatasetReadRecord>> ListDatasetReads(Tx& tx, int64_t version_
 // run, notebook or experiment), named for a refusal: `run 7 (iris-stats)`,
 // `notebook "lab"`, `experiment "tune"`; "" when none.
 Result<std::string> ActiveDatasetReader(Tx& tx, int64_t version_id);
-// What `reader_kind` `reader_id` read (with the data sets' names).
-Result<std::vector<DatasetReadRecord>> ListDatasetReadsOf(Tx& tx, const std::string& reader_kind, int64_t reader_id);
 
 }  // namespace quader::store

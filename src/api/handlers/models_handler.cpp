@@ -16,7 +16,6 @@
 #include "gateway/gateway.h"
 #include "pipeline/run_controller.h"
 #include "registry/blob_store.h"
-#include "registry/datasets.h"
 #include "registry/register.h"
 #include "serving/service_controller.h"
 #include "serving/service_spec.h"
